@@ -1,0 +1,35 @@
+# The two commands: `make run` (set up, demo data, serve) and `make test` (set up, run the suite).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+INSTANCE ?= instance
+PORT ?= 8000
+export REGISTRY_INSTANCE_PATH ?= $(abspath $(INSTANCE))
+
+.PHONY: run test bench setup lint clean
+
+$(BIN)/registry: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev,postgres]'
+	touch $@
+
+setup: $(BIN)/registry
+
+run: setup
+	$(BIN)/registry init
+	$(BIN)/registry demo
+	$(BIN)/registry serve --host 127.0.0.1 --port $(PORT)
+
+test: setup
+	$(BIN)/pytest -n 2 -q
+
+lint: setup
+	$(BIN)/ruff check .
+
+bench: setup
+	$(BIN)/python bench/import.py
+	$(BIN)/python bench/lookup.py
+
+clean:
+	rm -rf $(VENV) $(INSTANCE) .pytest_cache

@@ -1,0 +1,81 @@
+"""Shared helpers for the benchmark scripts: deterministic data and measuring."""
+
+from __future__ import annotations
+
+import random
+import resource
+import time
+from collections.abc import Iterator
+
+# Realistic spread of network sizes in blocklists (DROP, FireHOL level1, ET block).
+CIDR_LENGTHS = (12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 24, 24, 24, 22, 20)
+PHONE_PREFIXES = ("+6681", "+6689", "+6692", "+6662", "+85597", "+85588", "+60123", "+63917", "+8491", "+628121")
+TLDS = ("com", "net", "org", "xyz", "top", "co.th", "com.my", "ph", "vn", "shop", "online")
+WORDS = ("kbank", "scb", "bangkok", "maybank", "gcash", "bdo", "lhdn", "parcel", "refund", "verify", "secure",
+         "login", "update", "promo", "thai", "post", "kerry", "flash", "lazada", "shopee", "support", "account")
+
+
+def ipv4(rng: random.Random) -> str:
+    # Stay out of the allowlisted private/documentation ranges, as real feeds mostly do.
+    first = rng.choice((1, 5, 14, 23, 27, 31, 36, 41, 45, 49, 58, 61, 77, 91, 101, 103, 110, 113, 118, 125, 171, 180, 185, 194, 202))
+    return f"{first}.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+
+
+def cidr(rng: random.Random) -> str:
+    length = rng.choice(CIDR_LENGTHS)
+    address = ipv4(rng)
+    a, b, c, d = (int(x) for x in address.split("."))
+    n = (a << 24 | b << 16 | c << 8 | d) & ((0xFFFFFFFF << (32 - length)) & 0xFFFFFFFF)
+    return f"{n >> 24}.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}/{length}"
+
+
+def domain(rng: random.Random) -> str:
+    name = "-".join(rng.sample(WORDS, 2)) + str(rng.randrange(100000))
+    sub = rng.choice(("", "", "www.", "login.", "m."))
+    return f"{sub}{name}.{rng.choice(TLDS)}"
+
+
+def phone(rng: random.Random) -> str:
+    prefix = rng.choice(PHONE_PREFIXES)
+    digits = 11 - (len(prefix) - 1) if prefix.startswith("+66") else 12 - (len(prefix) - 1)
+    if prefix.startswith("+85597") or prefix.startswith("+85588"):
+        digits = 6
+    if prefix.startswith("+60123"):
+        digits = 7
+    if prefix.startswith("+63917") or prefix.startswith("+8491"):
+        digits = 7
+    if prefix.startswith("+628121"):
+        digits = 6
+    return prefix + "".join(str(rng.randrange(10)) for _ in range(digits))
+
+
+def mixed_values(count: int, *, seed: int = 1, cidr_share: float = 0.1) -> Iterator[str]:
+    """``count`` values: IPv4 addresses, CIDRs (``cidr_share``), domains and phone numbers."""
+    rng = random.Random(seed)
+    for _ in range(count):
+        r = rng.random()
+        if r < cidr_share:
+            yield cidr(rng)
+        elif r < 0.45:
+            yield ipv4(rng)
+        elif r < 0.75:
+            yield domain(rng)
+        else:
+            yield phone(rng)
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def children_peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+class Timer:
+    def __enter__(self):
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = time.perf_counter() - self.start

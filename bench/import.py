@@ -1,0 +1,74 @@
+"""Import benchmark: 1,000,000 generated plain-list lines end to end, beside raw sqlite3.
+
+    .venv/bin/python bench/import.py [--lines N]
+
+End to end = the installed `registry import` command in a child process (parse, refang,
+normalise, allowlist, upsert into indicator + assertion in one transaction), so its peak RSS
+is the child's own. The baseline inserts the same pre-normalised values with one
+``sqlite3.executemany`` into a table with a unique index on the value.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from common import Timer, children_peak_rss_mb, mixed_values  # noqa: E402
+
+from registry.domain.normalize import NormalizeError, normalize  # noqa: E402
+
+REGISTRY = Path(sys.executable).parent / "registry"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--lines", type=int, default=1_000_000)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bench-import-"))
+    feed = work / "feed.txt"
+    with feed.open("w") as fh:
+        fh.write("# generated benchmark feed\n")
+        for value in mixed_values(args.lines):
+            fh.write(value + "\n")
+    print(f"feed: {args.lines:,} lines, {feed.stat().st_size / 1e6:.1f} MB")
+
+    env = {**os.environ, "REGISTRY_DATABASE_URL": f"sqlite:///{work / 'registry.db'}"}
+    subprocess.run([REGISTRY, "init"], env=env, check=True, capture_output=True)
+    subprocess.run([REGISTRY, "org", "add", "bench", "--name", "Bench", "--country", "TH"], env=env, check=True, capture_output=True)
+    with Timer() as t_import:
+        done = subprocess.run([REGISTRY, "import", str(feed), "--org", "bench", "--json"], env=env, check=True, capture_output=True)
+    report = json.loads(done.stdout)
+    rss = children_peak_rss_mb()
+    rate = args.lines / t_import.seconds
+    print(f"registry import: {t_import.seconds:.1f} s, {rate:,.0f} rows/s, peak RSS {rss:.0f} MB "
+          f"(new {report['new']:,}, allowlisted {report['allowlisted']:,}, rejected {report['rejected']:,})")
+
+    # Baseline: the same values, normalised beforehand (not timed), one executemany.
+    rows = []
+    for value in mixed_values(args.lines):
+        try:
+            for v in normalize(value, None, "TH"):
+                rows.append((v.kind, v.value, "2026-11-22 00:00:00", "2026-11-22 00:00:00"))
+        except NormalizeError:
+            pass
+    raw = sqlite3.connect(work / "raw.db")
+    raw.execute("PRAGMA journal_mode=WAL")
+    raw.execute("PRAGMA synchronous=NORMAL")
+    raw.execute("CREATE TABLE indicator (id INTEGER PRIMARY KEY, kind TEXT, value TEXT UNIQUE, first_seen TEXT, last_seen TEXT)")
+    with Timer() as t_raw:
+        raw.executemany("INSERT OR IGNORE INTO indicator (kind, value, first_seen, last_seen) VALUES (?, ?, ?, ?)", rows)
+        raw.commit()
+    raw_rate = len(rows) / t_raw.seconds
+    print(f"raw sqlite3 executemany: {t_raw.seconds:.1f} s, {raw_rate:,.0f} rows/s ({len(rows):,} rows)")
+    print(f"ratio: {rate / raw_rate:.2f} of raw (target >= 0.25); peak RSS target < 250 MB")
+
+
+if __name__ == "__main__":
+    main()

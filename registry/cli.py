@@ -1,0 +1,284 @@
+"""The ``registry`` command. Exit status: 0 done, 1 the check or run failed, 2 bad usage or input."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+import orjson
+
+from registry import config
+from registry.domain import tlp as tlp_mod
+from registry.domain.tlp import Viewer
+from registry.ingest.records import FeedFormatError
+from registry.services.errors import RegistryError
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+class Fail(click.ClickException):
+    """A one-line error on stderr and exit status 2."""
+
+    exit_code = EXIT_USAGE
+
+
+def echo_json(data) -> None:
+    click.echo(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode())
+
+
+def open_db(*, create: bool = True):
+    """The configured database; an empty one is initialised, an outdated one refused."""
+    from registry.storage import migrate
+    from registry.storage.db import Database
+
+    db = Database(config.database_url())
+    try:
+        empty = not db.is_initialised()
+        if empty and create:
+            migrate.upgrade(db)
+        elif migrate.pending(db):
+            raise Fail("the database schema is out of date: run `registry init`")
+    except RegistryError:
+        raise
+    except Exception as exc:  # unreachable server, bad URL: say which
+        if isinstance(exc, click.ClickException):
+            raise
+        raise Fail(f"cannot open the database {db.engine.url.render_as_string(hide_password=True)}: {exc}") from None
+    return db
+
+
+def tlp_option(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return tlp_mod.parse_tlp(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="registry")
+def main() -> None:
+    """Registry of suspicious IPs, domains, URLs and phone numbers shared by member agencies.
+
+    Settings come from REGISTRY_* environment variables (REGISTRY_DATABASE_URL, …).
+    """
+
+
+def _guard(func):
+    """Turn domain errors into one-line messages with exit status 2."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except RegistryError as exc:
+            raise Fail(exc.message) from None
+        except FeedFormatError as exc:
+            raise Fail(str(exc)) from None
+
+    return wrapper
+
+
+@main.command()
+def init() -> None:
+    """Create or upgrade the database schema."""
+    from registry.storage import migrate
+    from registry.storage.db import Database
+
+    db = Database(config.database_url())
+    migrate.upgrade(db)
+    click.echo(f"database ready: {db.engine.url.render_as_string(hide_password=True)}")
+
+
+# -- orgs ----------------------------------------------------------------------------------
+@main.group()
+def org() -> None:
+    """Member organisations and feed providers."""
+
+
+@org.command("add")
+@click.argument("slug")
+@click.option("--name", required=True, help="Display name, e.g. 'Royal Thai Police CCIB'.")
+@click.option("--country", help="ISO 3166 alpha-2 code; gives the default phone region.")
+@_guard
+def org_add(slug: str, name: str, country: str | None) -> None:
+    """Add an organisation."""
+    from registry.services.orgs import add_org
+
+    created = add_org(open_db(), slug, name, country)
+    click.echo(f"added org {created.slug} ({created.name}, {created.country or 'no country'}) {created.stix_id}")
+
+
+@org.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def org_list(as_json: bool) -> None:
+    """List organisations."""
+    from registry.storage import orgs as org_store
+
+    with open_db().read() as conn:
+        rows = org_store.all_orgs(conn)
+    if as_json:
+        echo_json([{"slug": o.slug, "name": o.name, "country": o.country, "stix_id": o.stix_id} for o in rows])
+        return
+    for o in rows:
+        click.echo(f"{o.slug:<16} {o.country or '--':<3} {o.name}")
+
+
+# -- import --------------------------------------------------------------------------------
+@main.command("import")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--org", "org_slug", required=True, help="Source organisation slug.")
+@click.option("--format", "fmt", type=click.Choice(["text", "csv", "jsonl", "stix", "misp"]), help="Default: detected from the content.")
+@click.option("--column", help="CSV column (header name or 0-based position) or JSON key holding the value.")
+@click.option("--kind", type=click.Choice(["ipv4", "ipv6", "domain", "url", "phone", "email"]), help="Kind of every value (default: detected per value).")
+@click.option("--tlp", "tlp_text", default=tlp_mod.DEFAULT_TLP, show_default=True, help="clear, green, amber, amber+strict or red.")
+@click.option("--confidence", type=click.IntRange(0, 100), default=50, show_default=True)
+@click.option("--label", "labels", multiple=True, help="A label for every value (repeatable).")
+@click.option("--region", help="Default phone region (ISO alpha-2); default: the org's country.")
+@click.option("--feed", help="Feed name to record as the channel (default: a direct submission).")
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+@_guard
+def import_cmd(file, org_slug, fmt, column, kind, tlp_text, confidence, labels, region, feed, as_json) -> None:
+    """Import a plain list, FireHOL netset, CSV or JSON-lines file."""
+    from registry.services.imports import import_file
+    from registry.services.submit import Provenance, clean_labels
+
+    tlp = tlp_option(tlp_text)
+    if column is not None and column.isdigit():
+        column = int(column)
+    if region is not None and (len(region) != 2 or not region.isalpha()):
+        raise click.BadParameter(f"{region!r} is not an ISO 3166 alpha-2 region such as TH", param_hint="--region")
+    prov = Provenance(
+        org=org_slug, feed=feed, tlp=tlp, confidence=confidence, labels=clean_labels(labels),
+        region=region.upper() if region else None, kind=kind,
+    )
+    db = open_db()
+    bar = None
+    on_bytes = None
+    if sys.stderr.isatty() and not as_json and file.is_file() and file.stat().st_size > 1 << 20:
+        bar = click.progressbar(length=file.stat().st_size, label=f"importing {file.name}", file=sys.stderr)
+        on_bytes = bar.update
+    try:
+        if bar:
+            bar.__enter__()
+        used, report = import_file(db, file, prov, fmt=fmt, column=column, on_bytes=on_bytes)
+    finally:
+        if bar:
+            bar.__exit__(None, None, None)
+    data = report.to_dict()
+    if as_json:
+        echo_json({"file": str(file), "format": used, **data})
+    else:
+        click.echo(
+            f"{file.name} ({used}): read {report.read}, new {report.new}, updated {report.updated}, "
+            f"unchanged {report.unchanged}, allowlisted {report.allowlisted}, rejected {report.rejected}"
+        )
+        for r in report.rejects[:10]:
+            click.echo(f"  rejected line {r.line_no}: {r.text[:80]!r}: {r.reason}")
+        if report.rejected > 10:
+            click.echo(f"  … and {report.rejected - 10} more rejected")
+    accepted = report.new + report.updated + report.unchanged + report.allowlisted
+    if report.read and not accepted:
+        sys.exit(EXIT_FAILED)
+
+
+# -- lookup and search ---------------------------------------------------------------------
+@main.command()
+@click.argument("values", nargs=-1)
+@click.option("--file", "file", type=click.File("r", encoding="utf-8-sig"), help="Read values from a file, one a line ('-' for stdin).")
+@click.option("--region", help="Region for national phone numbers (ISO alpha-2); default REGISTRY_DEFAULT_REGION.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list, one answer per value, in input order.")
+@_guard
+def lookup(values, file, region, as_json) -> None:
+    """Is this value known? By whom, how sure, under which TLP?"""
+    from registry.services.lookup import lookup as do_lookup
+
+    queries = list(values)
+    if file is not None:
+        queries.extend(line.strip() for line in file if line.strip() and not line.lstrip().startswith("#"))
+    if not queries:
+        raise Fail("give values to look up, or --file")
+    with open_db().read() as conn:
+        answers = do_lookup(conn, queries, Viewer.operator(), region=(region or config.get("DEFAULT_REGION") or "").upper() or None,
+                            half_lifes=config.half_lifes())
+    if as_json:
+        echo_json(answers)
+        return
+    for answer in answers:
+        click.echo(format_answer(answer))
+
+
+def format_answer(answer: dict) -> str:
+    if "error" in answer:
+        return f"{answer['query']}: cannot parse: {answer['error']}"
+    status = "LISTED" if answer["listed"] else "not listed"
+    if answer["allowlisted"]:
+        status += f", ALLOWLISTED ({answer.get('allowlist_reason')})"
+    lines = [f"{answer['query']}  [{answer['kind']} {answer['value']}]  {status}  score {answer['score']}"]
+    for m in answer["matches"]:
+        lines.append(f"  {m['match']}: {m['value']}")
+        for a in m["assertions"]:
+            labels = ",".join(a["labels"]) or "-"
+            via = f" via {a['feed']}" if a["feed"] else ""
+            lines.append(
+                f"    {a['source']}{via}: confidence {a['confidence']}, TLP:{a['tlp'].upper()}, labels {labels}, "
+                f"seen {a['first_seen'][:10]}..{a['last_seen'][:10]}, reported {a['times_reported']}x"
+            )
+        for s in m["sightings"]:
+            lines.append(f"    sighted by {s['source']} {s['count']}x, last {s['last_seen'][:10]}")
+    return "\n".join(lines)
+
+
+@main.command()
+@click.option("--within", required=True, help="A CIDR: list what is listed inside it.")
+@click.option("--limit", type=click.IntRange(1, 100000), default=1000, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@_guard
+def search(within, limit, as_json) -> None:
+    """Search the registry (for now: what is listed inside a network)."""
+    from registry.services.lookup import search_within
+
+    with open_db().read() as conn:
+        result = search_within(conn, within, Viewer.operator(), limit=limit)
+    if as_json:
+        echo_json(result)
+        return
+    for r in result["results"]:
+        sources = ", ".join(sorted({a["source"] for a in r["assertions"]}))
+        flag = " (allowlisted)" if r["allowlisted"] else ""
+        click.echo(f"{r['value']:<40} {r['kind']:<5} {sources}{flag}")
+    more = " (more: raise --limit)" if result["truncated"] else ""
+    click.echo(f"{result['count']} listed inside {result['within']}{more}")
+
+
+# -- demo and serving ----------------------------------------------------------------------
+@main.command()
+@_guard
+def demo() -> None:
+    """Load demo organisations and indicators from the sample feeds bundled with the project."""
+    from registry.demo import load_demo
+
+    for line in load_demo(open_db()):
+        click.echo(line)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", type=int, help="Gunicorn workers (default: 2 × cores + 1).")
+@click.option("--dev", is_flag=True, help="Flask's development server (one process, reloader off).")
+def serve(host, port, workers, dev) -> None:
+    """Serve the API."""
+    from registry.web.serve import run
+
+    open_db()  # initialise an empty database before workers start
+    run(host=host, port=port, workers=workers or (2 * (os.cpu_count() or 1) + 1), dev=dev)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

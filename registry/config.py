@@ -1,0 +1,64 @@
+"""One table of settings: name, default, help. Values come from ``REGISTRY_<NAME>`` environment
+variables, then from ``config`` passed to ``create_app`` or ``load_settings`` (tests)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str | None
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("INSTANCE_PATH", "instance", "Folder for the SQLite database, the generated secret key and other local state."),
+    Setting("DATABASE_URL", None, "SQLAlchemy URL of the database; default: a SQLite file registry.db in the instance folder. postgresql://… uses psycopg 3."),
+    Setting("SECRET_KEY", None, "Secret for session cookies and CSRF. Required outside development; `make run` generates one into the instance folder."),
+    Setting("RATE_LIMIT", "6000 per minute", "Per-key request rate limit (flask-limiter syntax)."),
+    Setting("REDIS_URL", None, "Redis URL for rate limits shared across workers and hosts; in memory when unset."),
+    Setting("HALF_LIFES", "ipv4=30,ipv6=30,url=60,domain=120,email=180,phone=180", "Days after which a report's weight halves, by kind."),
+    Setting("DEFAULT_REGION", "TH", "Region (ISO alpha-2) for national phone numbers in lookups when neither the request nor the caller's org gives one."),
+    Setting("MAX_BATCH", "10000", "Most values in one batch lookup request."),
+    Setting("ENV", "production", "`development` relaxes the secret-key check; anything else is production."),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def get(name: str, overrides: dict | None = None) -> str | None:
+    """The value of one setting: overrides, then environment, then default."""
+    if name not in _BY_NAME:
+        raise KeyError(f"unknown setting {name}")
+    if overrides and name in overrides:
+        return overrides[name]
+    return os.environ.get(f"REGISTRY_{name}", _BY_NAME[name].default)
+
+
+def instance_path(overrides: dict | None = None) -> Path:
+    return Path(get("INSTANCE_PATH", overrides) or "instance").resolve()
+
+
+def database_url(overrides: dict | None = None) -> str:
+    url = get("DATABASE_URL", overrides)
+    if url:
+        return url
+    return f"sqlite:///{instance_path(overrides) / 'registry.db'}"
+
+
+def half_lifes(overrides: dict | None = None) -> dict[str, float]:
+    """Parse ``kind=days,…``; a malformed entry is a ValueError naming it."""
+    out: dict[str, float] = {}
+    for part in (get("HALF_LIFES", overrides) or "").split(","):
+        if not part.strip():
+            continue
+        kind, _, days = part.partition("=")
+        try:
+            out[kind.strip()] = float(days)
+        except ValueError:
+            raise ValueError(f"REGISTRY_HALF_LIFES: {part!r} is not kind=days") from None
+    return out

@@ -1,0 +1,156 @@
+"""Lookup probe keys: every value a query could match, each with its match type.
+
+Canonical values are unique across kinds (an IP never looks like a domain, a phone starts
+with ``+``, a URL has a scheme, an email an ``@``), so a probe key is a canonical value and
+one indexed ``value IN (…)`` query finds every match.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+from registry.domain.kinds import (
+    CIDR,
+    DOMAIN,
+    EMAIL,
+    EXACT,
+    IPV4,
+    IPV6,
+    PARENT_DOMAIN,
+    PHONE,
+    PHONE_PREFIX,
+    URL,
+    URL_HOST,
+    Value,
+    bytes_to_int,
+    ip_bytes,
+)
+
+
+@dataclass(frozen=True)
+class PrefixLengths:
+    """Prefix lengths present in storage: IP networks by family, phone blocks by digit count.
+
+    Probing only these keeps an address lookup to a handful of index probes.
+    """
+
+    ipv4: frozenset[int] = field(default_factory=frozenset)
+    ipv6: frozenset[int] = field(default_factory=frozenset)
+    phone: frozenset[int] = field(default_factory=frozenset)
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[tuple[str, int]]) -> PrefixLengths:
+        sets: dict[str, set[int]] = {IPV4: set(), IPV6: set(), PHONE: set()}
+        for kind, length in rows:
+            if kind in sets and length is not None:
+                sets[kind].add(int(length))
+        return cls(frozenset(sets[IPV4]), frozenset(sets[IPV6]), frozenset(sets[PHONE]))
+
+
+Probe = tuple[str, str]  # (canonical value to look for, match type)
+
+
+def probe_keys(value: Value, lengths: PrefixLengths) -> list[Probe]:
+    """All probe keys for one canonical value, the value itself first."""
+    keys: list[Probe] = [(value.value, EXACT)]
+    if value.kind in (IPV4, IPV6):
+        keys.extend(_ip_supernets(value, lengths, CIDR))
+    elif value.kind == DOMAIN:
+        keys.extend((parent, PARENT_DOMAIN) for parent in parent_domains(value.value))
+    elif value.kind == URL:
+        keys.extend(_url_keys(value.value, lengths))
+    elif value.kind == EMAIL:
+        domain = value.value.rpartition("@")[2]
+        keys.append((domain, PARENT_DOMAIN))
+        keys.extend((parent, PARENT_DOMAIN) for parent in parent_domains(domain))
+    elif value.kind == PHONE:
+        keys.extend(_phone_prefixes(value.value, lengths))
+    return keys
+
+
+def _ip_supernets(value: Value, lengths: PrefixLengths, match: str) -> list[Probe]:
+    own = value.prefix_len
+    if value.kind == IPV4:
+        number = bytes_to_int(value.range_start) & 0xFFFFFFFF
+        out = []
+        for length in sorted(lengths.ipv4):
+            if length < own:
+                net = number & ((0xFFFFFFFF << (32 - length)) & 0xFFFFFFFF)
+                out.append((f"{net >> 24}.{(net >> 16) & 255}.{(net >> 8) & 255}.{net & 255}/{length}", match))
+        return out
+    number = bytes_to_int(value.range_start)
+    out = []
+    for length in sorted(lengths.ipv6):
+        if length < own:
+            mask = ((1 << 128) - 1) ^ ((1 << (128 - length)) - 1)
+            out.append((f"{ipaddress.IPv6Address(number & mask).compressed}/{length}", match))
+    return out
+
+
+def _phone_prefixes(value: str, lengths: PrefixLengths) -> list[Probe]:
+    digits = value[1:].rstrip("*")
+    return [
+        (f"+{digits[:length]}*", PHONE_PREFIX)
+        for length in sorted(lengths.phone, reverse=True)
+        if length < len(digits)
+    ]
+
+
+def _url_keys(url: str, lengths: PrefixLengths) -> list[Probe]:
+    host = urlsplit(url).hostname
+    if not host:
+        return []
+    if host[0].isdigit() or ":" in host:
+        ip = _host_ip(host)
+        if ip is not None:
+            return [(ip.value, URL_HOST), *_ip_supernets(ip, lengths, CIDR)]
+    return [(host, URL_HOST), *((parent, PARENT_DOMAIN) for parent in parent_domains(host))]
+
+
+def _host_ip(host: str) -> Value | None:
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    kind = IPV4 if address.version == 4 else IPV6
+    start = ip_bytes(address.version, int(address))
+    return Value(kind, address.compressed, prefix_len=address.max_prefixlen, range_start=start, range_end=start)
+
+
+def parent_domains(domain: str) -> list[str]:
+    """Parents of a domain down to its registrable domain, nearest first.
+
+    ``a.b.evil.example`` → ``b.evil.example``, ``evil.example``. A name under an unknown
+    TLD treats its last label as the public suffix, so ``.example`` names still stop at
+    ``evil.example`` instead of probing the TLD itself.
+    """
+    registrable = registrable_domain(domain)
+    labels = domain.split(".")
+    out = []
+    for i in range(1, len(labels)):
+        parent = ".".join(labels[i:])
+        if len(parent) < len(registrable):
+            break
+        out.append(parent)
+    return out
+
+
+@lru_cache(maxsize=65536)
+def registrable_domain(domain: str) -> str:
+    parts = _extractor()(domain)
+    if parts.suffix and parts.domain:
+        return f"{parts.domain}.{parts.suffix}"
+    labels = domain.split(".")
+    return ".".join(labels[-2:])
+
+
+@lru_cache(maxsize=1)
+def _extractor():
+    import tldextract
+
+    # The bundled public suffix snapshot only: no network, no cache folder.
+    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True)

@@ -1,0 +1,71 @@
+"""Indicator kinds and the canonical value every other layer passes around.
+
+Pure Python: no Flask, no SQL. A ``Value`` is what ``normalize`` produces and what
+storage persists; IP ranges carry their bounds as 16-byte big-endian integers with IPv4
+mapped into the IPv6 space (``::ffff:a.b.c.d``) so one byte ordering serves both families.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+IPV4 = "ipv4"
+IPV6 = "ipv6"
+DOMAIN = "domain"
+URL = "url"
+PHONE = "phone"
+EMAIL = "email"
+
+KINDS: tuple[str, ...] = (IPV4, IPV6, DOMAIN, URL, PHONE, EMAIL)
+
+# Match types of a lookup, from the most to the least specific.
+EXACT = "exact"
+CIDR = "cidr"
+PARENT_DOMAIN = "parent-domain"
+URL_HOST = "url-host"
+PHONE_PREFIX = "phone-prefix"
+MATCH_TYPES: tuple[str, ...] = (EXACT, CIDR, PARENT_DOMAIN, URL_HOST, PHONE_PREFIX)
+
+_V4_MAPPED = 0xFFFF << 32
+
+
+@dataclass(frozen=True, slots=True)
+class Value:
+    """One canonical indicator value.
+
+    ``prefix_len``: for IPs the network prefix (32 or 128 for a single address); for a
+    phone number block (``+85597123*``) the number of digits fixed; ``None`` otherwise.
+    ``range_start``/``range_end``: 16-byte bounds for IPs, ``None`` for other kinds.
+    ``display``: a human form when it differs from ``value`` (Unicode domain, national
+    phone format). ``detail``: extra facts worth keeping (the phone number type).
+    """
+
+    kind: str
+    value: str
+    display: str | None = None
+    prefix_len: int | None = None
+    range_start: bytes | None = None
+    range_end: bytes | None = None
+    detail: str | None = None
+
+    @property
+    def is_range(self) -> bool:
+        """A CIDR wider than one address, or a phone number block."""
+        if self.kind == IPV4:
+            return self.prefix_len is not None and self.prefix_len < 32
+        if self.kind == IPV6:
+            return self.prefix_len is not None and self.prefix_len < 128
+        if self.kind == PHONE:
+            return self.value.endswith("*")
+        return False
+
+
+def ip_bytes(version: int, number: int) -> bytes:
+    """16-byte big-endian key for an address; IPv4 is mapped into ``::ffff:0:0/96``."""
+    if version == 4:
+        number |= _V4_MAPPED
+    return number.to_bytes(16, "big")
+
+
+def bytes_to_int(raw: bytes) -> int:
+    return int.from_bytes(raw, "big")

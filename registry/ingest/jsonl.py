@@ -1,0 +1,61 @@
+"""JSON Lines: one JSON object a line, the value under a key (``cidr``, ``value``, …).
+
+Spamhaus' JSON lists end with a metadata record (``{"type": "metadata", …}``): records without
+the value key that say they are metadata are passed over, not rejected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import BinaryIO
+
+import orjson
+
+from registry.ingest.records import FeedFormatError, Record, Skipped
+from registry.ingest.textio import iter_lines
+
+VALUE_KEYS = ("value", "indicator", "ioc", "cidr", "ip", "ip_address", "domain", "url", "number", "phone")
+
+
+def parse_jsonl(stream: BinaryIO, *, name: str = "<input>", key: str | int | None = None) -> Iterator[Record | Skipped]:
+    if isinstance(key, int):
+        raise FeedFormatError(f"{name}: JSON lines take a key name for the value, not a position")
+    for line_no, text, _raw in iter_lines(stream, name=name):
+        if text is None:
+            yield Skipped(line_no, repr(_raw[:200]), "not valid UTF-8")
+            continue
+        line = text.strip()
+        if not line or line.startswith(("#", "//")):
+            continue
+        try:
+            obj = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            yield Skipped(line_no, line[:500], f"not a JSON object: {exc}")
+            continue
+        if not isinstance(obj, dict):
+            yield Skipped(line_no, line[:500], "not a JSON object")
+            continue
+        field = key or next((k for k in VALUE_KEYS if k in obj), None)
+        if field is None or field not in obj:
+            if obj.get("type") == "metadata":
+                continue
+            yield Skipped(line_no, line[:500], f"no {field or 'value'!r} key")
+            continue
+        value = obj[field]
+        if not isinstance(value, str) or not value.strip():
+            yield Skipped(line_no, line[:500], f"empty or non-text {field!r}")
+            continue
+        labels = obj.get("labels") or obj.get("tags") or ()
+        if isinstance(labels, str):
+            labels = labels.replace(",", " ").split()
+        confidence = obj.get("confidence")
+        yield Record(
+            line_no=line_no,
+            value=value.strip(),
+            line=line[:500],
+            kind=obj.get("kind") if isinstance(obj.get("kind"), str) else None,
+            labels=tuple(str(label) for label in labels) if isinstance(labels, list | tuple) else (),
+            confidence=confidence if isinstance(confidence, int) and not isinstance(confidence, bool) else None,
+            first_seen=obj.get("first_seen") if isinstance(obj.get("first_seen"), str) else None,
+            description=obj.get("description") if isinstance(obj.get("description"), str) else None,
+        )

@@ -1,0 +1,195 @@
+"""Lookups: one value or a batch, through the same code path.
+
+Every query value becomes probe keys (``domain.keys``); one chunked ``value IN (…)`` query
+finds every candidate; assertions and sightings the viewer may not see are dropped before
+anything is scored, so an indicator seen only through hidden assertions is answered exactly
+like an unknown value.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Connection
+
+from registry.domain.allowlist import Allowlist, emergency_reason
+from registry.domain.keys import PrefixLengths, probe_keys
+from registry.domain.kinds import MATCH_TYPES, Value
+from registry.domain.normalize import NormalizeError, normalize_one
+from registry.domain.scoring import Evidence, score
+from registry.domain.tlp import Viewer
+from registry.domain.times import iso, utcnow
+from registry.services.errors import Invalid
+from registry.storage import indicators as store
+from registry.storage.allowlist import load_allowlist
+
+_MATCH_ORDER = {m: i for i, m in enumerate(MATCH_TYPES)}
+
+
+def lookup(
+    conn: Connection,
+    queries: Sequence[str],
+    viewer: Viewer,
+    *,
+    region: str | None = None,
+    now: datetime | None = None,
+    half_lifes: dict[str, float] | None = None,
+) -> list[dict]:
+    """One answer per query, in input order (see DESIGN "Interfaces users rely on")."""
+    now = now or utcnow()
+    allowlist = load_allowlist(conn)
+    lengths = PrefixLengths.from_rows(store.prefix_lengths(conn))
+
+    parsed: list[Value | dict] = []
+    probes: list[list[tuple[str, str]]] = []
+    keys: set[str] = set()
+    for query in queries:
+        if not isinstance(query, str):
+            parsed.append({"query": query, "error": "a value must be a string"})
+            probes.append([])
+            continue
+        try:
+            value = normalize_one(query, None, region)
+        except NormalizeError as exc:
+            parsed.append(_unparsed(query, exc))
+            probes.append([])
+            continue
+        parsed.append(value)
+        value_probes = probe_keys(value, lengths)
+        probes.append(value_probes)
+        keys.update(key for key, _ in value_probes)
+
+    rows = {row.value: row for row in store.find_by_values(conn, sorted(keys))} if keys else {}
+    ids = [row.id for row in rows.values()]
+    assertions = defaultdict(list)
+    sightings = defaultdict(list)
+    if ids:
+        for a in store.assertions_for(conn, ids):
+            if viewer.can_see(a.tlp, a.source):
+                assertions[a.indicator_id].append(a)
+        for s in store.sightings_for(conn, ids):
+            if viewer.can_see(s.tlp, s.source):
+                sightings[s.indicator_id].append(s)
+
+    answers = []
+    for query, value, value_probes in zip(queries, parsed, probes, strict=True):
+        if isinstance(value, dict):
+            answers.append(value)
+            continue
+        answers.append(_answer(query, value, value_probes, rows, assertions, sightings, viewer, allowlist, now, half_lifes))
+    return answers
+
+
+def _unparsed(query: str, exc: NormalizeError) -> dict:
+    reason = emergency_reason(query)
+    if reason:
+        value = query.strip()
+        return {
+            "query": query, "kind": "phone", "value": value, "listed": False, "score": 0,
+            "explanation": [{"reason": f"allowlisted: {reason}", "points": 0}], "allowlisted": True,
+            "allowlist_reason": reason, "matches": [],
+        }
+    return {"query": query, "error": str(exc)}
+
+
+def _answer(query, value, value_probes, rows, assertions, sightings, viewer, allowlist: Allowlist, now, half_lifes):
+    matches = []
+    evidence: list[Evidence] = []
+    sighting_count = 0
+    for key, match in value_probes:
+        row = rows.get(key)
+        if row is None:
+            continue
+        visible = assertions.get(row.id, [])
+        seen = sightings.get(row.id, [])
+        if not visible and not seen:
+            continue  # hidden from this viewer: indistinguishable from unknown
+        matches.append(
+            {
+                "match": match,
+                "kind": row.kind,
+                "value": row.value,
+                **({"display": row.display} if row.display else {}),
+                "assertions": [_assertion(a) for a in visible],
+                "sightings": [_sighting(s, viewer) for s in seen],
+            }
+        )
+        for a in visible:
+            evidence.append(
+                Evidence(a.source, a.feed or None, row.kind, a.confidence, a.last_seen, a.valid_until, match, row.prefix_len)
+            )
+        sighting_count += sum(s.count for s in seen)
+    matches.sort(key=lambda m: _MATCH_ORDER[m["match"]])
+    reason = allowlist.reason_for(value)
+    points, explanation = score(evidence, now=now, sightings=sighting_count, half_lifes=half_lifes, allowlisted=reason)
+    answer = {
+        "query": query,
+        "kind": value.kind,
+        "value": value.value,
+        "listed": bool(matches),
+        "score": points,
+        "explanation": explanation,
+        "allowlisted": reason is not None,
+        "matches": matches,
+    }
+    if value.display:
+        answer["display"] = value.display
+    if reason:
+        answer["allowlist_reason"] = reason
+    return answer
+
+
+def _assertion(a) -> dict:
+    return {
+        "source": a.source,
+        "feed": a.feed or None,
+        "confidence": a.confidence,
+        "tlp": a.tlp,
+        "labels": store.decode_labels(a.labels),
+        "description": a.description,
+        "first_seen": iso(a.first_seen),
+        "last_seen": iso(a.last_seen),
+        "valid_until": iso(a.valid_until),
+        "times_reported": a.times_reported,
+    }
+
+
+def _sighting(s, viewer: Viewer) -> dict:
+    out = {
+        "source": s.source,
+        "count": s.count,
+        "tlp": s.tlp,
+        "first_seen": iso(s.first_seen),
+        "last_seen": iso(s.last_seen),
+    }
+    # A case reference names an investigation: only its own agency (or the operator) sees it.
+    if s.case_ref and (viewer.org is None or viewer.org == s.source):
+        out["case_ref"] = s.case_ref
+    return out
+
+
+def search_within(conn: Connection, cidr: str, viewer: Viewer, *, limit: int = 1000) -> dict:
+    """What is listed inside a network: indicators whose range lies within it."""
+    try:
+        network = normalize_one(cidr, None)
+    except NormalizeError as exc:
+        raise Invalid(str(exc), field="within") from None
+    if network.range_start is None:
+        raise Invalid(f"{cidr!r} is not an IP network (give a CIDR such as 203.0.113.0/24)", field="within")
+    rows = store.within(conn, network.range_start, network.range_end, limit=limit + 1)
+    truncated = len(rows) > limit
+    rows = rows[:limit]
+    visible = defaultdict(list)
+    if rows:
+        for a in store.assertions_for(conn, [r.id for r in rows]):
+            if viewer.can_see(a.tlp, a.source):
+                visible[a.indicator_id].append(a)
+    results = [
+        {"kind": r.kind, "value": r.value, "allowlisted": r.allowlisted is not None,
+         "assertions": [_assertion(a) for a in visible[r.id]]}
+        for r in rows
+        if visible[r.id]
+    ]
+    return {"within": network.value, "count": len(results), "truncated": truncated, "results": results}

@@ -1,0 +1,35 @@
+"""Member organisations (agencies, feed providers)."""
+
+from __future__ import annotations
+
+import re
+
+from registry.services.errors import Conflict, Invalid, NotFound
+from registry.storage import orgs as org_store
+from registry.storage.db import Database
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$")
+
+
+def add_org(db: Database, slug: str, name: str, country: str | None = None) -> org_store.Org:
+    if not SLUG.match(slug):
+        raise Invalid(
+            f"org slug {slug!r} must be 2-64 lowercase letters, digits and hyphens (e.g. ccib-th)", field="slug"
+        )
+    if not name.strip():
+        raise Invalid("org name must not be empty", field="name")
+    if country is not None:
+        country = country.strip().upper()
+        if not re.fullmatch(r"[A-Z]{2}", country):
+            raise Invalid(f"country {country!r} must be an ISO 3166 alpha-2 code such as TH", field="country")
+    with db.write() as conn:
+        if org_store.get(conn, slug):
+            raise Conflict(f"org {slug!r} already exists", field="slug")
+        return org_store.insert(conn, slug, name.strip(), country)
+
+
+def require_org(conn, slug: str) -> org_store.Org:
+    org = org_store.get(conn, slug)
+    if org is None:
+        raise NotFound(f"unknown org {slug!r}: add it first with `registry org add {slug} --name ...`", field="org")
+    return org

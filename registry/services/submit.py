@@ -1,0 +1,237 @@
+"""Submitting: many raw values with their provenance → new, updated or unchanged assertions.
+
+One code path serves the CLI import, the API and the feed runs. The caller owns the
+transaction: a CLI import is one transaction (it lands whole or not at all); a feed run
+commits batch by batch so a killed run leaves only whole batches behind.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Connection
+
+from registry.domain import tlp as tlp_mod
+from registry.domain.allowlist import Allowlist, emergency_reason
+from registry.domain.normalize import NormalizeError, normalize
+from registry.domain.times import utcnow
+from registry.services.errors import Invalid
+from registry.services.orgs import require_org
+from registry.storage import indicators as store
+from registry.storage.allowlist import load_allowlist
+
+LABEL = re.compile(r"^[a-z0-9][a-z0-9._:+-]{0,62}$")
+MAX_REJECT_SAMPLES = 20
+ALLOWLISTED, REJECTED = "allowlisted", "rejected"
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Who asserts, through which channel, and the defaults for rows that say nothing."""
+
+    org: str
+    feed: str | None = None
+    tlp: str = tlp_mod.DEFAULT_TLP
+    confidence: int = 50
+    labels: tuple[str, ...] = ()
+    region: str | None = None
+    kind: str | None = None
+    description: str | None = None
+    valid_until: datetime | None = None
+    external_ref: str | None = None
+
+
+@dataclass(slots=True)
+class Submission:
+    """One raw value and what its row says beyond the provenance defaults."""
+
+    value: str
+    kind: str | None = None
+    labels: tuple[str, ...] = ()
+    confidence: int | None = None
+    tlp: str | None = None
+    description: str | None = None
+    valid_until: datetime | None = None
+    first_seen: datetime | None = None
+    stix_id: str | None = None
+    line_no: int | None = None
+    line: str | None = None
+
+
+@dataclass(slots=True)
+class Reject:
+    line_no: int | None
+    text: str
+    reason: str
+
+    def to_dict(self) -> dict:
+        return {"line": self.line_no, "text": self.text, "reason": self.reason}
+
+
+@dataclass
+class SubmitReport:
+    read: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    allowlisted: int = 0
+    rejected: int = 0
+    rejects: list[Reject] = field(default_factory=list)
+    results: list[dict] | None = None
+
+    def to_dict(self) -> dict:
+        out = {
+            "read": self.read, "new": self.new, "updated": self.updated, "unchanged": self.unchanged,
+            "allowlisted": self.allowlisted, "rejected": self.rejected,
+            "rejects": [r.to_dict() for r in self.rejects],
+        }
+        if self.results is not None:
+            out["results"] = self.results
+        return out
+
+
+def clean_labels(labels: Iterable[str]) -> tuple[str, ...]:
+    """Lower-case slugs; ``#infostealer`` → ``infostealer``. Invalid labels raise Invalid."""
+    out = []
+    for label in labels:
+        slug = label.strip().lstrip("#").lower().replace(" ", "-")
+        if not slug:
+            continue
+        if not LABEL.match(slug):
+            raise Invalid(f"label {label!r} must be a short slug such as call-centre-scam", field="labels")
+        out.append(slug)
+    return tuple(sorted(set(out)))
+
+
+def check_confidence(value: int, field_name: str = "confidence") -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
+        raise Invalid(f"{field_name} must be a whole number from 0 to 100, not {value!r}", field=field_name)
+    return value
+
+
+class Submitter:
+    """Collects submissions and upserts them in batches on ``conn``."""
+
+    def __init__(
+        self,
+        conn: Connection,
+        provenance: Provenance,
+        *,
+        now: datetime | None = None,
+        batch_size: int = 2000,
+        keep_results: bool = False,
+        allowlist: Allowlist | None = None,
+        on_batch=None,
+    ) -> None:
+        self.conn = conn
+        self.prov = provenance
+        self.org = require_org(conn, provenance.org)
+        self.region = provenance.region or self.org.country
+        self.now = now or utcnow()
+        self.batch_size = batch_size
+        self.allowlist = allowlist or load_allowlist(conn)
+        self.report = SubmitReport(results=[] if keep_results else None)
+        self.on_batch = on_batch  # called after each flushed batch (a feed run commits there)
+        self._pending: dict[str, store.Pending] = {}
+        self._owners: dict[str, list[int]] = {}  # canonical value → result indexes
+
+    # -- input -------------------------------------------------------------------------
+    def add(self, sub: Submission) -> None:
+        report = self.report
+        report.read += 1
+        index = self._result_slot(sub.value)
+        try:
+            values = normalize(sub.value, sub.kind or self.prov.kind, self.region)
+        except NormalizeError as exc:
+            reason = emergency_reason(sub.value)
+            if reason:
+                report.allowlisted += 1
+                self._set_result(index, ALLOWLISTED, reason=reason)
+                return
+            self.reject(sub.line_no, sub.line or sub.value, str(exc), index=index)
+            return
+        labels = tuple(sorted(set(self.prov.labels) | set(sub.labels)))
+        confidence = sub.confidence if sub.confidence is not None else self.prov.confidence
+        tlp = sub.tlp or self.prov.tlp
+        for value in values:
+            key = value.value
+            pending = self._pending.get(key)
+            if pending is not None:  # the same value twice in one batch: merge
+                pending.labels = tuple(sorted(set(pending.labels) | set(labels)))
+                pending.confidence = max(pending.confidence, confidence)
+                self._owners[key].append(index)
+                continue
+            self._pending[key] = store.Pending(
+                value=value, confidence=confidence, tlp=tlp, labels=labels,
+                description=sub.description or self.prov.description,
+                valid_until=sub.valid_until or self.prov.valid_until, first_seen=sub.first_seen,
+                stix_id=sub.stix_id, external_ref=self.prov.external_ref,
+                raw=(sub.line or sub.value)[:500], allowlisted=self.allowlist.reason_for(value),
+            )
+            self._owners[key] = [index]
+        if len(self._pending) >= self.batch_size:
+            self.flush()
+
+    def reject(self, line_no: int | None, text: str, reason: str, *, index: int | None = None) -> None:
+        """Count a row that cannot be used, keeping a sample with its reason."""
+        self.report.rejected += 1
+        if len(self.report.rejects) < MAX_REJECT_SAMPLES:
+            self.report.rejects.append(Reject(line_no, text[:500], reason))
+        if index is not None:
+            self._set_result(index, REJECTED, error=reason)
+
+    # -- output ------------------------------------------------------------------------
+    def flush(self) -> None:
+        if not self._pending:
+            return
+        items = list(self._pending.values())
+        statuses = store.upsert(self.conn, self.org.id, self.prov.feed or "", items, self.now)
+        report = self.report
+        for item, status in zip(items, statuses, strict=True):
+            owners = self._owners[item.value.value]
+            if item.allowlisted:
+                status = ALLOWLISTED
+            # Repeats of a value within the batch count as unchanged.
+            for n, index in enumerate(owners):
+                effective = status if n == 0 or status == ALLOWLISTED else store.UNCHANGED
+                setattr(report, effective, getattr(report, effective) + 1)
+                self._set_result(index, effective, value=item.value, reason=item.allowlisted)
+        self._pending.clear()
+        self._owners.clear()
+        if self.on_batch:
+            self.on_batch(self)
+
+    def finish(self) -> SubmitReport:
+        self.flush()
+        return self.report
+
+    def _result_slot(self, raw: str) -> int | None:
+        if self.report.results is None:
+            return None
+        self.report.results.append({"value": raw, "status": None})
+        return len(self.report.results) - 1
+
+    def _set_result(self, index, status, *, value=None, error=None, reason=None) -> None:
+        if index is None:
+            return
+        result = self.report.results[index]
+        if result["status"] in (store.NEW, store.UPDATED):
+            return  # one row (an a–b range) may hold several values: keep the strongest news
+        result["status"] = status
+        if value is not None:
+            result["canonical"] = value.value
+            result["kind"] = value.kind
+        if error:
+            result["error"] = error
+        if reason:
+            result["reason"] = reason
+
+
+def submit(conn: Connection, provenance: Provenance, submissions: Iterable[Submission], **kwargs) -> SubmitReport:
+    submitter = Submitter(conn, provenance, **kwargs)
+    for sub in submissions:
+        submitter.add(sub)
+    return submitter.finish()

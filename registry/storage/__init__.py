@@ -1,0 +1,1 @@
+"""Persistence: SQLModel tables, engine setup for SQLite and PostgreSQL, migrations, queries."""

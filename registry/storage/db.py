@@ -1,0 +1,107 @@
+"""Engine setup and the unit of work.
+
+SQLite: WAL, a busy timeout, foreign keys, and ``BEGIN IMMEDIATE`` for write transactions so
+two writers queue on the lock instead of failing when a read lock is upgraded. PostgreSQL:
+psycopg 3 with a small pool. ``Database.write()`` commits when its block ends and rolls back on
+any exception, so an import lands whole or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine, create_engine, event, select
+from sqlalchemy.engine import make_url
+
+from registry.storage import tables as t
+
+BUSY_TIMEOUT_MS = 30_000
+
+
+def normalise_url(url: str) -> str:
+    """``postgresql://`` and ``postgres://`` mean psycopg 3 here."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+class Database:
+    def __init__(self, url: str, *, schema: str | None = None, echo: bool = False) -> None:
+        self.url = normalise_url(url)
+        parsed = make_url(self.url)
+        self.dialect = parsed.get_backend_name()
+        self.schema = schema
+        if self.dialect == "sqlite":
+            if parsed.database and parsed.database != ":memory:":
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            self.engine = create_engine(self.url, echo=echo, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+            _setup_sqlite(self.engine)
+        else:
+            connect_args = {}
+            if schema:
+                connect_args["options"] = f"-csearch_path={schema}"
+            self.engine = create_engine(
+                self.url, echo=echo, pool_size=5, max_overflow=10, pool_pre_ping=True, connect_args=connect_args
+            )
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A write transaction: committed at the end of the block, rolled back on error."""
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(registry_write=True)
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read transaction (one consistent snapshot on both engines)."""
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    def is_initialised(self) -> bool:
+        from sqlalchemy import inspect
+
+        return inspect(self.engine).has_table("indicator")
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _setup_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        # We issue BEGIN ourselves (below); pysqlite's implicit transactions would defer it.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        immediate = conn.get_execution_options().get("registry_write")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def next_seq(conn: Connection, count: int = 1) -> int:
+    """Reserve ``count`` change-sequence numbers; returns the first."""
+    if count <= 0:
+        raise ValueError("count must be positive")
+    last = conn.execute(
+        t.counter.update().where(t.counter.c.name == "seq").values(value=t.counter.c.value + count).returning(t.counter.c.value)
+    ).scalar_one()
+    return last - count + 1
+
+
+def current_seq(conn: Connection) -> int:
+    return conn.execute(select(t.counter.c.value).where(t.counter.c.name == "seq")).scalar_one()

@@ -1,0 +1,140 @@
+"""The tables.
+
+Times are timezone-aware UTC (sqlmodel.UTCDateTime); SQLite stores them without an offset.
+
+Notes on choices:
+- ``indicator.value`` is unique on its own: canonical values of different kinds never collide,
+  so lookups probe one index with ``value IN (…)``.
+- ``assertion.feed`` is ``''`` for a direct submission (not NULL) so that the unique key
+  ``(indicator_id, org_id, feed)`` holds on SQLite and PostgreSQL alike.
+- ``assertion.labels`` is stored as ``,a,b,`` so a label filter is a portable ``LIKE '%,a,%'``
+  without a row per label on the import hot path.
+- ``seq`` is the change sequence (from ``counter``): it grows with every new or changed
+  assertion or sighting and drives incremental export and TAXII ``added_after``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Column, Index, LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class Organization(SQLModel, table=True):
+    __tablename__ = "organization"
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=64, unique=True, index=True)
+    name: str = Field(max_length=200)
+    country: str | None = Field(default=None, max_length=2)
+    stix_id: str = Field(max_length=64, unique=True)
+    created: datetime
+
+
+class Indicator(SQLModel, table=True):
+    __tablename__ = "indicator"
+    __table_args__ = (
+        Index("ix_indicator_range", "range_start", "range_end"),
+        Index("ix_indicator_kind_prefix", "kind", "prefix_len"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=8)
+    value: str = Field(max_length=2048, unique=True)
+    display: str | None = Field(default=None, max_length=2048)
+    prefix_len: int | None = None
+    range_start: bytes | None = Field(default=None, sa_column=Column(LargeBinary(16)))
+    range_end: bytes | None = Field(default=None, sa_column=Column(LargeBinary(16)))
+    detail: str | None = Field(default=None, max_length=32)
+    allowlisted: str | None = Field(default=None, max_length=200)  # the reason, when allowlisted
+    first_seen: datetime
+    last_seen: datetime
+
+
+class Assertion(SQLModel, table=True):
+    __tablename__ = "assertion"
+    __table_args__ = (
+        UniqueConstraint("indicator_id", "org_id", "feed", name="uq_assertion_source"),
+        Index("ix_assertion_org_feed", "org_id", "feed"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    indicator_id: int = Field(foreign_key="indicator.id", index=True)
+    org_id: int = Field(foreign_key="organization.id")
+    feed: str = Field(default="", max_length=100)
+    confidence: int
+    tlp: str = Field(max_length=16)
+    labels: str = Field(default=",", max_length=1000)
+    description: str | None = Field(default=None, max_length=4000)
+    valid_from: datetime
+    valid_until: datetime | None = None
+    first_seen: datetime
+    last_seen: datetime
+    times_reported: int = 1
+    stix_id: str = Field(max_length=64)
+    external_ref: str | None = Field(default=None, max_length=2048)
+    raw: str | None = Field(default=None, max_length=500)
+    created: datetime
+    modified: datetime
+    seq: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+
+
+class Sighting(SQLModel, table=True):
+    __tablename__ = "sighting"
+    __table_args__ = (UniqueConstraint("indicator_id", "org_id", "case_ref", name="uq_sighting_case"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    indicator_id: int = Field(foreign_key="indicator.id", index=True)
+    org_id: int = Field(foreign_key="organization.id")
+    case_ref: str = Field(default="", max_length=200)
+    count: int = 1
+    tlp: str = Field(max_length=16)
+    description: str | None = Field(default=None, max_length=4000)
+    first_seen: datetime
+    last_seen: datetime
+    stix_id: str = Field(max_length=64)
+    created: datetime
+    modified: datetime
+    seq: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+
+
+class AllowlistEntry(SQLModel, table=True):
+    __tablename__ = "allowlist_entry"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=8)
+    value: str = Field(max_length=2048, unique=True)
+    reason: str = Field(max_length=200)
+    created: datetime
+
+
+class PrefixLength(SQLModel, table=True):
+    """Prefix lengths present among IP networks and phone blocks (never shrinks: a stale
+    length costs one probe that finds nothing)."""
+
+    __tablename__ = "prefix_length"
+
+    kind: str = Field(max_length=8, primary_key=True)
+    length: int = Field(primary_key=True)
+
+
+class Counter(SQLModel, table=True):
+    """Named counters; ``seq`` is the change sequence. Taking numbers with
+    ``UPDATE … RETURNING`` holds the row lock until commit, so sequence numbers become
+    visible in order on PostgreSQL too."""
+
+    __tablename__ = "counter"
+
+    name: str = Field(max_length=32, primary_key=True)
+    value: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+organization = Organization.__table__
+indicator = Indicator.__table__
+assertion = Assertion.__table__
+sighting = Sighting.__table__
+allowlist_entry = AllowlistEntry.__table__
+prefix_length = PrefixLength.__table__
+counter = Counter.__table__
+metadata = SQLModel.metadata

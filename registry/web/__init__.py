@@ -1,0 +1,1 @@
+"""HTTP: blueprints for the API (/api/v1), introspection (/-/), and one error handler."""
