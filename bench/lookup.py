@@ -16,6 +16,8 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+import contextlib
+
 from common import Timer, mixed_values, peak_rss_mb  # noqa: E402
 
 from registry.domain.normalize import NormalizeError, normalize_one  # noqa: E402
@@ -73,10 +75,8 @@ def main() -> None:
 
     canon = []
     for q in queries:
-        try:
+        with contextlib.suppress(NormalizeError):
             canon.append(normalize_one(q, None, "TH").value)
-        except NormalizeError:
-            pass
     raw = sqlite3.connect(path)
     with Timer() as t_raw:
         found = 0

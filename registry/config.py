@@ -24,6 +24,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HALF_LIFES", "ipv4=30,ipv6=30,url=60,domain=120,email=180,phone=180", "Days after which a report's weight halves, by kind."),
     Setting("DEFAULT_REGION", "TH", "Region (ISO alpha-2) for national phone numbers in lookups when neither the request nor the caller's org gives one."),
     Setting("MAX_BATCH", "10000", "Most values in one batch lookup request."),
+    Setting("MAX_BODY_MB", "32", "Largest request body accepted, in MiB; larger ones get 413."),
+    Setting("AUDIT_FLUSH_SECONDS", "0.2", "How often each process writes its buffered audit events."),
     Setting("ENV", "production", "`development` relaxes the secret-key check; anything else is production."),
 )
 
@@ -41,6 +43,27 @@ def get(name: str, overrides: dict | None = None) -> str | None:
 
 def instance_path(overrides: dict | None = None) -> Path:
     return Path(get("INSTANCE_PATH", overrides) or "instance").resolve()
+
+
+def secret_key(overrides: dict | None = None) -> str | None:
+    """The secret from REGISTRY_SECRET_KEY, else the instance folder's ``secret_key`` file."""
+    key = get("SECRET_KEY", overrides)
+    if key:
+        return key
+    path = instance_path(overrides) / "secret_key"
+    return path.read_text().strip() if path.is_file() else None
+
+
+def ensure_secret_key(overrides: dict | None = None) -> Path:
+    """Write a random secret into the instance folder unless one exists (``make run``)."""
+    import secrets
+
+    path = instance_path(overrides) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48) + "\n")
+        path.chmod(0o600)
+    return path
 
 
 def database_url(overrides: dict | None = None) -> str:

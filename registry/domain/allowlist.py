@@ -12,7 +12,17 @@ import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from registry.domain.kinds import DOMAIN, EMAIL, IPV4, IPV6, PHONE, URL, Value, bytes_to_int, ip_bytes
+from registry.domain.kinds import (
+    DOMAIN,
+    EMAIL,
+    IPV4,
+    IPV6,
+    PHONE,
+    URL,
+    Value,
+    bytes_to_int,
+    ip_bytes,
+)
 
 BUILTIN_NETWORKS: tuple[tuple[str, str], ...] = (
     ("0.0.0.0/8", "'this' network (RFC 791)"),

@@ -47,6 +47,17 @@ class Viewer:
     def operator(cls) -> Viewer:
         return cls(org=None, max_tlp=RED)
 
+    def open_levels(self) -> tuple[str, ...]:
+        """Levels this viewer sees from any source (RED excluded unless operator)."""
+        return tuple(
+            level for level in LEVELS if RANK[level] <= RANK[self.max_tlp] and (level != RED or self.org is None)
+        )
+
+    @property
+    def sees_own_red(self) -> bool:
+        """Whether RED from the viewer's own org is visible (the cap allows RED)."""
+        return self.org is not None and self.max_tlp == RED
+
     def can_see(self, tlp: str, source_org: str | None) -> bool:
         """The visibility rule: TLP no higher than the cap; RED only for its source org."""
         if RANK[tlp] > RANK[self.max_tlp]:

@@ -19,8 +19,8 @@ from registry.domain.keys import PrefixLengths, probe_keys
 from registry.domain.kinds import MATCH_TYPES, Value
 from registry.domain.normalize import NormalizeError, normalize_one
 from registry.domain.scoring import Evidence, score
-from registry.domain.tlp import Viewer
 from registry.domain.times import iso, utcnow
+from registry.domain.tlp import Viewer
 from registry.services.errors import Invalid
 from registry.storage import indicators as store
 from registry.storage.allowlist import load_allowlist
@@ -112,7 +112,7 @@ def _answer(query, value, value_probes, rows, assertions, sightings, viewer, all
                 "kind": row.kind,
                 "value": row.value,
                 **({"display": row.display} if row.display else {}),
-                "assertions": [_assertion(a) for a in visible],
+                "assertions": [assertion_dict(a) for a in visible],
                 "sightings": [_sighting(s, viewer) for s in seen],
             }
         )
@@ -141,7 +141,7 @@ def _answer(query, value, value_probes, rows, assertions, sightings, viewer, all
     return answer
 
 
-def _assertion(a) -> dict:
+def assertion_dict(a) -> dict:
     return {
         "source": a.source,
         "feed": a.feed or None,
@@ -188,7 +188,7 @@ def search_within(conn: Connection, cidr: str, viewer: Viewer, *, limit: int = 1
                 visible[a.indicator_id].append(a)
     results = [
         {"kind": r.kind, "value": r.value, "allowlisted": r.allowlisted is not None,
-         "assertions": [_assertion(a) for a in visible[r.id]]}
+         "assertions": [assertion_dict(a) for a in visible[r.id]]}
         for r in rows
         if visible[r.id]
     ]

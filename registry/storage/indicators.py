@@ -74,16 +74,7 @@ def upsert(conn: Connection, org_id: int, feed: str, items: list[Pending], now: 
     ``items`` must hold distinct canonical values (the caller merges duplicates).
     """
     values = [p.value.value for p in items]
-    ids = indicator_ids(conn, values)
-    seen_before = list(ids.values())
-    missing = [p for p in items if p.value.value not in ids]
-    if missing:
-        _insert_indicators(conn, missing, now)
-        ids.update(indicator_ids(conn, [p.value.value for p in missing]))
-    if seen_before:
-        col = t.indicator.c
-        for part in chunks(seen_before):
-            conn.execute(t.indicator.update().where(col.id.in_(part)).values(last_seen=now))
+    ids = ensure_indicators(conn, items, now)
 
     a = t.assertion.c
     current = {}
@@ -161,7 +152,21 @@ def upsert(conn: Connection, org_id: int, feed: str, items: list[Pending], now: 
     return statuses
 
 
-def _insert_indicators(conn: Connection, items: list[Pending], now: datetime) -> None:
+def ensure_indicators(conn: Connection, items: Sequence[Pending], now: datetime) -> dict[str, int]:
+    """Ids of the items' indicators, inserting the missing ones; existing ones are seen now."""
+    ids = indicator_ids(conn, [p.value.value for p in items])
+    seen_before = list(ids.values())
+    missing = [p for p in items if p.value.value not in ids]
+    if missing:
+        _insert_indicators(conn, missing, now)
+        ids.update(indicator_ids(conn, [p.value.value for p in missing]))
+    col = t.indicator.c
+    for part in chunks(seen_before):
+        conn.execute(t.indicator.update().where(col.id.in_(part)).values(last_seen=now))
+    return ids
+
+
+def _insert_indicators(conn: Connection, items: Sequence[Pending], now: datetime) -> None:
     rows = []
     lengths = set()
     for p in items:
@@ -250,3 +255,33 @@ def within(conn: Connection, start: bytes, end: bytes, *, limit: int) -> list:
             .limit(limit)
         )
     )
+
+
+def search_page(conn: Connection, *, visible_clause, kind: str | None = None, label: str | None = None,
+                source: str | None = None, since=None, since_seq: int | None = None,
+                within: tuple[bytes, bytes] | None = None, after_id: int = 0, limit: int = 100) -> list:
+    """Indicators with at least one assertion matching the filters (and visible), by id."""
+    from sqlalchemy import exists
+
+    a, o, i = t.assertion.c, t.organization.c, t.indicator.c
+    conditions = [a.indicator_id == i.id, visible_clause]
+    if label:
+        conditions.append(a.labels.like(f"%,{label},%"))
+    if source:
+        conditions.append(o.slug == source)
+    if since is not None:
+        conditions.append(a.modified >= since)
+    if since_seq is not None:
+        conditions.append(a.seq > since_seq)
+    has_assertion = exists(select(a.id).join_from(t.assertion, t.organization, a.org_id == o.id).where(*conditions))
+    query = (
+        select(i.id, i.kind, i.value, i.display, i.prefix_len, i.allowlisted, i.detail, i.first_seen, i.last_seen)
+        .where(i.id > after_id, has_assertion)
+        .order_by(i.id)
+        .limit(limit)
+    )
+    if kind:
+        query = query.where(i.kind == kind)
+    if within:
+        query = query.where(i.range_start >= within[0], i.range_start <= within[1], i.range_end <= within[1])
+    return list(conn.execute(query))

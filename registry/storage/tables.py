@@ -138,3 +138,60 @@ allowlist_entry = AllowlistEntry.__table__
 prefix_length = PrefixLength.__table__
 counter = Counter.__table__
 metadata = SQLModel.metadata
+
+
+class User(SQLModel, table=True):
+    """A person who signs in to the web page (password hashed with werkzeug's scrypt)."""
+
+    __tablename__ = "app_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organization.id")
+    username: str = Field(max_length=64, unique=True)
+    password_hash: str = Field(max_length=256)
+    role: str = Field(max_length=16)
+    max_tlp: str = Field(max_length=16)
+    created: datetime
+    last_login: datetime | None = None
+    disabled: bool = False
+
+
+class ApiKey(SQLModel, table=True):
+    """An API key: shown once, stored as a SHA-256 hash; ``prefix`` is what people see."""
+
+    __tablename__ = "api_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organization.id")
+    prefix: str = Field(max_length=16, unique=True)
+    key_hash: str = Field(max_length=64, unique=True)
+    role: str = Field(max_length=16)
+    max_tlp: str = Field(max_length=16)
+    name: str | None = Field(default=None, max_length=200)
+    created: datetime
+    last_used: datetime | None = None
+    revoked: datetime | None = None
+
+
+class AuditEvent(SQLModel, table=True):
+    """One audited action. ``hash`` = SHA-256 over ``prev_hash`` and the row's fields, so an
+    edited or deleted row breaks the chain (``registry audit verify``)."""
+
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    time: datetime
+    org: str | None = Field(default=None, max_length=64)
+    actor: str | None = Field(default=None, max_length=64)  # key prefix or username
+    action: str = Field(max_length=32, index=True)
+    subject: str | None = Field(default=None)  # the values looked up or submitted, JSON
+    result_count: int | None = None
+    client: str | None = Field(default=None, max_length=64)
+    status: int | None = None
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+app_user = User.__table__
+api_key = ApiKey.__table__
+audit_event = AuditEvent.__table__

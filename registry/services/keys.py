@@ -1,0 +1,98 @@
+"""API keys: created (shown once), authenticated, revoked.
+
+A key is ``reg_`` + 32 random bytes (URL-safe base64). Its SHA-256 is stored; its first 12
+characters are the visible prefix that audit rows and listings show.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from dataclasses import dataclass
+
+from registry.domain import roles, tlp
+from registry.domain.times import utcnow
+from registry.services.errors import Invalid, NotFound
+from registry.services.orgs import require_org
+from registry.storage import keys as key_store
+from registry.storage.db import Database
+
+KEY_PREFIX = "reg_"
+PREFIX_LEN = 12
+TOUCH_EVERY = 60.0  # seconds: last-used times are minute-accurate, not a write per request
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: their org, role and TLP cap, and what audit rows call them."""
+
+    org: str
+    role: str
+    max_tlp: str
+    actor: str  # key prefix or username
+    country: str | None = None
+
+    @property
+    def viewer(self) -> tlp.Viewer:
+        return tlp.Viewer(org=self.org, max_tlp=self.max_tlp)
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def create_key(db: Database, org: str, role: str, max_tlp: str | None = None, name: str | None = None) -> dict:
+    """Create a key; the returned ``key`` is the only time it is ever shown."""
+    try:
+        role = roles.parse_role(role)
+        cap = tlp.parse_tlp(max_tlp) if max_tlp else tlp.DEFAULT_MAX_TLP
+    except ValueError as exc:
+        raise Invalid(str(exc)) from None
+    with db.write() as conn:
+        owner = require_org(conn, org)
+        while True:
+            key = KEY_PREFIX + secrets.token_urlsafe(32)
+            prefix = key[:PREFIX_LEN]
+            if key_store.by_prefix(conn, prefix) is None:
+                break
+        key_store.insert(conn, org_id=owner.id, prefix=prefix, key_hash=hash_key(key), role=role, max_tlp=cap,
+                         name=name, now=utcnow())
+    return {"key": key, "prefix": prefix, "org": org, "role": role, "max_tlp": cap}
+
+
+def revoke_key(db: Database, prefix: str) -> key_store.KeyRow:
+    with db.write() as conn:
+        row = key_store.by_prefix(conn, prefix)
+        if row is None:
+            raise NotFound(f"no key with prefix {prefix!r}", field="prefix")
+        if row.revoked is None:
+            key_store.revoke(conn, row.id, utcnow())
+    return row
+
+
+def list_keys(db: Database, org: str | None = None) -> list[key_store.KeyRow]:
+    with db.read() as conn:
+        return key_store.all_keys(conn, org)
+
+
+class KeyAuthenticator:
+    """Resolves a presented key to a Principal; remembers when it last recorded each key's use."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._touched: dict[int, float] = {}
+
+    def authenticate(self, key: str) -> Principal | None:
+        if not key.startswith(KEY_PREFIX) or len(key) > 200:
+            return None
+        with self.db.read() as conn:
+            row = key_store.by_hash(conn, hash_key(key))
+        if row is None or row.revoked is not None:
+            return None
+        now = time.monotonic()
+        if now - self._touched.get(row.id, -TOUCH_EVERY) >= TOUCH_EVERY:
+            self._touched[row.id] = now
+            with self.db.write() as conn:
+                key_store.touch(conn, row.id, utcnow())
+        return Principal(org=row.org, role=row.role, max_tlp=row.max_tlp, actor=row.prefix, country=row.org_country)

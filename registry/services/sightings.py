@@ -1,0 +1,49 @@
+"""Sightings: an agency saw a value in one of its cases."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from registry.domain.normalize import NormalizeError, normalize_one
+from registry.domain.times import iso, utcnow
+from registry.services.errors import Invalid
+from registry.services.orgs import require_org
+from registry.storage import indicators as ind_store
+from registry.storage import sightings as store
+from registry.storage.allowlist import load_allowlist
+from registry.storage.db import Database
+
+
+def add_sighting(
+    db: Database,
+    *,
+    org: str,
+    value: str,
+    case_ref: str | None = None,
+    count: int = 1,
+    tlp: str = "amber",
+    description: str | None = None,
+    seen: datetime | None = None,
+    region: str | None = None,
+) -> dict:
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 1_000_000:
+        raise Invalid("count must be a whole number from 1 to 1000000", field="count")
+    now = utcnow()
+    with db.write() as conn:
+        owner = require_org(conn, org)
+        try:
+            parsed = normalize_one(value, None, region or owner.country)
+        except NormalizeError as exc:
+            raise Invalid(str(exc), field="value") from None
+        allowlisted = load_allowlist(conn).reason_for(parsed)
+        pending = ind_store.Pending(value=parsed, confidence=0, tlp=tlp, labels=(), allowlisted=allowlisted)
+        ids = ind_store.ensure_indicators(conn, [pending], now)
+        status, row = store.upsert(
+            conn, indicator_id=ids[parsed.value], org_id=owner.id, case_ref=(case_ref or "").strip(), count=count,
+            tlp=tlp, description=description, seen=seen or now, now=now,
+        )
+    return {
+        "status": status, "kind": parsed.kind, "value": parsed.value, "source": org, "count": row["count"],
+        "case_ref": row["case_ref"] or None, "tlp": row["tlp"], "first_seen": iso(row["first_seen"]),
+        "last_seen": iso(row["last_seen"]), "allowlisted": allowlisted is not None,
+    }
