@@ -93,6 +93,8 @@ def init() -> None:
     db = Database(config.database_url())
     migrate.upgrade(db)
     click.echo(f"database ready: {db.engine.url.render_as_string(hide_password=True)}")
+    if not config.get("SECRET_KEY"):
+        click.echo(f"secret key: {config.ensure_secret_key()}")
 
 
 # -- orgs ----------------------------------------------------------------------------------
@@ -127,6 +129,103 @@ def org_list(as_json: bool) -> None:
         return
     for o in rows:
         click.echo(f"{o.slug:<16} {o.country or '--':<3} {o.name}")
+
+
+# -- keys ------------------------------------------------------------------------------------
+def cli_audit(action: str, subject=None, result_count: int | None = None, db=None) -> None:
+    """Audit an operator action taken on the command line (written at once: no server)."""
+    from registry.services.audit import AuditLog
+
+    log = AuditLog(db or open_db(), synchronous=True)
+    log.record(action, actor=f"cli:{os.environ.get('USER', 'unknown')}", subject=subject, result_count=result_count,
+               client="cli")
+    log.close()
+
+
+@main.group()
+def key() -> None:
+    """API keys for member systems."""
+
+
+@key.command("create")
+@click.option("--org", "org_slug", required=True)
+@click.option("--role", required=True, type=click.Choice(["reader", "contributor", "feed-admin", "admin"]))
+@click.option("--max-tlp", "max_tlp", help="Highest TLP the key may see (default amber+strict).")
+@click.option("--name", help="What the key is for, e.g. 'bank-x fraud engine'.")
+@click.option("--json", "as_json", is_flag=True)
+@_guard
+def key_create(org_slug, role, max_tlp, name, as_json) -> None:
+    """Create a key; it is printed once and never again."""
+    from registry.services.keys import create_key
+
+    tlp_option(max_tlp)
+    db = open_db()
+    created = create_key(db, org_slug, role, max_tlp, name)
+    cli_audit("key-create", {"prefix": created["prefix"], "org": org_slug, "role": role,
+                             "max_tlp": created["max_tlp"]}, db=db)
+    if as_json:
+        echo_json(created)
+        return
+    click.echo(created["key"])
+    click.echo(f"(prefix {created['prefix']}, org {org_slug}, role {role}, max TLP {created['max_tlp']}: "
+               "store the key now, it is not shown again)", err=True)
+
+
+@key.command("list")
+@click.option("--org", "org_slug")
+@click.option("--json", "as_json", is_flag=True)
+def key_list(org_slug, as_json) -> None:
+    """List keys (prefixes only)."""
+    from registry.domain.times import iso
+    from registry.services.keys import list_keys
+
+    rows = list_keys(open_db(), org_slug)
+    data = [{"prefix": r.prefix, "org": r.org, "role": r.role, "max_tlp": r.max_tlp, "name": r.name,
+             "created": iso(r.created), "last_used": iso(r.last_used), "revoked": iso(r.revoked)} for r in rows]
+    if as_json:
+        echo_json(data)
+        return
+    for d in data:
+        state = f"revoked {d['revoked']}" if d["revoked"] else f"last used {d['last_used'] or 'never'}"
+        click.echo(f"{d['prefix']}  {d['org']:<14} {d['role']:<12} {d['max_tlp']:<13} {state}  {d['name'] or ''}")
+
+
+@key.command("revoke")
+@click.argument("prefix")
+@_guard
+def key_revoke(prefix) -> None:
+    """Revoke a key by its prefix."""
+    from registry.services.keys import revoke_key
+
+    db = open_db()
+    row = revoke_key(db, prefix)
+    cli_audit("key-revoke", {"prefix": prefix, "org": row.org}, db=db)
+    click.echo(f"revoked {prefix} ({row.org}, {row.role})")
+
+
+# -- audit ---------------------------------------------------------------------------------
+@main.group()
+def audit() -> None:
+    """The tamper-evident audit log."""
+
+
+@audit.command("verify")
+@click.option("--json", "as_json", is_flag=True)
+def audit_verify(as_json) -> None:
+    """Check the hash chain: OK, or the first altered or missing row (exit 1)."""
+    import dataclasses
+
+    from registry.services.audit import verify
+
+    result = verify(open_db())
+    if as_json:
+        echo_json(dataclasses.asdict(result))
+    elif result.ok:
+        click.echo(f"OK: {result.checked} rows checked")
+    else:
+        click.echo(f"BROKEN: {result.problem}")
+    if not result.ok:
+        sys.exit(EXIT_FAILED)
 
 
 # -- import --------------------------------------------------------------------------------

@@ -3,20 +3,14 @@ is set, on PostgreSQL too (a schema of its own per test)."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from registry.storage import migrate
-from registry.storage.db import Database, normalise_url
-
-FIXTURES = Path(__file__).parent / "fixtures"
-PG_URL = os.environ.get("REGISTRY_TEST_DATABASE_URL")
-PG_SKIP = "PostgreSQL not configured: set REGISTRY_TEST_DATABASE_URL (CI sets it) to run these on PostgreSQL too"
+from registry.storage.db import Database
+from tests.helpers import FIXTURES, PG_SKIP, PG_URL, create_pg_schema, drop_pg_schema
 
 
 @pytest.fixture(scope="session")
@@ -38,13 +32,10 @@ def _sqlite_db(template: Path, tmp_path: Path) -> Database:
 
 
 def _pg_db():
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(normalise_url(PG_URL))
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    db = Database(PG_URL, schema=schema)
+    schema, url = create_pg_schema()
+    db = Database(url)
     migrate.upgrade(db)
-    return db, admin, schema
+    return db, schema
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -57,12 +48,10 @@ def db(request, sqlite_template, tmp_path):
         return
     if not PG_URL:
         pytest.skip(PG_SKIP)
-    database, admin, schema = _pg_db()
+    database, schema = _pg_db()
     yield database
     database.dispose()
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    drop_pg_schema(schema)
 
 
 @pytest.fixture

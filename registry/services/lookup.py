@@ -16,8 +16,8 @@ from sqlalchemy import Connection
 
 from registry.domain.allowlist import Allowlist, emergency_reason
 from registry.domain.keys import PrefixLengths, probe_keys
-from registry.domain.kinds import MATCH_TYPES, Value
-from registry.domain.normalize import NormalizeError, normalize_one
+from registry.domain.kinds import MATCH_TYPES, PHONE, Value
+from registry.domain.normalize import NormalizeError, normalize_one, phone_display
 from registry.domain.scoring import Evidence, score
 from registry.domain.times import iso, utcnow
 from registry.domain.tlp import Viewer
@@ -134,8 +134,9 @@ def _answer(query, value, value_probes, rows, assertions, sightings, viewer, all
         "allowlisted": reason is not None,
         "matches": matches,
     }
-    if value.display:
-        answer["display"] = value.display
+    display = value.display or (phone_display(value.value) if value.kind == PHONE and not value.is_range else None)
+    if display:
+        answer["display"] = display
     if reason:
         answer["allowlist_reason"] = reason
     return answer

@@ -37,7 +37,7 @@ def add_sighting(
             raise Invalid(str(exc), field="value") from None
         allowlisted = load_allowlist(conn).reason_for(parsed)
         pending = ind_store.Pending(value=parsed, confidence=0, tlp=tlp, labels=(), allowlisted=allowlisted)
-        ids = ind_store.ensure_indicators(conn, [pending], now)
+        ids, _ = ind_store.ensure_indicators(conn, [pending], now)
         status, row = store.upsert(
             conn, indicator_id=ids[parsed.value], org_id=owner.id, case_ref=(case_ref or "").strip(), count=count,
             tlp=tlp, description=description, seen=seen or now, now=now,

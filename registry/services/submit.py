@@ -8,6 +8,7 @@ commits batch by batch so a killed run leaves only whole batches behind.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -135,8 +136,9 @@ class Submitter:
         self.allowlist = allowlist or load_allowlist(conn)
         self.report = SubmitReport(results=[] if keep_results else None)
         self.on_batch = on_batch  # called after each flushed batch (a feed run commits there)
+        self._labels = tuple(sorted(set(provenance.labels)))
         self._pending: dict[str, store.Pending] = {}
-        self._owners: dict[str, list[int]] = {}  # canonical value → result indexes
+        self._owners: dict[str, int] = {}  # canonical value → result index (when results are kept)
 
     # -- input -------------------------------------------------------------------------
     def add(self, sub: Submission) -> None:
@@ -153,26 +155,29 @@ class Submitter:
                 return
             self.reject(sub.line_no, sub.line or sub.value, str(exc), index=index)
             return
-        labels = tuple(sorted(set(self.prov.labels) | set(sub.labels)))
+        labels = self._labels if not sub.labels else tuple(sorted(set(self._labels) | set(sub.labels)))
         confidence = sub.confidence if sub.confidence is not None else self.prov.confidence
-        tlp = sub.tlp or self.prov.tlp
+        pending_by_value = self._pending
         for value in values:
             key = value.value
-            pending = self._pending.get(key)
-            if pending is not None:  # the same value twice in one batch: merge
-                pending.labels = tuple(sorted(set(pending.labels) | set(labels)))
+            pending = pending_by_value.get(key)
+            if pending is not None:  # the same value again in this batch: merge, count it unchanged
+                if labels != pending.labels:
+                    pending.labels = tuple(sorted(set(pending.labels) | set(labels)))
                 pending.confidence = max(pending.confidence, confidence)
-                self._owners[key].append(index)
+                report.unchanged += 1
+                self._set_result(index, store.UNCHANGED, value=value)
                 continue
-            self._pending[key] = store.Pending(
-                value=value, confidence=confidence, tlp=tlp, labels=labels,
+            pending_by_value[key] = store.Pending(
+                value=value, confidence=confidence, tlp=sub.tlp or self.prov.tlp, labels=labels,
                 description=sub.description or self.prov.description,
                 valid_until=sub.valid_until or self.prov.valid_until, first_seen=sub.first_seen,
                 stix_id=sub.stix_id, external_ref=self.prov.external_ref,
                 raw=(sub.line or sub.value)[:500], allowlisted=self.allowlist.reason_for(value),
             )
-            self._owners[key] = [index]
-        if len(self._pending) >= self.batch_size:
+            if index is not None:
+                self._owners[key] = index
+        if len(pending_by_value) >= self.batch_size:
             self.flush()
 
     def reject(self, line_no: int | None, text: str, reason: str, *, index: int | None = None) -> None:
@@ -190,15 +195,13 @@ class Submitter:
         items = list(self._pending.values())
         statuses = store.upsert(self.conn, self.org.id, self.prov.feed or "", items, self.now)
         report = self.report
-        for item, status in zip(items, statuses, strict=True):
-            owners = self._owners[item.value.value]
-            if item.allowlisted:
-                status = ALLOWLISTED
-            # Repeats of a value within the batch count as unchanged.
-            for n, index in enumerate(owners):
-                effective = status if n == 0 or status == ALLOWLISTED else store.UNCHANGED
-                setattr(report, effective, getattr(report, effective) + 1)
-                self._set_result(index, effective, value=item.value, reason=item.allowlisted)
+        counts = Counter(ALLOWLISTED if item.allowlisted else status for item, status in zip(items, statuses, strict=True))
+        for status, n in counts.items():
+            setattr(report, status, getattr(report, status) + n)
+        if report.results is not None:
+            for item, status in zip(items, statuses, strict=True):
+                self._set_result(self._owners[item.value.value], ALLOWLISTED if item.allowlisted else status,
+                                 value=item.value, reason=item.allowlisted)
         self._pending.clear()
         self._owners.clear()
         if self.on_batch:

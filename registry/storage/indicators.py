@@ -1,20 +1,21 @@
-"""Bulk reads and writes of indicators and assertions through SQLAlchemy Core.
+"""Bulk reads and writes of indicators and assertions.
 
 Every statement here takes many rows at once: one ``IN`` query per chunk of values, one
-``executemany`` per kind of write. Nothing builds one ORM object per row.
+``executemany`` per kind of write (see ``bulk`` for why the hot ones skip Core's per-row
+processing). Nothing builds one ORM object per row.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from registry.domain.kinds import IPV4, IPV6, PHONE, Value
+from registry.storage import bulk
 from registry.storage import tables as t
 from registry.storage.db import next_seq
 
@@ -59,13 +60,30 @@ class Pending:
 
 NEW, UPDATED, UNCHANGED = "new", "updated", "unchanged"
 
+_ASSERTION_COLUMNS = (
+    "indicator_id", "org_id", "feed", "confidence", "tlp", "labels", "description", "valid_from", "valid_until",
+    "first_seen", "last_seen", "times_reported", "stix_id", "external_ref", "raw", "created", "modified", "seq",
+)
+_INDICATOR_COLUMNS = (
+    "kind", "value", "display", "prefix_len", "range_start", "range_end", "detail", "allowlisted", "first_seen",
+    "last_seen",
+)
+
 
 def indicator_ids(conn: Connection, values: Sequence[str]) -> dict[str, int]:
     ids: dict[str, int] = {}
-    col = t.indicator.c
     for part in chunks(values):
-        ids.update(conn.execute(select(col.value, col.id).where(col.value.in_(part))).all())
+        sql = text(f"SELECT value, id FROM indicator WHERE {bulk.in_values(conn, 'value')}")
+        ids.update(conn.execute(sql, {"vals": bulk.values_param(conn, part)}).all())
     return ids
+
+
+def _update_where_ids(conn: Connection, table: str, assignments: str, ids: Sequence[int], params: dict) -> None:
+    for part in chunks(ids):
+        conn.execute(
+            text(f"UPDATE {table} SET {assignments} WHERE {bulk.in_values(conn, 'id')}"),
+            {**params, "vals": bulk.values_param(conn, part)},
+        )
 
 
 def upsert(conn: Connection, org_id: int, feed: str, items: list[Pending], now: datetime) -> list[str]:
@@ -74,37 +92,38 @@ def upsert(conn: Connection, org_id: int, feed: str, items: list[Pending], now: 
     ``items`` must hold distinct canonical values (the caller merges duplicates).
     """
     values = [p.value.value for p in items]
-    ids = ensure_indicators(conn, items, now)
+    ids, known = ensure_indicators(conn, items, now)
+    db_now = bulk.db_time(conn, now)
 
-    a = t.assertion.c
+    # Only indicators that existed before this batch can hold an assertion already.
     current = {}
-    for part in chunks([ids[v] for v in values]):
-        rows = conn.execute(
-            select(a.id, a.indicator_id, a.confidence, a.tlp, a.labels, a.description, a.valid_until).where(
-                a.org_id == org_id, a.feed == feed, a.indicator_id.in_(part)
-            )
-        )
+    columns = "id, indicator_id, confidence, tlp, labels, description, valid_until"
+    typed = text(
+        f"SELECT {columns} FROM assertion WHERE org_id = :org AND feed = :feed AND "
+        f"{bulk.in_values(conn, 'indicator_id')}"
+    ).columns(valid_until=t.assertion.c.valid_until.type)
+    for part in chunks(known):
+        rows = conn.execute(typed, {"org": org_id, "feed": feed, "vals": bulk.values_param(conn, part)})
         current.update((row.indicator_id, row) for row in rows)
 
     statuses: list[str] = []
-    inserts: list[dict] = []
-    changes: list[dict] = []
+    encoded: dict[tuple, str] = {}  # a batch shares a handful of label sets
+    inserts: list[list] = []
+    changes: list[list] = []
     touches: list[int] = []
     for p in items:
         iid = ids[p.value.value]
-        labels = encode_labels(p.labels)
+        labels = encoded.get(p.labels)
+        if labels is None:
+            labels = encoded[p.labels] = encode_labels(p.labels)
         row = current.get(iid)
         if row is None:
-            first = p.first_seen or now
-            inserts.append(
-                {
-                    "indicator_id": iid, "org_id": org_id, "feed": feed, "confidence": p.confidence,
-                    "tlp": p.tlp, "labels": labels, "description": p.description, "valid_from": first,
-                    "valid_until": p.valid_until, "first_seen": first, "last_seen": now,
-                    "times_reported": 1, "stix_id": p.stix_id or f"indicator--{uuid.uuid4()}",
-                    "external_ref": p.external_ref, "raw": p.raw, "created": now, "modified": now,
-                }
-            )
+            first = bulk.db_time(conn, p.first_seen) if p.first_seen else db_now
+            inserts.append([
+                iid, org_id, feed, p.confidence, p.tlp, labels, p.description, first,
+                bulk.db_time(conn, p.valid_until), first, db_now, 1, p.stix_id,
+                p.external_ref, p.raw, db_now, db_now, 0,
+            ])
             statuses.append(NEW)
             continue
         description = p.description if p.description is not None else row.description
@@ -113,77 +132,77 @@ def upsert(conn: Connection, org_id: int, feed: str, items: list[Pending], now: 
             row.confidence != p.confidence or row.tlp != p.tlp or row.labels != labels
             or row.description != description or row.valid_until != p.valid_until or expired_before
         ):
-            changes.append(
-                {
-                    "b_id": row.id, "b_confidence": p.confidence, "b_tlp": p.tlp, "b_labels": labels,
-                    "b_description": description, "b_valid_until": p.valid_until,
-                }
-            )
+            changes.append([p.confidence, p.tlp, labels, description, bulk.db_time(conn, p.valid_until),
+                            db_now, db_now, 0, row.id])
             statuses.append(UPDATED)
         else:
             touches.append(row.id)
             statuses.append(UNCHANGED)
 
     if inserts or changes:
+        # Sequence numbers are taken in one step; the counter row stays locked until commit.
         seq = next_seq(conn, len(inserts) + len(changes))
         for row in inserts:
-            row["seq"] = seq
+            row[-1] = seq
             seq += 1
         for row in changes:
-            row["b_seq"] = seq
+            row[-2] = seq
             seq += 1
-    if inserts:
-        conn.execute(t.assertion.insert(), inserts)
-    if changes:
-        conn.execute(
-            t.assertion.update()
-            .where(a.id == bindparam("b_id"))
-            .values(
-                confidence=bindparam("b_confidence"), tlp=bindparam("b_tlp"), labels=bindparam("b_labels"),
-                description=bindparam("b_description"), valid_until=bindparam("b_valid_until"),
-                last_seen=now, modified=now, times_reported=a.times_reported + 1, seq=bindparam("b_seq"),
-            ),
-            changes,
-        )
-    for part in chunks(touches):
-        conn.execute(
-            t.assertion.update().where(a.id.in_(part)).values(last_seen=now, times_reported=a.times_reported + 1)
-        )
+    bulk.insert_many(conn, "assertion", _ASSERTION_COLUMNS, [tuple(r) for r in inserts])
+    bulk.update_many(
+        conn, "assertion",
+        ("confidence", "tlp", "labels", "description", "valid_until", "last_seen", "modified", "seq"),
+        [tuple(r) for r in changes], extra_set="times_reported = times_reported + 1",
+    )
+    _update_where_ids(conn, "assertion", "last_seen = :now, times_reported = times_reported + 1", touches,
+                      {"now": db_now})
     return statuses
 
 
-def ensure_indicators(conn: Connection, items: Sequence[Pending], now: datetime) -> dict[str, int]:
-    """Ids of the items' indicators, inserting the missing ones; existing ones are seen now."""
+def ensure_indicators(conn: Connection, items: Sequence[Pending], now: datetime) -> tuple[dict[str, int], list[int]]:
+    """Ids of the items' indicators, inserting the missing ones, and the ids that already
+    existed (those are marked seen now). Needs a write transaction (``Database.write``)."""
     ids = indicator_ids(conn, [p.value.value for p in items])
-    seen_before = list(ids.values())
+    known = list(ids.values())
     missing = [p for p in items if p.value.value not in ids]
     if missing:
-        _insert_indicators(conn, missing, now)
-        ids.update(indicator_ids(conn, [p.value.value for p in missing]))
-    col = t.indicator.c
-    for part in chunks(seen_before):
-        conn.execute(t.indicator.update().where(col.id.in_(part)).values(last_seen=now))
-    return ids
+        ids.update(_insert_indicators(conn, missing, now))
+    _update_where_ids(conn, "indicator", "last_seen = :now", known, {"now": bulk.db_time(conn, now)})
+    return ids, known
 
 
-def _insert_indicators(conn: Connection, items: Sequence[Pending], now: datetime) -> None:
+def _insert_indicators(conn: Connection, items: Sequence[Pending], now: datetime) -> dict[str, int]:
+    """Insert new indicators; returns their ids.
+
+    On SQLite the write transaction holds the database lock (BEGIN IMMEDIATE), so ids are
+    assigned here and nothing needs reading back; PostgreSQL may have concurrent writers, so it
+    inserts with ON CONFLICT DO NOTHING and reads the ids back.
+    """
+    db_now = bulk.db_time(conn, now)
+    sqlite_ids = bulk.is_sqlite(conn)
+    next_id = conn.exec_driver_sql("SELECT COALESCE(MAX(id), 0) + 1 FROM indicator").scalar() if sqlite_ids else 0
     rows = []
+    ids: dict[str, int] = {}
     lengths = set()
     for p in items:
         v = p.value
-        first = p.first_seen or now
-        rows.append(
-            {
-                "kind": v.kind, "value": v.value, "display": v.display, "prefix_len": v.prefix_len,
-                "range_start": v.range_start, "range_end": v.range_end, "detail": v.detail,
-                "allowlisted": p.allowlisted, "first_seen": min(first, now), "last_seen": now,
-            }
-        )
+        first = bulk.db_time(conn, min(p.first_seen, now)) if p.first_seen else db_now
+        row = (v.kind, v.value, v.display, v.prefix_len, v.range_start, v.range_end, v.detail, p.allowlisted,
+               first, db_now)
+        if sqlite_ids:
+            ids[v.value] = next_id
+            row = (next_id, *row)
+            next_id += 1
+        rows.append(row)
         if v.kind in (IPV4, IPV6, PHONE) and v.is_range:
             lengths.add((v.kind, v.prefix_len))
-    conn.execute(insert_ignore(conn, t.indicator), rows)
-    if lengths:
-        conn.execute(insert_ignore(conn, t.prefix_length), [{"kind": k, "length": n} for k, n in lengths])
+    if sqlite_ids:
+        bulk.insert_many(conn, "indicator", ("id", *_INDICATOR_COLUMNS), rows)
+    else:
+        bulk.insert_many(conn, "indicator", _INDICATOR_COLUMNS, rows, ignore_conflicts=True)
+        ids = indicator_ids(conn, [p.value.value for p in items])
+    bulk.insert_many(conn, "prefix_length", ("kind", "length"), sorted(lengths), ignore_conflicts=True)
+    return ids
 
 
 # -- reads ---------------------------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 
 from sqlalchemy import Connection, select
@@ -23,7 +22,7 @@ def upsert(conn: Connection, *, indicator_id: int, org_id: int, case_ref: str, c
         values = {
             "indicator_id": indicator_id, "org_id": org_id, "case_ref": case_ref, "count": count, "tlp": tlp,
             "description": description, "first_seen": seen, "last_seen": seen,
-            "stix_id": f"sighting--{uuid.uuid4()}", "created": now, "modified": now, "seq": seq,
+            "created": now, "modified": now, "seq": seq,
         }
         conn.execute(t.sighting.insert().values(**values))
         return "new", values

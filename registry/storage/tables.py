@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, Index, LargeBinary, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, LargeBinary, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -34,9 +34,12 @@ class Organization(SQLModel, table=True):
 
 class Indicator(SQLModel, table=True):
     __tablename__ = "indicator"
+    # Only IP rows have a range: a partial index keeps domains, URLs and phones out of it.
     __table_args__ = (
-        Index("ix_indicator_range", "range_start", "range_end"),
-        Index("ix_indicator_kind_prefix", "kind", "prefix_len"),
+        Index(
+            "ix_indicator_range", "range_start", "range_end",
+            sqlite_where=text("range_start IS NOT NULL"), postgresql_where=text("range_start IS NOT NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -60,7 +63,8 @@ class Assertion(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    indicator_id: int = Field(foreign_key="indicator.id", index=True)
+    # No index of its own on indicator_id: the unique key below starts with it.
+    indicator_id: int = Field(foreign_key="indicator.id")
     org_id: int = Field(foreign_key="organization.id")
     feed: str = Field(default="", max_length=100)
     confidence: int
@@ -72,7 +76,9 @@ class Assertion(SQLModel, table=True):
     first_seen: datetime
     last_seen: datetime
     times_reported: int = 1
-    stix_id: str = Field(max_length=64)
+    # The source's own STIX id when it came as STIX; otherwise the exporter derives a stable
+    # UUIDv5 from (value, source, feed), so no id is minted per row on the import path.
+    stix_id: str | None = Field(default=None, max_length=64)
     external_ref: str | None = Field(default=None, max_length=2048)
     raw: str | None = Field(default=None, max_length=500)
     created: datetime
@@ -93,7 +99,7 @@ class Sighting(SQLModel, table=True):
     description: str | None = Field(default=None, max_length=4000)
     first_seen: datetime
     last_seen: datetime
-    stix_id: str = Field(max_length=64)
+    stix_id: str | None = Field(default=None, max_length=64)
     created: datetime
     modified: datetime
     seq: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))

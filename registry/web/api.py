@@ -1,50 +1,249 @@
-"""REST API under /api/v1.
-
-Until API keys exist (the member API issue) requests are anonymous and see TLP:CLEAR only.
-"""
+"""REST API under /api/v1. Every view: authenticate (``require``), validate into plain values,
+call one service, audit, answer JSON. Web types never reach the services."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 
 from registry import config
-from registry.domain.tlp import CLEAR, Viewer
-from registry.services.errors import Invalid
+from registry.domain import tlp as tlp_mod
+from registry.domain.kinds import KINDS
+from registry.domain.roles import ADMIN, CONTRIBUTOR, READER
+from registry.domain.times import parse_time
+from registry.services.errors import Invalid, RegistryError
 from registry.services.lookup import lookup as do_lookup
+from registry.services.search import Filters, search_indicators
+from registry.services.sightings import add_sighting
+from registry.services.submit import (
+    Provenance,
+    Submission,
+    Submitter,
+    check_confidence,
+    clean_labels,
+)
+from registry.web import metrics
+from registry.web.auth import require
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
-def _settings():
+class UnsupportedMediaType(RegistryError):
+    status = 415
+    code = "unsupported_media_type"
+
+
+class Unprocessable(RegistryError):
+    status = 422
+    code = "unprocessable"
+
+
+# -- helpers --------------------------------------------------------------------------------
+def _settings() -> dict:
     return current_app.config["REGISTRY"]
 
 
-def _viewer() -> Viewer:
-    return Viewer(org="anonymous", max_tlp=CLEAR)
+def _db():
+    return current_app.extensions["registry.db"]
 
 
-def _lookup(values: list[str], region: str | None) -> list[dict]:
-    db = current_app.extensions["registry.db"]
-    with db.read() as conn:
-        return do_lookup(conn, values, _viewer(), region=region, half_lifes=config.half_lifes(_settings()))
+def _max_batch() -> int:
+    return int(config.get("MAX_BATCH", _settings()))
 
 
+def audit(action: str, subject=None, result_count: int | None = None) -> None:
+    principal = g.get("principal")
+    current_app.extensions["registry.audit"].record(
+        action,
+        org=principal.org if principal else None,
+        actor=principal.actor if principal else None,
+        subject=subject,
+        result_count=result_count,
+        client=request.remote_addr,
+    )
+
+
+def json_body() -> dict:
+    mimetype = request.mimetype or ""
+    if mimetype != "application/json":
+        raise UnsupportedMediaType(
+            f"send Content-Type: application/json (got {mimetype or 'none'})", details={"content_type": mimetype}
+        )
+    try:
+        body = request.get_json(force=True, silent=False)
+    except Exception:  # werkzeug raises BadRequest with an HTML-ish message; ours is plainer
+        raise Invalid("the body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise Invalid("the body must be a JSON object")
+    return body
+
+
+def _region(value) -> str | None:
+    principal = g.principal
+    if value is None:
+        return principal.country or config.get("DEFAULT_REGION", _settings())
+    if not isinstance(value, str) or len(value) != 2 or not value.isalpha():
+        raise Invalid("region must be an ISO 3166 alpha-2 code such as TH", field="region")
+    return value.upper()
+
+
+def _lookup(values: list, region: str | None) -> list[dict]:
+    with _db().read() as conn:
+        answers = do_lookup(conn, values, g.principal.viewer, region=region, half_lifes=config.half_lifes(_settings()))
+    metrics.count_lookups(answers)
+    audit("lookup", values, sum(1 for a in answers if a.get("listed")))
+    return answers
+
+
+# -- lookup ---------------------------------------------------------------------------------
 @bp.get("/lookup")
+@require(READER)
 def lookup_one():
     value = request.args.get("value")
     if not value:
         raise Invalid("give the value to look up as ?value=…", field="value")
-    return jsonify(_lookup([value], request.args.get("region"))[0])
+    return jsonify(_lookup([value], _region(request.args.get("region")))[0])
 
 
 @bp.post("/lookup")
+@require(READER)
 def lookup_batch():
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not isinstance(body.get("values"), list):
-        raise Invalid('send JSON {"values": ["…", …]}', field="values")
-    limit = int(config.get("MAX_BATCH", _settings()))
-    values = body["values"]
+    body = json_body()
+    values = body.get("values")
+    if not isinstance(values, list) or not values:
+        raise Invalid('send {"values": ["…", …]} with at least one value', field="values")
+    limit = _max_batch()
     if len(values) > limit:
-        raise Invalid(f"at most {limit} values per batch; got {len(values)}", field="values")
-    region = body.get("region")
-    return jsonify({"results": _lookup(values, region)})
+        raise Invalid(f"at most {limit} values per batch; got {len(values)}: split the batch", field="values",
+                      details={"limit": limit, "got": len(values)})
+    return jsonify({"results": _lookup(values, _region(body.get("region")))})
+
+
+# -- indicators -----------------------------------------------------------------------------
+def _submission(item, index: int) -> Submission:
+    where = f"indicators[{index}]"
+    if not isinstance(item, dict):
+        raise Invalid(f"{where} must be an object with at least a value", field=where)
+    value = item.get("value")
+    if not isinstance(value, str) or not value.strip():
+        raise Invalid(f"{where}.value must be a non-empty string", field=f"{where}.value")
+    kind = item.get("kind")
+    if kind is not None and kind not in KINDS:
+        raise Invalid(f"{where}.kind must be one of {', '.join(KINDS)}", field=f"{where}.kind")
+    labels = item.get("labels", [])
+    if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
+        raise Invalid(f"{where}.labels must be a list of strings", field=f"{where}.labels")
+    try:
+        labels = clean_labels(labels)
+    except Invalid as exc:
+        raise Invalid(f"{where}.labels: {exc.message}", field=f"{where}.labels") from None
+    confidence = item.get("confidence")
+    if confidence is not None:
+        check_confidence(confidence, f"{where}.confidence")
+    tlp = None
+    if item.get("tlp") is not None:
+        try:
+            tlp = tlp_mod.parse_tlp(str(item["tlp"]))
+        except ValueError as exc:
+            raise Invalid(f"{where}.tlp: {exc}", field=f"{where}.tlp") from None
+    description = item.get("description")
+    if description is not None and (not isinstance(description, str) or len(description) > 4000):
+        raise Invalid(f"{where}.description must be text of at most 4000 characters", field=f"{where}.description")
+    valid_until = None
+    if item.get("valid_until") is not None:
+        try:
+            valid_until = parse_time(str(item["valid_until"]))
+        except ValueError as exc:
+            raise Invalid(f"{where}.valid_until: {exc}", field=f"{where}.valid_until") from None
+    return Submission(value=value, kind=kind, labels=labels, confidence=confidence, tlp=tlp,
+                      description=description, valid_until=valid_until)
+
+
+@bp.post("/indicators")
+@require(CONTRIBUTOR)
+def submit_indicators():
+    body = json_body()
+    items = body.get("indicators")
+    if not isinstance(items, list) or not items:
+        raise Invalid('send {"indicators": [{"value": …}, …]} with at least one indicator', field="indicators")
+    if len(items) > _max_batch():
+        raise Invalid(f"at most {_max_batch()} indicators per request; got {len(items)}", field="indicators")
+    submissions = [_submission(item, i) for i, item in enumerate(items)]
+    principal = g.principal
+    with _db().write() as conn:
+        submitter = Submitter(conn, Provenance(org=principal.org, region=principal.country), keep_results=True)
+        for sub in submissions:
+            submitter.add(sub)
+        report = submitter.finish()
+    audit("submit", [s.value for s in submissions], report.new + report.updated)
+    counts = report.to_dict()
+    results = counts.pop("results")
+    counts.pop("rejects")
+    return jsonify({"results": results, "counts": counts})
+
+
+@bp.get("/indicators")
+@require(READER)
+def list_indicators():
+    filters = Filters.parse(request.args.to_dict())
+    with _db().read() as conn:
+        page = search_indicators(conn, g.principal.viewer, filters, half_lifes=config.half_lifes(_settings()))
+    audit("search", request.args.to_dict(), len(page["indicators"]))
+    return jsonify(page)
+
+
+# -- sightings ------------------------------------------------------------------------------
+@bp.post("/sightings")
+@require(CONTRIBUTOR)
+def post_sighting():
+    body = json_body()
+    value = body.get("value")
+    if not isinstance(value, str) or not value.strip():
+        raise Invalid("value must be a non-empty string", field="value")
+    case_ref = body.get("case_ref")
+    if case_ref is not None and (not isinstance(case_ref, str) or len(case_ref) > 200):
+        raise Invalid("case_ref must be text of at most 200 characters", field="case_ref")
+    try:
+        tlp = tlp_mod.parse_tlp(body.get("tlp") or tlp_mod.DEFAULT_TLP)
+    except (ValueError, AttributeError) as exc:
+        raise Invalid(str(exc), field="tlp") from None
+    seen = None
+    if body.get("seen") is not None:
+        try:
+            seen = parse_time(str(body["seen"]))
+        except ValueError as exc:
+            raise Invalid(f"seen: {exc}", field="seen") from None
+    try:
+        result = add_sighting(
+            _db(), org=g.principal.org, value=value, case_ref=case_ref, count=body.get("count", 1), tlp=tlp,
+            description=body.get("description") if isinstance(body.get("description"), str) else None,
+            seen=seen, region=_region(body.get("region")),
+        )
+    except Invalid as exc:
+        if exc.field == "value":
+            raise Unprocessable(exc.message, field="value") from None
+        raise
+    audit("sighting", [value], 1)
+    return jsonify(result), 201
+
+
+# -- audit and the spec ---------------------------------------------------------------------
+@bp.get("/audit")
+@require(ADMIN)
+def audit_events():
+    from registry.services.audit import events
+
+    args = request.args.to_dict()
+    # Audit rows name the values others looked up: admins whose keys reach TLP:RED (the
+    # registry's operators) see every org's rows, other admins their own org's only.
+    if g.principal.max_tlp != tlp_mod.RED:
+        args["org"] = g.principal.org
+    page = events(_db(), args)
+    audit("audit-read", args, len(page["events"]))
+    return jsonify(page)
+
+
+@bp.get("/openapi.json")
+def openapi():
+    from registry.web.openapi import spec
+
+    return jsonify(spec())

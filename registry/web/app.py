@@ -5,19 +5,44 @@ from __future__ import annotations
 from flask import Flask
 
 from registry import config
+from registry.services.audit import AuditLog
+from registry.services.keys import KeyAuthenticator
 from registry.storage.db import Database
+
+
+class ConfigError(RuntimeError):
+    """The app cannot start as configured; the message says what to set."""
 
 
 def create_app(overrides: dict | None = None) -> Flask:
     """Build the app. ``overrides`` maps setting names (see registry.config) to values."""
+    overrides = dict(overrides or {})
     app = Flask(__name__)
-    app.config["REGISTRY"] = dict(overrides or {})
-    app.json.sort_keys = False
-    app.extensions["registry.db"] = Database(config.database_url(overrides))
+    secret = config.secret_key(overrides)
+    if not secret:
+        if (config.get("ENV", overrides) or "").lower() != "development":
+            raise ConfigError(
+                "REGISTRY_SECRET_KEY is not set and the instance folder has no secret_key file: "
+                "set REGISTRY_SECRET_KEY to a long random string (or run `registry init`, which writes one)"
+            )
+        secret = "development-only-not-secret"
+    app.config.update(
+        SECRET_KEY=secret,
+        REGISTRY=overrides,
+        MAX_CONTENT_LENGTH=int(float(config.get("MAX_BODY_MB", overrides)) * 1024 * 1024),
+    )
+    db = Database(config.database_url(overrides))
+    app.extensions["registry.db"] = db
+    app.extensions["registry.keys"] = KeyAuthenticator(db)
+    app.extensions["registry.audit"] = AuditLog(db, flush_interval=float(config.get("AUDIT_FLUSH_SECONDS", overrides)))
 
-    from registry.web import api, errors, meta
+    from registry.web import api, auth, errors, jsonio, limits, meta, metrics
 
+    jsonio.install(app)
     errors.register(app)
+    metrics.install(app)
+    auth.install(app)  # before the limiter: limits are per key
+    limits.install(app, overrides)
     app.register_blueprint(meta.bp)
     app.register_blueprint(api.bp)
     return app

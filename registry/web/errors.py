@@ -21,7 +21,10 @@ def error_response(status: int, code: str, message: str, details: dict | None = 
 def register(app: Flask) -> None:
     @app.errorhandler(RegistryError)
     def _registry_error(exc: RegistryError):
-        return error_response(exc.status, exc.code, exc.message, exc.details)
+        response = error_response(exc.status, exc.code, exc.message, exc.details)
+        if exc.status == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="registry"'
+        return response
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

@@ -1,4 +1,4 @@
-"""Introspection for operators: /-/health, /-/version."""
+"""Introspection for operators: /-/health, /-/version, /-/metrics."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
 from registry import __version__
+from registry.web import metrics
 
 bp = Blueprint("meta", __name__, url_prefix="/-")
 
@@ -20,4 +21,9 @@ def health():
 
 @bp.get("/version")
 def version():
-    return jsonify({"registry": __version__})
+    return jsonify({"registry": __version__, "api": "v1"})
+
+
+@bp.get("/metrics")
+def prometheus():
+    return metrics.exposition()

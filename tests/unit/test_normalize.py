@@ -25,6 +25,7 @@ from registry.domain.normalize import (
     detect_kind,
     normalize,
     normalize_one,
+    phone_display,
     refang,
 )
 
@@ -459,10 +460,11 @@ def test_email(raw, value, display):
 
 def test_phone_basics():
     v = one("+66 81 234 5678")
+    assert phone_display(v.value) == "+66 81 234 5678"
     assert (v.kind, v.value, v.display, v.detail, v.prefix_len) == (
         PHONE,
         "+66812345678",
-        "+66 81 234 5678",
+        None,
         "mobile",
         None,
     )

@@ -26,6 +26,23 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('value')
     )
+    op.create_table('audit_event',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('time', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('org', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('actor', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('action', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('subject', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('result_count', sa.Integer(), nullable=True),
+    sa.Column('client', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('status', sa.Integer(), nullable=True),
+    sa.Column('prev_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('audit_event', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_audit_event_action'), ['action'], unique=False)
+
     op.create_table('counter',
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('value', sa.BigInteger(), nullable=False),
@@ -47,8 +64,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('value')
     )
     with op.batch_alter_table('indicator', schema=None) as batch_op:
-        batch_op.create_index('ix_indicator_kind_prefix', ['kind', 'prefix_len'], unique=False)
-        batch_op.create_index('ix_indicator_range', ['range_start', 'range_end'], unique=False)
+        batch_op.create_index('ix_indicator_range', ['range_start', 'range_end'], unique=False, sqlite_where=sa.text('range_start IS NOT NULL'), postgresql_where=sa.text('range_start IS NOT NULL'))
 
     op.create_table('organization',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -68,6 +84,36 @@ def upgrade() -> None:
     sa.Column('length', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('kind', 'length')
     )
+    op.create_table('api_key',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.Column('prefix', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('key_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('role', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('max_tlp', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+    sa.Column('created', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('last_used', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('revoked', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['org_id'], ['organization.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('key_hash'),
+    sa.UniqueConstraint('prefix')
+    )
+    op.create_table('app_user',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.Column('username', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('password_hash', sqlmodel.sql.sqltypes.AutoString(length=256), nullable=False),
+    sa.Column('role', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('max_tlp', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('created', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('last_login', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('disabled', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['org_id'], ['organization.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('username')
+    )
     op.create_table('assertion',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('indicator_id', sa.Integer(), nullable=False),
@@ -82,7 +128,7 @@ def upgrade() -> None:
     sa.Column('first_seen', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('last_seen', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('times_reported', sa.Integer(), nullable=False),
-    sa.Column('stix_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('stix_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.Column('external_ref', sqlmodel.sql.sqltypes.AutoString(length=2048), nullable=True),
     sa.Column('raw', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
     sa.Column('created', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
@@ -94,7 +140,6 @@ def upgrade() -> None:
     sa.UniqueConstraint('indicator_id', 'org_id', 'feed', name='uq_assertion_source')
     )
     with op.batch_alter_table('assertion', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_assertion_indicator_id'), ['indicator_id'], unique=False)
         batch_op.create_index('ix_assertion_org_feed', ['org_id', 'feed'], unique=False)
         batch_op.create_index(batch_op.f('ix_assertion_seq'), ['seq'], unique=False)
 
@@ -108,7 +153,7 @@ def upgrade() -> None:
     sa.Column('description', sqlmodel.sql.sqltypes.AutoString(length=4000), nullable=True),
     sa.Column('first_seen', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('last_seen', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-    sa.Column('stix_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('stix_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.Column('created', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('modified', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('seq', sa.BigInteger(), nullable=False),
@@ -122,7 +167,10 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_sighting_seq'), ['seq'], unique=False)
 
     # ### end Alembic commands ###
-    op.bulk_insert(sa.table("counter", sa.column("name", sa.String), sa.column("value", sa.BigInteger)), [{"name": "seq", "value": 0}])
+    # "seq" is the change sequence; "audit" counts audit rows ever written, so deleting the
+    # newest rows is caught too (a hash chain alone cannot see its own tail cut off).
+    counter = sa.table("counter", sa.column("name", sa.String), sa.column("value", sa.BigInteger))
+    op.bulk_insert(counter, [{"name": "seq", "value": 0}, {"name": "audit", "value": 0}])
 
 
 def downgrade() -> None:
@@ -135,19 +183,23 @@ def downgrade() -> None:
     with op.batch_alter_table('assertion', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_assertion_seq'))
         batch_op.drop_index('ix_assertion_org_feed')
-        batch_op.drop_index(batch_op.f('ix_assertion_indicator_id'))
 
     op.drop_table('assertion')
+    op.drop_table('app_user')
+    op.drop_table('api_key')
     op.drop_table('prefix_length')
     with op.batch_alter_table('organization', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_organization_slug'))
 
     op.drop_table('organization')
     with op.batch_alter_table('indicator', schema=None) as batch_op:
-        batch_op.drop_index('ix_indicator_range')
-        batch_op.drop_index('ix_indicator_kind_prefix')
+        batch_op.drop_index('ix_indicator_range', sqlite_where=sa.text('range_start IS NOT NULL'), postgresql_where=sa.text('range_start IS NOT NULL'))
 
     op.drop_table('indicator')
     op.drop_table('counter')
+    with op.batch_alter_table('audit_event', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_audit_event_action'))
+
+    op.drop_table('audit_event')
     op.drop_table('allowlist_entry')
     # ### end Alembic commands ###

@@ -1,0 +1,271 @@
+"""The OpenAPI 3.1 description of /api/v1, served at /api/v1/openapi.json.
+
+Kept by hand beside the views; tests run schemathesis against the served document, so a view
+that drifts from it fails the suite.
+"""
+
+from __future__ import annotations
+
+from registry import __version__
+from registry.domain.kinds import KINDS, MATCH_TYPES
+from registry.domain.roles import ROLES
+from registry.domain.tlp import LEVELS
+
+_ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "details"],
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "details": {"type": "object"},
+            },
+        }
+    },
+}
+
+
+def _error(description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+_COMMON_ERRORS = {
+    "400": _error("Invalid request: the message names the field and the reason"),
+    "401": _error("No API key, or an unknown or revoked one"),
+    "403": _error("The key's role is too low: the message names the role needed"),
+    "405": _error("Method not allowed"),
+    "413": _error("Request body too large"),
+    "429": _error("Rate limit reached: retry after the Retry-After header's seconds"),
+}
+_BODY_ERRORS = {
+    "415": _error("Content-Type is not application/json"),
+}
+
+_ASSERTION = {
+    "type": "object",
+    "required": ["source", "confidence", "tlp", "labels", "first_seen", "last_seen", "times_reported"],
+    "properties": {
+        "source": {"type": "string"},
+        "feed": {"type": ["string", "null"]},
+        "confidence": {"type": "integer", "minimum": 0, "maximum": 100},
+        "tlp": {"type": "string", "enum": list(LEVELS)},
+        "labels": {"type": "array", "items": {"type": "string"}},
+        "description": {"type": ["string", "null"]},
+        "first_seen": {"type": "string"},
+        "last_seen": {"type": "string"},
+        "valid_until": {"type": ["string", "null"]},
+        "times_reported": {"type": "integer"},
+    },
+}
+_SIGHTING = {
+    "type": "object",
+    "required": ["source", "count", "tlp", "first_seen", "last_seen"],
+    "properties": {
+        "source": {"type": "string"},
+        "count": {"type": "integer"},
+        "tlp": {"type": "string", "enum": list(LEVELS)},
+        "first_seen": {"type": "string"},
+        "last_seen": {"type": "string"},
+        "case_ref": {"type": "string"},
+    },
+}
+_ANSWER = {
+    "type": "object",
+    "description": "A lookup answer, or {query, error} when the value cannot be parsed.",
+    "required": ["query"],
+    "properties": {
+        "query": {},
+        "error": {"type": "string"},
+        "kind": {"type": "string", "enum": list(KINDS)},
+        "value": {"type": "string"},
+        "display": {"type": "string"},
+        "listed": {"type": "boolean"},
+        "score": {"type": "integer", "minimum": 0, "maximum": 100},
+        "explanation": {"type": "array", "items": {"type": "object"}},
+        "allowlisted": {"type": "boolean"},
+        "allowlist_reason": {"type": "string"},
+        "matches": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["match", "kind", "value", "assertions", "sightings"],
+                "properties": {
+                    "match": {"type": "string", "enum": list(MATCH_TYPES)},
+                    "kind": {"type": "string", "enum": list(KINDS)},
+                    "value": {"type": "string"},
+                    "display": {"type": "string"},
+                    "assertions": {"type": "array", "items": {"$ref": "#/components/schemas/Assertion"}},
+                    "sightings": {"type": "array", "items": {"$ref": "#/components/schemas/Sighting"}},
+                },
+            },
+        },
+    },
+}
+
+
+def _json(schema: dict, description: str = "OK") -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def spec() -> dict:
+    secured = [{"bearer": []}]
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Registry of suspicious IPs, domains, URLs and phone numbers",
+            "version": __version__,
+            "description": (
+                "Member agencies' API. Every read obeys TLP 2.0: a caller sees an assertion when its TLP is no "
+                "higher than the key's max_tlp, and TLP:RED only from its own org. Roles: " + " < ".join(ROLES) + "."
+            ),
+        },
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {"Error": _ERROR, "Assertion": _ASSERTION, "Sighting": _SIGHTING, "Answer": _ANSWER},
+        },
+        "security": secured,
+        "paths": {
+            "/api/v1/lookup": {
+                "get": {
+                    "summary": "Look up one value",
+                    "parameters": [
+                        {"name": "value", "in": "query", "required": True, "schema": {"type": "string", "minLength": 1}},
+                        {"name": "region", "in": "query", "schema": {"type": "string"},
+                         "description": "ISO alpha-2 region for national phone numbers (default: the key's org country)"},
+                    ],
+                    "responses": {"200": _json({"$ref": "#/components/schemas/Answer"}), **_COMMON_ERRORS},
+                },
+                "post": {
+                    "summary": "Look up up to 10,000 values; answers in request order",
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": {
+                            "type": "object", "required": ["values"],
+                            "properties": {
+                                "values": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 10000},
+                                "region": {"type": "string"},
+                            },
+                        }}},
+                    },
+                    "responses": {
+                        "200": _json({"type": "object", "required": ["results"], "properties": {
+                            "results": {"type": "array", "items": {"$ref": "#/components/schemas/Answer"}}}}),
+                        **_COMMON_ERRORS, **_BODY_ERRORS,
+                    },
+                },
+            },
+            "/api/v1/indicators": {
+                "get": {
+                    "summary": "Search indicators (cursor paging)",
+                    "parameters": [
+                        {"name": "kind", "in": "query", "schema": {"type": "string", "enum": list(KINDS)}},
+                        {"name": "label", "in": "query", "schema": {"type": "string"}},
+                        {"name": "source", "in": "query", "schema": {"type": "string"}},
+                        {"name": "since", "in": "query", "schema": {"type": "string"},
+                         "description": "ISO 8601 time, or a change sequence number"},
+                        {"name": "min_score", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 100}},
+                        {"name": "within", "in": "query", "schema": {"type": "string"}, "description": "a CIDR"},
+                        {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+                        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
+                    ],
+                    "responses": {
+                        "200": _json({"type": "object", "required": ["indicators", "next"], "properties": {
+                            "indicators": {"type": "array", "items": {"type": "object", "required": [
+                                "kind", "value", "score", "allowlisted", "assertions"], "properties": {
+                                "kind": {"type": "string", "enum": list(KINDS)}, "value": {"type": "string"},
+                                "score": {"type": "integer"}, "allowlisted": {"type": "boolean"},
+                                "assertions": {"type": "array", "items": {"$ref": "#/components/schemas/Assertion"}},
+                            }}},
+                            "next": {"type": ["string", "null"]},
+                        }}),
+                        **_COMMON_ERRORS,
+                    },
+                },
+                "post": {
+                    "summary": "Submit indicators as the key's org (contributor)",
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": {
+                            "type": "object", "required": ["indicators"],
+                            "properties": {"indicators": {"type": "array", "minItems": 1, "maxItems": 10000, "items": {
+                                "type": "object", "required": ["value"], "properties": {
+                                    "value": {"type": "string", "minLength": 1},
+                                    "kind": {"type": "string", "enum": list(KINDS)},
+                                    "labels": {"type": "array", "items": {"type": "string"}},
+                                    "confidence": {"type": "integer", "minimum": 0, "maximum": 100},
+                                    "tlp": {"type": "string", "enum": list(LEVELS)},
+                                    "description": {"type": "string", "maxLength": 4000},
+                                    "valid_until": {"type": "string", "format": "date-time"},
+                                }}}},
+                        }}},
+                    },
+                    "responses": {
+                        "200": _json({"type": "object", "required": ["results", "counts"], "properties": {
+                            "results": {"type": "array", "items": {"type": "object", "required": ["value", "status"],
+                                        "properties": {"value": {"type": "string"}, "status": {"type": "string", "enum": [
+                                            "new", "updated", "unchanged", "allowlisted", "rejected"]},
+                                            "error": {"type": "string"}}}},
+                            "counts": {"type": "object"},
+                        }}),
+                        **_COMMON_ERRORS, **_BODY_ERRORS,
+                    },
+                },
+            },
+            "/api/v1/sightings": {
+                "post": {
+                    "summary": "Record that the key's org saw a value in a case (contributor)",
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": {
+                            "type": "object", "required": ["value"], "properties": {
+                                "value": {"type": "string", "minLength": 1},
+                                "case_ref": {"type": "string", "maxLength": 200},
+                                "count": {"type": "integer", "minimum": 1, "maximum": 1000000},
+                                "tlp": {"type": "string", "enum": list(LEVELS)},
+                                "description": {"type": "string"},
+                                "seen": {"type": "string", "format": "date-time"},
+                                "region": {"type": "string"},
+                            }}}},
+                    },
+                    "responses": {
+                        "201": _json({"type": "object", "required": ["status", "value", "count"]}, "Recorded"),
+                        "422": _error("The value cannot be parsed as an indicator"),
+                        **_COMMON_ERRORS, **_BODY_ERRORS,
+                    },
+                },
+            },
+            "/api/v1/audit": {
+                "get": {
+                    "summary": "The audit log (admin)",
+                    "parameters": [
+                        {"name": "org", "in": "query", "schema": {"type": "string"}},
+                        {"name": "action", "in": "query", "schema": {"type": "string"}},
+                        {"name": "actor", "in": "query", "schema": {"type": "string"}},
+                        {"name": "since", "in": "query", "schema": {"type": "string", "format": "date-time"}},
+                        {"name": "until", "in": "query", "schema": {"type": "string", "format": "date-time"}},
+                        {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+                        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
+                    ],
+                    "responses": {
+                        "200": _json({"type": "object", "required": ["events", "next"], "properties": {
+                            "events": {"type": "array", "items": {"type": "object"}},
+                            "next": {"type": ["string", "null"]}}}),
+                        **_COMMON_ERRORS,
+                    },
+                },
+            },
+            "/api/v1/openapi.json": {
+                "get": {"summary": "This document", "security": [], "responses": {"200": _json({"type": "object"})}},
+            },
+            "/-/health": {
+                "get": {"summary": "Liveness and database reachability", "security": [],
+                        "responses": {"200": _json({"type": "object", "required": ["status"]})}},
+            },
+            "/-/version": {
+                "get": {"summary": "Version", "security": [], "responses": {"200": _json({"type": "object"})}},
+            },
+        },
+    }

@@ -1,0 +1,39 @@
+"""Helpers shared by test packages (importable as tests.helpers)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+from registry.storage.db import normalise_url
+
+FIXTURES = Path(__file__).parent / "fixtures"
+PG_URL = os.environ.get("REGISTRY_TEST_DATABASE_URL")
+PG_SKIP = "PostgreSQL not configured: set REGISTRY_TEST_DATABASE_URL (CI sets it) to run these on PostgreSQL too"
+
+
+def pg_schema_url(schema: str) -> str:
+    """The test server's URL with its own schema first on the search path."""
+    joiner = "&" if "?" in PG_URL else "?"
+    return f"{PG_URL}{joiner}options=-csearch_path%3D{schema}"
+
+
+def create_pg_schema() -> tuple[str, str]:
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(normalise_url(PG_URL))
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    admin.dispose()
+    return schema, pg_schema_url(schema)
+
+
+def drop_pg_schema(schema: str) -> None:
+    admin = create_engine(normalise_url(PG_URL))
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+

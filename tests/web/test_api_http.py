@@ -1,0 +1,169 @@
+"""The member API over real HTTP: a `registry serve` process (gunicorn, 2 workers) on 127.0.0.1,
+on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+from tests.web.conftest import REGISTRY
+
+
+def test_meta_endpoints_are_public(server):
+    assert server.get("/-/health").json()["status"] == "ok"
+    assert server.get("/-/version").json()["api"] == "v1"
+    metrics = server.get("/-/metrics")
+    assert metrics.status_code == 200 and "registry_http_requests_total" in metrics.text
+
+
+def test_every_api_call_needs_a_valid_key(server):
+    missing = server.get("/api/v1/lookup?value=1.2.3.4")
+    assert missing.status_code == 401
+    assert missing.headers["WWW-Authenticate"].startswith("Bearer")
+    assert missing.json()["error"]["code"] == "unauthorized"
+    wrong = server.get("/api/v1/lookup?value=1.2.3.4", key="reg_not-a-real-key")
+    assert wrong.status_code == 401 and "unknown or revoked" in wrong.json()["error"]["message"]
+
+
+def test_revoked_key_stops_working(server):
+    created = json.loads(subprocess.run(
+        [str(REGISTRY), "key", "create", "--org", "bank-x", "--role", "reader", "--json"],
+        env=server.env, check=True, capture_output=True, text=True).stdout)
+    assert server.get("/api/v1/lookup?value=1.2.3.4", key=created["key"]).status_code == 200
+    subprocess.run([str(REGISTRY), "key", "revoke", created["prefix"]], env=server.env, check=True, capture_output=True)
+    assert server.get("/api/v1/lookup?value=1.2.3.4", key=created["key"]).status_code == 401
+
+
+def test_submit_then_look_up_single_and_batch(server):
+    submitted = server.post("/api/v1/indicators", key="ccib-contrib", json={"indicators": [
+        {"value": "hxxp://kbank-verify[.]example/login", "labels": ["phishing"], "confidence": 70, "tlp": "amber"},
+        {"value": "081-234-5678", "labels": ["call-centre-scam"], "confidence": 80},
+        {"value": "not a value"},
+    ]})
+    assert submitted.status_code == 200, submitted.text
+    statuses = [r["status"] for r in submitted.json()["results"]]
+    assert statuses == ["new", "new", "rejected"]
+    assert "not a valid" in submitted.json()["results"][2]["error"]
+
+    one = server.get("/api/v1/lookup", key="pdrm-reader", params={"value": "+66 81 234 5678"})
+    assert one.status_code == 200
+    answer = one.json()
+    assert answer["listed"] and answer["value"] == "+66812345678" and answer["score"] == 80
+    assert answer["matches"][0]["assertions"][0]["source"] == "ccib-th"
+
+    batch = server.post("/api/v1/lookup", key="pdrm-reader", json={
+        "values": ["http://kbank-verify.example/login", "???", "0812345678", "nothing.example"], "region": "TH"})
+    results = batch.json()["results"]
+    assert [r["query"] for r in results] == ["http://kbank-verify.example/login", "???", "0812345678", "nothing.example"]
+    assert [r.get("listed") for r in results] == [True, None, True, False]
+    assert "error" in results[1]
+
+
+def test_batch_of_ten_thousand_is_answered_and_one_more_is_refused(server):
+    values = [f"10k-{i}.batch.example" for i in range(10_000)]
+    ok = server.post("/api/v1/lookup", key="pdrm-reader", json={"values": values})
+    assert ok.status_code == 200 and len(ok.json()["results"]) == 10_000
+    assert ok.json()["results"][9_999]["query"] == values[-1]
+    too_many = server.post("/api/v1/lookup", key="pdrm-reader", json={"values": values + ["one-more.example"]})
+    assert too_many.status_code == 400
+    error = too_many.json()["error"]
+    assert "at most 10000 values" in error["message"] and error["details"]["field"] == "values"
+
+
+def test_roles_are_enforced_with_a_message_naming_the_role(server):
+    refused = server.post("/api/v1/indicators", key="pdrm-reader", json={"indicators": [{"value": "x.example"}]})
+    assert refused.status_code == 403
+    assert refused.json()["error"]["message"] == "this needs the contributor role; your key has reader"
+    assert server.get("/api/v1/audit", key="ccib-contrib").status_code == 403
+
+
+def test_field_errors_name_the_field(server):
+    bad = server.post("/api/v1/indicators", key="ccib-contrib", json={"indicators": [
+        {"value": "ok.example"}, {"value": "x.example", "confidence": 130}]})
+    assert bad.status_code == 400
+    assert bad.json()["error"]["details"]["field"] == "indicators[1].confidence"
+    tlp = server.post("/api/v1/indicators", key="ccib-contrib", json={"indicators": [{"value": "x.example", "tlp": "pink"}]})
+    assert tlp.status_code == 400 and "indicators[0].tlp" in tlp.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs", "status", "code"),
+    [
+        ("get", "/api/v1/nothing-here", {}, 404, "not_found"),
+        ("delete", "/api/v1/lookup", {}, 405, "method_not_allowed"),
+        ("post", "/api/v1/lookup", {"data": "values=1"}, 415, "unsupported_media_type"),
+        ("post", "/api/v1/lookup", {"data": "{nope", "headers": {"Content-Type": "application/json"}}, 400, "invalid"),
+        ("post", "/api/v1/sightings", {"json": {"value": "zzz"}}, 422, "unprocessable"),
+    ],
+)
+def test_errors_are_json_with_the_right_status(server, method, path, kwargs, status, code):
+    import requests
+
+    kwargs = dict(kwargs)  # the parameter dict is shared by the SQLite and PostgreSQL runs
+    headers = {"Authorization": f"Bearer {server.keys['ccib-contrib']}", **kwargs.pop("headers", {})}
+    response = requests.request(method, server.url + path, headers=headers, timeout=30, **kwargs)
+    assert response.status_code == status, response.text
+    assert response.headers["Content-Type"].startswith("application/json")
+    body = response.json()["error"]
+    assert body["code"] == code and body["message"] and isinstance(body["details"], dict)
+    assert "Traceback" not in response.text
+
+
+def test_sightings_add_up_and_case_refs_stay_with_their_agency(server):
+    first = server.post("/api/v1/sightings", key="ccib-contrib", json={
+        "value": "+855 97 123 4567", "case_ref": "CCIB-2026-114", "tlp": "green"})
+    assert first.status_code == 201 and first.json()["status"] == "new"
+    again = server.post("/api/v1/sightings", key="ccib-contrib", json={
+        "value": "+85597123 4567", "case_ref": "CCIB-2026-114", "count": 2, "tlp": "green"})
+    assert again.json()["count"] == 3 and again.json()["status"] == "updated"
+    own = server.get("/api/v1/lookup", key="ccib-reader", params={"value": "+855971234567"}).json()
+    other = server.get("/api/v1/lookup", key="pdrm-reader", params={"value": "+855971234567"}).json()
+    assert own["matches"][0]["sightings"][0]["case_ref"] == "CCIB-2026-114"
+    assert other["matches"][0]["sightings"][0]["count"] == 3
+    assert "case_ref" not in other["matches"][0]["sightings"][0]
+
+
+def test_search_filters_and_cursor_paging(server):
+    values = [{"value": f"page-{i}.paging.example", "labels": ["paging-test"], "confidence": 10 + i} for i in range(25)]
+    assert server.post("/api/v1/indicators", key="pdrm-contrib", json={"indicators": values}).status_code == 200
+    seen, cursor = [], None
+    while True:
+        params = {"label": "paging-test", "limit": 10, **({"cursor": cursor} if cursor else {})}
+        page = server.get("/api/v1/indicators", key="ccib-reader", params=params).json()
+        seen.extend(i["value"] for i in page["indicators"])
+        cursor = page["next"]
+        if not cursor:
+            break
+    assert sorted(seen) == sorted(v["value"] for v in values) and len(seen) == 25
+    high = server.get("/api/v1/indicators", key="ccib-reader", params={"label": "paging-test", "min_score": 30}).json()
+    assert len(high["indicators"]) == 5  # confidence 30..34
+    bad = server.get("/api/v1/indicators", key="ccib-reader", params={"min_score": "lots"})
+    assert bad.status_code == 400 and bad.json()["error"]["details"]["field"] == "min_score"
+
+
+def test_audit_records_lookups_and_verifies(server):
+    server.get("/api/v1/lookup", key="pdrm-reader", params={"value": "audit-probe.example"})
+    server.post("/api/v1/lookup", key="pdrm-reader", json={"values": ["audit-a.example", "audit-b.example"]})
+
+    def probe_events():
+        events = server.get("/api/v1/audit", key="admin", params={"action": "lookup", "limit": 50}).json()["events"]
+        return [e for e in events if any("audit-" in str(v) for v in (e["subject"] or []))]
+
+    import time
+
+    deadline = time.monotonic() + 10
+    while len(probe_events()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    events = probe_events()
+    assert len(events) == 2
+    batch = next(e for e in events if len(e["subject"]) == 2)
+    assert batch["subject"] == ["audit-a.example", "audit-b.example"]
+    assert batch["org"] == "pdrm-my" and batch["actor"].startswith("reg_") and batch["client"] == "127.0.0.1"
+    # An admin whose key stops below TLP:RED sees only its own org's rows.
+    own = server.get("/api/v1/audit", key="pdrm-admin", params={"limit": 1000}).json()["events"]
+    assert own and {e["org"] for e in own} == {"pdrm-my"}
+    verified = subprocess.run([str(REGISTRY), "audit", "verify", "--json"], env=server.env, capture_output=True, text=True)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert json.loads(verified.stdout)["ok"] is True
