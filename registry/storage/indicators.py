@@ -91,7 +91,6 @@ def upsert(conn: Connection, org_id: int, feed: str, items: list[Pending], now: 
 
     ``items`` must hold distinct canonical values (the caller merges duplicates).
     """
-    values = [p.value.value for p in items]
     ids, known = ensure_indicators(conn, items, now)
     db_now = bulk.db_time(conn, now)
 
