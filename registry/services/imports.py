@@ -7,6 +7,7 @@ data, a runaway line) leaves nothing behind, and a crash leaves nothing half-wri
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
@@ -16,11 +17,13 @@ from registry.ingest import formats
 from registry.ingest.jsonl import parse_jsonl
 from registry.ingest.records import FeedFormatError, Record, Skipped
 from registry.services.errors import Invalid
+from registry.services.pipeline import normalize_parallel
 from registry.services.submit import LABEL, Provenance, Submission, SubmitReport, Submitter
 from registry.storage.db import Database
 
 IMPORT_FORMATS = ("text", "csv", "jsonl")
 HEAD_BYTES = 64 * 1024
+PARALLEL_BYTES = 4 << 20  # below this, starting worker processes costs more than it saves
 
 
 class CountingReader(io.RawIOBase):
@@ -60,7 +63,7 @@ def to_submission(record: Record) -> Submission:
     return Submission(
         value=record.value,
         kind=record.kind,
-        labels=feed_labels(record.labels),
+        labels=feed_labels(record.labels) if record.labels else (),
         confidence=record.confidence if record.confidence is not None and 0 <= record.confidence <= 100 else None,
         description=record.description,
         first_seen=first_seen,
@@ -82,12 +85,26 @@ def parse(stream: BinaryIO, fmt: str, *, name: str, column: str | int | None = N
     )
 
 
-def run_import(submitter: Submitter, stream: BinaryIO, fmt: str, *, name: str, column=None) -> SubmitReport:
-    for item in parse(stream, fmt, name=name, column=column):
-        if isinstance(item, Skipped):
+def run_import(submitter: Submitter, stream: BinaryIO, fmt: str, *, name: str, column=None,
+               parallel: bool = False) -> SubmitReport:
+    items = parse(stream, fmt, name=name, column=column)
+    if not parallel:
+        for item in items:
+            if isinstance(item, Skipped):
+                submitter.reject(item.line_no, item.line, item.reason)
+            else:
+                submitter.add(to_submission(item))
+        return submitter.finish()
+    subs = (item if isinstance(item, Skipped) else to_submission(item) for item in items)
+    kind = submitter.prov.kind
+    for item, values in normalize_parallel(
+        subs, value_of=lambda i: None if isinstance(i, Skipped) else i.value,
+        kind_of=lambda i: i.kind or kind, region=submitter.region,
+    ):
+        if values is None:
             submitter.reject(item.line_no, item.line, item.reason)
         else:
-            submitter.add(to_submission(item))
+            submitter.add_normalized(item, values)
     return submitter.finish()
 
 
@@ -104,8 +121,13 @@ def import_file(
     fmt: str | None = None,
     column: str | int | None = None,
     on_bytes: Callable[[int], None] | None = None,
+    parallel: bool | None = None,
 ) -> tuple[str, SubmitReport]:
-    """Import one file in one transaction; returns the format used and the report."""
+    """Import one file in one transaction; returns the format used and the report.
+
+    ``parallel`` (default: files over PARALLEL_BYTES on a machine with more than one core)
+    normalises in worker processes while this one writes.
+    """
     if not path.is_file():
         raise Invalid(f"{path}: no such file", field="file")
     try:
@@ -113,7 +135,9 @@ def import_file(
     except OSError as exc:
         raise Invalid(f"{path}: cannot read: {exc.strerror}", field="file") from None
     with db.write() as conn, path.open("rb") as raw:
-        submitter = Submitter(conn, provenance)
+        if parallel is None:
+            parallel = path.stat().st_size > PARALLEL_BYTES and (os.cpu_count() or 1) > 1
         stream = io.BufferedReader(CountingReader(raw, on_bytes), 1 << 16)
-        report = run_import(submitter, stream, fmt, name=path.name, column=column)
+        with Submitter(conn, provenance, background_writes=parallel, batch_size=5000) as submitter:
+            report = run_import(submitter, stream, fmt, name=path.name, column=column, parallel=parallel)
     return fmt, report

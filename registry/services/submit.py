@@ -23,6 +23,7 @@ from registry.services.errors import Invalid
 from registry.services.orgs import require_org
 from registry.storage import indicators as store
 from registry.storage.allowlist import load_allowlist
+from registry.storage.writer import BackgroundWriter, InlineWriter
 
 LABEL = re.compile(r"^[a-z0-9][a-z0-9._:+-]{0,62}$")
 MAX_REJECT_SAMPLES = 20
@@ -126,6 +127,7 @@ class Submitter:
         keep_results: bool = False,
         allowlist: Allowlist | None = None,
         on_batch=None,
+        background_writes: bool = False,
     ) -> None:
         self.conn = conn
         self.prov = provenance
@@ -136,18 +138,27 @@ class Submitter:
         self.allowlist = allowlist or load_allowlist(conn)
         self.report = SubmitReport(results=[] if keep_results else None)
         self.on_batch = on_batch  # called after each flushed batch (a feed run commits there)
+        # Large imports on SQLite write each batch on a helper thread while the next is prepared.
+        self.writer = BackgroundWriter() if background_writes and conn.dialect.name == "sqlite" else InlineWriter()
         self._labels = tuple(sorted(set(provenance.labels)))
         self._pending: dict[str, store.Pending] = {}
         self._owners: dict[str, int] = {}  # canonical value → result index (when results are kept)
 
     # -- input -------------------------------------------------------------------------
     def add(self, sub: Submission) -> None:
-        report = self.report
-        report.read += 1
-        index = self._result_slot(sub.value)
         try:
             values = normalize(sub.value, sub.kind or self.prov.kind, self.region)
         except NormalizeError as exc:
+            values = exc
+        self.add_normalized(sub, values)
+
+    def add_normalized(self, sub: Submission, values: tuple | NormalizeError) -> None:
+        """Add a submission whose value was already normalised (by ``normalize_many``)."""
+        report = self.report
+        report.read += 1
+        index = self._result_slot(sub.value)
+        if isinstance(values, NormalizeError):
+            exc = values
             reason = emergency_reason(sub.value)
             if reason:
                 report.allowlisted += 1
@@ -193,7 +204,7 @@ class Submitter:
         if not self._pending:
             return
         items = list(self._pending.values())
-        statuses = store.upsert(self.conn, self.org.id, self.prov.feed or "", items, self.now)
+        statuses = store.upsert(self.conn, self.org.id, self.prov.feed or "", items, self.now, writer=self.writer)
         report = self.report
         counts = Counter(ALLOWLISTED if item.allowlisted else status for item, status in zip(items, statuses, strict=True))
         for status, n in counts.items():
@@ -205,11 +216,27 @@ class Submitter:
         self._pending.clear()
         self._owners.clear()
         if self.on_batch:
+            self.writer.wait()
             self.on_batch(self)
 
     def finish(self) -> SubmitReport:
         self.flush()
+        self.writer.close()
         return self.report
+
+    def close(self) -> None:
+        """Stop the helper thread; when the import failed, after its last write (so the
+        rollback never races a write) and without hiding the first error."""
+        try:
+            self.writer.close()
+        except Exception:  # the error that made us close is the one worth reporting
+            pass
+
+    def __enter__(self) -> Submitter:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     def _result_slot(self, raw: str) -> int | None:
         if self.report.results is None:

@@ -18,6 +18,7 @@ from registry.domain.kinds import IPV4, IPV6, PHONE, Value
 from registry.storage import bulk
 from registry.storage import tables as t
 from registry.storage.db import next_seq
+from registry.storage.writer import InlineWriter
 
 CHUNK = 5000  # values per IN (…) list: under SQLite's 32,766 host parameters, kind to PG's planner
 
@@ -61,8 +62,8 @@ class Pending:
 NEW, UPDATED, UNCHANGED = "new", "updated", "unchanged"
 
 _ASSERTION_COLUMNS = (
-    "indicator_id", "org_id", "feed", "confidence", "tlp", "labels", "description", "valid_from", "valid_until",
-    "first_seen", "last_seen", "times_reported", "stix_id", "external_ref", "raw", "created", "modified", "seq",
+    "indicator_id", "org_id", "feed", "confidence", "tlp", "labels", "description", "valid_until",
+    "first_seen", "last_seen", "times_reported", "stix_id", "external_ref", "raw", "modified", "seq",
 )
 _INDICATOR_COLUMNS = (
     "kind", "value", "display", "prefix_len", "range_start", "range_end", "detail", "allowlisted", "first_seen",
@@ -86,12 +87,16 @@ def _update_where_ids(conn: Connection, table: str, assignments: str, ids: Seque
         )
 
 
-def upsert(conn: Connection, org_id: int, feed: str, items: list[Pending], now: datetime) -> list[str]:
+def upsert(conn: Connection, org_id: int, feed: str, items: list[Pending], now: datetime, *,
+           writer=None) -> list[str]:
     """Upsert one source's assertions; returns ``new``/``updated``/``unchanged`` per item.
 
-    ``items`` must hold distinct canonical values (the caller merges duplicates).
+    ``items`` must hold distinct canonical values (the caller merges duplicates). With a
+    ``writer`` (storage.writer), the batch's writes may still be running when this returns.
     """
-    ids, known = ensure_indicators(conn, items, now)
+    writer = writer or InlineWriter()
+    writer.wait()  # reads below must see the previous batch
+    ids, known, writes = _indicator_ids_for(conn, items, now)
     db_now = bulk.db_time(conn, now)
 
     # Only indicators that existed before this batch can hold an assertion already.
@@ -119,9 +124,8 @@ def upsert(conn: Connection, org_id: int, feed: str, items: list[Pending], now: 
         if row is None:
             first = bulk.db_time(conn, p.first_seen) if p.first_seen else db_now
             inserts.append([
-                iid, org_id, feed, p.confidence, p.tlp, labels, p.description, first,
-                bulk.db_time(conn, p.valid_until), first, db_now, 1, p.stix_id,
-                p.external_ref, p.raw, db_now, db_now, 0,
+                iid, org_id, feed, p.confidence, p.tlp, labels, p.description, bulk.db_time(conn, p.valid_until),
+                first, db_now, 1, p.stix_id, p.external_ref, p.raw if p.raw != p.value.value else None, db_now, 0,
             ])
             statuses.append(NEW)
             continue
@@ -147,35 +151,54 @@ def upsert(conn: Connection, org_id: int, feed: str, items: list[Pending], now: 
         for row in changes:
             row[-2] = seq
             seq += 1
-    bulk.insert_many(conn, "assertion", _ASSERTION_COLUMNS, [tuple(r) for r in inserts])
-    bulk.update_many(
-        conn, "assertion",
-        ("confidence", "tlp", "labels", "description", "valid_until", "last_seen", "modified", "seq"),
-        [tuple(r) for r in changes], extra_set="times_reported = times_reported + 1",
-    )
-    _update_where_ids(conn, "assertion", "last_seen = :now, times_reported = times_reported + 1", touches,
-                      {"now": db_now})
+
+    def write() -> None:
+        for deferred in writes:
+            deferred()
+        bulk.insert_many(conn, "assertion", _ASSERTION_COLUMNS, [tuple(r) for r in inserts])
+        bulk.update_many(
+            conn, "assertion",
+            ("confidence", "tlp", "labels", "description", "valid_until", "last_seen", "modified", "seq"),
+            [tuple(r) for r in changes], extra_set="times_reported = times_reported + 1",
+        )
+        _update_where_ids(conn, "assertion", "last_seen = :now, times_reported = times_reported + 1", touches,
+                          {"now": db_now})
+
+    writer.submit(write)
     return statuses
 
 
 def ensure_indicators(conn: Connection, items: Sequence[Pending], now: datetime) -> tuple[dict[str, int], list[int]]:
     """Ids of the items' indicators, inserting the missing ones, and the ids that already
     existed (those are marked seen now). Needs a write transaction (``Database.write``)."""
-    ids = indicator_ids(conn, [p.value.value for p in items])
-    known = list(ids.values())
-    missing = [p for p in items if p.value.value not in ids]
-    if missing:
-        ids.update(_insert_indicators(conn, missing, now))
-    _update_where_ids(conn, "indicator", "last_seen = :now", known, {"now": bulk.db_time(conn, now)})
+    ids, known, writes = _indicator_ids_for(conn, items, now)
+    for write in writes:
+        write()
     return ids, known
 
 
-def _insert_indicators(conn: Connection, items: Sequence[Pending], now: datetime) -> dict[str, int]:
-    """Insert new indicators; returns their ids.
+def _indicator_ids_for(conn: Connection, items: Sequence[Pending], now: datetime):
+    """(ids by value, ids that existed, writes still to run): new indicators get their ids
+    here; on SQLite their insert is one of the returned writes (see ``_insert_indicators``)."""
+    ids = indicator_ids(conn, [p.value.value for p in items])
+    known = list(ids.values())
+    missing = [p for p in items if p.value.value not in ids]
+    writes = []
+    if missing:
+        new_ids, write = _insert_indicators(conn, missing, now)
+        ids.update(new_ids)
+        writes.append(write)
+    db_now = bulk.db_time(conn, now)
+    writes.append(lambda: _update_where_ids(conn, "indicator", "last_seen = :now", known, {"now": db_now}))
+    return ids, known, writes
+
+
+def _insert_indicators(conn: Connection, items: Sequence[Pending], now: datetime):
+    """New indicators' ids, and the write that stores them.
 
     On SQLite the write transaction holds the database lock (BEGIN IMMEDIATE), so ids are
-    assigned here and nothing needs reading back; PostgreSQL may have concurrent writers, so it
-    inserts with ON CONFLICT DO NOTHING and reads the ids back.
+    assigned here and the insert may run later; PostgreSQL may have concurrent writers, so it
+    inserts at once with ON CONFLICT DO NOTHING and reads the ids back.
     """
     db_now = bulk.db_time(conn, now)
     sqlite_ids = bulk.is_sqlite(conn)
@@ -195,13 +218,19 @@ def _insert_indicators(conn: Connection, items: Sequence[Pending], now: datetime
         rows.append(row)
         if v.kind in (IPV4, IPV6, PHONE) and v.is_range:
             lengths.add((v.kind, v.prefix_len))
+
+    def write_lengths() -> None:
+        bulk.insert_many(conn, "prefix_length", ("kind", "length"), sorted(lengths), ignore_conflicts=True)
+
     if sqlite_ids:
-        bulk.insert_many(conn, "indicator", ("id", *_INDICATOR_COLUMNS), rows)
-    else:
-        bulk.insert_many(conn, "indicator", _INDICATOR_COLUMNS, rows, ignore_conflicts=True)
-        ids = indicator_ids(conn, [p.value.value for p in items])
-    bulk.insert_many(conn, "prefix_length", ("kind", "length"), sorted(lengths), ignore_conflicts=True)
-    return ids
+        def write() -> None:
+            bulk.insert_many(conn, "indicator", ("id", *_INDICATOR_COLUMNS), rows)
+            write_lengths()
+
+        return ids, write
+    bulk.insert_many(conn, "indicator", _INDICATOR_COLUMNS, rows, ignore_conflicts=True)
+    write_lengths()
+    return indicator_ids(conn, [p.value.value for p in items]), lambda: None
 
 
 # -- reads ---------------------------------------------------------------------------------
@@ -233,7 +262,7 @@ def assertions_for(conn: Connection, indicator_ids: Sequence[int]) -> list:
             conn.execute(
                 select(
                     a.id, a.indicator_id, o.slug.label("source"), a.feed, a.confidence, a.tlp, a.labels,
-                    a.description, a.valid_from, a.valid_until, a.first_seen, a.last_seen, a.times_reported,
+                    a.description, a.valid_until, a.first_seen, a.last_seen, a.times_reported,
                     a.stix_id, a.external_ref, a.seq,
                 )
                 .join_from(t.assertion, t.organization, a.org_id == o.id)

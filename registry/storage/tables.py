@@ -57,10 +57,9 @@ class Indicator(SQLModel, table=True):
 
 class Assertion(SQLModel, table=True):
     __tablename__ = "assertion"
-    __table_args__ = (
-        UniqueConstraint("indicator_id", "org_id", "feed", name="uq_assertion_source"),
-        Index("ix_assertion_org_feed", "org_id", "feed"),
-    )
+    # Each index costs a B-tree insert per imported row, so only what reads need: the source
+    # key (also serving lookups by indicator) and the change sequence.
+    __table_args__ = (UniqueConstraint("indicator_id", "org_id", "feed", name="uq_assertion_source"),)
 
     id: int | None = Field(default=None, primary_key=True)
     # No index of its own on indicator_id: the unique key below starts with it.
@@ -71,17 +70,15 @@ class Assertion(SQLModel, table=True):
     tlp: str = Field(max_length=16)
     labels: str = Field(default=",", max_length=1000)
     description: str | None = Field(default=None, max_length=4000)
-    valid_from: datetime
     valid_until: datetime | None = None
-    first_seen: datetime
+    first_seen: datetime  # also STIX valid_from and created
     last_seen: datetime
     times_reported: int = 1
     # The source's own STIX id when it came as STIX; otherwise the exporter derives a stable
     # UUIDv5 from (value, source, feed), so no id is minted per row on the import path.
     stix_id: str | None = Field(default=None, max_length=64)
     external_ref: str | None = Field(default=None, max_length=2048)
-    raw: str | None = Field(default=None, max_length=500)
-    created: datetime
+    raw: str | None = Field(default=None, max_length=500)  # the source line, when it differs from the value
     modified: datetime
     seq: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
 

@@ -4,6 +4,7 @@ call one service, audit, answer JSON. Web types never reach the services."""
 from __future__ import annotations
 
 from flask import Blueprint, current_app, g, jsonify, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from registry import config
 from registry.domain import tlp as tlp_mod
@@ -69,12 +70,36 @@ def json_body() -> dict:
             f"send Content-Type: application/json (got {mimetype or 'none'})", details={"content_type": mimetype}
         )
     try:
+        data = request.get_data(cache=True)
+        limit = current_app.config.get("MAX_CONTENT_LENGTH")
+        if limit is not None and request.content_length is None and len(data) >= limit:
+            # A chunked body is read up to the limit and cut there, without an error of its own.
+            raise RequestEntityTooLarge()
         body = request.get_json(force=True, silent=False)
+    except RequestEntityTooLarge:
+        raise  # 413 (REGISTRY_MAX_BODY_MB), not "invalid JSON"
     except Exception:  # werkzeug raises BadRequest with an HTML-ish message; ours is plainer
         raise Invalid("the body is not valid JSON") from None
     if not isinstance(body, dict):
         raise Invalid("the body must be a JSON object")
     return body
+
+
+@bp.before_request
+def _no_nul_in_parameters() -> None:
+    # PostgreSQL text cannot hold NUL (a 500 there); no parameter has a use for one. Callers
+    # without a key still get the view's 401 first.
+    if g.get("principal") is None:
+        return
+    for name, value in request.args.items(multi=True):
+        if "\x00" in value:
+            raise Invalid(f"{name} must not contain NUL characters", field=name)
+
+
+def _no_nul(text: str | None, field: str) -> None:
+    """Free text that will be stored: a NUL in it is refused (PostgreSQL text cannot hold one)."""
+    if text is not None and "\x00" in text:
+        raise Invalid(f"{field} must not contain NUL characters", field=field)
 
 
 def _region(value) -> str | None:
@@ -148,6 +173,7 @@ def _submission(item, index: int) -> Submission:
     description = item.get("description")
     if description is not None and (not isinstance(description, str) or len(description) > 4000):
         raise Invalid(f"{where}.description must be text of at most 4000 characters", field=f"{where}.description")
+    _no_nul(description, f"{where}.description")
     valid_until = None
     if item.get("valid_until") is not None:
         try:
@@ -202,6 +228,9 @@ def post_sighting():
     case_ref = body.get("case_ref")
     if case_ref is not None and (not isinstance(case_ref, str) or len(case_ref) > 200):
         raise Invalid("case_ref must be text of at most 200 characters", field="case_ref")
+    _no_nul(case_ref, "case_ref")
+    description = body.get("description") if isinstance(body.get("description"), str) else None
+    _no_nul(description, "description")
     try:
         tlp = tlp_mod.parse_tlp(body.get("tlp") or tlp_mod.DEFAULT_TLP)
     except (ValueError, AttributeError) as exc:
@@ -215,7 +244,7 @@ def post_sighting():
     try:
         result = add_sighting(
             _db(), org=g.principal.org, value=value, case_ref=case_ref, count=body.get("count", 1), tlp=tlp,
-            description=body.get("description") if isinstance(body.get("description"), str) else None,
+            description=description,
             seen=seen, region=_region(body.get("region")),
         )
     except Invalid as exc:

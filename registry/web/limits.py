@@ -21,11 +21,12 @@ def install(app: Flask, overrides: dict) -> Limiter:
     limiter = Limiter(
         key_func=_key,
         app=app,
-        default_limits=[config.get("RATE_LIMIT", overrides)],
+        # One allowance per key across the whole API (default_limits would give one per endpoint).
+        application_limits=[config.get("RATE_LIMIT", overrides)],
         storage_uri=redis_url or "memory://",
         headers_enabled=True,
         strategy="moving-window",
-        default_limits_exempt_when=lambda: request.path.startswith("/-/"),
+        application_limits_exempt_when=lambda: request.path.startswith("/-/"),
     )
     app.extensions["registry.limiter"] = limiter
     return limiter

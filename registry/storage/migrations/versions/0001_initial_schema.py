@@ -123,7 +123,6 @@ def upgrade() -> None:
     sa.Column('tlp', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('labels', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
     sa.Column('description', sqlmodel.sql.sqltypes.AutoString(length=4000), nullable=True),
-    sa.Column('valid_from', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('valid_until', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('first_seen', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('last_seen', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
@@ -131,7 +130,6 @@ def upgrade() -> None:
     sa.Column('stix_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.Column('external_ref', sqlmodel.sql.sqltypes.AutoString(length=2048), nullable=True),
     sa.Column('raw', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
-    sa.Column('created', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('modified', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('seq', sa.BigInteger(), nullable=False),
     sa.ForeignKeyConstraint(['indicator_id'], ['indicator.id'], ),
@@ -140,7 +138,6 @@ def upgrade() -> None:
     sa.UniqueConstraint('indicator_id', 'org_id', 'feed', name='uq_assertion_source')
     )
     with op.batch_alter_table('assertion', schema=None) as batch_op:
-        batch_op.create_index('ix_assertion_org_feed', ['org_id', 'feed'], unique=False)
         batch_op.create_index(batch_op.f('ix_assertion_seq'), ['seq'], unique=False)
 
     op.create_table('sighting',
@@ -182,7 +179,6 @@ def downgrade() -> None:
     op.drop_table('sighting')
     with op.batch_alter_table('assertion', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_assertion_seq'))
-        batch_op.drop_index('ix_assertion_org_feed')
 
     op.drop_table('assertion')
     op.drop_table('app_user')

@@ -1,0 +1,59 @@
+"""The large-file import path (normalising in worker processes, writing on a helper thread)
+must give exactly what the plain path gives, and fail just as cleanly."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from registry.ingest.records import FeedFormatError
+from registry.services.imports import import_file
+from registry.services.orgs import add_org
+from registry.services.submit import Provenance
+from tests.helpers import FIXTURES
+
+FEEDS = [
+    "spamhaus/spamhaus_drop_2025-01-17.txt",
+    "firehol/firehol_level1.netset",
+    "phishing/openphish_feed_2025-05-30_ip_and_punycode.txt",
+    "plain_ip_lists/criticalpath_avanzato_c2_mixed_v4_v6_first5000lines.txt",
+]
+
+
+def snapshot(db) -> list:
+    with db.read() as conn:
+        return conn.execute(text(
+            "SELECT i.kind, i.value, i.prefix_len, i.allowlisted, a.confidence, a.tlp, a.labels, a.seq "
+            "FROM indicator i JOIN assertion a ON a.indicator_id = i.id ORDER BY i.value")).all()
+
+
+@pytest.mark.parametrize("feed", FEEDS)
+def test_parallel_import_matches_the_plain_path(db, tmp_path, sqlite_template, feed):
+    from tests.conftest import _sqlite_db
+
+    (tmp_path / "other").mkdir()
+    other = _sqlite_db(sqlite_template, tmp_path / "other")
+    for database in (db, other):
+        add_org(database, "spamhaus", "The Spamhaus Project")
+    prov = Provenance(org="spamhaus", tlp="clear", confidence=80, labels=("spam-infrastructure",))
+    _, plain = import_file(other, FIXTURES / feed, prov, parallel=False)
+    _, parallel = import_file(db, FIXTURES / feed, prov, parallel=True)
+    assert parallel.to_dict() == plain.to_dict()
+    assert snapshot(db) == snapshot(other)
+    _, again = import_file(db, FIXTURES / feed, prov, parallel=True)
+    assert (again.new, again.unchanged) == (0, plain.new)
+    other.dispose()
+
+
+def test_parallel_import_that_fails_midway_leaves_nothing(db, tmp_path):
+    (tmp_path / "bad").mkdir(exist_ok=True)
+    feed = tmp_path / "bad" / "feed.txt"
+    with feed.open("wb") as fh:
+        for i in range(12_000):  # several batches land before the runaway line
+            fh.write(f"45.{i // 250}.{i % 250}.1\n".encode())
+        fh.write(b"b" * (2 << 20))
+    add_org(db, "ccib-th", "CCIB", "TH")
+    with pytest.raises(FeedFormatError, match="line 12001"):
+        import_file(db, feed, Provenance(org="ccib-th"), parallel=True)
+    with db.read() as conn:
+        assert conn.execute(text("SELECT count(*) FROM indicator")).scalar() == 0

@@ -1,0 +1,294 @@
+"""The TLP matrix over real HTTP: five TLP levels × reader keys × every read path, with the exact
+number of things each caller sees (on SQLite and on PostgreSQL, through `registry serve`).
+
+One source org (ccib-th) publishes, at each TLP level, a domain, an IPv4 /24, a phone block and a
+sighting-only phone number, plus five sightings (one per level) on an indicator another org made
+public. Each reader then looks everything up through every probe kind (exact, parent domain,
+URL host, CIDR, phone prefix, sighting only), singly and in a batch, searches, and reads the
+sightings. An indicator whose only assertions or sightings are hidden must be answered exactly
+like a value nobody ever reported. The admin audit listing is checked the same way.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from registry.domain.normalize import phone_display
+from registry.domain.tlp import LEVELS
+from registry.services.keys import create_key
+
+SOURCE = "ccib-th"
+LABEL = "tlp-matrix"
+
+# Reader key → (org, max_tlp) and the levels of ccib-th's data it must see.
+READERS = {
+    "ccib-reader": ("source org, cap red", {"clear", "green", "amber", "amber+strict", "red"}),
+    "ccib-green": ("source org, cap green", {"clear", "green"}),
+    "pdrm-reader": ("other member, cap amber+strict", {"clear", "green", "amber", "amber+strict"}),
+    "bank-green": ("other member, cap green", {"clear", "green"}),
+    "admin": ("operators' org, cap red", {"clear", "green", "amber", "amber+strict"}),
+}
+# What each reader's answers must add up to, written out (6 probes per visible level, 3
+# assertion-bearing indicators per visible level, sighting counts 1..5 by level).
+EXPECTED = {
+    #               listed  search  sightings  sighting total  case refs
+    "ccib-reader": (30,     15,     5,         15,             5),
+    "ccib-green": (12,      6,      2,         3,              2),
+    "pdrm-reader": (24,     12,     4,         10,             0),
+    "bank-green": (12,      6,      2,         3,              0),
+    "admin": (24,           12,     4,         10,             0),
+}
+
+
+def slug(level: str) -> str:
+    return level.replace("+", "-")
+
+
+def probes(i: int, level: str) -> dict[str, str]:
+    """The six ways to reach ccib-th's data at ``level``: match type → query."""
+    return {
+        "exact": f"{slug(level)}.{LABEL}.example",
+        "parent-domain": f"login.{slug(level)}.{LABEL}.example",
+        "url-host": f"http://{slug(level)}.{LABEL}.example/pay",
+        "cidr": f"45.77.{i}.9",
+        "phone-prefix": f"+668123{i}4567",
+        "sighting-only": f"+6681555000{i}",
+    }
+
+
+# Never reported by anyone: the answers hidden data must be indistinguishable from.
+UNKNOWN = {
+    "exact": f"unknown.{LABEL}.example",
+    "parent-domain": f"login.unknown.{LABEL}.example",
+    "url-host": f"http://unknown.{LABEL}.example/pay",
+    "cidr": "45.77.200.9",
+    "phone-prefix": "+66819994567",
+    "sighting-only": "+66815559999",
+}
+SHARED = f"shared.{LABEL}.example"
+
+
+@pytest.fixture(scope="module")
+def matrix(server):
+    """Publish the matrix through the API; add the extra keys the matrix needs."""
+    server.keys["ccib-green"] = create_key(server.db, SOURCE, "reader", "green")["key"]
+    server.keys["ccib-admin"] = create_key(server.db, SOURCE, "admin", "red")["key"]
+    server.keys["bank-admin"] = create_key(server.db, "bank-x", "admin", "green")["key"]
+    indicators = []
+    for i, level in enumerate(LEVELS):
+        indicators += [
+            {"value": f"{slug(level)}.{LABEL}.example", "tlp": level, "labels": [LABEL], "confidence": 60},
+            {"value": f"45.77.{i}.0/24", "tlp": level, "labels": [LABEL], "confidence": 60},
+            {"value": f"+668123{i}*", "tlp": level, "labels": [LABEL], "confidence": 60},
+        ]
+    submitted = server.post("/api/v1/indicators", key="ccib-contrib", json={"indicators": indicators})
+    assert submitted.status_code == 200, submitted.text
+    assert [r["status"] for r in submitted.json()["results"]] == ["new"] * 15
+    public = server.post("/api/v1/indicators", key="pdrm-contrib", json={"indicators": [
+        {"value": SHARED, "tlp": "clear", "labels": [LABEL + "-shared"], "confidence": 40}]})
+    assert public.status_code == 200 and public.json()["results"][0]["status"] == "new"
+    for i, level in enumerate(LEVELS):
+        only = server.post("/api/v1/sightings", key="ccib-contrib", json={
+            "value": f"+6681555000{i}", "case_ref": f"CCIB-ONLY-{slug(level)}", "tlp": level})
+        assert only.status_code == 201, only.text
+        shared = server.post("/api/v1/sightings", key="ccib-contrib", json={
+            "value": SHARED, "case_ref": f"CCIB-{slug(level)}", "count": i + 1, "tlp": level})
+        assert shared.status_code == 201 and shared.json()["status"] == "new", shared.text
+    return server
+
+
+def _without(answer: dict, *names: str) -> dict:
+    return {k: v for k, v in answer.items() if k not in names}
+
+
+def _comparable(answer: dict) -> dict:
+    """An answer minus what names the value asked about (query, value; for phones the display,
+    which is the value formatted)."""
+    if answer.get("kind") == "phone" and "display" in answer:
+        assert answer["display"] == phone_display(answer["value"])
+        return _without(answer, "query", "value", "display")
+    return _without(answer, "query", "value")
+
+
+def _all_probes():
+    for i, level in enumerate(LEVELS):
+        for match, query in probes(i, level).items():
+            yield level, match, query
+
+
+@pytest.mark.parametrize("reader", list(READERS))
+def test_single_lookups_see_exactly_their_levels(matrix, reader):
+    visible = READERS[reader][1]
+    unknown = {}
+    for match, query in UNKNOWN.items():
+        answer = matrix.get("/api/v1/lookup", key=reader, params={"value": query})
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["listed"] is False and answer.json()["matches"] == []
+        unknown[match] = answer.json()
+    listed = 0
+    for level, match, query in _all_probes():
+        response = matrix.get("/api/v1/lookup", key=reader, params={"value": query})
+        assert response.status_code == 200, response.text
+        answer = response.json()
+        if level in visible:
+            listed += 1
+            assert answer["listed"] is True, (reader, level, match)
+            assert [m["match"] for m in answer["matches"]] == [
+                "exact" if match == "sighting-only" else match], (reader, level, match)
+            found = answer["matches"][0]
+            if match == "sighting-only":
+                assert found["assertions"] == []
+                assert [(s["source"], s["tlp"]) for s in found["sightings"]] == [(SOURCE, level)]
+            else:
+                assert [(a["source"], a["tlp"]) for a in found["assertions"]] == [(SOURCE, level)]
+                assert answer["score"] > 0
+        else:
+            # Hidden: the whole answer, bar the value itself, is that of a value never reported.
+            assert _comparable(answer) == _comparable(unknown[match]), (reader, level, match)
+    assert listed == EXPECTED[reader][0] == 6 * len(visible)
+
+
+@pytest.mark.parametrize("reader", list(READERS))
+def test_batch_lookup_sees_exactly_their_levels(matrix, reader):
+    visible = READERS[reader][1]
+    cases = list(_all_probes())
+    queries = [q for _, _, q in cases] + list(UNKNOWN.values())
+    response = matrix.post("/api/v1/lookup", key=reader, json={"values": queries})
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert [r["query"] for r in results] == queries
+    unknown = dict(zip(UNKNOWN, results[len(cases):], strict=True))
+    assert not any(a["listed"] for a in unknown.values())
+    for (level, match, _), answer in zip(cases, results, strict=False):
+        if level in visible:
+            assert answer["listed"] is True, (reader, level, match)
+            tlps = {a["tlp"] for m in answer["matches"] for a in m["assertions"]}
+            tlps |= {s["tlp"] for m in answer["matches"] for s in m["sightings"]}
+            assert tlps == {level}
+        else:
+            assert _comparable(answer) == _comparable(unknown[match]), (reader, level, match)
+    assert sum(1 for r in results if r["listed"]) == EXPECTED[reader][0]
+    # The single path and the batch path agree answer for answer (timestamps aside, none here).
+    single = [matrix.get("/api/v1/lookup", key=reader, params={"value": q}).json() for q in queries[:12]]
+    assert [_without(a, "explanation") for a in single] == [_without(a, "explanation") for a in results[:12]]
+
+
+@pytest.mark.parametrize("reader", list(READERS))
+def test_search_lists_exactly_their_levels(matrix, reader):
+    visible = READERS[reader][1]
+    page = matrix.get("/api/v1/indicators", key=reader, params={"label": LABEL, "limit": 1000})
+    assert page.status_code == 200, page.text
+    found = page.json()["indicators"]
+    assert page.json()["next"] is None
+    assert len(found) == EXPECTED[reader][1] == 3 * len(visible)
+    assert sorted(a["tlp"] for i in found for a in i["assertions"]) == sorted(
+        level for level in visible for _ in range(3))
+    assert {a["source"] for i in found for a in i["assertions"]} == {SOURCE}
+    # By source and by kind the counts hold too; unfiltered adds only pdrm's public indicator.
+    by_source = matrix.get("/api/v1/indicators", key=reader, params={"source": SOURCE}).json()["indicators"]
+    assert len(by_source) == 3 * len(visible)
+    phones = matrix.get("/api/v1/indicators", key=reader, params={"label": LABEL, "kind": "phone"}).json()
+    assert len(phones["indicators"]) == len(visible)
+    everything = matrix.get("/api/v1/indicators", key=reader, params={"limit": 1000}).json()["indicators"]
+    assert sorted(i["value"] for i in everything) == sorted([i["value"] for i in found] + [SHARED])
+    # Cursor paging one at a time reaches the same set and no more.
+    seen, cursor = [], None
+    while True:
+        params = {"label": LABEL, "limit": 1, **({"cursor": cursor} if cursor else {})}
+        page = matrix.get("/api/v1/indicators", key=reader, params=params).json()
+        seen += [i["value"] for i in page["indicators"]]
+        cursor = page["next"]
+        if not cursor:
+            break
+    assert sorted(seen) == sorted(i["value"] for i in found)
+
+
+@pytest.mark.parametrize("reader", list(READERS))
+def test_sightings_inside_lookups_show_exactly_their_levels(matrix, reader):
+    visible = READERS[reader][1]
+    _, _, n_sightings, total, case_refs = EXPECTED[reader]
+    for response in (
+        matrix.get("/api/v1/lookup", key=reader, params={"value": SHARED}).json(),
+        matrix.post("/api/v1/lookup", key=reader, json={"values": [SHARED]}).json()["results"][0],
+    ):
+        assert response["listed"] is True
+        (match,) = response["matches"]
+        assert [a["source"] for a in match["assertions"]] == ["pdrm-my"]
+        sightings = match["sightings"]
+        assert len(sightings) == n_sightings == len(visible)
+        assert {s["tlp"] for s in sightings} == visible
+        assert sum(s["count"] for s in sightings) == total
+        # Case references name an investigation: only the reporting agency sees them.
+        refs = sorted(s["case_ref"] for s in sightings if "case_ref" in s)
+        assert len(refs) == case_refs
+        if case_refs:
+            assert refs == sorted(f"CCIB-{slug(level)}" for level in visible)
+
+
+def test_own_red_needs_a_red_cap(matrix):
+    """TLP:RED is seen only by its source org, and only through a key whose cap reaches red."""
+    value = f"own-red.{LABEL}.example"
+    assert matrix.post("/api/v1/indicators", key="pdrm-contrib", json={"indicators": [
+        {"value": value, "tlp": "red"}]}).json()["results"][0]["status"] == "new"
+    # pdrm's keys stop at amber+strict, so pdrm's own red stays hidden from them, as from others.
+    for reader in ("pdrm-reader", "pdrm-contrib", "ccib-reader", "bank-green", "admin"):
+        assert matrix.get("/api/v1/lookup", key=reader, params={"value": value}).json()["listed"] is False, reader
+    pdrm_red = create_key(matrix.db, "pdrm-my", "reader", "red")["key"]
+    answer = matrix.get("/api/v1/lookup", key=pdrm_red, params={"value": value}).json()
+    assert answer["listed"] is True and answer["matches"][0]["assertions"][0]["tlp"] == "red"
+
+
+# -- the audit listing ----------------------------------------------------------------------
+# Marker lookups per reader key; the audit rows they leave, by org.
+AUDIT_LOOKUPS = {"ccib-reader": 3, "ccib-green": 1, "pdrm-reader": 2, "bank-green": 5, "admin": 1}
+AUDIT_BY_ORG = {"ccib-th": 4, "pdrm-my": 2, "bank-x": 5, "registry-ops": 1}
+MARKER = "audit-marker.example"
+
+
+def _audit(server, key, **params) -> list[dict]:
+    """Every audit row the key is shown (all pages)."""
+    rows, cursor = [], None
+    while True:
+        response = server.get("/api/v1/audit", key=key, params={**params, "limit": 1000,
+                                                                 **({"cursor": cursor} if cursor else {})})
+        assert response.status_code == 200, response.text
+        rows += response.json()["events"]
+        cursor = response.json()["next"]
+        if not cursor:
+            return rows
+
+
+def _markers(rows: list[dict]) -> list[dict]:
+    return [r for r in rows if r["action"] == "lookup" and any(MARKER in str(v) for v in (r["subject"] or []))]
+
+
+def test_audit_rows_follow_the_admin_keys_cap(matrix):
+    for reader, times in AUDIT_LOOKUPS.items():
+        for n in range(times):
+            value = f"{reader}-{n}.{MARKER}"
+            assert matrix.get("/api/v1/lookup", key=reader, params={"value": value}).status_code == 200
+    deadline = time.monotonic() + 15
+    while len(_markers(_audit(matrix, "admin", action="lookup"))) < 12 and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+    def by_org(rows):
+        counts = {}
+        for row in _markers(rows):
+            counts[row["org"]] = counts.get(row["org"], 0) + 1
+        return counts
+
+    # Admins whose key reaches red (the operators' org, and the source org's red admin) see all.
+    for key in ("admin", "ccib-admin"):
+        assert by_org(_audit(matrix, key)) == AUDIT_BY_ORG, key
+        assert by_org(_audit(matrix, key, org="bank-x")) == {"bank-x": 5}, key
+    # Admins below red see their own org's rows and nothing else, whatever org they ask for.
+    for key, org in (("pdrm-admin", "pdrm-my"), ("bank-admin", "bank-x")):
+        for params in ({}, {"org": "ccib-th"}, {"action": "lookup"}):
+            rows = _audit(matrix, key, **params)
+            assert rows and {r["org"] for r in rows} == {org}, (key, params)
+            assert by_org(rows) == {org: AUDIT_BY_ORG[org]}, (key, params)
+    # Reader and contributor keys get no audit at all.
+    for key in ("ccib-reader", "ccib-contrib", "bank-green"):
+        assert matrix.get("/api/v1/audit", key=key).status_code == 403
