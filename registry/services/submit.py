@@ -7,6 +7,7 @@ commits batch by batch so a killed run leaves only whole batches behind.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -227,10 +228,8 @@ class Submitter:
     def close(self) -> None:
         """Stop the helper thread; when the import failed, after its last write (so the
         rollback never races a write) and without hiding the first error."""
-        try:
+        with contextlib.suppress(Exception):  # the error that made us close is the one to report
             self.writer.close()
-        except Exception:  # the error that made us close is the one worth reporting
-            pass
 
     def __enter__(self) -> Submitter:
         return self
