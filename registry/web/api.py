@@ -102,6 +102,39 @@ def _no_nul(text: str | None, field: str) -> None:
         raise Invalid(f"{field} must not contain NUL characters", field=field)
 
 
+MAX_VALUE = 2048  # characters: the longest indicator value stored
+MAX_LABELS = 1000  # characters of an assertion's labels together, as stored
+
+
+def _time(text, field: str):
+    """A time given in a request: unparseable, or outside years 1-9999 once in UTC, is a 400."""
+    try:
+        return parse_time(str(text))
+    except ValueError as exc:
+        raise Invalid(f"{field}: {exc}", field=field) from None
+    except OverflowError:
+        raise Invalid(f"{field}: {text!r} falls outside the years 1 to 9999 (UTC)", field=field) from None
+
+
+def _times_in_range(args: dict, *names: str) -> None:
+    """Query times the services parse: refuse out-of-range ones here (parse_time raises
+    OverflowError for them, a 500); the services word every other problem themselves."""
+    for name in names:
+        text = (args.get(name) or "").strip()
+        if text and not text.isdigit():  # digits are a change number, not a time (search)
+            try:
+                parse_time(text)
+            except OverflowError:
+                _time(text, name)
+            except ValueError:
+                pass
+
+
+def _whole(number):
+    """JSON Schema's integer includes 16.0: take integral floats as the integers they are."""
+    return int(number) if isinstance(number, float) and number.is_integer() else number
+
+
 def _region(value) -> str | None:
     principal = g.principal
     if value is None:
@@ -151,6 +184,8 @@ def _submission(item, index: int) -> Submission:
     value = item.get("value")
     if not isinstance(value, str) or not value.strip():
         raise Invalid(f"{where}.value must be a non-empty string", field=f"{where}.value")
+    if len(value) > MAX_VALUE:
+        raise Invalid(f"{where}.value must be at most {MAX_VALUE} characters", field=f"{where}.value")
     kind = item.get("kind")
     if kind is not None and kind not in KINDS:
         raise Invalid(f"{where}.kind must be one of {', '.join(KINDS)}", field=f"{where}.kind")
@@ -161,7 +196,9 @@ def _submission(item, index: int) -> Submission:
         labels = clean_labels(labels)
     except Invalid as exc:
         raise Invalid(f"{where}.labels: {exc.message}", field=f"{where}.labels") from None
-    confidence = item.get("confidence")
+    if len(",".join(labels)) + 2 > MAX_LABELS:
+        raise Invalid(f"{where}.labels must be at most {MAX_LABELS} characters together", field=f"{where}.labels")
+    confidence = _whole(item.get("confidence"))
     if confidence is not None:
         check_confidence(confidence, f"{where}.confidence")
     tlp = None
@@ -176,10 +213,7 @@ def _submission(item, index: int) -> Submission:
     _no_nul(description, f"{where}.description")
     valid_until = None
     if item.get("valid_until") is not None:
-        try:
-            valid_until = parse_time(str(item["valid_until"]))
-        except ValueError as exc:
-            raise Invalid(f"{where}.valid_until: {exc}", field=f"{where}.valid_until") from None
+        valid_until = _time(item["valid_until"], f"{where}.valid_until")
     return Submission(value=value, kind=kind, labels=labels, confidence=confidence, tlp=tlp,
                       description=description, valid_until=valid_until)
 
@@ -210,7 +244,17 @@ def submit_indicators():
 @bp.get("/indicators")
 @require(READER)
 def list_indicators():
-    filters = Filters.parse(request.args.to_dict())
+    args = request.args.to_dict()
+    _times_in_range(args, "since")
+    # Past the largest id (32-bit on PostgreSQL) or change number there is nothing to list;
+    # clamping keeps such a cursor or since from overflowing the database's integers (a 500).
+    for name, ceiling in (("cursor", 2**31 - 1), ("since", 2**63 - 1)):
+        text = (args.get(name) or "").strip()
+        if text.isdigit() and not text.isdecimal():  # "²" passes isdigit() but not int()
+            raise Invalid(f"{name} must be written with the digits 0-9", field=name)
+        if text.isdecimal() and (len(text) > 19 or int(text) > ceiling):
+            args[name] = str(ceiling)
+    filters = Filters.parse(args)
     with _db().read() as conn:
         page = search_indicators(conn, g.principal.viewer, filters, half_lifes=config.half_lifes(_settings()))
     audit("search", request.args.to_dict(), len(page["indicators"]))
@@ -225,25 +269,24 @@ def post_sighting():
     value = body.get("value")
     if not isinstance(value, str) or not value.strip():
         raise Invalid("value must be a non-empty string", field="value")
+    if len(value) > MAX_VALUE:
+        raise Invalid(f"value must be at most {MAX_VALUE} characters", field="value")
     case_ref = body.get("case_ref")
     if case_ref is not None and (not isinstance(case_ref, str) or len(case_ref) > 200):
         raise Invalid("case_ref must be text of at most 200 characters", field="case_ref")
     _no_nul(case_ref, "case_ref")
     description = body.get("description") if isinstance(body.get("description"), str) else None
+    if description is not None and len(description) > 4000:
+        raise Invalid("description must be text of at most 4000 characters", field="description")
     _no_nul(description, "description")
     try:
         tlp = tlp_mod.parse_tlp(body.get("tlp") or tlp_mod.DEFAULT_TLP)
     except (ValueError, AttributeError) as exc:
         raise Invalid(str(exc), field="tlp") from None
-    seen = None
-    if body.get("seen") is not None:
-        try:
-            seen = parse_time(str(body["seen"]))
-        except ValueError as exc:
-            raise Invalid(f"seen: {exc}", field="seen") from None
+    seen = _time(body["seen"], "seen") if body.get("seen") is not None else None
     try:
         result = add_sighting(
-            _db(), org=g.principal.org, value=value, case_ref=case_ref, count=body.get("count", 1), tlp=tlp,
+            _db(), org=g.principal.org, value=value, case_ref=case_ref, count=_whole(body.get("count", 1)), tlp=tlp,
             description=description,
             seen=seen, region=_region(body.get("region")),
         )
@@ -262,6 +305,7 @@ def audit_events():
     from registry.services.audit import events
 
     args = request.args.to_dict()
+    _times_in_range(args, "since", "until")
     # Audit rows name the values others looked up: admins whose keys reach TLP:RED (the
     # registry's operators) see every org's rows, other admins their own org's only.
     if g.principal.max_tlp != tlp_mod.RED:

@@ -44,6 +44,9 @@ _BODY_ERRORS = {
     "415": _error("Content-Type is not application/json"),
 }
 
+_REGION = {"type": "string", "pattern": "^[A-Za-z]{2}$"}  # ISO 3166 alpha-2
+_VALUE = {"type": "string", "minLength": 1, "maxLength": 2048}
+
 _ASSERTION = {
     "type": "object",
     "required": ["source", "confidence", "tlp", "labels", "first_seen", "last_seen", "times_reported"],
@@ -133,7 +136,7 @@ def spec() -> dict:
                     "summary": "Look up one value",
                     "parameters": [
                         {"name": "value", "in": "query", "required": True, "schema": {"type": "string", "minLength": 1}},
-                        {"name": "region", "in": "query", "schema": {"type": "string"},
+                        {"name": "region", "in": "query", "schema": _REGION,
                          "description": "ISO alpha-2 region for national phone numbers (default: the key's org country)"},
                     ],
                     "responses": {"200": _json({"$ref": "#/components/schemas/Answer"}), **_COMMON_ERRORS},
@@ -146,7 +149,7 @@ def spec() -> dict:
                             "type": "object", "required": ["values"],
                             "properties": {
                                 "values": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 10000},
-                                "region": {"type": "string"},
+                                "region": _REGION,
                             },
                         }}},
                     },
@@ -192,7 +195,7 @@ def spec() -> dict:
                             "type": "object", "required": ["indicators"],
                             "properties": {"indicators": {"type": "array", "minItems": 1, "maxItems": 10000, "items": {
                                 "type": "object", "required": ["value"], "properties": {
-                                    "value": {"type": "string", "minLength": 1},
+                                    "value": _VALUE,
                                     "kind": {"type": "string", "enum": list(KINDS)},
                                     "labels": {"type": "array", "items": {"type": "string"}},
                                     "confidence": {"type": "integer", "minimum": 0, "maximum": 100},
@@ -221,13 +224,13 @@ def spec() -> dict:
                         "required": True,
                         "content": {"application/json": {"schema": {
                             "type": "object", "required": ["value"], "properties": {
-                                "value": {"type": "string", "minLength": 1},
+                                "value": _VALUE,
                                 "case_ref": {"type": "string", "maxLength": 200},
                                 "count": {"type": "integer", "minimum": 1, "maximum": 1000000},
                                 "tlp": {"type": "string", "enum": list(LEVELS)},
-                                "description": {"type": "string"},
+                                "description": {"type": "string", "maxLength": 4000},
                                 "seen": {"type": "string", "format": "date-time"},
-                                "region": {"type": "string"},
+                                "region": _REGION,
                             }}}},
                     },
                     "responses": {

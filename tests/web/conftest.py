@@ -65,18 +65,19 @@ def start_server(db_url: str, tmp: Path, *, workers: int = 2, extra_env: dict | 
             env=env, stdout=log, stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    # Generous: on a loaded 2-core CI machine gunicorn's workers can take seconds to boot.
+    deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited with {process.returncode}: {(tmp / f'server-{port}.log').read_text()}")
         try:
-            if requests.get(url + "/-/health", timeout=1).status_code == 200:
+            if requests.get(url + "/-/health", timeout=5).status_code == 200:
                 return process, url, env
-        except requests.ConnectionError:
+        except requests.RequestException:
             pass
         time.sleep(0.1)
-    process.kill()
-    raise RuntimeError("server did not answer /-/health within 30 s")
+    stop_server(process)
+    raise RuntimeError("server did not answer /-/health within 90 s")
 
 
 def stop_server(process: subprocess.Popen) -> None:
