@@ -362,7 +362,7 @@ def demo() -> None:
     """Load demo organisations and indicators from the sample feeds bundled with the project."""
     from registry.demo import load_demo
 
-    for line in load_demo(open_db()):
+    for line in load_demo(open_db(), keys_file=config.instance_path() / "demo-keys.txt"):
         click.echo(line)
 
 

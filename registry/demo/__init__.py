@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from registry.services.imports import import_file
+from registry.services.keys import create_key, list_keys
 from registry.services.orgs import add_org
 from registry.services.submit import Provenance
 from registry.storage import orgs as org_store
@@ -23,6 +24,15 @@ ORGS = (
     ("dshield", "SANS Internet Storm Center (DShield)", None),
     ("openphish", "OpenPhish", None),
     ("abusech", "abuse.ch", "CH"),
+    ("bank-x", "Bank X fraud team (a reader capped at TLP:GREEN)", "TH"),
+    ("registry-ops", "Registry operators", None),
+)
+
+DEMO_KEYS = (
+    ("ccib-th", "contributor", "red"),
+    ("pdrm-my", "reader", None),
+    ("bank-x", "reader", "green"),
+    ("registry-ops", "admin", "red"),
 )
 
 
@@ -44,14 +54,24 @@ IMPORTS = (
 )
 
 
-def load_demo(db: Database) -> Iterator[str]:
-    """Add the demo orgs (if missing) and import the demo files; yields one line per step."""
+def load_demo(db: Database, keys_file: Path | None = None) -> Iterator[str]:
+    """Add the demo orgs (if missing), demo keys (on a registry with none, written to
+    ``keys_file``) and import the demo files; yields one line per step."""
     for slug, name, country in ORGS:
         with db.read() as conn:
             exists = org_store.get(conn, slug) is not None
         if not exists:
             add_org(db, slug, name, country)
             yield f"org {slug}: added"
+    if keys_file is not None and not list_keys(db):
+        lines = []
+        for org, role, max_tlp in DEMO_KEYS:
+            created = create_key(db, org, role, max_tlp, name="demo")
+            lines.append(f"{org:<13} {role:<12} {created['max_tlp']:<13} {created['key']}")
+        keys_file.parent.mkdir(parents=True, exist_ok=True)
+        keys_file.write_text("# demo API keys: org, role, max TLP, key\n" + "\n".join(lines) + "\n")
+        keys_file.chmod(0o600)
+        yield f"demo API keys written to {keys_file}"
     for item in IMPORTS:
         _, report = import_file(db, DATA / item.file, item.provenance, column=item.column)
         yield (

@@ -148,3 +148,17 @@ def test_installed_console_script_runs(env):
     out = subprocess.run([exe, "lookup", "--json", "012-345 6789", "--region", "MY"], check=True, env=run_env,
                          capture_output=True, text=True)
     assert json.loads(out.stdout)[0]["value"] == "+60123456789" and json.loads(out.stdout)[0]["listed"]
+
+
+def test_demo_loads_orgs_keys_and_feeds_once(env):
+    runner = CliRunner()
+    first = runner.invoke(main, ["demo"], catch_exceptions=False)
+    assert first.exit_code == 0, first.output
+    assert "spamhaus_drop_2025-01-17.txt: read 1385, new 1385" in first.output
+    keys = (env / "instance" / "demo-keys.txt").read_text().splitlines()[1:]
+    assert [line.split()[:2] for line in keys] == [
+        ["ccib-th", "contributor"], ["pdrm-my", "reader"], ["bank-x", "reader"], ["registry-ops", "admin"]]
+    second = runner.invoke(main, ["demo"], catch_exceptions=False)
+    assert "new 0, unchanged 1385" in second.output and "demo API keys" not in second.output
+    answer = json.loads(runner.invoke(main, ["lookup", "--json", "+66 81 234 5678"]).stdout)[0]
+    assert answer["listed"] and answer["matches"][0]["assertions"][0]["source"] == "ccib-th"
