@@ -15,10 +15,13 @@ WORDS = ("kbank", "scb", "bangkok", "maybank", "gcash", "bdo", "lhdn", "parcel",
          "login", "update", "promo", "thai", "post", "kerry", "flash", "lazada", "shopee", "support", "account")
 
 
+# Public unicast first octets: blocklists spread over the whole space, outside the allowlisted
+# private, loopback, multicast and reserved ranges.
+FIRST_OCTETS = tuple(n for n in range(1, 224) if n not in (10, 100, 127, 169, 172, 192, 198, 203))
+
+
 def ipv4(rng: random.Random) -> str:
-    # Stay out of the allowlisted private/documentation ranges, as real feeds mostly do.
-    first = rng.choice((1, 5, 14, 23, 27, 31, 36, 41, 45, 49, 58, 61, 77, 91, 101, 103, 110, 113, 118, 125, 171, 180, 185, 194, 202))
-    return f"{first}.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+    return f"{rng.choice(FIRST_OCTETS)}.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
 
 
 def cidr(rng: random.Random) -> str:

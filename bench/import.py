@@ -19,7 +19,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
+# bench/ holds http.py (named by the issue); keep it from shadowing the standard library's http.
+BENCH = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != BENCH] + [str(BENCH)]
 from common import Timer, children_peak_rss_mb, mixed_values  # noqa: E402
 
 from registry.domain.normalize import NormalizeError, normalize  # noqa: E402

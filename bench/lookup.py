@@ -15,7 +15,9 @@ import sqlite3
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
+# bench/ holds http.py (named by the issue); keep it from shadowing the standard library's http.
+BENCH = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != BENCH] + [str(BENCH)]
 import contextlib
 
 from common import Timer, mixed_values, peak_rss_mb  # noqa: E402
@@ -51,7 +53,7 @@ def main() -> None:
     parser.add_argument("--singles", type=int, default=2_000)
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
-    path = OUT / f"lookup-{args.indicators}.db"
+    path = OUT / f"lookup-{args.indicators}-v2.db"  # v2: ranges spread over the whole IPv4 space
     if not path.exists():
         build(path, args.indicators, cidr_share=0.1)
     db = Database(f"sqlite:///{path}")

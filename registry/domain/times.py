@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 
 
 def utcnow() -> datetime:
@@ -13,6 +14,11 @@ def iso(dt: datetime | None) -> str | None:
     """``2026-11-22T06:00:00Z`` (whole seconds, UTC) or None."""
     if dt is None:
         return None
+    return _iso(dt)
+
+
+@lru_cache(maxsize=8192)  # a batch's rows share a handful of times (one per import run)
+def _iso(dt: datetime) -> str:
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

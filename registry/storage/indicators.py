@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from sqlalchemy import Connection, select, text
 from sqlalchemy.dialects import postgresql, sqlite
@@ -39,7 +40,12 @@ def encode_labels(labels: Iterable[str]) -> str:
 
 
 def decode_labels(text: str | None) -> list[str]:
-    return [label for label in (text or "").split(",") if label]
+    return list(_decoded(text or ","))
+
+
+@lru_cache(maxsize=4096)
+def _decoded(text: str) -> tuple[str, ...]:
+    return tuple(label for label in text.split(",") if label)
 
 
 @dataclass(slots=True)
