@@ -42,6 +42,14 @@ class PrefixLengths:
     ipv6: frozenset[int] = field(default_factory=frozenset)
     phone: frozenset[int] = field(default_factory=frozenset)
 
+    def __post_init__(self) -> None:
+        # (length, mask) pairs in order, computed once per lookup batch, not once per value.
+        object.__setattr__(self, "_v4", tuple((n, (0xFFFFFFFF << (32 - n)) & 0xFFFFFFFF) for n in sorted(self.ipv4)))
+        object.__setattr__(
+            self, "_v6", tuple((n, ((1 << 128) - 1) ^ ((1 << (128 - n)) - 1)) for n in sorted(self.ipv6))
+        )
+        object.__setattr__(self, "_phone", tuple(sorted(self.phone, reverse=True)))
+
     @classmethod
     def from_rows(cls, rows: Iterable[tuple[str, int]]) -> PrefixLengths:
         sets: dict[str, set[int]] = {IPV4: set(), IPV6: set(), PHONE: set()}
@@ -77,27 +85,24 @@ def _ip_supernets(value: Value, lengths: PrefixLengths, match: str) -> list[Prob
     if value.kind == IPV4:
         number = bytes_to_int(value.range_start) & 0xFFFFFFFF
         out = []
-        for length in sorted(lengths.ipv4):
-            if length < own:
-                net = number & ((0xFFFFFFFF << (32 - length)) & 0xFFFFFFFF)
-                out.append((f"{net >> 24}.{(net >> 16) & 255}.{(net >> 8) & 255}.{net & 255}/{length}", match))
+        for length, mask in lengths._v4:
+            if length >= own:
+                break
+            net = number & mask
+            out.append((f"{net >> 24}.{(net >> 16) & 255}.{(net >> 8) & 255}.{net & 255}/{length}", match))
         return out
     number = bytes_to_int(value.range_start)
     out = []
-    for length in sorted(lengths.ipv6):
-        if length < own:
-            mask = ((1 << 128) - 1) ^ ((1 << (128 - length)) - 1)
-            out.append((f"{ipaddress.IPv6Address(number & mask).compressed}/{length}", match))
+    for length, mask in lengths._v6:
+        if length >= own:
+            break
+        out.append((f"{ipaddress.IPv6Address(number & mask).compressed}/{length}", match))
     return out
 
 
 def _phone_prefixes(value: str, lengths: PrefixLengths) -> list[Probe]:
     digits = value[1:].rstrip("*")
-    return [
-        (f"+{digits[:length]}*", PHONE_PREFIX)
-        for length in sorted(lengths.phone, reverse=True)
-        if length < len(digits)
-    ]
+    return [(f"+{digits[:length]}*", PHONE_PREFIX) for length in lengths._phone if length < len(digits)]
 
 
 def _url_keys(url: str, lengths: PrefixLengths) -> list[Probe]:

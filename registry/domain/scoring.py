@@ -76,27 +76,20 @@ def score(
     best_by_source: dict[str, float] = {}
     for ev in evidence:
         age = (now - ev.last_seen).total_seconds() / 86400
-        if ev.valid_until is not None and ev.valid_until <= now:
-            factor, note = 0.0, "expired (past valid_until)"
-        else:
-            factor = decay(age, half_lifes.get(ev.kind, 90.0))
-            note = None
-        weight = match_weight(ev.match, ev.kind, ev.prefix_len)
+        expired = ev.valid_until is not None and ev.valid_until <= now
+        factor = 0.0 if expired else 0.5 ** (max(0.0, age) / half_lifes.get(ev.kind, 90.0))
+        weight = 1.0 if ev.match == EXACT else match_weight(ev.match, ev.kind, ev.prefix_len)
         points = ev.confidence * factor * weight
         item = {
-            "source": ev.source,
-            "feed": ev.feed,
-            "match": ev.match,
-            "confidence": ev.confidence,
-            "age_days": round(age, 1),
-            "decay": round(factor, 3),
-            "weight": round(weight, 2),
+            "source": ev.source, "feed": ev.feed, "match": ev.match, "confidence": ev.confidence,
+            "age_days": round(age, 1), "decay": round(factor, 3), "weight": round(weight, 2),
             "points": round(points, 1),
         }
-        if note:
-            item["note"] = note
+        if expired:
+            item["note"] = "expired (past valid_until)"
         explanation.append(item)
-        best_by_source[ev.source] = max(best_by_source.get(ev.source, 0.0), points)
+        if points > best_by_source.get(ev.source, -1.0):
+            best_by_source[ev.source] = points
     remaining = 1.0
     for points in best_by_source.values():
         remaining *= 1.0 - min(points, 100.0) / 100.0

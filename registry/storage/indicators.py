@@ -245,32 +245,21 @@ def prefix_lengths(conn: Connection) -> list[tuple[str, int]]:
     return list(conn.execute(select(t.prefix_length.c.kind, t.prefix_length.c.length)).all())
 
 
-def _typed_in(conn: Connection, sql: str, column: str, values: Sequence, times: Sequence[str] = ()) -> list:
-    """Rows of ``sql … WHERE column IN values`` in chunks; ``times`` columns come back as
-    aware datetimes (the statement is plain SQL so a 5,000-value IN costs one parameter)."""
-    utc = t.assertion.c.last_seen.type
-    statement = text(f"{sql} WHERE {bulk.in_values(conn, column)}").columns(**{name: utc for name in times})
-    out = []
-    for part in chunks(values):
-        out.extend(conn.execute(statement, {"vals": bulk.values_param(conn, part)}))
-    return out
-
-
 def find_by_values(conn: Connection, values: Sequence[str]) -> list:
     """Indicator rows whose canonical value is one of ``values``."""
-    return _typed_in(
+    return bulk.select_in(
         conn, "SELECT id, kind, value, display, prefix_len, allowlisted, detail FROM indicator", "value", values
     )
 
 
 def assertions_for(conn: Connection, indicator_ids: Sequence[int]) -> list:
     """Assertions of these indicators with their source org's slug, by indicator then id."""
-    rows = _typed_in(
+    rows = bulk.select_in(
         conn,
         "SELECT a.id, a.indicator_id, o.slug AS source, a.feed, a.confidence, a.tlp, a.labels, a.description, "
         "a.valid_until, a.first_seen, a.last_seen, a.times_reported, a.stix_id, a.external_ref, a.seq "
         "FROM assertion a JOIN organization o ON o.id = a.org_id",
-        "a.indicator_id", indicator_ids, ("valid_until", "first_seen", "last_seen"),
+        "a.indicator_id", indicator_ids, times=("valid_until", "first_seen", "last_seen"),
     )
     rows.sort(key=lambda r: (r.indicator_id, r.id))
     return rows
@@ -278,11 +267,11 @@ def assertions_for(conn: Connection, indicator_ids: Sequence[int]) -> list:
 
 def sightings_for(conn: Connection, indicator_ids: Sequence[int]) -> list:
     """Sightings of these indicators with their org's slug, by indicator then id."""
-    rows = _typed_in(
+    rows = bulk.select_in(
         conn,
         "SELECT s.id, s.indicator_id, o.slug AS source, s.case_ref, s.count, s.tlp, s.description, "
         "s.first_seen, s.last_seen, s.stix_id FROM sighting s JOIN organization o ON o.id = s.org_id",
-        "s.indicator_id", indicator_ids, ("first_seen", "last_seen"),
+        "s.indicator_id", indicator_ids, times=("first_seen", "last_seen"),
     )
     rows.sort(key=lambda r: (r.indicator_id, r.id))
     return rows

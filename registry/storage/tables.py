@@ -198,3 +198,40 @@ class AuditEvent(SQLModel, table=True):
 app_user = User.__table__
 api_key = ApiKey.__table__
 audit_event = AuditEvent.__table__
+
+
+class TaxiiStatus(SQLModel, table=True):
+    """The status resource of one TAXII ``POST …/objects/`` (kept so ``GET status/{id}`` and
+    taxii2-client's ``wait_for_completion`` work from any worker). Only the org that posted
+    may read it back. ``details`` is JSON: ``{"successes": [...], "failures": [...], "pendings": [...]}``."""
+
+    __tablename__ = "taxii_status"
+
+    id: str = Field(max_length=36, primary_key=True)  # a UUID: unguessable, so ids leak nothing
+    org: str = Field(max_length=64)
+    collection_id: str = Field(max_length=36)
+    status: str = Field(max_length=16)
+    request_timestamp: datetime
+    total_count: int
+    success_count: int
+    failure_count: int
+    pending_count: int
+    details: str
+
+
+class PullState(SQLModel, table=True):
+    """How far a federation pull of another registry's TAXII collection got: ``cursor`` is the
+    last ``X-TAXII-Date-Added-Last`` seen (the next pull's ``added_after``)."""
+
+    __tablename__ = "pull_state"
+
+    url: str = Field(max_length=1000, primary_key=True)  # the remote API root
+    collection_id: str = Field(max_length=200, primary_key=True)
+    org: str = Field(max_length=64)  # whose assertions the pulled objects become by default
+    cursor: str | None = Field(default=None, max_length=40)
+    pulled: datetime  # when the last pull finished
+    last_counts: str = Field(default="{}")  # JSON: the last pull's counts, for operators
+
+
+taxii_status = TaxiiStatus.__table__
+pull_state = PullState.__table__
