@@ -29,6 +29,7 @@ from registry.domain.kinds import (
     bytes_to_int,
     ip_bytes,
 )
+from registry.domain.networks import NetworkSet
 
 
 @dataclass(frozen=True)
@@ -62,15 +63,19 @@ class PrefixLengths:
 Probe = tuple[str, str]  # (canonical value to look for, match type)
 
 
-def probe_keys(value: Value, lengths: PrefixLengths) -> list[Probe]:
-    """All probe keys for one canonical value, the value itself first."""
+def probe_keys(value: Value, lengths: PrefixLengths, networks: NetworkSet | None = None) -> list[Probe]:
+    """All probe keys for one canonical value, the value itself first.
+
+    With ``networks`` (the listed networks held in memory) an address probes only the
+    networks known to contain it; without, one key per prefix length present.
+    """
     keys: list[Probe] = [(value.value, EXACT)]
     if value.kind in (IPV4, IPV6):
-        keys.extend(_ip_supernets(value, lengths, CIDR))
+        keys.extend(_ip_supernets(value, lengths, networks))
     elif value.kind == DOMAIN:
         keys.extend((parent, PARENT_DOMAIN) for parent in parent_domains(value.value))
     elif value.kind == URL:
-        keys.extend(_url_keys(value.value, lengths))
+        keys.extend(_url_keys(value.value, lengths, networks))
     elif value.kind == EMAIL:
         domain = value.value.rpartition("@")[2]
         keys.append((domain, PARENT_DOMAIN))
@@ -80,7 +85,10 @@ def probe_keys(value: Value, lengths: PrefixLengths) -> list[Probe]:
     return keys
 
 
-def _ip_supernets(value: Value, lengths: PrefixLengths, match: str) -> list[Probe]:
+def _ip_supernets(value: Value, lengths: PrefixLengths, networks: NetworkSet | None) -> list[Probe]:
+    if networks is not None:
+        return [(network, CIDR) for network in networks.containing(value)]
+    match = CIDR
     own = value.prefix_len
     if value.kind == IPV4:
         number = bytes_to_int(value.range_start) & 0xFFFFFFFF
@@ -105,14 +113,14 @@ def _phone_prefixes(value: str, lengths: PrefixLengths) -> list[Probe]:
     return [(f"+{digits[:length]}*", PHONE_PREFIX) for length in lengths._phone if length < len(digits)]
 
 
-def _url_keys(url: str, lengths: PrefixLengths) -> list[Probe]:
+def _url_keys(url: str, lengths: PrefixLengths, networks: NetworkSet | None) -> list[Probe]:
     host = urlsplit(url).hostname
     if not host:
         return []
     if host[0].isdigit() or ":" in host:
         ip = _host_ip(host)
         if ip is not None:
-            return [(ip.value, URL_HOST), *_ip_supernets(ip, lengths, CIDR)]
+            return [(ip.value, URL_HOST), *_ip_supernets(ip, lengths, networks)]
     return [(host, URL_HOST), *((parent, PARENT_DOMAIN) for parent in parent_domains(host))]
 
 

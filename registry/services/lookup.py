@@ -24,6 +24,7 @@ from registry.domain.tlp import Viewer
 from registry.services.errors import Invalid
 from registry.storage import indicators as store
 from registry.storage.allowlist import load_allowlist
+from registry.storage.networks import network_set
 
 _MATCH_ORDER = {m: i for i, m in enumerate(MATCH_TYPES)}
 
@@ -41,6 +42,7 @@ def lookup(
     now = now or utcnow()
     allowlist = load_allowlist(conn)
     lengths = PrefixLengths.from_rows(store.prefix_lengths(conn))
+    networks = network_set(conn)
 
     parsed: list[Value | dict] = []
     probes: list[list[tuple[str, str]]] = []
@@ -57,29 +59,53 @@ def lookup(
             probes.append([])
             continue
         parsed.append(value)
-        value_probes = probe_keys(value, lengths)
+        value_probes = probe_keys(value, lengths, networks)
         probes.append(value_probes)
         keys.update(key for key, _ in value_probes)
 
     rows = {row.value: row for row in store.find_by_values(conn, sorted(keys))} if keys else {}
-    ids = [row.id for row in rows.values()]
-    assertions = defaultdict(list)
-    sightings = defaultdict(list)
-    if ids:
-        for a in store.assertions_for(conn, ids):
-            if viewer.can_see(a.tlp, a.source):
-                assertions[a.indicator_id].append(a)
-        for s in store.sightings_for(conn, ids):
-            if viewer.can_see(s.tlp, s.source):
-                sightings[s.indicator_id].append(s)
+    found = _visible_fragments(conn, list(rows.values()), viewer)
 
     answers = []
     for query, value, value_probes in zip(queries, parsed, probes, strict=True):
         if isinstance(value, dict):
             answers.append(value)
             continue
-        answers.append(_answer(query, value, value_probes, rows, assertions, sightings, viewer, allowlist, now, half_lifes))
+        answers.append(_answer(query, value, value_probes, rows, found, allowlist, now, half_lifes))
     return answers
+
+
+class _Found:
+    """What a viewer may see of one matched indicator, built once per batch however many
+    queries match it."""
+
+    __slots__ = ("row", "assertions", "sightings", "evidence", "sighting_count")
+
+    def __init__(self, row, assertions: list, sightings: list, viewer: Viewer) -> None:
+        self.row = row
+        self.assertions = [assertion_dict(a) for a in assertions]
+        self.sightings = [_sighting(s, viewer) for s in sightings]
+        self.evidence = [(a.source, a.feed or None, a.confidence, a.last_seen, a.valid_until) for a in assertions]
+        self.sighting_count = sum(s.count for s in sightings)
+
+
+def _visible_fragments(conn: Connection, rows: list, viewer: Viewer) -> dict[int, _Found]:
+    if not rows:
+        return {}
+    ids = [row.id for row in rows]
+    assertions = defaultdict(list)
+    sightings = defaultdict(list)
+    for a in store.assertions_for(conn, ids):
+        if viewer.can_see(a.tlp, a.source):
+            assertions[a.indicator_id].append(a)
+    for s in store.sightings_for(conn, ids):
+        if viewer.can_see(s.tlp, s.source):
+            sightings[s.indicator_id].append(s)
+    return {
+        row.id: _Found(row, assertions.get(row.id, []), sightings.get(row.id, []), viewer)
+        for row in rows
+        if row.id in assertions or row.id in sightings  # hidden from this viewer: as if unknown
+    }
 
 
 def _unparsed(query: str, exc: NormalizeError) -> dict:
@@ -94,34 +120,26 @@ def _unparsed(query: str, exc: NormalizeError) -> dict:
     return {"query": query, "error": str(exc)}
 
 
-def _answer(query, value, value_probes, rows, assertions, sightings, viewer, allowlist: Allowlist, now, half_lifes):
+def _answer(query, value, value_probes, rows, found: dict[int, _Found], allowlist: Allowlist, now, half_lifes):
     matches = []
     evidence: list[Evidence] = []
     sighting_count = 0
     for key, match in value_probes:
         row = rows.get(key)
-        if row is None:
+        hit = found.get(row.id) if row is not None else None
+        if hit is None:
             continue
-        visible = assertions.get(row.id, [])
-        seen = sightings.get(row.id, [])
-        if not visible and not seen:
-            continue  # hidden from this viewer: indistinguishable from unknown
-        matches.append(
-            {
-                "match": match,
-                "kind": row.kind,
-                "value": row.value,
-                **({"display": row.display} if row.display else {}),
-                "assertions": [assertion_dict(a) for a in visible],
-                "sightings": [_sighting(s, viewer) for s in seen],
-            }
-        )
-        for a in visible:
-            evidence.append(
-                Evidence(a.source, a.feed or None, row.kind, a.confidence, a.last_seen, a.valid_until, match, row.prefix_len)
-            )
-        sighting_count += sum(s.count for s in seen)
-    matches.sort(key=lambda m: _MATCH_ORDER[m["match"]])
+        entry = {"match": match, "kind": row.kind, "value": row.value}
+        if row.display:
+            entry["display"] = row.display
+        entry["assertions"] = hit.assertions
+        entry["sightings"] = hit.sightings
+        matches.append(entry)
+        for source, feed, confidence, last_seen, valid_until in hit.evidence:
+            evidence.append(Evidence(source, feed, row.kind, confidence, last_seen, valid_until, match, row.prefix_len))
+        sighting_count += hit.sighting_count
+    if len(matches) > 1:
+        matches.sort(key=lambda m: _MATCH_ORDER[m["match"]])
     reason = allowlist.reason_for(value)
     points, explanation = score(evidence, now=now, sightings=sighting_count, half_lifes=half_lifes, allowlisted=reason)
     answer = {

@@ -60,6 +60,7 @@ class Submission:
     valid_until: datetime | None = None
     first_seen: datetime | None = None
     stix_id: str | None = None
+    external_ref: str | None = None  # a URL about this value (a STIX external reference); else the provenance's
     line_no: int | None = None
     line: str | None = None
 
@@ -184,7 +185,7 @@ class Submitter:
                 value=value, confidence=confidence, tlp=sub.tlp or self.prov.tlp, labels=labels,
                 description=sub.description or self.prov.description,
                 valid_until=sub.valid_until or self.prov.valid_until, first_seen=sub.first_seen,
-                stix_id=sub.stix_id, external_ref=self.prov.external_ref,
+                stix_id=sub.stix_id, external_ref=sub.external_ref or self.prov.external_ref,
                 raw=(sub.line or sub.value)[:500], allowlisted=self.allowlist.reason_for(value),
             )
             if index is not None:

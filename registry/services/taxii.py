@@ -31,7 +31,7 @@ from registry.domain import roles
 from registry.domain.kinds import KINDS
 from registry.domain.times import parse_time
 from registry.services.errors import Invalid, NotFound, RegistryError
-from registry.stix import export
+from registry.storage import taxii as taxii_store
 
 TAXII_MEDIA = "application/taxii+json;version=2.1"
 STIX_MEDIA = "application/stix+json;version=2.1"
@@ -191,6 +191,7 @@ class Page:
 
 def _matching(conn: Connection, viewer, coll: CollectionDef, q: ObjectQuery, wanted: int):
     """(seq, date_added, object) of the collection's objects passing the query, in seq order."""
+    from registry.stix import export
     fetch = FILTERED_FETCH if q.filters_objects else wanted
     # The exporter's since_time is a coarse prefilter; the millisecond rule is applied here.
     rows = export.iter_objects(conn, viewer, since_seq=q.after_seq, since_time=q.added_after, kind=coll.kind,
@@ -232,6 +233,8 @@ def objects_page(conn: Connection, viewer, coll: CollectionDef, q: ObjectQuery, 
 def _context(entries: list, q: ObjectQuery) -> list[dict]:
     if not entries:
         return []
+    from registry.stix import export
+
     refs = export.referenced_objects([obj for _seq, _added, obj in entries])
     return [obj for obj in refs if q.wants(obj)] if q.filters_objects else list(refs)
 
@@ -253,3 +256,97 @@ def _require_readable(coll: CollectionDef) -> None:
 class Forbidden(RegistryError):
     status = 403
     code = "forbidden"
+
+
+# -- one object ----------------------------------------------------------------------------------
+_KIND_OF_SCO = {"ipv4-addr": "ipv4", "ipv6-addr": "ipv6", "domain-name": "domain", "url": "url",
+                "phone-number": "phone", "email-addr": "email"}
+
+
+def _pattern_kind(obj: dict) -> str | None:
+    sco_type = obj.get("pattern", "").lstrip("[( ").partition(":")[0]
+    return _KIND_OF_SCO.get(sco_type)
+
+
+def _belongs(conn: Connection, viewer, coll: CollectionDef, obj: dict) -> bool:
+    """Whether a by-id object is one the collection serves (its kind; context objects always)."""
+    if coll.kind is None or obj["type"] not in ("indicator", "sighting"):
+        return True
+    from registry.stix import export
+    if obj["type"] == "sighting":
+        sighted = export.objects_by_id(conn, viewer, obj.get("sighting_of_ref", ""))
+        return any(_pattern_kind(o) == coll.kind for o in sighted)
+    return _pattern_kind(obj) == coll.kind
+
+
+def object_page(conn: Connection, viewer, coll: CollectionDef, stix_id: str, q: ObjectQuery) -> Page:
+    """The versions of one object (one here: its latest) the caller may see; NotFound when
+    there is none, whether it does not exist or is hidden (TLP), so the answers look alike."""
+    _require_readable(coll)
+    from registry.stix import export
+
+    found = [o for o in export.objects_by_id(conn, viewer, stix_id) if _belongs(conn, viewer, coll, o)]
+    if not found:
+        raise NotFound(f"no object {stix_id!r} in collection {coll.name!r}", field="object")
+    # One version per object, whose date_added is when that version was stored: its ``modified``.
+    entries = [(0, parse_time(version_of(o)), o) for o in found if q.wants(o)]
+    if q.added_after is not None:
+        entries = [e for e in entries if _ms(e[1]) > q.added_after]
+    return Page(entries[: q.limit])
+
+
+# -- adding objects and their status ------------------------------------------------------------
+def add_objects(db, principal, coll: CollectionDef, envelope, now: datetime) -> dict:
+    """Import a TAXII envelope (or a bundle) as the caller's org; the stored status resource."""
+    if not coll.writable:
+        raise Forbidden(f"collection {coll.name!r} is read-only: add objects to 'submissions'")
+    if not roles.allows(principal.role, roles.CONTRIBUTOR):
+        raise Forbidden(f"adding objects needs the contributor role; your key has {principal.role}",
+                        details={"needed_role": roles.CONTRIBUTOR, "role": principal.role})
+    objects = envelope.get("objects") if isinstance(envelope, dict) else None
+    if not isinstance(objects, list) or not all(isinstance(o, dict) for o in objects):
+        raise Invalid("send a TAXII envelope: {\"objects\": [STIX objects]}", field="objects")
+    successes, failures = import_objects(db, objects, org=principal.org)
+    row = taxii_store.StatusRow(
+        id=str(uuid.uuid4()), org=principal.org, collection_id=coll.id, status="complete",
+        request_timestamp=now, total_count=len(successes) + len(failures), success_count=len(successes),
+        failure_count=len(failures), pending_count=0,
+        details={"successes": successes, "failures": failures, "pendings": []},
+    )
+    with db.write() as conn:
+        taxii_store.insert_status(conn, row)
+    return status_resource(row)
+
+
+def read_status(conn: Connection, principal, status_id: str) -> dict:
+    row = taxii_store.get_status(conn, status_id)
+    if row is None or row.org != principal.org:  # another org's status is as unknown as none
+        raise NotFound(f"no status {status_id!r}", field="status")
+    return status_resource(row)
+
+
+def status_resource(row: taxii_store.StatusRow) -> dict:
+    return {
+        "id": row.id, "status": row.status, "request_timestamp": stix_time(row.request_timestamp),
+        "total_count": row.total_count, "success_count": row.success_count,
+        "failure_count": row.failure_count, "pending_count": row.pending_count, **row.details,
+    }
+
+
+def import_objects(db, objects: list[dict], *, org: str) -> tuple[list[dict], list[dict]]:
+    """Import through the STIX importer in one transaction; (successes, failures) as status
+    details: ``{"id", "version"[, "message"]}`` per object."""
+    from registry.stix import importer  # imported late: the web process needs it only for POSTs
+
+    versions = {o.get("id"): version_of(o) for o in objects}
+    bundle = {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objects}
+    with db.write() as conn:
+        report = importer.import_bundle(conn, bundle, org=org)
+    successes, failures = [], []
+    for result in report["results"]:
+        entry = {"id": result["id"], "version": versions.get(result["id"])}
+        if result["status"] == "rejected":
+            failures.append({**entry, "message": result.get("error") or "rejected"})
+        else:
+            successes.append({**entry, "message": result["status"]})
+    return successes, failures

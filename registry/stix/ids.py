@@ -2,12 +2,17 @@
 
 - SCOs use STIX's own deterministic UUIDv5 (namespace 00abedb4-aa42-466c-9c01-fed23315a9b7 over
   the id-contributing properties), so our ids agree with every other producer's, OpenCTI's too.
-- SDOs the registry derives (an Indicator per assertion, a Sighting per sighting) get a
-  *deterministic* id: a UUID with the version-4 layout whose bits come from SHA-256 over what
-  identifies the object (value, source identity, feed or case). Nothing is minted or stored per
-  imported row, the same data always exports with the same ids, and two registries holding the
-  same assertion agree on its id. (DESIGN proposed stored random UUIDv4s: deriving gives the same
-  stability without a write per row on the import path.) A source's own STIX id is kept instead.
+- SDOs the registry derives (an Indicator per assertion) get a *deterministic* id: a UUID with
+  the version-4 layout whose bits come from SHA-256 over what identifies the object (value,
+  source identity, feed). Nothing is minted or stored per imported row, the same data always
+  exports with the same ids, and two registries holding the same assertion agree on its id.
+  (DESIGN proposed stored random UUIDv4s: deriving gives the same stability without a write per
+  row on the import path.) A source's own STIX id is kept instead.
+- Sightings are few and written one by one, so they get a random UUIDv4 minted and stored when
+  the row is created (storage.sightings); ``sighting_id`` derives one only for older rows.
+
+Both derivations build the UUID text from the digest directly: the export computes two ids per
+row, and going through ``uuid.UUID`` costs more than the hashing.
 """
 
 from __future__ import annotations
@@ -18,24 +23,38 @@ import uuid
 import orjson
 
 SCO_NAMESPACE = uuid.UUID("00abedb4-aa42-466c-9c01-fed23315a9b7")
+_NS_BYTES = SCO_NAMESPACE.bytes
 
 # The registry's own objects (its identity, the phone-number extension definition).
 REGISTRY_IDENTITY = "identity--7b3c0e7f-5f0a-4b8e-9a55-3c1f6a2d4e01"
 PHONE_EXTENSION = "extension-definition--b2a4d7c1-6e3f-4a9b-8c2d-1f5e7a9b3c40"
 
 
+def _format(object_type: str, digest: bytes, version: int) -> str:
+    """``type--uuid`` from the first 16 bytes of a digest, with version and RFC 4122 variant set."""
+    raw = bytearray(digest[:16])
+    raw[6] = (raw[6] & 0x0F) | (version << 4)
+    raw[8] = (raw[8] & 0x3F) | 0x80
+    h = raw.hex()
+    return f"{object_type}--{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
 def sco_id(object_type: str, contributing: dict) -> str:
-    """The STIX 2.1 deterministic id of an SCO from its id-contributing properties."""
-    name = orjson.dumps(contributing, option=orjson.OPT_SORT_KEYS).decode()
-    return f"{object_type}--{uuid.uuid5(SCO_NAMESPACE, name)}"
+    """The STIX 2.1 deterministic id of an SCO from its id-contributing properties
+    (uuid5 over their canonical JSON: sorted keys, no spaces, UTF-8 as is)."""
+    name = orjson.dumps(contributing, option=orjson.OPT_SORT_KEYS)
+    return _format(object_type, hashlib.sha1(_NS_BYTES + name).digest(), 5)
+
+
+def value_sco_id(object_type: str, value: str) -> str:
+    """``sco_id(object_type, {"value": value})``, the id of every SCO the registry exports."""
+    return _format(object_type, hashlib.sha1(_NS_BYTES + orjson.dumps({"value": value})).digest(), 5)
 
 
 def derived_id(object_type: str, *parts: str) -> str:
     """A stable UUIDv4-shaped id for an SDO the registry derives from its own rows."""
-    digest = bytearray(hashlib.sha256("\x1f".join((object_type, *parts)).encode()).digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x40  # version 4
-    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
-    return f"{object_type}--{uuid.UUID(bytes=bytes(digest))}"
+    digest = hashlib.sha256("\x1f".join((object_type, *parts)).encode()).digest()
+    return _format(object_type, digest, 4)
 
 
 def indicator_id(value: str, source_identity: str, feed: str, own_id: str | None = None) -> str:

@@ -15,7 +15,7 @@ from werkzeug.exceptions import NotFound as RouteNotFound
 
 from registry.domain.times import utcnow
 from registry.services import taxii as svc
-from registry.services.errors import RegistryError
+from registry.services.errors import Invalid, RegistryError
 from registry.services.taxii import TAXII_MEDIA
 from registry.web.auth import Unauthorized
 
@@ -199,8 +199,8 @@ def get_versions(collection_id: str, object_id: str):
     with _db().read() as conn:
         page = svc.object_page(conn, g.principal.viewer, coll, object_id, query)
     _audit("taxii-read", {"collection": coll.name, "versions": object_id}, len(page.entries))
-    return taxii_response(_envelope(page, [svc.version_of(obj) for obj in page.objects]) | {
-        "versions": [svc.version_of(obj) for obj in page.objects]}, headers=_page_headers(page))
+    return taxii_response({"more": False, "versions": [svc.version_of(obj) for obj in page.objects]},
+                          headers=_page_headers(page))
 
 
 # -- adding objects, status ------------------------------------------------------------------------
@@ -214,7 +214,7 @@ def add_objects(collection_id: str):
     try:
         envelope = orjson.loads(request.get_data())
     except orjson.JSONDecodeError as exc:
-        raise svc.Invalid(f"the body is not JSON: {exc}") from None
+        raise Invalid(f"the body is not JSON: {exc}") from None
     status = svc.add_objects(_db(), g.principal, coll, envelope, utcnow())
     ids = [o.get("id") for o in envelope.get("objects", []) if isinstance(o, dict)]
     _audit("taxii-submit", {"collection": coll.name, "status": status["id"], "ids": ids}, status["success_count"])

@@ -1,0 +1,38 @@
+"""The in-memory set of listed IP networks, one per process and database, kept current.
+
+Indicators are never deleted and their ranges never change, so the set only grows: each
+lookup asks for the highest indicator id (one index probe) and loads just the rows added since.
+Each process keeps its own copy; the database stays the source of truth.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from sqlalchemy import Connection
+
+from registry.domain.networks import NetworkSet
+
+_sets: dict[str, tuple[NetworkSet, list[int]]] = {}
+_lock = threading.Lock()
+
+
+def network_set(conn: Connection) -> NetworkSet:
+    key = conn.engine.url.render_as_string(hide_password=False)
+    with _lock:
+        networks, last = _sets.setdefault(key, (NetworkSet(), [0]))
+        top = conn.exec_driver_sql("SELECT MAX(id) FROM indicator").scalar() or 0
+        if top < last[0]:  # the database was recreated under the same URL (tests)
+            networks, last = NetworkSet(), [0]
+            _sets[key] = (networks, last)
+        if top > last[0]:
+            # "+range_start" keeps SQLite on the rowid range instead of the (whole) range index.
+            rows = conn.exec_driver_sql(
+                "SELECT kind, prefix_len, range_start, value FROM indicator "
+                f"WHERE id > {int(last[0])} AND id <= {int(top)} AND +range_start IS NOT NULL "
+                "AND ((kind = 'ipv4' AND prefix_len < 32) OR (kind = 'ipv6' AND prefix_len < 128))"
+            ).fetchall()
+            for kind, prefix_len, range_start, value in rows:
+                networks.add(kind, prefix_len, bytes(range_start), value)
+            last[0] = top
+        return networks

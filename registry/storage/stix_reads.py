@@ -1,0 +1,161 @@
+"""Reads behind the STIX export and import: keyset pages of assertions and sightings in
+change-sequence order with the visibility rule in SQL, and the few id look-ups the import needs.
+
+Times come back as stored (text on SQLite, skipping SQLAlchemy's per-row parsing, which at a
+million rows costs more than the query; aware datetimes on PostgreSQL): ``stix.times.stamp``
+formats either.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Connection, String, select, text, type_coerce
+
+from registry.domain.tlp import Viewer
+from registry.storage import bulk
+from registry.storage import tables as t
+from registry.storage.indicators import chunks
+from registry.storage.visibility import visible
+
+A, S, I, O = t.assertion.c, t.sighting.c, t.indicator.c, t.organization.c
+
+
+def _raw_time(conn: Connection, column, name: str):
+    return type_coerce(column, String).label(name) if bulk.is_sqlite(conn) else column.label(name)
+
+
+def organizations(conn: Connection) -> list:
+    """Every org (id, slug, name, stix_id, created): a small table, read once per export."""
+    return list(conn.execute(select(O.id, O.slug, O.name, O.stix_id, O.created).order_by(O.id)))
+
+
+def org_slugs_by_stix_id(conn: Connection, stix_ids: Sequence[str]) -> dict[str, str]:
+    rows = conn.execute(select(O.stix_id, O.slug).where(O.stix_id.in_(list(stix_ids)))) if stix_ids else []
+    return dict(rows)
+
+
+def _assertion_select(conn: Connection, viewer: Viewer):
+    columns = (
+        A.id, A.seq, A.org_id, A.feed, A.confidence, A.tlp, A.labels, A.description,
+        _raw_time(conn, A.valid_until, "valid_until"), _raw_time(conn, A.first_seen, "first_seen"),
+        _raw_time(conn, A.modified, "modified"), A.stix_id, A.external_ref,
+        I.kind, I.value, I.allowlisted,
+    )
+    joined = t.assertion.join(t.indicator, I.id == A.indicator_id).join(t.organization, O.id == A.org_id)
+    return select(*columns).select_from(joined).where(visible(viewer, A.tlp, O.slug))
+
+
+def _filtered(query, *, table, kind, source, since_time, label=None):
+    if kind:
+        query = query.where(I.kind == kind)
+    if source:
+        query = query.where(O.slug == source)
+    if since_time is not None:
+        query = query.where(table.modified >= since_time)
+    if label:
+        query = query.where(A.labels.like(f"%,{label},%"))
+    return query
+
+
+def assertion_page(conn: Connection, viewer: Viewer, *, after_seq: int, limit: int, kind: str | None = None,
+                   label: str | None = None, source: str | None = None, since_time: datetime | None = None) -> list:
+    """Visible assertions with ``seq > after_seq``, in seq order (keyset paging on the seq index)."""
+    query = _filtered(_assertion_select(conn, viewer).where(A.seq > after_seq), table=A, kind=kind, source=source,
+                      since_time=since_time, label=label)
+    return list(conn.execute(query.order_by(A.seq).limit(limit)))
+
+
+def assertions_by_stix_id(conn: Connection, viewer: Viewer, stix_id: str) -> list:
+    return list(conn.execute(_assertion_select(conn, viewer).where(A.stix_id == stix_id).order_by(A.seq)))
+
+
+def assertions_by_ids(conn: Connection, viewer: Viewer, ids: Sequence[int]) -> list:
+    return list(conn.execute(_assertion_select(conn, viewer).where(A.id.in_(list(ids))).order_by(A.seq)))
+
+
+def derived_id_page(conn: Connection, viewer: Viewer, *, after_id: int, limit: int) -> list:
+    """(id, value, org_id, feed) of visible assertions without an id of their own, by id: what
+    finding an Indicator by its derived id has to hash (see stix.export.objects_by_id)."""
+    joined = t.assertion.join(t.indicator, I.id == A.indicator_id).join(t.organization, O.id == A.org_id)
+    query = (
+        select(A.id, I.value, A.org_id, A.feed).select_from(joined)
+        .where(A.id > after_id, A.stix_id.is_(None), visible(viewer, A.tlp, O.slug))
+        .order_by(A.id).limit(limit)
+    )
+    return list(conn.execute(query))
+
+
+def _sighting_select(conn: Connection, viewer: Viewer):
+    columns = (
+        S.id, S.seq, S.indicator_id, S.org_id, S.case_ref, S.count, S.tlp, S.description,
+        _raw_time(conn, S.first_seen, "first_seen"), _raw_time(conn, S.last_seen, "last_seen"),
+        _raw_time(conn, S.created, "created"), _raw_time(conn, S.modified, "modified"), S.stix_id,
+        I.kind, I.value,
+    )
+    joined = t.sighting.join(t.indicator, I.id == S.indicator_id).join(t.organization, O.id == S.org_id)
+    return select(*columns).select_from(joined).where(visible(viewer, S.tlp, O.slug))
+
+
+def sighting_page(conn: Connection, viewer: Viewer, *, after_seq: int, limit: int, kind: str | None = None,
+                  source: str | None = None, since_time: datetime | None = None) -> list:
+    """Visible sightings with ``seq > after_seq``, in seq order."""
+    query = _filtered(_sighting_select(conn, viewer).where(S.seq > after_seq), table=S, kind=kind, source=source,
+                      since_time=since_time)
+    return list(conn.execute(query.order_by(S.seq).limit(limit)))
+
+
+def sightings_by_stix_id(conn: Connection, viewer: Viewer, stix_id: str) -> list:
+    return list(conn.execute(_sighting_select(conn, viewer).where(S.stix_id == stix_id)))
+
+
+def sightings_without_stix_id(conn: Connection, viewer: Viewer) -> list:
+    """Sightings stored before ids were minted for them (few: every new row gets one)."""
+    return list(conn.execute(_sighting_select(conn, viewer).where(S.stix_id.is_(None)).order_by(S.id)))
+
+
+def visible_assertions_of(conn: Connection, viewer: Viewer, indicator_ids: Sequence[int], *,
+                          label: str | None = None) -> list:
+    """(indicator_id, id, org_id, feed, stix_id, value) of the visible assertions of these
+    indicators, by indicator then id: what a Sighting's ``sighting_of_ref`` may point at."""
+    joined = t.assertion.join(t.indicator, I.id == A.indicator_id).join(t.organization, O.id == A.org_id)
+    out = []
+    for part in chunks(list(indicator_ids)):
+        query = (
+            select(A.indicator_id, A.id, A.org_id, A.feed, A.stix_id, I.value).select_from(joined)
+            .where(text(bulk.in_values(conn, "assertion.indicator_id")).bindparams(vals=bulk.values_param(conn, part)),
+                   visible(viewer, A.tlp, O.slug))
+        )
+        if label:
+            query = query.where(A.labels.like(f"%,{label},%"))
+        out.extend(conn.execute(query))
+    out.sort(key=lambda r: (r.indicator_id, r.id))
+    return out
+
+
+def indicators_of_assertion_stix_ids(conn: Connection, stix_ids: Sequence[str]) -> dict[str, list]:
+    """Indicator rows (id, kind, value) behind assertions that carry these STIX ids (a Sighting
+    imported without the Indicator it is about, which an earlier import brought)."""
+    found: dict[str, list] = {}
+    for part in chunks(list(stix_ids)):
+        rows = conn.execute(
+            text(f"SELECT a.stix_id, i.id, i.kind, i.value FROM assertion a JOIN indicator i ON i.id = a.indicator_id "
+                 f"WHERE {bulk.in_values(conn, 'a.stix_id')}"),
+            {"vals": bulk.values_param(conn, part)},
+        )
+        for row in rows:
+            found.setdefault(row.stix_id, []).append(row)
+    return found
+
+
+def sighting_stix_ids_present(conn: Connection, stix_ids: Sequence[str]) -> set[str]:
+    """Which of these Sighting ids are stored already (a re-imported bundle adds no counts)."""
+    present: set[str] = set()
+    for part in chunks(list(stix_ids)):
+        rows = conn.execute(
+            text(f"SELECT stix_id FROM sighting WHERE {bulk.in_values(conn, 'stix_id')}"),
+            {"vals": bulk.values_param(conn, part)},
+        )
+        present.update(r.stix_id for r in rows)
+    return present
