@@ -182,3 +182,10 @@ def test_failed_transaction_leaves_nothing(orgs):
         submit(conn, Provenance(org="ccib-th"), [Submission("x.example")], now=NOW)
         raise RuntimeError("crash mid-import")
     assert count(orgs, t.indicator) == 0
+
+
+def test_networks_listed_after_a_lookup_are_found_by_the_next(orgs):
+    assert look(orgs, "45.76.149.154")[0]["listed"] is False
+    put(orgs, "spamhaus", ["45.76.0.0/16"])
+    [answer] = look(orgs, "45.76.149.154")
+    assert [(m["match"], m["value"]) for m in answer["matches"]] == [("cidr", "45.76.0.0/16")]
