@@ -26,10 +26,12 @@ def network_set(conn: Connection) -> NetworkSet:
             networks, last = NetworkSet(), [0]
             _sets[key] = (networks, last)
         if top > last[0]:
-            # "+range_start" keeps SQLite on the rowid range instead of the (whole) range index.
+            # On SQLite "+range_start" keeps the planner on the rowid range instead of scanning
+            # the whole range index; PostgreSQL plans this well unaided (and has no unary + on bytea).
+            column = "+range_start" if conn.dialect.name == "sqlite" else "range_start"
             rows = conn.exec_driver_sql(
                 "SELECT kind, prefix_len, range_start, value FROM indicator "
-                f"WHERE id > {int(last[0])} AND id <= {int(top)} AND +range_start IS NOT NULL "
+                f"WHERE id > {int(last[0])} AND id <= {int(top)} AND {column} IS NOT NULL "
                 "AND ((kind = 'ipv4' AND prefix_len < 32) OR (kind = 'ipv6' AND prefix_len < 128))"
             ).fetchall()
             for kind, prefix_len, range_start, value in rows:

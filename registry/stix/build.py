@@ -1,0 +1,104 @@
+"""Building the exported objects as plain dicts from stored rows (no stix2 objects: the export
+writes a million of them; DESIGN measured stix2 at ~1,800 objects/s against ~130,000 for dicts).
+
+- An assertion becomes an Indicator created by its source org's Identity.
+- A sighting becomes a Sighting of one visible Indicator of the same value (see ``sighting``).
+- An org becomes an Identity (identity_class organization).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from registry.storage.indicators import decode_labels
+from registry.stix import ids, mapping
+from registry.stix.markings import TLP2_IDS
+from registry.stix.times import stamp
+
+
+
+class Org:
+    """What the export needs of an organization row."""
+
+    __slots__ = ("id", "slug", "name", "stix_id", "identity")
+
+    def __init__(self, row) -> None:
+        self.id, self.slug, self.name, self.stix_id = row.id, row.slug, row.name, row.stix_id
+        created = stamp(row.created)
+        self.identity = {
+            "type": "identity", "spec_version": "2.1", "id": row.stix_id, "created": created, "modified": created,
+            "name": row.name, "identity_class": "organization",
+        }
+
+
+@lru_cache(maxsize=1024)  # a feed's rows share a handful of label sets
+def _labels_and_types(labels_text: str, allowlisted: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    labels = decode_labels(labels_text)
+    return tuple(labels), mapping.BENIGN if allowlisted else tuple(mapping.indicator_types(labels))
+
+
+def indicator(row, org: Org) -> dict:
+    """The Indicator for one assertion row (``stix_reads._assertion_select``).
+
+    created = valid_from = first_seen; modified = the row's last change, never before created;
+    valid_until only when after valid_from (STIX requires it). An allowlisted value is exported
+    with indicator_types ["benign"]: the registry's own judgement travels with the data, and the
+    round trip keeps the assertion (the receiving registry's allowlist decides again).
+    """
+    value, kind = row.value, row.kind
+    created = stamp(row.first_seen)
+    modified = stamp(row.modified)
+    if modified < created:  # same format, so text order is time order
+        modified = created
+    labels, types = _labels_and_types(row.labels, row.allowlisted is not None)
+    obj = {
+        "type": "indicator", "spec_version": "2.1",
+        "id": ids.indicator_id(value, org.stix_id, row.feed, row.stix_id),
+        "created_by_ref": org.stix_id, "created": created, "modified": modified,
+        "name": value, "description": row.description or mapping.default_description(kind, org.name),
+        "indicator_types": list(types), "pattern": mapping.pattern(kind, value), "pattern_type": "stix",
+        "pattern_version": "2.1", "valid_from": created,
+    }
+    if row.valid_until is not None:
+        valid_until = stamp(row.valid_until)
+        if valid_until > created:
+            obj["valid_until"] = valid_until
+    obj["confidence"] = row.confidence
+    if labels:
+        obj["labels"] = list(labels)
+    if row.feed or row.external_ref:
+        obj["external_references"] = [_reference(row.feed or org.slug, row.external_ref)]
+    obj["object_marking_refs"] = [TLP2_IDS[row.tlp]]
+    return obj
+
+
+def _reference(source_name: str, ref: str | None) -> dict:
+    out = {"source_name": source_name}
+    if ref:
+        if ref.startswith(("https://", "http://")):
+            out["url"] = ref
+        else:
+            out["external_id"] = ref
+    return out
+
+
+def sighting(row, org: Org, sighting_of_ref: str, *, show_case: bool) -> dict:
+    """The Sighting for one sighting row. ``show_case``: the case reference is shown only to
+    the sighting's own org and the operator, as lookups do."""
+    created = stamp(row.created)
+    modified = stamp(row.modified)
+    if modified < created:
+        modified = created
+    obj = {
+        "type": "sighting", "spec_version": "2.1",
+        "id": ids.sighting_id(row.value, org.stix_id, row.case_ref, row.stix_id),
+        "created_by_ref": org.stix_id, "created": created, "modified": modified,
+        "first_seen": stamp(row.first_seen), "last_seen": stamp(row.last_seen), "count": row.count,
+        "sighting_of_ref": sighting_of_ref, "where_sighted_refs": [org.stix_id],
+    }
+    if row.description:
+        obj["description"] = row.description
+    if show_case and row.case_ref:
+        obj["external_references"] = [{"source_name": "case", "external_id": row.case_ref}]
+    obj["object_marking_refs"] = [TLP2_IDS[row.tlp]]
+    return obj

@@ -1,0 +1,204 @@
+"""STIX 2.1 export: Indicators and Sightings in change-sequence order, streamed.
+
+- ``iter_objects`` yields ``(seq, date_added, object)`` for every Indicator (one per visible
+  assertion) and Sighting (one per visible sighting), merged in seq order: the TAXII server
+  pages over it (``since_seq`` is its ``next``).
+- ``referenced_objects`` gives what a list of them refers to (identities, markings, SCOs, the
+  phone-number extension definition).
+- ``stream_bundle`` writes a whole bundle as chunks of bytes: rows are read in keyset pages
+  (``seq > after ORDER BY seq LIMIT page``), each page is serialised with one ``orjson.dumps``
+  and dropped, so memory stays flat however many rows there are.
+- ``objects_by_id`` finds one object (TAXII's object endpoint).
+
+The visibility rule is applied in SQL by every read (storage.stix_reads).
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterator
+from datetime import datetime
+from itertools import islice
+
+import orjson
+from sqlalchemy import Connection
+
+from registry.domain.tlp import Viewer
+from registry.storage import stix_reads as reads
+from registry.storage.db import current_seq
+from registry.stix import build, ids
+from registry.stix.extension import PHONE_EXTENSION_OBJECT, REGISTRY_IDENTITY_OBJECT
+from registry.stix.markings import marking_definition, tlp_of_marking_id
+from registry.stix.references import IDENTITIES, References, remember_identities
+from registry.stix.references import referenced_objects as _referenced
+from registry.stix.times import as_datetime
+
+PAGE = 5000
+CHUNK_OBJECTS = 2000  # objects per serialised chunk of a streamed bundle
+
+
+def iter_objects(conn: Connection, viewer: Viewer, *, since_seq: int | None = None,
+                 since_time: datetime | None = None, kind: str | None = None, label: str | None = None,
+                 source: str | None = None, page: int = PAGE) -> Iterator[tuple[int, datetime, dict]]:
+    """(seq, date_added, object) of the Indicators and Sightings the viewer may see, by seq.
+
+    ``since_seq``: only changes after this sequence number; ``since_time``: only rows changed at
+    or after this time; ``kind``: one indicator kind; ``label``: assertions carrying the label
+    (and sightings of such an indicator); ``source``: one org's assertions and sightings.
+    ``page``: rows per query. ``date_added`` is when the row last changed (its ``modified``).
+    """
+    for seq, modified, obj in _rows(conn, viewer, since_seq=since_seq, since_time=since_time, kind=kind,
+                                    label=label, source=source, page=page):
+        yield seq, as_datetime(modified), obj
+
+
+def referenced_objects(objs, conn: Connection | None = None) -> list[dict]:
+    """The identities, marking definitions, extension definition and SCOs ``objs`` reference,
+    each once, nothing before what it refers to. Identities come from the last export read in
+    this process; pass ``conn`` to read them afresh."""
+    objs = list(objs)
+    if conn is not None:
+        _load_orgs(conn)
+    return _referenced(objs)
+
+
+def stream_bundle(conn: Connection, viewer: Viewer, **filters) -> Iterator[bytes]:
+    """A whole bundle (every visible object matching ``filters``, as for ``iter_objects``) as
+    chunks of bytes. The bundle id is derived from the data's change sequence, the viewer and
+    the filters: the same data gives the same bytes (an ETag can hash them or the inputs)."""
+    filters.setdefault("page", PAGE)
+    key = ",".join(f"{k}={filters[k]}" for k in sorted(filters))
+    bundle_id = ids.derived_id("bundle", str(current_seq(conn)), viewer.org or "", viewer.max_tlp, key)
+    yield b'{"type":"bundle","id":"' + bundle_id.encode() + b'","objects":['
+    refs = References()
+    first = True
+    rows = _rows(conn, viewer, **filters)
+    while True:
+        batch = list(islice(rows, CHUNK_OBJECTS))
+        if not batch:
+            break
+        out: list[dict] = []
+        for _seq, _modified, obj in batch:
+            out.extend(refs.new_for(obj))
+            out.append(obj)
+        data = orjson.dumps(out)[1:-1]
+        yield data if first else b"," + data
+        first = False
+    yield b"]}"
+
+
+def objects_by_id(conn: Connection, viewer: Viewer, stix_id: str) -> list[dict]:
+    """The versions of one object the viewer may see: the registry keeps one version of each,
+    so a list of one, or empty (unknown or not visible alike).
+
+    An Indicator or Sighting with an id of its own is found by an equality test; an Indicator
+    whose id is derived (see ids.py) can only be found by deriving the ids of the visible
+    assertions that have none, a scan of the assertion table (~1-2 s per million rows). The
+    support objects (identities, TLP markings, the phone-number extension) are found too;
+    SCOs are not (their ids are hashes of values).
+    """
+    object_type = stix_id.partition("--")[0]
+    orgs = _load_orgs(conn)
+    if object_type == "indicator":
+        rows = reads.assertions_by_stix_id(conn, viewer, stix_id) or _by_derived_id(conn, viewer, stix_id, orgs)
+        return [build.indicator(rows[-1], orgs[rows[-1].org_id])] if rows else []
+    if object_type == "sighting":
+        rows = reads.sightings_by_stix_id(conn, viewer, stix_id)
+        if not rows:
+            rows = [r for r in reads.sightings_without_stix_id(conn, viewer)
+                    if ids.sighting_id(r.value, orgs[r.org_id].stix_id, r.case_ref) == stix_id]
+        found = [obj for obj in _sightings(conn, viewer, rows[:1], orgs, label=None, source=None)]
+        return found
+    if object_type == "identity":
+        if stix_id == REGISTRY_IDENTITY_OBJECT["id"]:
+            return [REGISTRY_IDENTITY_OBJECT]
+        return [IDENTITIES[stix_id]] if stix_id in IDENTITIES else []
+    if object_type == "marking-definition":
+        level = tlp_of_marking_id(stix_id)
+        return [marking_definition(level)] if level and marking_definition(level)["id"] == stix_id else []
+    if object_type == "extension-definition" and stix_id == PHONE_EXTENSION_OBJECT["id"]:
+        return [PHONE_EXTENSION_OBJECT]
+    return []
+
+
+# -- rows to objects -----------------------------------------------------------------------------
+
+def _load_orgs(conn: Connection) -> dict[int, build.Org]:
+    orgs = {row.id: build.Org(row) for row in reads.organizations(conn)}
+    remember_identities(org.identity for org in orgs.values())
+    return orgs
+
+
+def _rows(conn: Connection, viewer: Viewer, *, since_seq=None, since_time=None, kind=None, label=None,
+          source=None, page: int = PAGE) -> Iterator[tuple[int, object, dict]]:
+    """(seq, stored modified time, object), indicators and sightings merged by seq."""
+    orgs = _load_orgs(conn)
+    after = since_seq or 0
+    indicators = _indicator_rows(conn, viewer, orgs, after=after, page=page, kind=kind, label=label,
+                                 source=source, since_time=since_time)
+    sightings = _sighting_rows(conn, viewer, orgs, after=after, page=page, kind=kind, label=label,
+                               source=source, since_time=since_time)
+    return heapq.merge(indicators, sightings, key=lambda row: row[0])
+
+
+def _indicator_rows(conn, viewer, orgs, *, after: int, page: int, **filters):
+    indicator = build.indicator
+    while True:
+        rows = reads.assertion_page(conn, viewer, after_seq=after, limit=page, **filters)
+        for row in rows:
+            yield row.seq, row.modified, indicator(row, orgs[row.org_id])
+        if len(rows) < page:
+            return
+        after = rows[-1].seq
+
+
+def _sighting_rows(conn, viewer, orgs, *, after: int, page: int, label, **filters):
+    while True:
+        rows = reads.sighting_page(conn, viewer, after_seq=after, limit=page, **filters)
+        objs = _sightings(conn, viewer, rows, orgs, label=label, source=filters.get("source"))
+        yield from ((row.seq, row.modified, obj) for row, obj in zip(rows, objs, strict=True) if obj is not None)
+        if len(rows) < page:
+            return
+        after = rows[-1].seq
+
+
+def _sightings(conn, viewer: Viewer, rows, orgs, *, label, source) -> list[dict | None]:
+    """Sighting objects for sighting rows (None where no Indicator of the value may be named).
+
+    ``sighting_of_ref`` is the Indicator of the sighting org's own visible assertion of the
+    value if it has one, else of the earliest visible assertion by anyone (lowest row id, so
+    the choice is stable); with ``label``/``source`` filters, only among assertions the same
+    export includes, so the reference points inside it. A sighting of a value with no such
+    assertion is left out, as lookups leave out indicators the caller cannot see.
+    """
+    if not rows:
+        return []
+    candidates: dict[int, list] = {}
+    for a in reads.visible_assertions_of(conn, viewer, sorted({r.indicator_id for r in rows}), label=label):
+        if source is None or orgs[a.org_id].slug == source:
+            candidates.setdefault(a.indicator_id, []).append(a)
+    out: list[dict | None] = []
+    for row in rows:
+        options = candidates.get(row.indicator_id)
+        if not options:
+            out.append(None)
+            continue
+        chosen = next((a for a in options if a.org_id == row.org_id), options[0])
+        target = ids.indicator_id(chosen.value, orgs[chosen.org_id].stix_id, chosen.feed, chosen.stix_id)
+        org = orgs[row.org_id]
+        show_case = viewer.org is None or viewer.org == org.slug
+        out.append(build.sighting(row, org, target, show_case=show_case))
+    return out
+
+
+def _by_derived_id(conn, viewer: Viewer, stix_id: str, orgs) -> list:
+    after = 0
+    derive = ids.derived_id
+    while True:
+        rows = reads.derived_id_page(conn, viewer, after_id=after, limit=PAGE * 4)
+        for row in rows:
+            if derive("indicator", row.value, orgs[row.org_id].stix_id, row.feed) == stix_id:
+                return reads.assertions_by_ids(conn, viewer, [row.id])
+        if len(rows) < PAGE * 4:
+            return []
+        after = rows[-1].id

@@ -1,0 +1,96 @@
+"""What exported Indicators and Sightings refer to, so a bundle or a TAXII page stands alone:
+the source orgs' Identities, the TLP 2.0 marking definitions, the SCO of each indicator's value,
+and, when a phone number appears, the phone-number extension definition and the registry's own
+Identity that created it.
+
+The TLP 2.0 marking definitions themselves name the OASIS TLP 2.0 extension definition; that
+object (and the OASIS identity it names) is not copied into bundles: like the TLP 1.0
+markings, consumers know these well-known ids, and the OASIS examples ship the markings alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from registry.domain.kinds import PHONE
+from registry.stix import mapping
+from registry.stix.extension import PHONE_EXTENSION_OBJECT, REGISTRY_IDENTITY_OBJECT
+from registry.stix.markings import marking_definition, tlp_of_marking_id
+from registry.stix.patterns import Unrepresentable, pattern_values
+
+# Identities of orgs by STIX id, refreshed by every export read (the org table is small).
+# ``referenced_objects`` is called with objects alone (by the TAXII server), so it reads here.
+IDENTITIES: dict[str, dict] = {}
+
+SCO_WINDOW = 100_000  # SCO ids remembered to skip repeats; bounded so memory stays flat
+
+
+def remember_identities(identities: Iterable[dict]) -> None:
+    IDENTITIES.update((identity["id"], identity) for identity in identities)
+
+
+class References:
+    """Hands out each referenced object once (``new_for``). SCOs are deduplicated within a
+    window of ``SCO_WINDOW`` ids: a value repeated further apart is written again, identical but
+    for its marking (that of the first indicator naming it in the window), which STIX allows
+    for an SCO; a complete set of ids would grow with the export."""
+
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+        self.scos: set[str] = set()
+
+    def new_for(self, obj: dict) -> list[dict]:
+        out: list[dict] = []
+        creator = obj.get("created_by_ref")
+        if creator and creator not in self.seen:
+            self._identity(creator, out)
+        for where in obj.get("where_sighted_refs", ()):
+            if where not in self.seen:
+                self._identity(where, out)
+        markings = obj.get("object_marking_refs", ())
+        for marking in markings:
+            if marking not in self.seen:
+                level = tlp_of_marking_id(marking)
+                if level:
+                    self.seen.add(marking)
+                    out.append(marking_definition(level))
+        if obj.get("type") == "indicator":
+            self._value_objects(obj["pattern"], markings, out)
+        return out
+
+    def _identity(self, stix_id: str, out: list[dict]) -> None:
+        identity = IDENTITIES.get(stix_id)
+        if identity is not None:
+            self.seen.add(stix_id)
+            out.append(identity)
+
+    def _value_objects(self, pattern: str, markings, out: list[dict]) -> None:
+        """The SCO of an indicator's value, after the extension definition a phone number needs."""
+        try:
+            (found,) = pattern_values(pattern)  # the export writes one value per pattern
+        except (Unrepresentable, ValueError):
+            return
+        kind = mapping.KIND_OF_TYPE.get(found.stix_type)
+        if kind is None:
+            return
+        if kind == PHONE and PHONE_EXTENSION_OBJECT["id"] not in self.seen:
+            self.seen.update((PHONE_EXTENSION_OBJECT["id"], REGISTRY_IDENTITY_OBJECT["id"]))
+            out.extend((REGISTRY_IDENTITY_OBJECT, PHONE_EXTENSION_OBJECT))
+        sco = mapping.sco(kind, found.value)
+        if sco is None or sco["id"] in self.scos:
+            return
+        if len(self.scos) >= SCO_WINDOW:
+            self.scos.clear()
+        self.scos.add(sco["id"])
+        sco["object_marking_refs"] = list(markings)
+        out.append(sco)
+
+
+def referenced_objects(objs: Iterable[dict]) -> list[dict]:
+    """Identities, marking definitions, extension definition and SCOs these objects reference,
+    each once, in an order where nothing comes before what it refers to."""
+    refs = References()
+    out: list[dict] = []
+    for obj in objs:
+        out.extend(refs.new_for(obj))
+    return out
