@@ -98,6 +98,8 @@ class Allowlist:
     """Answers ``reason_for(value)``: the reason a canonical value is allowlisted, or None."""
 
     def __init__(self, entries: Iterable[Entry] = ()) -> None:
+        self.entries = list(entries)  # the local additions, to rebuild this list elsewhere
+        entries = self.entries
         self._domains: dict[str, str] = {}
         self._exact: dict[str, str] = {}
         ranges: list[tuple[int, int, str]] = []

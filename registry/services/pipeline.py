@@ -13,19 +13,32 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 
+from registry.domain.allowlist import Allowlist, Entry
 from registry.domain.normalize import NormalizeError, normalize
 
 CHUNK = 2000
 WINDOW = 4
 
 
+_allowlist: Allowlist | None = None  # each worker's own, built once from the parent's entries
+
+
+def _start_worker(entries: list[Entry]) -> None:
+    global _allowlist
+    _allowlist = Allowlist(entries)
+
+
 def _normalize_chunk(values: list[tuple[str, str | None]], region: str | None) -> list:
+    """Per value: ``(values, allowlist reasons)`` or the NormalizeError."""
     out = []
+    reason_for = _allowlist.reason_for
     for raw, kind in values:
         try:
-            out.append(normalize(raw, kind, region))
+            found = normalize(raw, kind, region)
         except NormalizeError as exc:
             out.append(exc)
+            continue
+        out.append((found, tuple(reason_for(v) for v in found)))
     return out
 
 
@@ -34,14 +47,18 @@ def default_workers() -> int:
 
 
 def normalize_parallel(
-    items: Iterable, *, value_of, kind_of, region: str | None, workers: int | None = None,
-    chunk: int = CHUNK, window: int = WINDOW,
+    items: Iterable, *, value_of, kind_of, region: str | None, allowlist: list[Entry],
+    workers: int | None = None, chunk: int = CHUNK, window: int = WINDOW,
 ) -> Iterator[tuple[object, tuple | NormalizeError | None]]:
-    """Yield ``(item, values or NormalizeError)`` in order; items whose ``value_of`` is None
-    (skipped lines) come back with None."""
+    """Yield ``(item, (values, allowlist reasons) or NormalizeError)`` in order; items whose
+    ``value_of`` is None (skipped lines) come back with None. The allowlist check runs in the
+    workers too: it is the next costliest step per row."""
     # spawn, not fork: the parent may hold database connections and threads.
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers or default_workers(), mp_context=context) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers or default_workers(), mp_context=context, initializer=_start_worker,
+        initargs=(allowlist,),
+    ) as pool:
         pending: deque[tuple[list, Future]] = deque()
         batch: list = []
 

@@ -154,8 +154,9 @@ class Submitter:
             values = exc
         self.add_normalized(sub, values)
 
-    def add_normalized(self, sub: Submission, values: tuple | NormalizeError) -> None:
-        """Add a submission whose value was already normalised (by ``normalize_many``)."""
+    def add_normalized(self, sub: Submission, values: tuple | NormalizeError, reasons: tuple | None = None) -> None:
+        """Add a submission whose value was already normalised (``pipeline.normalize_parallel``
+        also gives the allowlist ``reasons``, one per value)."""
         report = self.report
         report.read += 1
         index = self._result_slot(sub.value)
@@ -171,7 +172,8 @@ class Submitter:
         labels = self._labels if not sub.labels else tuple(sorted(set(self._labels) | set(sub.labels)))
         confidence = sub.confidence if sub.confidence is not None else self.prov.confidence
         pending_by_value = self._pending
-        for value in values:
+        reason_for = self.allowlist.reason_for
+        for n, value in enumerate(values):
             key = value.value
             pending = pending_by_value.get(key)
             if pending is not None:  # the same value again in this batch: merge, count it unchanged
@@ -186,7 +188,7 @@ class Submitter:
                 description=sub.description or self.prov.description,
                 valid_until=sub.valid_until or self.prov.valid_until, first_seen=sub.first_seen,
                 stix_id=sub.stix_id, external_ref=sub.external_ref or self.prov.external_ref,
-                raw=(sub.line or sub.value)[:500], allowlisted=self.allowlist.reason_for(value),
+                raw=(sub.line or sub.value)[:500], allowlisted=reasons[n] if reasons is not None else reason_for(value),
             )
             if index is not None:
                 self._owners[key] = index
