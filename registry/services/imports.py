@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
+from registry.domain.normalize import NormalizeError
 from registry.domain.times import parse_time
 from registry.ingest import formats
 from registry.ingest.jsonl import parse_jsonl
@@ -21,7 +22,7 @@ from registry.services.pipeline import normalize_parallel
 from registry.services.submit import LABEL, Provenance, Submission, SubmitReport, Submitter
 from registry.storage.db import Database
 
-IMPORT_FORMATS = ("text", "csv", "jsonl")
+IMPORT_FORMATS = ("text", "csv", "jsonl", "stix")
 HEAD_BYTES = 64 * 1024
 PARALLEL_BYTES = 4 << 20  # below this, starting worker processes costs more than it saves
 
@@ -97,14 +98,16 @@ def run_import(submitter: Submitter, stream: BinaryIO, fmt: str, *, name: str, c
         return submitter.finish()
     subs = (item if isinstance(item, Skipped) else to_submission(item) for item in items)
     kind = submitter.prov.kind
-    for item, values in normalize_parallel(
+    for item, result in normalize_parallel(
         subs, value_of=lambda i: None if isinstance(i, Skipped) else i.value,
-        kind_of=lambda i: i.kind or kind, region=submitter.region,
+        kind_of=lambda i: i.kind or kind, region=submitter.region, allowlist=submitter.allowlist.entries,
     ):
-        if values is None:
+        if result is None:
             submitter.reject(item.line_no, item.line, item.reason)
+        elif isinstance(result, NormalizeError):
+            submitter.add_normalized(item, result)
         else:
-            submitter.add_normalized(item, values)
+            submitter.add_normalized(item, *result)
     return submitter.finish()
 
 
@@ -134,6 +137,8 @@ def import_file(
         fmt = fmt or detect(path)
     except OSError as exc:
         raise Invalid(f"{path}: cannot read: {exc.strerror}", field="file") from None
+    if fmt == "stix":
+        return fmt, _import_stix(db, path, provenance, on_bytes)
     with db.write() as conn, path.open("rb") as raw:
         if parallel is None:
             parallel = path.stat().st_size > PARALLEL_BYTES and (os.cpu_count() or 1) > 1
@@ -141,3 +146,16 @@ def import_file(
         with Submitter(conn, provenance, background_writes=parallel, batch_size=5000) as submitter:
             report = run_import(submitter, stream, fmt, name=path.name, column=column, parallel=parallel)
     return fmt, report
+
+
+def _import_stix(db: Database, path: Path, provenance: Provenance, on_bytes) -> SubmitReport:
+    """A STIX bundle: read whole (orjson), imported by stix.importer in one transaction. The
+    provenance's org is the source of objects naming no identity; its TLP and confidence are
+    the defaults for objects without their own; its labels and feed apply to every row."""
+    from registry.stix.importer import import_bundle  # the STIX code loads only for STIX files
+
+    data = path.read_bytes()
+    if on_bytes:
+        on_bytes(len(data))
+    return import_bundle(db, data, default_org=provenance.org, tlp=provenance.tlp, confidence=provenance.confidence,
+                         labels=provenance.labels, feed=provenance.feed, keep_results=False)
