@@ -355,6 +355,38 @@ def search(within, limit, as_json) -> None:
     click.echo(f"{result['count']} listed inside {result['within']}{more}")
 
 
+# -- export --------------------------------------------------------------------------------
+@main.command("export")
+@click.option("--format", "fmt", type=click.Choice(["stix"]), required=True,
+              help="stix: a STIX 2.1 bundle (the other formats arrive with the exports issue).")
+@click.option("--kind", type=click.Choice(["ipv4", "ipv6", "domain", "url", "phone", "email"]))
+@click.option("--label")
+@click.option("--source", help="Only this org's assertions and sightings.")
+@click.option("--since", help="An ISO date or time, or a change sequence number.")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="Default: standard output.")
+@_guard
+def export_cmd(fmt, kind, label, source, since, output) -> None:
+    """Export what the registry holds (all of it: the CLI runs as the operator)."""
+    from registry.services.export_filters import stix_filters
+    from registry.stix import export as stix_export
+
+    filters = stix_filters({"kind": kind, "label": label, "source": source, "since": since})
+    db = open_db()
+    target = output.open("wb") if output else sys.stdout.buffer
+    written = 0
+    try:
+        with db.read() as conn:
+            for chunk in stix_export.stream_bundle(conn, Viewer.operator(), **filters):
+                target.write(chunk)
+                written += len(chunk)
+    finally:
+        if output:
+            target.close()
+    cli_audit("export", {"format": fmt, **{k: str(v) for k, v in filters.items()}}, db=db)
+    if output:
+        click.echo(f"wrote {written:,} bytes to {output}", err=True)
+
+
 # -- demo and serving ----------------------------------------------------------------------
 @main.command()
 @_guard

@@ -24,14 +24,14 @@ import orjson
 from sqlalchemy import Connection
 
 from registry.domain.tlp import Viewer
-from registry.storage import stix_reads as reads
-from registry.storage.db import current_seq
 from registry.stix import build, ids
 from registry.stix.extension import PHONE_EXTENSION_OBJECT, REGISTRY_IDENTITY_OBJECT
 from registry.stix.markings import marking_definition, tlp_of_marking_id
-from registry.stix.references import IDENTITIES, References, remember_identities
+from registry.stix.references import References, remember_identities
 from registry.stix.references import referenced_objects as _referenced
 from registry.stix.times import as_datetime
+from registry.storage import stix_reads as reads
+from registry.storage.db import current_seq
 
 PAGE = 5000
 CHUNK_OBJECTS = 2000  # objects per serialised chunk of a streamed bundle
@@ -47,8 +47,8 @@ def iter_objects(conn: Connection, viewer: Viewer, *, since_seq: int | None = No
     (and sightings of such an indicator); ``source``: one org's assertions and sightings.
     ``page``: rows per query. ``date_added`` is when the row last changed (its ``modified``).
     """
-    for seq, modified, obj in _rows(conn, viewer, since_seq=since_seq, since_time=since_time, kind=kind,
-                                    label=label, source=source, page=page):
+    for seq, modified, obj, _value in _rows(conn, viewer, since_seq=since_seq, since_time=since_time, kind=kind,
+                                            label=label, source=source, page=page):
         yield seq, as_datetime(modified), obj
 
 
@@ -67,9 +67,7 @@ def stream_bundle(conn: Connection, viewer: Viewer, **filters) -> Iterator[bytes
     chunks of bytes. The bundle id is derived from the data's change sequence, the viewer and
     the filters: the same data gives the same bytes (an ETag can hash them or the inputs)."""
     filters.setdefault("page", PAGE)
-    key = ",".join(f"{k}={filters[k]}" for k in sorted(filters))
-    bundle_id = ids.derived_id("bundle", str(current_seq(conn)), viewer.org or "", viewer.max_tlp, key)
-    yield b'{"type":"bundle","id":"' + bundle_id.encode() + b'","objects":['
+    head = b'{"type":"bundle","id":"' + bundle_id(conn, viewer, **filters).encode() + b'"'
     refs = References()
     first = True
     rows = _rows(conn, viewer, **filters)
@@ -78,13 +76,22 @@ def stream_bundle(conn: Connection, viewer: Viewer, **filters) -> Iterator[bytes
         if not batch:
             break
         out: list[dict] = []
-        for _seq, _modified, obj in batch:
-            out.extend(refs.new_for(obj))
+        for _seq, _modified, obj, value in batch:
+            out.extend(refs.new_for(obj, value))
             out.append(obj)
         data = orjson.dumps(out)[1:-1]
-        yield data if first else b"," + data
+        yield head + b',"objects":[' + data if first else b"," + data
         first = False
-    yield b"]}"
+    # STIX lists hold one or more items: a bundle with nothing in it has no "objects".
+    yield head + b"}" if first else b"]}"
+
+
+def bundle_id(conn: Connection, viewer: Viewer, **filters) -> str:
+    """The id ``stream_bundle`` gives this export: derived from the change sequence, the viewer
+    and the filters, so it changes whenever the bundle may (usable as an ETag before streaming;
+    it also changes on writes the viewer cannot see, never the other way round)."""
+    key = ",".join(f"{k}={filters[k]}" for k in sorted(filters) if k != "page")
+    return ids.derived_id("bundle", str(current_seq(conn)), viewer.org or "", viewer.max_tlp, key)
 
 
 def objects_by_id(conn: Connection, viewer: Viewer, stix_id: str) -> list[dict]:
@@ -107,12 +114,11 @@ def objects_by_id(conn: Connection, viewer: Viewer, stix_id: str) -> list[dict]:
         if not rows:
             rows = [r for r in reads.sightings_without_stix_id(conn, viewer)
                     if ids.sighting_id(r.value, orgs[r.org_id].stix_id, r.case_ref) == stix_id]
-        found = [obj for obj in _sightings(conn, viewer, rows[:1], orgs, label=None, source=None)]
-        return found
+        return [obj for obj in _sightings(conn, viewer, rows[:1], orgs, label=None, source=None) if obj]
     if object_type == "identity":
         if stix_id == REGISTRY_IDENTITY_OBJECT["id"]:
             return [REGISTRY_IDENTITY_OBJECT]
-        return [IDENTITIES[stix_id]] if stix_id in IDENTITIES else []
+        return [org.identity for org in orgs.values() if org.stix_id == stix_id]
     if object_type == "marking-definition":
         level = tlp_of_marking_id(stix_id)
         return [marking_definition(level)] if level and marking_definition(level)["id"] == stix_id else []
@@ -130,8 +136,8 @@ def _load_orgs(conn: Connection) -> dict[int, build.Org]:
 
 
 def _rows(conn: Connection, viewer: Viewer, *, since_seq=None, since_time=None, kind=None, label=None,
-          source=None, page: int = PAGE) -> Iterator[tuple[int, object, dict]]:
-    """(seq, stored modified time, object), indicators and sightings merged by seq."""
+          source=None, page: int = PAGE) -> Iterator[tuple[int, object, dict, tuple | None]]:
+    """(seq, stored modified time, object, (kind, value) of an indicator), merged by seq."""
     orgs = _load_orgs(conn)
     after = since_seq or 0
     indicators = _indicator_rows(conn, viewer, orgs, after=after, page=page, kind=kind, label=label,
@@ -146,17 +152,18 @@ def _indicator_rows(conn, viewer, orgs, *, after: int, page: int, **filters):
     while True:
         rows = reads.assertion_page(conn, viewer, after_seq=after, limit=page, **filters)
         for row in rows:
-            yield row.seq, row.modified, indicator(row, orgs[row.org_id])
+            # (id, seq, org_id, …, modified [10], …, kind [13], value [14], …): see ASSERTION_COLUMNS
+            yield row[1], row[10], indicator(row, orgs[row[2]]), (row[13], row[14])
         if len(rows) < page:
             return
-        after = rows[-1].seq
+        after = rows[-1][1]
 
 
 def _sighting_rows(conn, viewer, orgs, *, after: int, page: int, label, **filters):
     while True:
         rows = reads.sighting_page(conn, viewer, after_seq=after, limit=page, **filters)
         objs = _sightings(conn, viewer, rows, orgs, label=label, source=filters.get("source"))
-        yield from ((row.seq, row.modified, obj) for row, obj in zip(rows, objs, strict=True) if obj is not None)
+        yield from ((row.seq, row.modified, obj, None) for row, obj in zip(rows, objs, strict=True) if obj is not None)
         if len(rows) < page:
             return
         after = rows[-1].seq

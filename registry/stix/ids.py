@@ -11,8 +11,8 @@
 - Sightings are few and written one by one, so they get a random UUIDv4 minted and stored when
   the row is created (storage.sightings); ``sighting_id`` derives one only for older rows.
 
-Both derivations build the UUID text from the digest directly: the export computes two ids per
-row, and going through ``uuid.UUID`` costs more than the hashing.
+Both derivations write the UUID text from the hex digest directly: the export computes two ids
+per row, and going through ``uuid.UUID`` costs more than the hashing.
 """
 
 from __future__ import annotations
@@ -30,31 +30,30 @@ REGISTRY_IDENTITY = "identity--7b3c0e7f-5f0a-4b8e-9a55-3c1f6a2d4e01"
 PHONE_EXTENSION = "extension-definition--b2a4d7c1-6e3f-4a9b-8c2d-1f5e7a9b3c40"
 
 
-def _format(object_type: str, digest: bytes, version: int) -> str:
-    """``type--uuid`` from the first 16 bytes of a digest, with version and RFC 4122 variant set."""
-    raw = bytearray(digest[:16])
-    raw[6] = (raw[6] & 0x0F) | (version << 4)
-    raw[8] = (raw[8] & 0x3F) | 0x80
-    h = raw.hex()
-    return f"{object_type}--{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+_VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}  # RFC 4122 variant: 10xx
+
+
+def _format(object_type: str, hexdigest: str, version: str) -> str:
+    """``type--uuid`` from the first 16 bytes of a digest (as hex), version and variant set."""
+    h = hexdigest
+    return f"{object_type}--{h[:8]}-{h[8:12]}-{version}{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
 
 
 def sco_id(object_type: str, contributing: dict) -> str:
     """The STIX 2.1 deterministic id of an SCO from its id-contributing properties
     (uuid5 over their canonical JSON: sorted keys, no spaces, UTF-8 as is)."""
     name = orjson.dumps(contributing, option=orjson.OPT_SORT_KEYS)
-    return _format(object_type, hashlib.sha1(_NS_BYTES + name).digest(), 5)
+    return _format(object_type, hashlib.sha1(_NS_BYTES + name).hexdigest(), "5")
 
 
 def value_sco_id(object_type: str, value: str) -> str:
     """``sco_id(object_type, {"value": value})``, the id of every SCO the registry exports."""
-    return _format(object_type, hashlib.sha1(_NS_BYTES + orjson.dumps({"value": value})).digest(), 5)
+    return _format(object_type, hashlib.sha1(_NS_BYTES + orjson.dumps({"value": value})).hexdigest(), "5")
 
 
 def derived_id(object_type: str, *parts: str) -> str:
     """A stable UUIDv4-shaped id for an SDO the registry derives from its own rows."""
-    digest = hashlib.sha256("\x1f".join((object_type, *parts)).encode()).digest()
-    return _format(object_type, digest, 4)
+    return _format(object_type, hashlib.sha256("\x1f".join((object_type, *parts)).encode()).hexdigest(), "4")
 
 
 def indicator_id(value: str, source_identity: str, feed: str, own_id: str | None = None) -> str:

@@ -39,7 +39,9 @@ class References:
         self.seen: set[str] = set()
         self.scos: set[str] = set()
 
-    def new_for(self, obj: dict) -> list[dict]:
+    def new_for(self, obj: dict, value: tuple[str, str] | None = None) -> list[dict]:
+        """What ``obj`` refers to that was not handed out yet. ``value``: the (kind, canonical
+        value) of an Indicator, when the caller has it (else it is read back from the pattern)."""
         out: list[dict] = []
         creator = obj.get("created_by_ref")
         if creator and creator not in self.seen:
@@ -54,8 +56,16 @@ class References:
                 if level:
                     self.seen.add(marking)
                     out.append(marking_definition(level))
-        if obj.get("type") == "indicator":
-            self._value_objects(obj["pattern"], markings, out)
+        if value is not None:
+            self._value_objects(*value, markings, out)
+        elif obj.get("type") == "indicator":
+            try:
+                (found,) = pattern_values(obj["pattern"])  # the export writes one value per pattern
+            except (Unrepresentable, ValueError):
+                return out
+            kind = mapping.KIND_OF_TYPE.get(found.stix_type)
+            if kind is not None:
+                self._value_objects(kind, found.value, markings, out)
         return out
 
     def _identity(self, stix_id: str, out: list[dict]) -> None:
@@ -64,19 +74,12 @@ class References:
             self.seen.add(stix_id)
             out.append(identity)
 
-    def _value_objects(self, pattern: str, markings, out: list[dict]) -> None:
+    def _value_objects(self, kind: str, value: str, markings, out: list[dict]) -> None:
         """The SCO of an indicator's value, after the extension definition a phone number needs."""
-        try:
-            (found,) = pattern_values(pattern)  # the export writes one value per pattern
-        except (Unrepresentable, ValueError):
-            return
-        kind = mapping.KIND_OF_TYPE.get(found.stix_type)
-        if kind is None:
-            return
         if kind == PHONE and PHONE_EXTENSION_OBJECT["id"] not in self.seen:
             self.seen.update((PHONE_EXTENSION_OBJECT["id"], REGISTRY_IDENTITY_OBJECT["id"]))
             out.extend((REGISTRY_IDENTITY_OBJECT, PHONE_EXTENSION_OBJECT))
-        sco = mapping.sco(kind, found.value)
+        sco = mapping.sco(kind, value)
         if sco is None or sco["id"] in self.scos:
             return
         if len(self.scos) >= SCO_WINDOW:

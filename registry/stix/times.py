@@ -14,12 +14,22 @@ from functools import lru_cache
 _FRACTION = re.compile(r"\.(\d+)")
 
 
+_TEXT_STAMPS: dict[str, str] = {}  # rows of one import run share their times: most are repeats
+
+
 def stamp(value: str | datetime) -> str:
     """A stored time (SQLite text or a datetime) as a STIX timestamp."""
     if isinstance(value, str):
-        if len(value) >= 23 and value[19] == ".":
-            return f"{value[:10]}T{value[11:23]}Z"
-        return _stamp_text(value)
+        out = _TEXT_STAMPS.get(value)
+        if out is None:
+            if len(_TEXT_STAMPS) >= 4096:
+                _TEXT_STAMPS.clear()
+            if len(value) >= 23 and value[19] == ".":
+                out = f"{value[:10]}T{value[11:23]}Z"
+            else:
+                out = _stamp_text(value)
+            _TEXT_STAMPS[value] = out
+        return out
     return _stamp_datetime(value)
 
 

@@ -19,7 +19,7 @@ from registry.storage import tables as t
 from registry.storage.indicators import chunks
 from registry.storage.visibility import visible
 
-A, S, I, O = t.assertion.c, t.sighting.c, t.indicator.c, t.organization.c
+A, S, IND, ORG = t.assertion.c, t.sighting.c, t.indicator.c, t.organization.c
 
 
 def _raw_time(conn: Connection, column, name: str):
@@ -28,12 +28,17 @@ def _raw_time(conn: Connection, column, name: str):
 
 def organizations(conn: Connection) -> list:
     """Every org (id, slug, name, stix_id, created): a small table, read once per export."""
-    return list(conn.execute(select(O.id, O.slug, O.name, O.stix_id, O.created).order_by(O.id)))
+    return list(conn.execute(select(ORG.id, ORG.slug, ORG.name, ORG.stix_id, ORG.created).order_by(ORG.id)))
 
 
 def org_slugs_by_stix_id(conn: Connection, stix_ids: Sequence[str]) -> dict[str, str]:
-    rows = conn.execute(select(O.stix_id, O.slug).where(O.stix_id.in_(list(stix_ids)))) if stix_ids else []
-    return dict(rows)
+    rows = conn.execute(select(ORG.stix_id, ORG.slug).where(ORG.stix_id.in_(list(stix_ids)))) if stix_ids else []
+    return {row.stix_id: row.slug for row in rows}
+
+
+# The columns of an assertion row, in this order (stix.build.indicator unpacks them).
+ASSERTION_COLUMNS = ("id", "seq", "org_id", "feed", "confidence", "tlp", "labels", "description", "valid_until",
+                     "first_seen", "modified", "stix_id", "external_ref", "kind", "value", "allowlisted")
 
 
 def _assertion_select(conn: Connection, viewer: Viewer):
@@ -41,17 +46,18 @@ def _assertion_select(conn: Connection, viewer: Viewer):
         A.id, A.seq, A.org_id, A.feed, A.confidence, A.tlp, A.labels, A.description,
         _raw_time(conn, A.valid_until, "valid_until"), _raw_time(conn, A.first_seen, "first_seen"),
         _raw_time(conn, A.modified, "modified"), A.stix_id, A.external_ref,
-        I.kind, I.value, I.allowlisted,
+        IND.kind, IND.value, IND.allowlisted,
     )
-    joined = t.assertion.join(t.indicator, I.id == A.indicator_id).join(t.organization, O.id == A.org_id)
-    return select(*columns).select_from(joined).where(visible(viewer, A.tlp, O.slug))
+    assert tuple(c.key for c in columns) == ASSERTION_COLUMNS
+    joined = t.assertion.join(t.indicator, IND.id == A.indicator_id).join(t.organization, ORG.id == A.org_id)
+    return select(*columns).select_from(joined).where(visible(viewer, A.tlp, ORG.slug))
 
 
 def _filtered(query, *, table, kind, source, since_time, label=None):
     if kind:
-        query = query.where(I.kind == kind)
+        query = query.where(IND.kind == kind)
     if source:
-        query = query.where(O.slug == source)
+        query = query.where(ORG.slug == source)
     if since_time is not None:
         query = query.where(table.modified >= since_time)
     if label:
@@ -64,7 +70,7 @@ def assertion_page(conn: Connection, viewer: Viewer, *, after_seq: int, limit: i
     """Visible assertions with ``seq > after_seq``, in seq order (keyset paging on the seq index)."""
     query = _filtered(_assertion_select(conn, viewer).where(A.seq > after_seq), table=A, kind=kind, source=source,
                       since_time=since_time, label=label)
-    return list(conn.execute(query.order_by(A.seq).limit(limit)))
+    return conn.execute(query.order_by(A.seq).limit(limit)).all()
 
 
 def assertions_by_stix_id(conn: Connection, viewer: Viewer, stix_id: str) -> list:
@@ -78,10 +84,10 @@ def assertions_by_ids(conn: Connection, viewer: Viewer, ids: Sequence[int]) -> l
 def derived_id_page(conn: Connection, viewer: Viewer, *, after_id: int, limit: int) -> list:
     """(id, value, org_id, feed) of visible assertions without an id of their own, by id: what
     finding an Indicator by its derived id has to hash (see stix.export.objects_by_id)."""
-    joined = t.assertion.join(t.indicator, I.id == A.indicator_id).join(t.organization, O.id == A.org_id)
+    joined = t.assertion.join(t.indicator, IND.id == A.indicator_id).join(t.organization, ORG.id == A.org_id)
     query = (
-        select(A.id, I.value, A.org_id, A.feed).select_from(joined)
-        .where(A.id > after_id, A.stix_id.is_(None), visible(viewer, A.tlp, O.slug))
+        select(A.id, IND.value, A.org_id, A.feed).select_from(joined)
+        .where(A.id > after_id, A.stix_id.is_(None), visible(viewer, A.tlp, ORG.slug))
         .order_by(A.id).limit(limit)
     )
     return list(conn.execute(query))
@@ -92,10 +98,10 @@ def _sighting_select(conn: Connection, viewer: Viewer):
         S.id, S.seq, S.indicator_id, S.org_id, S.case_ref, S.count, S.tlp, S.description,
         _raw_time(conn, S.first_seen, "first_seen"), _raw_time(conn, S.last_seen, "last_seen"),
         _raw_time(conn, S.created, "created"), _raw_time(conn, S.modified, "modified"), S.stix_id,
-        I.kind, I.value,
+        IND.kind, IND.value,
     )
-    joined = t.sighting.join(t.indicator, I.id == S.indicator_id).join(t.organization, O.id == S.org_id)
-    return select(*columns).select_from(joined).where(visible(viewer, S.tlp, O.slug))
+    joined = t.sighting.join(t.indicator, IND.id == S.indicator_id).join(t.organization, ORG.id == S.org_id)
+    return select(*columns).select_from(joined).where(visible(viewer, S.tlp, ORG.slug))
 
 
 def sighting_page(conn: Connection, viewer: Viewer, *, after_seq: int, limit: int, kind: str | None = None,
@@ -103,7 +109,7 @@ def sighting_page(conn: Connection, viewer: Viewer, *, after_seq: int, limit: in
     """Visible sightings with ``seq > after_seq``, in seq order."""
     query = _filtered(_sighting_select(conn, viewer).where(S.seq > after_seq), table=S, kind=kind, source=source,
                       since_time=since_time)
-    return list(conn.execute(query.order_by(S.seq).limit(limit)))
+    return conn.execute(query.order_by(S.seq).limit(limit)).all()
 
 
 def sightings_by_stix_id(conn: Connection, viewer: Viewer, stix_id: str) -> list:
@@ -119,13 +125,13 @@ def visible_assertions_of(conn: Connection, viewer: Viewer, indicator_ids: Seque
                           label: str | None = None) -> list:
     """(indicator_id, id, org_id, feed, stix_id, value) of the visible assertions of these
     indicators, by indicator then id: what a Sighting's ``sighting_of_ref`` may point at."""
-    joined = t.assertion.join(t.indicator, I.id == A.indicator_id).join(t.organization, O.id == A.org_id)
+    joined = t.assertion.join(t.indicator, IND.id == A.indicator_id).join(t.organization, ORG.id == A.org_id)
     out = []
     for part in chunks(list(indicator_ids)):
         query = (
-            select(A.indicator_id, A.id, A.org_id, A.feed, A.stix_id, I.value).select_from(joined)
+            select(A.indicator_id, A.id, A.org_id, A.feed, A.stix_id, IND.value).select_from(joined)
             .where(text(bulk.in_values(conn, "assertion.indicator_id")).bindparams(vals=bulk.values_param(conn, part)),
-                   visible(viewer, A.tlp, O.slug))
+                   visible(viewer, A.tlp, ORG.slug))
         )
         if label:
             query = query.where(A.labels.like(f"%,{label},%"))

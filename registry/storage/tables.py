@@ -59,7 +59,12 @@ class Assertion(SQLModel, table=True):
     __tablename__ = "assertion"
     # Each index costs a B-tree insert per imported row, so only what reads need: the source
     # key (also serving lookups by indicator) and the change sequence.
-    __table_args__ = (UniqueConstraint("indicator_id", "org_id", "feed", name="uq_assertion_source"),)
+    __table_args__ = (
+        UniqueConstraint("indicator_id", "org_id", "feed", name="uq_assertion_source"),
+        # Finding an object by its source's own STIX id (TAXII object endpoint, re-imports).
+        Index("ix_assertion_stix_id", "stix_id", sqlite_where=text("stix_id IS NOT NULL"),
+              postgresql_where=text("stix_id IS NOT NULL")),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     # No index of its own on indicator_id: the unique key below starts with it.
@@ -85,7 +90,11 @@ class Assertion(SQLModel, table=True):
 
 class Sighting(SQLModel, table=True):
     __tablename__ = "sighting"
-    __table_args__ = (UniqueConstraint("indicator_id", "org_id", "case_ref", name="uq_sighting_case"),)
+    __table_args__ = (
+        UniqueConstraint("indicator_id", "org_id", "case_ref", name="uq_sighting_case"),
+        Index("ix_sighting_stix_id", "stix_id", sqlite_where=text("stix_id IS NOT NULL"),
+              postgresql_where=text("stix_id IS NOT NULL")),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     indicator_id: int = Field(foreign_key="indicator.id", index=True)

@@ -221,6 +221,8 @@ def _submission(item, index: int) -> Submission:
 @bp.post("/indicators")
 @require(CONTRIBUTOR)
 def submit_indicators():
+    if request.mimetype == "application/stix+json":
+        return _submit_stix_bundle()
     body = json_body()
     items = body.get("indicators")
     if not isinstance(items, list) or not items:
@@ -259,6 +261,48 @@ def list_indicators():
         page = search_indicators(conn, g.principal.viewer, filters, half_lifes=config.half_lifes(_settings()))
     audit("search", request.args.to_dict(), len(page["indicators"]))
     return jsonify(page)
+
+
+def _submit_stix_bundle():
+    """A STIX 2.0/2.1 bundle; every object is attributed to the key's org, whatever identity
+    it names (a member cannot post under another agency's name)."""
+    from registry.stix.importer import import_bundle
+
+    data = request.get_data()
+    try:
+        report = import_bundle(_db(), data, org=g.principal.org)
+    except ValueError as exc:
+        raise Invalid(f"not a STIX bundle: {exc}") from None
+    out = report.to_dict()
+    results = out.pop("results", [])
+    audit("submit", {"format": "stix", "objects": len(results)}, out.get("new", 0) + out.get("updated", 0))
+    return jsonify({"results": results, "counts": out})
+
+
+# -- export ---------------------------------------------------------------------------------
+@bp.get("/export/stix")
+@require(READER)
+def export_stix():
+    from flask import Response, stream_with_context
+
+    from registry.services.export_filters import stix_filters
+    from registry.stix import export as stix_export
+
+    filters = stix_filters(request.args.to_dict())
+    viewer = g.principal.viewer
+    with _db().read() as conn:
+        etag = stix_export.bundle_id(conn, viewer, **filters)
+    audit("export", {"format": "stix", **request.args.to_dict()}, None)
+    if request.if_none_match.contains(etag):
+        return Response(status=304, headers={"ETag": f'"{etag}"'})
+    db = _db()
+
+    def body():
+        with db.read() as conn:
+            yield from stix_export.stream_bundle(conn, viewer, **filters)
+
+    return Response(stream_with_context(body()), mimetype="application/stix+json;version=2.1",
+                    headers={"ETag": f'"{etag}"'})
 
 
 # -- sightings ------------------------------------------------------------------------------

@@ -37,7 +37,8 @@ class Server:
     keys: dict[str, str] = field(default_factory=dict)
 
     def get(self, path, key=None, **kwargs):
-        return requests.get(self.url + path, headers=_auth(self.keys.get(key, key)), timeout=30, **kwargs)
+        headers = {**_auth(self.keys.get(key, key)), **kwargs.pop("headers", {})}
+        return requests.get(self.url + path, headers=headers, timeout=30, **kwargs)
 
     def post(self, path, key=None, **kwargs):
         headers = {**_auth(self.keys.get(key, key)), **kwargs.pop("headers", {})}

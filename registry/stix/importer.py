@@ -1,0 +1,455 @@
+"""STIX 2.0 and 2.1 bundle import, through the one submit path (services.submit.Submitter, one
+per source org), so counts, allowlist and normalisation are those of every other import.
+
+What is read:
+- Indicators whose pattern names values (see patterns.py): each value becomes an assertion of
+  the source org with the indicator's TLP, confidence, labels, valid_from (first seen),
+  valid_until, description, first external reference URL and, when the pattern names one
+  value, the indicator's own id (so a round trip keeps ids; the values of an ``OR`` pattern get
+  derived ids, one Indicator id cannot stand for several exported Indicators). A pattern that
+  names no value is a reject: line = the object id, text = the pattern, reason.
+- Sightings of those indicators (or of indicators imported earlier, found by id): sighting rows
+  of the sighting org with count, first/last seen, TLP and the Sighting's id; one already
+  stored under that id is left alone, so a bundle imported twice does not add its counts twice.
+- Observables (2.1 SCOs, 2.0 observed-data objects) only when the bundle has no indicators:
+  then they are its content (an observables export); beside indicators they are context (our
+  own export writes each indicator's SCO; Talos' observed-data is the blog post's URL).
+- TLP: whatever way the object says it (markings.BundleTlp: TLP 2.0/1.0 markings, MISP-style
+  ``tlp:amber`` labels, a marked report holding it); none means ``tlp`` (default AMBER).
+- Sources: see sources.py.
+Everything else (reports, malware, relationships...) is counted as skipped.
+
+The bundle is read whole with orjson (a 200 MB bundle takes about 1-1.5 GB while it is
+imported); a streaming JSON reader would need ijson, which the project does not depend on.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import orjson
+from sqlalchemy import Connection
+
+from registry.domain import tlp as tlp_mod
+from registry.domain.normalize import NormalizeError, normalize_one
+from registry.domain.times import utcnow
+from registry.services.errors import Invalid
+from registry.services.orgs import require_org
+from registry.services.submit import (
+    LABEL,
+    MAX_REJECT_SAMPLES,
+    Provenance,
+    Reject,
+    Submission,
+    SubmitReport,
+    Submitter,
+)
+from registry.stix import mapping
+from registry.stix.markings import BundleTlp
+from registry.stix.patterns import PatternValue, Unrepresentable, pattern_values
+from registry.stix.sources import Sources
+from registry.stix.times import parse_stix_time
+from registry.storage import indicators as ind_store
+from registry.storage import sightings as sighting_store
+from registry.storage import stix_reads
+from registry.storage.allowlist import load_allowlist
+from registry.storage.db import Database
+
+# STIX 2.0 put the indicator type vocabulary in ``labels``; those are not registry labels.
+_INDICATOR_TYPES = frozenset(
+    ("anomalous-activity", "anonymization", "benign", "compromised", "malicious-activity", "attribution", "unknown")
+)
+_STATUS_ORDER = ("new", "updated", "unchanged", "allowlisted", "rejected")
+MAX_COUNT = 1_000_000  # the sighting count services.sightings accepts
+MAX_DESCRIPTION = 4000  # the columns' sizes (PostgreSQL enforces them)
+MAX_LABEL_TEXT = 800  # of assertion.labels' 1000, leaving room for the import's own labels
+_STIX_ID = re.compile(r"[a-z0-9][a-z0-9-]*--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+@dataclass
+class BundleReport(SubmitReport):
+    """The submit counts over all sources (``read``...``rejects``), plus what the bundle held:
+    ``objects``, ``indicators`` (read from it), ``sightings`` (by status), ``skipped`` (objects
+    not imported, by type), ``orgs`` (how each identity was matched), and with
+    ``keep_results`` one result per indicator/sighting/observable: ``{"id", "status", "error"}``."""
+
+    objects: int = 0
+    indicators: int = 0
+    sightings: Counter = field(default_factory=Counter)
+    skipped: Counter = field(default_factory=Counter)
+    orgs: list[dict] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        out = super().to_dict()
+        out.update(objects=self.objects, indicators=self.indicators, sightings=dict(self.sightings),
+                   skipped=dict(self.skipped), orgs=self.orgs)
+        return out
+
+    def __getitem__(self, key: str):  # report["results"], as for a plain dict
+        return self.to_dict()[key]
+
+
+def import_bundle(
+    target: Database | Connection,
+    data: bytes | str | dict | list,
+    *,
+    default_org: str | None = None,
+    org: str | None = None,
+    tlp: str | None = None,
+    confidence: int | None = None,
+    labels: Iterable[str] = (),
+    feed: str | None = None,
+    on_reject: Callable[[Reject], None] | None = None,
+    create_orgs: bool = True,
+    keep_results: bool = True,
+    now: datetime | None = None,
+) -> BundleReport:
+    """Import a STIX bundle (bytes or text of JSON, a parsed bundle, a TAXII envelope
+    ``{"objects": [...]}`` or a list of objects).
+
+    ``default_org``: the source of objects naming no known identity. ``org``: the source of
+    every object, whatever identity it names (API and TAXII uploads: the caller's org).
+    ``tlp``: the level of objects without a TLP of their own (default AMBER). ``confidence``:
+    for objects without one (default 50). ``labels``: added to every assertion. ``feed``: the
+    assertions' feed name (default: a direct submission). ``on_reject``: called with every
+    reject (the report keeps a sample). With a Database the import is one transaction; with a
+    Connection it runs in the caller's.
+    """
+    objects = _objects(data)
+    if isinstance(target, Database):
+        with target.write() as conn:
+            return _Import(conn, objects, default_org=default_org, forced=org, tlp=tlp, confidence=confidence,
+                           labels=labels, feed=feed, on_reject=on_reject, create_orgs=create_orgs,
+                           keep_results=keep_results, now=now).run()
+    return _Import(target, objects, default_org=default_org, forced=org, tlp=tlp, confidence=confidence,
+                   labels=labels, feed=feed, on_reject=on_reject, create_orgs=create_orgs,
+                   keep_results=keep_results, now=now).run()
+
+
+def _objects(data) -> list[dict]:
+    if isinstance(data, (bytes, bytearray, memoryview, str)):
+        try:
+            data = orjson.loads(data)
+        except orjson.JSONDecodeError as exc:
+            raise Invalid(f"not JSON: {exc}", field="bundle") from None
+    objects = data.get("objects", [] if data.get("type") == "bundle" else None) if isinstance(data, dict) else data
+    if isinstance(data, dict) and data.get("type") not in (None, "bundle"):
+        objects = [data]  # one bare STIX object
+    if not isinstance(objects, list) or not all(isinstance(o, dict) for o in objects):
+        raise Invalid("not a STIX bundle: expected {\"type\": \"bundle\", \"objects\": [...]}", field="bundle")
+    return objects
+
+
+class _Submitter(Submitter):
+    """A Submitter whose rejects also reach the import's own count (one count over sources)."""
+
+    def __init__(self, *args, on_reject_row: Callable[[Reject], None], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._on_reject_row = on_reject_row
+
+    def reject(self, line_no, text, reason, *, index=None) -> None:
+        super().reject(line_no, text, reason, index=index)
+        self._on_reject_row(Reject(line_no, text[:500], reason))
+
+
+class _Import:
+    def __init__(self, conn: Connection, objects: list[dict], *, default_org, forced, tlp, confidence, labels, feed,
+                 on_reject, create_orgs, keep_results, now) -> None:
+        self.conn = conn
+        self.objects = objects
+        self.default_tlp = tlp_mod.parse_tlp(tlp) if tlp else tlp_mod.DEFAULT_TLP
+        self.confidence = confidence
+        self.labels = tuple(labels)
+        self.feed = feed
+        self.on_reject = on_reject
+        self.now = now or utcnow()
+        self.report = BundleReport(results=[] if keep_results else None, objects=len(objects))
+        identities = {_text(o, "id"): o for o in objects if o.get("type") == "identity"}
+        self.sources = Sources(conn, identities, default=default_org, forced=forced, create=create_orgs)
+        self.tlp = BundleTlp(objects)
+        self.allowlist = load_allowlist(conn)
+        self.submitters: dict[str, _Submitter] = {}
+        self.orgs: dict = {}
+        self.pending: list[tuple[dict | None, _Submitter, list[int]]] = []  # result, its submitter, value slots
+        self.indicator_values: dict[str, list[PatternValue] | None] = {}  # None: rejected
+
+    # -- the run ---------------------------------------------------------------------------------
+    def run(self) -> BundleReport:
+        by_type: dict[str, list[dict]] = {}
+        for obj in self.objects:
+            by_type.setdefault(_text(obj, "type"), []).append(obj)
+        indicators = by_type.pop("indicator", [])
+        sightings = by_type.pop("sighting", [])
+        for obj in indicators:
+            self._indicator(obj)
+        if not indicators:
+            self._observables(by_type)
+        for submitter in self.submitters.values():
+            submitter.finish()
+        self._collect_results()
+        self._sightings(sightings)
+        for object_type, objs in by_type.items():
+            if object_type not in ("identity", "marking-definition", "extension-definition"):
+                self.report.skipped[str(object_type)] += len(objs)
+        self._totals()
+        return self.report
+
+    def _submitter(self, slug: str) -> _Submitter:
+        submitter = self.submitters.get(slug)
+        if submitter is None:
+            provenance = Provenance(org=slug, feed=self.feed, tlp=self.default_tlp,
+                                    confidence=50 if self.confidence is None else self.confidence,
+                                    labels=self.labels)
+            submitter = self.submitters[slug] = _Submitter(
+                self.conn, provenance, now=self.now, batch_size=5000, allowlist=self.allowlist,
+                keep_results=self.report.results is not None, on_reject_row=self._rejected,
+            )
+        return submitter
+
+    def _org(self, slug: str):
+        if slug not in self.orgs:
+            self.orgs[slug] = require_org(self.conn, slug)
+        return self.orgs[slug]
+
+    def _rejected(self, reject: Reject) -> None:
+        """Every reject, from a pattern or from a value, counted once here."""
+        report = self.report
+        report.rejected += 1
+        if len(report.rejects) < MAX_REJECT_SAMPLES:
+            report.rejects.append(reject)
+        if self.on_reject:
+            self.on_reject(reject)
+
+    def _result(self, obj_id, status: str | None, error: str | None = None) -> dict | None:
+        """Add an object's result in bundle order (status None: filled in by _collect_results)."""
+        if self.report.results is None:
+            return None
+        entry = {"id": obj_id, "status": status}
+        if error:
+            entry["error"] = error
+        self.report.results.append(entry)
+        return entry
+
+    # -- indicators ------------------------------------------------------------------------------
+    def _indicator(self, obj: dict) -> None:
+        self.report.indicators += 1
+        obj_id = _text(obj, "id")
+        if obj.get("revoked") is True:
+            self.indicator_values[obj_id] = None
+            self.report.skipped["indicator (revoked)"] += 1
+            self._result(obj_id, "skipped", "revoked")
+            return
+        try:
+            pattern_type = obj.get("pattern_type", "stix")
+            if pattern_type != "stix":
+                raise Unrepresentable(f"pattern_type {pattern_type} is not STIX patterning")
+            values = pattern_values(obj.get("pattern"))
+        except Unrepresentable as exc:
+            self.indicator_values[obj_id] = None
+            self._rejected(Reject(obj_id, str(obj.get("pattern"))[:500], str(exc)))
+            self._result(obj_id, "rejected", str(exc))
+            return
+        self.indicator_values[obj_id] = values
+        creator = _text(obj, "created_by_ref")
+        submitter = self._submitter(self.sources.slug_for(creator))
+        description = obj.get("description")
+        if isinstance(description, str) and mapping.is_default_description(description,
+                                                                          self.sources.name_of(creator) or ""):
+            description = None
+        common = {
+            "labels": self._labels(obj), "confidence": _confidence(obj), "tlp": self._tlp(obj),
+            "description": description[:MAX_DESCRIPTION] if isinstance(description, str) and description else None,
+            "valid_until": parse_stix_time(obj.get("valid_until")),
+            "first_seen": parse_stix_time(obj.get("valid_from")) or parse_stix_time(obj.get("created")),
+            "external_ref": _first_url(obj),
+        }
+        own_id = obj_id if len(values) == 1 and _is_id(obj_id, "indicator") else None
+        slots = []
+        for found in values:
+            if submitter.report.results is not None:
+                slots.append(len(submitter.report.results))
+            submitter.add(Submission(found.value, kind=mapping.KIND_OF_TYPE.get(found.stix_type), stix_id=own_id,
+                                     line_no=obj_id, line=found.value, **common))
+        self.pending.append((self._result(obj_id, None), submitter, slots))
+
+    def _labels(self, obj: dict) -> tuple[str, ...]:
+        version_20 = obj.get("spec_version") != "2.1"
+        out = set()
+        for label in _items(obj, "labels"):
+            if not isinstance(label, str):
+                continue
+            slug = label.strip().lstrip("#").lower().replace(" ", "-")
+            if slug.startswith("tlp:") or (version_20 and slug in _INDICATOR_TYPES):
+                continue
+            if slug and LABEL.match(slug):
+                out.add(slug)  # MISP machine tags such as misp:type="domain" are not slugs: dropped
+        kept, room = [], MAX_LABEL_TEXT
+        for label in sorted(out):  # the stored ",a,b," has a size limit; a tag cloud is cut short
+            room -= len(label) + 1
+            if room < 0:
+                break
+            kept.append(label)
+        return tuple(kept)
+
+    def _tlp(self, obj: dict) -> str:
+        return self.tlp.of(obj) or self.default_tlp
+
+    # -- observables -----------------------------------------------------------------------------
+    def _observables(self, by_type: dict[str, list[dict]]) -> None:
+        """SCOs and observed-data as the bundle's content (it has no indicators)."""
+        context: dict[str, dict] = {}  # SCO id → the observed-data that refers to it
+        for observed in by_type.pop("observed-data", []):
+            for ref in _items(observed, "object_refs"):
+                if isinstance(ref, str):
+                    context.setdefault(ref, observed)
+            embedded = observed.get("objects")
+            scos = [o for o in embedded.values() if isinstance(o, dict)] if isinstance(embedded, dict) else []
+            self._observed_values(observed, scos, observed)
+        for stix_type in mapping.KIND_OF_TYPE:
+            for sco in by_type.pop(stix_type, []):
+                self._observed_values(sco, [sco], context.get(_text(sco, "id"), sco))
+
+    def _observed_values(self, obj: dict, scos: list[dict], carrier: dict) -> None:
+        values = [sco for sco in scos if _text(sco, "type") in mapping.KIND_OF_TYPE and _text(sco, "value")]
+        if not values:
+            self.report.skipped[str(obj.get("type"))] += 1
+            return
+        submitter = self._submitter(self.sources.slug_for(_text(carrier, "created_by_ref")))
+        tlp = self.tlp.of(obj) or self.tlp.of(carrier) or self.default_tlp
+        first_seen = parse_stix_time(carrier.get("first_observed"))
+        slots = []
+        for sco in values:
+            if submitter.report.results is not None:
+                slots.append(len(submitter.report.results))
+            submitter.add(Submission(sco["value"], kind=mapping.KIND_OF_TYPE[sco["type"]], tlp=tlp,
+                                     labels=self._labels(carrier), first_seen=first_seen, line_no=_text(obj, "id"),
+                                     line=sco["value"]))
+        self.pending.append((self._result(_text(obj, "id"), None), submitter, slots))
+
+    def _collect_results(self) -> None:
+        """One result per imported object: the strongest status among its values."""
+        if self.report.results is None:
+            return
+        for entry, submitter, slots in self.pending:
+            results = [submitter.report.results[i] for i in slots]
+            statuses = [r["status"] for r in results]
+            entry["status"] = min(statuses, key=_STATUS_ORDER.index) if statuses else "rejected"
+            errors = [r["error"] for r in results if r.get("error")]
+            if errors:
+                entry["error"] = "; ".join(errors)
+        self.pending.clear()
+
+    # -- sightings -------------------------------------------------------------------------------
+    def _sightings(self, sightings: list[dict]) -> None:
+        if not sightings:
+            return
+        ids = [_text(s, "id") for s in sightings if _text(s, "id")]
+        present = stix_reads.sighting_stix_ids_present(self.conn, ids)
+        missing = {_text(s, "sighting_of_ref") for s in sightings} - set(self.indicator_values) - {None}
+        stored = stix_reads.indicators_of_assertion_stix_ids(self.conn, sorted(missing)) if missing else {}
+        for obj in sightings:
+            status, error = self._sighting(obj, present, stored)
+            self.report.sightings[status] += 1
+            self._result(_text(obj, "id"), status, error)
+
+    def _sighting(self, obj: dict, present: set[str], stored: dict) -> tuple[str, str | None]:
+        obj_id, ref = _text(obj, "id"), _text(obj, "sighting_of_ref")
+        if obj_id in present:
+            return "unchanged", None
+        if ref in self.indicator_values:
+            values = self.indicator_values[ref]
+            if values is None:
+                return self._sighting_reject(obj, "its indicator was rejected or skipped")
+            targets = [(mapping.KIND_OF_TYPE.get(v.stix_type), v.value) for v in values]
+        elif ref in stored:
+            targets = [(row.kind, row.value) for row in stored[ref]]
+        else:
+            return self._sighting_reject(obj, f"sighting of {ref}, an indicator neither in the bundle nor stored")
+        where = [r for r in _items(obj, "where_sighted_refs") if isinstance(r, str) and r.startswith("identity--")]
+        slug = self.sources.slug_for(where[0] if where else _text(obj, "created_by_ref"))
+        owner = self._org(slug)
+        first = parse_stix_time(obj.get("first_seen")) or parse_stix_time(obj.get("created")) or self.now
+        last = parse_stix_time(obj.get("last_seen"))
+        count = obj.get("count")
+        count = min(max(count, 1), MAX_COUNT) if isinstance(count, int) and not isinstance(count, bool) else 1
+        statuses = []
+        for kind, raw in targets:
+            try:
+                value = normalize_one(raw, kind, owner.country)
+            except NormalizeError as exc:
+                return self._sighting_reject(obj, str(exc))
+            pending = ind_store.Pending(value=value, confidence=0, tlp=self._tlp(obj), labels=(),
+                                        allowlisted=self.allowlist.reason_for(value))
+            indicator_ids, _ = ind_store.ensure_indicators(self.conn, [pending], self.now)
+            status, _row = sighting_store.upsert(
+                self.conn, indicator_id=indicator_ids[value.value], org_id=owner.id, case_ref=_case_ref(obj),
+                count=count, tlp=self._tlp(obj), description=_description(obj), seen=first,
+                now=self.now, stix_id=obj_id if len(targets) == 1 and _is_id(obj_id, "sighting") else None,
+                last_seen=last,
+            )
+            statuses.append(status)
+        return min(statuses, key=_STATUS_ORDER.index), None
+
+    def _sighting_reject(self, obj: dict, reason: str) -> tuple[str, str]:
+        self._rejected(Reject(_text(obj, "id"), str(obj.get("sighting_of_ref"))[:500], reason))
+        return "rejected", reason
+
+    # -- totals ----------------------------------------------------------------------------------
+    def _totals(self) -> None:
+        report = self.report
+        for submitter in self.submitters.values():
+            counts = submitter.report
+            report.read += counts.read
+            report.new += counts.new
+            report.updated += counts.updated
+            report.unchanged += counts.unchanged
+            report.allowlisted += counts.allowlisted
+        report.orgs = list(self.sources.matched.values())
+
+
+def _is_id(value, object_type: str) -> bool:
+    """A well-formed STIX id of this type (what may be stored as a source's own id)."""
+    return isinstance(value, str) and value.startswith(object_type + "--") and _STIX_ID.fullmatch(value) is not None
+
+
+def _description(obj: dict) -> str | None:
+    text = obj.get("description")
+    return text[:MAX_DESCRIPTION] if isinstance(text, str) and text else None
+
+
+def _text(obj: dict, key: str) -> str | None:
+    """A string property (an id or reference); None when absent or of another type."""
+    value = obj.get(key)
+    return value if isinstance(value, str) and value else None
+
+
+def _items(obj: dict, key: str) -> list:
+    """A list property; empty when absent or not a list (a bundle from anywhere is not trusted)."""
+    value = obj.get(key)
+    return value if isinstance(value, list) else []
+
+
+def _confidence(obj: dict) -> int | None:
+    value = obj.get("confidence")
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 100:
+        return value
+    return None
+
+
+def _first_url(obj: dict) -> str | None:
+    for ref in _items(obj, "external_references"):
+        if isinstance(ref, dict) and isinstance(ref.get("url"), str) and ref["url"]:
+            return ref["url"][:2048]
+    return None
+
+
+def _case_ref(obj: dict) -> str:
+    """The case reference our own export writes as ``{"source_name": "case", "external_id"}``."""
+    for ref in _items(obj, "external_references"):
+        if isinstance(ref, dict) and ref.get("source_name") == "case" and isinstance(ref.get("external_id"), str):
+            return ref["external_id"].strip()[:200]
+    return ""

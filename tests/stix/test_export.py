@@ -1,0 +1,252 @@
+"""The STIX export: mapping of assertions and sightings, referenced objects, ids, paging,
+filters and the by-id look-up. Every bundle passes stix2-validator (strict) and stix2.parse."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import stix2
+
+from registry.domain.times import utcnow
+from registry.domain.tlp import Viewer
+from registry.services.orgs import add_org
+from registry.services.sightings import add_sighting
+from registry.services.submit import Submission
+from registry.stix import export, ids
+from registry.stix.extension import PHONE_EXTENSION_OBJECT, SCHEMA_PATH, SCHEMA_URN
+from registry.stix.markings import TLP2_IDS
+from tests.stix.support import bundle, exported, of_type, submit, validate
+
+FEED_URL = "https://feeds.example/th-scams.csv"
+VALUES = ["+66812345678", "+85597123*", "45.77.0.0/16", "45.77.10.1", "2a01:4f8::/32", "evil.example",
+          "http://evil.example/it's", "boss@evil.example"]
+
+
+@pytest.fixture
+def seeded(db):
+    add_org(db, "ccib-th", "Thai CCIB", "TH")
+    add_org(db, "pnp-acg", "PNP Anti-Cybercrime Group", "PH")
+    submit(db, "ccib-th", VALUES, feed="th-scams", confidence=80, labels=("call-centre-scam",),
+           external_ref=FEED_URL)
+    return db
+
+
+def by_pattern(doc: dict) -> dict[str, dict]:
+    return {o["pattern"]: o for o in of_type(doc, "indicator")}
+
+
+def test_each_assertion_becomes_an_indicator_of_its_source(seeded):
+    doc = exported(seeded)
+    indicators = by_pattern(doc)
+    assert sorted(indicators) == sorted([
+        "[phone-number:value = '+66812345678']", "[phone-number:value LIKE '+85597123%']",
+        "[ipv4-addr:value ISSUBSET '45.77.0.0/16']", "[ipv4-addr:value = '45.77.10.1']",
+        "[ipv6-addr:value ISSUBSET '2a01:4f8::/32']", "[domain-name:value = 'evil.example']",
+        r"[url:value = 'http://evil.example/it\'s']", "[email-addr:value = 'boss@evil.example']",
+    ])
+    (identity,) = [o for o in of_type(doc, "identity") if o["identity_class"] == "organization"]
+    assert identity["name"] == "Thai CCIB"
+    assert identity["external_references"] == [{"source_name": "registry-org", "external_id": "ccib-th"}]
+    one = indicators["[ipv4-addr:value = '45.77.10.1']"]
+    assert one["created_by_ref"] == identity["id"]
+    assert one["id"] == ids.indicator_id("45.77.10.1", identity["id"], "th-scams")
+    assert one["object_marking_refs"] == [TLP2_IDS["amber"]]
+    assert one["pattern_type"] == "stix" and one["pattern_version"] == "2.1"
+    assert one["valid_from"] == one["created"] <= one["modified"]
+    assert "valid_until" not in one
+    assert one["confidence"] == 80
+    assert one["labels"] == ["call-centre-scam"]
+    assert one["indicator_types"] == ["malicious-activity"]
+    assert one["external_references"] == [{"source_name": "th-scams", "url": FEED_URL}]
+    assert one["name"] == "45.77.10.1"
+    assert one["description"] == "IPv4 address reported to the registry by Thai CCIB."
+    assert [o["id"] for o in of_type(doc, "marking-definition")] == [TLP2_IDS["amber"]]
+
+
+def test_scos_use_the_stix_deterministic_ids(seeded):
+    doc = exported(seeded)
+    scos = {o["value"]: o for o in doc["objects"]
+            if o["type"] in ("ipv4-addr", "ipv6-addr", "domain-name", "url", "email-addr", "phone-number")}
+    # One SCO per exported value; a number block is no single number, so it has none.
+    assert sorted(scos) == sorted(v for v in VALUES if not v.endswith("*"))
+    assert scos["45.77.10.1"]["id"] == stix2.IPv4Address(value="45.77.10.1").id
+    assert scos["45.77.0.0/16"]["id"] == stix2.IPv4Address(value="45.77.0.0/16").id
+    assert scos["evil.example"]["id"] == stix2.DomainName(value="evil.example").id
+    assert scos["http://evil.example/it's"]["id"] == stix2.URL(value="http://evil.example/it's").id
+    assert scos["boss@evil.example"]["id"] == stix2.EmailAddress(value="boss@evil.example").id
+    assert scos["2a01:4f8::/32"]["id"] == stix2.IPv6Address(value="2a01:4f8::/32").id
+    for sco in scos.values():
+        assert sco["object_marking_refs"] == [TLP2_IDS["amber"]]
+
+
+def test_phone_numbers_use_the_registry_extension(seeded):
+    doc = exported(seeded, kind="phone")
+    (phone,) = of_type(doc, "phone-number")
+    assert phone["id"] == ids.sco_id("phone-number", {"value": "+66812345678"})
+    assert phone["id"] == "phone-number--fdd65488-fc91-527d-9ddb-057b202a6e8f"  # what OpenCTI computes
+    assert phone["extensions"] == {ids.PHONE_EXTENSION: {"extension_type": "new-sco"}}
+    (definition,) = of_type(doc, "extension-definition")
+    assert definition == PHONE_EXTENSION_OBJECT
+    assert definition["extension_types"] == ["new-sco"] and definition["version"] == "1.0.0"
+    assert definition["schema"] == SCHEMA_URN
+    assert ids.REGISTRY_IDENTITY in {o["id"] for o in of_type(doc, "identity")}
+    # Everything an object refers to comes before it.
+    order = [o["id"] for o in doc["objects"]]
+    assert order.index(ids.REGISTRY_IDENTITY) < order.index(ids.PHONE_EXTENSION) < order.index(phone["id"])
+
+
+def test_the_phone_number_schema_ships_with_the_package():
+    import json
+
+    schema = json.loads(SCHEMA_PATH.read_text())
+    assert schema["$id"] == SCHEMA_URN
+    import re
+
+    value = schema["allOf"][1]["properties"]["value"]["pattern"]
+    assert re.match(value, "+66812345678") and not re.match(value, "081-234-5678")
+
+
+def test_valid_until_only_after_valid_from_and_modified_never_before_created(db):
+    add_org(db, "ccib-th", "Thai CCIB", "TH")
+    now = utcnow()
+    submit(db, "ccib-th", [
+        Submission("later.example", valid_until=now + timedelta(days=30)),
+        Submission("before.example", first_seen=now - timedelta(days=2), valid_until=now - timedelta(days=3)),
+        Submission("future.example", first_seen=now + timedelta(days=1)),
+    ])
+    indicators = {o["name"]: o for o in of_type(exported(db), "indicator")}
+    assert indicators["later.example"]["valid_until"] > indicators["later.example"]["valid_from"]
+    assert "valid_until" not in indicators["before.example"]
+    future = indicators["future.example"]
+    assert future["created"] == future["valid_from"] == future["modified"]
+
+
+def test_allowlisted_values_export_as_benign_and_labels_pick_types(db):
+    add_org(db, "ccib-th", "Thai CCIB", "TH")
+    submit(db, "ccib-th", [Submission("8.8.8.8"), Submission("exit.example", labels=("tor",))])
+    indicators = {o["name"]: o for o in of_type(exported(db), "indicator")}
+    assert indicators["8.8.8.8"]["indicator_types"] == ["benign"]
+    assert indicators["exit.example"]["indicator_types"] == ["anonymization"]
+
+
+def test_a_sources_own_id_is_kept(db):
+    add_org(db, "ccib-th", "Thai CCIB", "TH")
+    own = "indicator--0b481f2c-a3ad-5d3f-8cd8-c2310ce0066b"
+    submit(db, "ccib-th", [Submission("live-zoorn.example", stix_id=own), "other.example"])
+    ids_out = {o["name"]: o["id"] for o in of_type(exported(db), "indicator")}
+    assert ids_out["live-zoorn.example"] == own
+
+
+def test_ids_and_bundle_are_stable_across_exports(seeded):
+    first, second = bundle(seeded), bundle(seeded)
+    assert first == second  # same data, same viewer: the same bytes (bundle id included)
+    assert validate(first)["id"] == validate(second)["id"]
+    with seeded.read() as conn:  # known before streaming: an ETag
+        assert export.bundle_id(conn, Viewer.operator()) == validate(first)["id"]
+        assert export.bundle_id(conn, Viewer.operator(), kind="phone") != validate(first)["id"]
+    submit(seeded, "ccib-th", ["new.example"])
+    third = validate(bundle(seeded))
+    assert third["id"] != validate(first)["id"]
+    old = {o["id"] for o in validate(first)["objects"]}
+    assert old < {o["id"] for o in third["objects"]}
+
+
+def test_stream_comes_in_chunks_and_pages(seeded, monkeypatch):
+    whole = exported(seeded)
+    monkeypatch.setattr(export, "CHUNK_OBJECTS", 2)
+    with seeded.read() as conn:
+        chunks = list(export.stream_bundle(conn, Viewer.operator(), page=3))
+    assert len(chunks) > 4
+    paged = validate(b"".join(chunks))
+    assert [o["id"] for o in of_type(paged, "indicator")] == [o["id"] for o in of_type(whole, "indicator")]
+
+
+def test_an_empty_registry_exports_an_empty_bundle(db):
+    data = bundle(db)
+    doc = validate(data, version="2.1")  # stix2 cannot guess the version of an empty bundle
+    assert doc["type"] == "bundle" and "objects" not in doc
+    from registry.stix.importer import import_bundle
+
+    assert import_bundle(db, data).objects == 0  # and reads back as nothing
+
+
+def test_sightings_refer_to_an_indicator_of_the_value(seeded):
+    submit(seeded, "pnp-acg", ["evil.example"], tlp="green")
+    add_sighting(seeded, org="pnp-acg", value="evil.example", case_ref="PH-2026-17", count=4)
+    add_sighting(seeded, org="pnp-acg", value="45.77.10.1", count=2, tlp="green")
+    add_sighting(seeded, org="pnp-acg", value="unlisted.example")  # no assertion: nothing to refer to
+    doc = exported(seeded)
+    orgs = {o["name"]: o["id"] for o in of_type(doc, "identity")}
+    indicators = {(o["name"], o["created_by_ref"]): o["id"] for o in of_type(doc, "indicator")}
+    sightings = {o["count"]: o for o in of_type(doc, "sighting")}
+    assert sorted(sightings) == [2, 4]
+    pnp = orgs["PNP Anti-Cybercrime Group"]
+    own = sightings[4]  # the sighting org asserted the value too: its own indicator
+    assert own["sighting_of_ref"] == indicators[("evil.example", pnp)]
+    assert own["where_sighted_refs"] == [pnp] and own["created_by_ref"] == pnp
+    assert own["external_references"] == [{"source_name": "case", "external_id": "PH-2026-17"}]
+    assert own["first_seen"] <= own["last_seen"]
+    assert own["id"].startswith("sighting--")
+    other = sightings[2]  # only Thai CCIB's assertion exists
+    assert other["sighting_of_ref"] == indicators[("45.77.10.1", orgs["Thai CCIB"])]
+    assert other["object_marking_refs"] == [TLP2_IDS["green"]]
+    # The case reference is the sighting org's business.
+    for viewer in (Viewer("ccib-th", "amber+strict"),):
+        (seen,) = [o for o in of_type(exported(seeded, viewer), "sighting") if o["count"] == 4]
+        assert "external_references" not in seen
+        assert seen["id"] == own["id"]
+
+
+def test_iter_objects_in_seq_order_with_filters(seeded):
+    submit(seeded, "pnp-acg", ["phish.example"], labels=("phishing",), tlp="green")
+    add_sighting(seeded, org="pnp-acg", value="evil.example")
+    operator = Viewer.operator()
+    with seeded.read() as conn:
+        rows = list(export.iter_objects(conn, operator, page=2))
+        seqs = [seq for seq, _, _ in rows]
+        assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+        assert [o["type"] for _, _, o in rows].count("sighting") == 1
+        assert all(isinstance(added, datetime) and added.tzinfo is not None for _, added, _ in rows)
+        middle = seqs[3]
+        assert [s for s, _, _ in export.iter_objects(conn, operator, since_seq=middle)] == seqs[4:]
+        kinds = {o["pattern"].split(":")[0] for _, _, o in export.iter_objects(conn, operator, kind="domain")
+                 if o["type"] == "indicator"}
+        assert kinds == {"[domain-name"}
+        labelled = [o["name"] for _, _, o in export.iter_objects(conn, operator, label="phishing")]
+        assert labelled == ["phish.example"]
+        from_pnp = [o["type"] for _, _, o in export.iter_objects(conn, operator, source="pnp-acg")]
+        assert from_pnp == ["indicator"]  # its sighting is of Thai CCIB's indicator, outside this export
+        future = utcnow() + timedelta(hours=1)
+        assert list(export.iter_objects(conn, operator, since_time=future)) == []
+        assert len(list(export.iter_objects(conn, operator, since_time=datetime(2000, 1, 1, tzinfo=UTC)))) == len(rows)
+
+
+def test_referenced_objects_of_a_page(seeded):
+    with seeded.read() as conn:
+        page = [obj for _, _, obj in export.iter_objects(conn, Viewer.operator(), kind="phone")]
+    refs = export.referenced_objects(page)
+    types = sorted(o["type"] for o in refs)
+    assert types == ["extension-definition", "identity", "identity", "marking-definition", "phone-number"]
+    assert validate(__import__("orjson").dumps({"type": "bundle", "id": "bundle--" + "1" * 8 + "-1111-4111-8111-"
+                                                + "1" * 12, "objects": refs + page}))
+
+
+def test_objects_by_id(seeded):
+    add_sighting(seeded, org="pnp-acg", value="evil.example", tlp="red")
+    own = "indicator--3a6fdc52-c1fc-52bd-8124-2001552f137b"
+    submit(seeded, "pnp-acg", [Submission("own.example", stix_id=own)], tlp="red")
+    doc = exported(seeded)
+    operator = Viewer.operator()
+    with seeded.read() as conn:
+        for obj in doc["objects"]:
+            if obj["type"] in ("indicator", "sighting", "identity", "marking-definition", "extension-definition"):
+                assert export.objects_by_id(conn, operator, obj["id"]) == [obj]
+        assert export.objects_by_id(conn, operator, "indicator--00000000-0000-4000-8000-000000000000") == []
+        assert export.objects_by_id(conn, operator, "malware--00000000-0000-4000-8000-000000000000") == []
+        # RED from another org stays hidden, by id too.
+        other = Viewer("ccib-th", "red")
+        assert export.objects_by_id(conn, other, own) == []
+        (red_sighting,) = of_type(doc, "sighting")
+        assert export.objects_by_id(conn, other, red_sighting["id"]) == []
+        assert export.objects_by_id(conn, Viewer("pnp-acg", "red"), own)[0]["name"] == "own.example"
