@@ -17,7 +17,9 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
+# bench/ holds http.py (named by the issue); keep it from shadowing the standard library's http.
+BENCH = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != BENCH] + [str(BENCH)]
 from common import Timer, mixed_values  # noqa: E402
 
 from registry.domain.tlp import Viewer  # noqa: E402

@@ -11,6 +11,7 @@ import bisect
 import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from registry.domain.kinds import (
     DOMAIN,
@@ -105,8 +106,7 @@ class Allowlist:
         ranges: list[tuple[int, int, str]] = []
         for domain, reason in BUILTIN_DOMAINS:
             self._domains[domain] = reason
-        for network, reason in BUILTIN_NETWORKS:
-            ranges.append((*_bounds(network), reason))
+        ranges.extend(_builtin_ranges())
         for entry in entries:
             if entry.kind in (IPV4, IPV6):
                 ranges.append((*_bounds(entry.value), entry.reason))
@@ -163,6 +163,12 @@ def emergency_reason(raw: str) -> str | None:
     if digits and len(digits) <= 4 and digits == raw.strip().replace(" ", "").replace("-", ""):
         return f"emergency number: {EMERGENCY_NUMBERS[digits]}" if digits in EMERGENCY_NUMBERS else None
     return None
+
+
+@lru_cache(maxsize=1)
+def _builtin_ranges() -> tuple[tuple[int, int, str], ...]:
+    """The shipped networks as integer bounds, parsed once per process."""
+    return tuple((*_bounds(network), reason) for network, reason in BUILTIN_NETWORKS)
 
 
 def _bounds(network: str) -> tuple[int, int]:

@@ -847,8 +847,9 @@ def _national_number(text: str, region: str | None) -> phonenumbers.PhoneNumber 
 @lru_cache(maxsize=65536)
 def phone_display(e164: str) -> str | None:
     """``+66812345678`` → ``+66 81 234 5678`` (international format), for showing people."""
+    number = _e164_number(e164)  # canonical values take the fast path; parse only odd ones
     try:
-        return phonenumbers.format_number(phonenumbers.parse(e164, None), _INTL)
+        return phonenumbers.format_number(number or phonenumbers.parse(e164, None), _INTL)
     except phonenumbers.NumberParseException:
         return None
 

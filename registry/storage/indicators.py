@@ -242,7 +242,7 @@ def _insert_indicators(conn: Connection, items: Sequence[Pending], now: datetime
 # -- reads ---------------------------------------------------------------------------------
 
 def prefix_lengths(conn: Connection) -> list[tuple[str, int]]:
-    return list(conn.execute(select(t.prefix_length.c.kind, t.prefix_length.c.length)).all())
+    return conn.exec_driver_sql("SELECT kind, length FROM prefix_length").fetchall()
 
 
 def find_by_values(conn: Connection, values: Sequence[str]) -> list:
