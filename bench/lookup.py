@@ -10,6 +10,7 @@ same --indicators is asked again (bench/out/).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import random
 import sqlite3
 import sys
@@ -18,7 +19,6 @@ from pathlib import Path
 # bench/ holds http.py (named by the issue); keep it from shadowing the standard library's http.
 BENCH = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != BENCH] + [str(BENCH)]
-import contextlib
 
 from common import Timer, mixed_values, peak_rss_mb  # noqa: E402
 

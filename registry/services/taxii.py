@@ -1,21 +1,33 @@
 """TAXII 2.1 use cases, apart from HTTP: the collections, pages of objects and manifests, single
 objects and their versions, adding objects and the status resources that answer it.
 
-Decisions (README, "TAXII"):
-- One API root. Read-only collections: ``indicators`` (everything) and one per kind; each holds
-  the Indicator and Sighting objects the STIX exporter yields for the caller, so the TLP rule is
-  applied by the exporter's viewer filtering on every path. ``submissions`` is write-only
-  (``can_read`` false): what is added there is served, TLP-filtered, by the read collections.
+Decisions:
+- One API root. Read-only collections: ``indicators`` (everything) and one per kind, with ids
+  that never change (uuid5 of their names; the alias is accepted in URLs too). Each holds the
+  Indicator and Sighting objects the STIX exporter yields for the caller, so the TLP rule is the
+  exporter's viewer filtering on every path. ``submissions`` is write-only (``can_read`` false,
+  ``can_write`` for contributors and up): what is added there is read back, TLP-filtered,
+  through the read collections, so there is one place to read and one rule for it.
+- ``limit``: 1000 by default (one response of ~650 kB), at most 10,000 (more is cut to that).
 - ``next`` is the change sequence of the page's last object, so objects sharing a timestamp are
-  never skipped or repeated; ``added_after`` compares ``date_added`` at millisecond precision,
-  the precision the ``X-TAXII-Date-Added-*`` headers carry, so a header fed back as
-  ``added_after`` never returns the page again.
-- Each page stands alone: the identities, marking definitions and extension definitions its
+  never skipped or repeated, and a cursor stays valid for ever (no server-side session).
+  ``added_after`` compares ``date_added`` at millisecond precision, the precision of the
+  ``X-TAXII-Date-Added-*`` headers, so a header fed back as ``added_after`` never returns the
+  same objects again. ``date_added`` is when the row last changed.
+- Each page stands alone: the identities, TLP marking definitions and extension definition its
   objects reference come first in the same page, within ``limit`` (``match[type]``/``match[id]``
-  filter them like any object). A consumer importing page by page never meets a dangling
-  reference; the same identity may come again on later pages.
+  select them like any object, but only beside an Indicator or Sighting that references them;
+  a page always holds at least one collection object, so a limit below one object's references
+  is exceeded). taxii2-client users import page by page or
+  collect all pages into one bundle; either way nothing dangles. SCOs are not served: each
+  restates its Indicator's pattern. Context objects are also served by id, in every collection.
 - One version per object (its latest), so ``match[version]`` first/last/all are the same and a
-  timestamp selects objects whose ``modified`` is that time.
+  timestamp selects objects whose ``modified`` is that time; the manifest lists the collection's
+  own objects (not the context).
+- Adding objects is synchronous: the STIX importer runs in the request, as the caller's org
+  whatever identity the objects name (no impersonation, no orgs created), and the answer is a
+  ``complete`` status resource (202), stored so ``GET status/{id}`` (by the same org only)
+  and taxii2-client's ``wait_for_completion`` work from any worker.
 """
 
 from __future__ import annotations
@@ -24,19 +36,29 @@ import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 
 from sqlalchemy import Connection
 
 from registry.domain import roles
-from registry.domain.kinds import KINDS
+from registry.domain.kinds import KINDS, PHONE
 from registry.domain.times import parse_time
 from registry.services.errors import Invalid, NotFound, RegistryError
+from registry.stix import export, mapping
+from registry.stix.extension import PHONE_EXTENSION_OBJECT, REGISTRY_IDENTITY_OBJECT
+from registry.stix.importer import import_bundle
+from registry.stix.markings import marking_definition, tlp_of_marking_id
+from registry.stix.references import IDENTITIES
 from registry.storage import taxii as taxii_store
 
 TAXII_MEDIA = "application/taxii+json;version=2.1"
 STIX_MEDIA = "application/stix+json;version=2.1"
 DEFAULT_LIMIT, MAX_LIMIT = 1000, 10_000
 FILTERED_FETCH = 5000  # rows per exporter query while filters discard objects
+# match[id] with this many ids or fewer looks each up (a derived Indicator id costs a scan of the
+# assertions, ~0.1 s per 100,000); with more, reading the collection once is cheaper.
+BY_ID_MAX = 10
+_OWN_TYPES = frozenset(("indicator", "sighting"))  # what collections hold; the rest is context
 _NAMESPACE = uuid.UUID("5d7c2f9e-3b1a-4c8e-9f60-7a2b4c6d8e10")  # collection ids are uuid5(this, name)
 
 
@@ -92,11 +114,11 @@ class ObjectQuery:
     versions: frozenset[str] = frozenset({"last"})  # first/last/all or timestamps
     spec_versions: frozenset[str] | None = None
 
-    @property
+    @cached_property
     def filters_objects(self) -> bool:
         return bool(self.ids or self.types or self.spec_versions or self.version_times)
 
-    @property
+    @cached_property
     def version_times(self) -> frozenset[datetime]:
         return frozenset(_ms(parse_time(v)) for v in self.versions if v not in ("first", "last", "all"))
 
@@ -191,7 +213,6 @@ class Page:
 
 def _matching(conn: Connection, viewer, coll: CollectionDef, q: ObjectQuery, wanted: int):
     """(seq, date_added, object) of the collection's objects passing the query, in seq order."""
-    from registry.stix import export
     fetch = FILTERED_FETCH if q.filters_objects else wanted
     # The exporter's since_time is a coarse prefilter; the millisecond rule is applied here.
     rows = export.iter_objects(conn, viewer, since_seq=q.after_seq, since_time=q.added_after, kind=coll.kind,
@@ -215,28 +236,76 @@ def _first(rows: Iterator, count: int) -> list:
 
 
 def objects_page(conn: Connection, viewer, coll: CollectionDef, q: ObjectQuery, *, context: bool = True) -> Page:
-    """One page of a collection: up to ``q.limit`` objects, referenced ones included (``context``)."""
+    """One page of a collection: up to ``q.limit`` objects, what they reference included (``context``)."""
     _require_readable(coll)
+    if q.ids is not None and len(q.ids) <= min(BY_ID_MAX, q.limit):
+        return _by_ids(conn, viewer, coll, q)
+    if q.types is not None and not q.types & _OWN_TYPES:
+        return Page([])  # context objects come only with the objects that reference them
     rows = _matching(conn, viewer, coll, q, q.limit + 1)
     candidates = _first(rows, q.limit + 1)
     rows.close()
     if not context:
         return Page(candidates[: q.limit], more=len(candidates) > q.limit)
-    # Make room for what the first ``limit`` objects reference, then take that many objects:
-    # what fewer objects reference is a subset, so the page stays within the limit.
-    needed = _context(candidates[: q.limit], q)
-    take = max(1, min(len(candidates), q.limit - len(needed)))
-    entries = candidates[:take]
-    return Page(entries, _context(entries, q), more=len(candidates) > take)
+    page = Page([])
+    refs = PageContext()
+    for row in candidates:
+        new = refs.new_for(row[2])
+        if q.filters_objects:
+            new = [o for o in new if q.wants(o)]
+        # At least one object per page, or a limit below one object's references would stall.
+        room = q.limit - len(page.context) - len(page.entries)
+        if page.entries and len(new) >= room:
+            # Fill the page with what the next object needs (the next page repeats it): a page
+            # shorter than asked makes taxii2-client's as_pages warn and shrink its limit.
+            page.context += new[:room]
+            page.more = True
+            break
+        page.context += new
+        page.entries.append(row)
+    return page
 
 
-def _context(entries: list, q: ObjectQuery) -> list[dict]:
-    if not entries:
-        return []
-    from registry.stix import export
+def _by_ids(conn: Connection, viewer, coll: CollectionDef, q: ObjectQuery) -> Page:
+    """``match[id]`` with a few ids: looked up one by one rather than by reading the collection.
+    Listed context objects are served like the others, so no context is added."""
+    entries = []
+    for stix_id in sorted(q.ids):
+        for obj in _found(conn, viewer, coll, stix_id):
+            entries.append((0, parse_time(version_of(obj)), obj))  # date_added: see object_page
+    if q.added_after is not None:
+        entries = [e for e in entries if _ms(e[1]) > q.added_after]
+    return Page(sorted((e for e in entries if q.wants(e[2])), key=lambda e: e[1]))
 
-    refs = export.referenced_objects([obj for _seq, _added, obj in entries])
-    return [obj for obj in refs if q.wants(obj)] if q.filters_objects else list(refs)
+
+class PageContext:
+    """What a page's objects refer to, each handed out once per page: the source orgs'
+    Identities, the TLP marking definitions and, for a phone number, the extension definition
+    (with the registry Identity that made it). SCOs are left out: each restates its Indicator's
+    pattern and they would fill half of every page. (The exporter's ``References`` gives the
+    same objects plus the SCOs, at a pattern parse per Indicator.)"""
+
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+
+    def new_for(self, obj: dict) -> list[dict]:
+        out: list[dict] = []
+        for identity_id in (obj.get("created_by_ref"), *obj.get("where_sighted_refs", ())):
+            if identity_id and identity_id not in self.seen and identity_id in IDENTITIES:
+                self.seen.add(identity_id)
+                out.append(IDENTITIES[identity_id])
+        for marking in obj.get("object_marking_refs", ()):
+            level = tlp_of_marking_id(marking) if marking not in self.seen else None
+            if level:
+                self.seen.add(marking)
+                out.append(marking_definition(level))
+        if obj.get("pattern", "").startswith(_PHONE_PATTERN) and PHONE_EXTENSION_OBJECT["id"] not in self.seen:
+            self.seen.update((PHONE_EXTENSION_OBJECT["id"], REGISTRY_IDENTITY_OBJECT["id"]))
+            out += (REGISTRY_IDENTITY_OBJECT, PHONE_EXTENSION_OBJECT)
+        return out
+
+
+_PHONE_PATTERN = f"[{mapping.STIX_TYPE[PHONE]}:"
 
 
 def manifest_page(conn: Connection, viewer, coll: CollectionDef, q: ObjectQuery) -> Page:
@@ -259,33 +328,29 @@ class Forbidden(RegistryError):
 
 
 # -- one object ----------------------------------------------------------------------------------
-_KIND_OF_SCO = {"ipv4-addr": "ipv4", "ipv6-addr": "ipv6", "domain-name": "domain", "url": "url",
-                "phone-number": "phone", "email-addr": "email"}
-
-
 def _pattern_kind(obj: dict) -> str | None:
-    sco_type = obj.get("pattern", "").lstrip("[( ").partition(":")[0]
-    return _KIND_OF_SCO.get(sco_type)
+    return mapping.KIND_OF_TYPE.get(obj.get("pattern", "").lstrip("[( ").partition(":")[0])
 
 
 def _belongs(conn: Connection, viewer, coll: CollectionDef, obj: dict) -> bool:
     """Whether a by-id object is one the collection serves (its kind; context objects always)."""
     if coll.kind is None or obj["type"] not in ("indicator", "sighting"):
         return True
-    from registry.stix import export
     if obj["type"] == "sighting":
         sighted = export.objects_by_id(conn, viewer, obj.get("sighting_of_ref", ""))
         return any(_pattern_kind(o) == coll.kind for o in sighted)
     return _pattern_kind(obj) == coll.kind
 
 
+def _found(conn: Connection, viewer, coll: CollectionDef, stix_id: str) -> list[dict]:
+    return [o for o in export.objects_by_id(conn, viewer, stix_id) if _belongs(conn, viewer, coll, o)]
+
+
 def object_page(conn: Connection, viewer, coll: CollectionDef, stix_id: str, q: ObjectQuery) -> Page:
     """The versions of one object (one here: its latest) the caller may see; NotFound when
     there is none, whether it does not exist or is hidden (TLP), so the answers look alike."""
     _require_readable(coll)
-    from registry.stix import export
-
-    found = [o for o in export.objects_by_id(conn, viewer, stix_id) if _belongs(conn, viewer, coll, o)]
+    found = _found(conn, viewer, coll, stix_id)
     if not found:
         raise NotFound(f"no object {stix_id!r} in collection {coll.name!r}", field="object")
     # One version per object, whose date_added is when that version was stored: its ``modified``.
@@ -297,7 +362,7 @@ def object_page(conn: Connection, viewer, coll: CollectionDef, stix_id: str, q: 
 
 # -- adding objects and their status ------------------------------------------------------------
 def add_objects(db, principal, coll: CollectionDef, envelope, now: datetime) -> dict:
-    """Import a TAXII envelope (or a bundle) as the caller's org; the stored status resource."""
+    """Import a TAXII envelope as the caller's org, synchronously; the stored status resource."""
     if not coll.writable:
         raise Forbidden(f"collection {coll.name!r} is read-only: add objects to 'submissions'")
     if not roles.allows(principal.role, roles.CONTRIBUTOR):
@@ -306,16 +371,44 @@ def add_objects(db, principal, coll: CollectionDef, envelope, now: datetime) -> 
     objects = envelope.get("objects") if isinstance(envelope, dict) else None
     if not isinstance(objects, list) or not all(isinstance(o, dict) for o in objects):
         raise Invalid("send a TAXII envelope: {\"objects\": [STIX objects]}", field="objects")
-    successes, failures = import_objects(db, objects, org=principal.org)
-    row = taxii_store.StatusRow(
-        id=str(uuid.uuid4()), org=principal.org, collection_id=coll.id, status="complete",
-        request_timestamp=now, total_count=len(successes) + len(failures), success_count=len(successes),
-        failure_count=len(failures), pending_count=0,
-        details={"successes": successes, "failures": failures, "pendings": []},
-    )
-    with db.write() as conn:
+    with db.write() as conn:  # the import and its status land together
+        # ``org`` (not ``default_org``): an upload is the caller's own, whatever identity it
+        # names, or a member could publish under another agency's name; nor does it create orgs.
+        report = import_bundle(conn, objects, org=principal.org, create_orgs=False, keep_results=True, now=now)
+        successes, failures = _outcomes(objects, report.results)
+        row = taxii_store.StatusRow(
+            id=str(uuid.uuid4()), org=principal.org, collection_id=coll.id, status="complete",
+            request_timestamp=now, total_count=len(objects), success_count=len(successes),
+            failure_count=len(failures), pending_count=0,
+            details={"successes": successes, "failures": failures, "pendings": []},
+        )
         taxii_store.insert_status(conn, row)
     return status_resource(row)
+
+
+_IMPORTED = ("new", "updated", "unchanged", "allowlisted")  # the importer's statuses that kept the object
+_CONTEXT_TYPES = ("identity", "marking-definition", "extension-definition")
+
+
+def _outcomes(objects: list[dict], results: list[dict]) -> tuple[list[dict], list[dict]]:
+    """Status details, one per posted object: imported objects by their result; identities,
+    markings and extension definitions succeed as context; other types are not kept."""
+    by_id = {r["id"]: r for r in results}
+    successes, failures = [], []
+    for obj in objects:
+        entry = {"id": obj.get("id"), "version": version_of(obj)}
+        result = by_id.get(obj.get("id"))
+        if result is not None:
+            if result["status"] in _IMPORTED:
+                successes.append({**entry, "message": result["status"]})
+            else:
+                failures.append({**entry, "message": result.get("error") or result["status"]})
+        elif obj.get("type") in _CONTEXT_TYPES:
+            successes.append({**entry, "message": "read as context"})
+        else:
+            failures.append({**entry, "message": f"{obj.get('type')} objects are not kept: the registry keeps "
+                                                 "indicators, sightings and observables"})
+    return successes, failures
 
 
 def read_status(conn: Connection, principal, status_id: str) -> dict:
@@ -331,22 +424,3 @@ def status_resource(row: taxii_store.StatusRow) -> dict:
         "total_count": row.total_count, "success_count": row.success_count,
         "failure_count": row.failure_count, "pending_count": row.pending_count, **row.details,
     }
-
-
-def import_objects(db, objects: list[dict], *, org: str) -> tuple[list[dict], list[dict]]:
-    """Import through the STIX importer in one transaction; (successes, failures) as status
-    details: ``{"id", "version"[, "message"]}`` per object."""
-    from registry.stix import importer  # imported late: the web process needs it only for POSTs
-
-    versions = {o.get("id"): version_of(o) for o in objects}
-    bundle = {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objects}
-    with db.write() as conn:
-        report = importer.import_bundle(conn, bundle, org=org)
-    successes, failures = [], []
-    for result in report["results"]:
-        entry = {"id": result["id"], "version": versions.get(result["id"])}
-        if result["status"] == "rejected":
-            failures.append({**entry, "message": result.get("error") or "rejected"})
-        else:
-            successes.append({**entry, "message": result["status"]})
-    return successes, failures

@@ -11,7 +11,6 @@ import logging
 import orjson
 from flask import Blueprint, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
-from werkzeug.exceptions import NotFound as RouteNotFound
 
 from registry.domain.times import utcnow
 from registry.services import taxii as svc
@@ -233,10 +232,9 @@ def unknown(rest: str):
     never reach this blueprint's handlers)."""
     adapter = current_app.url_map.bind_to_environ(request.environ)
     try:
-        adapter.match(request.path, method="GET")
-    except (RouteNotFound, MethodNotAllowed):
-        pass
-    else:
-        if request.method != "GET":
-            raise MethodNotAllowed(valid_methods=["GET", "HEAD", "OPTIONS"])
+        endpoint, _args = adapter.match(request.path, method="GET")
+    except (NotFound, MethodNotAllowed):
+        endpoint = None
+    if endpoint not in (None, "taxii.unknown"):  # a GET-only endpoint asked with another method
+        raise MethodNotAllowed(valid_methods=["GET", "HEAD", "OPTIONS"])
     raise NotFound(f"no TAXII endpoint at {request.path}")
