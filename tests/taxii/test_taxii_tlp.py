@@ -1,0 +1,94 @@
+"""The TLP matrix over TAXII: ccib-th publishes at each of the five levels (level i holds i+1
+indicators and one sighting); each reader must see exactly what the visibility rule gives,
+through every TAXII read path (objects, manifest, object by id, versions, match[id])."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+from taxii2client.v21 import as_pages
+
+from registry.domain.tlp import LEVELS
+from registry.services.keys import create_key
+from registry.services.sightings import add_sighting
+from registry.stix.markings import TLP2_IDS
+from tests.taxii.fixtures import (  # noqa: F401  (engine_url, server: fixtures)
+    ORG_OF_KEY,
+    client_collection,
+    engine_url,
+    of_type,
+    seed,
+    server,
+)
+
+SOURCE = "ccib-th"
+# key → the levels of ccib-th's data it sees
+READERS = {
+    "ccib-reader": set(LEVELS),  # the source org, capped at red
+    "ccib-green": {"clear", "green"},  # the source org, capped at green
+    "pdrm-reader": {"clear", "green", "amber", "amber+strict"},  # another member
+    "bank-green": {"clear", "green"},  # a GREEN-capped key
+    "admin": {"clear", "green", "amber", "amber+strict"},  # another org capped at red: no one else's RED
+}
+EXPECTED_INDICATORS = {"ccib-reader": 15, "ccib-green": 3, "pdrm-reader": 10, "bank-green": 3, "admin": 10}
+
+
+def values(i: int, level: str) -> list[str]:
+    return [f"n{n}.{level.replace('+', '-')}.tlp-taxii.example" for n in range(i + 1)]
+
+
+@pytest.fixture(scope="module")
+def matrix(server):  # noqa: F811
+    server.keys["ccib-green"] = create_key(server.db, SOURCE, "reader", "green")["key"]
+    ORG_OF_KEY["ccib-green"] = SOURCE
+    for i, level in enumerate(LEVELS):
+        seed(server.db, SOURCE, values(i, level), tlp=level)
+        add_sighting(server.db, org=SOURCE, value=values(i, level)[0], case_ref=f"CASE-{i}", tlp=level)
+    return server
+
+
+def everything(matrix, key: str, collection: str = "indicators") -> list[dict]:
+    coll = client_collection(matrix, key, collection)
+    return [o for env in as_pages(coll.get_objects, per_request=4) for o in env["objects"]]
+
+
+@pytest.mark.parametrize("key", sorted(READERS))
+def test_objects_show_exactly_the_visible_levels(matrix, key):
+    objects = everything(matrix, key)
+    indicators = of_type(objects)
+    assert len(indicators) == len({o["id"] for o in indicators}) == EXPECTED_INDICATORS[key]
+    levels = {level for level in LEVELS if TLP2_IDS[level] in {m for o in indicators for m in o["object_marking_refs"]}}
+    assert levels == READERS[key]
+    # No marking of a hidden level is served, even as context.
+    markings = {o["id"] for o in of_type(objects, "marking-definition")}
+    assert markings == {TLP2_IDS[level] for level in READERS[key]}
+    sightings = of_type(objects, "sighting")
+    assert all(set(s.get("object_marking_refs", [])) <= markings for s in sightings)
+    assert len(sightings) == len(READERS[key])  # one per visible level
+    assert {s["sighting_of_ref"] for s in sightings} <= {o["id"] for o in indicators}
+    # The per-kind collection agrees.
+    assert len(of_type(everything(matrix, key, "domain"))) == EXPECTED_INDICATORS[key]
+
+
+@pytest.mark.parametrize("key", sorted(READERS))
+def test_manifest_and_by_id_show_exactly_the_visible_levels(matrix, key):
+    every = everything(matrix, "ccib-reader")
+    everything_ids = {o["id"]: o for o in of_type(every) + of_type(every, "sighting")}
+    own_view = {o["id"]: o for o in everything(matrix, key)}
+    coll = client_collection(matrix, key, "domain")
+    manifest = [e for env in as_pages(coll.get_manifest, per_request=4) for e in env["objects"]]
+    visible = {e["id"] for e in manifest if e["id"] in everything_ids}
+    assert len(visible) == EXPECTED_INDICATORS[key] + len(READERS[key])  # indicators and sightings
+    for stix_id, obj in everything_ids.items():
+        level = next(lv for lv in LEVELS if TLP2_IDS[lv] in obj["object_marking_refs"])
+        if level in READERS[key]:
+            mine = own_view[stix_id]  # a sighting's case reference is shown to its own org only
+            assert coll.get_object(stix_id)["objects"] == [mine]
+            assert coll.get_objects(id=stix_id, type=obj["type"])["objects"] == [mine]
+            continue
+        # Hidden answers exactly like unknown.
+        assert coll.get_objects(id=stix_id)["objects"] == []
+        for getter in (coll.get_object, coll.object_versions):
+            with pytest.raises(requests.HTTPError) as hidden:
+                getter(stix_id)
+            assert hidden.value.response.status_code == 404
