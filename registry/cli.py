@@ -35,6 +35,9 @@ def open_db(*, create: bool = True):
     from registry.storage.db import Database
 
     db = Database(config.database_url())
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:  # close pooled connections when the command ends (tests run many in one process)
+        ctx.call_on_close(db.dispose)
     try:
         empty = not db.is_initialised()
         if empty and create:
@@ -92,6 +95,7 @@ def init() -> None:
 
     db = Database(config.database_url())
     migrate.upgrade(db)
+    db.dispose()
     click.echo(f"database ready: {db.engine.url.render_as_string(hide_password=True)}")
     if not config.get("SECRET_KEY"):
         click.echo(f"secret key: {config.ensure_secret_key()}")
