@@ -30,6 +30,10 @@ lint: setup
 bench: setup
 	$(BIN)/python bench/import.py
 	$(BIN)/python bench/lookup.py
+	$(BIN)/python bench/http.py
+	$(BIN)/python bench/stix_export.py
+	$(BIN)/python bench/taxii.py
+	$(BIN)/python bench/audit.py
 
 clean:
 	rm -rf $(VENV) $(INSTANCE) .pytest_cache
