@@ -143,7 +143,7 @@ def import_file(
         if parallel is None:
             parallel = path.stat().st_size > PARALLEL_BYTES and (os.cpu_count() or 1) > 1
         stream = io.BufferedReader(CountingReader(raw, on_bytes), 1 << 16)
-        with Submitter(conn, provenance, background_writes=parallel, batch_size=5000) as submitter:
+        with Submitter(conn, provenance, background_writes=parallel, batch_size=20000) as submitter:
             report = run_import(submitter, stream, fmt, name=path.name, column=column, parallel=parallel)
     return fmt, report
 
