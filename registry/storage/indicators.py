@@ -299,7 +299,8 @@ def search_page(conn: Connection, *, visible_clause, kind: str | None = None, la
     a, o, i = t.assertion.c, t.organization.c, t.indicator.c
     conditions = [a.indicator_id == i.id, visible_clause]
     if label:
-        conditions.append(a.labels.like(f"%,{label},%"))
+        escaped = label.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        conditions.append(a.labels.like(f"%,{escaped},%", escape="\\"))  # a label, not a pattern
     if source:
         conditions.append(o.slug == source)
     if since is not None:

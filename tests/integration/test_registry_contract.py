@@ -189,3 +189,15 @@ def test_networks_listed_after_a_lookup_are_found_by_the_next(orgs):
     put(orgs, "spamhaus", ["45.76.0.0/16"])
     [answer] = look(orgs, "45.76.149.154")
     assert [(m["match"], m["value"]) for m in answer["matches"]] == [("cidr", "45.76.0.0/16")]
+
+
+def test_label_filter_is_a_label_not_a_pattern(orgs):
+    from registry.services.search import Filters, search_indicators
+
+    put(orgs, "ccib-th", ["one.example"], labels=("a-b",))
+    with orgs.read() as conn:
+        exact = search_indicators(conn, OPERATOR, Filters.parse({"label": "a-b"}))
+        wildcard = search_indicators(conn, OPERATOR, Filters.parse({"label": "a_b"}))
+        percent = search_indicators(conn, OPERATOR, Filters.parse({"label": "%"}))
+    assert [i["value"] for i in exact["indicators"]] == ["one.example"]
+    assert wildcard["indicators"] == [] and percent["indicators"] == []

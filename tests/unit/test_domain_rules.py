@@ -174,3 +174,13 @@ def test_emergency_numbers_are_allowlisted(raw):
 def test_ordinary_numbers_are_not_emergency_numbers():
     assert emergency_reason("0812345678") is None
     assert emergency_reason("1234") is None
+
+
+def test_parse_time_turns_out_of_range_times_into_value_errors():
+    from registry.domain.times import parse_time
+
+    assert parse_time("2026-11-01").isoformat() == "2026-11-01T00:00:00+00:00"
+    assert parse_time("2026-11-01T07:00:00+07:00").hour == 0
+    for bad in ("0001-01-01T00:00:00+14:00", "yesterday", "2026-13-01"):
+        with pytest.raises(ValueError, match="ISO 8601"):
+            parse_time(bad)
