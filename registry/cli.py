@@ -371,7 +371,7 @@ def search(within, limit, as_json) -> None:
 @_guard
 def export_cmd(fmt, kind, label, source, since, output) -> None:
     """Export what the registry holds (all of it: the CLI runs as the operator)."""
-    from registry.services.export_filters import stix_filters
+    from registry.services.filters import stix_filters
     from registry.stix import export as stix_export
 
     filters = stix_filters({"kind": kind, "label": label, "source": source, "since": since})

@@ -56,10 +56,6 @@ def match_weight(match: str, kind: str, prefix_len: int | None) -> float:
     return 1.0
 
 
-def decay(age_days: float, half_life_days: float) -> float:
-    return 0.5 ** (max(0.0, age_days) / half_life_days)
-
-
 def score(
     evidence: list[Evidence],
     *,

@@ -19,7 +19,7 @@ from registry.ingest.jsonl import parse_jsonl
 from registry.ingest.records import FeedFormatError, Record, Skipped
 from registry.services.errors import Invalid
 from registry.services.pipeline import normalize_parallel
-from registry.services.submit import LABEL, Provenance, Submission, SubmitReport, Submitter
+from registry.services.submit import Provenance, Submission, SubmitReport, Submitter, clean_labels
 from registry.storage.db import Database
 
 IMPORT_FORMATS = ("text", "csv", "jsonl", "stix")
@@ -44,16 +44,6 @@ class CountingReader(io.RawIOBase):
         return n or 0
 
 
-def feed_labels(labels) -> tuple[str, ...]:
-    """Labels a feed row carries, made into slugs; what cannot be one is dropped, not fatal."""
-    out = set()
-    for label in labels:
-        slug = label.strip().lstrip("#").lower().replace(" ", "-")
-        if slug and LABEL.match(slug):
-            out.add(slug)
-    return tuple(sorted(out))
-
-
 def to_submission(record: Record) -> Submission:
     first_seen = None
     if record.first_seen:
@@ -64,7 +54,7 @@ def to_submission(record: Record) -> Submission:
     return Submission(
         value=record.value,
         kind=record.kind,
-        labels=feed_labels(record.labels) if record.labels else (),
+        labels=clean_labels(record.labels, strict=False) if record.labels else (),
         confidence=record.confidence if record.confidence is not None and 0 <= record.confidence <= 100 else None,
         description=record.description,
         first_seen=first_seen,

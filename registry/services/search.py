@@ -8,12 +8,13 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
-from registry.domain.kinds import EXACT, KINDS
+from registry.domain.kinds import EXACT
 from registry.domain.normalize import NormalizeError, normalize_one
 from registry.domain.scoring import Evidence, score
-from registry.domain.times import iso, parse_time, utcnow
+from registry.domain.times import iso, utcnow
 from registry.domain.tlp import Viewer
 from registry.services.errors import Invalid
+from registry.services.filters import parse_kind, parse_since
 from registry.services.lookup import assertion_dict
 from registry.storage import indicators as store
 from registry.storage import tables as t
@@ -37,19 +38,8 @@ class Filters:
     @classmethod
     def parse(cls, args: dict) -> Filters:
         """From query-string style text values; every problem names its field."""
-        kind = args.get("kind") or None
-        if kind and kind not in KINDS:
-            raise Invalid(f"kind must be one of {', '.join(KINDS)}", field="kind")
-        since = since_seq = None
-        if args.get("since"):
-            text = args["since"].strip()
-            if text.isdigit():
-                since_seq = int(text)
-            else:
-                try:
-                    since = parse_time(text)
-                except ValueError as exc:
-                    raise Invalid(f"since: {exc}; or give a change sequence number", field="since") from None
+        kind = parse_kind(args.get("kind"))
+        since, since_seq = parse_since(args.get("since"))
         min_score = _int(args, "min_score", 0, 100)
         limit = _int(args, "limit", 1, MAX_LIMIT)
         cursor = _int(args, "cursor", 0, 2**62)

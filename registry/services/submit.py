@@ -97,17 +97,24 @@ class SubmitReport:
         return out
 
 
-def clean_labels(labels: Iterable[str]) -> tuple[str, ...]:
-    """Lower-case slugs; ``#infostealer`` → ``infostealer``. Invalid labels raise Invalid."""
-    out = []
+def label_slug(label: str) -> str:
+    """``#Info Stealer`` → ``info-stealer``; empty when nothing is left."""
+    return label.strip().lstrip("#").lower().replace(" ", "-")
+
+
+def clean_labels(labels: Iterable[str], *, strict: bool = True) -> tuple[str, ...]:
+    """Labels as sorted, distinct slugs. ``strict``: an invalid label raises Invalid (what a
+    person typed); otherwise it is dropped (what a feed row carries)."""
+    out = set()
     for label in labels:
-        slug = label.strip().lstrip("#").lower().replace(" ", "-")
+        slug = label_slug(label)
         if not slug:
             continue
-        if not LABEL.match(slug):
+        if LABEL.match(slug):
+            out.add(slug)
+        elif strict:
             raise Invalid(f"label {label!r} must be a short slug such as call-centre-scam", field="labels")
-        out.append(slug)
-    return tuple(sorted(set(out)))
+    return tuple(sorted(out))
 
 
 def check_confidence(value: int, field_name: str = "confidence") -> int:

@@ -10,12 +10,20 @@ thousands of host parameters; DESIGN warns that a temp-table JOIN makes SQLite s
 from __future__ import annotations
 
 from collections import namedtuple
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 
 import orjson
 from sqlalchemy import Connection
+
+CHUNK = 5000  # values per IN list: one json_each/array parameter each, short enough for PG's planner
+
+
+def chunks(items: Sequence, size: int = CHUNK) -> Iterator[Sequence]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
 
 # SQLAlchemy's SQLite DATETIME storage format: rows written here read back through Core.
 SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
@@ -92,15 +100,13 @@ def select_in(conn: Connection, sql: str, column: str, values: Sequence, *, time
     statement = f"{sql} WHERE {condition}"
     out: list = []
     make = None
-    for i in range(0, len(values), CHUNK):
-        result = conn.exec_driver_sql(statement, (values_param(conn, values[i : i + CHUNK]),))
+    for part in chunks(values):
+        result = conn.exec_driver_sql(statement, (values_param(conn, part),))
         if make is None:
             make = _row_type(tuple(result.keys()), tuple(times))
         out.extend(make(row) for row in result.fetchall())
     return out
 
-
-CHUNK = 5000
 
 
 @lru_cache(maxsize=64)

@@ -13,7 +13,6 @@ from datetime import datetime
 from functools import lru_cache
 
 from sqlalchemy import Connection, select, text
-from sqlalchemy.dialects import postgresql, sqlite
 
 from registry.domain.kinds import IPV4, IPV6, PHONE, Value
 from registry.storage import bulk
@@ -21,18 +20,7 @@ from registry.storage import tables as t
 from registry.storage.db import next_seq
 from registry.storage.writer import InlineWriter
 
-CHUNK = 5000  # values per IN (…) list: under SQLite's 32,766 host parameters, kind to PG's planner
-
-
-def chunks(items: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
-
-
-def insert_ignore(conn: Connection, table):
-    """``INSERT … ON CONFLICT DO NOTHING`` in the connection's dialect."""
-    module = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return module.insert(table).on_conflict_do_nothing()
+chunks = bulk.chunks
 
 
 def encode_labels(labels: Iterable[str]) -> str:

@@ -285,7 +285,7 @@ def _submit_stix_bundle():
 def export_stix():
     from flask import Response, stream_with_context
 
-    from registry.services.export_filters import stix_filters
+    from registry.services.filters import stix_filters
     from registry.stix import export as stix_export
 
     filters = stix_filters(request.args.to_dict())
