@@ -8,8 +8,10 @@ like an unknown value.
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 
 from sqlalchemy import Connection
@@ -18,7 +20,7 @@ from registry.domain.allowlist import Allowlist, emergency_reason
 from registry.domain.keys import PrefixLengths, probe_keys
 from registry.domain.kinds import MATCH_TYPES, PHONE, Value
 from registry.domain.normalize import NormalizeError, normalize_one, phone_display
-from registry.domain.scoring import Evidence, score
+from registry.domain.scoring import allowlisted_score, combine, decayed, match_weight
 from registry.domain.times import iso, utcnow
 from registry.domain.tlp import Viewer
 from registry.services.errors import Invalid
@@ -39,7 +41,25 @@ def lookup(
     half_lifes: dict[str, float] | None = None,
 ) -> list[dict]:
     """One answer per query, in input order (see DESIGN "Interfaces users rely on")."""
-    now = now or utcnow()
+    with _collector_paused(len(queries)):
+        return _lookup(conn, queries, viewer, region=region, now=now or utcnow(), half_lifes=half_lifes)
+
+
+@contextmanager
+def _collector_paused(size: int) -> Iterator[None]:
+    """A large batch allocates hundreds of thousands of small acyclic dicts and lists; with the
+    cyclic collector on, its generation scans over them cost a third of the batch's time."""
+    if size < 1000 or not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def _lookup(conn, queries, viewer, *, region, now, half_lifes) -> list[dict]:
     allowlist = load_allowlist(conn)
     lengths = PrefixLengths.from_rows(store.prefix_lengths(conn))
     networks = network_set(conn)
@@ -64,32 +84,53 @@ def lookup(
         keys.update(key for key, _ in value_probes)
 
     rows = {row.value: row for row in store.find_by_values(conn, sorted(keys))} if keys else {}
-    found = _visible_fragments(conn, list(rows.values()), viewer)
+    found = _visible_fragments(conn, list(rows.values()), viewer, now, half_lifes)
 
     answers = []
     for query, value, value_probes in zip(queries, parsed, probes, strict=True):
         if isinstance(value, dict):
             answers.append(value)
             continue
-        answers.append(_answer(query, value, value_probes, rows, found, allowlist, now, half_lifes))
+        answers.append(_answer(query, value, value_probes, rows, found, allowlist))
     return answers
 
 
 class _Found:
     """What a viewer may see of one matched indicator, built once per batch however many
-    queries match it."""
+    queries match it; the parts of an answer that depend only on the indicator and the match
+    type are memoised per match type."""
 
-    __slots__ = ("row", "assertions", "sightings", "evidence", "sighting_count")
+    __slots__ = ("row", "assertions", "sightings", "terms", "sighting_count", "_by_match")
 
-    def __init__(self, row, assertions: list, sightings: list, viewer: Viewer) -> None:
+    def __init__(self, row, assertions: list, sightings: list, viewer: Viewer, now, half_lifes) -> None:
         self.row = row
         self.assertions = [assertion_dict(a) for a in assertions]
         self.sightings = [_sighting(s, viewer) for s in sightings]
-        self.evidence = [(a.source, a.feed or None, a.confidence, a.last_seen, a.valid_until) for a in assertions]
+        kind = row.kind
+        self.terms = [
+            decayed(a.source, a.feed or None, kind, a.confidence, a.last_seen, a.valid_until, now=now, half_lifes=half_lifes)
+            for a in assertions
+        ]
         self.sighting_count = sum(s.count for s in sightings)
+        self._by_match: dict[str, tuple] = {}
+
+    def matched(self, match: str) -> tuple[dict, list, tuple[int, list[dict]]]:
+        """(match entry, weighed terms, score when this is the query's only match)."""
+        parts = self._by_match.get(match)
+        if parts is None:
+            row = self.row
+            entry = {"match": match, "kind": row.kind, "value": row.value}
+            if row.display:
+                entry["display"] = row.display
+            entry["assertions"] = self.assertions
+            entry["sightings"] = self.sightings
+            weight = match_weight(match, row.kind, row.prefix_len)
+            weighed = [(term, match, weight) for term in self.terms]
+            parts = self._by_match[match] = (entry, weighed, combine(weighed, sightings=self.sighting_count))
+        return parts
 
 
-def _visible_fragments(conn: Connection, rows: list, viewer: Viewer) -> dict[int, _Found]:
+def _visible_fragments(conn: Connection, rows: list, viewer: Viewer, now, half_lifes) -> dict[int, _Found]:
     if not rows:
         return {}
     ids = [row.id for row in rows]
@@ -102,7 +143,7 @@ def _visible_fragments(conn: Connection, rows: list, viewer: Viewer) -> dict[int
         if viewer.can_see(s.tlp, s.source):
             sightings[s.indicator_id].append(s)
     return {
-        row.id: _Found(row, assertions.get(row.id, []), sightings.get(row.id, []), viewer)
+        row.id: _Found(row, assertions.get(row.id, []), sightings.get(row.id, []), viewer, now, half_lifes)
         for row in rows
         if row.id in assertions or row.id in sightings  # hidden from this viewer: as if unknown
     }
@@ -120,28 +161,27 @@ def _unparsed(query: str, exc: NormalizeError) -> dict:
     return {"query": query, "error": str(exc)}
 
 
-def _answer(query, value, value_probes, rows, found: dict[int, _Found], allowlist: Allowlist, now, half_lifes):
-    matches = []
-    evidence: list[Evidence] = []
-    sighting_count = 0
+_UNLISTED = (0, [])
+
+
+def _answer(query, value, value_probes, rows, found: dict[int, _Found], allowlist: Allowlist):
+    hits = []
     for key, match in value_probes:
         row = rows.get(key)
-        hit = found.get(row.id) if row is not None else None
-        if hit is None:
-            continue
-        entry = {"match": match, "kind": row.kind, "value": row.value}
-        if row.display:
-            entry["display"] = row.display
-        entry["assertions"] = hit.assertions
-        entry["sightings"] = hit.sightings
-        matches.append(entry)
-        for source, feed, confidence, last_seen, valid_until in hit.evidence:
-            evidence.append(Evidence(source, feed, row.kind, confidence, last_seen, valid_until, match, row.prefix_len))
-        sighting_count += hit.sighting_count
-    if len(matches) > 1:
-        matches.sort(key=lambda m: _MATCH_ORDER[m["match"]])
+        if row is not None and (hit := found.get(row.id)) is not None:
+            hits.append((hit, match))
     reason = allowlist.reason_for(value)
-    points, explanation = score(evidence, now=now, sightings=sighting_count, half_lifes=half_lifes, allowlisted=reason)
+    if len(hits) == 1:
+        entry, _, scored = hits[0][0].matched(hits[0][1])
+        matches = [entry]
+    elif hits:
+        parts = sorted((hit.matched(match) for hit, match in hits), key=lambda p: _MATCH_ORDER[p[0]["match"]])
+        matches = [entry for entry, _, _ in parts]
+        scored = combine([w for _, weighed, _ in parts for w in weighed],
+                         sightings=sum(hit.sighting_count for hit, _ in hits))
+    else:
+        matches, scored = [], _UNLISTED
+    points, explanation = allowlisted_score(reason) if reason else scored
     answer = {
         "query": query,
         "kind": value.kind,
