@@ -26,6 +26,7 @@ from registry.domain.tlp import Viewer
 from registry.services.errors import Invalid
 from registry.storage import indicators as store
 from registry.storage.allowlist import load_allowlist
+from registry.storage.bulk import as_time
 from registry.storage.networks import network_set
 
 _MATCH_ORDER = {m: i for i, m in enumerate(MATCH_TYPES)}
@@ -102,16 +103,12 @@ class _Found:
 
     __slots__ = ("row", "assertions", "sightings", "terms", "sighting_count", "_by_match")
 
-    def __init__(self, row, assertions: list, sightings: list, viewer: Viewer, now, half_lifes) -> None:
+    def __init__(self, row, assertions: list, terms: list, sightings: list) -> None:
         self.row = row
-        self.assertions = [assertion_dict(a) for a in assertions]
-        self.sightings = [_sighting(s, viewer) for s in sightings]
-        kind = row.kind
-        self.terms = [
-            decayed(a.source, a.feed or None, kind, a.confidence, a.last_seen, a.valid_until, now=now, half_lifes=half_lifes)
-            for a in assertions
-        ]
-        self.sighting_count = sum(s.count for s in sightings)
+        self.assertions = assertions
+        self.terms = terms
+        self.sightings = sightings
+        self.sighting_count = sum(s["count"] for s in sightings)
         self._by_match: dict[str, tuple] = {}
 
     def matched(self, match: str) -> tuple[dict, list, tuple[int, list[dict]]]:
@@ -130,23 +127,60 @@ class _Found:
         return parts
 
 
+class _Times:
+    """Driver time values → (datetime, ISO text), once per distinct value in a batch (its
+    rows share a handful: one per import run)."""
+
+    def __init__(self) -> None:
+        self._seen: dict = {None: (None, None)}
+
+    def __call__(self, raw):
+        got = self._seen.get(raw)
+        if got is None:
+            dt = as_time(raw)
+            got = self._seen[raw] = (dt, iso(dt))
+        return got
+
+
 def _visible_fragments(conn: Connection, rows: list, viewer: Viewer, now, half_lifes) -> dict[int, _Found]:
     if not rows:
         return {}
-    ids = [row.id for row in rows]
-    assertions = defaultdict(list)
+    by_id = {row.id: row for row in rows}
+    ids = list(by_id)
+    times = _Times()
+    see = viewer.can_see
+    labels_of = store.decode_labels
+    assertions: dict[int, tuple[list, list]] = {}
+    for ind, _, source, feed, confidence, tlp, labels, description, valid_until, first_seen, last_seen, reported \
+            in store.assertion_tuples(conn, ids):
+        if not see(tlp, source):
+            continue
+        until, until_text = times(valid_until)
+        seen, seen_text = times(last_seen)
+        feed = feed or None
+        shown = {
+            "source": source, "feed": feed, "confidence": confidence, "tlp": tlp, "labels": labels_of(labels),
+            "description": description, "first_seen": times(first_seen)[1], "last_seen": seen_text,
+            "valid_until": until_text, "times_reported": reported,
+        }
+        term = decayed(source, feed, by_id[ind].kind, confidence, seen, until, now=now, half_lifes=half_lifes)
+        got = assertions.get(ind)
+        if got is None:
+            assertions[ind] = ([shown], [term])
+        else:
+            got[0].append(shown)
+            got[1].append(term)
     sightings = defaultdict(list)
-    for a in store.assertions_for(conn, ids):
-        if viewer.can_see(a.tlp, a.source):
-            assertions[a.indicator_id].append(a)
     for s in store.sightings_for(conn, ids):
-        if viewer.can_see(s.tlp, s.source):
-            sightings[s.indicator_id].append(s)
-    return {
-        row.id: _Found(row, assertions.get(row.id, []), sightings.get(row.id, []), viewer, now, half_lifes)
-        for row in rows
-        if row.id in assertions or row.id in sightings  # hidden from this viewer: as if unknown
-    }
+        if see(s.tlp, s.source):
+            sightings[s.indicator_id].append(_sighting(s, viewer))
+    found = {}
+    for ind, row in by_id.items():
+        shown, terms = assertions.get(ind, ((), ()))
+        seen_by = sightings.get(ind)
+        if shown or seen_by:  # else hidden from this viewer: as if unknown
+            found[ind] = _Found(row, list(shown), list(terms), seen_by or [])
+    return found
 
 
 def _unparsed(query: str, exc: NormalizeError) -> dict:

@@ -91,22 +91,32 @@ def as_time(value) -> datetime | None:
     return _parse_sqlite_time(value)
 
 
-def select_in(conn: Connection, sql: str, column: str, values: Sequence, *, times: Sequence[str] = ()) -> list:
-    """Rows of ``sql WHERE column IN values`` through the driver, without SQLAlchemy's per-value
-    type processing (five times the cost of the query itself on a large lookup). ``times``
-    columns come back as aware datetimes; rows are named tuples."""
+def _results_in(conn: Connection, sql: str, column: str, values: Sequence) -> Iterator:
     mark = "?" if is_sqlite(conn) else "%s"
     condition = f"{column} IN (SELECT value FROM json_each({mark}))" if is_sqlite(conn) else f"{column} = ANY({mark})"
     statement = f"{sql} WHERE {condition}"
+    for part in chunks(values):
+        yield conn.exec_driver_sql(statement, (values_param(conn, part),))
+
+
+def tuples_in(conn: Connection, sql: str, column: str, values: Sequence) -> list[tuple]:
+    """Plain driver rows of ``sql WHERE column IN values``, in chunks, without SQLAlchemy's
+    per-value type processing (five times the cost of the query itself on a large lookup)."""
+    out: list = []
+    for result in _results_in(conn, sql, column, values):
+        out.extend(result.fetchall())
+    return out
+
+
+def select_in(conn: Connection, sql: str, column: str, values: Sequence, *, times: Sequence[str] = ()) -> list:
+    """``tuples_in`` as named tuples; ``times`` columns come back as aware datetimes."""
     out: list = []
     make = None
-    for part in chunks(values):
-        result = conn.exec_driver_sql(statement, (values_param(conn, part),))
+    for result in _results_in(conn, sql, column, values):
         if make is None:
             make = _row_type(tuple(result.keys()), tuple(times))
         out.extend(make(row) for row in result.fetchall())
     return out
-
 
 
 @lru_cache(maxsize=64)
