@@ -749,7 +749,7 @@ def _norm_phone(s: str, region: str | None, explicit: bool) -> tuple[Value, ...]
     else:
         text = t
     num = _e164_number(text.translate(_SEPARATORS)) if text[:1] == "+" else _national_number(text, region)
-    ntype = phonenumbers.number_type(num) if num is not None else _UNKNOWN
+    ntype = _number_type(num) if num is not None else _UNKNOWN
     if ntype == _UNKNOWN:  # no fast path, or an odd number: the full parser gives the exact reason
         num = _parse_phone(text, region)
         ntype = phonenumbers.number_type(num)  # UNKNOWN exactly when is_valid_number is False
@@ -772,6 +772,62 @@ def _norm_phone(s: str, region: str | None, explicit: bool) -> tuple[Value, ...]
 
 
 _E164 = re.compile(r"\+[1-9]\d{6,14}")
+
+# phonenumbers.number_type, in its order: the special types first, then fixed line / mobile.
+_SPECIAL_TYPES = (
+    ("premium_rate", _PNT.PREMIUM_RATE), ("toll_free", _PNT.TOLL_FREE), ("shared_cost", _PNT.SHARED_COST),
+    ("voip", _PNT.VOIP), ("personal_number", _PNT.PERSONAL_NUMBER), ("pager", _PNT.PAGER), ("uan", _PNT.UAN),
+    ("voicemail", _PNT.VOICEMAIL),
+)
+
+
+def _desc_check(desc):
+    """(possible lengths, compiled pattern) of a PhoneNumberDesc, or None where it never matches."""
+    if desc is None or not desc.national_number_pattern:
+        return None
+    return frozenset(desc.possible_length), re.compile(desc.national_number_pattern)
+
+
+@lru_cache(maxsize=512)
+def _type_table(country_code: int):
+    """The metadata number_type consults for a country code served by one region, compiled
+    once; None where phonenumbers must decide (shared codes such as +1, +7, +44)."""
+    regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(country_code)
+    if not regions or len(regions) != 1:
+        return None
+    meta = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(country_code, regions[0])
+    if meta is None:
+        return None
+    specials = tuple((check, ntype) for name, ntype in _SPECIAL_TYPES if (check := _desc_check(getattr(meta, name))))
+    return (_desc_check(meta.general_desc), specials, _desc_check(meta.fixed_line), _desc_check(meta.mobile),
+            bool(meta.same_mobile_and_fixed_line_pattern))
+
+
+def _matches(check, nsn: str) -> bool:
+    if check is None:
+        return False
+    lengths, pattern = check
+    return (not lengths or len(nsn) in lengths) and pattern.fullmatch(nsn) is not None
+
+
+def _number_type(num: phonenumbers.PhoneNumber) -> int:
+    """``phonenumbers.number_type`` for the fast paths' numbers (no leading zero), from
+    compiled tables: a quarter of its cost, on every phone number of every feed."""
+    table = _type_table(num.country_code) if not num.italian_leading_zero else None
+    if table is None:
+        return phonenumbers.number_type(num)
+    general, specials, fixed, mobile, same = table
+    nsn = str(num.national_number)
+    if not _matches(general, nsn):
+        return _UNKNOWN
+    for check, ntype in specials:
+        if _matches(check, nsn):
+            return ntype
+    if _matches(fixed, nsn):
+        return _PNT.FIXED_LINE_OR_MOBILE if same or _matches(mobile, nsn) else _PNT.FIXED_LINE
+    if not same and _matches(mobile, nsn):
+        return _PNT.MOBILE
+    return _UNKNOWN
 
 
 def _e164_number(text: str) -> phonenumbers.PhoneNumber | None:
