@@ -19,6 +19,7 @@ class NetworkSet:
     def __init__(self) -> None:
         self._values: dict[tuple[int, int], str] = {}  # (length, network) → canonical value
         self._lengths: dict[int, list[tuple[int, int]]] = {4: [], 6: []}  # version → [(length, mask)]
+        self._present: set[int] = set()  # the keys' first parts already in _lengths
 
     def __len__(self) -> int:
         return len(self._values)
@@ -27,11 +28,13 @@ class NetworkSet:
         version, bits = (4, _V4_BITS) if kind == IPV4 else (6, _V6_BITS)
         number = bytes_to_int(range_start) & ((1 << bits) - 1)
         # IPv4 and IPv6 networks never share a key: the version is folded into the length.
-        self._values[(prefix_len + (1000 if version == 6 else 0), number)] = value
-        lengths = self._lengths[version]
-        if all(n != prefix_len for n, _ in lengths):
+        key = (prefix_len + (1000 if version == 6 else 0), number)
+        if key not in self._values and key[0] not in self._present:
+            self._present.add(key[0])
+            lengths = self._lengths[version]
             lengths.append((prefix_len, _mask(bits, prefix_len)))
             lengths.sort()
+        self._values[key] = value
 
     def containing(self, value: Value) -> list[str]:
         """Listed networks strictly wider than ``value`` that contain it, narrowest last."""
