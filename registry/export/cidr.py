@@ -8,7 +8,8 @@ adjacent ranges fold into one interval, and each finished interval becomes its C
 with netaddr's ``iprange_to_cidrs`` (what ``cidr_merge`` does for each interval it finds).
 Memory stays flat however long the list; the tests check the output equals ``cidr_merge``.
 IPv4 and IPv6 are merged apart (one family's ranges never absorb the other's); blocks come
-out in address order, IPv4 where the IPv6 space maps it (``::ffff:0:0/96``).
+out in address order, IPv4 where the IPv6 space maps it (``::ffff:0:0/96``): IPv4 first, then
+the global IPv6 space.
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ def intervals(items: Iterable[Listed]) -> Iterator[tuple[int, int, int]]:
         first, last = int.from_bytes(start, "big"), int.from_bytes(end, "big")
         if version == 4:
             first, last = first - _V4_OFFSET, last - _V4_OFFSET
+        other = open_.pop(10 - version, None)  # 4 ↔ 6: the other family's interval is complete
+        if other is not None:
+            yield 10 - version, other[0], other[1]
         current = open_.get(version)
         if current is not None and first <= current[1] + 1:
             if last > current[1]:
