@@ -28,8 +28,10 @@ ALLOWLISTED = "8.8.8.8"  # a public resolver: on the built-in allowlist
 LISTED = sorted({normalize_one(v).value for v in CCIB + SPAMHAUS})
 
 
-def seed(db) -> None:
-    add_org(db, "ccib-th", "Royal Thai Police CCIB", "TH")
+def seed(db, *, orgs: bool = True) -> None:
+    """ccib-th's and spamhaus' reports; ``orgs`` False when ccib-th exists already."""
+    if orgs:
+        add_org(db, "ccib-th", "Royal Thai Police CCIB", "TH")
     add_org(db, "spamhaus", "The Spamhaus Project", None)
     with db.write() as conn:
         ccib = Submitter(conn, Provenance(org="ccib-th", tlp="amber", confidence=70, labels=("phishing",)))
