@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from registry.domain.kinds import EXACT
 from registry.domain.scoring import Evidence, score
@@ -34,6 +35,11 @@ def iso_text(value) -> str | None:
 def as_time(value) -> datetime | None:
     if value is None or isinstance(value, datetime):
         return value
+    return _parse_text_time(value)
+
+
+@lru_cache(maxsize=65536)  # the rows of one import run share their times
+def _parse_text_time(value: str) -> datetime:
     return datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
@@ -69,7 +75,8 @@ class Claim:
 
 
 class Listed:
-    """One exported indicator: its value and the assertions the export selected."""
+    """One exported indicator: its value and the assertions the export selected (rows of
+    ``VALUE_COLUMNS`` only, for the formats that list values, carry no claims)."""
 
     __slots__ = ("rows", "id", "kind", "value", "score")
 
@@ -101,29 +108,33 @@ class Listed:
         return out
 
     def summary(self) -> dict:
-        """The provenance summary the csv and json formats carry (see README "Exports")."""
+        """The provenance summary the csv and json formats carry (see README "Exports").
+
+        Stored times compare as stored: SQLite's text sorts as the times do, PostgreSQL gives
+        datetimes; one engine never mixes the two."""
         claims = self.claims()
-        labels = sorted({label for c in claims for label in c.labels})
-        untils = [c.valid_until for c in claims]
+        if len(claims) == 1:  # most indicators: one source said it once
+            (c,) = claims
+            sources, confidence, tlp, labels = [c.source], c.confidence, c.tlp, list(c.labels)
+            first_seen, last_seen, valid_until, times = c.first_seen, c.last_seen, c.valid_until, c.times_reported
+        else:
+            sources = sorted({c.source for c in claims})
+            confidence = max(c.confidence for c in claims)
+            # A row is as restricted as the most restricted assertion in it.
+            tlp = max((c.tlp for c in claims), key=RANK.__getitem__)
+            labels = sorted({label for c in claims for label in c.labels})
+            first_seen = min(c.first_seen for c in claims)
+            last_seen = max(c.last_seen for c in claims)
+            untils = [c.valid_until for c in claims]
+            # The latest end of validity; none when any assertion is open-ended.
+            valid_until = None if None in untils else max(untils)
+            times = sum(c.times_reported for c in claims)
         return {
             "kind": self.kind, "value": self.value, "display": self.display, "score": self.score,
-            "sources": sorted({c.source for c in claims}),
-            "confidence": max(c.confidence for c in claims),
-            # A row is as restricted as the most restricted assertion in it.
-            "tlp": max((c.tlp for c in claims), key=RANK.__getitem__),
-            "labels": labels,
-            "first_seen": iso_text(min((c.first_seen for c in claims), key=_sortable)),
-            "last_seen": iso_text(max((c.last_seen for c in claims), key=_sortable)),
-            # The latest end of validity; none when any assertion is open-ended.
-            "valid_until": None if None in untils else iso_text(max(untils, key=_sortable)),
-            "times_reported": sum(c.times_reported for c in claims),
-            "allowlisted": self.allowlisted,
-            "claims": claims,
+            "sources": sources, "confidence": confidence, "tlp": tlp, "labels": labels,
+            "first_seen": iso_text(first_seen), "last_seen": iso_text(last_seen), "valid_until": iso_text(valid_until),
+            "times_reported": times, "allowlisted": self.allowlisted, "claims": claims,
         }
-
-
-def _sortable(value) -> datetime:
-    return as_time(value)
 
 
 def group(rows: Iterable) -> Iterator[Listed]:

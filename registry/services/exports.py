@@ -53,6 +53,7 @@ FILE_NAMES = {"stix": "registry.json", "csv": "registry.csv", "text": "registry.
 # What each format can hold: the reader is told, so SQL leaves the rest out.
 FORMAT_KINDS = {"cidr": (IPV4, IPV6), "rpz": (DOMAIN,)}
 SCORED = frozenset({"csv", "json"})  # formats that print the score
+VALUE_FORMATS = frozenset({"text", "cidr", "rpz"})  # formats that print values only
 CLOCK_BUCKET = timedelta(hours=1)  # the ETag's clock: expiry and decay are judged anew each hour
 MAX_SEQ = 2**63 - 1
 _TRUE, _FALSE = frozenset({"1", "true", "yes", "on"}), frozenset({"", "0", "false", "no", "off"})
@@ -152,8 +153,10 @@ def indicators(conn: Connection, viewer: Viewer, fmt: str, query: ExportQuery, *
                half_lifes: dict[str, float] | None = None, order: str = reads.BY_ID) -> Iterator[Listed]:
     """The exported indicators, in ``order``, scored when the format prints scores or the
     query asks for a minimum."""
-    items = group(reads.rows(conn, viewer, query.selection(fmt, now), order=order))
-    if fmt in SCORED or query.min_score is not None:
+    scores = fmt in SCORED or query.min_score is not None
+    values_only = fmt in VALUE_FORMATS and not scores
+    items = group(reads.rows(conn, viewer, query.selection(fmt, now), order=order, values_only=values_only))
+    if scores:
         items = scored(items, now=now, half_lifes=half_lifes, min_score=query.min_score)
     return items
 

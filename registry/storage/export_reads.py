@@ -76,7 +76,10 @@ def _conditions(viewer: Viewer, sel: Selection) -> list:
     return conditions
 
 
-def _select(conn: Connection, viewer: Viewer, sel: Selection):
+VALUE_COLUMNS = ROW_COLUMNS[:7]  # enough for formats that list values (text, cidr, rpz)
+
+
+def _select(conn: Connection, viewer: Viewer, sel: Selection, *, values_only: bool = False):
     columns = (
         IND.id.label("indicator_id"), IND.kind, IND.value, IND.display, IND.allowlisted, IND.range_start,
         IND.range_end, ORG.slug.label("source"), A.org_id, A.feed, A.confidence, A.tlp, A.labels, A.description,
@@ -84,20 +87,22 @@ def _select(conn: Connection, viewer: Viewer, sel: Selection):
         _raw_time(conn, A.last_seen, "last_seen"), A.times_reported, _raw_time(conn, A.modified, "modified"),
     )
     assert tuple(c.key for c in columns) == ROW_COLUMNS
+    if values_only:  # a third of the columns: the text export reads a million rows at twice the speed
+        columns = columns[:len(VALUE_COLUMNS)]
     joined = t.indicator.join(t.assertion, A.indicator_id == IND.id).join(t.organization, ORG.id == A.org_id)
     return select(*columns).select_from(joined).where(*_conditions(viewer, sel))
 
 
 def rows(conn: Connection, viewer: Viewer, sel: Selection, *, order: str = BY_ID, page: int = PAGE,
-         where=None) -> Iterator:
-    """Every matching row (``ROW_COLUMNS``), one indicator's rows together, in ``order``;
-    ``where``: one more condition (the MISP event's org and day)."""
+         where=None, values_only: bool = False) -> Iterator:
+    """Every matching row (``ROW_COLUMNS``, or only ``VALUE_COLUMNS``), one indicator's rows
+    together, in ``order``; ``where``: one more condition (the MISP event's org and day)."""
     if order == BY_RANGE:
         sel = Selection(**{**_fields(sel), "ranges_only": True})
         key = (IND.range_start, IND.range_end, IND.id)
     else:
-        key = (IND.id,)
-    base = _select(conn, viewer, sel)
+        key = (A.indicator_id,)  # the assertion index order: no sort (IND.id makes SQLite sort)
+    base = _select(conn, viewer, sel, values_only=values_only)
     if where is not None:
         base = base.where(where)
     base = base.order_by(*key)
