@@ -199,10 +199,14 @@ def _orgs(conn: Connection) -> dict[int, misp.Org]:
     return {org_id: misp.Org(name, stix_id) for org_id, (_slug, name, stix_id) in reads.organizations(conn).items()}
 
 
-def misp_events(conn: Connection, viewer: Viewer, query: ExportQuery, *, now: datetime | None = None) -> list[misp.Event]:
+def _check_misp(query: ExportQuery) -> None:
     if query.min_score is not None:
         raise Invalid("min_score does not apply to the MISP feed: an event is one org's reports of one day",
                       field="min_score")
+
+
+def misp_events(conn: Connection, viewer: Viewer, query: ExportQuery, *, now: datetime | None = None) -> list[misp.Event]:
+    _check_misp(query)
     selection = query.selection("misp", now or utcnow())
     return misp.events(reads.slices(conn, viewer, selection), _orgs(conn))
 
@@ -212,8 +216,7 @@ def misp_manifest(conn: Connection, viewer: Viewer, query: ExportQuery, *, now: 
 
 
 def misp_hashes(conn: Connection, viewer: Viewer, query: ExportQuery, *, now: datetime | None = None) -> Iterator[bytes]:
-    if query.min_score is not None:
-        misp_events(conn, viewer, query)  # the same refusal as the manifest's
+    _check_misp(query)
     orgs = _orgs(conn)
     selection = query.selection("misp", now or utcnow())
 

@@ -139,6 +139,7 @@ def misp_hashes():
 @_misp_routes("<event_file>")
 @require(READER)
 def misp_event(event_file: str):
+    exports.ExportQuery.parse(request.args.to_dict())  # bad filters are a 400, whatever the event
     event_id = event_file.removesuffix(".json")
     if not event_file.endswith(".json") or not _UUID.fullmatch(event_id):
         raise NotFound(f"no {event_file!r} in the MISP feed: {MISP_FOLDER}", field="event")
