@@ -13,11 +13,13 @@ from __future__ import annotations
 import re
 import zlib
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 
 from flask import Blueprint, Response, current_app, g, request
 
 from registry import config
 from registry.domain.roles import READER
+from registry.domain.times import utcnow
 from registry.services import exports
 from registry.services.errors import NotFound
 from registry.web.api import _no_nul_in_parameters, audit
@@ -56,25 +58,23 @@ def gzipped(chunks: Iterator[bytes]) -> Iterator[bytes]:
 def deliver(fmt: str, produce: Callable, *, mimetype: str, filename: str | None = None,
             subject: dict | None = None) -> Response:
     """Open one read transaction, answer 304 when the client's ETag still holds, else stream
-    ``produce(conn, now)``'s chunks (which may raise a RegistryError before the first byte). The
-    transaction ends when the response is closed, streamed to the end or not."""
-    from registry.domain.times import utcnow
-
+    ``produce(conn, viewer, query, now)``'s chunks (it may raise a RegistryError before the
+    first byte). The transaction ends when the response is closed, streamed to the end or not."""
     viewer = g.principal.viewer
     query = exports.ExportQuery.parse(request.args.to_dict())
     now = utcnow()
-    reading = _db().read()
-    conn = reading.__enter__()
+    reading = ExitStack()  # closed with the response, or at once on a 304 or an error
     try:
+        conn = reading.enter_context(_db().read())
         tag = exports.etag(conn, viewer, fmt + "/" + (subject or {}).get("file", ""), query, now=now)
         audit("export", {"format": fmt, **(subject or {}), **request.args.to_dict()}, None)
         headers = {"ETag": f'W/"{tag}"', "Vary": "Accept-Encoding, Authorization", "Cache-Control": "private, no-cache"}
         if request.if_none_match.contains_weak(tag):
-            reading.__exit__(None, None, None)
+            reading.close()
             return Response(status=304, headers=headers)
         chunks = produce(conn, viewer, query, now)
-    except BaseException as exc:
-        reading.__exit__(type(exc), exc, exc.__traceback__)
+    except BaseException:
+        reading.close()
         raise
     if filename:
         headers["Content-Disposition"] = f'inline; filename="{filename}"'
@@ -82,7 +82,7 @@ def deliver(fmt: str, produce: Callable, *, mimetype: str, filename: str | None 
         chunks = gzipped(chunks)
         headers["Content-Encoding"] = "gzip"
     response = Response(chunks, mimetype=mimetype, headers=headers)
-    response.call_on_close(lambda: reading.__exit__(None, None, None))
+    response.call_on_close(reading.close)
     return response
 
 

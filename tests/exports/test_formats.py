@@ -138,6 +138,9 @@ def test_csv_round_trips_through_registry_import(seeded, tmp_path, monkeypatch):
     assert sorted((r["value"], r["kind"], r["display"]) for r in again) == sorted(
         (r["value"], r["kind"], r["display"]) for r in original)
     assert {r["sources"] for r in again} == {"hub-a"} and {r["tlp"] for r in again} == {"green"}
+    # Each row's labels, confidence and first report come back too (the import's defaults fill the rest).
+    assert sorted((r["value"], r["labels"], r["max_confidence"], r["first_seen"]) for r in again) == sorted(
+        (r["value"], r["labels"], r["max_confidence"], r["first_seen"]) for r in original)
 
 
 def test_json_lines_carry_every_visible_assertion_and_import_back(seeded, tmp_path, monkeypatch):
