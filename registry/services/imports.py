@@ -14,6 +14,7 @@ from typing import BinaryIO
 
 from registry.domain.normalize import NormalizeError
 from registry.domain.times import parse_time
+from registry.export.csvfile import COLUMNS as EXPORT_COLUMNS
 from registry.ingest import formats
 from registry.ingest.jsonl import parse_jsonl
 from registry.ingest.records import FeedFormatError, Record, Skipped
@@ -82,12 +83,10 @@ REGISTRY_CSV_FIELDS = {"kind": "kind", "labels": "labels", "confidence": "max_co
 
 
 def _registry_export_columns(stream: BinaryIO, column) -> dict | None:
-    from registry.export.csvfile import COLUMNS
-
     if column is not None or not hasattr(stream, "peek"):
         return None
     first = stream.peek(HEAD_BYTES)[:HEAD_BYTES].split(b"\n", 1)[0].removeprefix(b"\xef\xbb\xbf").rstrip(b"\r")
-    return dict(REGISTRY_CSV_FIELDS) if first == ",".join(COLUMNS).encode() else None
+    return dict(REGISTRY_CSV_FIELDS) if first == ",".join(EXPORT_COLUMNS).encode() else None
 
 
 def run_import(submitter: Submitter, stream: BinaryIO, fmt: str, *, name: str, column=None,
