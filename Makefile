@@ -32,6 +32,7 @@ bench: setup
 	$(BIN)/python bench/lookup.py
 	$(BIN)/python bench/http.py
 	$(BIN)/python bench/stix_export.py
+	$(BIN)/python bench/export.py
 	$(BIN)/python bench/taxii.py
 	$(BIN)/python bench/audit.py
 

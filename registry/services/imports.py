@@ -14,6 +14,7 @@ from typing import BinaryIO
 
 from registry.domain.normalize import NormalizeError
 from registry.domain.times import parse_time
+from registry.export.csvfile import COLUMNS as EXPORT_COLUMNS
 from registry.ingest import formats
 from registry.ingest.jsonl import parse_jsonl
 from registry.ingest.records import FeedFormatError, Record, Skipped
@@ -68,12 +69,24 @@ def parse(stream: BinaryIO, fmt: str, *, name: str, column: str | int | None = N
     if fmt == "text":
         return formats.parse_text(stream, name=name)
     if fmt == "csv":
-        return formats.parse_csv(stream, name=name, column=column)
+        return formats.parse_csv(stream, name=name, column=column, columns=_registry_export_columns(stream, column))
     if fmt == "jsonl":
         return parse_jsonl(stream, name=name, key=column)
     raise FeedFormatError(
         f"{name}: format {fmt!r} cannot be imported from a file yet (use one of {', '.join(IMPORT_FORMATS)})"
     )
+
+
+# A CSV written by `registry export --format csv` imports back with each row's kind, labels,
+# confidence (its max_confidence) and first report, not only its values.
+REGISTRY_CSV_FIELDS = {"kind": "kind", "labels": "labels", "confidence": "max_confidence", "first_seen": "first_seen"}
+
+
+def _registry_export_columns(stream: BinaryIO, column) -> dict | None:
+    if column is not None or not hasattr(stream, "peek"):
+        return None
+    first = stream.peek(HEAD_BYTES)[:HEAD_BYTES].split(b"\n", 1)[0].removeprefix(b"\xef\xbb\xbf").rstrip(b"\r")
+    return dict(REGISTRY_CSV_FIELDS) if first == ",".join(EXPORT_COLUMNS).encode() else None
 
 
 def run_import(submitter: Submitter, stream: BinaryIO, fmt: str, *, name: str, column=None,

@@ -90,7 +90,8 @@ def bundle_id(conn: Connection, viewer: Viewer, **filters) -> str:
     """The id ``stream_bundle`` gives this export: derived from the change sequence, the viewer
     and the filters, so it changes whenever the bundle may (usable as an ETag before streaming;
     it also changes on writes the viewer cannot see, never the other way round)."""
-    key = ",".join(f"{k}={filters[k]}" for k in sorted(filters) if k != "page")
+    # current_at is the clock, not a filter: it only says expired assertions are left out.
+    key = ",".join(f"{k}={filters[k] if k != 'current_at' else 'now'}" for k in sorted(filters) if k != "page")
     return ids.derived_id("bundle", str(current_seq(conn)), viewer.org or "", viewer.max_tlp, key)
 
 
@@ -136,14 +137,19 @@ def _load_orgs(conn: Connection) -> dict[int, build.Org]:
 
 
 def _rows(conn: Connection, viewer: Viewer, *, since_seq=None, since_time=None, kind=None, label=None,
-          source=None, page: int = PAGE) -> Iterator[tuple[int, object, dict, tuple | None]]:
-    """(seq, stored modified time, object, (kind, value) of an indicator), merged by seq."""
+          source=None, current_at=None, include_allowlisted=True,
+          page: int = PAGE) -> Iterator[tuple[int, object, dict, tuple | None]]:
+    """(seq, stored modified time, object, (kind, value) of an indicator), merged by seq.
+    ``current_at``: leave out assertions past valid_until then (and sightings pointing only at
+    such); ``include_allowlisted`` False: leave out allowlisted values and their sightings."""
     orgs = _load_orgs(conn)
     after = since_seq or 0
     indicators = _indicator_rows(conn, viewer, orgs, after=after, page=page, kind=kind, label=label,
-                                 source=source, since_time=since_time)
+                                 source=source, since_time=since_time, current_at=current_at,
+                                 include_allowlisted=include_allowlisted)
     sightings = _sighting_rows(conn, viewer, orgs, after=after, page=page, kind=kind, label=label,
-                               source=source, since_time=since_time)
+                               source=source, since_time=since_time, current_at=current_at,
+                               include_allowlisted=include_allowlisted)
     return heapq.merge(indicators, sightings, key=lambda row: row[0])
 
 
@@ -159,17 +165,17 @@ def _indicator_rows(conn, viewer, orgs, *, after: int, page: int, **filters):
         after = rows[-1][1]
 
 
-def _sighting_rows(conn, viewer, orgs, *, after: int, page: int, label, **filters):
+def _sighting_rows(conn, viewer, orgs, *, after: int, page: int, label, current_at, **filters):
     while True:
         rows = reads.sighting_page(conn, viewer, after_seq=after, limit=page, **filters)
-        objs = _sightings(conn, viewer, rows, orgs, label=label, source=filters.get("source"))
+        objs = _sightings(conn, viewer, rows, orgs, label=label, source=filters.get("source"), current_at=current_at)
         yield from ((row.seq, row.modified, obj, None) for row, obj in zip(rows, objs, strict=True) if obj is not None)
         if len(rows) < page:
             return
         after = rows[-1].seq
 
 
-def _sightings(conn, viewer: Viewer, rows, orgs, *, label, source) -> list[dict | None]:
+def _sightings(conn, viewer: Viewer, rows, orgs, *, label, source, current_at=None) -> list[dict | None]:
     """Sighting objects for sighting rows (None where no Indicator of the value may be named).
 
     ``sighting_of_ref`` is the Indicator of the sighting org's own visible assertion of the
@@ -181,7 +187,8 @@ def _sightings(conn, viewer: Viewer, rows, orgs, *, label, source) -> list[dict 
     if not rows:
         return []
     candidates: dict[int, list] = {}
-    for a in reads.visible_assertions_of(conn, viewer, sorted({r.indicator_id for r in rows}), label=label):
+    for a in reads.visible_assertions_of(conn, viewer, sorted({r.indicator_id for r in rows}), label=label,
+                                         current_at=current_at):
         if source is None or orgs[a.org_id].slug == source:
             candidates.setdefault(a.indicator_id, []).append(a)
     out: list[dict | None] = []

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, String, select, text, type_coerce
+from sqlalchemy import Connection, String, or_, select, text, type_coerce
 
 from registry.domain.tlp import Viewer
 from registry.storage import bulk
@@ -20,6 +20,12 @@ from registry.storage.indicators import chunks
 from registry.storage.visibility import visible
 
 A, S, IND, ORG = t.assertion.c, t.sighting.c, t.indicator.c, t.organization.c
+
+
+def label_pattern(label: str) -> str:
+    """``LIKE`` pattern for assertions carrying ``label`` (a label, never a pattern of its own)."""
+    escaped = label.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%,{escaped},%"
 
 
 def _raw_time(conn: Connection, column, name: str):
@@ -53,7 +59,13 @@ def _assertion_select(conn: Connection, viewer: Viewer):
     return select(*columns).select_from(joined).where(visible(viewer, A.tlp, ORG.slug))
 
 
-def _filtered(query, *, table, kind, source, since_time, label=None):
+def _filtered(query, *, table, kind, source, since_time, label=None, current_at=None, include_allowlisted=True):
+    """``current_at``: leave out assertions past valid_until then (the export's default; TAXII
+    serves them, with their valid_until); ``include_allowlisted`` False: leave out allowlisted values."""
+    if current_at is not None and table is A:
+        query = query.where(or_(A.valid_until.is_(None), A.valid_until > current_at))
+    if not include_allowlisted:
+        query = query.where(IND.allowlisted.is_(None))
     if kind:
         query = query.where(IND.kind == kind)
     if source:
@@ -61,15 +73,17 @@ def _filtered(query, *, table, kind, source, since_time, label=None):
     if since_time is not None:
         query = query.where(table.modified >= since_time)
     if label:
-        query = query.where(A.labels.like(f"%,{label},%"))
+        query = query.where(A.labels.like(label_pattern(label), escape="\\"))
     return query
 
 
 def assertion_page(conn: Connection, viewer: Viewer, *, after_seq: int, limit: int, kind: str | None = None,
-                   label: str | None = None, source: str | None = None, since_time: datetime | None = None) -> list:
+                   label: str | None = None, source: str | None = None, since_time: datetime | None = None,
+                   current_at: datetime | None = None, include_allowlisted: bool = True) -> list:
     """Visible assertions with ``seq > after_seq``, in seq order (keyset paging on the seq index)."""
     query = _filtered(_assertion_select(conn, viewer).where(A.seq > after_seq), table=A, kind=kind, source=source,
-                      since_time=since_time, label=label)
+                      since_time=since_time, label=label, current_at=current_at,
+                      include_allowlisted=include_allowlisted)
     return conn.execute(query.order_by(A.seq).limit(limit)).all()
 
 
@@ -105,10 +119,10 @@ def _sighting_select(conn: Connection, viewer: Viewer):
 
 
 def sighting_page(conn: Connection, viewer: Viewer, *, after_seq: int, limit: int, kind: str | None = None,
-                  source: str | None = None, since_time: datetime | None = None) -> list:
+                  source: str | None = None, since_time: datetime | None = None, include_allowlisted: bool = True) -> list:
     """Visible sightings with ``seq > after_seq``, in seq order."""
     query = _filtered(_sighting_select(conn, viewer).where(S.seq > after_seq), table=S, kind=kind, source=source,
-                      since_time=since_time)
+                      since_time=since_time, include_allowlisted=include_allowlisted)
     return conn.execute(query.order_by(S.seq).limit(limit)).all()
 
 
@@ -122,7 +136,7 @@ def sightings_without_stix_id(conn: Connection, viewer: Viewer) -> list:
 
 
 def visible_assertions_of(conn: Connection, viewer: Viewer, indicator_ids: Sequence[int], *,
-                          label: str | None = None) -> list:
+                          label: str | None = None, current_at: datetime | None = None) -> list:
     """(indicator_id, id, org_id, feed, stix_id, value) of the visible assertions of these
     indicators, by indicator then id: what a Sighting's ``sighting_of_ref`` may point at."""
     joined = t.assertion.join(t.indicator, IND.id == A.indicator_id).join(t.organization, ORG.id == A.org_id)
@@ -134,7 +148,9 @@ def visible_assertions_of(conn: Connection, viewer: Viewer, indicator_ids: Seque
                    visible(viewer, A.tlp, ORG.slug))
         )
         if label:
-            query = query.where(A.labels.like(f"%,{label},%"))
+            query = query.where(A.labels.like(label_pattern(label), escape="\\"))
+        if current_at is not None:
+            query = query.where(or_(A.valid_until.is_(None), A.valid_until > current_at))
         out.extend(conn.execute(query))
     out.sort(key=lambda r: (r.indicator_id, r.id))
     return out

@@ -279,32 +279,6 @@ def _submit_stix_bundle():
     return jsonify({"results": results, "counts": out})
 
 
-# -- export ---------------------------------------------------------------------------------
-@bp.get("/export/stix")
-@require(READER)
-def export_stix():
-    from flask import Response, stream_with_context
-
-    from registry.services.filters import stix_filters
-    from registry.stix import export as stix_export
-
-    filters = stix_filters(request.args.to_dict())
-    viewer = g.principal.viewer
-    with _db().read() as conn:
-        etag = stix_export.bundle_id(conn, viewer, **filters)
-    audit("export", {"format": "stix", **request.args.to_dict()}, None)
-    if request.if_none_match.contains(etag):
-        return Response(status=304, headers={"ETag": f'"{etag}"'})
-    db = _db()
-
-    def body():
-        with db.read() as conn:
-            yield from stix_export.stream_bundle(conn, viewer, **filters)
-
-    return Response(stream_with_context(body()), mimetype="application/stix+json;version=2.1",
-                    headers={"ETag": f'"{etag}"'})
-
-
 # -- sightings ------------------------------------------------------------------------------
 @bp.post("/sightings")
 @require(CONTRIBUTOR)

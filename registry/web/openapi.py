@@ -109,6 +109,74 @@ _ANSWER = {
 }
 
 
+_EXPORT_FILTERS = [
+    {"name": "kind", "in": "query", "schema": {"type": "string", "enum": list(KINDS)}},
+    {"name": "label", "in": "query", "schema": {"type": "string"}, "description": "only assertions carrying this label"},
+    {"name": "source", "in": "query", "schema": {"type": "string"}, "description": "only this org's assertions"},
+    {"name": "since", "in": "query", "schema": {"type": "string"},
+     "description": "ISO 8601 time, or a change sequence number: only what changed after it"},
+    {"name": "include_expired", "in": "query", "schema": {"type": "boolean"},
+     "description": "keep assertions past their valid_until (left out by default)"},
+    {"name": "include_allowlisted", "in": "query", "schema": {"type": "boolean"},
+     "description": "keep allowlisted values (left out by default)"},
+]
+_MIN_SCORE = {"name": "min_score", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 100},
+              "description": "only indicators scoring at least this"}
+_ZONE = {"name": "zone", "in": "query", "schema": {"type": "string"},
+         "description": "the zone's name (default rpz.registry.local)"}
+_EXPORT_HEADERS = {"ETag": {"description": "weak entity tag: send it back as If-None-Match", "schema": {"type": "string"}}}
+_NOT_MODIFIED = {"304": {"description": "Not modified: the If-None-Match tag still holds", "headers": _EXPORT_HEADERS}}
+_EXPORTS = {
+    # format: (summary, media type, body schema, min_score and zone apply)
+    "stix": ("A STIX 2.1 bundle: an Indicator per visible assertion, Sightings, their identities and markings",
+             "application/stix+json;version=2.1", {"type": "object"}, False),
+    "csv": ("One indicator a row with a provenance summary (README: Exports)", "text/csv", {"type": "string"}, True),
+    "text": ("One canonical value a line", "text/plain", {"type": "string"}, True),
+    "cidr": ("The listed IPv4 and IPv6 ranges merged into the fewest CIDR blocks, one a line", "text/plain",
+             {"type": "string"}, True),
+    "rpz": ("A DNS response-policy zone: each listed domain and its wildcard, CNAME .", "text/dns",
+            {"type": "string"}, True),
+    "json": ("JSON lines: one indicator a line with its visible assertions", "application/x-ndjson",
+             {"type": "string"}, True),
+}
+
+
+def _export_paths() -> dict:
+    paths = {}
+    for fmt, (summary, media, schema, per_indicator) in _EXPORTS.items():
+        parameters = list(_EXPORT_FILTERS) + ([_MIN_SCORE] if per_indicator else []) + ([_ZONE] if fmt == "rpz" else [])
+        paths[f"/api/v1/export/{fmt}"] = {"get": {
+            "summary": f"Export ({fmt}): {summary}; streamed, gzip on Accept-Encoding: gzip",
+            "parameters": parameters,
+            "responses": {"200": {"description": "OK", "headers": _EXPORT_HEADERS,
+                                  "content": {media: {"schema": schema}}}, **_NOT_MODIFIED, **_COMMON_ERRORS},
+        }}
+    feed = "MISP feed (add /api/v1/export/misp/ as a feed in MISP)"
+    paths["/api/v1/export/misp/manifest.json"] = {"get": {
+        "summary": f"{feed}: the manifest, one entry per event (one per source org and day)",
+        "parameters": list(_EXPORT_FILTERS),
+        "responses": {"200": {"description": "OK", "headers": _EXPORT_HEADERS,
+                              "content": {"application/json": {"schema": {"type": "object"}}}},
+                      **_NOT_MODIFIED, **_COMMON_ERRORS},
+    }}
+    paths["/api/v1/export/misp/hashes.csv"] = {"get": {
+        "summary": f"{feed}: md5 of each attribute value, and its event's uuid",
+        "parameters": list(_EXPORT_FILTERS),
+        "responses": {"200": {"description": "OK", "headers": _EXPORT_HEADERS,
+                              "content": {"text/csv": {"schema": {"type": "string"}}}},
+                      **_NOT_MODIFIED, **_COMMON_ERRORS},
+    }}
+    paths["/api/v1/export/misp/{event}.json"] = {"get": {
+        "summary": f"{feed}: one event with its attributes",
+        "parameters": [{"name": "event", "in": "path", "required": True, "schema": {"type": "string"},
+                        "description": "the event's uuid, as the manifest lists it"}, *_EXPORT_FILTERS],
+        "responses": {"200": {"description": "OK", "headers": _EXPORT_HEADERS,
+                              "content": {"application/json": {"schema": {"type": "object", "required": ["Event"]}}}},
+                      **_NOT_MODIFIED, "404": _error("No such event in the caller's feed"), **_COMMON_ERRORS},
+    }}
+    return paths
+
+
 def _json(schema: dict, description: str = "OK") -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
@@ -260,6 +328,7 @@ def spec() -> dict:
                     },
                 },
             },
+            **_export_paths(),
             "/api/v1/openapi.json": {
                 "get": {"summary": "This document", "security": [], "responses": {"200": _json({"type": "object"})}},
             },

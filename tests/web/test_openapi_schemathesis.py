@@ -74,8 +74,9 @@ def test_operation_conforms(server, api_schema, method, path, mode):
     assert statuses, "no request was made"
     if mode is GenerationMode.POSITIVE:
         assert 401 not in statuses and 403 not in statuses, statuses  # the key was sent and sufficed
-        # Valid input got past validation at least once (a sighting of a random string is 422).
-        assert any(s < 400 or s == 422 for s in statuses), statuses
+        # Valid input got past validation at least once (a sighting of a random string is 422;
+        # a MISP event of a random uuid is 404, as an unknown id is).
+        assert any(s < 400 or s == 422 or (s == 404 and "{" in path) for s in statuses), statuses
     else:
         assert any(s == 400 for s in statuses), statuses  # the views did see invalid input
 

@@ -45,6 +45,10 @@ def test_post_a_bundle_then_export_it_back(server):
 
 
 def test_cli_export_writes_a_valid_bundle(server, tmp_path):
+    # Data of its own: under xdist the test above may run in another worker, on another server.
+    posted = server.post("/api/v1/indicators", key="ccib-contrib", json={"indicators": [
+        {"value": "stix-cli.example", "tlp": "green", "confidence": 60}]})
+    assert posted.status_code == 200, posted.text
     out = tmp_path / "out.json"
     subprocess.run([str(REGISTRY), "export", "--format", "stix", "--since", "2026-01-01", "-o", str(out)],
                    env=server.env, check=True, capture_output=True)

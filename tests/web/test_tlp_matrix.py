@@ -4,8 +4,8 @@ number of things each caller sees (on SQLite and on PostgreSQL, through `registr
 One source org (ccib-th) publishes, at each TLP level, a domain, an IPv4 /24, a phone block and a
 sighting-only phone number, plus five sightings (one per level) on an indicator another org made
 public. Each reader then looks everything up through every probe kind (exact, parent domain,
-URL host, CIDR, phone prefix, sighting only), singly and in a batch, searches, and reads the
-sightings. An indicator whose only assertions or sightings are hidden must be answered exactly
+URL host, CIDR, phone prefix, sighting only), singly and in a batch, searches, reads the
+sightings, and exports in every format (text, cidr, rpz, csv, json, stix, the MISP feed). An indicator whose only assertions or sightings are hidden must be answered exactly
 like a value nobody ever reported. The admin audit listing is checked the same way.
 """
 
@@ -238,6 +238,60 @@ def test_own_red_needs_a_red_cap(matrix):
     pdrm_red = create_key(matrix.db, "pdrm-my", "reader", "red")["key"]
     answer = matrix.get("/api/v1/lookup", key=pdrm_red, params={"value": value}).json()
     assert answer["listed"] is True and answer["matches"][0]["assertions"][0]["tlp"] == "red"
+
+
+# -- every export format ------------------------------------------------------------------
+def _export(server, reader, fmt, **params):
+    response = server.get(f"/api/v1/export/{fmt}", key=reader, params=params)
+    assert response.status_code == 200, response.text
+    return response
+
+
+@pytest.mark.parametrize("reader", list(READERS))
+def test_every_export_format_holds_exactly_their_levels(matrix, reader):
+    """text, cidr, rpz, csv, json, stix and the MISP feed, filtered by label and by source: the
+    same three indicators per visible level, nothing of a hidden one."""
+    import csv
+    import io
+
+    import dns.zone
+    import orjson
+    from netaddr import IPSet, cidr_merge
+    from pymisp import MISPEvent
+
+    visible = READERS[reader][1]
+    n = EXPECTED[reader][1]  # search's count: three indicators per visible level
+    indices = [i for i, level in enumerate(LEVELS) if level in visible]
+    domains = sorted(f"{slug(LEVELS[i])}.{LABEL}.example" for i in indices)
+    networks = [f"45.77.{i}.0/24" for i in indices]
+    phones = [f"+668123{i}*" for i in indices]
+    for params in ({"label": LABEL}, {"source": SOURCE}):
+        assert sorted(_export(matrix, reader, "text", **params).text.split()) == sorted(domains + networks + phones)
+        blocks = _export(matrix, reader, "cidr", **params).text.split()
+        assert IPSet(blocks) == IPSet(networks) and len(blocks) == len(cidr_merge(networks))
+        zone = dns.zone.from_text(_export(matrix, reader, "rpz", **params).text, origin="rpz.registry.local.")
+        assert sorted(str(name) for name in zone.nodes if str(name) != "@" and not str(name).startswith("*.")) \
+            == domains
+        assert len(zone.nodes) == 1 + 2 * len(domains)
+        rows = list(csv.DictReader(io.StringIO(_export(matrix, reader, "csv", **params).text)))
+        assert len(rows) == n == 3 * len(visible)
+        assert sorted(r["tlp"] for r in rows) == sorted(level for level in visible for _ in range(3))
+        assert {r["sources"] for r in rows} == {SOURCE}
+        lines = [orjson.loads(line) for line in _export(matrix, reader, "json", **params).content.splitlines()]
+        assert len(lines) == n
+        assert sorted(a["tlp"] for line in lines for a in line["assertions"]) == sorted(r["tlp"] for r in rows)
+        bundle = _export(matrix, reader, "stix", **params).json()
+        assert len([o for o in bundle.get("objects", []) if o["type"] == "indicator"]) == n
+        manifest = matrix.get("/api/v1/export/misp/manifest.json", key=reader, params=params).json()
+        (uuid,) = manifest  # ccib-th's reports of today
+        assert manifest[uuid]["Tag"] == [{"name": "tlp:" + max(visible, key=LEVELS.index)}]
+        event = MISPEvent()
+        event.load(matrix.get(f"/api/v1/export/misp/{uuid}.json", key=reader, params=params).content)
+        assert len(event.attributes) == n
+        assert sorted(t.name for a in event.attributes for t in a.tags if t.name.startswith("tlp:")) == sorted(
+            "tlp:" + r["tlp"] for r in rows)
+        hashes = matrix.get("/api/v1/export/misp/hashes.csv", key=reader, params=params).text.split()
+        assert len(hashes) == n and {h.split(",")[1] for h in hashes} == {uuid}
 
 
 # -- the audit listing ----------------------------------------------------------------------

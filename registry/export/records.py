@@ -1,0 +1,179 @@
+"""What every per-indicator export format writes from: a ``Listed`` indicator with the visible
+assertions (``Claim``) the export selected, grouped from the reader's rows as they stream.
+
+Pure Python: the rows are plain tuples in ``storage.export_reads.ROW_COLUMNS`` order, times as
+stored (SQLite text or aware datetimes). Nothing is converted until a writer asks for it, so
+the text export of a million indicators reads a value and moves on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+
+from registry.domain.kinds import EXACT
+from registry.domain.scoring import Evidence, score
+from registry.domain.times import iso
+from registry.domain.tlp import RANK
+
+# Positions in an export row (storage.export_reads.ROW_COLUMNS).
+(_IND, _KIND, _VALUE, _DISPLAY, _ALLOWLISTED, _START, _END, _SOURCE, _ORG, _FEED, _CONFIDENCE, _TLP, _LABELS,
+ _DESCRIPTION, _VALID_UNTIL, _FIRST, _LAST, _TIMES, _MODIFIED) = range(19)
+
+
+def iso_text(value) -> str | None:
+    """A stored time as ``2026-11-22T06:00:00Z`` (whole seconds, UTC), as the API writes times."""
+    if value is None:
+        return None
+    if isinstance(value, str):  # SQLite: "2026-11-22 06:00:00.123456", already UTC
+        return f"{value[:10]}T{value[11:19]}Z"
+    return iso(value)
+
+
+def as_time(value) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return _parse_text_time(value)
+
+
+@lru_cache(maxsize=65536)  # the rows of one import run share their times
+def _parse_text_time(value: str) -> datetime:
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+@lru_cache(maxsize=4096)  # a feed's rows share a handful of label sets
+def labels_of(text: str | None) -> tuple[str, ...]:
+    return tuple(label for label in (text or ",").split(",") if label)
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """One visible assertion: who said it, how sure, under which TLP."""
+
+    source: str
+    org_id: int
+    feed: str | None
+    confidence: int
+    tlp: str
+    labels: tuple[str, ...]
+    description: str | None
+    valid_until: object
+    first_seen: object
+    last_seen: object
+    times_reported: int
+    modified: object
+
+    def to_dict(self) -> dict:
+        """The shape of an assertion in lookup answers (services.lookup.assertion_dict)."""
+        return {
+            "source": self.source, "feed": self.feed, "confidence": self.confidence, "tlp": self.tlp,
+            "labels": list(self.labels), "description": self.description,
+            "first_seen": iso_text(self.first_seen), "last_seen": iso_text(self.last_seen),
+            "valid_until": iso_text(self.valid_until), "times_reported": self.times_reported,
+        }
+
+
+class Listed:
+    """One exported indicator: its value and the assertions the export selected (rows of
+    ``VALUE_COLUMNS`` only, for the formats that list values, carry no claims)."""
+
+    __slots__ = ("rows", "id", "kind", "value", "score")
+
+    def __init__(self, rows: list) -> None:
+        first = rows[0]
+        self.rows = rows
+        self.id, self.kind, self.value = first[_IND], first[_KIND], first[_VALUE]
+        self.score: int | None = None
+
+    @property
+    def display(self) -> str | None:
+        return self.rows[0][_DISPLAY]
+
+    @property
+    def allowlisted(self) -> str | None:
+        return self.rows[0][_ALLOWLISTED]
+
+    @property
+    def range(self) -> tuple[bytes, bytes]:
+        """16-byte bounds (IPv4 mapped into IPv6), for IP indicators."""
+        return self.rows[0][_START], self.rows[0][_END]
+
+    def claims(self) -> list[Claim]:
+        """By source, then feed: the same data gives the same order on either engine."""
+        out = [Claim(r[_SOURCE], r[_ORG], r[_FEED] or None, r[_CONFIDENCE], r[_TLP], labels_of(r[_LABELS]),
+                     r[_DESCRIPTION], r[_VALID_UNTIL], r[_FIRST], r[_LAST], r[_TIMES], r[_MODIFIED])
+               for r in self.rows]
+        out.sort(key=lambda c: (c.source, c.feed or ""))
+        return out
+
+    def summary(self) -> dict:
+        """The provenance summary the csv and json formats carry (see README "Exports").
+
+        Stored times compare as stored: SQLite's text sorts as the times do, PostgreSQL gives
+        datetimes; one engine never mixes the two."""
+        claims = self.claims()
+        if len(claims) == 1:  # most indicators: one source said it once
+            (c,) = claims
+            sources, confidence, tlp, labels = [c.source], c.confidence, c.tlp, list(c.labels)
+            first_seen, last_seen, valid_until, times = c.first_seen, c.last_seen, c.valid_until, c.times_reported
+        else:
+            sources = sorted({c.source for c in claims})
+            confidence = max(c.confidence for c in claims)
+            # A row is as restricted as the most restricted assertion in it.
+            tlp = max((c.tlp for c in claims), key=RANK.__getitem__)
+            labels = sorted({label for c in claims for label in c.labels})
+            first_seen = min(c.first_seen for c in claims)
+            last_seen = max(c.last_seen for c in claims)
+            untils = [c.valid_until for c in claims]
+            # The latest end of validity; none when any assertion is open-ended.
+            valid_until = None if None in untils else max(untils)
+            times = sum(c.times_reported for c in claims)
+        return {
+            "kind": self.kind, "value": self.value, "display": self.display, "score": self.score,
+            "sources": sources, "confidence": confidence, "tlp": tlp, "labels": labels,
+            "first_seen": iso_text(first_seen), "last_seen": iso_text(last_seen), "valid_until": iso_text(valid_until),
+            "times_reported": times, "allowlisted": self.allowlisted, "claims": claims,
+        }
+
+
+def group(rows: Iterable) -> Iterator[Listed]:
+    """Consecutive rows of one indicator as one ``Listed`` (the reader keeps them together)."""
+    current: list = []
+    current_id = None
+    for row in rows:
+        if row[_IND] != current_id:
+            if current:
+                yield Listed(current)
+            current, current_id = [row], row[_IND]
+        else:
+            current.append(row)
+    if current:
+        yield Listed(current)
+
+
+def scored(items: Iterable[Listed], *, now: datetime, half_lifes: dict[str, float] | None,
+           min_score: int | None) -> Iterator[Listed]:
+    """Each indicator with its score over the selected assertions (as the search API scores),
+    leaving out those below ``min_score``.
+
+    An indicator with one assertion scores by its kind, confidence, last report and end of
+    validity alone, and the rows of one import run share those: such scores are remembered
+    for the export (a third of a million-row csv export's time otherwise)."""
+    single: dict[tuple, int] = {}
+    for item in items:
+        rows = item.rows
+        key = None
+        if len(rows) == 1 and not item.allowlisted:
+            r = rows[0]
+            key = (item.kind, r[_CONFIDENCE], r[_LAST], r[_VALID_UNTIL])
+            item.score = single.get(key)
+        if item.score is None:
+            evidence = [Evidence(r[_SOURCE], r[_FEED] or None, item.kind, r[_CONFIDENCE], as_time(r[_LAST]),
+                                 as_time(r[_VALID_UNTIL]), EXACT) for r in rows]
+            item.score, _ = score(evidence, now=now, half_lifes=half_lifes, allowlisted=item.allowlisted)
+            if key is not None and len(single) < 65536:
+                single[key] = item.score
+        if min_score is None or item.score >= min_score:
+            yield item
