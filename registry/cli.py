@@ -207,6 +207,67 @@ def key_revoke(prefix) -> None:
     click.echo(f"revoked {prefix} ({row.org}, {row.role})")
 
 
+# -- web users -------------------------------------------------------------------------------
+@main.group()
+def user() -> None:
+    """People who sign in to the web page."""
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--org", "org_slug", required=True)
+@click.option("--role", required=True, type=click.Choice(["reader", "contributor", "feed-admin", "admin"]))
+@click.option("--max-tlp", "max_tlp", help="Highest TLP the user may see (default amber+strict).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+@_guard
+def user_add(username, org_slug, role, max_tlp, password_stdin) -> None:
+    """Add a user; the password is prompted for (twice) unless --password-stdin."""
+    from registry.services.users import add_user
+
+    tlp_option(max_tlp)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+    db = open_db()
+    created = add_user(db, username, org=org_slug, role=role, password=password, max_tlp=max_tlp)
+    cli_audit("user-add", {"username": created.username, "org": created.org, "role": created.role,
+                           "max_tlp": created.max_tlp}, db=db)
+    click.echo(f"added user {created.username} (org {created.org}, role {created.role}, max TLP {created.max_tlp})")
+
+
+@user.command("list")
+@click.option("--org", "org_slug")
+@click.option("--json", "as_json", is_flag=True)
+def user_list(org_slug, as_json) -> None:
+    """List users (never their passwords)."""
+    from registry.domain.times import iso
+    from registry.services.users import list_users
+
+    data = [{"username": u.username, "org": u.org, "role": u.role, "max_tlp": u.max_tlp,
+             "created": iso(u.created), "last_login": iso(u.last_login), "disabled": u.disabled}
+            for u in list_users(open_db(), org_slug)]
+    if as_json:
+        echo_json(data)
+        return
+    for d in data:
+        state = "DISABLED" if d["disabled"] else f"last login {d['last_login'] or 'never'}"
+        click.echo(f"{d['username']:<24} {d['org']:<14} {d['role']:<12} {d['max_tlp']:<13} {state}")
+
+
+@user.command("disable")
+@click.argument("username")
+@_guard
+def user_disable(username) -> None:
+    """Disable a user: their sessions stop working at once."""
+    from registry.services.users import set_disabled
+
+    db = open_db()
+    row = set_disabled(db, username, True)
+    cli_audit("user-disable", {"username": row.username, "org": row.org}, db=db)
+    click.echo(f"disabled {row.username} ({row.org}, {row.role})")
+
+
 # -- audit ---------------------------------------------------------------------------------
 @main.group()
 def audit() -> None:

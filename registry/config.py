@@ -26,6 +26,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAX_BATCH", "10000", "Most values in one batch lookup request."),
     Setting("MAX_BODY_MB", "32", "Largest request body accepted, in MiB; larger ones get 413."),
     Setting("AUDIT_FLUSH_SECONDS", "0.2", "How often each process writes its buffered audit events."),
+    Setting("COOKIE_SECURE", "auto", "Web page session cookies: `auto` marks them Secure when the request came over https, `true` always (behind a TLS-terminating proxy), `false` never."),
+    Setting("SESSION_HOURS", "8", "Hours a web page sign-in lasts, however busy the session."),
+    Setting("LOGIN_LIMIT", "10 per 15 minutes", "Failed web sign-ins allowed per username and per client address before sign-in is refused for a while."),
     Setting("ENV", "production", "`development` relaxes the secret-key check; anything else is production."),
 )
 

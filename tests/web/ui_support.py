@@ -1,0 +1,58 @@
+"""Shared by the web page tests: seeding orgs and users, signing in through the real form
+(CSRF token and all), and reading what a page shows."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+
+from registry.services.orgs import add_org
+from registry.services.users import add_user
+
+PASSWORD = "correct horse battery staple"
+
+# username → (org, role, max_tlp)
+USERS = {
+    "somchai": ("ccib-th", "contributor", "red"),
+    "ccib-green": ("ccib-th", "reader", "green"),
+    "aisyah": ("pdrm-my", "reader", "amber+strict"),
+    "bank-analyst": ("bank-x", "reader", "green"),
+    "ops": ("registry-ops", "admin", "red"),
+    "pdrm-admin": ("pdrm-my", "admin", "amber+strict"),
+    "feedops": ("registry-ops", "feed-admin", "amber+strict"),
+}
+
+
+def seed(db) -> None:
+    add_org(db, "ccib-th", "Royal Thai Police CCIB", "TH")
+    add_org(db, "pdrm-my", "Royal Malaysia Police", "MY")
+    add_org(db, "bank-x", "Bank X fraud team", "TH")
+    add_org(db, "registry-ops", "Registry operators", None)
+    for username, (org, role, cap) in USERS.items():
+        add_user(db, username, org=org, role=role, password=PASSWORD, max_tlp=cap)
+
+
+_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    found = _TOKEN.search(html)
+    assert found, "no CSRF token on the page"
+    return found.group(1)
+
+
+def text_of(html: str) -> str:
+    """The page's visible text, tags dropped and whitespace squeezed."""
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html))).strip()
+
+
+def verdicts(html: str) -> dict[str, str]:
+    """Query → verdict from a lookup results table."""
+    rows = re.findall(r'<td class="query"><code>(.*?)</code></td>\s*<td><span class="verdict verdict-[a-z-]+">(.*?)</span>',
+                      html, flags=re.S)
+    return {unescape(q): v for q, v in rows}
+
+
+def tlp_badges(html: str) -> list[str]:
+    return re.findall(r'<span class="tlp tlp-[a-z-]+">TLP:([A-Z+]+)</span>', html)
