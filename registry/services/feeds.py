@@ -107,7 +107,7 @@ def _visible(feed: store.FeedRow, viewer: Viewer) -> bool:
     return viewer.can_see(feed.tlp, feed.provider)
 
 
-def _feed_dict(feed: store.FeedRow, last) -> dict:
+def _feed_dict(feed: store.FeedRow, last, last_ok) -> dict:
     options = feed.options
     return {
         "name": feed.name, "provider": feed.provider, "url": feed.url, "format": feed.format,
@@ -115,6 +115,8 @@ def _feed_dict(feed: store.FeedRow, last) -> dict:
         "labels": list(feed.labels), "enabled": feed.enabled, "description": options.get("description"),
         "running": feed.lease_owner is not None,
         "last_run": RunResult.from_row(last, feed.name).to_dict() if last is not None else None,
+        # The latest run that read the whole feed: its counts are the feed's size and health.
+        "last_ok_run": RunResult.from_row(last_ok, feed.name).to_dict() if last_ok is not None else None,
     }
 
 
@@ -123,7 +125,8 @@ def list_feeds(db: Database, viewer: Viewer) -> list[dict]:
     with db.read() as conn:
         feeds = store.all_feeds(conn)
         last = store.last_runs(conn)
-    return [_feed_dict(f, last.get(f.id)) for f in feeds if _visible(f, viewer)]
+        last_ok = store.last_runs(conn, status=store.OK)
+    return [_feed_dict(f, last.get(f.id), last_ok.get(f.id)) for f in feeds if _visible(f, viewer)]
 
 
 def get_feed(db: Database, name: str, viewer: Viewer) -> store.FeedRow:

@@ -141,10 +141,13 @@ def runs(conn: Connection, feed_id: int, *, limit: int = 20, before: int | None 
     return list(conn.execute(query.order_by(c.id.desc()).limit(limit)))
 
 
-def last_runs(conn: Connection) -> dict[int, object]:
-    """Each feed's latest run."""
+def last_runs(conn: Connection, *, status: str | None = None) -> dict[int, object]:
+    """Each feed's latest run (of that ``status``)."""
     c = t.feed_run.c
-    latest = select(c.feed_id, func.max(c.id).label("id")).group_by(c.feed_id).subquery()
+    latest = select(c.feed_id, func.max(c.id).label("id")).group_by(c.feed_id)
+    if status is not None:
+        latest = latest.where(c.status == status)
+    latest = latest.subquery()
     rows = conn.execute(select(t.feed_run).join(latest, and_(latest.c.id == c.id)))
     return {r.feed_id: r for r in rows}
 
