@@ -202,7 +202,7 @@ def _attempt(session, url, headers, limits: Limits, files, spool_dir) -> Fetched
                              http_status=status)
         declared = response.headers.get("Content-Length")
         if declared and declared.isdigit() and int(declared) > limits.max_bytes:
-            raise FetchError(f"the body is {int(declared):,} bytes, over the limit of {limits.max_bytes:,} "
+            raise FetchError(f"the body is {int(declared):,} bytes, over the limit of {limits.max_bytes:,} bytes "
                              "(max_mb)", http_status=status)
         fd, path = _spool(files, spool_dir, ".raw")
         wire = 0
