@@ -36,7 +36,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.extensions["registry.keys"] = KeyAuthenticator(db)
     app.extensions["registry.audit"] = AuditLog(db, flush_interval=float(config.get("AUDIT_FLUSH_SECONDS", overrides)))
 
-    from registry.web import api, auth, errors, jsonio, limits, meta, metrics, session, taxii, ui
+    from registry.web import api, auth, errors, feeds, jsonio, limits, meta, metrics, session, taxii, ui
 
     jsonio.install(app)
     errors.register(app)
@@ -47,5 +47,6 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(meta.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(taxii.bp)
+    app.register_blueprint(feeds.bp)
     app.register_blueprint(ui.bp)  # the web page at /
     return app
