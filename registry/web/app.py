@@ -36,7 +36,19 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.extensions["registry.keys"] = KeyAuthenticator(db)
     app.extensions["registry.audit"] = AuditLog(db, flush_interval=float(config.get("AUDIT_FLUSH_SECONDS", overrides)))
 
-    from registry.web import api, auth, errors, feeds, jsonio, limits, meta, metrics, session, taxii, ui
+    from registry.web import (
+        api,
+        auth,
+        errors,
+        feeds,
+        jsonio,
+        limits,
+        meta,
+        metrics,
+        session,
+        taxii,
+        ui,
+    )
 
     jsonio.install(app)
     errors.register(app)

@@ -258,6 +258,7 @@ def sighting():
 
 
 # Admin and feed pages share this blueprint's sign-in, CSRF check, headers and error pages.
-from registry.web import ui_admin  # noqa: E402
+from registry.web import ui_admin, ui_feeds  # noqa: E402
 
 bp.register_blueprint(ui_admin.bp)
+bp.register_blueprint(ui_feeds.bp)

@@ -7,11 +7,14 @@ Set REGISTRY_SCREENSHOTS=docs/screenshots to refresh the README's screenshots fr
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from registry.demo import load_demo
+from registry.services.feeds import run_feed, sync_catalogue
+from registry.services.sightings import add_sighting
 from registry.services.submit import Provenance, Submission, Submitter
 from registry.services.users import add_user
 from registry.storage import migrate
@@ -38,10 +41,24 @@ except ImportError:  # pragma: no cover - the dev extra installs it
     pytest.skip("the playwright package is not installed (pip install -e '.[dev]')", allow_module_level=True)
 
 
-def seed(db: Database) -> None:
-    """The demo agencies and feeds, web users, and reports at every TLP level by ccib-th."""
+def seed(db: Database, tmp: Path) -> None:
+    """The demo agencies and feeds, web users, reports at every TLP level by ccib-th, a
+    partner feed with some history and one whose file has gone missing."""
     for _ in load_demo(db):
         pass
+    folder = tmp / "partner-feeds"
+    folder.mkdir()
+    daily = tmp / "hub-daily.txt"
+    for name, url in (("partner-hub-daily", f"file://{daily}"), ("partner-hub-phones", f"file://{tmp / 'gone.csv'}")):
+        (folder / f"{name}.toml").write_text(
+            f'name = "{name}"\nprovider = "pdrm-my"\nurl = "{url}"\nformat = "text"\nschedule = "every 1h"\n'
+            'mode = "incremental"\nconfidence = 60\ntlp = "green"\nlabels = ["scam-hosting"]\n', encoding="utf-8")
+    sync_catalogue(db, folder)
+    for count in (120, 135, 128, 140, 131, 12):
+        lines = [f"46.{count}.{i // 250}.{i % 250 + 1}" for i in range(count)] + ["bad line from the hub"]
+        daily.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        run_feed(db, "partner-hub-daily", trigger="scheduler")
+    run_feed(db, "partner-hub-phones", trigger="scheduler")
     for username, (org, role, cap) in USERS.items():
         add_user(db, username, org=org, role=role, password=PASSWORD, max_tlp=cap)
     rows = [
@@ -57,6 +74,9 @@ def seed(db: Database) -> None:
             submitter.add(Submission(value=value, tlp=level, confidence=confidence, labels=labels,
                                      description=description))
         submitter.finish()
+    add_sighting(db, org="ccib-th", value="+66812345678", case_ref="CCIB-2026-114", count=3, tlp="amber",
+                 seen=datetime(2026, 11, 28, 9, 30, tzinfo=UTC))
+    add_sighting(db, org="pdrm-my", value="+66812345678", case_ref="PDRM-KL-0457", tlp="green")
 
 
 @pytest.fixture(scope="session")
@@ -65,7 +85,7 @@ def site(tmp_path_factory):
     url = f"sqlite:///{tmp / 'registry.db'}"
     db = Database(url)
     migrate.upgrade(db)
-    seed(db)
+    seed(db, tmp)
     process, base, env = start_server(url, tmp, workers=2)
     yield {"url": base, "db": db, "env": env, "tmp": tmp}
     stop_server(process)

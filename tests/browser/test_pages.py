@@ -130,3 +130,22 @@ def test_submit_page(page, site, shots):
     statuses = page.locator("span.status").all_inner_texts()
     assert statuses == ["new", "new", "allowlisted"]
     page.screenshot(path=str(shots / "submit.png"), full_page=True)
+
+
+def test_feeds_page_shows_a_failed_feeds_reason_and_runs_a_feed(page, site, shots):
+    sign_in(page, site, "feedops")
+    page.click("header nav a:has-text('Feeds')")
+    row = page.locator("table.feeds tr", has_text="partner-hub-phones")
+    status = row.locator(".feed-status")
+    assert status.inner_text() == "failed"
+    assert status.evaluate("e => getComputedStyle(e).color") == "rgb(179, 38, 30)"
+    assert "gone.csv" in row.locator(".reason").inner_text()  # why it failed, on the list itself
+    daily = page.locator("table.feeds tr", has_text="partner-hub-daily")
+    assert daily.locator("svg.chart rect").count() == 6
+    page.screenshot(path=str(shots / "feeds.png"), full_page=True)
+    page.click("a:has-text('partner-hub-daily')")
+    assert page.locator("table.rejects").inner_text().count("bad line from the hub") == 1
+    page.click("button:has-text('Run now')")
+    page.wait_for_selector("text=Ran partner-hub-daily")
+    assert page.locator("svg.chart rect").count() == 7
+    page.screenshot(path=str(shots / "feed.png"), full_page=True)
