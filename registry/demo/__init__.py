@@ -74,6 +74,8 @@ def load_demo(db: Database, keys_file: Path | None = None, feeds_folder: Path | 
         keys_file.write_text("# demo API keys: org, role, max TLP, key\n" + "\n".join(lines) + "\n")
         keys_file.chmod(0o600)
         yield f"demo API keys written to {keys_file}"
+    if keys_file is not None:
+        yield from _demo_users(db, keys_file.parent / "demo-users.txt")
     for item in IMPORTS:
         _, report = import_file(db, DATA / item.file, item.provenance, column=item.column)
         yield (
@@ -81,6 +83,33 @@ def load_demo(db: Database, keys_file: Path | None = None, feeds_folder: Path | 
             f"allowlisted {report.allowlisted}, rejected {report.rejected}"
         )
     yield from _demo_feeds(db, feeds_folder)
+
+
+# Web page users for `make run`: random passwords, written beside the demo keys (never fixed ones).
+DEMO_USERS = (
+    ("analyst", "ccib-th", "contributor", "red"),
+    ("reader", "pdrm-my", "reader", None),
+    ("feeds", "registry-ops", "feed-admin", "red"),
+    ("admin", "registry-ops", "admin", "red"),
+)
+
+
+def _demo_users(db: Database, users_file: Path) -> Iterator[str]:
+    import secrets
+
+    from registry.services.users import add_user, list_users
+
+    if list_users(db):
+        return
+    lines = []
+    for username, org, role, max_tlp in DEMO_USERS:
+        password = secrets.token_urlsafe(12)
+        created = add_user(db, username, org=org, role=role, password=password, max_tlp=max_tlp)
+        lines.append(f"{username:<9} {org:<13} {role:<12} {created.max_tlp:<13} {password}")
+    users_file.parent.mkdir(parents=True, exist_ok=True)
+    users_file.write_text("# demo web users: username, org, role, max TLP, password\n" + "\n".join(lines) + "\n")
+    users_file.chmod(0o600)
+    yield f"demo web users written to {users_file}"
 
 
 def _demo_feeds(db: Database, folder: Path | None) -> Iterator[str]:

@@ -93,3 +93,24 @@ def test_user_commands(cli):
     assert bad_tlp.exit_code == 2
     verified = json.loads(cli("audit", "verify", "--json").stdout)
     assert verified["ok"] and verified["checked"] == 3  # user-add twice, user-disable
+
+
+def test_demo_writes_web_users_with_random_passwords_once(cli, tmp_path):
+    from registry import config
+    from registry.demo import _demo_users
+    from registry.storage.db import Database
+
+    assert cli("demo").exit_code == 0
+    users_file = tmp_path / "instance" / "demo-users.txt"
+    lines = users_file.read_text().splitlines()[1:]
+    assert [line.split()[0] for line in lines] == ["analyst", "reader", "feeds", "admin"]
+    assert users_file.stat().st_mode & 0o777 == 0o600
+    db = Database(config.database_url())
+    try:
+        for line in lines:
+            username, password = line.split()[0], line.split()[-1]
+            assert users.authenticate(db, username, password) is not None
+        assert list(_demo_users(db, users_file)) == []  # users exist: nothing new, no file rewritten
+        assert users_file.read_text().splitlines()[1:] == lines
+    finally:
+        db.dispose()
