@@ -213,6 +213,44 @@ def run_feed(db: Database, name: str, *, trigger: str = "cli", progress: Progres
     FeedDisabled for a disabled one (unless ``only_if_due``), FeedBusy when another process
     holds its lease.
     """
+    started = start_run(db, name, trigger=trigger, progress=progress, should_stop=should_stop,
+                        only_if_due=only_if_due, settings=settings)
+    return None if started is None else started.finish()
+
+
+@dataclass
+class StartedRun:
+    """A run whose lease is taken and whose row is written (``run``: status running);
+    ``finish()`` does the work, here or on another thread (the API answers at once)."""
+
+    ctx: _Context
+
+    @property
+    def run(self) -> RunResult:
+        return self.ctx.run
+
+    def finish(self) -> RunResult:
+        ctx = self.ctx
+        clock = time.monotonic()
+        try:
+            _run(ctx)
+        except _Stop as stop:
+            _fail(ctx, stop.status, stop.message, clock)
+        except (FetchError, FeedFormatError, RegistryError) as exc:
+            if isinstance(exc, FetchError):
+                ctx.run.http_status = exc.http_status or ctx.run.http_status
+                ctx.run.bytes = max(ctx.run.bytes, exc.wire_bytes)
+            _fail(ctx, store.FAILED, exc.message if isinstance(exc, RegistryError) else str(exc), clock)
+        except Exception as exc:  # a bug or a database outage: recorded, never a half-written batch
+            log.exception("feed %s: run %s failed", ctx.feed.name, ctx.run.id)
+            _fail(ctx, store.FAILED, f"internal error: {type(exc).__name__}: {exc}", clock)
+        return ctx.run
+
+
+def start_run(db: Database, name: str, *, trigger: str = "cli", progress: Progress | None = None,
+              should_stop: Callable[[], bool] | None = None, only_if_due: bool = False,
+              settings: dict | None = None) -> StartedRun | None:
+    """Step 1 of a run (see the module docstring): the lease and the run row."""
     owner = lease_owner()
     started = utcnow()
     with db.write() as conn:
@@ -239,23 +277,8 @@ def run_feed(db: Database, name: str, *, trigger: str = "cli", progress: Progres
             return None
         store.interrupt_stale_runs(conn, feed.id, started)
         run_id = store.insert_run(conn, feed.id, trigger, started)
-    ctx = _Context(db, feed, RunResult(id=run_id, feed=name, trigger=trigger, started=started), owner, settings,
-                   progress, should_stop)
-    clock = time.monotonic()
-    try:
-        _run(ctx)
-    except _Stop as stop:
-        _fail(ctx, stop.status, stop.message, clock)
-    except (FetchError, FeedFormatError, RegistryError) as exc:
-        if isinstance(exc, FetchError):
-            ctx.run.http_status = exc.http_status or ctx.run.http_status
-            ctx.run.bytes = max(ctx.run.bytes, exc.wire_bytes)
-        _fail(ctx, store.FAILED, getattr(exc, "message", None) if isinstance(exc, RegistryError) else str(exc),
-              clock)
-    except Exception as exc:  # a bug or a database outage: recorded, never a half-written batch
-        log.exception("feed %s: run %s failed", name, run_id)
-        _fail(ctx, store.FAILED, f"internal error: {type(exc).__name__}: {exc}", clock)
-    return ctx.run
+    return StartedRun(_Context(db, feed, RunResult(id=run_id, feed=name, trigger=trigger, started=started), owner,
+                               settings, progress, should_stop))
 
 
 def _fail(ctx: _Context, status: str, message: str, clock: float) -> None:

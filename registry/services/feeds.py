@@ -17,14 +17,14 @@ from registry.domain.times import utcnow
 from registry.domain.tlp import Viewer
 from registry.ingest.catalogue import CatalogueError, FeedDefinition, load_catalogue
 from registry.services.errors import Invalid, NotFound
-from registry.services.feed_runs import FeedBusy, FeedDisabled, RunResult, run_feed
+from registry.services.feed_runs import FeedBusy, FeedDisabled, RunResult, run_feed, start_run
 from registry.services.orgs import SLUG
 from registry.storage import feeds as store
 from registry.storage import orgs as org_store
 from registry.storage.db import Database
 
 __all__ = ["FeedBusy", "FeedDisabled", "RunResult", "catalogue_path", "feed_runs", "get_feed", "list_feeds",
-           "run_feed", "sync_catalogue"]
+           "run_feed", "start_run", "sync_catalogue"]
 
 MAX_RUNS = 200
 

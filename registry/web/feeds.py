@@ -1,15 +1,23 @@
 """Feeds over HTTP: ``GET /api/v1/feeds``, ``GET /api/v1/feeds/NAME/runs`` (readers) and
 ``POST /api/v1/feeds/NAME/run`` (feed-admins). The views validate, call services.feeds, audit
-and answer JSON; a run started here runs in the request (a feed-admin sees its figures)."""
+and answer JSON.
+
+A run started here takes the feed's lease and writes its run row in the request (so an
+unknown, disabled or busy feed is answered at once), then works on a thread of the worker:
+the answer is a 202 with the run (status ``running``) and its ``GET …/runs`` to follow. With
+``?wait=true`` the request waits and answers the finished run's figures (for small feeds:
+a large one would outlast the server's request timeout)."""
 
 from __future__ import annotations
+
+import threading
 
 from flask import Blueprint, current_app, g, jsonify, request
 
 from registry.domain.roles import FEED_ADMIN, READER
 from registry.ingest.catalogue import NAME
 from registry.services.errors import Invalid
-from registry.services.feeds import feed_runs, get_feed, list_feeds, run_feed
+from registry.services.feeds import feed_runs, get_feed, list_feeds, start_run
 from registry.web.api import audit
 from registry.web.auth import require
 
@@ -58,7 +66,13 @@ def runs(name: str):
 @require(FEED_ADMIN)
 def run(name: str):
     name = _name(name)
+    wait = request.args.get("wait", "false")
+    if wait not in ("true", "false"):
+        raise Invalid("wait must be true or false", field="wait")
     get_feed(_db(), name, g.principal.viewer)  # a 404 for a feed the caller may not see
-    result = run_feed(_db(), name, trigger="api", settings=current_app.config["REGISTRY"])
-    audit("feed-run", {"feed": name, "run": result.id, "status": result.status}, result.new + result.updated)
-    return jsonify(result.to_dict())
+    started = start_run(_db(), name, trigger="api", settings=current_app.config["REGISTRY"])
+    audit("feed-run", {"feed": name, "run": started.run.id, "wait": wait == "true"}, None)
+    if wait == "true":
+        return jsonify(started.finish().to_dict())
+    threading.Thread(target=started.finish, name=f"feed-run-{name}", daemon=False).start()
+    return jsonify(started.run.to_dict()), 202, {"Location": f"/api/v1/feeds/{name}/runs"}

@@ -128,7 +128,8 @@ _RUN = {
         "error": {"type": ["string", "null"]},
         "anomaly": {"type": ["string", "null"], "description": "why the row count looked wrong (nothing expired)"},
         "rejects": {"type": "array", "items": {"type": "object", "properties": {
-            "line": {"type": ["integer", "null"]}, "text": {"type": "string"}, "reason": {"type": "string"}}}},
+            "line": {"type": ["integer", "string", "null"], "description": "line number, or a STIX object id"},
+            "text": {"type": "string"}, "reason": {"type": "string"}}}},
     },
 }
 _FEED = {
@@ -338,11 +339,14 @@ def spec() -> dict:
             },
             "/api/v1/feeds/{name}/run": {
                 "post": {
-                    "summary": "Run a feed now (feed-admin); answers the run's figures (a failed run is a 200 "
-                               "with status failed and the error)",
-                    "parameters": [_FEED_NAME],
+                    "summary": "Run a feed now (feed-admin): 202 with the started run (follow it in …/runs), or "
+                               "with wait=true 200 with the finished run's figures (a failed run has status failed "
+                               "and the error)",
+                    "parameters": [_FEED_NAME, {"name": "wait", "in": "query",
+                                                "schema": {"type": "string", "enum": ["true", "false"]}}],
                     "responses": {
-                        "200": _json({"$ref": "#/components/schemas/FeedRun"}),
+                        "200": _json({"$ref": "#/components/schemas/FeedRun"}, "The finished run (wait=true)"),
+                        "202": _json({"$ref": "#/components/schemas/FeedRun"}, "The run, started"),
                         "404": _error("No such feed (or one the key may not see)"),
                         "409": _error("The feed is being run by another process"),
                         **_COMMON_ERRORS,

@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from registry.services.feeds import run_feed
 from tests.feeds.support import add_feed
@@ -17,9 +18,9 @@ from tests.helpers import FIXTURES
 
 def stored(db, feed: str = "golden") -> list[str]:
     with db.read() as conn:
-        return [row[0] for row in conn.exec_driver_sql(
-            "SELECT i.value FROM assertion a JOIN indicator i ON i.id = a.indicator_id WHERE a.feed = ? ORDER BY a.id",
-            (feed,)).fetchall()]
+        return list(conn.execute(text(
+            "SELECT i.value FROM assertion a JOIN indicator i ON i.id = a.indicator_id WHERE a.feed = :feed "
+            "ORDER BY a.id"), {"feed": feed}).scalars())
 
 
 def misp_folder(source: Path, target: Path) -> Path:
