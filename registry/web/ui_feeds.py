@@ -5,6 +5,7 @@ which quote the feed's lines) is shown to whoever may see its TLP from its provi
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 from flask import Blueprint, current_app, flash, g, redirect, url_for
@@ -12,7 +13,7 @@ from flask import Blueprint, current_app, flash, g, redirect, url_for
 from registry.domain.roles import FEED_ADMIN, READER
 from registry.ingest.catalogue import NAME
 from registry.services.errors import NotFound, RegistryError
-from registry.services.feeds import feed_runs, get_feed, list_feeds, run_feed
+from registry.services.feeds import feed_runs, get_feed, list_feeds, start_run
 from registry.web.pages import audit, db, page, signed_in
 
 bp = Blueprint("feeds", __name__, url_prefix="/feeds")
@@ -84,16 +85,17 @@ def feed(name: str):
 @bp.post("/<name>/run")
 @signed_in(FEED_ADMIN)
 def run_now(name: str):
+    """Start a run as the API does (an unknown, disabled or busy feed is said at once), work on
+    a thread of this worker, and show the feed's page: the run shows as running until it ends
+    (a large feed takes longer than any request should)."""
     name = _name(name)
     get_feed(db(), name, g.principal.viewer)  # unknown and invisible alike: 404
     try:
-        result = run_feed(db(), name, trigger="web", settings=current_app.config["REGISTRY"])
+        started = start_run(db(), name, trigger="web", settings=current_app.config["REGISTRY"])
     except RegistryError as exc:  # busy elsewhere, disabled: say so on the feed's page
         flash(f"Not run: {exc.message}")
         return redirect(url_for("ui.feeds.feed", name=name))
-    audit("feed-run", {"feed": name, "run": result.id, "status": result.status}, result.new + result.updated)
-    outcome = f"failed: {result.error}" if result.failed else (
-        f"{result.status}: {result.rows:,} rows, {result.new:,} new, {result.updated:,} updated, "
-        f"{result.rejected:,} rejected")
-    flash(f"Ran {name}: {outcome}")
+    audit("feed-run", {"feed": name, "run": started.run.id, "wait": False}, None)
+    threading.Thread(target=started.finish, name=f"feed-run-{name}", daemon=False).start()
+    flash(f"Started run {started.run.id} of {name}: reload this page to see it end.")
     return redirect(url_for("ui.feeds.feed", name=name))
