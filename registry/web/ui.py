@@ -6,7 +6,7 @@ plain values, call the same service the API calls, audit as the API does, render
 from __future__ import annotations
 
 import orjson
-from flask import Blueprint, Response, current_app, g, redirect, request, url_for
+from flask import Blueprint, Response, current_app, g, redirect, request, session, url_for
 
 from registry import __version__
 from registry.domain import tlp as tlp_mod
@@ -38,8 +38,7 @@ MAX_VALUE = 2048
 
 @bp.app_context_processor
 def _globals():
-    return {"version": __version__, "tlp_levels": tlp_mod.LEVELS, "kinds": KINDS, "max_pasted": MAX_PASTED,
-            "has_feeds": "ui.feeds.feeds" in current_app.view_functions}
+    return {"version": __version__, "tlp_levels": tlp_mod.LEVELS, "kinds": KINDS, "max_pasted": MAX_PASTED}
 
 
 # -- sign-in ---------------------------------------------------------------------------------
@@ -56,7 +55,9 @@ def login():
         if g.get("principal") is not None:
             return redirect(_safe_next(request.args.get("next")))
         return page("login.html", next=request.args.get("next", ""))
-    username = (request.form.get("username") or "").strip().lower()[:64]
+    # What was typed goes into the audit log: printable characters only (PostgreSQL text
+    # cannot hold a NUL, and a row that cannot be written would hold up the whole log).
+    username = "".join(ch for ch in (request.form.get("username") or "") if ch.isprintable()).strip().lower()[:64]
     password = request.form.get("password") or ""
     target = request.form.get("next", "")
     client = request.remote_addr
@@ -81,7 +82,7 @@ def login():
 def logout():
     if g.get("principal") is not None:
         audit("logout", {"username": g.principal.actor}, status=200)
-    web_session.session.clear()
+    session.clear()
     return redirect(url_for("ui.login"))
 
 

@@ -13,7 +13,7 @@ from registry.domain import tlp as tlp_mod
 from registry.services import audit as audit_service
 from registry.services import keys as key_service
 from registry.services import users
-from registry.services.errors import RegistryError
+from registry.services.errors import Invalid, RegistryError
 from registry.services.orgs import add_org
 from registry.storage import orgs as org_store
 from registry.web import session as web_session
@@ -26,6 +26,26 @@ def _org_in_reach(slug: str) -> str:
     if not manages_all_orgs() and slug != g.principal.org:
         raise Refused(f"you manage org {g.principal.org} only, not {slug}", field="org")
     return slug
+
+
+def _cap_in_reach(text: str | None) -> str | None:
+    """An admin grants at most its own TLP cap (else an org admin capped at AMBER could mint
+    itself a key that reads its org's RED)."""
+    if not text:
+        return None
+    try:
+        cap = tlp_mod.parse_tlp(text)
+    except ValueError as exc:
+        raise Invalid(str(exc), field="max_tlp") from None
+    if tlp_mod.RANK[cap] > tlp_mod.RANK[g.principal.max_tlp]:
+        raise Refused(f"you may grant up to TLP:{g.principal.max_tlp.upper()}, not TLP:{cap.upper()}",
+                      field="max_tlp")
+    return cap
+
+
+def _default_cap() -> str:
+    """What a new key or user sees when the form says nothing: the usual default, or less."""
+    return min(tlp_mod.DEFAULT_MAX_TLP, g.principal.max_tlp, key=tlp_mod.RANK.__getitem__)
 
 
 def _scope() -> str | None:
@@ -70,7 +90,7 @@ def users_page():
             created = users.add_user(
                 db(), web_session.form_text("username", limit=64, required=True), org=org,
                 role=request.form.get("role") or "", password=request.form.get("password") or "",
-                max_tlp=request.form.get("max_tlp") or None,
+                max_tlp=_cap_in_reach(request.form.get("max_tlp")) or _default_cap(),
             )
         except RegistryError as exc:
             error, status = exc.message, exc.status
@@ -106,7 +126,7 @@ def keys():
         try:
             org = _org_in_reach(web_session.form_text("org", limit=64, required=True))
             created = key_service.create_key(db(), org, request.form.get("role") or "",
-                                             request.form.get("max_tlp") or None,
+                                             _cap_in_reach(request.form.get("max_tlp")) or _default_cap(),
                                              web_session.form_text("name", limit=200) or None)
         except RegistryError as exc:
             error, status = exc.message, exc.status

@@ -430,7 +430,11 @@ def test_an_org_admin_manages_its_own_org_only(app):
     other = client.post("/admin/keys", data={"org": "ccib-th", "role": "reader", "max_tlp": "red", "csrf_token": csrf})
     assert other.status_code == 403  # a key for ccib-th would read ccib-th's TLP:RED
     own = client.post("/admin/keys", data={"org": "pdrm-my", "role": "reader", "csrf_token": csrf})
-    assert own.status_code == 201
+    assert own.status_code == 201 and "sees up to <span class=\"tlp tlp-amber-strict\">" in own.text
+    # No more than its own cap either: an admin capped at AMBER+STRICT cannot mint TLP:RED.
+    for path, extra in (("/admin/keys", {}), ("/admin/users", {"username": "sneaky", "password": PASSWORD})):
+        red = client.post(path, data={"org": "pdrm-my", "role": "reader", "max_tlp": "red", "csrf_token": csrf, **extra})
+        assert red.status_code == 403 and "up to TLP:AMBER+STRICT" in red.text, path
     assert client.post("/admin/orgs", data={"slug": "new-org", "name": "New", "csrf_token": csrf}).status_code == 403
     assert client.post("/admin/users/somchai/disabled", data={"csrf_token": csrf}).status_code == 403
     audit = client.get("/admin/audit").text
@@ -466,3 +470,13 @@ def test_operator_adds_an_org(app):
     assert "Added kh-police" in done.text and "Cambodian National Police" in done.text
     bad = client.post("/admin/orgs", data={"slug": "Bad Slug", "name": "x", "csrf_token": token(client, "/admin/orgs")})
     assert bad.status_code == 400 and "lowercase" in bad.text
+
+
+def test_a_username_with_control_characters_is_audited_safely(app):
+    """What a stranger types as a username reaches the audit log: a NUL (which PostgreSQL text
+    cannot hold) must not stop the log from being written."""
+    client = app.test_client()
+    assert sign_in(client, "som\x00chai\x07", "wrong password!!").status_code == 401
+    rows = audit_rows(app, "login-failed")
+    assert [r["actor"] for r in rows] == ["somchai"]
+    assert app.extensions["registry.audit"].pending == 0 and app.extensions["registry.audit"].failures == 0
