@@ -268,6 +268,38 @@ def user_disable(username) -> None:
     click.echo(f"disabled {row.username} ({row.org}, {row.role})")
 
 
+@user.command("enable")
+@click.argument("username")
+@_guard
+def user_enable(username) -> None:
+    """Enable a disabled user again."""
+    from registry.services.users import set_disabled
+
+    db = open_db()
+    row = set_disabled(db, username, False)
+    cli_audit("user-enable", {"username": row.username, "org": row.org}, db=db)
+    click.echo(f"enabled {row.username} ({row.org}, {row.role})")
+
+
+@user.command("password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+@_guard
+def user_password(username, password_stdin) -> None:
+    """Set a new password; the user's sessions end at once."""
+    from registry.services.users import get_user, set_password
+
+    db = open_db()
+    get_user(db, username)  # an unknown user is said before the password is asked for
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True, err=True)
+    row = set_password(db, username, password)
+    cli_audit("user-password", {"username": row.username, "org": row.org}, db=db)
+    click.echo(f"new password set for {row.username}; their sessions have ended")
+
+
 # -- audit ---------------------------------------------------------------------------------
 @main.group()
 def audit() -> None:

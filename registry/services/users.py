@@ -93,6 +93,17 @@ def set_disabled(db: Database, username: str, disabled: bool = True) -> UserRow:
         return user_store.by_id(conn, row.id)
 
 
+def set_password(db: Database, username: str, password: str) -> UserRow:
+    """A new password (forgotten, or suspected known): every session of the user ends."""
+    password_hash = generate_password_hash(check_password(password), method=HASH_METHOD)
+    with db.write() as conn:
+        row = user_store.by_username(conn, (username or "").strip().lower())
+        if row is None:
+            raise NotFound(f"no user {username!r}", field="username")
+        user_store.set_password_hash(conn, row.id, password_hash)
+        return user_store.by_id(conn, row.id)
+
+
 def principal(row: UserRow) -> Principal:
     """The user as the API's caller abstraction: same org, role and TLP cap semantics as a key."""
     return Principal(org=row.org, role=row.role, max_tlp=row.max_tlp, actor=row.username, country=row.org_country)

@@ -62,3 +62,7 @@ def set_disabled(conn: Connection, user_id: int, disabled: bool) -> None:
 
 def touch_login(conn: Connection, user_id: int, now: datetime) -> None:
     conn.execute(t.app_user.update().where(t.app_user.c.id == user_id).values(last_login=now))
+
+
+def set_password_hash(conn: Connection, user_id: int, password_hash: str) -> None:
+    conn.execute(t.app_user.update().where(t.app_user.c.id == user_id).values(password_hash=password_hash))

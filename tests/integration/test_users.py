@@ -33,9 +33,13 @@ def test_add_authenticate_disable(db):
     stamp = users.session_stamp(signed)
     assert users.from_session(db, signed.id, stamp) is not None
     assert users.from_session(db, signed.id, "0" * 32) is None
-    users.set_disabled(db, "somchai.k")
+    changed = users.set_password(db, "somchai.k", "a brand new passphrase")
+    assert users.from_session(db, signed.id, stamp) is None  # the old sessions end
     assert users.authenticate(db, "somchai.k", PASSWORD) is None
-    assert users.from_session(db, signed.id, stamp) is None
+    assert users.from_session(db, signed.id, users.session_stamp(changed)) is not None
+    users.set_disabled(db, "somchai.k")
+    assert users.authenticate(db, "somchai.k", "a brand new passphrase") is None
+    assert users.from_session(db, signed.id, users.session_stamp(changed)) is None
 
 
 def test_bad_users_are_refused_with_reasons(db):
@@ -91,8 +95,13 @@ def test_user_commands(cli):
     bad_tlp = cli("user", "add", "x2", "--org", "ccib-th", "--role", "reader", "--max-tlp", "purple",
                   "--password-stdin", input=PASSWORD + "\n")
     assert bad_tlp.exit_code == 2
+    assert cli("user", "enable", "aisyah").exit_code == 0
+    assert "DISABLED" not in cli("user", "list").stdout
+    changed = cli("user", "password", "aisyah", "--password-stdin", input="another long password\n")
+    assert changed.exit_code == 0 and "sessions have ended" in changed.output
+    assert cli("user", "password", "nobody", "--password-stdin", input=PASSWORD + "\n").exit_code == 2
     verified = json.loads(cli("audit", "verify", "--json").stdout)
-    assert verified["ok"] and verified["checked"] == 3  # user-add twice, user-disable
+    assert verified["ok"] and verified["checked"] == 5  # user-add twice, disable, enable, password
 
 
 def test_demo_writes_web_users_with_random_passwords_once(cli, tmp_path):

@@ -480,3 +480,20 @@ def test_a_username_with_control_characters_is_audited_safely(app):
     rows = audit_rows(app, "login-failed")
     assert [r["actor"] for r in rows] == ["somchai"]
     assert app.extensions["registry.audit"].pending == 0 and app.extensions["registry.audit"].failures == 0
+
+
+def test_a_session_ends_after_session_hours_or_a_new_password(app):
+    import time
+
+    from registry.services.users import set_password
+
+    client = app.test_client()
+    sign_in(client, "aisyah")
+    assert client.get("/").status_code == 200
+    with client.session_transaction() as session:  # signed in nine hours ago
+        session["at"] = int(time.time()) - 9 * 3600
+    assert client.get("/").status_code == 302
+    sign_in(client, "aisyah")
+    assert client.get("/").status_code == 200
+    set_password(app.extensions["registry.db"], "aisyah", "a brand new passphrase")
+    assert client.get("/").status_code == 302
