@@ -61,6 +61,8 @@ def install(app: Flask, overrides: dict) -> None:
         # The cookie's signed timestamp is when it was last written; with no refresh on every
         # request a session ends ``SESSION_HOURS`` after sign-in however busy it is.
         SESSION_REFRESH_EACH_REQUEST=False,
+        # Werkzeug keeps form fields to 500 kB by default; a paste of 1,000 long URLs is more.
+        MAX_FORM_MEMORY_SIZE=4 * 1024 * 1024,
     )
     app.extensions["registry.login_limit"] = parse_limit(config.get("LOGIN_LIMIT", overrides))
     app.jinja_env.globals["csrf_token"] = csrf_token

@@ -232,6 +232,8 @@ def test_lookup_takes_at_most_a_thousand_values(app):
     thousand = "\n".join(f"198.18.{i // 256}.{i % 256}" for i in range(1000))
     answered = client.post("/", data={"values": thousand, "csrf_token": token(client)})
     assert answered.status_code == 200 and len(verdicts(answered.text)) == 1000
+    long_urls = "\n".join(f"https://x{i}.example/" + "a" * 1500 for i in range(1000))  # 1.5 MB of form
+    assert client.post("/", data={"values": long_urls, "csrf_token": token(client)}).status_code == 200
     empty = client.post("/", data={"values": " \n ", "csrf_token": token(client)})
     assert empty.status_code == 400 and "at least one value" in empty.text
 
