@@ -382,18 +382,28 @@ class _Batches:
             self.rows += 1
             yield item
 
-    def __call__(self, submitter: Submitter) -> None:
+    def __call__(self, submitter: Submitter):
+        """The batch's counts, taken now; the commit, to run once its writes are done."""
         ctx, run = self.ctx, self.ctx.run
-        run.take(submitter.report)
-        run.rows = self.rows
-        store.update_run(self.conn, run.id, **run.counts())
-        if not store.renew_lease(self.conn, ctx.feed.id, ctx.owner, ctx.lease_until):
-            raise _Stop(store.FAILED, "the feed's lease was taken over by another process (this one was thought "
-                                      "dead): its last batch was not committed")
-        self.conn.commit()  # the next statement begins the next batch's transaction
-        if ctx.should_stop is not None and ctx.should_stop():
-            raise _Stop(store.INTERRUPTED, f"stopped on request after {run.rows:,} rows (the batches read are "
-                                           "kept; the next run reads the feed again)")
+        report = submitter.report
+        counts = {name: getattr(report, name) for name in ("new", "updated", "unchanged", "allowlisted", "rejected")}
+        rejects = [r.to_dict() for r in report.rejects]
+        rows = self.rows
+
+        def commit() -> None:
+            for name, value in counts.items():
+                setattr(run, name, value)
+            run.rejects, run.rows = rejects, rows
+            store.update_run(self.conn, run.id, **run.counts())
+            if not store.renew_lease(self.conn, ctx.feed.id, ctx.owner, ctx.lease_until):
+                raise _Stop(store.FAILED, "the feed's lease was taken over by another process (this one was "
+                                          "thought dead): its last batch was not committed")
+            self.conn.commit()  # the next statement begins the next batch's transaction
+            if ctx.should_stop is not None and ctx.should_stop():
+                raise _Stop(store.INTERRUPTED, f"stopped on request after {rows:,} rows (the batches read are "
+                                               "kept; the next run reads the feed again)")
+
+        return commit
 
 
 def _submitter(ctx: _Context, conn, batches: _Batches, *, parallel: bool, provenance: Provenance | None = None):
