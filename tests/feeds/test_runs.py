@@ -281,9 +281,9 @@ def test_the_shipped_catalogue_loads(sqlite_db):
 def test_large_feed_path_parallel_normalising_and_background_commits(sqlite_db, tmp_path, monkeypatch):
     """Feeds over PARALLEL_BYTES normalise in worker processes and commit each batch on the
     writer's thread while the next one is prepared: the same figures, whole batches on a stop."""
-    from registry.services import feed_runs
+    from registry.services import imports
 
-    monkeypatch.setattr(feed_runs, "PARALLEL_BYTES", 0)
+    monkeypatch.setattr(imports, "PARALLEL_BYTES", 0)
     values = [f"par-{n}.scam.example" for n in range(3000)] + ["10.1.2.3", "junk value here"]
     add_feed(sqlite_db, "par", write_list(tmp_path / "l.txt", values), "text", batch_size=500)
     stopped = run_feed(sqlite_db, "par", should_stop=lambda: True)
