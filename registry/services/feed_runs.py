@@ -36,6 +36,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from registry import config
 from registry.domain.times import iso, utcnow
@@ -44,17 +45,12 @@ from registry.ingest.fetch import Fetched, FetchError, Limits, fetch
 from registry.ingest.records import FeedFormatError, Record, Skipped
 from registry.ingest.textio import check_head
 from registry.services.errors import Conflict, Invalid, NotFound, RegistryError
-from registry.services.imports import (
-    PARALLEL_BYTES,
-    CountingReader,
-    parse,
-    submit_items,
-    to_submission,
-)
-from registry.services.submit import Provenance, SubmitReport, Submitter, clean_labels
 from registry.storage import feeds as store
 from registry.storage import orgs as org_store
 from registry.storage.db import Database
+
+if TYPE_CHECKING:  # the submit path loads normalisation (phonenumbers...): only for runs that read rows
+    from registry.services.submit import Provenance, SubmitReport, Submitter
 
 log = logging.getLogger(__name__)
 
@@ -195,7 +191,6 @@ class _Context:
     settings: dict | None
     progress: Progress | None
     should_stop: Callable[[], bool] | None
-    provenance: Provenance = None  # type: ignore[assignment]
     state: dict = field(default_factory=dict)  # etag, last_modified, cursor to save on success
 
     @property
@@ -293,6 +288,8 @@ def _fail(ctx: _Context, status: str, message: str, clock: float) -> None:
 
 
 def _provenance(feed: store.FeedRow, kind: str | None = None) -> Provenance:
+    from registry.services.submit import Provenance, clean_labels
+
     options = feed.options
     return Provenance(
         org=feed.provider, feed=feed.name, tlp=feed.tlp, confidence=feed.confidence,
@@ -331,7 +328,6 @@ def _run(ctx: _Context) -> None:
         if org_store.get(conn, feed.provider) is None:
             raise NotFound(f"feed {feed.name!r}: its provider org {feed.provider!r} does not exist "
                            "(`registry feeds sync` adds it)")
-    ctx.provenance = _provenance(feed)
     if feed.format == "taxii":
         _run_taxii(ctx)
     elif feed.format == "misp":
@@ -382,23 +378,35 @@ class _Batches:
             self.rows += 1
             yield item
 
-    def __call__(self, submitter: Submitter) -> None:
+    def __call__(self, submitter: Submitter):
+        """The batch's counts, taken now; the commit, to run once its writes are done."""
         ctx, run = self.ctx, self.ctx.run
-        run.take(submitter.report)
-        run.rows = self.rows
-        store.update_run(self.conn, run.id, **run.counts())
-        if not store.renew_lease(self.conn, ctx.feed.id, ctx.owner, ctx.lease_until):
-            raise _Stop(store.FAILED, "the feed's lease was taken over by another process (this one was thought "
-                                      "dead): its last batch was not committed")
-        self.conn.commit()  # the next statement begins the next batch's transaction
-        if ctx.should_stop is not None and ctx.should_stop():
-            raise _Stop(store.INTERRUPTED, f"stopped on request after {run.rows:,} rows (the batches read are "
-                                           "kept; the next run reads the feed again)")
+        report = submitter.report
+        counts = {name: getattr(report, name) for name in ("new", "updated", "unchanged", "allowlisted", "rejected")}
+        rejects = [r.to_dict() for r in report.rejects]
+        rows = self.rows
+
+        def commit() -> None:
+            for name, value in counts.items():
+                setattr(run, name, value)
+            run.rejects, run.rows = rejects, rows
+            store.update_run(self.conn, run.id, **run.counts())
+            if not store.renew_lease(self.conn, ctx.feed.id, ctx.owner, ctx.lease_until):
+                raise _Stop(store.FAILED, "the feed's lease was taken over by another process (this one was "
+                                          "thought dead): its last batch was not committed")
+            self.conn.commit()  # the next statement begins the next batch's transaction
+            if ctx.should_stop is not None and ctx.should_stop():
+                raise _Stop(store.INTERRUPTED, f"stopped on request after {rows:,} rows (the batches read are "
+                                               "kept; the next run reads the feed again)")
+
+        return commit
 
 
-def _submitter(ctx: _Context, conn, batches: _Batches, *, parallel: bool, provenance: Provenance | None = None):
+def _submitter(ctx: _Context, conn, batches: _Batches, *, parallel: bool) -> Submitter:
+    from registry.services.submit import Submitter
+
     batch_size = int(ctx.feed.options.get("batch_size") or config.get("FEED_BATCH_SIZE", ctx.settings))
-    return Submitter(conn, provenance or ctx.provenance, now=ctx.run.started, batch_size=batch_size,
+    return Submitter(conn, _provenance(ctx.feed), now=ctx.run.started, batch_size=batch_size,
                      on_batch=batches, background_writes=parallel)
 
 
@@ -460,7 +468,9 @@ def _run_body(ctx: _Context) -> None:
         if feed.format == "stix":
             _submit_stix(ctx, fetched)
             return
-        parallel = fetched.size > PARALLEL_BYTES and (os.cpu_count() or 1) > 1
+        from registry.services import imports
+
+        parallel = fetched.size > imports.PARALLEL_BYTES and (os.cpu_count() or 1) > 1
         on_bytes = None
         if ctx.progress is not None:
             done = [0]
@@ -471,11 +481,11 @@ def _run_body(ctx: _Context) -> None:
 
         csv_options = {k: options[k] for k in ("columns", "delimiter", "has_header", "value_path") if k in options}
         with fetched.open() as raw, _write_conn(ctx.db) as conn:
-            stream = io.BufferedReader(CountingReader(raw, on_bytes), 1 << 16)
-            items = parse(stream, feed.format, name=feed.name, column=options.get("column"), **csv_options)
+            stream = io.BufferedReader(imports.CountingReader(raw, on_bytes), 1 << 16)
+            items = imports.parse(stream, feed.format, name=feed.name, column=options.get("column"), **csv_options)
             batches = _Batches(ctx, conn)
             with _submitter(ctx, conn, batches, parallel=parallel) as submitter:
-                report = submit_items(submitter, batches.counted(items), parallel=parallel)
+                report = imports.submit_items(submitter, batches.counted(items), parallel=parallel)
             _finish(ctx, conn, report, batches.rows)
 
 
@@ -483,6 +493,7 @@ def _submit_stix(ctx: _Context, fetched: Fetched) -> None:
     """A STIX bundle, read whole, through the STIX importer in the run's final transaction.
     Objects naming no org of this registry are the provider's; orgs are never created from
     feed data."""
+    from registry.services.submit import clean_labels
     from registry.stix.importer import import_bundle
 
     feed = ctx.feed
@@ -500,6 +511,7 @@ def _submit_stix(ctx: _Context, fetched: Fetched) -> None:
 def _run_misp(ctx: _Context) -> None:
     """A MISP feed: the manifest, then the new or changed events (see ingest.misp)."""
     from registry.ingest import misp
+    from registry.services.imports import to_submission
 
     feed, run = ctx.feed, ctx.run
     url = feed.url if feed.url.endswith(".json") else feed.url.rstrip("/") + "/manifest.json"
@@ -545,6 +557,7 @@ def _run_misp(ctx: _Context) -> None:
 def _run_taxii(ctx: _Context) -> None:
     """A TAXII 2.1 collection from the stored ``added_after`` position (services.federation)."""
     from registry.services.federation import PullFailed, pull_collection
+    from registry.services.submit import SubmitReport
 
     feed, run = ctx.feed, ctx.run
     headers = _headers(feed)

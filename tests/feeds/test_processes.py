@@ -148,3 +148,28 @@ def test_two_schedulers_on_one_postgresql_database_run_a_feed_once(tmp_path):
     finally:
         db.dispose()
         drop_pg_schema(schema)
+
+
+def test_serve_with_scheduler_runs_feeds_beside_the_web_workers(sqlite_db, tmp_path):
+    import requests
+
+    from tests.web.conftest import free_port
+
+    add_feed(sqlite_db, "served", big_list(tmp_path / "served.txt", 500), "text")
+    port = free_port()
+    log = (tmp_path / "serve.log").open("wb")
+    server = subprocess.Popen([REGISTRY, "serve", "--scheduler", "--port", str(port), "--workers", "1"], stdout=log,
+                              stderr=subprocess.STDOUT, env=env_for(sqlite_db.url, tmp_path,
+                                                                    REGISTRY_SECRET_KEY="test-secret-" + "x" * 32))
+    try:
+        wait_for(lambda: (latest_run(sqlite_db, "served") or {}).get("status") == "ok", 90, "the scheduled run")
+        assert requests.get(f"http://127.0.0.1:{port}/-/health", timeout=10).status_code == 200
+        server.terminate()
+        assert server.wait(timeout=60) == 0
+    finally:
+        if server.poll() is None:
+            server.kill()
+        log.close()
+    text = (tmp_path / "serve.log").read_text()
+    assert "scheduler: 1 feeds scheduled" in text and "scheduler: stopping" in text
+    assert latest_run(sqlite_db, "served")["trigger"] == "schedule"

@@ -276,3 +276,19 @@ def test_the_shipped_catalogue_loads(sqlite_db):
     assert all(f["url"].startswith("https://") for n, f in feeds.items() if not f["enabled"])
     assert {f["format"] for f in feeds.values()} >= {"text", "csv", "json", "misp", "taxii"}
     assert len(report.added) == len(feeds)
+
+
+def test_large_feed_path_parallel_normalising_and_background_commits(sqlite_db, tmp_path, monkeypatch):
+    """Feeds over PARALLEL_BYTES normalise in worker processes and commit each batch on the
+    writer's thread while the next one is prepared: the same figures, whole batches on a stop."""
+    from registry.services import imports
+
+    monkeypatch.setattr(imports, "PARALLEL_BYTES", 0)
+    values = [f"par-{n}.scam.example" for n in range(3000)] + ["10.1.2.3", "junk value here"]
+    add_feed(sqlite_db, "par", write_list(tmp_path / "l.txt", values), "text", batch_size=500)
+    stopped = run_feed(sqlite_db, "par", should_stop=lambda: True)
+    assert stopped.status == "interrupted" and stopped.new == 500 == len(stored(sqlite_db, "par"))
+    run = run_feed(sqlite_db, "par")
+    assert (run.status, run.rows, run.new, run.unchanged, run.allowlisted, run.rejected) == (
+        "ok", 3002, 2500, 500, 1, 1)
+    assert len(stored(sqlite_db, "par")) == 3001

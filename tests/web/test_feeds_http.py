@@ -59,3 +59,37 @@ def test_feeds_api(server):
             break
         time.sleep(0.1)
     assert {"feed-run", "feeds-read", "feed-runs-read"} <= set(actions)
+
+
+def test_a_taxii_feed_polls_from_its_added_after_position(server, sqlite_db, monkeypatch):
+    """This registry's TAXII server as a partner's: a local registry polls its collection as a
+    feed, with the key in an environment variable, from the position the last run reached."""
+    from registry.domain.tlp import Viewer
+    from registry.services.feeds import feed_runs, run_feed
+    from registry.storage import feeds as store
+    from tests.feeds.test_golden_runs import stored
+
+    def submit(*values):
+        answer = server.post("/api/v1/indicators", "ccib-contrib",
+                             json={"indicators": [{"value": v, "tlp": "green"} for v in values]})
+        assert answer.status_code == 200, answer.text
+
+    submit("taxii-feed-1.example", "taxii-feed-2.example")
+    monkeypatch.setenv("HUB_KEY", f"Bearer {server.keys['pdrm-reader']}")
+    add_feed(sqlite_db, "hub", server.url + "/taxii2/api/", "taxii", provider="hub", collection="indicators",
+             auth_header_env="HUB_KEY", tlp="amber")
+    first = run_feed(sqlite_db, "hub")
+    assert first.status == "ok" and first.new >= 2, first.error
+    with sqlite_db.read() as conn:
+        cursor = store.get(conn, "hub").cursor
+    assert cursor and {"taxii-feed-1.example", "taxii-feed-2.example"} <= set(stored(sqlite_db, "hub"))
+    submit("taxii-feed-3.example")
+    second = run_feed(sqlite_db, "hub")
+    assert (second.status, second.new) == ("ok", 1)  # only what was added after the position
+    assert stored(sqlite_db, "hub")[-1] == "taxii-feed-3.example"
+    monkeypatch.setenv("HUB_KEY", "Bearer reg_not-a-key")
+    refused = run_feed(sqlite_db, "hub")
+    assert refused.status == "failed" and "401" in refused.error
+    with sqlite_db.read() as conn:
+        assert store.get(conn, "hub").cursor > cursor  # kept from the last complete run
+    assert [r["status"] for r in feed_runs(sqlite_db, "hub", Viewer.operator())["runs"]] == ["failed", "ok", "ok"]
