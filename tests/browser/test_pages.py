@@ -155,3 +155,19 @@ def test_feeds_page_shows_a_failed_feeds_reason_and_runs_a_feed(page, site, shot
     assert page.locator("table.runs tbody tr").first.locator(".feed-status").inner_text() == "not-modified"
     assert page.locator("svg.chart rect").count() == 7
     page.screenshot(path=str(shots / "feed.png"), full_page=True)
+
+
+def test_ctrl_enter_looks_up_and_every_page_labels_its_fields(page, site):
+    sign_in(page, site, "ops")
+    page.fill("#values", "45.77.10.23")
+    page.press("#values", "Control+Enter")
+    page.wait_for_selector("table.results")
+    assert _verdicts(page) == {"45.77.10.23": "listed"}
+    unlabelled = """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+        .filter(e => !e.labels.length && !e.getAttribute('aria-label')).map(e => e.name)"""
+    for path in ("/", "/submit", "/sighting", "/feeds", "/feeds/partner-hub-daily", "/admin/orgs", "/admin/users",
+                 "/admin/keys", "/admin/audit", "/indicator?value=%2B66812345678"):
+        page.goto(site["url"] + path)
+        assert page.evaluate(unlabelled) == [], path
+        assert page.locator("h1").count() == 1, path
+        assert page.evaluate("document.documentElement.lang") == "en"

@@ -12,6 +12,15 @@
     area.addEventListener("input", update);
     update();
   });
+  // Ctrl+Enter (or Cmd+Enter) in a big text box sends its form.
+  document.querySelectorAll("textarea[data-count]").forEach(function (area) {
+    area.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && area.form) {
+        event.preventDefault();
+        area.form.requestSubmit();
+      }
+    });
+  });
   // Forms that revoke or disable ask first.
   document.querySelectorAll("form[data-confirm]").forEach(function (form) {
     form.addEventListener("submit", function (event) {
