@@ -32,13 +32,7 @@ USERS = {
     "feedops": ("registry-ops", "feed-admin", "red"),
 }
 
-if not CHROMIUM.exists():
-    pytest.skip("Chromium is not installed at /usr/bin/chromium (apt-get install chromium): browser tests skipped",
-                allow_module_level=True)
-try:
-    from playwright.sync_api import sync_playwright
-except ImportError:  # pragma: no cover - the dev extra installs it
-    pytest.skip("the playwright package is not installed (pip install -e '.[dev]')", allow_module_level=True)
+SKIP_REASON = "Chromium is not installed at /usr/bin/chromium (apt-get install chromium): browser tests skipped"
 
 
 def seed(db: Database, tmp: Path) -> None:
@@ -94,6 +88,9 @@ def site(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def chromium():
+    if not CHROMIUM.exists():
+        pytest.skip(SKIP_REASON)
+    sync_playwright = pytest.importorskip("playwright.sync_api", reason="pip install -e '.[dev]'").sync_playwright
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         yield browser

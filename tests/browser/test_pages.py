@@ -6,7 +6,12 @@ from __future__ import annotations
 
 import json
 
-from tests.browser.conftest import sign_in
+import pytest
+
+from tests.browser.conftest import CHROMIUM, SKIP_REASON, sign_in
+
+if not CHROMIUM.exists():  # before any fixture starts a server for nothing
+    pytest.skip(SKIP_REASON, allow_module_level=True)
 
 CASE_FILE = """\
 081-234-5678
