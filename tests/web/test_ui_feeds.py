@@ -12,8 +12,7 @@ import pytest
 from registry.services.feeds import run_feed, sync_catalogue
 from registry.storage import tables as t
 from registry.web.app import create_app
-from tests.web.test_ui_pages import audit_rows, sign_in, token
-from tests.web.ui_support import seed, text_of
+from tests.web.ui_support import audit_rows, seed, sign_in, text_of, token
 
 
 def _feed(folder, name: str, url: str, *, provider: str = "ccib-th", tlp: str = "green") -> None:

@@ -13,7 +13,17 @@ from registry.services.keys import create_key
 from registry.storage import tables as t
 from registry.web.app import create_app
 from tests.stix.support import validate
-from tests.web.ui_support import PASSWORD, csrf_from, seed, text_of, tlp_badges, verdicts
+from tests.web.ui_support import (
+    PASSWORD,
+    audit_rows,
+    csrf_from,
+    seed,
+    sign_in,
+    text_of,
+    tlp_badges,
+    token,
+    verdicts,
+)
 
 
 @pytest.fixture
@@ -24,24 +34,6 @@ def app(db):
     yield app
     app.extensions["registry.audit"].close()
     app.extensions["registry.db"].dispose()
-
-
-def audit_rows(app, action: str | None = None) -> list[dict]:
-    app.extensions["registry.audit"].flush()
-    from registry.services.audit import events
-
-    rows = events(app.extensions["registry.db"], {"limit": "1000"})["events"]
-    return [r for r in rows if action is None or r["action"] == action]
-
-
-def sign_in(client, username: str, password: str = PASSWORD, *, follow: bool = False):
-    page = client.get("/login")
-    return client.post("/login", data={"username": username, "password": password, "csrf_token": csrf_from(page.text)},
-                       follow_redirects=follow)
-
-
-def token(client, path: str = "/") -> str:
-    return csrf_from(client.get(path).text)
 
 
 # -- sign-in, sessions, CSRF -----------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from html import unescape
 
+from registry.services.audit import events
 from registry.services.orgs import add_org
 from registry.services.users import add_user
 
@@ -56,3 +57,22 @@ def verdicts(html: str) -> dict[str, str]:
 
 def tlp_badges(html: str) -> list[str]:
     return re.findall(r'<span class="tlp tlp-[a-z-]+">TLP:([A-Z+]+)</span>', html)
+
+
+def audit_rows(app, action: str | None = None) -> list[dict]:
+    """The app's audit rows, newest first (its buffer written first)."""
+    app.extensions["registry.audit"].flush()
+    rows = events(app.extensions["registry.db"], {"limit": "1000"})["events"]
+    return [r for r in rows if action is None or r["action"] == action]
+
+
+def sign_in(client, username: str, password: str = PASSWORD, *, follow: bool = False):
+    """Sign in through the form, as a browser does (the form's CSRF token included)."""
+    page = client.get("/login")
+    return client.post("/login", data={"username": username, "password": password, "csrf_token": csrf_from(page.text)},
+                       follow_redirects=follow)
+
+
+def token(client, path: str = "/") -> str:
+    """The CSRF token a page of this session carries."""
+    return csrf_from(client.get(path).text)
