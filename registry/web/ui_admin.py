@@ -117,6 +117,22 @@ def user_disabled(username: str):
     return redirect(url_for("ui.admin.users_page"))
 
 
+@bp.post("/users/password")
+@signed_in(roles.ADMIN)
+def user_password():
+    """A new password for a user (forgotten, or perhaps known to someone else): their sessions end."""
+    try:
+        target = users.get_user(db(), web_session.form_text("username", limit=64, required=True))
+        _org_in_reach(target.org)
+        row = users.set_password(db(), target.username, request.form.get("password") or "")
+    except RegistryError as exc:
+        rows = users.list_users(db(), _scope())
+        return page("admin_users.html", exc.status, users=rows, orgs=_orgs(), error=exc.message, form={})
+    audit("user-password", {"username": row.username, "org": row.org})
+    flash(f"New password set for {row.username}; their sessions have ended.")
+    return redirect(url_for("ui.admin.users_page"))
+
+
 # -- keys ------------------------------------------------------------------------------------
 @bp.route("/keys", methods=["GET", "POST"])
 @signed_in(roles.ADMIN)

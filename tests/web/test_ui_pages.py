@@ -413,6 +413,18 @@ def test_admin_adds_a_user_who_can_sign_in_and_disables_them(app):
     assert newcomer.get("/").status_code == 302
     myself = client.post("/admin/users/ops/disabled", data={"disabled": "1", "csrf_token": token(client, "/admin/users")})
     assert myself.status_code == 403
+    client.post("/admin/users/nattapong/disabled", data={"disabled": "0", "csrf_token": token(client, "/admin/users")})
+    assert sign_in(newcomer, "nattapong", "long enough password").status_code == 302
+    reset = client.post("/admin/users/password", data={"username": "nattapong", "password": "another long password",
+                                                        "csrf_token": token(client, "/admin/users")}, follow_redirects=True)
+    assert "New password set for nattapong" in reset.text
+    assert newcomer.get("/").status_code == 302  # the old session ended with the old password
+    assert sign_in(newcomer, "nattapong", "another long password").status_code == 302
+    short = client.post("/admin/users/password", data={"username": "nattapong", "password": "short",
+                                                        "csrf_token": token(client, "/admin/users")})
+    assert short.status_code == 400 and "at least 12" in short.text
+    actions = [r["action"] for r in audit_rows(app) if r["action"].startswith("user-")]
+    assert actions == ["user-password", "user-enable", "user-disable", "user-add"]
 
 
 def test_an_org_admin_manages_its_own_org_only(app):
@@ -431,6 +443,9 @@ def test_an_org_admin_manages_its_own_org_only(app):
         assert red.status_code == 403 and "up to TLP:AMBER+STRICT" in red.text, path
     assert client.post("/admin/orgs", data={"slug": "new-org", "name": "New", "csrf_token": csrf}).status_code == 403
     assert client.post("/admin/users/somchai/disabled", data={"csrf_token": csrf}).status_code == 403
+    other_password = client.post("/admin/users/password", data={"username": "somchai", "password": PASSWORD * 2,
+                                                                 "csrf_token": csrf})
+    assert other_password.status_code == 403
     audit = client.get("/admin/audit").text
     assert "Showing pdrm-my" in audit and "somchai" not in audit
 
