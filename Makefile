@@ -29,6 +29,7 @@ lint: setup
 
 bench: setup
 	$(BIN)/python bench/import.py
+	$(BIN)/python bench/feed.py
 	$(BIN)/python bench/lookup.py
 	$(BIN)/python bench/http.py
 	$(BIN)/python bench/stix_export.py

@@ -207,6 +207,99 @@ def key_revoke(prefix) -> None:
     click.echo(f"revoked {prefix} ({row.org}, {row.role})")
 
 
+# -- web users -------------------------------------------------------------------------------
+@main.group()
+def user() -> None:
+    """People who sign in to the web page."""
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--org", "org_slug", required=True)
+@click.option("--role", required=True, type=click.Choice(["reader", "contributor", "feed-admin", "admin"]))
+@click.option("--max-tlp", "max_tlp", help="Highest TLP the user may see (default amber+strict).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+@_guard
+def user_add(username, org_slug, role, max_tlp, password_stdin) -> None:
+    """Add a user; the password is prompted for (twice) unless --password-stdin."""
+    from registry.services.users import add_user
+
+    tlp_option(max_tlp)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+    db = open_db()
+    created = add_user(db, username, org=org_slug, role=role, password=password, max_tlp=max_tlp)
+    cli_audit("user-add", {"username": created.username, "org": created.org, "role": created.role,
+                           "max_tlp": created.max_tlp}, db=db)
+    click.echo(f"added user {created.username} (org {created.org}, role {created.role}, max TLP {created.max_tlp})")
+
+
+@user.command("list")
+@click.option("--org", "org_slug")
+@click.option("--json", "as_json", is_flag=True)
+def user_list(org_slug, as_json) -> None:
+    """List users (never their passwords)."""
+    from registry.domain.times import iso
+    from registry.services.users import list_users
+
+    data = [{"username": u.username, "org": u.org, "role": u.role, "max_tlp": u.max_tlp,
+             "created": iso(u.created), "last_login": iso(u.last_login), "disabled": u.disabled}
+            for u in list_users(open_db(), org_slug)]
+    if as_json:
+        echo_json(data)
+        return
+    for d in data:
+        state = "DISABLED" if d["disabled"] else f"last login {d['last_login'] or 'never'}"
+        click.echo(f"{d['username']:<24} {d['org']:<14} {d['role']:<12} {d['max_tlp']:<13} {state}")
+
+
+@user.command("disable")
+@click.argument("username")
+@_guard
+def user_disable(username) -> None:
+    """Disable a user: their sessions stop working at once."""
+    from registry.services.users import set_disabled
+
+    db = open_db()
+    row = set_disabled(db, username, True)
+    cli_audit("user-disable", {"username": row.username, "org": row.org}, db=db)
+    click.echo(f"disabled {row.username} ({row.org}, {row.role})")
+
+
+@user.command("enable")
+@click.argument("username")
+@_guard
+def user_enable(username) -> None:
+    """Enable a disabled user again."""
+    from registry.services.users import set_disabled
+
+    db = open_db()
+    row = set_disabled(db, username, False)
+    cli_audit("user-enable", {"username": row.username, "org": row.org}, db=db)
+    click.echo(f"enabled {row.username} ({row.org}, {row.role})")
+
+
+@user.command("password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+@_guard
+def user_password(username, password_stdin) -> None:
+    """Set a new password; the user's sessions end at once."""
+    from registry.services.users import get_user, set_password
+
+    db = open_db()
+    get_user(db, username)  # an unknown user is said before the password is asked for
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True, err=True)
+    row = set_password(db, username, password)
+    cli_audit("user-password", {"username": row.username, "org": row.org}, db=db)
+    click.echo(f"new password set for {row.username}; their sessions have ended")
+
+
 # -- audit ---------------------------------------------------------------------------------
 @main.group()
 def audit() -> None:
@@ -472,12 +565,155 @@ def demo() -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", type=int, help="Gunicorn workers (default: 2 × cores + 1).")
 @click.option("--dev", is_flag=True, help="Flask's development server (one process, reloader off).")
-def serve(host, port, workers, dev) -> None:
+@click.option("--scheduler", "with_scheduler", is_flag=True, help="Also run the feed scheduler (one machine).")
+def serve(host, port, workers, dev, with_scheduler) -> None:
     """Serve the API."""
     from registry.web.serve import run
 
     open_db()  # initialise an empty database before workers start
-    run(host=host, port=port, workers=workers or (2 * (os.cpu_count() or 1) + 1), dev=dev)
+    run(host=host, port=port, workers=workers or (2 * (os.cpu_count() or 1) + 1), dev=dev, scheduler=with_scheduler)
+
+
+# -- feeds and the scheduler ---------------------------------------------------------------
+@main.group()
+def feeds() -> None:
+    """Partner feeds: load the catalogue (feeds/*.toml), run them, read their history."""
+
+
+@feeds.command("sync")
+@click.option("--path", "folder", type=click.Path(path_type=Path, file_okay=False),
+              help="Catalogue folder (default REGISTRY_FEEDS_PATH, ./feeds).")
+@click.option("--json", "as_json", is_flag=True)
+@_guard
+def feeds_sync(folder, as_json) -> None:
+    """Load the catalogue into the database; prints what changed."""
+    from registry.services.feeds import sync_catalogue
+
+    db = open_db()
+    report = sync_catalogue(db, folder)
+    cli_audit("feeds-sync", report.to_dict(), len(report.added) + len(report.changed), db=db)
+    if as_json:
+        echo_json(report.to_dict())
+        return
+    for line in report.lines():
+        click.echo(line)
+
+
+@feeds.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def feeds_list(as_json) -> None:
+    """Every feed: format, schedule, its last run and status; counts of the last complete run."""
+    from registry.services.feeds import list_feeds
+
+    rows = list_feeds(open_db(), Viewer.operator())
+    if as_json:
+        echo_json(rows)
+        return
+    click.echo(f"{'feed':<24} {'format':<6} {'schedule':<14} {'last run':<20} {'status':<12} "
+               f"{'rows':>8} {'new':>7} {'upd':>6} {'exp':>6} {'rej':>5}")
+    for f in rows:
+        last, counts = f["last_run"] or {}, f["last_ok_run"] or {}  # counts: the last run that read it all
+        status = last.get("status", "never run") if f["enabled"] else "disabled"
+        flag = " !" if last.get("anomaly") else ""
+        click.echo(f"{f['name']:<24} {f['format']:<6} {f['schedule']:<14} {last.get('started') or '-':<20} "
+                   f"{status + flag:<12} {counts.get('rows', 0):>8,} {counts.get('new', 0):>7,} "
+                   f"{counts.get('updated', 0):>6,} {counts.get('expired', 0):>6,} {counts.get('rejected', 0):>5,}")
+
+
+def _run_line(r: dict) -> str:
+    http = f"HTTP {r['http_status']}, " if r["http_status"] else ""
+    return (f"{r['feed']} run {r['id']}: {r['status']} ({http}{r['bytes']:,} bytes, {r['duration'] or 0:.1f} s): "
+            f"rows {r['rows']:,}, new {r['new']:,}, updated {r['updated']:,}, unchanged {r['unchanged']:,}, "
+            f"expired {r['expired']:,}, allowlisted {r['allowlisted']:,}, rejected {r['rejected']:,}")
+
+
+@feeds.command("run")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print the run's figures as JSON.")
+@_guard
+def feeds_run(name, as_json) -> None:
+    """Run one feed now (exit status 1 when the run fails)."""
+    from registry.services.feeds import FeedBusy, run_feed
+
+    db = open_db()
+    bars: dict = {}
+
+    def progress(what: str, done: int, total: int | None) -> None:
+        if what not in bars and total:
+            label = f"{name}: {'reading' if what == 'rows' else what}"
+            bars[what] = click.progressbar(length=total, label=label, file=sys.stderr)
+            bars[what].__enter__()
+        if what in bars:
+            bars[what].update(done - bars[what].pos)
+
+    show = sys.stderr.isatty() and not as_json
+    try:
+        result = run_feed(db, name, trigger="cli", progress=progress if show else None)
+    except FeedBusy as exc:
+        click.echo(f"not run: {exc.message}", err=True)
+        sys.exit(EXIT_FAILED)
+    finally:
+        for bar in bars.values():
+            bar.__exit__(None, None, None)
+    data = result.to_dict()
+    cli_audit("feed-run", {"feed": name, "run": result.id, "status": result.status}, result.new + result.updated, db=db)
+    if as_json:
+        echo_json(data)
+    else:
+        click.echo(_run_line(data))
+        if data["anomaly"]:
+            click.echo(f"  anomaly: {data['anomaly']}")
+        if data["error"]:
+            click.echo(f"  error: {data['error']}")
+        for r in data["rejects"][:10]:
+            click.echo(f"  rejected line {r['line']}: {r['text'][:80]!r}: {r['reason']}")
+        if data["rejected"] > 10:
+            click.echo(f"  … and {data['rejected'] - 10:,} more rejected")
+    if result.failed:
+        sys.exit(EXIT_FAILED)
+
+
+@feeds.command("runs")
+@click.argument("name")
+@click.option("--limit", type=click.IntRange(1, 200), default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@_guard
+def feeds_runs(name, limit, as_json) -> None:
+    """A feed's run history, newest first."""
+    from registry.services.feeds import feed_runs
+
+    page = feed_runs(open_db(), name, Viewer.operator(), limit=limit)
+    if as_json:
+        echo_json(page["runs"])
+        return
+    click.echo(f"{'started':<20} {'status':<12} {'HTTP':>4} {'bytes':>11} {'rows':>8} {'new':>7} {'upd':>6} "
+               f"{'same':>7} {'exp':>6} {'allow':>5} {'rej':>5} {'secs':>6}")
+    for r in page["runs"]:
+        note = r["error"] or r["anomaly"] or ""
+        click.echo(f"{r['started']:<20} {r['status']:<12} {r['http_status'] or '-':>4} {r['bytes']:>11,} "
+                   f"{r['rows']:>8,} {r['new']:>7,} {r['updated']:>6,} {r['unchanged']:>7,} {r['expired']:>6,} "
+                   f"{r['allowlisted']:>5,} {r['rejected']:>5,} {r['duration'] or 0:>6.1f}  {note[:100]}")
+
+
+@main.command()
+def scheduler() -> None:
+    """Run every enabled feed on its schedule until SIGTERM (which ends the batch in hand first)."""
+    import logging
+    import signal
+
+    from registry.scheduler import FeedScheduler
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    feed_scheduler = FeedScheduler(open_db())
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: feed_scheduler.stopping.set())
+    count = feed_scheduler.start()
+    click.echo(f"scheduler: {count} feeds scheduled; SIGTERM stops it", err=True)
+    while not feed_scheduler.stopping.wait(1):
+        pass
+    click.echo("scheduler: stopping after the batches in hand", err=True)
+    feed_scheduler.stop()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -26,6 +26,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAX_BATCH", "10000", "Most values in one batch lookup request."),
     Setting("MAX_BODY_MB", "32", "Largest request body accepted, in MiB; larger ones get 413."),
     Setting("AUDIT_FLUSH_SECONDS", "0.2", "How often each process writes its buffered audit events."),
+    Setting("COOKIE_SECURE", "auto", "Web page session cookies: `auto` marks them Secure when the request came over https, `true` always (behind a TLS-terminating proxy), `false` never."),
+    Setting("SESSION_HOURS", "8", "Hours a web page sign-in lasts, however busy the session."),
+    Setting("LOGIN_LIMIT", "10 per 15 minutes", "Failed web sign-ins allowed per username and per client address before sign-in is refused for a while."),
+    Setting("FEEDS_PATH", "feeds", "The feed catalogue folder (one TOML file per feed) that `registry feeds sync` and `registry demo` read."),
+    Setting("FEED_BATCH_SIZE", "20000", "Values per transaction in a feed run: a run killed mid-way keeps whole batches only."),
+    Setting("FEED_LEASE_SECONDS", "300", "How long a feed's lease holds without renewal (each batch renews it); a crashed run elsewhere frees the feed after this."),
+    Setting("FEED_MAX_MB", "512", "Largest feed body, on the wire and decompressed, in MiB, unless the feed's max_mb says otherwise."),
+    Setting("SCHEDULER_REFRESH_SECONDS", "30", "How often the scheduler re-reads the feed table, so `registry feeds sync` changes apply without a restart."),
+    Setting("SCHEDULER_MISFIRE_SECONDS", "600", "How late a scheduled run may start (after a pause or a busy spell) before that run is skipped."),
     Setting("ENV", "production", "`development` relaxes the secret-key check; anything else is production."),
 )
 

@@ -35,27 +35,34 @@ def parse_jsonl(stream: BinaryIO, *, name: str = "<input>", key: str | int | Non
         if not isinstance(obj, dict):
             yield Skipped(line_no, line[:500], "not a JSON object")
             continue
-        field = key or next((k for k in VALUE_KEYS if k in obj), None)
-        if field is None or field not in obj:
-            if obj.get("type") == "metadata":
-                continue
-            yield Skipped(line_no, line[:500], f"no {field or 'value'!r} key")
-            continue
-        value = obj[field]
-        if not isinstance(value, str) or not value.strip():
-            yield Skipped(line_no, line[:500], f"empty or non-text {field!r}")
-            continue
-        labels = obj.get("labels") or obj.get("tags") or ()
-        if isinstance(labels, str):
-            labels = labels.replace(",", " ").split()
-        confidence = obj.get("confidence")
-        yield Record(
-            line_no=line_no,
-            value=value.strip(),
-            line=line[:500],
-            kind=obj.get("kind") if isinstance(obj.get("kind"), str) else None,
-            labels=tuple(str(label) for label in labels) if isinstance(labels, list | tuple) else (),
-            confidence=confidence if isinstance(confidence, int) and not isinstance(confidence, bool) else None,
-            first_seen=obj.get("first_seen") if isinstance(obj.get("first_seen"), str) else None,
-            description=obj.get("description") if isinstance(obj.get("description"), str) else None,
-        )
+        item = record_from_object(obj, line_no, line[:500], key)
+        if item is not None:
+            yield item
+
+
+def record_from_object(obj: dict, line_no: int, line: str, key: str | None = None) -> Record | Skipped | None:
+    """The record of one JSON object: the value under ``key`` (default: the first of
+    ``VALUE_KEYS`` present), with the hints the object carries (``kind``, ``labels`` or
+    ``tags``, ``confidence``, ``first_seen``, ``description``). None for a metadata record."""
+    field = key or next((k for k in VALUE_KEYS if k in obj), None)
+    if field is None or field not in obj:
+        if obj.get("type") == "metadata":
+            return None
+        return Skipped(line_no, line, f"no {field or 'value'!r} key")
+    value = obj[field]
+    if not isinstance(value, str) or not value.strip():
+        return Skipped(line_no, line, f"empty or non-text {field!r}")
+    labels = obj.get("labels") or obj.get("tags") or ()
+    if isinstance(labels, str):
+        labels = labels.replace(",", " ").split()
+    confidence = obj.get("confidence")
+    return Record(
+        line_no=line_no,
+        value=value.strip(),
+        line=line,
+        kind=obj.get("kind") if isinstance(obj.get("kind"), str) else None,
+        labels=tuple(str(label) for label in labels) if isinstance(labels, list | tuple) else (),
+        confidence=confidence if isinstance(confidence, int) and not isinstance(confidence, bool) else None,
+        first_seen=obj.get("first_seen") if isinstance(obj.get("first_seen"), str) else None,
+        description=obj.get("description") if isinstance(obj.get("description"), str) else None,
+    )

@@ -41,17 +41,19 @@ _COUNTS = ("read", "new", "updated", "unchanged", "allowlisted", "rejected")
 
 
 class _DateAddedRecorder(requests.auth.AuthBase):
-    """HTTP Basic (when given) plus a response hook keeping the latest ``X-TAXII-Date-Added-Last``
-    (taxii2-client returns only the JSON body)."""
+    """HTTP Basic (when given) or fixed headers (a feed's ``auth_header_env``), plus a response
+    hook keeping the latest ``X-TAXII-Date-Added-Last`` (taxii2-client returns only the JSON body)."""
 
-    def __init__(self, user: str | None, password: str | None) -> None:
+    def __init__(self, user: str | None, password: str | None, headers: dict | None = None) -> None:
         self.basic = requests.auth.HTTPBasicAuth(user or "", password) if password is not None else None
+        self.headers = headers or {}
         self.latest: datetime | None = None
         self.latest_text: str | None = None
 
     def __call__(self, request):
         if self.basic is not None:
             request = self.basic(request)
+        request.headers.update(self.headers)
         request.register_hook("response", self._seen)
         return request
 
@@ -84,22 +86,41 @@ def pull(db: Database, url: str, collection: str, *, org: str, user: str | None 
     root = api_root(url)
     with db.read() as conn:
         require_org(conn, org)
-    recorder = _DateAddedRecorder(user, password)
-    try:
-        with ApiRoot(root, auth=recorder, verify=verify) as remote:
-            found = _collection(remote, collection)
-            with db.read() as conn:
-                state = taxii_store.get_pull_state(conn, root, found.id)
-            since = None if full or state is None else state.cursor
-            counts = _import_pages(db, found, since, org=org, per_request=per_request,
-                                   feed=f"taxii:{urlsplit(root).netloc}"[:100])
-    except (requests.RequestException, TAXIIServiceException, ValidationError, InvalidJSONError) as exc:
-        raise PullFailed(f"{root}: {exc}{_why(exc)}") from None
-    cursor = recorder.latest_text or since
+
+    def since_for(found: Collection) -> str | None:
+        with db.read() as conn:
+            state = taxii_store.get_pull_state(conn, root, found.id)
+        return None if full or state is None else state.cursor
+
+    counts, cursor, found, since = _pull(db, root, collection, since_for, org=org, feed=f"taxii:{urlsplit(root).netloc}"[:100],
+                                         recorder=_DateAddedRecorder(user, password), per_request=per_request,
+                                         verify=verify)
     with db.write() as conn:
         taxii_store.save_pull_state(conn, taxii_store.PullStateRow(
             url=root, collection_id=found.id, org=org, cursor=cursor, pulled=utcnow(), last_counts=counts))
     return {"url": root, "collection": found.id, "added_after": since, "cursor": cursor, **counts}
+
+
+def pull_collection(db: Database, url: str, collection: str, *, since: str | None, org: str, feed: str,
+                    headers: dict | None = None, user: str | None = None, password: str | None = None,
+                    per_request: int = PER_REQUEST, verify: bool | str = True, on_page=None) -> tuple[dict, str | None]:
+    """Pull a collection from ``since`` as ``feed``'s assertions (a TAXII feed run); the counts and
+    the new cursor, which the caller stores. ``on_page(counts)`` runs after each page's transaction."""
+    counts, cursor, _found, _since = _pull(db, api_root(url), collection, lambda _found: since, org=org, feed=feed,
+                                           recorder=_DateAddedRecorder(user, password, headers),
+                                           per_request=per_request, verify=verify, on_page=on_page)
+    return counts, cursor
+
+
+def _pull(db, root, collection, since_for, *, org, feed, recorder, per_request, verify, on_page=None):
+    try:
+        with ApiRoot(root, auth=recorder, verify=verify) as remote:
+            found = _collection(remote, collection)
+            since = since_for(found)
+            counts = _import_pages(db, found, since, org=org, per_request=per_request, feed=feed, on_page=on_page)
+    except (requests.RequestException, TAXIIServiceException, ValidationError, InvalidJSONError) as exc:
+        raise PullFailed(f"{root}: {exc}{_why(exc)}") from None
+    return counts, recorder.latest_text or since, found, since
 
 
 def _why(exc: Exception) -> str:
@@ -123,7 +144,7 @@ def _collection(remote: ApiRoot, wanted: str) -> Collection:
 
 
 def _import_pages(db: Database, collection: Collection, since: str | None, *, org: str, per_request: int,
-                  feed: str) -> dict:
+                  feed: str, on_page=None) -> dict:
     """Each page imported in its own transaction, as it arrives."""
     counts = {"pages": 0, "objects": 0, **dict.fromkeys(_COUNTS, 0), "sightings": 0, "skipped": 0}
     for envelope in as_pages(collection.get_objects, per_request=per_request, added_after=since):
@@ -132,6 +153,8 @@ def _import_pages(db: Database, collection: Collection, since: str | None, *, or
         counts["objects"] += len(objects)
         if objects:
             _add(counts, import_bundle(db, objects, default_org=org, create_orgs=False, feed=feed))
+        if on_page is not None:
+            on_page(counts)
     return counts
 
 

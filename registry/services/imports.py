@@ -64,14 +64,21 @@ def to_submission(record: Record) -> Submission:
     )
 
 
-def parse(stream: BinaryIO, fmt: str, *, name: str, column: str | int | None = None):
-    """Records and skipped lines of ``stream`` in ``fmt``."""
+def parse(stream: BinaryIO, fmt: str, *, name: str, column: str | int | None = None, **options):
+    """Records and skipped lines of ``stream`` in ``fmt``. ``options``: ``parse_csv``'s
+    (``columns``, ``delimiter``, ``has_header``) for csv; ``value_path`` for json."""
     if fmt == "text":
         return formats.parse_text(stream, name=name)
     if fmt == "csv":
-        return formats.parse_csv(stream, name=name, column=column, columns=_registry_export_columns(stream, column))
+        if "columns" not in options:
+            options["columns"] = _registry_export_columns(stream, column)
+        return formats.parse_csv(stream, name=name, column=column, **options)
     if fmt == "jsonl":
         return parse_jsonl(stream, name=name, key=column)
+    if fmt == "json":
+        from registry.ingest.jsondoc import parse_json
+
+        return parse_json(stream, name=name, value_path=options.get("value_path") or column)
     raise FeedFormatError(
         f"{name}: format {fmt!r} cannot be imported from a file yet (use one of {', '.join(IMPORT_FORMATS)})"
     )
@@ -91,7 +98,12 @@ def _registry_export_columns(stream: BinaryIO, column) -> dict | None:
 
 def run_import(submitter: Submitter, stream: BinaryIO, fmt: str, *, name: str, column=None,
                parallel: bool = False) -> SubmitReport:
-    items = parse(stream, fmt, name=name, column=column)
+    return submit_items(submitter, parse(stream, fmt, name=name, column=column), parallel=parallel)
+
+
+def submit_items(submitter: Submitter, items, *, parallel: bool = False) -> SubmitReport:
+    """Submit parsed records (rejecting skipped lines), normalising in worker processes when
+    ``parallel``; the feed runs call this too."""
     if not parallel:
         for item in items:
             if isinstance(item, Skipped):

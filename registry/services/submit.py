@@ -146,7 +146,10 @@ class Submitter:
         self.batch_size = batch_size
         self.allowlist = allowlist or load_allowlist(conn)
         self.report = SubmitReport(results=[] if keep_results else None)
-        self.on_batch = on_batch  # called after each flushed batch (a feed run commits there)
+        # Called after each flushed batch, on this thread, while its writes may still run; what
+        # it returns (if anything) runs once they are done, on the writer's thread: a feed run
+        # snapshots its counts here and commits there, so the next batch is prepared meanwhile.
+        self.on_batch = on_batch
         # Large imports on SQLite write each batch on a helper thread while the next is prepared.
         self.writer = BackgroundWriter() if background_writes and conn.dialect.name == "sqlite" else InlineWriter()
         self._labels = tuple(sorted(set(provenance.labels)))
@@ -228,8 +231,9 @@ class Submitter:
         self._pending.clear()
         self._owners.clear()
         if self.on_batch:
-            self.writer.wait()
-            self.on_batch(self)
+            after = self.on_batch(self)
+            if after is not None:
+                self.writer.then(after)
 
     def finish(self) -> SubmitReport:
         self.flush()

@@ -216,3 +216,25 @@ def _by_derived_id(conn, viewer: Viewer, stix_id: str, orgs) -> list:
         if len(rows) < PAGE * 4:
             return []
         after = rows[-1].id
+
+
+def indicator_bundle(conn: Connection, viewer: Viewer, indicator_id: int) -> dict:
+    """A bundle of one indicator as the viewer may see it (its page's STIX download): an
+    Indicator per visible assertion, a Sighting per visible sighting, and what they refer to."""
+    orgs = _load_orgs(conn)
+    refs = References()
+    out: list[dict] = []
+    for row in reads.assertions_of_indicator(conn, viewer, indicator_id):
+        obj = build.indicator(row, orgs[row.org_id])
+        out.extend(refs.new_for(obj, (row.kind, row.value)))
+        out.append(obj)
+    rows = reads.sightings_of_indicator(conn, viewer, indicator_id)
+    for obj in _sightings(conn, viewer, rows, orgs, label=None, source=None):
+        if obj is not None:
+            out.extend(refs.new_for(obj))
+            out.append(obj)
+    bundle = {"type": "bundle", "id": ids.derived_id("bundle", str(current_seq(conn)), viewer.org or "",
+                                                     viewer.max_tlp, f"indicator={indicator_id}")}
+    if out:  # STIX lists hold one or more items
+        bundle["objects"] = out
+    return bundle

@@ -181,3 +181,13 @@ def sighting_stix_ids_present(conn: Connection, stix_ids: Sequence[str]) -> set[
         )
         present.update(r.stix_id for r in rows)
     return present
+
+
+def assertions_of_indicator(conn: Connection, viewer: Viewer, indicator_id: int) -> list:
+    """The visible assertions of one indicator (its page's STIX), by seq."""
+    return list(conn.execute(_assertion_select(conn, viewer).where(A.indicator_id == indicator_id).order_by(A.seq)))
+
+
+def sightings_of_indicator(conn: Connection, viewer: Viewer, indicator_id: int) -> list:
+    """The visible sightings of one indicator, by seq."""
+    return list(conn.execute(_sighting_select(conn, viewer).where(S.indicator_id == indicator_id).order_by(S.seq)))

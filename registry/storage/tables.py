@@ -244,3 +244,67 @@ class PullState(SQLModel, table=True):
 
 taxii_status = TaxiiStatus.__table__
 pull_state = PullState.__table__
+
+
+class Feed(SQLModel, table=True):
+    """A partner feed as the catalogue (``feeds/*.toml``) declares it, plus its fetch state and
+    its lease. ``options`` is JSON (parser and fetch options of the TOML); ``labels`` JSON too.
+    ``lease_owner``/``lease_until``: who runs it now (``host:pid:token``) and until when the
+    lease holds without renewal, so one feed never runs twice at once across processes."""
+
+    __tablename__ = "feed"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, unique=True)
+    provider: str = Field(max_length=64)  # the org slug whose assertions the rows become
+    url: str = Field(max_length=2048)
+    format: str = Field(max_length=16)
+    schedule: str = Field(max_length=100)
+    mode: str = Field(max_length=16)
+    confidence: int
+    tlp: str = Field(max_length=16)
+    labels: str = Field(default="[]", max_length=1000)
+    options: str = Field(default="{}")
+    enabled: bool = True
+    source: str | None = Field(default=None, max_length=1000)  # the TOML file it came from
+    definition_hash: str = Field(max_length=64)
+    created: datetime
+    updated: datetime
+    # Fetch state: conditional request validators and, for taxii/misp, the position reached.
+    etag: str | None = Field(default=None, max_length=1000)
+    last_modified: str | None = Field(default=None, max_length=100)
+    cursor: str | None = Field(default=None)
+    lease_owner: str | None = Field(default=None, max_length=200)
+    lease_until: datetime | None = None
+
+
+class FeedRun(SQLModel, table=True):
+    """One run of a feed and every figure of it. ``rejects`` is JSON: a sample of rejected
+    lines ``[{"line", "text", "reason"}]``; ``anomaly`` says why the row count looked wrong."""
+
+    __tablename__ = "feed_run"
+    __table_args__ = (Index("ix_feed_run_feed", "feed_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    feed_id: int = Field(foreign_key="feed.id")
+    trigger: str = Field(max_length=16)  # schedule, cli, api, demo
+    started: datetime
+    finished: datetime | None = None
+    status: str = Field(max_length=16)  # running, ok, not-modified, failed, interrupted
+    http_status: int | None = None
+    bytes: int = 0
+    rows: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    expired: int = 0
+    allowlisted: int = 0
+    rejected: int = 0
+    duration: float | None = None  # seconds
+    error: str | None = Field(default=None, max_length=2000)
+    rejects: str = Field(default="[]")
+    anomaly: str | None = Field(default=None, max_length=500)
+
+
+feed = Feed.__table__
+feed_run = FeedRun.__table__

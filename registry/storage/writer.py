@@ -15,17 +15,29 @@ from concurrent.futures import Future, ThreadPoolExecutor
 class BackgroundWriter:
     def __init__(self) -> None:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="registry-writer")
-        self._last: Future | None = None
+        self._pending: list[Future] = []
 
     def submit(self, write: Callable[[], None]) -> None:
         self.wait()
-        self._last = self._pool.submit(write)
+        self._pending.append(self._pool.submit(write))
+
+    def then(self, task: Callable[[], None]) -> None:
+        """Run ``task`` on the writer's thread once the batch in flight is written (a feed run's
+        commit), without waiting for it here: one thread runs the tasks in order."""
+        self._pending.append(self._pool.submit(task))
 
     def wait(self) -> None:
-        """Block until the last batch is written; re-raise its error here, in the caller."""
-        last, self._last = self._last, None
-        if last is not None:
-            last.result()
+        """Block until the last batch (and what follows it) is done; re-raise the first error
+        here, in the caller."""
+        pending, self._pending = self._pending, []
+        error = None
+        for future in pending:
+            try:
+                future.result()
+            except BaseException as exc:  # noqa: BLE001 - re-raised below, after waiting for the rest
+                error = error or exc
+        if error is not None:
+            raise error
 
     def close(self) -> None:
         try:
@@ -39,6 +51,9 @@ class InlineWriter:
 
     def submit(self, write: Callable[[], None]) -> None:
         write()
+
+    def then(self, task: Callable[[], None]) -> None:
+        task()
 
     def wait(self) -> None:
         pass

@@ -36,15 +36,31 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.extensions["registry.keys"] = KeyAuthenticator(db)
     app.extensions["registry.audit"] = AuditLog(db, flush_interval=float(config.get("AUDIT_FLUSH_SECONDS", overrides)))
 
-    from registry.web import api, auth, errors, exports, jsonio, limits, meta, metrics, taxii
+    from registry.web import (
+        api,
+        auth,
+        errors,
+        exports,
+        feeds,
+        jsonio,
+        limits,
+        meta,
+        metrics,
+        session,
+        taxii,
+        ui,
+    )
 
     jsonio.install(app)
     errors.register(app)
     metrics.install(app)
     auth.install(app)  # before the limiter: limits are per key
     limits.install(app, overrides)
+    session.install(app, overrides)  # after the limiter: login throttling counts in its storage
     app.register_blueprint(meta.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(exports.bp)
     app.register_blueprint(taxii.bp)
+    app.register_blueprint(feeds.bp)
+    app.register_blueprint(ui.bp)  # the web page at /
     return app

@@ -177,6 +177,53 @@ def _export_paths() -> dict:
     return paths
 
 
+_RUN = {
+    "type": "object",
+    "description": "One run of a feed and its figures.",
+    "required": ["id", "feed", "trigger", "status", "started", "bytes", "rows", "new", "updated", "unchanged",
+                 "expired", "allowlisted", "rejected", "rejects"],
+    "properties": {
+        "id": {"type": "integer"},
+        "feed": {"type": "string"},
+        "trigger": {"type": "string", "enum": ["schedule", "cli", "api", "demo"]},
+        "status": {"type": "string", "enum": ["running", "ok", "not-modified", "failed", "interrupted"]},
+        "started": {"type": "string"},
+        "finished": {"type": ["string", "null"]},
+        "http_status": {"type": ["integer", "null"]},
+        **{name: {"type": "integer", "minimum": 0} for name in (
+            "bytes", "rows", "read", "new", "updated", "unchanged", "expired", "allowlisted", "rejected")},
+        "duration": {"type": ["number", "null"], "description": "seconds"},
+        "error": {"type": ["string", "null"]},
+        "anomaly": {"type": ["string", "null"], "description": "why the row count looked wrong (nothing expired)"},
+        "rejects": {"type": "array", "items": {"type": "object", "properties": {
+            "line": {"type": ["integer", "string", "null"], "description": "line number, or a STIX object id"},
+            "text": {"type": "string"}, "reason": {"type": "string"}}}},
+    },
+}
+_FEED = {
+    "type": "object",
+    "required": ["name", "provider", "url", "format", "schedule", "mode", "confidence", "tlp", "labels", "enabled",
+                 "last_run", "last_ok_run"],
+    "properties": {
+        "name": {"type": "string"},
+        "provider": {"type": "string"},
+        "url": {"type": "string"},
+        "format": {"type": "string", "enum": ["text", "csv", "jsonl", "json", "stix", "taxii", "misp"]},
+        "schedule": {"type": "string"},
+        "mode": {"type": "string", "enum": ["snapshot", "incremental"]},
+        "confidence": {"type": "integer"},
+        "tlp": {"type": "string", "enum": list(LEVELS)},
+        "labels": {"type": "array", "items": {"type": "string"}},
+        "enabled": {"type": "boolean"},
+        "description": {"type": ["string", "null"]},
+        "running": {"type": "boolean"},
+        "last_run": {"oneOf": [{"$ref": "#/components/schemas/FeedRun"}, {"type": "null"}]},
+        "last_ok_run": {"oneOf": [{"$ref": "#/components/schemas/FeedRun"}, {"type": "null"}]},
+    },
+}
+_FEED_NAME = {"name": "name", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]{0,98}[a-z0-9]$"}}
+
+
 def _json(schema: dict, description: str = "OK") -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
@@ -195,7 +242,8 @@ def spec() -> dict:
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": {"Error": _ERROR, "Assertion": _ASSERTION, "Sighting": _SIGHTING, "Answer": _ANSWER},
+            "schemas": {"Error": _ERROR, "Assertion": _ASSERTION, "Sighting": _SIGHTING, "Answer": _ANSWER,
+                        "Feed": _FEED, "FeedRun": _RUN},
         },
         "security": secured,
         "paths": {
@@ -329,6 +377,51 @@ def spec() -> dict:
                 },
             },
             **_export_paths(),
+            "/api/v1/feeds": {
+                "get": {
+                    "summary": "Partner feeds the key may see, with their latest runs",
+                    "responses": {
+                        "200": _json({"type": "object", "required": ["feeds"], "properties": {
+                            "feeds": {"type": "array", "items": {"$ref": "#/components/schemas/Feed"}}}}),
+                        **_COMMON_ERRORS,
+                    },
+                },
+            },
+            "/api/v1/feeds/{name}/runs": {
+                "get": {
+                    "summary": "A feed's runs, newest first",
+                    "parameters": [
+                        _FEED_NAME,
+                        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
+                        {"name": "before", "in": "query", "schema": {"type": "integer", "minimum": 1},
+                         "description": "the previous page's next: runs older than this id"},
+                    ],
+                    "responses": {
+                        "200": _json({"type": "object", "required": ["feed", "runs", "next"], "properties": {
+                            "feed": {"type": "string"},
+                            "runs": {"type": "array", "items": {"$ref": "#/components/schemas/FeedRun"}},
+                            "next": {"type": ["string", "null"]}}}),
+                        "404": _error("No such feed (or one the key may not see)"),
+                        **_COMMON_ERRORS,
+                    },
+                },
+            },
+            "/api/v1/feeds/{name}/run": {
+                "post": {
+                    "summary": "Run a feed now (feed-admin): 202 with the started run (follow it in …/runs), or "
+                               "with wait=true 200 with the finished run's figures (a failed run has status failed "
+                               "and the error)",
+                    "parameters": [_FEED_NAME, {"name": "wait", "in": "query",
+                                                "schema": {"type": "string", "enum": ["true", "false"]}}],
+                    "responses": {
+                        "200": _json({"$ref": "#/components/schemas/FeedRun"}, "The finished run (wait=true)"),
+                        "202": _json({"$ref": "#/components/schemas/FeedRun"}, "The run, started"),
+                        "404": _error("No such feed (or one the key may not see)"),
+                        "409": _error("The feed is being run by another process"),
+                        **_COMMON_ERRORS,
+                    },
+                },
+            },
             "/api/v1/openapi.json": {
                 "get": {"summary": "This document", "security": [], "responses": {"200": _json({"type": "object"})}},
             },

@@ -17,11 +17,43 @@ def _metrics_dir() -> str:
     return str(path)
 
 
-def run(*, host: str, port: int, workers: int, dev: bool) -> None:
+def _scheduler_process():
+    """``registry scheduler`` as a child of the server, stopped (SIGTERM) when the server stops:
+    the scheduler's threads stay out of the process gunicorn forks its workers from."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    command = Path(sys.executable).parent / "registry"
+    return subprocess.Popen([str(command) if command.exists() else "registry", "scheduler"])
+
+
+def _stop(process) -> None:
+    import subprocess
+
+    process.terminate()
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def run(*, host: str, port: int, workers: int, dev: bool, scheduler: bool = False) -> None:
     if dev:
         from registry.web.app import create_app
 
-        create_app().run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+        app = create_app()
+        feed_scheduler = None
+        if scheduler:
+            from registry.scheduler import FeedScheduler
+
+            feed_scheduler = FeedScheduler(app.extensions["registry.db"])
+            feed_scheduler.start()
+        try:
+            app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+        finally:
+            if feed_scheduler is not None:
+                feed_scheduler.stop()
         return
     os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", _metrics_dir())
     from gunicorn.app.base import BaseApplication
@@ -33,6 +65,8 @@ def run(*, host: str, port: int, workers: int, dev: bool) -> None:
 
         multiprocess.mark_process_dead(worker.pid)
 
+    children: list = []
+
     class Server(BaseApplication):
         def load_config(self):
             self.cfg.set("bind", f"{host}:{port}")
@@ -40,6 +74,9 @@ def run(*, host: str, port: int, workers: int, dev: bool) -> None:
             self.cfg.set("accesslog", None)
             self.cfg.set("child_exit", child_exit)
             self.cfg.set("graceful_timeout", 10)
+            if scheduler:
+                self.cfg.set("when_ready", lambda _arbiter: children.append(_scheduler_process()))
+                self.cfg.set("on_exit", lambda _arbiter: [_stop(p) for p in children])
 
         def load(self):
             app = create_app()

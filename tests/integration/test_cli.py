@@ -154,11 +154,14 @@ def test_demo_loads_orgs_keys_and_feeds_once(env):
     runner = CliRunner()
     first = runner.invoke(main, ["demo"], catch_exceptions=False)
     assert first.exit_code == 0, first.output
-    assert "spamhaus_drop_2025-01-17.txt: read 1385, new 1385" in first.output
+    assert "feed demo-spamhaus-drop: ok, rows 1385, new 1385" in first.output
+    assert "feed demo-tweetfeed-misp: ok, rows 52, new 52" in first.output
     keys = (env / "instance" / "demo-keys.txt").read_text().splitlines()[1:]
     assert [line.split()[:2] for line in keys] == [
         ["ccib-th", "contributor"], ["pdrm-my", "reader"], ["bank-x", "reader"], ["registry-ops", "admin"]]
     second = runner.invoke(main, ["demo"], catch_exceptions=False)
-    assert "new 0, unchanged 1385" in second.output and "demo API keys" not in second.output
+    assert "feed demo-spamhaus-drop: not-modified" in second.output and "demo API keys" not in second.output
+    runs = json.loads(runner.invoke(main, ["feeds", "runs", "demo-spamhaus-drop", "--json"]).stdout)
+    assert [(r["status"], r["trigger"], r["new"]) for r in runs] == [("not-modified", "demo", 0), ("ok", "demo", 1385)]
     answer = json.loads(runner.invoke(main, ["lookup", "--json", "+66 81 234 5678"]).stdout)[0]
     assert answer["listed"] and answer["matches"][0]["assertions"][0]["source"] == "ccib-th"

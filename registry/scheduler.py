@@ -1,0 +1,130 @@
+"""APScheduler 3 jobs built from the feed table: ``registry scheduler``, or ``serve --scheduler``.
+
+The database is the source of truth: every ``REGISTRY_SCHEDULER_REFRESH_SECONDS`` the job
+list is rebuilt from the feed table, so ``registry feeds sync`` (a new feed, a changed
+schedule, a feed disabled) takes effect without a restart. One job per enabled feed, with
+``coalesce`` (runs missed while the process was paused become one), ``max_instances=1`` and
+a misfire grace time.
+
+Several schedulers may run against one database (one per host, or by mistake): each run takes
+the feed's lease and, under it, checks that the feed is still due, so a feed runs once per
+due time however many schedulers fire it. A feed overdue at start-up (never run, or the
+scheduler was down past its time) runs at once.
+
+On SIGTERM the running feeds stop after the batch in hand (that batch is committed), then
+the process exits.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from registry import config
+from registry.domain.times import utcnow
+from registry.ingest.catalogue import parse_schedule
+from registry.services.feed_runs import is_due, run_feed
+from registry.storage import feeds as store
+from registry.storage.db import Database
+
+log = logging.getLogger(__name__)
+REFRESH_JOB = "registry:refresh-feeds"
+WORKERS = 2  # feeds run at once (SQLite serialises their batches anyway)
+
+
+def trigger_for(schedule: str, last_started: datetime | None):
+    parsed = parse_schedule(schedule)
+    if parsed.seconds is not None:
+        # Aligned on the last run, so a restart keeps the rhythm instead of starting it anew.
+        start = last_started or utcnow()
+        return IntervalTrigger(seconds=parsed.seconds, start_date=start + timedelta(seconds=parsed.seconds),
+                               timezone=UTC)
+    return CronTrigger.from_crontab(parsed.cron, timezone=UTC)
+
+
+class FeedScheduler:
+    def __init__(self, db: Database, *, settings: dict | None = None) -> None:
+        self.db = db
+        self.settings = settings
+        self.stopping = threading.Event()
+        self.refresh_seconds = float(config.get("SCHEDULER_REFRESH_SECONDS", settings))
+        self.scheduler = BackgroundScheduler(
+            timezone=UTC,
+            executors={"default": ThreadPoolExecutor(WORKERS)},
+            job_defaults={"coalesce": True, "max_instances": 1,
+                          "misfire_grace_time": int(float(config.get("SCHEDULER_MISFIRE_SECONDS", settings)))},
+        )
+        self._jobs: dict[str, str] = {}  # feed name → the schedule its job was built with
+        self._lock = threading.Lock()
+
+    # -- jobs from the feed table --------------------------------------------------------------
+    def refresh(self) -> dict[str, list[str]]:
+        """Bring the jobs in line with the feed table; what was added, changed, removed."""
+        with self.db.read() as conn:
+            feeds = [(f, store.last_started(conn, f.id)) for f in store.all_feeds(conn) if f.enabled]
+        now = utcnow()
+        changes: dict[str, list[str]] = {"added": [], "changed": [], "removed": []}
+        with self._lock:
+            wanted = {f.name for f, _ in feeds}
+            for name in sorted(set(self._jobs) - wanted):
+                self.scheduler.remove_job(name)
+                del self._jobs[name]
+                changes["removed"].append(name)
+            for feed, last in feeds:
+                if self._jobs.get(feed.name) == feed.schedule:
+                    continue
+                changes["changed" if feed.name in self._jobs else "added"].append(feed.name)
+                kwargs = {}
+                if is_due(feed.schedule, last, now):
+                    kwargs["next_run_time"] = now
+                self.scheduler.add_job(self._run, trigger_for(feed.schedule, last), args=(feed.name,), id=feed.name,
+                                       name=f"feed {feed.name}", replace_existing=True, **kwargs)
+                self._jobs[feed.name] = feed.schedule
+        for what, names in changes.items():
+            if names:
+                log.info("scheduler: %s %s", what, ", ".join(names))
+        return changes
+
+    def _refresh_quietly(self) -> None:
+        try:
+            self.refresh()
+        except Exception:  # a database hiccup: keep the jobs we have, try again next time
+            log.exception("scheduler: could not read the feed table")
+
+    def _run(self, name: str) -> None:
+        if self.stopping.is_set():
+            return
+        try:
+            result = run_feed(self.db, name, trigger="schedule", only_if_due=True, should_stop=self.stopping.is_set,
+                              settings=self.settings)
+        except Exception:
+            log.exception("feed %s: the scheduled run could not start", name)
+            return
+        if result is None:
+            log.debug("feed %s: not run (disabled, running elsewhere, or run elsewhere since it fell due)", name)
+            return
+        log.info("feed %s: %s, %s rows, %s new, %s updated, %s unchanged, %s expired, %s rejected%s%s", name,
+                 result.status, result.rows, result.new, result.updated, result.unchanged, result.expired,
+                 result.rejected, f" ({result.error})" if result.error else "",
+                 f" [anomaly: {result.anomaly}]" if result.anomaly else "")
+
+    # -- life ----------------------------------------------------------------------------------
+    def start(self) -> int:
+        """Start the jobs; how many feeds are scheduled."""
+        self.scheduler.start()
+        self.refresh()
+        self.scheduler.add_job(self._refresh_quietly, IntervalTrigger(seconds=self.refresh_seconds, timezone=UTC),
+                               id=REFRESH_JOB, name="re-read the feed table", replace_existing=True)
+        return len(self._jobs)
+
+    def stop(self) -> None:
+        """Ask running feeds to stop after their current batch, and wait for them."""
+        self.stopping.set()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)

@@ -1,0 +1,149 @@
+"""Web users: added by an operator or an admin, signed in with a password, disabled when they
+leave. A signed-in user is a ``Principal`` exactly like an API key, so the TLP rule and the
+roles apply to the web page as they do to the API.
+
+Passwords are hashed with werkzeug's scrypt. A session carries a digest of the stored hash
+(``session_stamp``): changing the password or disabling the user ends every session at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from functools import lru_cache
+
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from registry.domain import roles, tlp
+from registry.domain.times import utcnow
+from registry.services.errors import Conflict, Invalid, NotFound
+from registry.services.keys import Principal
+from registry.services.orgs import require_org
+from registry.storage import users as user_store
+from registry.storage.db import Database
+from registry.storage.users import UserRow
+
+# Lowercase so that "Somchai" and "somchai" are one person; no "_" or ":", so a username can
+# never look like a key prefix (reg_…) or a CLI actor (cli:…) in the audit log.
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9.@-]{1,63}$")
+MIN_PASSWORD = 12
+MAX_PASSWORD = 1024  # scrypt over megabytes of "password" would be a cheap way to burn CPU
+HASH_METHOD = "scrypt"
+
+
+def parse_username(text: str) -> str:
+    username = (text or "").strip().lower()
+    if not USERNAME.match(username):
+        raise Invalid(
+            f"username {text!r} must be 2-64 lowercase letters, digits, '.', '@' or '-' (e.g. somchai.k)",
+            field="username",
+        )
+    return username
+
+
+def check_password(password: str) -> str:
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
+        raise Invalid(f"the password must be at least {MIN_PASSWORD} characters", field="password")
+    if len(password) > MAX_PASSWORD:
+        raise Invalid(f"the password must be at most {MAX_PASSWORD} characters", field="password")
+    if "\x00" in password:
+        raise Invalid("the password must not contain NUL characters", field="password")
+    return password
+
+
+def add_user(db: Database, username: str, *, org: str, role: str, password: str,
+             max_tlp: str | None = None) -> UserRow:
+    username = parse_username(username)
+    try:
+        role = roles.parse_role(role)
+        cap = tlp.parse_tlp(max_tlp) if max_tlp else tlp.DEFAULT_MAX_TLP
+    except ValueError as exc:
+        raise Invalid(str(exc)) from None
+    password_hash = generate_password_hash(check_password(password), method=HASH_METHOD)
+    with db.write() as conn:
+        owner = require_org(conn, org)
+        if user_store.by_username(conn, username) is not None:
+            raise Conflict(f"user {username!r} already exists", field="username")
+        user_id = user_store.insert(conn, org_id=owner.id, username=username, password_hash=password_hash,
+                                    role=role, max_tlp=cap, now=utcnow())
+        return user_store.by_id(conn, user_id)
+
+
+def list_users(db: Database, org: str | None = None) -> list[UserRow]:
+    with db.read() as conn:
+        return user_store.all_users(conn, org)
+
+
+def get_user(db: Database, username: str) -> UserRow:
+    with db.read() as conn:
+        row = user_store.by_username(conn, (username or "").strip().lower())
+    if row is None:
+        raise NotFound(f"no user {username!r}", field="username")
+    return row
+
+
+def set_disabled(db: Database, username: str, disabled: bool = True) -> UserRow:
+    """Disable (or enable again) a user; a disabled user's sessions stop working at once."""
+    with db.write() as conn:
+        row = user_store.by_username(conn, (username or "").strip().lower())
+        if row is None:
+            raise NotFound(f"no user {username!r}", field="username")
+        user_store.set_disabled(conn, row.id, disabled)
+        return user_store.by_id(conn, row.id)
+
+
+def set_password(db: Database, username: str, password: str) -> UserRow:
+    """A new password (forgotten, or suspected known): every session of the user ends."""
+    password_hash = generate_password_hash(check_password(password), method=HASH_METHOD)
+    with db.write() as conn:
+        row = user_store.by_username(conn, (username or "").strip().lower())
+        if row is None:
+            raise NotFound(f"no user {username!r}", field="username")
+        user_store.set_password_hash(conn, row.id, password_hash)
+        return user_store.by_id(conn, row.id)
+
+
+def principal(row: UserRow) -> Principal:
+    """The user as the API's caller abstraction: same org, role and TLP cap semantics as a key."""
+    return Principal(org=row.org, role=row.role, max_tlp=row.max_tlp, actor=row.username, country=row.org_country)
+
+
+def session_stamp(row: UserRow) -> str:
+    """What a session remembers of the user's password hash: a new password ends old sessions."""
+    return hashlib.sha256(row.password_hash.encode()).hexdigest()[:32]
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    return generate_password_hash("not-a-password-of-anyone", method=HASH_METHOD)
+
+
+def authenticate(db: Database, username: str, password: str) -> UserRow | None:
+    """The user whose password this is, or None (unknown, wrong, or disabled alike). An unknown
+    name costs the same scrypt as a known one, so timing does not tell which names exist."""
+    name = (username or "").strip().lower()
+    if not password or len(password) > MAX_PASSWORD or not USERNAME.match(name):
+        check_password_hash(_dummy_hash(), "x")
+        return None
+    with db.read() as conn:
+        row = user_store.by_username(conn, name)
+    if row is None:
+        check_password_hash(_dummy_hash(), password)
+        return None
+    if not check_password_hash(row.password_hash, password) or row.disabled:
+        return None
+    with db.write() as conn:
+        user_store.touch_login(conn, row.id, utcnow())
+    return row
+
+
+def from_session(db: Database, user_id, stamp) -> UserRow | None:
+    """The user a session names, if it still may act: enabled, and the same password."""
+    if not isinstance(user_id, int) or not isinstance(stamp, str):
+        return None
+    with db.read() as conn:
+        row = user_store.by_id(conn, user_id)
+    if row is None or row.disabled or not hmac.compare_digest(session_stamp(row), stamp):
+        return None
+    return row

@@ -1,0 +1,68 @@
+"""Web users (``app_user`` rows). Only a werkzeug scrypt hash of each password is stored."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, select
+
+from registry.storage import tables as t
+
+
+@dataclass(frozen=True)
+class UserRow:
+    id: int
+    username: str
+    org: str
+    org_country: str | None
+    role: str
+    max_tlp: str
+    password_hash: str
+    created: datetime
+    last_login: datetime | None
+    disabled: bool
+
+
+def _select():
+    u, o = t.app_user.c, t.organization.c
+    return select(
+        u.id, u.username, o.slug, o.country, u.role, u.max_tlp, u.password_hash, u.created, u.last_login, u.disabled
+    ).join_from(t.app_user, t.organization, u.org_id == o.id)
+
+
+def insert(conn: Connection, *, org_id: int, username: str, password_hash: str, role: str, max_tlp: str,
+           now: datetime) -> int:
+    return conn.execute(
+        t.app_user.insert().values(org_id=org_id, username=username, password_hash=password_hash, role=role,
+                                   max_tlp=max_tlp, created=now, disabled=False)
+    ).inserted_primary_key[0]
+
+
+def by_username(conn: Connection, username: str) -> UserRow | None:
+    row = conn.execute(_select().where(t.app_user.c.username == username)).first()
+    return UserRow(*row) if row else None
+
+
+def by_id(conn: Connection, user_id: int) -> UserRow | None:
+    row = conn.execute(_select().where(t.app_user.c.id == user_id)).first()
+    return UserRow(*row) if row else None
+
+
+def all_users(conn: Connection, org: str | None = None) -> list[UserRow]:
+    query = _select().order_by(t.organization.c.slug, t.app_user.c.username)
+    if org:
+        query = query.where(t.organization.c.slug == org)
+    return [UserRow(*row) for row in conn.execute(query)]
+
+
+def set_disabled(conn: Connection, user_id: int, disabled: bool) -> None:
+    conn.execute(t.app_user.update().where(t.app_user.c.id == user_id).values(disabled=disabled))
+
+
+def touch_login(conn: Connection, user_id: int, now: datetime) -> None:
+    conn.execute(t.app_user.update().where(t.app_user.c.id == user_id).values(last_login=now))
+
+
+def set_password_hash(conn: Connection, user_id: int, password_hash: str) -> None:
+    conn.execute(t.app_user.update().where(t.app_user.c.id == user_id).values(password_hash=password_hash))

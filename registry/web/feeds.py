@@ -1,0 +1,78 @@
+"""Feeds over HTTP: ``GET /api/v1/feeds``, ``GET /api/v1/feeds/NAME/runs`` (readers) and
+``POST /api/v1/feeds/NAME/run`` (feed-admins). The views validate, call services.feeds, audit
+and answer JSON.
+
+A run started here takes the feed's lease and writes its run row in the request (so an
+unknown, disabled or busy feed is answered at once), then works on a thread of the worker:
+the answer is a 202 with the run (status ``running``) and its ``GET …/runs`` to follow. With
+``?wait=true`` the request waits and answers the finished run's figures (for small feeds:
+a large one would outlast the server's request timeout)."""
+
+from __future__ import annotations
+
+import threading
+
+from flask import Blueprint, current_app, g, jsonify, request
+
+from registry.domain.roles import FEED_ADMIN, READER
+from registry.ingest.catalogue import NAME
+from registry.services.errors import Invalid
+from registry.services.feeds import feed_runs, get_feed, list_feeds, start_run
+from registry.web.api import audit
+from registry.web.auth import require
+
+bp = Blueprint("feeds", __name__, url_prefix="/api/v1")
+
+
+def _db():
+    return current_app.extensions["registry.db"]
+
+
+def _name(name: str) -> str:
+    if not NAME.match(name):
+        raise Invalid("a feed name is 2-100 lowercase letters, digits, '.', '_' or '-'", field="name")
+    return name
+
+
+def _int_arg(name: str, low: int, high: int) -> int | None:
+    text = request.args.get(name)
+    if text is None:
+        return None
+    if not text.isdecimal() or len(text) > 12 or not low <= int(text) <= high:
+        raise Invalid(f"{name} must be a whole number from {low} to {high}", field=name)
+    return int(text)
+
+
+@bp.get("/feeds")
+@require(READER)
+def feeds():
+    rows = list_feeds(_db(), g.principal.viewer)
+    audit("feeds-read", None, len(rows))
+    return jsonify({"feeds": rows})
+
+
+@bp.get("/feeds/<name>/runs")
+@require(READER)
+def runs(name: str):
+    name = _name(name)
+    limit = _int_arg("limit", 1, 200) or 20
+    before = _int_arg("before", 1, 2**31 - 1)
+    page = feed_runs(_db(), name, g.principal.viewer, limit=limit, before=before)
+    audit("feed-runs-read", {"feed": name}, len(page["runs"]))
+    return jsonify(page)
+
+
+@bp.post("/feeds/<name>/run")
+@require(FEED_ADMIN)
+def run(name: str):
+    name = _name(name)
+    wait = request.args.get("wait", "false")
+    if wait not in ("true", "false"):
+        raise Invalid("wait must be true or false", field="wait")
+    get_feed(_db(), name, g.principal.viewer)  # a 404 for a feed the caller may not see
+    started = start_run(_db(), name, trigger="api", settings=current_app.config["REGISTRY"])
+    audit("feed-run", {"feed": name, "run": started.run.id, "wait": wait == "true"}, None)
+    if wait == "true":
+        return jsonify(started.finish().to_dict())
+    threading.Thread(target=started.finish, name=f"feed-run-{name}", daemon=False).start()
+    return jsonify(started.run.to_dict()), 202, {"Location": f"/api/v1/feeds/{name}/runs"}

@@ -1,0 +1,155 @@
+"""What every page of the web UI shares: who is signed in (as the same ``Principal`` an API key
+gives, so TLP and roles apply identically), role checks, auditing, HTML errors and headers."""
+
+from __future__ import annotations
+
+import functools
+import logging
+
+from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
+from werkzeug.exceptions import HTTPException
+
+from registry import config
+from registry.domain import roles
+from registry.domain.tlp import RED
+from registry.services import users
+from registry.services.errors import RegistryError
+from registry.web import session as web_session
+
+log = logging.getLogger(__name__)
+
+# Pages show data a caller's TLP allows: never cached, never framed, only our own scripts.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+                               "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+class NotSignedIn(RegistryError):
+    status = 401
+    code = "unauthorized"
+
+
+class Refused(RegistryError):
+    status = 403
+    code = "forbidden"
+
+
+def db():
+    return current_app.extensions["registry.db"]
+
+
+def settings() -> dict:
+    return current_app.config["REGISTRY"]
+
+
+def region() -> str | None:
+    principal = g.get("principal")
+    return (principal.country if principal else None) or config.get("DEFAULT_REGION", settings())
+
+
+def half_lifes() -> dict[str, float]:
+    return config.half_lifes(settings())
+
+
+def audit(action: str, subject=None, result_count: int | None = None, *, status: int | None = None,
+          org: str | None = None, actor: str | None = None) -> None:
+    """The same audit row the API writes for the same action (org, actor, client address)."""
+    principal = g.get("principal")
+    current_app.extensions["registry.audit"].record(
+        action,
+        org=org or (principal.org if principal else None),
+        actor=actor or (principal.actor if principal else None),
+        subject=subject,
+        result_count=result_count,
+        client=request.remote_addr,
+        status=status,
+    )
+
+
+def manages_all_orgs() -> bool:
+    """Admins whose cap reaches TLP:RED are the registry's operators and manage every org; any
+    other admin manages its own org only (as the API's audit listing does)."""
+    principal = g.get("principal")
+    return principal is not None and principal.role == roles.ADMIN and principal.max_tlp == RED
+
+
+def load_user() -> None:
+    """``g.user`` and ``g.principal`` from the session. A key sent to a page is not a sign-in."""
+    g.principal = None
+    g.user = None
+    if "uid" not in session:
+        return
+    hours = float(config.get("SESSION_HOURS", settings()))
+    row = None if web_session.session_expired(hours) else users.from_session(db(), session.get("uid"),
+                                                                             session.get("stamp"))
+    if row is None:  # expired, disabled, password changed or user gone: sign out
+        session.clear()
+        return
+    g.user = row
+    g.principal = users.principal(row)
+
+
+def signed_in(role: str = roles.READER):
+    """View decorator: a signed-in user whose role is ``role`` or above (else sign-in or 403)."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            principal = g.get("principal")
+            if principal is None:
+                raise NotSignedIn("sign in first")
+            if not roles.allows(principal.role, role):
+                raise Refused(f"this page needs the {role} role; you have {principal.role}",
+                              details={"needed_role": role, "role": principal.role})
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def can(role: str) -> bool:
+    principal = g.get("principal")
+    return principal is not None and roles.allows(principal.role, role)
+
+
+def page(template: str, http_status: int = 200, /, **context):
+    return render_template(template, **context), http_status
+
+
+def install(bp: Blueprint) -> None:
+    bp.before_request(load_user)
+    bp.before_request(web_session.check_csrf)
+
+    @bp.after_request
+    def _headers(response):
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    @bp.app_context_processor
+    def _context():
+        return {"can": can, "manages_all_orgs": manages_all_orgs}
+
+    @bp.errorhandler(RegistryError)
+    def _registry_error(exc: RegistryError):
+        if isinstance(exc, NotSignedIn) or (exc.status == 401 and g.get("principal") is None):
+            target = request.full_path if request.method == "GET" else request.path
+            return redirect(url_for("ui.login", next=target.rstrip("?")))
+        return page("error.html", exc.status, status=exc.status, message=exc.message, code=exc.code)
+
+    @bp.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        status = exc.code or 500
+        return page("error.html", status, status=status, message=exc.description or exc.name, code=exc.name)
+
+    @bp.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unhandled error on a page")
+        return page("error.html", 500, status=500, code="internal_error",
+                    message="the server failed to answer; the error is logged")

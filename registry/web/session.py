@@ -1,0 +1,143 @@
+"""Sessions for the web page: signed cookies (HttpOnly, SameSite=Lax, Secure over https or as
+configured), a CSRF token per session checked on every POST, and login throttling.
+
+The API never touches the session (it authenticates every request by key), so these cookies
+and checks concern the page alone.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import time
+from datetime import timedelta
+
+from flask import Flask, request, session
+from flask.sessions import SecureCookieSessionInterface
+from limits import parse as parse_limit
+
+from registry import config
+from registry.services.errors import Invalid, RegistryError
+
+COOKIE_NAME = "registry_session"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+SECURE_CHOICES = ("auto", "true", "false")
+
+
+class CsrfRefused(RegistryError):
+    status = 403
+    code = "csrf"
+
+
+class Throttled(RegistryError):
+    status = 429
+    code = "too_many_attempts"
+
+
+class _CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions with ``Secure`` decided per request in ``auto`` mode."""
+
+    def __init__(self, secure: str) -> None:
+        self.secure = secure
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        if self.secure == "auto":
+            return request.is_secure
+        return self.secure == "true"
+
+
+def install(app: Flask, overrides: dict) -> None:
+    secure = (config.get("COOKIE_SECURE", overrides) or "auto").strip().lower()
+    if secure not in SECURE_CHOICES:
+        raise ValueError(f"REGISTRY_COOKIE_SECURE must be one of {', '.join(SECURE_CHOICES)} (got {secure!r})")
+    hours = float(config.get("SESSION_HOURS", overrides))
+    app.session_interface = _CookieSessions(secure)
+    app.config.update(
+        SESSION_COOKIE_NAME=COOKIE_NAME,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=hours),
+        # The cookie's signed timestamp is when it was last written; with no refresh on every
+        # request a session ends ``SESSION_HOURS`` after sign-in however busy it is.
+        SESSION_REFRESH_EACH_REQUEST=False,
+        # Werkzeug keeps form fields to 500 kB by default; a paste of 1,000 long URLs is more.
+        MAX_FORM_MEMORY_SIZE=4 * 1024 * 1024,
+    )
+    app.extensions["registry.login_limit"] = parse_limit(config.get("LOGIN_LIMIT", overrides))
+    app.jinja_env.globals["csrf_token"] = csrf_token
+
+
+def session_expired(hours: float) -> bool:
+    signed_in = session.get("at")
+    return not isinstance(signed_in, (int, float)) or time.time() - signed_in > hours * 3600
+
+
+# -- CSRF ------------------------------------------------------------------------------------
+def csrf_token() -> str:
+    """This session's token (made on first use), for every form the page renders."""
+    token = session.get("csrf")
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(32)
+        session["csrf"] = token
+    return token
+
+
+def check_csrf() -> None:
+    """Refuse a state-changing request whose token is missing or is not this session's."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    expected = session.get("csrf")
+    sent = request.form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER) or ""
+    if not isinstance(expected, str) or not hmac.compare_digest(expected.encode(), sent.encode()):
+        raise CsrfRefused("the form has expired or did not come from this page: reload the page and try again")
+
+
+def start_session(user_id: int, stamp: str) -> None:
+    """A fresh session for a user who just signed in (nothing carried over from before)."""
+    session.clear()
+    session.permanent = True
+    session["uid"] = user_id
+    session["stamp"] = stamp
+    session["at"] = int(time.time())
+    session["csrf"] = secrets.token_urlsafe(32)
+
+
+# -- login throttling ------------------------------------------------------------------------
+def _limiter(app: Flask):
+    return app.extensions["registry.limiter"].limiter, app.extensions["registry.login_limit"]
+
+
+def _identities(username: str, client: str | None) -> tuple[str, str]:
+    return f"login-user:{username[:64]}", f"login-addr:{client or '-'}"
+
+
+def check_login_allowed(app: Flask, username: str, client: str | None) -> None:
+    """Raise Throttled when this username or this address has failed too often of late. The
+    counts live in the rate limiter's storage: per process, or shared through Redis."""
+    strategy, limit = _limiter(app)
+    for identity in _identities(username, client):
+        if not strategy.test(limit, identity):
+            reset = strategy.get_window_stats(limit, identity).reset_time
+            minutes = max(1, int((reset - time.time()) // 60) + 1)
+            raise Throttled(f"too many failed sign-ins: try again in {minutes} minute{'s' if minutes > 1 else ''}",
+                            details={"retry_after_minutes": minutes})
+
+
+def count_failed_login(app: Flask, username: str, client: str | None) -> None:
+    strategy, limit = _limiter(app)
+    for identity in _identities(username, client):
+        strategy.hit(limit, identity)
+
+
+def form_text(name: str, *, limit: int = 4000, required: bool = False, label: str | None = None) -> str:
+    """A form field as stripped text; refused when too long, holding NUL, or missing if required."""
+    value = (request.form.get(name) or "").strip()
+    label = label or name.replace("_", " ")
+    if required and not value:
+        raise Invalid(f"{label} is required", field=name)
+    if len(value) > limit:
+        raise Invalid(f"{label} must be at most {limit:,} characters", field=name)
+    if "\x00" in value:
+        raise Invalid(f"{label} must not contain NUL characters", field=name)
+    return value

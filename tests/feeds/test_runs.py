@@ -1,0 +1,294 @@
+"""Feed runs against the database: on SQLite and PostgreSQL, snapshot expiry, the anomaly
+guard, incremental MISP, the lease, stopping between batches, and the catalogue sync."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import timedelta
+
+import pytest
+
+from registry.domain.times import utcnow
+from registry.domain.tlp import Viewer
+from registry.services.errors import Invalid, NotFound
+from registry.services.feed_runs import FeedBusy, FeedDisabled, anomaly, is_due
+from registry.services.feeds import feed_runs, list_feeds, run_feed, sync_catalogue
+from registry.services.lookup import lookup
+from registry.storage import feeds as store
+from tests.feeds.support import add_feed
+from tests.feeds.test_golden_runs import misp_folder, stored
+from tests.helpers import FIXTURES
+
+
+def write_list(path, values) -> str:
+    path.write_text("# a partner list\n" + "".join(f"{v}\n" for v in values))
+    return "file://" + str(path)
+
+
+def valid_until(db, feed: str) -> dict[str, object]:
+    with db.read() as conn:
+        return dict(conn.exec_driver_sql(
+            "SELECT i.value, a.valid_until FROM assertion a JOIN indicator i ON i.id = a.indicator_id "
+            f"WHERE a.feed = '{feed}'").fetchall())
+
+
+def test_a_feed_run_on_each_engine(db, tmp_path):
+    values = [f"41.0.{n // 250}.{n % 250 + 1}" for n in range(40)] + ["evil-parcel.example", "192.168.1.1",
+                                                                       "not a value at all"]
+    url = write_list(tmp_path / "list.txt", values)
+    add_feed(db, "partner-list", url, "text", confidence=70, tlp="green", labels=["scam"], batch_size=7)
+    run = run_feed(db, "partner-list")
+    assert (run.status, run.rows, run.new, run.allowlisted, run.rejected, run.expired) == ("ok", 43, 41, 1, 1, 0)
+    assert run.rejects == [{"line": 44, "text": "not a value at all",
+                            "reason": "'not' is not a valid indicator: not a recognised indicator"}]
+    assertion = lookup_one(db, "evil-parcel.example")["matches"][0]["assertions"][0]
+    assert (assertion["source"], assertion["feed"], assertion["tlp"], assertion["confidence"], assertion["labels"]) == (
+        "partner", "partner-list", "green", 70, ["scam"])
+    assert lookup_one(db, "192.168.1.1")["allowlisted"]
+    # The file changes: two values gone, one new.
+    write_list(tmp_path / "list.txt", values[2:] + ["new-one.example"])
+    again = run_feed(db, "partner-list")
+    assert (again.status, again.new, again.unchanged, again.allowlisted, again.expired) == ("ok", 1, 39, 1, 2)
+    history = feed_runs(db, "partner-list", Viewer.operator())["runs"]
+    assert [(r["status"], r["expired"]) for r in history] == [("ok", 2), ("ok", 0)]
+
+
+def lookup_one(db, value):
+    with db.read() as conn:
+        return lookup(conn, [value], Viewer.operator(), region="TH", half_lifes={})[0]
+
+
+def test_snapshot_mode_expires_what_vanished_and_keeps_the_assertion(sqlite_db, tmp_path):
+    path = tmp_path / "list.txt"
+    add_feed(sqlite_db, "snap", write_list(path, ["a-scam.example", "b-scam.example", "c-scam.example"]), "text")
+    assert run_feed(sqlite_db, "snap").new == 3
+    write_list(path, ["a-scam.example", "c-scam.example"])
+    run = run_feed(sqlite_db, "snap")
+    assert (run.unchanged, run.expired) == (2, 1)
+    ends = valid_until(sqlite_db, "snap")
+    assert ends["b-scam.example"] is not None and ends["a-scam.example"] is None
+    gone = lookup_one(sqlite_db, "b-scam.example")
+    assert gone["score"] == 0 and gone["matches"][0]["assertions"][0]["valid_until"]  # kept for history
+    # It comes back: current again, an update.
+    write_list(path, ["a-scam.example", "b-scam.example", "c-scam.example"])
+    back = run_feed(sqlite_db, "snap")
+    assert (back.updated, back.unchanged, back.expired) == (1, 2, 0)
+    assert valid_until(sqlite_db, "snap")["b-scam.example"] is None
+
+
+def test_incremental_mode_expires_nothing(sqlite_db, tmp_path):
+    path = tmp_path / "list.txt"
+    add_feed(sqlite_db, "inc", write_list(path, ["a-scam.example", "b-scam.example"]), "text", mode="incremental")
+    run_feed(sqlite_db, "inc")
+    write_list(path, ["c-scam.example"])
+    assert run_feed(sqlite_db, "inc").expired == 0
+    assert all(v is None for v in valid_until(sqlite_db, "inc").values())
+
+
+def test_the_anomaly_guard_flags_and_expires_nothing(sqlite_db, tmp_path):
+    path = tmp_path / "list.txt"
+    full = [f"scam-{n}.example" for n in range(200)]
+    add_feed(sqlite_db, "guarded", write_list(path, full), "text")
+    for _ in range(3):
+        os.utime(path, ns=(1, os.stat(path).st_mtime_ns + 10**9))  # a new version, the same lines
+        assert run_feed(sqlite_db, "guarded").anomaly is None
+    write_list(path, full[:12])  # 6% of the usual size: a broken export, not 188 takedowns
+    run = run_feed(sqlite_db, "guarded")
+    assert run.status == "ok" and run.expired == 0
+    assert run.anomaly == "12 rows against a median of 200 over the last 3 runs: nothing expired"
+    write_list(path, [])  # an empty body from a feed that had hundreds
+    empty = run_feed(sqlite_db, "guarded")
+    assert empty.anomaly.startswith("an empty feed against a median of 200") and empty.expired == 0
+    assert all(v is None for v in valid_until(sqlite_db, "guarded").values())
+    assert list_feeds(sqlite_db, Viewer.operator())[0]["last_run"]["anomaly"] == empty.anomaly
+
+
+def test_anomaly_rule():
+    assert anomaly(0, []) is None and anomaly(0, [5, 5, 5]) is None  # too small a feed to judge
+    assert anomaly(90, [1000, 1000, 1100]) and anomaly(100, [1000, 1000, 1100]) is None
+    assert anomaly(11_000, [1000, 1000, 1000]).startswith("11,000 rows against a median of 1,000")
+
+
+def write_misp(tmp_path):
+    return "file://" + str(misp_folder(FIXTURES / "misp/tweetfeed_feed", tmp_path / "misp"))
+
+
+def test_misp_fetches_only_new_or_changed_events(sqlite_db, tmp_path):
+    url = write_misp(tmp_path)
+    add_feed(sqlite_db, "tweetfeed", url, "misp", tlp="green")
+    first = run_feed(sqlite_db, "tweetfeed")
+    assert (first.status, first.rows, first.new) == ("ok", 52, 52)
+    manifest_path = tmp_path / "misp/manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    changed = "3f683153-718d-553a-9f11-83cb317e5974"
+    manifest[changed]["timestamp"] = str(int(manifest[changed]["timestamp"]) + 60)
+    manifest["00000000-0000-4000-8000-000000000000"] = {"info": "gone", "timestamp": "1"}  # its file is missing
+    manifest_path.write_text(json.dumps(manifest))
+    second = run_feed(sqlite_db, "tweetfeed")
+    assert second.status == "ok"
+    assert (second.rows, second.new, second.unchanged, second.rejected) == (36, 0, 36, 1)  # only the changed event
+    assert second.rejects[0]["text"] == "event 00000000-0000-4000-8000-000000000000"
+    with sqlite_db.read() as conn:
+        cursor = json.loads(store.get(conn, "tweetfeed").cursor)["events"]
+    assert changed in cursor and "00000000-0000-4000-8000-000000000000" not in cursor  # retried next run
+    # The event's tlp:clear tag beats the feed's TLP.
+    assert lookup_one(sqlite_db, "193.27.90.102")["matches"][0]["assertions"][0]["tlp"] == "clear"
+    assert run_feed(sqlite_db, "tweetfeed").status == "not-modified"
+
+
+def test_a_feed_held_by_another_process_is_not_run_twice(sqlite_db, tmp_path):
+    add_feed(sqlite_db, "held", write_list(tmp_path / "l.txt", ["x-scam.example"]), "text")
+    with sqlite_db.write() as conn:
+        feed = store.get(conn, "held")
+        assert store.take_lease(conn, feed.id, "otherhost:1:abcd", utcnow(), utcnow() + timedelta(minutes=5))
+    with pytest.raises(FeedBusy, match="being run by otherhost:1:abcd"):
+        run_feed(sqlite_db, "held")
+    assert run_feed(sqlite_db, "held", only_if_due=True) is None
+    with sqlite_db.write() as conn:  # an expired lease is free again
+        conn.exec_driver_sql("UPDATE feed SET lease_until = '2000-01-01 00:00:00.000000'")
+    assert run_feed(sqlite_db, "held").status == "ok"
+
+
+def test_a_lease_of_a_dead_process_on_this_host_is_taken_over(sqlite_db, tmp_path):
+    import socket
+
+    add_feed(sqlite_db, "orphan", write_list(tmp_path / "l.txt", ["x-scam.example"]), "text")
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    owner = f"{socket.gethostname()}:{dead.stdout.strip()}:dead"
+    with sqlite_db.write() as conn:
+        feed = store.get(conn, "orphan")
+        store.take_lease(conn, feed.id, owner, utcnow(), utcnow() + timedelta(hours=1))
+        run_id = store.insert_run(conn, feed.id, "schedule", utcnow())
+    run = run_feed(sqlite_db, "orphan")
+    assert run.status == "ok"
+    runs = {r["id"]: r for r in feed_runs(sqlite_db, "orphan", Viewer.operator())["runs"]}
+    assert runs[run_id]["status"] == "interrupted" and "stopped before it finished" in runs[run_id]["error"]
+
+
+def test_a_stop_request_ends_the_run_after_the_batch_in_hand(sqlite_db, tmp_path):
+    values = [f"stop-{n}.example" for n in range(50)]
+    add_feed(sqlite_db, "stoppable", write_list(tmp_path / "l.txt", values), "text", batch_size=20)
+    run = run_feed(sqlite_db, "stoppable", should_stop=lambda: True)
+    assert run.status == "interrupted" and run.new == 20 and "stopped on request after 20 rows" in run.error
+    assert len(stored(sqlite_db, "stoppable")) == 20 and run.expired == 0
+    with sqlite_db.read() as conn:
+        assert store.get(conn, "stoppable").lease_owner is None and store.get(conn, "stoppable").last_modified is None
+    assert run_feed(sqlite_db, "stoppable").new == 30  # the next run completes the work
+
+
+def test_disabled_and_unknown_feeds(sqlite_db, tmp_path):
+    add_feed(sqlite_db, "off", write_list(tmp_path / "l.txt", ["x.example"]), "text", enabled=False)
+    with pytest.raises(FeedDisabled):
+        run_feed(sqlite_db, "off")
+    assert run_feed(sqlite_db, "off", only_if_due=True) is None
+    with pytest.raises(NotFound):
+        run_feed(sqlite_db, "nope")
+
+
+def test_due_by_schedule():
+    now = utcnow().replace(microsecond=0)
+    assert is_due("every 6h", None, now)
+    assert not is_due("every 6h", now - timedelta(hours=5), now)
+    assert is_due("every 6h", now - timedelta(hours=6), now)
+    assert is_due("0 * * * *", now - timedelta(minutes=61), now)
+    assert not is_due("0 0 1 1 *", now - timedelta(minutes=1), now) or now.month == 1 and now.day == 1
+
+
+def test_tlp_limits_who_sees_a_feed(sqlite_db, tmp_path):
+    add_feed(sqlite_db, "amber-feed", write_list(tmp_path / "l.txt", ["x.example"]), "text", tlp="amber")
+    run_feed(sqlite_db, "amber-feed")
+    assert [f["name"] for f in list_feeds(sqlite_db, Viewer("bank-x", "green"))] == []
+    assert [f["name"] for f in list_feeds(sqlite_db, Viewer("bank-x", "amber"))] == ["amber-feed"]
+    with pytest.raises(NotFound):
+        feed_runs(sqlite_db, "amber-feed", Viewer("bank-x", "green"))
+
+
+CATALOGUE = """\
+name = "{name}"
+provider = "new-partner"
+provider_name = "New Partner CERT"
+provider_country = "KH"
+url = "file:data/list.txt"
+format = "text"
+schedule = "{schedule}"
+confidence = 60
+tlp = "green"
+labels = ["scam"]
+"""
+
+
+def test_sync_loads_changes_and_disables_what_left_the_catalogue(sqlite_db, tmp_path):
+    folder = tmp_path / "feeds"
+    (folder / "data").mkdir(parents=True)
+    write_list(folder / "data/list.txt", ["a-scam.example"])
+    (folder / "kh-list.toml").write_text(CATALOGUE.format(name="kh-list", schedule="every 6h"))
+    (folder / "kh-other.toml").write_text(CATALOGUE.format(name="kh-other", schedule="every 1d"))
+    first = sync_catalogue(sqlite_db, folder)
+    assert (first.added, first.orgs_added) == (["kh-list", "kh-other"], ["new-partner"])
+    feed = {f["name"]: f for f in list_feeds(sqlite_db, Viewer.operator())}["kh-list"]
+    assert feed["url"] == "file://" + str((folder / "data/list.txt").resolve())  # relative to the TOML
+    assert run_feed(sqlite_db, "kh-list").new == 1
+    (folder / "kh-list.toml").write_text(CATALOGUE.format(name="kh-list", schedule="every 2h"))
+    (folder / "kh-other.toml").unlink()
+    second = sync_catalogue(sqlite_db, folder)
+    assert (second.changed, second.unchanged, second.disabled) == (["kh-list"], [], ["kh-other"])
+    feeds = {f["name"]: f for f in list_feeds(sqlite_db, Viewer.operator())}
+    assert feeds["kh-list"]["schedule"] == "every 2h" and not feeds["kh-other"]["enabled"]
+    with sqlite_db.read() as conn:  # the fetch state survives a definition change
+        assert store.get(conn, "kh-list").last_modified is not None
+
+
+@pytest.mark.parametrize(("text", "error"), [
+    ('token = "abc"', "token: secrets never go in the catalogue"),
+    ('format = "xml"', "format: 'xml' is not one of"),
+    ('schedule = "every 10s"', "schedule: schedule 'every 10s' is more often than once a minute"),
+    ('schedule = "61 * * * *"', "is not a valid cron expression"),
+    ('url = "ftp://x.example/list"', "url: url 'ftp://x.example/list' must start with https://, http:// or file://"),
+    ('tlp = "purple"', "tlp:"),
+    ('colum = "url"', "colum: unknown field"),
+    ('mode = "snapshot"\nformat = "misp"', "a misp feed brings changes"),
+])
+def test_a_bad_definition_names_its_file_and_field_and_changes_nothing(sqlite_db, tmp_path, text, error):
+    folder = tmp_path / "feeds"
+    folder.mkdir()
+    base = CATALOGUE.format(name="kh-list", schedule="every 6h")
+    keys = {line.split(" = ")[0] for line in text.splitlines()}
+    body = "\n".join(line for line in base.splitlines() if line.split(" = ")[0] not in keys) + "\n" + text + "\n"
+    (folder / "kh-list.toml").write_text(body)
+    (folder / "a-good.toml").write_text(CATALOGUE.format(name="a-good", schedule="every 6h"))
+    with pytest.raises(Invalid, match="kh-list.toml: ") as caught:
+        sync_catalogue(sqlite_db, folder)
+    assert error in caught.value.message
+    assert list_feeds(sqlite_db, Viewer.operator()) == []
+
+
+def test_the_shipped_catalogue_loads(sqlite_db):
+    from registry.services.feeds import catalogue_path
+
+    report = sync_catalogue(sqlite_db, catalogue_path())
+    feeds = {f["name"]: f for f in list_feeds(sqlite_db, Viewer.operator())}
+    demo = sorted(n for n, f in feeds.items() if f["enabled"])
+    assert demo == [n for n in sorted(feeds) if n.startswith("demo-")] and len(demo) >= 4
+    assert all(f["url"].startswith("file://{demo}/") for n, f in feeds.items() if n.startswith("demo-"))
+    assert all(f["url"].startswith("https://") for n, f in feeds.items() if not f["enabled"])
+    assert {f["format"] for f in feeds.values()} >= {"text", "csv", "json", "misp", "taxii"}
+    assert len(report.added) == len(feeds)
+
+
+def test_large_feed_path_parallel_normalising_and_background_commits(sqlite_db, tmp_path, monkeypatch):
+    """Feeds over PARALLEL_BYTES normalise in worker processes and commit each batch on the
+    writer's thread while the next one is prepared: the same figures, whole batches on a stop."""
+    from registry.services import imports
+
+    monkeypatch.setattr(imports, "PARALLEL_BYTES", 0)
+    values = [f"par-{n}.scam.example" for n in range(3000)] + ["10.1.2.3", "junk value here"]
+    add_feed(sqlite_db, "par", write_list(tmp_path / "l.txt", values), "text", batch_size=500)
+    stopped = run_feed(sqlite_db, "par", should_stop=lambda: True)
+    assert stopped.status == "interrupted" and stopped.new == 500 == len(stored(sqlite_db, "par"))
+    run = run_feed(sqlite_db, "par")
+    assert (run.status, run.rows, run.new, run.unchanged, run.allowlisted, run.rejected) == (
+        "ok", 3002, 2500, 500, 1, 1)
+    assert len(stored(sqlite_db, "par")) == 3001

@@ -1,0 +1,125 @@
+"""Web users on SQLite and PostgreSQL: added with a scrypt hash, signed in, disabled; the
+`registry user` commands."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from registry.cli import main
+from registry.services import users
+from registry.services.errors import Conflict, Invalid, NotFound
+from registry.services.orgs import add_org
+
+PASSWORD = "correct horse battery staple"
+
+
+def test_add_authenticate_disable(db):
+    add_org(db, "ccib-th", "Royal Thai Police CCIB", "TH")
+    row = users.add_user(db, "Somchai.K", org="ccib-th", role="contributor", password=PASSWORD, max_tlp="tlp:red")
+    assert (row.username, row.org, row.role, row.max_tlp, row.disabled) == ("somchai.k", "ccib-th", "contributor", "red", False)
+    assert row.password_hash.startswith("scrypt:") and PASSWORD not in row.password_hash
+    signed = users.authenticate(db, "SOMCHAI.K", PASSWORD)
+    assert signed is not None and signed.last_login is None  # the row as it was; last_login now set
+    assert users.get_user(db, "somchai.k").last_login is not None
+    principal = users.principal(signed)
+    assert (principal.org, principal.role, principal.max_tlp, principal.actor, principal.country) == (
+        "ccib-th", "contributor", "red", "somchai.k", "TH")
+    assert principal.viewer.can_see("red", "ccib-th") and not principal.viewer.can_see("red", "pdrm-my")
+    assert users.authenticate(db, "somchai.k", PASSWORD + "x") is None
+    assert users.authenticate(db, "nobody", PASSWORD) is None
+    stamp = users.session_stamp(signed)
+    assert users.from_session(db, signed.id, stamp) is not None
+    assert users.from_session(db, signed.id, "0" * 32) is None
+    changed = users.set_password(db, "somchai.k", "a brand new passphrase")
+    assert users.from_session(db, signed.id, stamp) is None  # the old sessions end
+    assert users.authenticate(db, "somchai.k", PASSWORD) is None
+    assert users.from_session(db, signed.id, users.session_stamp(changed)) is not None
+    users.set_disabled(db, "somchai.k")
+    assert users.authenticate(db, "somchai.k", "a brand new passphrase") is None
+    assert users.from_session(db, signed.id, users.session_stamp(changed)) is None
+
+
+def test_bad_users_are_refused_with_reasons(db):
+    add_org(db, "ccib-th", "Royal Thai Police CCIB", "TH")
+    users.add_user(db, "somchai", org="ccib-th", role="reader", password=PASSWORD)
+    with pytest.raises(Conflict, match="already exists"):
+        users.add_user(db, "SOMCHAI", org="ccib-th", role="reader", password=PASSWORD)
+    with pytest.raises(NotFound, match="unknown org"):
+        users.add_user(db, "x1", org="nowhere", role="reader", password=PASSWORD)
+    for username in ("a", "reg_abc", "cli:root", "has space"):
+        with pytest.raises(Invalid, match="username"):
+            users.add_user(db, username, org="ccib-th", role="reader", password=PASSWORD)
+    with pytest.raises(Invalid, match="at least 12"):
+        users.add_user(db, "x2", org="ccib-th", role="reader", password="short")
+    with pytest.raises(Invalid, match="unknown role"):
+        users.add_user(db, "x3", org="ccib-th", role="boss", password=PASSWORD)
+    with pytest.raises(Invalid, match="unknown TLP"):
+        users.add_user(db, "x4", org="ccib-th", role="reader", password=PASSWORD, max_tlp="purple")
+    with pytest.raises(NotFound):
+        users.set_disabled(db, "nobody")
+
+
+@pytest.fixture
+def cli(tmp_path, monkeypatch):
+    monkeypatch.setenv("REGISTRY_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("REGISTRY_INSTANCE_PATH", str(tmp_path / "instance"))
+    runner = CliRunner()
+
+    def invoke(*args, input=None):
+        return runner.invoke(main, [str(a) for a in args], input=input, catch_exceptions=False)
+
+    assert invoke("org", "add", "ccib-th", "--name", "Royal Thai Police CCIB", "--country", "TH").exit_code == 0
+    return invoke
+
+
+def test_user_commands(cli):
+    added = cli("user", "add", "somchai", "--org", "ccib-th", "--role", "contributor", "--max-tlp", "red",
+                "--password-stdin", input=PASSWORD + "\n")
+    assert added.exit_code == 0, added.output
+    assert "added user somchai (org ccib-th, role contributor, max TLP red)" in added.output
+    prompted = cli("user", "add", "aisyah", "--org", "ccib-th", "--role", "reader", input=f"{PASSWORD}\n{PASSWORD}\n")
+    assert prompted.exit_code == 0, prompted.output
+    listed = json.loads(cli("user", "list", "--json").stdout)
+    assert [(u["username"], u["role"], u["max_tlp"], u["disabled"]) for u in listed] == [
+        ("aisyah", "reader", "amber+strict", False), ("somchai", "contributor", "red", False)]
+    assert "password" not in json.dumps(listed)
+    assert cli("user", "disable", "aisyah").exit_code == 0
+    assert "DISABLED" in cli("user", "list").stdout
+    short = cli("user", "add", "x1", "--org", "ccib-th", "--role", "reader", "--password-stdin", input="short\n")
+    assert short.exit_code == 2 and "at least 12 characters" in short.output
+    unknown = cli("user", "disable", "nobody")
+    assert unknown.exit_code == 2 and "no user" in unknown.output
+    bad_tlp = cli("user", "add", "x2", "--org", "ccib-th", "--role", "reader", "--max-tlp", "purple",
+                  "--password-stdin", input=PASSWORD + "\n")
+    assert bad_tlp.exit_code == 2
+    assert cli("user", "enable", "aisyah").exit_code == 0
+    assert "DISABLED" not in cli("user", "list").stdout
+    changed = cli("user", "password", "aisyah", "--password-stdin", input="another long password\n")
+    assert changed.exit_code == 0 and "sessions have ended" in changed.output
+    assert cli("user", "password", "nobody", "--password-stdin", input=PASSWORD + "\n").exit_code == 2
+    verified = json.loads(cli("audit", "verify", "--json").stdout)
+    assert verified["ok"] and verified["checked"] == 5  # user-add twice, disable, enable, password
+
+
+def test_demo_writes_web_users_with_random_passwords_once(cli, tmp_path):
+    from registry import config
+    from registry.demo import _demo_users
+    from registry.storage.db import Database
+
+    assert cli("demo").exit_code == 0
+    users_file = tmp_path / "instance" / "demo-users.txt"
+    lines = users_file.read_text().splitlines()[1:]
+    assert [line.split()[0] for line in lines] == ["analyst", "reader", "feeds", "admin"]
+    assert users_file.stat().st_mode & 0o777 == 0o600
+    db = Database(config.database_url())
+    try:
+        for line in lines:
+            username, password = line.split()[0], line.split()[-1]
+            assert users.authenticate(db, username, password) is not None
+        assert list(_demo_users(db, users_file)) == []  # users exist: nothing new, no file rewritten
+        assert users_file.read_text().splitlines()[1:] == lines
+    finally:
+        db.dispose()

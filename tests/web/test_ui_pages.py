@@ -1,0 +1,508 @@
+"""The web page through Flask's test client, on SQLite and PostgreSQL: sign-in and sessions,
+CSRF, throttling, roles, the lookup, indicator, submit and sighting pages, the admin pages, and
+the audit rows each of them writes. The same services answer the API, so the page is checked
+against the API's answers where both can say something."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from registry.services.keys import create_key
+from registry.storage import tables as t
+from registry.web.app import create_app
+from tests.stix.support import validate
+from tests.web.ui_support import (
+    PASSWORD,
+    audit_rows,
+    csrf_from,
+    seed,
+    sign_in,
+    text_of,
+    tlp_badges,
+    token,
+    verdicts,
+)
+
+
+@pytest.fixture
+def app(db):
+    seed(db)
+    app = create_app({"DATABASE_URL": db.url, "SECRET_KEY": "s" * 40, "AUDIT_FLUSH_SECONDS": "60",
+                      "LOGIN_LIMIT": "5 per 15 minutes"})
+    yield app
+    app.extensions["registry.audit"].close()
+    app.extensions["registry.db"].dispose()
+
+
+# -- sign-in, sessions, CSRF -----------------------------------------------------------------
+def test_every_page_needs_a_sign_in(app):
+    client = app.test_client()
+    for path in ("/", "/indicator?value=1.2.3.4", "/submit", "/sighting", "/admin/users", "/admin/audit"):
+        response = client.get(path)
+        assert response.status_code == 302, path
+        assert response.headers["Location"].startswith("/login?next="), path
+    assert client.get("/login").status_code == 200
+
+
+def test_sign_in_sign_out_and_the_audit_rows(app):
+    client = app.test_client()
+    wrong = sign_in(client, "somchai", "not the password at all")
+    assert wrong.status_code == 401 and "Wrong username or password" in wrong.text
+    unknown = sign_in(client, "nobody-here", PASSWORD)
+    assert unknown.status_code == 401
+    ok = sign_in(client, "Somchai")  # usernames are case-insensitive
+    assert ok.status_code == 302 and ok.headers["Location"] == "/"
+    home = client.get("/")
+    assert home.status_code == 200 and "somchai" in home.text and "ccib-th" in home.text
+    out = client.post("/logout", data={"csrf_token": csrf_from(home.text)})
+    assert out.status_code == 302 and out.headers["Location"] == "/login"
+    assert client.get("/").status_code == 302
+    logins = audit_rows(app)
+    got = [(r["action"], r["org"], r["actor"], r["status"], r["client"]) for r in reversed(logins)]
+    assert got == [("login-failed", None, "somchai", 401, "127.0.0.1"), ("login-failed", None, "nobody-here", 401, "127.0.0.1"),
+                   ("login", "ccib-th", "somchai", 200, "127.0.0.1"), ("logout", "ccib-th", "somchai", 200, "127.0.0.1")]
+
+
+def test_next_is_followed_only_within_the_site(app):
+    client = app.test_client()
+    page = client.get("/login?next=/admin/audit")
+    data = {"username": "ops", "password": PASSWORD, "csrf_token": csrf_from(page.text)}
+    assert client.post("/login", data={**data, "next": "/admin/audit"}).headers["Location"] == "/admin/audit"
+    for evil in ("https://evil.example/", "//evil.example/x", "/\\evil.example"):
+        other = app.test_client()
+        data["csrf_token"] = csrf_from(other.get("/login").text)
+        assert other.post("/login", data={**data, "next": evil}).headers["Location"] == "/", evil
+
+
+def test_session_cookie_is_httponly_samesite_and_secure_over_https(app):
+    client = app.test_client()
+    cookie = sign_in(client, "aisyah").headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
+    assert cookie.startswith("registry_session=")
+    secure = app.test_client()
+    page = secure.get("/login", base_url="https://registry.example")
+    assert "Secure" in page.headers["Set-Cookie"]
+    done = secure.post("/login", base_url="https://registry.example",
+                       data={"username": "aisyah", "password": PASSWORD, "csrf_token": csrf_from(page.text)})
+    assert done.status_code == 302 and "Secure" in done.headers["Set-Cookie"]
+
+
+def test_cookie_secure_setting_forces_it(db):
+    seed(db)
+    app = create_app({"DATABASE_URL": db.url, "SECRET_KEY": "s" * 40, "COOKIE_SECURE": "true"})
+    try:
+        assert "Secure" in app.test_client().get("/login").headers["Set-Cookie"]
+        with pytest.raises(ValueError, match="REGISTRY_COOKIE_SECURE"):
+            create_app({"DATABASE_URL": db.url, "SECRET_KEY": "s" * 40, "COOKIE_SECURE": "sometimes"})
+    finally:
+        app.extensions["registry.audit"].close()
+        app.extensions["registry.db"].dispose()
+
+
+def test_a_post_without_the_csrf_token_is_refused(app):
+    client = app.test_client()
+    # Even the sign-in form: a forged sign-in would put a victim in the attacker's account.
+    refused = client.post("/login", data={"username": "somchai", "password": PASSWORD})
+    assert refused.status_code == 403 and "reload the page" in refused.text
+    sign_in(client, "somchai")
+    for path, data in (("/", {"values": "1.2.3.4"}), ("/submit", {"values": "evil.example"}),
+                       ("/sighting", {"value": "+66812345678"}), ("/logout", {})):
+        assert client.post(path, data=data).status_code == 403, path
+        assert client.post(path, data={**data, "csrf_token": "forged"}).status_code == 403, path
+    # The token of another session does not do either.
+    other = app.test_client()
+    sign_in(other, "aisyah")
+    assert client.post("/", data={"values": "1.2.3.4", "csrf_token": token(other)}).status_code == 403
+    assert client.post("/", data={"values": "1.2.3.4", "csrf_token": token(client)}).status_code == 200
+    with app.app_context():
+        assert not [r for r in audit_rows(app, "submit")]  # nothing refused reached a service
+
+
+def test_failed_sign_ins_are_throttled_per_user_and_address(app):
+    client = app.test_client()
+    for _ in range(5):
+        assert sign_in(client, "aisyah", "wrong password!!").status_code == 401
+    throttled = sign_in(client, "aisyah")  # the right password no longer helps
+    assert throttled.status_code == 429 and "too many failed sign-ins" in throttled.text
+    other_user_same_address = sign_in(app.test_client(), "somchai")
+    assert other_user_same_address.status_code == 429
+    assert [r["actor"] for r in audit_rows(app, "login-throttled")] == ["somchai", "aisyah"]
+
+
+def test_a_disabled_user_is_signed_out_at_once(app):
+    from registry.services.users import set_disabled
+
+    client = app.test_client()
+    sign_in(client, "aisyah")
+    assert client.get("/").status_code == 200
+    set_disabled(app.extensions["registry.db"], "aisyah")
+    assert client.get("/").status_code == 302
+    assert sign_in(app.test_client(), "aisyah").status_code == 401
+
+
+def test_pages_send_security_headers(app):
+    client = app.test_client()
+    sign_in(client, "aisyah")
+    page = client.get("/")
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+    assert page.headers["X-Frame-Options"] == "DENY" and page.headers["Cache-Control"] == "no-store"
+
+
+# -- roles -----------------------------------------------------------------------------------
+@pytest.mark.parametrize(("username", "allowed"), [
+    ("aisyah", {"/"}),
+    ("somchai", {"/", "/submit", "/sighting"}),
+    ("feedops", {"/", "/submit", "/sighting"}),
+    ("ops", {"/", "/submit", "/sighting", "/admin/orgs", "/admin/users", "/admin/keys", "/admin/audit"}),
+])
+def test_roles_decide_which_pages_open(app, username, allowed):
+    client = app.test_client()
+    sign_in(client, username)
+    for path in ("/", "/submit", "/sighting", "/admin/orgs", "/admin/users", "/admin/keys", "/admin/audit"):
+        response = client.get(path)
+        if path in allowed:
+            assert response.status_code == 200, (username, path)
+        else:
+            assert response.status_code == 403, (username, path)
+            assert "Not allowed" in response.text and "role" in response.text
+    nav = client.get("/").text
+    assert ('href="/admin/orgs"' in nav) == ("/admin/orgs" in allowed)
+    assert ('href="/submit"' in nav) == ("/submit" in allowed)
+
+
+def test_a_reader_cannot_post_to_admin_pages_either(app):
+    client = app.test_client()
+    sign_in(client, "aisyah")
+    csrf = token(client)
+    assert client.post("/admin/keys", data={"org": "pdrm-my", "role": "admin", "csrf_token": csrf}).status_code == 403
+    assert client.post("/admin/users", data={"org": "pdrm-my", "username": "x1", "role": "admin",
+                                             "password": PASSWORD, "csrf_token": csrf}).status_code == 403
+    from registry.services.keys import list_keys
+    assert list_keys(app.extensions["registry.db"]) == []
+
+
+# -- lookup ----------------------------------------------------------------------------------
+def _submit(client, values: str, **fields):
+    data = {"values": values, "tlp": "amber", "confidence": "80", "csrf_token": token(client, "/submit"), **fields}
+    response = client.post("/submit", data=data)
+    assert response.status_code == 200, text_of(response.text)
+    return response
+
+
+def test_lookup_of_pasted_values_shows_verdicts_scores_and_provenance(app):
+    client = app.test_client()
+    sign_in(client, "somchai")
+    _submit(client, "hxxps://login.kbank-secure[.]example/x\n081-234-5678\nevil.example", labels="phishing, call-centre-scam")
+    pasted = ("081 234 5678\nsub.evil[.]example, 8.8.8.8; not a value at all\n"
+              "# a comment line\n45.33.1.2 evil.example\nevil.example\n")
+    page = client.post("/", data={"values": pasted, "csrf_token": token(client)})
+    assert page.status_code == 200
+    assert verdicts(page.text) == {
+        "081 234 5678": "listed", "sub.evil[.]example": "listed", "8.8.8.8": "allowlisted",
+        "not a value at all": "error", "45.33.1.2": "not listed", "evil.example": "listed",
+    }
+    text = text_of(page.text)
+    assert "6 values" in text and "1 repeated value looked up once" in text
+    assert "+66812345678" in text and "parent-domain" in text and "call-centre-scam" in text
+    assert 'aria-label="score ' in page.text
+    assert set(tlp_badges(page.text)) >= {"AMBER"}
+    rows = audit_rows(app, "lookup")
+    assert rows[0]["actor"] == "somchai" and rows[0]["org"] == "ccib-th" and rows[0]["result_count"] == 3
+    assert rows[0]["subject"] == ["081 234 5678", "sub.evil[.]example", "8.8.8.8", "not a value at all",
+                                                "45.33.1.2", "evil.example"]
+
+
+def test_lookup_takes_at_most_a_thousand_values(app):
+    client = app.test_client()
+    sign_in(client, "aisyah")
+    many = "\n".join(f"10.{i // 256}.{i % 256}.1" for i in range(1001))
+    refused = client.post("/", data={"values": many, "csrf_token": token(client)})
+    assert refused.status_code == 400 and "At most 1,000 values" in refused.text
+    assert many in refused.text  # nothing lost: the paste is still in the box
+    thousand = "\n".join(f"198.18.{i // 256}.{i % 256}" for i in range(1000))
+    answered = client.post("/", data={"values": thousand, "csrf_token": token(client)})
+    assert answered.status_code == 200 and len(verdicts(answered.text)) == 1000
+    long_urls = "\n".join(f"https://x{i}.example/" + "a" * 1500 for i in range(1000))  # 1.5 MB of form
+    assert client.post("/", data={"values": long_urls, "csrf_token": token(client)}).status_code == 200
+    empty = client.post("/", data={"values": " \n ", "csrf_token": token(client)})
+    assert empty.status_code == 400 and "at least one value" in empty.text
+
+
+def test_page_and_api_give_the_same_answers(app):
+    """The same lookup service: what the page shows for each value is the API's answer."""
+    db = app.extensions["registry.db"]
+    client = app.test_client()
+    sign_in(client, "somchai")
+    _submit(client, "46.1.2.0/24\nscam.example\n+66812345678")
+    key = create_key(db, "pdrm-my", "reader", "amber+strict")["key"]
+    values = ["46.1.2.7", "www.scam.example", "081-234-5678", "nothing.example", "1.2.3"]
+    api = app.test_client().post("/api/v1/lookup", json={"values": values},
+                                 headers={"Authorization": f"Bearer {key}"}).get_json()["results"]
+    reader = app.test_client()
+    sign_in(reader, "aisyah")
+    page = reader.post("/", data={"values": "\n".join(values), "csrf_token": token(reader)})
+    shown = verdicts(page.text)
+    for answer in api:
+        expected = "error" if "error" in answer else "listed" if answer["listed"] else "not listed"
+        assert shown[answer["query"]] == expected
+        if "error" not in answer:
+            assert f'aria-label="score {answer["score"]} of 100"' in page.text
+
+
+# -- TLP on pages ----------------------------------------------------------------------------
+LEVELS = ("clear", "green", "amber", "amber+strict", "red")
+# user → the levels of ccib-th's reports the user sees (as tests/web/test_tlp_matrix.py for keys)
+SEES = {
+    "somchai": set(LEVELS),
+    "ccib-green": {"clear", "green"},
+    "aisyah": {"clear", "green", "amber", "amber+strict"},
+    "bank-analyst": {"clear", "green"},
+    "ops": {"clear", "green", "amber", "amber+strict"},
+}
+
+
+def _domain(level: str) -> str:
+    return f"{level.replace('+', '-')}.tlp-page.example"
+
+
+@pytest.fixture
+def matrix(app):
+    client = app.test_client()
+    sign_in(client, "somchai")
+    for i, level in enumerate(LEVELS):
+        _submit(client, f"{_domain(level)}\n45.78.{i}.0/24", tlp=level, labels="tlp-page")
+        done = client.post("/sighting", data={"value": f"+6681666000{i}", "case_ref": f"CASE-{i}", "tlp": level,
+                                              "csrf_token": token(client, "/sighting")})
+        assert done.status_code == 201, text_of(done.text)
+    return app
+
+
+@pytest.mark.parametrize("username", list(SEES))
+def test_lookup_page_shows_exactly_the_levels_a_user_may_see(matrix, username):
+    client = matrix.test_client()
+    sign_in(client, username)
+    queries = {}
+    for i, level in enumerate(LEVELS):
+        queries.update({_domain(level): level, f"login.{_domain(level)}": level, f"45.78.{i}.9": level,
+                        f"+6681666000{i}": level})
+    page = client.post("/", data={"values": "\n".join(queries), "csrf_token": token(client)})
+    shown = verdicts(page.text)
+    for query, level in queries.items():
+        assert shown[query] == ("listed" if level in SEES[username] else "not listed"), (username, query)
+    badges = {b.lower() for b in tlp_badges(page.text.split("<main", 1)[1])}
+    assert badges == SEES[username]
+    # A case reference shows only to the agency that recorded it.
+    assert ("CASE-0" in page.text) == (username in ("somchai", "ccib-green"))
+
+
+@pytest.mark.parametrize("username", list(SEES))
+def test_indicator_page_and_its_stix_show_exactly_the_visible_levels(matrix, username):
+    client = matrix.test_client()
+    sign_in(client, username)
+    for level in LEVELS:
+        page = client.get("/indicator", query_string={"value": _domain(level)})
+        stix = client.get("/indicator/stix", query_string={"value": _domain(level)})
+        if level in SEES[username]:
+            assert page.status_code == 200 and stix.status_code == 200, (username, level)
+            assert "ccib-th" in page.text and "first reported" in page.text
+            assert stix.headers["Content-Disposition"].startswith("attachment;")
+            bundle = validate(stix.data)
+            indicators = [o for o in bundle["objects"] if o["type"] == "indicator"]
+            assert len(indicators) == 1 and _domain(level) in indicators[0]["pattern"]
+            markings = [o for o in bundle["objects"] if o["type"] == "marking-definition"]
+            assert [m["name"].lower() for m in markings] == [f"tlp:{level}"]
+        else:
+            # Hidden is answered as unknown: the same page a value nobody reported gets.
+            unknown = client.get("/indicator", query_string={"value": "never.tlp-page.example"})
+            assert page.status_code == unknown.status_code == 404, (username, level)
+            assert text_of(page.text).replace(_domain(level), "X") == text_of(unknown.text).replace(
+                "never.tlp-page.example", "X")
+            assert stix.status_code == 404
+
+
+# -- indicator page --------------------------------------------------------------------------
+def test_indicator_page_shows_history_timeline_and_stix(app):
+    client = app.test_client()
+    sign_in(client, "somchai")
+    _submit(client, "45.79.0.0/24", labels="c2", description="bulletproof hoster", valid_until="2030-01-01")
+    client.post("/sighting", data={"value": "45.79.0.0/24", "case_ref": "CCIB-2026-114", "count": "3",
+                                   "csrf_token": token(client, "/sighting")})
+    page = client.get("/indicator?value=45.79.0.0/24")
+    assert page.status_code == 200
+    text = text_of(page.text)
+    for expected in ("45.79.0.0/24", "bulletproof hoster", "valid until 2030-01-01", "CCIB-2026-114",
+                     "first reported", "first sighted in case CCIB-2026-114", "Download the bundle"):
+        assert expected in text, expected
+    inside = client.get("/indicator?value=45.79.0.7")  # covered by the range: the wider listing shows
+    assert inside.status_code == 200 and "Wider listings that cover it" in inside.text and "cidr" in inside.text
+    bad = client.get("/indicator?value=not a value")
+    assert bad.status_code == 400 and "not a value" in bad.text
+    stix = validate(client.get("/indicator/stix?value=45.79.0.0/24").data)
+    assert {o["type"] for o in stix["objects"]} >= {"indicator", "sighting", "identity", "marking-definition"}
+    actions = [(r["action"], r["actor"]) for r in audit_rows(app)]
+    assert ("export", "somchai") in actions and actions.count(("lookup", "somchai")) == 3
+
+
+# -- submitting ------------------------------------------------------------------------------
+def test_submit_page_reports_a_status_per_value_and_keeps_the_form_on_errors(app):
+    client = app.test_client()
+    sign_in(client, "somchai")
+    done = _submit(client, "kbank-verify[.]example\n10.0.0.1\nnot a value", labels="phishing")
+    rows = re.findall(r'<span class="status status-([a-z]+)">', done.text)
+    assert rows == ["new", "allowlisted", "rejected"]
+    again = _submit(client, "kbank-verify.example", labels="phishing")
+    assert re.findall(r'<span class="status status-([a-z]+)">', again.text) == ["unchanged"]
+    bad = client.post("/submit", data={"values": "x.example", "confidence": "101", "csrf_token": token(client, "/submit")})
+    assert bad.status_code == 400 and "confidence" in bad.text and "x.example" in bad.text
+    bad_label = client.post("/submit", data={"values": "x.example", "labels": "not/a label",
+                                             "csrf_token": token(client, "/submit")})
+    assert bad_label.status_code == 400 and "label" in bad_label.text
+    submitted = audit_rows(app, "submit")
+    assert len(submitted) == 2 and submitted[-1]["actor"] == "somchai" and submitted[-1]["result_count"] == 1
+
+
+def test_sighting_page_records_and_refuses_what_is_wrong(app):
+    client = app.test_client()
+    sign_in(client, "somchai")
+    done = client.post("/sighting", data={"value": "+855 97 123 4567", "case_ref": "KH-1", "count": "2", "tlp": "green",
+                                          "seen": "2026-11-20", "csrf_token": token(client, "/sighting")})
+    assert done.status_code == 201 and "+85597123456" in done.text and "TLP:GREEN" in done.text
+    bad = client.post("/sighting", data={"value": "???", "csrf_token": token(client, "/sighting")})
+    assert bad.status_code == 400 and "???" in bad.text
+    bad_count = client.post("/sighting", data={"value": "+85597123456", "count": "0", "csrf_token": token(client, "/sighting")})
+    assert bad_count.status_code == 400 and "count" in bad_count.text
+    assert [r["subject"] for r in audit_rows(app, "sighting")] == [["+855 97 123 4567"]]
+
+
+# -- admin -----------------------------------------------------------------------------------
+def test_admin_creates_a_key_shown_once_that_works_and_revokes_it(app):
+    client = app.test_client()
+    sign_in(client, "ops")
+    created = client.post("/admin/keys", data={"org": "bank-x", "role": "reader", "max_tlp": "green",
+                                                "name": "fraud engine", "csrf_token": token(client, "/admin/keys")})
+    assert created.status_code == 201 and created.headers["Cache-Control"] == "no-store"
+    key = re.search(r'<code id="new-key" class="key">(reg_[^<]+)</code>', created.text).group(1)
+    api = app.test_client()
+    assert api.get("/api/v1/lookup?value=1.2.3.4", headers={"Authorization": f"Bearer {key}"}).status_code == 200
+    listing = client.get("/admin/keys").text
+    assert key not in listing and key[:12] in listing  # never shown again: the prefix only
+    revoked = client.post(f"/admin/keys/{key[:12]}/revoke", data={"csrf_token": token(client, "/admin/keys")},
+                          follow_redirects=True)
+    assert f"Revoked {key[:12]}" in revoked.text
+    assert api.get("/api/v1/lookup?value=1.2.3.4", headers={"Authorization": f"Bearer {key}"}).status_code == 401
+    rows = [(r["action"], r["actor"]) for r in audit_rows(app) if r["action"].startswith("key-")]
+    assert rows == [("key-revoke", "ops"), ("key-create", "ops")]
+
+
+def test_admin_adds_a_user_who_can_sign_in_and_disables_them(app):
+    client = app.test_client()
+    sign_in(client, "ops")
+    added = client.post("/admin/users", data={"username": "Nattapong", "org": "ccib-th", "role": "contributor",
+                                               "max_tlp": "amber", "password": "long enough password",
+                                               "csrf_token": token(client, "/admin/users")}, follow_redirects=True)
+    assert "Added user nattapong" in added.text
+    short = client.post("/admin/users", data={"username": "x2", "org": "ccib-th", "role": "reader", "password": "short",
+                                               "csrf_token": token(client, "/admin/users")})
+    assert short.status_code == 400 and "at least 12 characters" in short.text
+    newcomer = app.test_client()
+    assert sign_in(newcomer, "nattapong", "long enough password").status_code == 302
+    assert newcomer.get("/submit").status_code == 200
+    client.post("/admin/users/nattapong/disabled", data={"disabled": "1", "csrf_token": token(client, "/admin/users")})
+    assert newcomer.get("/").status_code == 302
+    myself = client.post("/admin/users/ops/disabled", data={"disabled": "1", "csrf_token": token(client, "/admin/users")})
+    assert myself.status_code == 403
+    client.post("/admin/users/nattapong/disabled", data={"disabled": "0", "csrf_token": token(client, "/admin/users")})
+    assert sign_in(newcomer, "nattapong", "long enough password").status_code == 302
+    reset = client.post("/admin/users/password", data={"username": "nattapong", "password": "another long password",
+                                                        "csrf_token": token(client, "/admin/users")}, follow_redirects=True)
+    assert "New password set for nattapong" in reset.text
+    assert newcomer.get("/").status_code == 302  # the old session ended with the old password
+    assert sign_in(newcomer, "nattapong", "another long password").status_code == 302
+    short = client.post("/admin/users/password", data={"username": "nattapong", "password": "short",
+                                                        "csrf_token": token(client, "/admin/users")})
+    assert short.status_code == 400 and "at least 12" in short.text
+    actions = [r["action"] for r in audit_rows(app) if r["action"].startswith("user-")]
+    assert actions == ["user-password", "user-enable", "user-disable", "user-add"]
+
+
+def test_an_org_admin_manages_its_own_org_only(app):
+    client = app.test_client()
+    sign_in(client, "pdrm-admin")
+    users_page = client.get("/admin/users").text
+    assert "aisyah" in users_page and "somchai" not in users_page
+    csrf = token(client, "/admin/keys")
+    other = client.post("/admin/keys", data={"org": "ccib-th", "role": "reader", "max_tlp": "red", "csrf_token": csrf})
+    assert other.status_code == 403  # a key for ccib-th would read ccib-th's TLP:RED
+    own = client.post("/admin/keys", data={"org": "pdrm-my", "role": "reader", "csrf_token": csrf})
+    assert own.status_code == 201 and "sees up to <span class=\"tlp tlp-amber-strict\">" in own.text
+    # No more than its own cap either: an admin capped at AMBER+STRICT cannot mint TLP:RED.
+    for path, extra in (("/admin/keys", {}), ("/admin/users", {"username": "sneaky", "password": PASSWORD})):
+        red = client.post(path, data={"org": "pdrm-my", "role": "reader", "max_tlp": "red", "csrf_token": csrf, **extra})
+        assert red.status_code == 403 and "up to TLP:AMBER+STRICT" in red.text, path
+    assert client.post("/admin/orgs", data={"slug": "new-org", "name": "New", "csrf_token": csrf}).status_code == 403
+    assert client.post("/admin/users/somchai/disabled", data={"csrf_token": csrf}).status_code == 403
+    other_password = client.post("/admin/users/password", data={"username": "somchai", "password": PASSWORD * 2,
+                                                                 "csrf_token": csrf})
+    assert other_password.status_code == 403
+    audit = client.get("/admin/audit").text
+    assert "Showing pdrm-my" in audit and "somchai" not in audit
+
+
+def test_audit_page_lists_rows_and_says_whether_the_chain_holds(app):
+    client = app.test_client()
+    sign_in(client, "somchai")
+    client.post("/", data={"values": "1.2.3.4", "csrf_token": token(client)})
+    admin = app.test_client()
+    sign_in(admin, "ops")
+    app.extensions["registry.audit"].flush()
+    page = admin.get("/admin/audit")
+    assert page.status_code == 200 and "Hash chain verified" in page.text
+    assert "somchai" in page.text and "1.2.3.4" in page.text
+    only_logins = admin.get("/admin/audit?action=login").text
+    assert "1.2.3.4" not in only_logins and "login" in only_logins
+    db = app.extensions["registry.db"]
+    with db.write() as conn:  # someone edits a row behind the registry's back
+        conn.execute(t.audit_event.update().where(t.audit_event.c.action == "lookup").values(subject='["9.9.9.9"]'))
+    broken = admin.get("/admin/audit")
+    assert "Hash chain BROKEN" in broken.text
+    bad = admin.get("/admin/audit?since=yesterday-ish")
+    assert bad.status_code == 400
+
+
+def test_operator_adds_an_org(app):
+    client = app.test_client()
+    sign_in(client, "ops")
+    done = client.post("/admin/orgs", data={"slug": "kh-police", "name": "Cambodian National Police", "country": "kh",
+                                            "csrf_token": token(client, "/admin/orgs")}, follow_redirects=True)
+    assert "Added kh-police" in done.text and "Cambodian National Police" in done.text
+    bad = client.post("/admin/orgs", data={"slug": "Bad Slug", "name": "x", "csrf_token": token(client, "/admin/orgs")})
+    assert bad.status_code == 400 and "lowercase" in bad.text
+
+
+def test_a_username_with_control_characters_is_audited_safely(app):
+    """What a stranger types as a username reaches the audit log: a NUL (which PostgreSQL text
+    cannot hold) must not stop the log from being written."""
+    client = app.test_client()
+    assert sign_in(client, "som\x00chai\x07", "wrong password!!").status_code == 401
+    rows = audit_rows(app, "login-failed")
+    assert [r["actor"] for r in rows] == ["somchai"]
+    assert app.extensions["registry.audit"].pending == 0 and app.extensions["registry.audit"].failures == 0
+
+
+def test_a_session_ends_after_session_hours_or_a_new_password(app):
+    import time
+
+    from registry.services.users import set_password
+
+    client = app.test_client()
+    sign_in(client, "aisyah")
+    assert client.get("/").status_code == 200
+    with client.session_transaction() as session:  # signed in nine hours ago
+        session["at"] = int(time.time()) - 9 * 3600
+    assert client.get("/").status_code == 302
+    sign_in(client, "aisyah")
+    assert client.get("/").status_code == 200
+    set_password(app.extensions["registry.db"], "aisyah", "a brand new passphrase")
+    assert client.get("/").status_code == 302
