@@ -246,7 +246,7 @@ def assertions_for(conn: Connection, indicator_ids: Sequence[int]) -> list:
     rows = bulk.select_in(
         conn,
         "SELECT a.id, a.indicator_id, o.slug AS source, a.feed, a.confidence, a.tlp, a.labels, a.description, "
-        "a.valid_until, a.first_seen, a.last_seen, a.times_reported "
+        "a.valid_until, a.first_seen, a.last_seen, a.times_reported, a.stix_id, a.external_ref, a.seq "
         "FROM assertion a JOIN organization o ON o.id = a.org_id",
         "a.indicator_id", indicator_ids, times=("valid_until", "first_seen", "last_seen"),
     )
