@@ -239,6 +239,9 @@ class StartedRun:
         except Exception as exc:  # a bug or a database outage: recorded, never a half-written batch
             log.exception("feed %s: run %s failed", ctx.feed.name, ctx.run.id)
             _fail(ctx, store.FAILED, f"internal error: {type(exc).__name__}: {exc}", clock)
+        except KeyboardInterrupt:
+            _fail(ctx, store.INTERRUPTED, "interrupted (Ctrl-C); the batches committed are kept", clock)
+            raise
         return ctx.run
 
 
@@ -287,14 +290,14 @@ def _fail(ctx: _Context, status: str, message: str, clock: float) -> None:
         store.release_lease(conn, ctx.feed.id, ctx.owner)
 
 
-def _provenance(feed: store.FeedRow, kind: str | None = None) -> Provenance:
+def _provenance(feed: store.FeedRow) -> Provenance:
     from registry.services.submit import Provenance, clean_labels
 
     options = feed.options
     return Provenance(
         org=feed.provider, feed=feed.name, tlp=feed.tlp, confidence=feed.confidence,
         labels=clean_labels(feed.labels), region=options.get("region", "").upper() or None,
-        kind=kind if kind is not None else options.get("kind"), description=None,
+        kind=options.get("kind"),
         external_ref=feed.url if feed.url.startswith(("http://", "https://")) else None,
     )
 
@@ -387,13 +390,13 @@ class _Batches:
         rows = self.rows
 
         def commit() -> None:
+            if not store.renew_lease(self.conn, ctx.feed.id, ctx.owner, ctx.lease_until):
+                raise _Stop(store.FAILED, "the feed's lease was taken over by another process (this one was "
+                                          "thought dead): its last batch was not committed")
             for name, value in counts.items():
                 setattr(run, name, value)
             run.rejects, run.rows = rejects, rows
             store.update_run(self.conn, run.id, **run.counts())
-            if not store.renew_lease(self.conn, ctx.feed.id, ctx.owner, ctx.lease_until):
-                raise _Stop(store.FAILED, "the feed's lease was taken over by another process (this one was "
-                                          "thought dead): its last batch was not committed")
             self.conn.commit()  # the next statement begins the next batch's transaction
             if ctx.should_stop is not None and ctx.should_stop():
                 raise _Stop(store.INTERRUPTED, f"stopped on request after {rows:,} rows (the batches read are "
@@ -410,7 +413,7 @@ def _submitter(ctx: _Context, conn, batches: _Batches, *, parallel: bool) -> Sub
                      on_batch=batches, background_writes=parallel)
 
 
-def _finish(ctx: _Context, conn, report: SubmitReport | None, rows: int, *, complete: bool = True) -> None:
+def _finish(ctx: _Context, conn, report: SubmitReport | None, rows: int) -> None:
     """The run's last transaction (see the module docstring, step 5)."""
     run, feed = ctx.run, ctx.feed
     if report is not None:
@@ -420,7 +423,7 @@ def _finish(ctx: _Context, conn, report: SubmitReport | None, rows: int, *, comp
     # count is the feed's size, comparable from run to run.
     if feed.mode == "snapshot":
         run.anomaly = anomaly(rows, store.recent_row_counts(conn, feed.id, limit=BASELINE_RUNS))
-    if feed.mode == "snapshot" and complete and run.anomaly is None:
+    if feed.mode == "snapshot" and run.anomaly is None:
         org = org_store.get(conn, feed.provider)
         run.expired = store.expire_vanished(conn, org.id, feed.name, run.started)
     run.status, run.finished = store.OK, utcnow()
