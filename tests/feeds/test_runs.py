@@ -292,3 +292,29 @@ def test_large_feed_path_parallel_normalising_and_background_commits(sqlite_db, 
     assert (run.status, run.rows, run.new, run.unchanged, run.allowlisted, run.rejected) == (
         "ok", 3002, 2500, 500, 1, 1)
     assert len(stored(sqlite_db, "par")) == 3001
+
+
+def test_json_documents_by_value_path(sqlite_db, tmp_path):
+    import orjson
+
+    # Larger than the 64 KiB a format sniffer sees, pretty-printed, with per-row hints.
+    doc = {"meta": {"generated": "2026-11-30"}, "data": [
+        {"attributes": {"ip": f"41.1.{n // 250}.{n % 250 + 1}"}, "tags": ["c2"], "confidence": 90}
+        for n in range(3000)] + [{"attributes": {"ip": ""}}, {"attributes": {}}]}
+    (tmp_path / "doc.json").write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2))
+    assert (tmp_path / "doc.json").stat().st_size > 1 << 16
+    add_feed(sqlite_db, "doc", "file://" + str(tmp_path / "doc.json"), "json", value_path="data[].attributes.ip")
+    run = run_feed(sqlite_db, "doc")
+    assert (run.status, run.rows, run.new, run.rejected) == ("ok", 3002, 3000, 2), run.error
+    assert [r["reason"] for r in run.rejects] == ["no text value at data[3000].attributes.ip",
+                                                  "no text value at data[3001].attributes.ip"]
+    assertion = lookup_one(sqlite_db, "41.1.0.1")["matches"][0]["assertions"][0]
+    assert assertion["confidence"] == 90 and assertion["labels"] == ["c2"]
+    # A top-level list of strings needs no path; an object does.
+    (tmp_path / "list.json").write_text('["scam-a.example", "scam-b.example", 7]')
+    add_feed(sqlite_db, "list", "file://" + str(tmp_path / "list.json"), "json")
+    listed = run_feed(sqlite_db, "list")
+    assert (listed.new, listed.rejected) == (2, 1)
+    add_feed(sqlite_db, "nopath", "file://" + str(tmp_path / "doc.json"), "json")
+    failed = run_feed(sqlite_db, "nopath")
+    assert failed.status == "failed" and "give value_path" in failed.error
