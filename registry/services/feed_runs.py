@@ -44,6 +44,7 @@ from registry.ingest import catalogue, formats
 from registry.ingest.fetch import Fetched, FetchError, Limits, fetch
 from registry.ingest.records import FeedFormatError, Record, Skipped
 from registry.ingest.textio import check_head
+from registry.ingest.vocabulary import map_kinds
 from registry.services.errors import Conflict, Invalid, NotFound, RegistryError
 from registry.storage import feeds as store
 from registry.storage import orgs as org_store
@@ -485,7 +486,8 @@ def _run_body(ctx: _Context) -> None:
         csv_options = {k: options[k] for k in ("columns", "delimiter", "has_header", "value_path") if k in options}
         with fetched.open() as raw, _write_conn(ctx.db) as conn:
             stream = io.BufferedReader(imports.CountingReader(raw, on_bytes), 1 << 16)
-            items = imports.parse(stream, feed.format, name=feed.name, column=options.get("column"), **csv_options)
+            items = map_kinds(imports.parse(stream, feed.format, name=feed.name, column=options.get("column"),
+                                            **csv_options), options.get("kinds"))
             batches = _Batches(ctx, conn)
             with _submitter(ctx, conn, batches, parallel=parallel) as submitter:
                 report = imports.submit_items(submitter, batches.counted(items), parallel=parallel)

@@ -318,3 +318,26 @@ def test_json_documents_by_value_path(sqlite_db, tmp_path):
     add_feed(sqlite_db, "nopath", "file://" + str(tmp_path / "doc.json"), "json")
     failed = run_feed(sqlite_db, "nopath")
     assert failed.status == "failed" and "give value_path" in failed.error
+
+
+def test_feed_type_names_become_kinds(sqlite_db, tmp_path):
+    (tmp_path / "iocs.csv").write_text(
+        "ioc,ioc_type,tags\n"
+        "41.2.3.4:443,ip:port,c2\n"
+        "evil-host.example,hostname,\n"
+        "44d88612fea8a8f36de82e1278abb02f,md5_hash,\n"
+        "0812345678,mobile,scam\n"
+        "ACC-0001,bank-account,\n"
+        "weird.example,gizmo,\n")
+    add_feed(sqlite_db, "typed", "file://" + str(tmp_path / "iocs.csv"), "csv", column="ioc",
+             columns={"kind": "ioc_type", "labels": "tags"}, kinds={"mobile": "phone", "bank-account": ""},
+             region="TH")
+    run = run_feed(sqlite_db, "typed")
+    assert (run.rows, run.new, run.rejected) == (6, 3, 3)
+    assert set(stored(sqlite_db, "typed")) == {"41.2.3.4", "evil-host.example", "+66812345678"}
+    assert [(r["line"], r["reason"]) for r in run.rejects] == [
+        (4, "a md5_hash value: not a kind the registry keeps (IPs, domains, URLs, e-mail addresses, phone numbers)"),
+        (6, "a bank-account value: not a kind the registry keeps (IPs, domains, URLs, e-mail addresses, phone "
+            "numbers)"),
+        (7, "'weird.example' is not a valid gizmo: unknown kind (expected one of ipv4, ipv6, domain, url, phone, "
+            "email)")]
