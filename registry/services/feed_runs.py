@@ -143,17 +143,22 @@ class RunResult:
 
 
 # -- due, lease ------------------------------------------------------------------------------
+def next_due(schedule: str, after: datetime) -> datetime | None:
+    """When a feed last run at ``after`` falls due again by its schedule."""
+    parsed = catalogue.parse_schedule(schedule)
+    if parsed.seconds is not None:
+        return after + timedelta(seconds=parsed.seconds)
+    from apscheduler.triggers.cron import CronTrigger
+
+    trigger = CronTrigger.from_crontab(parsed.cron, timezone="UTC")
+    return trigger.get_next_fire_time(None, after + timedelta(seconds=1))
+
+
 def is_due(schedule: str, last_started: datetime | None, now: datetime) -> bool:
     """Whether a feed last run at ``last_started`` is due by its schedule at ``now``."""
     if last_started is None:
         return True
-    parsed = catalogue.parse_schedule(schedule)
-    if parsed.seconds is not None:
-        return last_started + timedelta(seconds=parsed.seconds) <= now + DUE_SLACK
-    from apscheduler.triggers.cron import CronTrigger
-
-    trigger = CronTrigger.from_crontab(parsed.cron, timezone="UTC")
-    following = trigger.get_next_fire_time(None, last_started + timedelta(seconds=1))
+    following = next_due(schedule, last_started)
     return following is not None and following <= now + DUE_SLACK
 
 

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 
-from registry.domain.times import utcnow
+from registry.domain.times import iso, utcnow
 from registry.domain.tlp import Viewer
 from registry.services.errors import Invalid, NotFound
 from registry.services.feed_runs import FeedBusy, FeedDisabled, anomaly, is_due
@@ -103,7 +103,8 @@ def test_the_anomaly_guard_flags_and_expires_nothing(sqlite_db, tmp_path):
     empty = run_feed(sqlite_db, "guarded")
     assert empty.anomaly.startswith("an empty feed against a median of 200") and empty.expired == 0
     assert all(v is None for v in valid_until(sqlite_db, "guarded").values())
-    assert list_feeds(sqlite_db, Viewer.operator())[0]["last_run"]["anomaly"] == empty.anomaly
+    listed = list_feeds(sqlite_db, Viewer.operator())[0]
+    assert listed["last_run"]["anomaly"] == empty.anomaly and listed["health"] == "anomaly"
 
 
 def test_anomaly_rule():
@@ -341,3 +342,23 @@ def test_feed_type_names_become_kinds(sqlite_db, tmp_path):
             "numbers)"),
         (7, "'weird.example' is not a valid gizmo: unknown kind (expected one of ipv4, ipv6, domain, url, phone, "
             "email)")]
+
+
+def test_health_in_one_word(sqlite_db, tmp_path):
+    path = tmp_path / "l.txt"
+    add_feed(sqlite_db, "watched", write_list(path, ["x-scam.example"]), "text")
+
+    def health():
+        return list_feeds(sqlite_db, Viewer.operator())[0]["health"]
+
+    assert health() == "never run"
+    run_feed(sqlite_db, "watched")
+    assert health() == "ok"
+    path.unlink()
+    assert run_feed(sqlite_db, "watched").status == "failed" and health() == "failing"
+    write_list(path, ["x-scam.example"])
+    run_feed(sqlite_db, "watched")
+    with sqlite_db.write() as conn:  # the scheduler has been down for a day: every 1h feed is stale
+        conn.exec_driver_sql("UPDATE feed_run SET started = '2000-01-01 00:00:00.000000'")
+    feed = list_feeds(sqlite_db, Viewer.operator())[0]
+    assert feed["health"] == "stale" and feed["next_due"] <= iso(utcnow())  # overdue: at once
