@@ -154,12 +154,24 @@ def next_due(schedule: str, after: datetime) -> datetime | None:
     return trigger.get_next_fire_time(None, after + timedelta(seconds=1))
 
 
-def is_due(schedule: str, last_started: datetime | None, now: datetime) -> bool:
-    """Whether a feed last run at ``last_started`` is due by its schedule at ``now``."""
+def is_due(schedule: str, last_started: datetime | None, now: datetime, *, firing: bool = False) -> bool:
+    """Whether a feed last run at ``last_started`` is due by its schedule at ``now``.
+
+    ``firing``: a scheduler's job fired for it, maybe late (busy threads, a paused process),
+    so it counts as due once half a period has passed since the last run. That still stops a
+    second scheduler firing at the same time (the first run started a moment ago), and never
+    skips a late run."""
     if last_started is None:
         return True
     following = next_due(schedule, last_started)
-    return following is not None and following <= now + DUE_SLACK
+    if following is None:
+        return False
+    early = DUE_SLACK
+    if firing:
+        after = next_due(schedule, following)
+        if after is not None:
+            early = max(early, (after - following) / 2)
+    return following <= now + early
 
 
 def lease_owner() -> str:
@@ -276,7 +288,7 @@ def start_run(db: Database, name: str, *, trigger: str = "cli", progress: Progre
                 return None
             raise FeedBusy(f"feed {name!r} is being run by {feed.lease_owner} (lease until "
                            f"{iso(feed.lease_until)})", details={"lease_owner": feed.lease_owner})
-        if only_if_due and not is_due(feed.schedule, store.last_started(conn, feed.id), started):
+        if only_if_due and not is_due(feed.schedule, store.last_started(conn, feed.id), started, firing=True):
             store.release_lease(conn, feed.id, owner)
             return None
         store.interrupt_stale_runs(conn, feed.id, started)

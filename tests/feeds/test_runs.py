@@ -196,6 +196,10 @@ def test_due_by_schedule():
     assert is_due("every 6h", now - timedelta(hours=6), now)
     assert is_due("0 * * * *", now - timedelta(minutes=61), now)
     assert not is_due("0 0 1 1 *", now - timedelta(minutes=1), now) or now.month == 1 and now.day == 1
+    # A job firing late or early is due after half a period; a second scheduler's right after a run is not.
+    assert is_due("every 6h", now - timedelta(hours=4), now, firing=True)
+    assert not is_due("every 6h", now - timedelta(seconds=3), now, firing=True)
+    assert not is_due("*/30 * * * *", now - timedelta(seconds=3), now, firing=True)
 
 
 def test_tlp_limits_who_sees_a_feed(sqlite_db, tmp_path):
