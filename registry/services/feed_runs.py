@@ -157,21 +157,20 @@ def next_due(schedule: str, after: datetime) -> datetime | None:
 def is_due(schedule: str, last_started: datetime | None, now: datetime, *, firing: bool = False) -> bool:
     """Whether a feed last run at ``last_started`` is due by its schedule at ``now``.
 
-    ``firing``: a scheduler's job fired for it, maybe late (busy threads, a paused process),
-    so it counts as due once half a period has passed since the last run. That still stops a
-    second scheduler firing at the same time (the first run started a moment ago), and never
-    skips a late run."""
+    ``firing``: a scheduler's job fired for it, perhaps late (busy threads, a paused process)
+    or for a time another scheduler already served. Then it is due once half a period has
+    passed since the last run: a late job is never skipped, and a second scheduler firing
+    for the same time finds the run that just started."""
     if last_started is None:
         return True
     following = next_due(schedule, last_started)
     if following is None:
         return False
-    early = DUE_SLACK
-    if firing:
-        after = next_due(schedule, following)
-        if after is not None:
-            early = max(early, (after - following) / 2)
-    return following <= now + early
+    if not firing:
+        return following <= now + DUE_SLACK
+    after = next_due(schedule, following)
+    period = (after - following) if after is not None else (following - last_started)
+    return now - last_started >= period / 2
 
 
 def lease_owner() -> str:

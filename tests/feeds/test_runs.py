@@ -200,6 +200,7 @@ def test_due_by_schedule():
     assert is_due("every 6h", now - timedelta(hours=4), now, firing=True)
     assert not is_due("every 6h", now - timedelta(seconds=3), now, firing=True)
     assert not is_due("*/30 * * * *", now - timedelta(seconds=3), now, firing=True)
+    assert is_due("*/30 * * * *", now - timedelta(minutes=16), now, firing=True)
 
 
 def test_tlp_limits_who_sees_a_feed(sqlite_db, tmp_path):
