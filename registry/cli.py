@@ -602,22 +602,21 @@ def feeds_sync(folder, as_json) -> None:
 @feeds.command("list")
 @click.option("--json", "as_json", is_flag=True)
 def feeds_list(as_json) -> None:
-    """Every feed: format, schedule, its last run and status; counts of the last complete run."""
+    """Every feed: format, schedule, last run, status, health; counts of the last complete run."""
     from registry.services.feeds import list_feeds
 
     rows = list_feeds(open_db(), Viewer.operator())
     if as_json:
         echo_json(rows)
         return
-    click.echo(f"{'feed':<24} {'format':<6} {'schedule':<14} {'last run':<20} {'status':<12} "
+    click.echo(f"{'feed':<24} {'format':<6} {'schedule':<14} {'last run':<20} {'status':<12} {'health':<9} "
                f"{'rows':>8} {'new':>7} {'upd':>6} {'exp':>6} {'rej':>5}")
     for f in rows:
         last, counts = f["last_run"] or {}, f["last_ok_run"] or {}  # counts: the last run that read it all
-        status = last.get("status", "never run") if f["enabled"] else "disabled"
-        flag = " !" if last.get("anomaly") else ""
         click.echo(f"{f['name']:<24} {f['format']:<6} {f['schedule']:<14} {last.get('started') or '-':<20} "
-                   f"{status + flag:<12} {counts.get('rows', 0):>8,} {counts.get('new', 0):>7,} "
-                   f"{counts.get('updated', 0):>6,} {counts.get('expired', 0):>6,} {counts.get('rejected', 0):>5,}")
+                   f"{last.get('status', '-'):<12} {f['health']:<9} {counts.get('rows', 0):>8,} "
+                   f"{counts.get('new', 0):>7,} {counts.get('updated', 0):>6,} {counts.get('expired', 0):>6,} "
+                   f"{counts.get('rejected', 0):>5,}")
 
 
 def _run_line(r: dict) -> str:

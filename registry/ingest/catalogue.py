@@ -44,6 +44,7 @@ OPTIONS: dict[str, type | tuple[type, ...]] = {
     "region": str,  # default region for national phone numbers (default: the provider's country)
     "column": (str, int),  # csv: the value column; jsonl/json: the value key or path
     "columns": dict,  # csv/jsonl: kind, labels, confidence, first_seen, description columns
+    "kinds": dict,  # the feed's own type names → registry kinds ("" skips such rows)
     "delimiter": str,
     "has_header": bool,
     "value_path": str,  # json: where the values are, e.g. "data[].ip"
@@ -229,6 +230,9 @@ def _check_options(options: dict, fmt: str, bad) -> None:
         extra = sorted(set(options["columns"]) - allowed)
         if extra:
             raise bad("columns", f"unknown field {extra[0]!r} (known: {', '.join(sorted(allowed))})")
+    for name, kind in options.get("kinds", {}).items():
+        if not isinstance(kind, str) or (kind and kind not in KINDS):
+            raise bad("kinds", f"{name} = {kind!r}: give one of {', '.join(KINDS)}, or \"\" to skip such rows")
     if fmt == "taxii" and "collection" not in options:
         raise bad("collection", "a taxii feed names its collection (id, alias or title)")
 

@@ -20,7 +20,7 @@ from typing import BinaryIO
 
 import orjson
 
-from registry.ingest.formats import HEAD_BYTES, detect_format
+from registry.ingest.formats import HEAD_BYTES
 from registry.ingest.jsonl import parse_jsonl, record_from_object
 from registry.ingest.records import FeedFormatError, Record, Skipped, clip_line
 from registry.ingest.textio import UTF8_BOM, check_head
@@ -38,35 +38,44 @@ def _segments(path: str) -> list[tuple[str, bool]]:
     return out
 
 
-def _walk(node, segments, trail: str) -> Iterator[tuple[object, object, str]]:
-    """(holder, value, where) for every value at the path; holder is the object holding it."""
+def _walk(node, segments, trail: str, record=None) -> Iterator[tuple[object, object, str]]:
+    """(record, value, where) for every value at the path. The record is the list element the
+    value belongs to (or the object holding it when the path has no list): its hints apply."""
     if not segments:
-        yield None, node, trail
+        yield record, node, trail
         return
     (key, many), rest = segments[0], segments[1:]
     if key:
         if not isinstance(node, dict) or key not in node:
-            yield node, None, f"{trail}.{key}".lstrip(".")
+            yield (record if record is not None else node), None, f"{trail}.{key}".lstrip(".")
             return
-        holder, node = node, node[key]
+        if record is None and not many and not rest:
+            record = node
+        node = node[key]
         trail = f"{trail}.{key}".lstrip(".")
-    else:
-        holder = None
     if many:
         if not isinstance(node, list):
             raise FeedFormatError(f"{trail or 'the document'} is not a list (value_path)")
         for i, item in enumerate(node):
-            yield from _walk(item, rest, f"{trail}[{i}]")
+            yield from _walk(item, rest, f"{trail}[{i}]", item if isinstance(item, dict) else None)
         return
-    if not rest:
-        yield holder, node, trail
-        return
-    yield from _walk(node, rest, trail)
+    yield from _walk(node, rest, trail, record)
+
+
+def _is_json_lines(head: bytes) -> bool:
+    """Two complete first lines that are each a JSON object: JSON lines, not one document."""
+    lines = [line for line in head.removeprefix(UTF8_BOM).split(b"\n")[:-1] if line.strip()][:2]
+    if len(lines) < 2:
+        return False
+    try:
+        return all(isinstance(orjson.loads(line), dict) for line in lines)
+    except orjson.JSONDecodeError:
+        return False
 
 
 def parse_json(stream: BinaryIO, *, name: str = "<input>", value_path: str | None = None) -> Iterator[Record | Skipped]:
     head = stream.peek(HEAD_BYTES)[:HEAD_BYTES] if hasattr(stream, "peek") else b""
-    if head and detect_format(head, name=name) == "jsonl":
+    if _is_json_lines(head):
         key = value_path.strip() if value_path else None
         if key and ("." in key or "[" in key):
             raise FeedFormatError(f"the body is JSON lines: value_path {value_path!r} must be one key", name=name)
@@ -88,7 +97,7 @@ def parse_json(stream: BinaryIO, *, name: str = "<input>", value_path: str | Non
     else:
         raise FeedFormatError("a JSON object: give value_path (e.g. data[].ip) to say where the values are",
                               name=name)
-    for n, (holder, value, where) in enumerate(items, start=1):
+    for n, (holder, value, where) in enumerate(items, start=1):  # holder: the value's record
         if isinstance(value, dict) and not value_path:
             item = record_from_object(value, n, clip_line(orjson.dumps(value).decode()))
             if item is not None:

@@ -44,6 +44,7 @@ from registry.ingest import catalogue, formats
 from registry.ingest.fetch import Fetched, FetchError, Limits, fetch
 from registry.ingest.records import FeedFormatError, Record, Skipped
 from registry.ingest.textio import check_head
+from registry.ingest.vocabulary import map_kinds
 from registry.services.errors import Conflict, Invalid, NotFound, RegistryError
 from registry.storage import feeds as store
 from registry.storage import orgs as org_store
@@ -142,18 +143,34 @@ class RunResult:
 
 
 # -- due, lease ------------------------------------------------------------------------------
-def is_due(schedule: str, last_started: datetime | None, now: datetime) -> bool:
-    """Whether a feed last run at ``last_started`` is due by its schedule at ``now``."""
-    if last_started is None:
-        return True
+def next_due(schedule: str, after: datetime) -> datetime | None:
+    """When a feed last run at ``after`` falls due again by its schedule."""
     parsed = catalogue.parse_schedule(schedule)
     if parsed.seconds is not None:
-        return last_started + timedelta(seconds=parsed.seconds) <= now + DUE_SLACK
+        return after + timedelta(seconds=parsed.seconds)
     from apscheduler.triggers.cron import CronTrigger
 
     trigger = CronTrigger.from_crontab(parsed.cron, timezone="UTC")
-    following = trigger.get_next_fire_time(None, last_started + timedelta(seconds=1))
-    return following is not None and following <= now + DUE_SLACK
+    return trigger.get_next_fire_time(None, after + timedelta(seconds=1))
+
+
+def is_due(schedule: str, last_started: datetime | None, now: datetime, *, firing: bool = False) -> bool:
+    """Whether a feed last run at ``last_started`` is due by its schedule at ``now``.
+
+    ``firing``: a scheduler's job fired for it, perhaps late (busy threads, a paused process)
+    or for a time another scheduler already served. Then it is due once half a period has
+    passed since the last run: a late job is never skipped, and a second scheduler firing
+    for the same time finds the run that just started."""
+    if last_started is None:
+        return True
+    following = next_due(schedule, last_started)
+    if following is None:
+        return False
+    if not firing:
+        return following <= now + DUE_SLACK
+    after = next_due(schedule, following)
+    period = (after - following) if after is not None else (following - last_started)
+    return now - last_started >= period / 2
 
 
 def lease_owner() -> str:
@@ -239,6 +256,9 @@ class StartedRun:
         except Exception as exc:  # a bug or a database outage: recorded, never a half-written batch
             log.exception("feed %s: run %s failed", ctx.feed.name, ctx.run.id)
             _fail(ctx, store.FAILED, f"internal error: {type(exc).__name__}: {exc}", clock)
+        except KeyboardInterrupt:
+            _fail(ctx, store.INTERRUPTED, "interrupted (Ctrl-C); the batches committed are kept", clock)
+            raise
         return ctx.run
 
 
@@ -267,7 +287,7 @@ def start_run(db: Database, name: str, *, trigger: str = "cli", progress: Progre
                 return None
             raise FeedBusy(f"feed {name!r} is being run by {feed.lease_owner} (lease until "
                            f"{iso(feed.lease_until)})", details={"lease_owner": feed.lease_owner})
-        if only_if_due and not is_due(feed.schedule, store.last_started(conn, feed.id), started):
+        if only_if_due and not is_due(feed.schedule, store.last_started(conn, feed.id), started, firing=True):
             store.release_lease(conn, feed.id, owner)
             return None
         store.interrupt_stale_runs(conn, feed.id, started)
@@ -287,14 +307,14 @@ def _fail(ctx: _Context, status: str, message: str, clock: float) -> None:
         store.release_lease(conn, ctx.feed.id, ctx.owner)
 
 
-def _provenance(feed: store.FeedRow, kind: str | None = None) -> Provenance:
+def _provenance(feed: store.FeedRow) -> Provenance:
     from registry.services.submit import Provenance, clean_labels
 
     options = feed.options
     return Provenance(
         org=feed.provider, feed=feed.name, tlp=feed.tlp, confidence=feed.confidence,
         labels=clean_labels(feed.labels), region=options.get("region", "").upper() or None,
-        kind=kind if kind is not None else options.get("kind"), description=None,
+        kind=options.get("kind"),
         external_ref=feed.url if feed.url.startswith(("http://", "https://")) else None,
     )
 
@@ -387,13 +407,13 @@ class _Batches:
         rows = self.rows
 
         def commit() -> None:
+            if not store.renew_lease(self.conn, ctx.feed.id, ctx.owner, ctx.lease_until):
+                raise _Stop(store.FAILED, "the feed's lease was taken over by another process (this one was "
+                                          "thought dead): its last batch was not committed")
             for name, value in counts.items():
                 setattr(run, name, value)
             run.rejects, run.rows = rejects, rows
             store.update_run(self.conn, run.id, **run.counts())
-            if not store.renew_lease(self.conn, ctx.feed.id, ctx.owner, ctx.lease_until):
-                raise _Stop(store.FAILED, "the feed's lease was taken over by another process (this one was "
-                                          "thought dead): its last batch was not committed")
             self.conn.commit()  # the next statement begins the next batch's transaction
             if ctx.should_stop is not None and ctx.should_stop():
                 raise _Stop(store.INTERRUPTED, f"stopped on request after {rows:,} rows (the batches read are "
@@ -410,7 +430,7 @@ def _submitter(ctx: _Context, conn, batches: _Batches, *, parallel: bool) -> Sub
                      on_batch=batches, background_writes=parallel)
 
 
-def _finish(ctx: _Context, conn, report: SubmitReport | None, rows: int, *, complete: bool = True) -> None:
+def _finish(ctx: _Context, conn, report: SubmitReport | None, rows: int) -> None:
     """The run's last transaction (see the module docstring, step 5)."""
     run, feed = ctx.run, ctx.feed
     if report is not None:
@@ -420,7 +440,7 @@ def _finish(ctx: _Context, conn, report: SubmitReport | None, rows: int, *, comp
     # count is the feed's size, comparable from run to run.
     if feed.mode == "snapshot":
         run.anomaly = anomaly(rows, store.recent_row_counts(conn, feed.id, limit=BASELINE_RUNS))
-    if feed.mode == "snapshot" and complete and run.anomaly is None:
+    if feed.mode == "snapshot" and run.anomaly is None:
         org = org_store.get(conn, feed.provider)
         run.expired = store.expire_vanished(conn, org.id, feed.name, run.started)
     run.status, run.finished = store.OK, utcnow()
@@ -482,7 +502,8 @@ def _run_body(ctx: _Context) -> None:
         csv_options = {k: options[k] for k in ("columns", "delimiter", "has_header", "value_path") if k in options}
         with fetched.open() as raw, _write_conn(ctx.db) as conn:
             stream = io.BufferedReader(imports.CountingReader(raw, on_bytes), 1 << 16)
-            items = imports.parse(stream, feed.format, name=feed.name, column=options.get("column"), **csv_options)
+            items = map_kinds(imports.parse(stream, feed.format, name=feed.name, column=options.get("column"),
+                                            **csv_options), options.get("kinds"))
             batches = _Batches(ctx, conn)
             with _submitter(ctx, conn, batches, parallel=parallel) as submitter:
                 report = imports.submit_items(submitter, batches.counted(items), parallel=parallel)

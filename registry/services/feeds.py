@@ -13,11 +13,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from registry import config
-from registry.domain.times import utcnow
+from registry.domain.times import iso, utcnow
 from registry.domain.tlp import Viewer
 from registry.ingest.catalogue import CatalogueError, FeedDefinition, load_catalogue
 from registry.services.errors import Invalid, NotFound
-from registry.services.feed_runs import FeedBusy, FeedDisabled, RunResult, run_feed, start_run
+from registry.services.feed_runs import (
+    FeedBusy,
+    FeedDisabled,
+    RunResult,
+    next_due,
+    run_feed,
+    start_run,
+)
 from registry.services.orgs import SLUG
 from registry.storage import feeds as store
 from registry.storage import orgs as org_store
@@ -107,13 +114,36 @@ def _visible(feed: store.FeedRow, viewer: Viewer) -> bool:
     return viewer.can_see(feed.tlp, feed.provider)
 
 
-def _feed_dict(feed: store.FeedRow, last, last_ok) -> dict:
+def health(feed: store.FeedRow, last, now) -> str:
+    """One word for an operator: ``ok``, ``failing`` (the last run failed or was cut short),
+    ``anomaly`` (the last complete run's row count looked wrong), ``stale`` (no run reached the
+    feed for two of its periods: the scheduler is down, or the lease is stuck), ``never run``,
+    ``disabled``."""
+    if not feed.enabled:
+        return "disabled"
+    if last is None:
+        return "never run"
+    if last.status in (store.FAILED, store.INTERRUPTED):
+        return "failing"
+    if last.anomaly:
+        return "anomaly"
+    once = next_due(feed.schedule, last.started)
+    twice = next_due(feed.schedule, once) if once is not None else None
+    if twice is not None and twice < now:
+        return "stale"
+    return "ok"
+
+
+def _feed_dict(feed: store.FeedRow, last, last_ok, now) -> dict:
     options = feed.options
+    due = next_due(feed.schedule, last.started) if last is not None and feed.enabled else None
     return {
         "name": feed.name, "provider": feed.provider, "url": feed.url, "format": feed.format,
         "schedule": feed.schedule, "mode": feed.mode, "confidence": feed.confidence, "tlp": feed.tlp,
         "labels": list(feed.labels), "enabled": feed.enabled, "description": options.get("description"),
-        "running": feed.lease_owner is not None,
+        "running": feed.lease_owner is not None and feed.lease_until is not None and feed.lease_until > now,
+        "health": health(feed, last, now),
+        "next_due": iso(max(due, now) if due is not None else (now if feed.enabled else None)),
         "last_run": RunResult.from_row(last, feed.name).to_dict() if last is not None else None,
         # The latest run that read the whole feed: its counts are the feed's size and health.
         "last_ok_run": RunResult.from_row(last_ok, feed.name).to_dict() if last_ok is not None else None,
@@ -126,7 +156,8 @@ def list_feeds(db: Database, viewer: Viewer) -> list[dict]:
         feeds = store.all_feeds(conn)
         last = store.last_runs(conn)
         last_ok = store.last_runs(conn, status=store.OK)
-    return [_feed_dict(f, last.get(f.id), last_ok.get(f.id)) for f in feeds if _visible(f, viewer)]
+    now = utcnow()
+    return [_feed_dict(f, last.get(f.id), last_ok.get(f.id), now) for f in feeds if _visible(f, viewer)]
 
 
 def get_feed(db: Database, name: str, viewer: Viewer) -> store.FeedRow:

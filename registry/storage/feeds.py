@@ -159,7 +159,8 @@ def last_started(conn: Connection, feed_id: int) -> datetime | None:
 
 
 def recent_row_counts(conn: Connection, feed_id: int, *, limit: int = 5) -> list[int]:
-    """Row counts of the latest complete runs that read a body (the anomaly guard's baseline)."""
+    """Row counts of the latest complete runs that read a body (the anomaly guard's baseline).
+    Flagged runs count too: a feed that really shrank is flagged a few times, then not."""
     c = t.feed_run.c
     return list(conn.execute(select(c.rows).where(c.feed_id == feed_id, c.status == OK)
                              .order_by(c.id.desc()).limit(limit)).scalars())

@@ -34,7 +34,7 @@ class BackgroundWriter:
         for future in pending:
             try:
                 future.result()
-            except BaseException as exc:  # noqa: BLE001 - re-raised below, after waiting for the rest
+            except BaseException as exc:  # re-raised below, after waiting for the rest
                 error = error or exc
         if error is not None:
             raise error

@@ -217,6 +217,8 @@ _FEED = {
         "enabled": {"type": "boolean"},
         "description": {"type": ["string", "null"]},
         "running": {"type": "boolean"},
+        "health": {"type": "string", "enum": ["ok", "failing", "anomaly", "stale", "never run", "disabled"]},
+        "next_due": {"type": ["string", "null"], "description": "when the scheduler runs it next (UTC)"},
         "last_run": {"oneOf": [{"$ref": "#/components/schemas/FeedRun"}, {"type": "null"}]},
         "last_ok_run": {"oneOf": [{"$ref": "#/components/schemas/FeedRun"}, {"type": "null"}]},
     },

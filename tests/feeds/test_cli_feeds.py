@@ -60,6 +60,7 @@ def test_sync_list_run_runs(cli, tmp_path):
     assert listed[1]["last_ok_run"]["rows"] == 1385
     table = cli("feeds", "list").stdout.splitlines()
     assert table[0].split()[:3] == ["feed", "format", "schedule"] and "never run" in table[1]
+    assert [f["health"] for f in listed] == ["never run", "ok"]
     assert "1,385" in table[2]  # the last complete run's rows beside a not-modified status
     runs = json.loads(cli("feeds", "runs", "drop", "--json").stdout)
     assert [r["status"] for r in runs] == ["not-modified", "ok"]

@@ -164,3 +164,30 @@ def test_credentials_come_from_the_named_environment_variable(sqlite_db, http, m
     assert (run.status, run.new) == ("ok", 1385)
     with sqlite_db.read() as conn:
         assert "s3cret" not in str(conn.exec_driver_sql("SELECT * FROM feed").fetchall())
+
+
+def test_last_modified_alone_gives_a_304(sqlite_db, http):
+    stamp = "Fri, 17 Jan 2025 17:03:47 GMT"
+    http.route("/drop.txt", lambda h: Answer(304) if h.headers.get("If-Modified-Since") == stamp
+               else Answer(200, DROP, {"Last-Modified": stamp}))
+    feed(sqlite_db, http)
+    assert run_feed(sqlite_db, "drop").new == 1385
+    assert run_feed(sqlite_db, "drop").status == "not-modified"
+
+
+def test_a_misp_feed_over_http(sqlite_db, http, tmp_path):
+    from tests.feeds.test_golden_runs import misp_folder
+
+    folder = misp_folder(FIXTURES / "misp/tweetfeed_feed", tmp_path / "misp").parent
+    for path in folder.iterdir():
+        body = path.read_bytes()
+        headers = {"ETag": '"m1"'} if path.name == "manifest.json" else {}
+        http.route(f"/misp/{path.name}", lambda h, body=body, headers=headers: (
+            Answer(304) if headers and h.headers.get("If-None-Match") == '"m1"' else Answer(200, body, headers)))
+    add_feed(sqlite_db, "misp-http", http.url + "/misp/", "misp", **FAST)
+    run = run_feed(sqlite_db, "misp-http")
+    assert (run.status, run.rows, run.new) == ("ok", 52, 52)
+    assert sorted(p for p, _ in http.requests) == sorted(
+        ["/misp/manifest.json"] + [f"/misp/{p.name}" for p in folder.iterdir() if p.name != "manifest.json"])
+    again = run_feed(sqlite_db, "misp-http")
+    assert (again.status, again.http_status) == ("not-modified", 304) and len(http.requests) == 4

@@ -77,9 +77,10 @@ GOLDEN = [
      ["+902127053327", "+908509449501"]),
     ("phone/th_scam_numbers_mijchachip.vcf", "text", {"kind": "phone", "region": "TH"}, (26, 26, 0, 0, 0), [],
      ["+6620795271", "+66921311057"]),
-    # headerless, by position; a sha256 row is no value the registry keeps
-    ("mixed/tweetfeed_today_2026-08-22.csv", "csv", {"column": 3, "has_header": False, "columns": {"labels": 4}},
-     (59, 58, 0, 0, 1), [(56, "'0e5b4d540f72a6d2d3c470b0455c5f59ac65413da375d702f8430edd981")],
+    # headerless, by position; its type column (url, domain, ip, sha256) gives the kinds
+    ("mixed/tweetfeed_today_2026-08-22.csv", "csv",
+     {"column": 3, "has_header": False, "columns": {"labels": 4, "kind": 2}},
+     (59, 58, 0, 0, 1), [(56, "a sha256 value: not a kind the registry keeps")],
      ["84.247.187.67", "bayberryalgebraic.com", "vkvfaith.com"]),
     ("stix/tweetfeed_stix21_bundle_today_2026-08-22.json", "stix", {}, (59, 58, 0, 0, 1),
      [("indicator--d40e8c3c-3035-51b3-8cc0-70c14e29a43c", "file:hashes.SHA-256 is not a value the registry keeps")],

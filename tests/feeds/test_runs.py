@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 
-from registry.domain.times import utcnow
+from registry.domain.times import iso, utcnow
 from registry.domain.tlp import Viewer
 from registry.services.errors import Invalid, NotFound
 from registry.services.feed_runs import FeedBusy, FeedDisabled, anomaly, is_due
@@ -103,7 +103,8 @@ def test_the_anomaly_guard_flags_and_expires_nothing(sqlite_db, tmp_path):
     empty = run_feed(sqlite_db, "guarded")
     assert empty.anomaly.startswith("an empty feed against a median of 200") and empty.expired == 0
     assert all(v is None for v in valid_until(sqlite_db, "guarded").values())
-    assert list_feeds(sqlite_db, Viewer.operator())[0]["last_run"]["anomaly"] == empty.anomaly
+    listed = list_feeds(sqlite_db, Viewer.operator())[0]
+    assert listed["last_run"]["anomaly"] == empty.anomaly and listed["health"] == "anomaly"
 
 
 def test_anomaly_rule():
@@ -195,6 +196,11 @@ def test_due_by_schedule():
     assert is_due("every 6h", now - timedelta(hours=6), now)
     assert is_due("0 * * * *", now - timedelta(minutes=61), now)
     assert not is_due("0 0 1 1 *", now - timedelta(minutes=1), now) or now.month == 1 and now.day == 1
+    # A job firing late or early is due after half a period; a second scheduler's right after a run is not.
+    assert is_due("every 6h", now - timedelta(hours=4), now, firing=True)
+    assert not is_due("every 6h", now - timedelta(seconds=3), now, firing=True)
+    assert not is_due("*/30 * * * *", now - timedelta(seconds=3), now, firing=True)
+    assert is_due("*/30 * * * *", now - timedelta(minutes=16), now, firing=True)
 
 
 def test_tlp_limits_who_sees_a_feed(sqlite_db, tmp_path):
@@ -292,3 +298,72 @@ def test_large_feed_path_parallel_normalising_and_background_commits(sqlite_db, 
     assert (run.status, run.rows, run.new, run.unchanged, run.allowlisted, run.rejected) == (
         "ok", 3002, 2500, 500, 1, 1)
     assert len(stored(sqlite_db, "par")) == 3001
+
+
+def test_json_documents_by_value_path(sqlite_db, tmp_path):
+    import orjson
+
+    # Larger than the 64 KiB a format sniffer sees, pretty-printed, with per-row hints.
+    doc = {"meta": {"generated": "2026-11-30"}, "data": [
+        {"attributes": {"ip": f"41.1.{n // 250}.{n % 250 + 1}"}, "tags": ["c2"], "confidence": 90}
+        for n in range(3000)] + [{"attributes": {"ip": ""}}, {"attributes": {}}]}
+    (tmp_path / "doc.json").write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2))
+    assert (tmp_path / "doc.json").stat().st_size > 1 << 16
+    add_feed(sqlite_db, "doc", "file://" + str(tmp_path / "doc.json"), "json", value_path="data[].attributes.ip")
+    run = run_feed(sqlite_db, "doc")
+    assert (run.status, run.rows, run.new, run.rejected) == ("ok", 3002, 3000, 2), run.error
+    assert [r["reason"] for r in run.rejects] == ["no text value at data[3000].attributes.ip",
+                                                  "no text value at data[3001].attributes.ip"]
+    assertion = lookup_one(sqlite_db, "41.1.0.1")["matches"][0]["assertions"][0]
+    assert assertion["confidence"] == 90 and assertion["labels"] == ["c2"]
+    # A top-level list of strings needs no path; an object does.
+    (tmp_path / "list.json").write_text('["scam-a.example", "scam-b.example", 7]')
+    add_feed(sqlite_db, "list", "file://" + str(tmp_path / "list.json"), "json")
+    listed = run_feed(sqlite_db, "list")
+    assert (listed.new, listed.rejected) == (2, 1)
+    add_feed(sqlite_db, "nopath", "file://" + str(tmp_path / "doc.json"), "json")
+    failed = run_feed(sqlite_db, "nopath")
+    assert failed.status == "failed" and "give value_path" in failed.error
+
+
+def test_feed_type_names_become_kinds(sqlite_db, tmp_path):
+    (tmp_path / "iocs.csv").write_text(
+        "ioc,ioc_type,tags\n"
+        "41.2.3.4:443,ip:port,c2\n"
+        "evil-host.example,hostname,\n"
+        "44d88612fea8a8f36de82e1278abb02f,md5_hash,\n"
+        "0812345678,mobile,scam\n"
+        "ACC-0001,bank-account,\n"
+        "weird.example,gizmo,\n")
+    add_feed(sqlite_db, "typed", "file://" + str(tmp_path / "iocs.csv"), "csv", column="ioc",
+             columns={"kind": "ioc_type", "labels": "tags"}, kinds={"mobile": "phone", "bank-account": ""},
+             region="TH")
+    run = run_feed(sqlite_db, "typed")
+    assert (run.rows, run.new, run.rejected) == (6, 3, 3)
+    assert set(stored(sqlite_db, "typed")) == {"41.2.3.4", "evil-host.example", "+66812345678"}
+    assert [(r["line"], r["reason"]) for r in run.rejects] == [
+        (4, "a md5_hash value: not a kind the registry keeps (IPs, domains, URLs, e-mail addresses, phone numbers)"),
+        (6, "a bank-account value: not a kind the registry keeps (IPs, domains, URLs, e-mail addresses, phone "
+            "numbers)"),
+        (7, "'weird.example' is not a valid gizmo: unknown kind (expected one of ipv4, ipv6, domain, url, phone, "
+            "email)")]
+
+
+def test_health_in_one_word(sqlite_db, tmp_path):
+    path = tmp_path / "l.txt"
+    add_feed(sqlite_db, "watched", write_list(path, ["x-scam.example"]), "text")
+
+    def health():
+        return list_feeds(sqlite_db, Viewer.operator())[0]["health"]
+
+    assert health() == "never run"
+    run_feed(sqlite_db, "watched")
+    assert health() == "ok"
+    path.unlink()
+    assert run_feed(sqlite_db, "watched").status == "failed" and health() == "failing"
+    write_list(path, ["x-scam.example"])
+    run_feed(sqlite_db, "watched")
+    with sqlite_db.write() as conn:  # the scheduler has been down for a day: every 1h feed is stale
+        conn.exec_driver_sql("UPDATE feed_run SET started = '2000-01-01 00:00:00.000000'")
+    feed = list_feeds(sqlite_db, Viewer.operator())[0]
+    assert feed["health"] == "stale" and feed["next_due"] <= iso(utcnow())  # overdue: at once
