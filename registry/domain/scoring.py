@@ -112,12 +112,27 @@ def combine(weighed: list[tuple[Term, str, float]], *, sightings: int = 0) -> tu
 def _item(term: Term, match: str, weight: float, points: float) -> dict:
     item = {
         "source": term.source, "feed": term.feed, "match": match, "confidence": term.confidence,
-        "age_days": round(term.age_days, 1), "decay": round(term.decay, 3), "weight": round(weight, 2),
-        "points": round(points, 1),
+        "age_days": _rounded(term.age_days, 1), "decay": _rounded(term.decay, 3), "weight": _rounded(weight, 2),
+        "points": _rounded(points, 1),
     }
     if term.expired:
         item["note"] = "expired (past valid_until)"
     return item
+
+
+_ROUNDED: dict[tuple[float, int], float] = {}
+
+
+def _rounded(x: float, digits: int) -> float:
+    """``round(x, digits)``, remembered: round() on a float costs half a microsecond, and a
+    batch's explanations repeat a handful of values (one age per import run)."""
+    key = (x, digits)
+    got = _ROUNDED.get(key)
+    if got is None:
+        if len(_ROUNDED) > 65536:
+            _ROUNDED.clear()
+        got = _ROUNDED[key] = round(x, digits)
+    return got
 
 
 def allowlisted_score(reason: str) -> tuple[int, list[dict]]:
