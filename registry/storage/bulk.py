@@ -9,7 +9,6 @@ thousands of host parameters; DESIGN warns that a temp-table JOIN makes SQLite s
 
 from __future__ import annotations
 
-import operator
 from collections import namedtuple
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
@@ -90,27 +89,13 @@ def _json_insert(conn: Connection, table: str, columns: Sequence[str], rows: lis
         if isinstance(sample, bytes | bytearray | memoryview):
             blobs[pos] = len(sample)
     packed: list[bytes] = []
-    for pos, size in blobs.items():
-        zero = bytes(size)
-        parts = [zero if v is None else v for v in map(operator.itemgetter(pos), rows)]
-        try:
-            joined = b"".join(parts)
-        except TypeError:
-            return False  # text in a BLOB column
-        # All parts at least ``size`` long and ``size`` each on average: each exactly ``size``.
-        if len(joined) != size * len(rows) or min(map(len, parts)) != size:
-            return False
-        packed.append(joined)
     if blobs:
-        positions = tuple(blobs)
-
-        def flagged(row) -> list:
-            out = list(row)
-            for pos in positions:
-                out[pos] = out[pos] is not None
-            return out
-
-        rows = list(map(flagged, rows))
+        for pos, size in blobs.items():
+            parts = [row[pos] if row[pos] is not None else bytes(size) for row in rows]
+            if any(not isinstance(part, bytes) or len(part) != size for part in parts):
+                return False
+            packed.append(b"".join(parts))
+        rows = [tuple((row[pos] is not None) if pos in blobs else row[pos] for pos in range(len(row))) for row in rows]
     try:
         doc = orjson.dumps(rows, default=_not_json, option=orjson.OPT_PASSTHROUGH_DATETIME).decode()
     except (TypeError, orjson.JSONEncodeError):
