@@ -57,68 +57,14 @@ def values_param(conn: Connection, values: Sequence) -> object:
 
 def insert_many(conn: Connection, table: str, columns: Sequence[str], rows: list[tuple], *,
                 ignore_conflicts: bool = False) -> None:
-    """Insert plain tuples (times already passed through ``db_time``): on SQLite a large batch
-    is one ``INSERT … SELECT FROM json_each(?)`` (see ``_json_insert``), else one executemany."""
+    """One executemany of plain tuples (times already passed through ``db_time``)."""
     if not rows:
-        return
-    if is_sqlite(conn) and len(rows) >= JSON_INSERT_MIN and _json_insert(conn, table, columns, rows, ignore_conflicts):
         return
     mark = "?" if is_sqlite(conn) else "%s"
     sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
     if ignore_conflicts:
         sql += " ON CONFLICT DO NOTHING"
     conn.exec_driver_sql(sql, rows)
-
-
-JSON_INSERT_MIN = 64
-
-
-def _json_insert(conn: Connection, table: str, columns: Sequence[str], rows: list[tuple], ignore_conflicts: bool) -> bool:
-    """The whole batch as one statement whose rows SQLite reads from a JSON array; False when
-    the rows hold values JSON cannot carry exactly (the caller then uses executemany).
-
-    Why: executemany releases the GIL around each row's step and must win it back for the next
-    row; beside a busy Python thread (an import parsing its next batch) each row waits for the
-    interpreter's switch interval, and a 20,000-row batch took six times as long. One statement
-    steps once, without the GIL. Fixed-length BLOBs (IP range bounds) ride in one parameter
-    each, concatenated, and come out with ``substr``.
-    """
-    blobs: dict[int, int] = {}  # column position → each value's length
-    for pos in range(len(columns)):
-        sample = next((row[pos] for row in rows if row[pos] is not None), None)
-        if isinstance(sample, bytes | bytearray | memoryview):
-            blobs[pos] = len(sample)
-    packed: list[bytes] = []
-    if blobs:
-        for pos, size in blobs.items():
-            parts = [row[pos] if row[pos] is not None else bytes(size) for row in rows]
-            if any(not isinstance(part, bytes) or len(part) != size for part in parts):
-                return False
-            packed.append(b"".join(parts))
-        rows = [tuple((row[pos] is not None) if pos in blobs else row[pos] for pos in range(len(row))) for row in rows]
-    try:
-        doc = orjson.dumps(rows, default=_not_json, option=orjson.OPT_PASSTHROUGH_DATETIME).decode()
-    except (TypeError, orjson.JSONEncodeError):
-        return False
-    if "\\u0000" in doc:
-        return False  # SQLite text would end at the NUL
-    blob_params = {pos: n for n, pos in enumerate(blobs, start=1)}
-    selects = []
-    for pos in range(len(columns)):
-        if pos in blobs:
-            n = blob_params[pos]
-            selects.append(f"CASE WHEN j.value->>{pos} THEN substr(?{n}, j.key * {blobs[pos]} + 1, {blobs[pos]}) END")
-        else:
-            selects.append(f"j.value->>{pos}")
-    doc_param = len(blobs) + 1
-    sql = (f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(selects)} FROM json_each(?{doc_param}) j"
-           + (" WHERE true ON CONFLICT DO NOTHING" if ignore_conflicts else ""))
-    conn.exec_driver_sql(sql, (*packed, doc))
-    return True
-
-
-def _not_json(value):
-    raise TypeError(f"{type(value).__name__} is not carried through JSON here")
 
 
 def update_many(conn: Connection, table: str, set_columns: Sequence[str], rows: list[tuple], *,
