@@ -21,7 +21,7 @@ import orjson
 from sqlalchemy import Connection
 
 from registry.domain.allowlist import Allowlist, emergency_reason
-from registry.domain.keys import PrefixLengths, probe_keys
+from registry.domain.keys import probe_keys
 from registry.domain.kinds import MATCH_TYPES, PHONE, Value
 from registry.domain.normalize import NormalizeError, normalize_one, phone_display
 from registry.domain.scoring import allowlisted_score, combine, decayed, match_weight
@@ -29,9 +29,8 @@ from registry.domain.times import iso, utcnow
 from registry.domain.tlp import Viewer
 from registry.services.errors import Invalid
 from registry.storage import indicators as store
-from registry.storage.allowlist import load_allowlist
 from registry.storage.bulk import as_time
-from registry.storage.networks import network_set
+from registry.storage.lookup_state import lookup_state
 
 _MATCH_ORDER = {m: i for i, m in enumerate(MATCH_TYPES)}
 
@@ -130,9 +129,7 @@ def _collector_paused(size: int) -> Iterator[None]:
 
 
 def _lookup(conn, queries, viewer, *, region, now, half_lifes) -> list[dict]:
-    allowlist = load_allowlist(conn)
-    lengths = PrefixLengths.from_rows(store.prefix_lengths(conn))
-    networks = network_set(conn)
+    allowlist, lengths, networks = lookup_state(conn)
 
     parsed: list[Value | dict] = []
     probes: list[list[tuple[str, str]]] = []

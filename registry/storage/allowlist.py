@@ -17,9 +17,11 @@ _cache: dict[str, tuple[tuple, Allowlist]] = {}
 _lock = threading.Lock()
 
 
-def load_allowlist(conn: Connection) -> Allowlist:
+def load_allowlist(conn: Connection, version: tuple | None = None) -> Allowlist:
+    """``version``: the table's (count, highest id) when the caller has just read it."""
     key = conn.engine.url.render_as_string(hide_password=False)
-    version = tuple(conn.exec_driver_sql("SELECT COUNT(*), MAX(id) FROM allowlist_entry").one())
+    if version is None:
+        version = tuple(conn.exec_driver_sql("SELECT COUNT(*), MAX(id) FROM allowlist_entry").one())
     with _lock:
         cached = _cache.get(key)
         if cached is not None and cached[0] == version:

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, select
 
+from registry.storage import bulk
 from registry.storage import tables as t
 
 
@@ -43,6 +44,11 @@ def insert(conn: Connection, *, org_id: int, prefix: str, key_hash: str, role: s
 def by_hash(conn: Connection, key_hash: str) -> KeyRow | None:
     row = conn.execute(_select().where(t.api_key.c.key_hash == key_hash)).first()
     return KeyRow(*row) if row else None
+
+
+def version(conn: Connection) -> tuple:
+    """Changes whenever a key is created or revoked (keys are never deleted or edited otherwise)."""
+    return bulk.driver_rows(conn, "SELECT MAX(id), COUNT(revoked) FROM api_key")[0][0]
 
 
 def by_prefix(conn: Connection, prefix: str) -> KeyRow | None:

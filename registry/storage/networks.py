@@ -17,11 +17,14 @@ _sets: dict[str, tuple[NetworkSet, list[int]]] = {}
 _lock = threading.Lock()
 
 
-def network_set(conn: Connection) -> NetworkSet:
+def network_set(conn: Connection, top: int | None = None) -> NetworkSet:
+    """``top``: the highest indicator id, when the caller has just read it."""
     key = conn.engine.url.render_as_string(hide_password=False)
     with _lock:
         networks, last = _sets.setdefault(key, (NetworkSet(), [0]))
-        top = conn.exec_driver_sql("SELECT MAX(id) FROM indicator").scalar() or 0
+        if top is None:
+            top = conn.exec_driver_sql("SELECT MAX(id) FROM indicator").scalar()
+        top = top or 0
         if top < last[0]:  # the database was recreated under the same URL (tests)
             networks, last = NetworkSet(), [0]
             _sets[key] = (networks, last)
@@ -38,3 +41,4 @@ def network_set(conn: Connection) -> NetworkSet:
                 networks.add(kind, prefix_len, bytes(range_start), value)
             last[0] = top
         return networks
+
