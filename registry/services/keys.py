@@ -89,18 +89,19 @@ class KeyAuthenticator:
             return None
         digest = hash_key(key)
         # A key's row is remembered while the key table's version stands (a new key or a
-        # revocation anywhere changes it): one tiny query per request instead of the joined read.
-        with self.db.read() as conn:
+        # revocation anywhere changes it): one tiny query, outside any transaction, per request.
+        with self.db.engine.connect() as conn:
             version = key_store.version(conn)
-            known = self._known.get(digest)
-            if known is not None and known[0] == version:
-                row = known[1]
-            else:
+        known = self._known.get(digest)
+        if known is not None and known[0] == version:
+            row = known[1]
+        else:
+            with self.db.read() as conn:
                 row = key_store.by_hash(conn, digest)
-                if row is not None:
-                    if len(self._known) >= 10_000:
-                        self._known.clear()
-                    self._known[digest] = (version, row)
+            if row is not None:
+                if len(self._known) >= 10_000:
+                    self._known.clear()
+                self._known[digest] = (version, row)
         if row is None or row.revoked is not None:
             return None
         now = time.monotonic()
