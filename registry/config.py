@@ -19,7 +19,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("INSTANCE_PATH", "instance", "Folder for the SQLite database, the generated secret key and other local state."),
     Setting("DATABASE_URL", None, "SQLAlchemy URL of the database; default: a SQLite file registry.db in the instance folder. postgresql://… uses psycopg 3."),
     Setting("SECRET_KEY", None, "Secret for session cookies and CSRF. Required outside development; `make run` generates one into the instance folder."),
-    Setting("RATE_LIMIT", "6000 per minute", "Per-key request rate limit (flask-limiter syntax)."),
+    Setting("RATE_LIMIT", "6000 per minute", "Per-key request rate limit (`limits` syntax: `6000 per minute`, `100/second`)."),
     Setting("REDIS_URL", None, "Redis URL for rate limits shared across workers and hosts; in memory when unset."),
     Setting("HALF_LIFES", "ipv4=30,ipv6=30,url=60,domain=120,email=180,phone=180", "Days after which a report's weight halves, by kind."),
     Setting("DEFAULT_REGION", "TH", "Region (ISO alpha-2) for national phone numbers in lookups when neither the request nor the caller's org gives one."),

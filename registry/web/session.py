@@ -105,7 +105,7 @@ def start_session(user_id: int, stamp: str) -> None:
 
 # -- login throttling ------------------------------------------------------------------------
 def _limiter(app: Flask):
-    return app.extensions["registry.limiter"].limiter, app.extensions["registry.login_limit"]
+    return app.extensions["registry.limiter"], app.extensions["registry.login_limit"]
 
 
 def _identities(username: str, client: str | None) -> tuple[str, str]:
