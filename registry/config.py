@@ -3,6 +3,7 @@ variables, then from ``config`` passed to ``create_app`` or ``load_settings`` (t
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,8 +85,13 @@ def database_url(overrides: dict | None = None) -> str:
 
 def half_lifes(overrides: dict | None = None) -> dict[str, float]:
     """Parse ``kind=days,…``; a malformed entry is a ValueError naming it."""
+    return dict(_half_lifes(get("HALF_LIFES", overrides) or ""))
+
+
+@functools.lru_cache(maxsize=16)  # every lookup request asks; the text rarely changes
+def _half_lifes(text: str) -> tuple[tuple[str, float], ...]:
     out: dict[str, float] = {}
-    for part in (get("HALF_LIFES", overrides) or "").split(","):
+    for part in text.split(","):
         if not part.strip():
             continue
         kind, _, days = part.partition("=")
@@ -93,4 +99,4 @@ def half_lifes(overrides: dict | None = None) -> dict[str, float]:
             out[kind.strip()] = float(days)
         except ValueError:
             raise ValueError(f"REGISTRY_HALF_LIFES: {part!r} is not kind=days") from None
-    return out
+    return tuple(out.items())

@@ -83,7 +83,7 @@ def _lookup_split(conn: Connection, queries: Sequence, viewer: Viewer, options: 
     half = len(queries) // 2
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
-    url = conn.engine.url.render_as_string(hide_password=False)
+    url = conn.engine.url.render_as_string(hide_password=False)  # the child opens its own engine
     child = context.Process(target=_answer_part, args=(url, queries[half:], viewer, options, send), daemon=True)
     child.start()
     send.close()

@@ -11,6 +11,7 @@ import threading
 from sqlalchemy import Connection, select
 
 from registry.domain.allowlist import Allowlist, Entry
+from registry.storage import bulk
 from registry.storage import tables as t
 
 _cache: dict[str, tuple[tuple, Allowlist]] = {}
@@ -19,7 +20,7 @@ _lock = threading.Lock()
 
 def load_allowlist(conn: Connection, version: tuple | None = None) -> Allowlist:
     """``version``: the table's (count, highest id) when the caller has just read it."""
-    key = conn.engine.url.render_as_string(hide_password=False)
+    key = bulk.engine_key(conn)
     if version is None:
         version = tuple(conn.exec_driver_sql("SELECT COUNT(*), MAX(id) FROM allowlist_entry").one())
     with _lock:

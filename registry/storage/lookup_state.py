@@ -30,7 +30,7 @@ _lock = threading.Lock()
 def lookup_state(conn: Connection) -> tuple[Allowlist, PrefixLengths, NetworkSet]:
     (allow_count, allow_top, top), = bulk.driver_rows(conn, _VERSIONS)[0]
     top = top or 0
-    key = conn.engine.url.render_as_string(hide_password=False)
+    key = bulk.engine_key(conn)
     with _lock:
         cached = _lengths.get(key)
     if cached is None or cached[0] != top:

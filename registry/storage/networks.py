@@ -12,6 +12,7 @@ import threading
 from sqlalchemy import Connection
 
 from registry.domain.networks import NetworkSet
+from registry.storage import bulk
 
 _sets: dict[str, tuple[NetworkSet, list[int]]] = {}
 _lock = threading.Lock()
@@ -19,7 +20,7 @@ _lock = threading.Lock()
 
 def network_set(conn: Connection, top: int | None = None) -> NetworkSet:
     """``top``: the highest indicator id, when the caller has just read it."""
-    key = conn.engine.url.render_as_string(hide_password=False)
+    key = bulk.engine_key(conn)
     with _lock:
         networks, last = _sets.setdefault(key, (NetworkSet(), [0]))
         if top is None:
