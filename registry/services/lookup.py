@@ -167,15 +167,16 @@ class _Found:
     queries match it; the parts of an answer that depend only on the indicator and the match
     type are memoised per match type."""
 
-    __slots__ = ("row", "assertions", "sightings", "terms", "sighting_count", "_by_match")
+    __slots__ = ("row", "assertions", "sightings", "terms", "sighting_count", "_by_match", "_scores")
 
-    def __init__(self, row, assertions: list, terms: list, sightings: list) -> None:
+    def __init__(self, row, assertions: list, terms: list, sightings: list, scores: dict) -> None:
         self.row = row
         self.assertions = assertions
         self.terms = terms
         self.sightings = sightings
         self.sighting_count = sum(s["count"] for s in sightings)
         self._by_match: dict[str, tuple] = {}
+        self._scores = scores  # the batch's: indicators with equal terms share one score and explanation
 
     def matched(self, match: str) -> tuple[dict, list, tuple[int, list[dict]]]:
         """(match entry, weighed terms, score when this is the query's only match)."""
@@ -189,7 +190,11 @@ class _Found:
             entry["sightings"] = self.sightings
             weight = match_weight(match, row.kind, row.prefix_len)
             weighed = [(term, match, weight) for term in self.terms]
-            parts = self._by_match[match] = (entry, weighed, combine(weighed, sightings=self.sighting_count))
+            key = (*weighed, self.sighting_count)
+            scored = self._scores.get(key)
+            if scored is None:
+                scored = self._scores[key] = combine(weighed, sightings=self.sighting_count)
+            parts = self._by_match[match] = (entry, weighed, scored)
         return parts
 
 
@@ -217,6 +222,8 @@ def _visible_fragments(conn: Connection, rows: list, viewer: Viewer, now, half_l
     see = viewer.can_see
     labels_of = store.decode_labels
     assertions: dict[int, tuple[list, list]] = {}
+    term_of: dict[tuple, object] = {}
+    scores: dict[tuple, tuple] = {}
     for ind, _, source, feed, confidence, tlp, labels, description, valid_until, first_seen, last_seen, reported \
             in store.assertion_tuples(conn, ids):
         if not see(tlp, source):
@@ -229,7 +236,12 @@ def _visible_fragments(conn: Connection, rows: list, viewer: Viewer, now, half_l
             "description": description, "first_seen": times(first_seen)[1], "last_seen": seen_text,
             "valid_until": until_text, "times_reported": reported,
         }
-        term = decayed(source, feed, by_id[ind].kind, confidence, seen, until, now=now, half_lifes=half_lifes)
+        # A feed's rows share source, confidence and times: one Term serves them all.
+        term_key = (source, feed, by_id[ind].kind, confidence, last_seen, valid_until)
+        term = term_of.get(term_key)
+        if term is None:
+            term = term_of[term_key] = decayed(source, feed, term_key[2], confidence, seen, until, now=now,
+                                             half_lifes=half_lifes)
         got = assertions.get(ind)
         if got is None:
             assertions[ind] = ([shown], [term])
@@ -245,7 +257,7 @@ def _visible_fragments(conn: Connection, rows: list, viewer: Viewer, now, half_l
         shown, terms = assertions.get(ind, ((), ()))
         seen_by = sightings.get(ind)
         if shown or seen_by:  # else hidden from this viewer: as if unknown
-            found[ind] = _Found(row, list(shown), list(terms), seen_by or [])
+            found[ind] = _Found(row, list(shown), list(terms), seen_by or [], scores)
     return found
 
 
