@@ -12,12 +12,14 @@ import json
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, select, update
 
 from registry.domain.audit_chain import GENESIS, event_hash
+from registry.storage import bulk
 from registry.storage import tables as t
 
 _A = t.audit_event
+_INSERTED = ("time", "org", "actor", "action", "subject", "result_count", "client", "status", "prev_hash", "hash")
 _COLUMNS = ("id", "time", "org", "actor", "action", "subject", "result_count", "client", "status", "prev_hash", "hash")
 # Column widths: PostgreSQL rejects longer strings, which would fail the whole flush forever.
 _WIDTHS = {"org": 64, "actor": 64, "action": 32, "client": 64}
@@ -44,7 +46,10 @@ def append(conn: Connection, events: list[Mapping]) -> None:
         row["prev_hash"] = prev
         row["hash"] = prev = event_hash(prev, row)
         rows.append(row)
-    conn.execute(insert(_A), rows)
+    # Plain tuples through the driver: SQLAlchemy's per-row parameter processing cost a third of
+    # each audited request's flush.
+    bulk.insert_many(conn, "audit_event", _INSERTED,
+                     [(bulk.db_time(conn, r["time"]), *(r[c] for c in _INSERTED[1:])) for r in rows])
 
 
 def iter_rows(conn: Connection, batch: int = 5000) -> Iterator[dict]:
