@@ -67,6 +67,40 @@ def mixed_values(count: int, *, seed: int = 1, cidr_share: float = 0.1) -> Itera
             yield phone(rng)
 
 
+def write_feed(path, lines: int) -> None:
+    """A plain-list feed of ``lines`` mixed values (the import and feed benchmarks' input)."""
+    with open(path, "w") as fh:
+        fh.write("# generated benchmark feed\n")
+        for value in mixed_values(lines):
+            fh.write(value + "\n")
+
+
+def raw_insert(lines: int, db_path) -> tuple[float, int]:
+    """The baseline of the import and feed benchmarks: the same values, normalised beforehand
+    (not timed), inserted with one sqlite3 executemany into a table with a unique index on the
+    value. Returns (seconds, rows)."""
+    import sqlite3
+
+    from registry.domain.normalize import NormalizeError, normalize
+
+    rows = []
+    for value in mixed_values(lines):
+        try:
+            for v in normalize(value, None, "TH"):
+                rows.append((v.kind, v.value, "2026-11-22 00:00:00", "2026-11-22 00:00:00"))
+        except NormalizeError:
+            pass
+    raw = sqlite3.connect(db_path)
+    raw.execute("PRAGMA journal_mode=WAL")
+    raw.execute("PRAGMA synchronous=NORMAL")
+    raw.execute("CREATE TABLE indicator (id INTEGER PRIMARY KEY, kind TEXT, value TEXT UNIQUE, first_seen TEXT, last_seen TEXT)")
+    with Timer() as t_raw:
+        raw.executemany("INSERT OR IGNORE INTO indicator (kind, value, first_seen, last_seen) VALUES (?, ?, ?, ?)", rows)
+        raw.commit()
+    raw.close()
+    return t_raw.seconds, len(rows)
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 

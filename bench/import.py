@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -22,9 +21,7 @@ from pathlib import Path
 # bench/ holds http.py (named by the issue); keep it from shadowing the standard library's http.
 BENCH = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != BENCH] + [str(BENCH)]
-from common import Timer, children_peak_rss_mb, mixed_values  # noqa: E402
-
-from registry.domain.normalize import NormalizeError, normalize  # noqa: E402
+from common import Timer, children_peak_rss_mb, raw_insert, write_feed  # noqa: E402
 
 REGISTRY = Path(sys.executable).parent / "registry"
 
@@ -35,10 +32,7 @@ def main() -> None:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-import-"))
     feed = work / "feed.txt"
-    with feed.open("w") as fh:
-        fh.write("# generated benchmark feed\n")
-        for value in mixed_values(args.lines):
-            fh.write(value + "\n")
+    write_feed(feed, args.lines)
     print(f"feed: {args.lines:,} lines, {feed.stat().st_size / 1e6:.1f} MB")
 
     env = {**os.environ, "REGISTRY_DATABASE_URL": f"sqlite:///{work / 'registry.db'}"}
@@ -52,23 +46,9 @@ def main() -> None:
     print(f"registry import: {t_import.seconds:.1f} s, {rate:,.0f} rows/s, peak RSS {rss:.0f} MB "
           f"(new {report['new']:,}, allowlisted {report['allowlisted']:,}, rejected {report['rejected']:,})")
 
-    # Baseline: the same values, normalised beforehand (not timed), one executemany.
-    rows = []
-    for value in mixed_values(args.lines):
-        try:
-            for v in normalize(value, None, "TH"):
-                rows.append((v.kind, v.value, "2026-11-22 00:00:00", "2026-11-22 00:00:00"))
-        except NormalizeError:
-            pass
-    raw = sqlite3.connect(work / "raw.db")
-    raw.execute("PRAGMA journal_mode=WAL")
-    raw.execute("PRAGMA synchronous=NORMAL")
-    raw.execute("CREATE TABLE indicator (id INTEGER PRIMARY KEY, kind TEXT, value TEXT UNIQUE, first_seen TEXT, last_seen TEXT)")
-    with Timer() as t_raw:
-        raw.executemany("INSERT OR IGNORE INTO indicator (kind, value, first_seen, last_seen) VALUES (?, ?, ?, ?)", rows)
-        raw.commit()
-    raw_rate = len(rows) / t_raw.seconds
-    print(f"raw sqlite3 executemany: {t_raw.seconds:.1f} s, {raw_rate:,.0f} rows/s ({len(rows):,} rows)")
+    raw_seconds, raw_rows = raw_insert(args.lines, work / "raw.db")
+    raw_rate = raw_rows / raw_seconds
+    print(f"raw sqlite3 executemany: {raw_seconds:.1f} s, {raw_rate:,.0f} rows/s ({raw_rows:,} rows)")
     print(f"ratio: {rate / raw_rate:.2f} of raw (target >= 0.25); peak RSS target < 250 MB")
 
 
