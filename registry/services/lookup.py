@@ -48,7 +48,9 @@ def lookup(
     """One answer per query, in input order (see DESIGN "Interfaces users rely on").
 
     ``split`` (default: batches of ``SPLIT_MIN`` values or more, where it is safe) answers the
-    second half of the batch in a forked process while this one answers the first.
+    second half of the batch in a forked process while this one answers the first. Answers of
+    one batch share their nested parts (an indicator's assertions, equal explanations): they
+    are read-only.
     """
     options = {"region": region, "now": now or utcnow(), "half_lifes": half_lifes}
     with _collector_paused(len(queries)):
@@ -109,6 +111,8 @@ def _answer_part(url: str, queries: Sequence, viewer: Viewer, options: dict, sen
         db = Database(url)
         with db.read() as conn:
             data = orjson.dumps(_lookup(conn, queries, viewer, **options))
+    except Exception:  # noqa: BLE001 - an empty answer: the parent then answers this half itself
+        data = b""
     finally:
         send.send_bytes(data)
         send.close()
