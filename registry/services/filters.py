@@ -28,20 +28,3 @@ def parse_since(text: str | None) -> tuple[datetime | None, int | None]:
     except ValueError as exc:
         raise Invalid(f"since: {exc}; or give a change sequence number", field="since") from None
 
-
-def stix_filters(args: dict) -> dict:
-    """``kind``, ``label``, ``source``, ``since`` (ISO time or change sequence) → exporter keywords."""
-    out: dict = {}
-    kind = parse_kind(args.get("kind"))
-    if kind:
-        out["kind"] = kind
-    if args.get("label"):
-        out["label"] = str(args["label"]).strip().lower()
-    if args.get("source"):
-        out["source"] = str(args["source"]).strip()
-    since_time, since_seq = parse_since(args.get("since"))
-    if since_time is not None:
-        out["since_time"] = since_time
-    if since_seq is not None:
-        out["since_seq"] = since_seq
-    return out
