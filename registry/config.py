@@ -26,6 +26,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DEFAULT_REGION", "TH", "Region (ISO alpha-2) for national phone numbers in lookups when neither the request nor the caller's org gives one."),
     Setting("MAX_BATCH", "10000", "Most values in one batch lookup request."),
     Setting("MAX_BODY_MB", "32", "Largest request body accepted, in MiB; larger ones get 413."),
+    Setting("SQLITE_MMAP_MB", "2048", "How much of a SQLite file the web server's readers memory-map (0: none)."),
     Setting("AUDIT_FLUSH_SECONDS", "0.2", "How often each process writes its buffered audit events."),
     Setting("COOKIE_SECURE", "auto", "Web page session cookies: `auto` marks them Secure when the request came over https, `true` always (behind a TLS-terminating proxy), `false` never."),
     Setting("SESSION_HOURS", "8", "Hours a web page sign-in lasts, however busy the session."),

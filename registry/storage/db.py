@@ -18,7 +18,6 @@ from sqlalchemy.engine import make_url
 from registry.storage import tables as t
 
 BUSY_TIMEOUT_MS = 30_000
-MMAP_BYTES = 1 << 33  # address space, not memory: 8 GiB of the file mapped at most
 
 
 def normalise_url(url: str) -> str:
@@ -31,7 +30,10 @@ def normalise_url(url: str) -> str:
 
 
 class Database:
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, mmap_bytes: int = 0) -> None:
+        """``mmap_bytes``: SQLite only, how much of the file readers map (the web server's
+        lookups probe the value index at random); 0 reads page by page, which keeps a long
+        import's or feed run's resident memory at its working set."""
         self.url = normalise_url(url)
         parsed = make_url(self.url)
         self.dialect = parsed.get_backend_name()
@@ -39,7 +41,7 @@ class Database:
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             self.engine = create_engine(self.url, echo=echo, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
-            _setup_sqlite(self.engine)
+            _setup_sqlite(self.engine, mmap_bytes)
         else:
             # A schema of one's own goes in the URL: ?options=-csearch_path%3Dname
             self.engine = create_engine(self.url, echo=echo, pool_size=5, max_overflow=10, pool_pre_ping=True)
@@ -71,7 +73,7 @@ class Database:
         self.engine.dispose()
 
 
-def _setup_sqlite(engine: Engine) -> None:
+def _setup_sqlite(engine: Engine, mmap_bytes: int) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):
         # We issue BEGIN ourselves (below); pysqlite's implicit transactions would defer it.
@@ -86,9 +88,8 @@ def _setup_sqlite(engine: Engine) -> None:
         # 64 MiB of page cache: the value index of a million rows stays in memory on imports.
         cur.execute("PRAGMA cache_size=-65536")
         cur.execute("PRAGMA temp_store=MEMORY")
-        # Reads through a memory map of the file (the OS page cache, shared by every process)
-        # instead of a read call per page: batch lookups probe the value index at random.
-        cur.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
+        if mmap_bytes > 0:  # reads through a memory map of the file instead of a call per page
+            cur.execute(f"PRAGMA mmap_size={int(mmap_bytes)}")
         cur.close()
 
     @event.listens_for(engine, "begin")

@@ -31,7 +31,10 @@ def create_app(overrides: dict | None = None) -> Flask:
         REGISTRY=overrides,
         MAX_CONTENT_LENGTH=int(float(config.get("MAX_BODY_MB", overrides)) * 1024 * 1024),
     )
-    db = Database(config.database_url(overrides))
+    mmap_mb = str(config.get("SQLITE_MMAP_MB", overrides) or "0").strip()
+    if not mmap_mb.isdigit():
+        raise ConfigError(f"REGISTRY_SQLITE_MMAP_MB must be a whole number of MiB (0 for none), not {mmap_mb!r}")
+    db = Database(config.database_url(overrides), mmap_bytes=int(mmap_mb) << 20)
     app.extensions["registry.db"] = db
     app.extensions["registry.keys"] = KeyAuthenticator(db)
     app.extensions["registry.audit"] = AuditLog(db, flush_interval=float(config.get("AUDIT_FLUSH_SECONDS", overrides)))
