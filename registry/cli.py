@@ -260,12 +260,7 @@ def user_list(org_slug, as_json) -> None:
 @_guard
 def user_disable(username) -> None:
     """Disable a user: their sessions stop working at once."""
-    from registry.services.users import set_disabled
-
-    db = open_db()
-    row = set_disabled(db, username, True)
-    cli_audit("user-disable", {"username": row.username, "org": row.org}, db=db)
-    click.echo(f"disabled {row.username} ({row.org}, {row.role})")
+    _set_user_disabled(username, True)
 
 
 @user.command("enable")
@@ -273,12 +268,17 @@ def user_disable(username) -> None:
 @_guard
 def user_enable(username) -> None:
     """Enable a disabled user again."""
+    _set_user_disabled(username, False)
+
+
+def _set_user_disabled(username: str, disabled: bool) -> None:
     from registry.services.users import set_disabled
 
     db = open_db()
-    row = set_disabled(db, username, False)
-    cli_audit("user-enable", {"username": row.username, "org": row.org}, db=db)
-    click.echo(f"enabled {row.username} ({row.org}, {row.role})")
+    row = set_disabled(db, username, disabled)
+    word = "disabled" if disabled else "enabled"
+    cli_audit(f"user-{word[:-1]}", {"username": row.username, "org": row.org}, db=db)
+    click.echo(f"{word} {row.username} ({row.org}, {row.role})")
 
 
 @user.command("password")
