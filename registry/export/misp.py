@@ -28,7 +28,8 @@ import orjson
 from registry.domain.kinds import DOMAIN, EMAIL, IPV4, IPV6, PHONE, URL
 from registry.domain.tlp import CLEAR, RANK
 from registry.export.chunks import joined
-from registry.export.records import Listed, as_time
+from registry.export.records import Listed
+from registry.storage.bulk import as_time
 
 MEDIA_TYPE = "application/json"
 HASHES_MEDIA_TYPE = "text/csv; charset=utf-8"

@@ -1,22 +1,24 @@
 """What every per-indicator export format writes from: a ``Listed`` indicator with the visible
 assertions (``Claim``) the export selected, grouped from the reader's rows as they stream.
 
-Pure Python: the rows are plain tuples in ``storage.export_reads.ROW_COLUMNS`` order, times as
-stored (SQLite text or aware datetimes). Nothing is converted until a writer asks for it, so
-the text export of a million indicators reads a value and moves on.
+No SQL here: the rows are plain tuples in ``storage.export_reads.ROW_COLUMNS`` order, times as
+stored (SQLite text or aware datetimes; ``storage.bulk.as_time`` reads either). Nothing is
+converted until a writer asks for it, so the text export of a million indicators reads a value
+and moves on.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from functools import lru_cache
+from datetime import datetime
 
 from registry.domain.kinds import EXACT
 from registry.domain.scoring import Evidence, score
 from registry.domain.times import iso
 from registry.domain.tlp import RANK
+from registry.storage.bulk import as_time
+from registry.storage.indicators import label_tuple as labels_of
 
 # Positions in an export row (storage.export_reads.ROW_COLUMNS).
 (_IND, _KIND, _VALUE, _DISPLAY, _ALLOWLISTED, _START, _END, _SOURCE, _ORG, _FEED, _CONFIDENCE, _TLP, _LABELS,
@@ -30,22 +32,6 @@ def iso_text(value) -> str | None:
     if isinstance(value, str):  # SQLite: "2026-11-22 06:00:00.123456", already UTC
         return f"{value[:10]}T{value[11:19]}Z"
     return iso(value)
-
-
-def as_time(value) -> datetime | None:
-    if value is None or isinstance(value, datetime):
-        return value
-    return _parse_text_time(value)
-
-
-@lru_cache(maxsize=65536)  # the rows of one import run share their times
-def _parse_text_time(value: str) -> datetime:
-    return datetime.fromisoformat(value).replace(tzinfo=UTC)
-
-
-@lru_cache(maxsize=4096)  # a feed's rows share a handful of label sets
-def labels_of(text: str | None) -> tuple[str, ...]:
-    return tuple(label for label in (text or ",").split(",") if label)
 
 
 @dataclass(frozen=True, slots=True)

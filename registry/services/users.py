@@ -75,20 +75,22 @@ def list_users(db: Database, org: str | None = None) -> list[UserRow]:
         return user_store.all_users(conn, org)
 
 
-def get_user(db: Database, username: str) -> UserRow:
-    with db.read() as conn:
-        row = user_store.by_username(conn, (username or "").strip().lower())
+def _require_user(conn, username: str) -> UserRow:
+    row = user_store.by_username(conn, (username or "").strip().lower())
     if row is None:
         raise NotFound(f"no user {username!r}", field="username")
     return row
 
 
+def get_user(db: Database, username: str) -> UserRow:
+    with db.read() as conn:
+        return _require_user(conn, username)
+
+
 def set_disabled(db: Database, username: str, disabled: bool = True) -> UserRow:
     """Disable (or enable again) a user; a disabled user's sessions stop working at once."""
     with db.write() as conn:
-        row = user_store.by_username(conn, (username or "").strip().lower())
-        if row is None:
-            raise NotFound(f"no user {username!r}", field="username")
+        row = _require_user(conn, username)
         user_store.set_disabled(conn, row.id, disabled)
         return user_store.by_id(conn, row.id)
 
@@ -97,9 +99,7 @@ def set_password(db: Database, username: str, password: str) -> UserRow:
     """A new password (forgotten, or suspected known): every session of the user ends."""
     password_hash = generate_password_hash(check_password(password), method=HASH_METHOD)
     with db.write() as conn:
-        row = user_store.by_username(conn, (username or "").strip().lower())
-        if row is None:
-            raise NotFound(f"no user {username!r}", field="username")
+        row = _require_user(conn, username)
         user_store.set_password_hash(conn, row.id, password_hash)
         return user_store.by_id(conn, row.id)
 

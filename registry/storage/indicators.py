@@ -29,10 +29,15 @@ def encode_labels(labels: Iterable[str]) -> str:
 
 
 def decode_labels(text: str | None) -> list[str]:
-    return list(_decoded(text or ","))
+    return list(label_tuple(text))
 
 
-@lru_cache(maxsize=4096)
+def label_tuple(text: str | None) -> tuple[str, ...]:
+    """The stored ``,a,b,`` form as ``("a", "b")``."""
+    return _decoded(text or ",")
+
+
+@lru_cache(maxsize=4096)  # a feed's rows share a handful of label sets
 def _decoded(text: str) -> tuple[str, ...]:
     return tuple(label for label in text.split(",") if label)
 

@@ -18,13 +18,11 @@ _sets: dict[str, tuple[NetworkSet, list[int]]] = {}
 _lock = threading.Lock()
 
 
-def network_set(conn: Connection, top: int | None = None) -> NetworkSet:
-    """``top``: the highest indicator id, when the caller has just read it."""
+def network_set(conn: Connection, top: int | None) -> NetworkSet:
+    """``top``: the highest indicator id, as the caller has just read it (``lookup_state``)."""
     key = bulk.engine_key(conn)
     with _lock:
         networks, last = _sets.setdefault(key, (NetworkSet(), [0]))
-        if top is None:
-            top = conn.exec_driver_sql("SELECT MAX(id) FROM indicator").scalar()
         top = top or 0
         if top < last[0]:  # the database was recreated under the same URL (tests)
             networks, last = NetworkSet(), [0]
