@@ -7,6 +7,7 @@ mapped into the IPv6 space (``::ffff:a.b.c.d``) so one byte ordering serves both
 
 from __future__ import annotations
 
+from functools import partial
 from typing import NamedTuple
 
 IPV4 = "ipv4"
@@ -68,6 +69,8 @@ class Value(NamedTuple):
 
 
 _new_tuple = tuple.__new__
+#: A ``Value`` from the plain tuple of its seven fields (what worker processes send back).
+value_from_fields = partial(_new_tuple, Value)
 
 
 def new_value(kind, value, display, prefix_len, range_start, range_end, detail) -> Value:

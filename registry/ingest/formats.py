@@ -292,15 +292,27 @@ def _vcard_values(line: str) -> list[str]:
     return [value] if value else []
 
 
+def vcard_start(piece: bytes) -> bool | None:
+    """Whether a plain list whose first lines are ``piece`` is a vCard file (``parse_text``'s
+    rule 7), or None while ``piece`` holds only blank lines."""
+    for line in piece.splitlines():
+        text = line.decode("utf-8", "replace").strip()
+        if text:
+            return text.upper() == "BEGIN:VCARD"
+    return None
+
+
 def _undecodable(line_no: int, raw: bytes) -> Skipped:
     return Skipped(line_no, clip_line(raw.decode("utf-8", "replace")), NOT_UTF8)
 
 
-def parse_text(stream: BinaryIO, *, name: str = "<input>") -> Iterator[Record | Skipped]:
+def parse_text(stream: BinaryIO, *, name: str = "<input>", vcard: bool | None = None, first_line: int = 1,
+               whole: bool = True) -> Iterator[Record | Skipped]:
     """Yield a ``Record`` per value of a plain list (rules in the module docstring) and a
-    ``Skipped`` per line that is not valid UTF-8."""
-    vcard: bool | None = None
-    for line_no, text, raw in iter_lines(stream, name=name):
+    ``Skipped`` per line that is not valid UTF-8. ``vcard``: whether the file is a vCard
+    file, when already known (else its first line decides); ``first_line``, ``whole``: for a
+    piece of a file (see ``textio.line_chunks``)."""
+    for line_no, text, raw in iter_lines(stream, name=name, first_line=first_line, whole=whole):
         if text is None:
             yield _undecodable(line_no, raw)
             continue

@@ -54,7 +54,8 @@ def _read(stream: BinaryIO, size: int) -> bytes:
 
 
 def iter_lines(
-    stream: BinaryIO, *, name: str = "<input>", max_line_bytes: int = MAX_LINE_BYTES
+    stream: BinaryIO, *, name: str = "<input>", max_line_bytes: int = MAX_LINE_BYTES, first_line: int = 1,
+    whole: bool = True,
 ) -> Iterator[tuple[int, str | None, bytes]]:
     """Yield ``(line_no, text, raw_bytes)`` for each physical line.
 
@@ -65,6 +66,9 @@ def iter_lines(
     Raises ``FeedFormatError`` for binary data or an HTML page (see ``check_head``) and, as
     soon as a line passes ``max_line_bytes``, "line N: line longer than ... bytes" (having
     read about ``max_line_bytes`` of it, never the whole line).
+
+    ``whole=False`` reads a piece of a file cut at a line end (``line_chunks``): no head
+    checks, no BOM, lines numbered from ``first_line``.
     """
     # The first SNIFF_BYTES, before anything is yielded.
     head = b""
@@ -73,11 +77,12 @@ def iter_lines(
         if not data:
             break
         head += data
-    check_head(head, name=name)
-    if head.startswith(UTF8_BOM):
-        head = head[len(UTF8_BOM) :]
+    if whole:
+        check_head(head, name=name)
+        if head.startswith(UTF8_BOM):
+            head = head[len(UTF8_BOM) :]
 
-    line_no = 0
+    line_no = first_line - 1
     pending = bytearray()  # the start of a line whose end has not been read yet
     skip_lf = False  # the previous chunk ended with CR: an LF starting this one is its pair
     data = head
@@ -121,3 +126,49 @@ def iter_lines(
         except UnicodeDecodeError:
             text = None
         yield line_no, text, body
+
+
+def line_chunks(stream: BinaryIO, *, name: str = "<input>", size: int = 1 << 17,
+                max_line_bytes: int = MAX_LINE_BYTES) -> Iterator[tuple[int, bytes]]:
+    """Cut a stream into ``(first line number, bytes)`` pieces of about ``size`` bytes, each
+    ending at a line end, for ``iter_lines(..., whole=False)`` in worker processes. The head
+    checks, the BOM and the line limit apply as in ``iter_lines``; counting LF, CR and CRLF
+    ends in C keeps this cheap beside parsing."""
+    head = b""
+    while len(head) < SNIFF_BYTES:
+        data = _read(stream, CHUNK_BYTES)
+        if not data:
+            break
+        head += data
+    check_head(head, name=name)
+    if head.startswith(UTF8_BOM):
+        head = head[len(UTF8_BOM) :]
+    line_no, pending, eof, want = 1, head, False, size
+    while True:
+        while not eof and len(pending) < want:
+            data = _read(stream, size)
+            if data:
+                pending += data
+            else:
+                eof = True
+        if not pending:
+            return
+        if eof:
+            cut = len(pending)  # whole lines, the last one perhaps without a line end
+            last_end = max(pending.rfind(b"\n"), pending.rfind(b"\r"))
+            if cut - last_end - 1 > max_line_bytes:
+                head = pending[: last_end + 1]
+                raise FeedFormatError(f"line longer than {max_line_bytes} bytes", name=name,
+                                      line_no=line_no + head.count(b"\n") + head.count(b"\r") - head.count(b"\r\n"))
+        else:
+            # After the last LF, or after a CR that is not the last byte read (an LF may follow).
+            cut = (pending.rfind(b"\n") + 1) or (pending.rfind(b"\r", 0, len(pending) - 1) + 1)
+            if not cut:
+                if len(pending) > max_line_bytes:
+                    raise FeedFormatError(f"line longer than {max_line_bytes} bytes", name=name, line_no=line_no)
+                want = len(pending) + size
+                continue
+        want = size
+        piece, pending = pending[:cut], pending[cut:]
+        yield line_no, piece
+        line_no += piece.count(b"\n") + piece.count(b"\r") - piece.count(b"\r\n")

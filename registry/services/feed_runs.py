@@ -33,7 +33,7 @@ import secrets
 import socket
 import statistics
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -42,9 +42,8 @@ from registry import config
 from registry.domain.times import iso, utcnow
 from registry.ingest import catalogue, formats
 from registry.ingest.fetch import Fetched, FetchError, Limits, fetch
-from registry.ingest.records import FeedFormatError, Record, Skipped
+from registry.ingest.records import FeedFormatError
 from registry.ingest.textio import check_head
-from registry.ingest.vocabulary import map_kinds
 from registry.services.errors import Conflict, Invalid, NotFound, RegistryError
 from registry.storage import feeds as store
 from registry.storage import orgs as org_store
@@ -393,10 +392,8 @@ class _Batches:
         self.ctx, self.conn = ctx, conn
         self.rows = 0
 
-    def counted(self, items: Iterable[Record | Skipped]):
-        for item in items:
-            self.rows += 1
-            yield item
+    def count(self, rows: int) -> None:
+        self.rows += rows
 
     def __call__(self, submitter: Submitter):
         """The batch's counts, taken now; the commit, to run once its writes are done."""
@@ -502,11 +499,11 @@ def _run_body(ctx: _Context) -> None:
         csv_options = {k: options[k] for k in ("columns", "delimiter", "has_header", "value_path") if k in options}
         with fetched.open() as raw, _write_conn(ctx.db) as conn:
             stream = io.BufferedReader(imports.CountingReader(raw, on_bytes), 1 << 16)
-            items = map_kinds(imports.parse(stream, feed.format, name=feed.name, column=options.get("column"),
-                                            **csv_options), options.get("kinds"))
             batches = _Batches(ctx, conn)
             with _submitter(ctx, conn, batches, parallel=parallel) as submitter:
-                report = imports.submit_items(submitter, batches.counted(items), parallel=parallel)
+                report = imports.run_import(submitter, stream, feed.format, name=feed.name, column=options.get("column"),
+                                            parallel=parallel, kinds=options.get("kinds"), on_rows=batches.count,
+                                            **csv_options)
             _finish(ctx, conn, report, batches.rows)
 
 
@@ -563,7 +560,8 @@ def _run_misp(ctx: _Context) -> None:
                 except (FetchError, FeedFormatError) as exc:
                     submitter.reject(None, f"event {entry.uuid}", str(exc))  # retried next run
                     continue
-                for record in batches.counted(event.records):
+                batches.count(len(event.records))
+                for record in event.records:
                     sub = to_submission(record)
                     sub.tlp = event.tlp
                     submitter.add(sub)

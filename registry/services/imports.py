@@ -18,8 +18,11 @@ from registry.export.csvfile import COLUMNS as EXPORT_COLUMNS
 from registry.ingest import formats
 from registry.ingest.jsonl import parse_jsonl
 from registry.ingest.records import FeedFormatError, Record, Skipped
+from registry.ingest.vocabulary import map_kinds
+from registry.services import collector
 from registry.services.errors import Invalid
 from registry.services.pipeline import normalize_parallel
+from registry.services.pipeline import prepare_text_parallel as normalize_text_parallel
 from registry.services.submit import Provenance, Submission, SubmitReport, Submitter, clean_labels
 from registry.storage.db import Database
 
@@ -97,8 +100,29 @@ def _registry_export_columns(stream: BinaryIO, column) -> dict | None:
 
 
 def run_import(submitter: Submitter, stream: BinaryIO, fmt: str, *, name: str, column=None,
-               parallel: bool = False) -> SubmitReport:
-    return submit_items(submitter, parse(stream, fmt, name=name, column=column), parallel=parallel)
+               parallel: bool = False, kinds: dict | None = None, on_rows: Callable[[int], None] | None = None,
+               **options) -> SubmitReport:
+    """Parse ``stream`` in ``fmt`` and submit every row. ``kinds``: a feed's extra kind names
+    (``vocabulary.map_kinds``); ``on_rows(n)`` hears how many rows (records and skipped lines)
+    were read, as they are read. A large plain list is parsed in the worker processes too."""
+    with collector.paused():
+        if parallel and fmt == "text":
+            for rows in normalize_text_parallel(stream, name=name, kind=submitter.prov.kind, region=submitter.region,
+                                                allowlist=submitter.allowlist.entries):
+                if on_rows:
+                    on_rows(len(rows))
+                submitter.add_prepared(rows)
+            return submitter.finish()
+        items = map_kinds(parse(stream, fmt, name=name, column=column, **options), kinds)
+        if on_rows:
+            items = _counted(items, on_rows)
+        return submit_items(submitter, items, parallel=parallel)
+
+
+def _counted(items, on_rows: Callable[[int], None]):
+    for item in items:
+        on_rows(1)
+        yield item
 
 
 def submit_items(submitter: Submitter, items, *, parallel: bool = False) -> SubmitReport:

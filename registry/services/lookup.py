@@ -8,13 +8,11 @@ like an unknown value.
 
 from __future__ import annotations
 
-import gc
 import multiprocessing
 import os
 import threading
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import datetime
 
 import orjson
@@ -27,6 +25,7 @@ from registry.domain.normalize import NormalizeError, normalize_one, phone_displ
 from registry.domain.scoring import allowlisted_score, combine, decayed, match_weight
 from registry.domain.times import iso, utcnow
 from registry.domain.tlp import Viewer
+from registry.services import collector
 from registry.services.errors import Invalid
 from registry.storage import indicators as store
 from registry.storage.bulk import as_time
@@ -53,7 +52,7 @@ def lookup(
     are read-only.
     """
     options = {"region": region, "now": now or utcnow(), "half_lifes": half_lifes}
-    with _collector_paused(len(queries)):
+    with collector.paused(len(queries) >= 1000):
         if split is None:
             split = len(queries) >= SPLIT_MIN and _can_split(conn)
         if split and len(queries) > 1:
@@ -116,20 +115,6 @@ def _answer_part(url: str, queries: Sequence, viewer: Viewer, options: dict, sen
     finally:
         send.send_bytes(data)
         send.close()
-
-
-@contextmanager
-def _collector_paused(size: int) -> Iterator[None]:
-    """A large batch allocates hundreds of thousands of small acyclic dicts and lists; with the
-    cyclic collector on, its generation scans over them cost a third of the batch's time."""
-    if size < 1000 or not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def _lookup(conn, queries, viewer, *, region, now, half_lifes) -> list[dict]:

@@ -8,18 +8,22 @@ commits batch by batch so a killed run leaves only whole batches behind.
 from __future__ import annotations
 
 import contextlib
+import operator
 import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import compress
 
 from sqlalchemy import Connection
 
 from registry.domain import tlp as tlp_mod
 from registry.domain.allowlist import Allowlist, emergency_reason
+from registry.domain.kinds import value_from_fields
 from registry.domain.normalize import NormalizeError, normalize
 from registry.domain.times import utcnow
+from registry.services import pipeline
 from registry.services.errors import Invalid
 from registry.services.orgs import require_org
 from registry.storage import indicators as store
@@ -29,6 +33,7 @@ from registry.storage.writer import BackgroundWriter, InlineWriter
 LABEL = re.compile(r"^[a-z0-9][a-z0-9._:+-]{0,62}$")
 MAX_REJECT_SAMPLES = 20
 ALLOWLISTED, REJECTED = "allowlisted", "rejected"
+_allowlisted = operator.attrgetter("allowlisted")
 
 
 @dataclass(frozen=True)
@@ -180,7 +185,40 @@ class Submitter:
             self.reject(sub.line_no, sub.line or sub.value, str(exc), index=index)
             return
         labels = self._labels if not sub.labels else tuple(sorted(set(self._labels) | set(sub.labels)))
-        confidence = sub.confidence if sub.confidence is not None else self.prov.confidence
+        prov = self.prov
+        self._add_values(
+            index, values, reasons, labels, sub.confidence if sub.confidence is not None else prov.confidence,
+            sub.tlp or prov.tlp, sub.description or prov.description, sub.valid_until or prov.valid_until,
+            sub.first_seen, sub.stix_id, sub.external_ref or prov.external_ref, (sub.line or sub.value)[:500],
+        )
+
+    def add_prepared(self, rows) -> None:
+        """Add the rows of a plain list prepared in worker processes
+        (``pipeline.prepare_text_parallel``): the provenance's defaults apply to every row."""
+        report, prov, labels = self.report, self.prov, self._labels
+        add_values, slot = self._add_values, self._result_slot
+        keep = report.results is not None
+        read = 0
+        for row in rows:
+            tag = row[0]
+            if tag == pipeline.NORMALISED:
+                _, raw, line, values, reasons = row
+                add_values(slot(raw) if keep else None, tuple(map(value_from_fields, values)), reasons, labels,
+                           prov.confidence, prov.tlp, prov.description, prov.valid_until, None, None,
+                           prov.external_ref, line)
+            elif tag == pipeline.ALLOWLISTED:
+                report.allowlisted += 1
+                self._set_result(slot(row[1]), ALLOWLISTED, reason=row[2])
+            elif tag == pipeline.REJECTED:
+                self.reject(row[2], row[3], row[4], index=slot(row[1]))
+            else:
+                self.reject(row[1], row[2], row[3])
+                continue
+            read += 1
+        report.read += read
+
+    def _add_values(self, index, values, reasons, labels, confidence, tlp, description, valid_until, first_seen,
+                    stix_id, external_ref, raw) -> None:
         pending_by_value = self._pending
         reason_for = self.allowlist.reason_for
         for n, value in enumerate(values):
@@ -190,15 +228,12 @@ class Submitter:
                 if labels != pending.labels:
                     pending.labels = tuple(sorted(set(pending.labels) | set(labels)))
                 pending.confidence = max(pending.confidence, confidence)
-                report.unchanged += 1
+                self.report.unchanged += 1
                 self._set_result(index, store.UNCHANGED, value=value)
                 continue
             pending_by_value[key] = store.Pending(
-                value=value, confidence=confidence, tlp=sub.tlp or self.prov.tlp, labels=labels,
-                description=sub.description or self.prov.description,
-                valid_until=sub.valid_until or self.prov.valid_until, first_seen=sub.first_seen,
-                stix_id=sub.stix_id, external_ref=sub.external_ref or self.prov.external_ref,
-                raw=(sub.line or sub.value)[:500], allowlisted=reasons[n] if reasons is not None else reason_for(value),
+                value, confidence, tlp, labels, description, valid_until, first_seen, stix_id, external_ref, raw,
+                reasons[n] if reasons is not None else reason_for(value),
             )
             if index is not None:
                 self._owners[key] = index
@@ -218,10 +253,14 @@ class Submitter:
         if not self._pending:
             return
         # Sorted by value: the unique-value index takes each batch in key order (fewer pages touched).
-        items = sorted(self._pending.values(), key=lambda p: p.value.value)
+        pending = self._pending
+        items = [pending[key] for key in sorted(pending)]
         statuses = store.upsert(self.conn, self.org.id, self.prov.feed or "", items, self.now, writer=self.writer)
         report = self.report
-        counts = Counter(ALLOWLISTED if item.allowlisted else status for item, status in zip(items, statuses, strict=True))
+        counts = Counter(statuses)
+        # Allowlisted rows are stored (flagged) but counted apart.
+        counts.subtract(compress(statuses, map(_allowlisted, items)))
+        counts[ALLOWLISTED] = sum(map(bool, map(_allowlisted, items)))
         for status, n in counts.items():
             setattr(report, status, getattr(report, status) + n)
         if report.results is not None:

@@ -57,6 +57,13 @@ def db_time(conn: Connection, dt: datetime | None):
     return dt
 
 
+def time_writer(conn: Connection):
+    """``db_time`` for one connection, as a one-argument function for loops over many rows."""
+    if is_sqlite(conn):
+        return lambda dt: dt.astimezone(UTC).strftime(SQLITE_TIME)
+    return lambda dt: dt
+
+
 def in_values(conn: Connection, column: str) -> str:
     """SQL for ``column`` being one of the values bound as ``:vals`` (see ``values_param``)."""
     if is_sqlite(conn):

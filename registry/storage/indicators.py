@@ -15,7 +15,7 @@ from functools import lru_cache
 
 from sqlalchemy import Connection, select, text
 
-from registry.domain.kinds import IPV4, IPV6, PHONE, Value
+from registry.domain.kinds import IPV4, IPV6, Value
 from registry.storage import bulk
 from registry.storage import tables as t
 from registry.storage.db import next_seq
@@ -60,6 +60,8 @@ class Pending:
 
 
 NEW, UPDATED, UNCHANGED = "new", "updated", "unchanged"
+# Only IPs and phone number blocks have a prefix length; these ones are single values.
+_SINGLE_ADDRESS = frozenset({(IPV4, 32), (IPV6, 128)})
 
 _ASSERTION_COLUMNS = (
     "indicator_id", "org_id", "feed", "confidence", "tlp", "labels", "description", "valid_until",
@@ -112,21 +114,18 @@ def upsert(conn: Connection, org_id: int, feed: str, items: list[Pending], now: 
 
     statuses: list[str] = []
     encoded: dict[tuple, str] = {}  # a batch shares a handful of label sets
-    inserts: list[list] = []
-    changes: list[list] = []
+    inserts: list[tuple] = []
+    changes: list[tuple] = []
     touches: list[int] = []
+    as_db = bulk.time_writer(conn)
+    new, changed = [], []
     for p in items:
-        iid = ids[p.value.value]
         labels = encoded.get(p.labels)
         if labels is None:
             labels = encoded[p.labels] = encode_labels(p.labels)
-        row = current.get(iid)
+        row = current.get(ids[p.value.value]) if current else None
         if row is None:
-            first = bulk.db_time(conn, p.first_seen) if p.first_seen else db_now
-            inserts.append([
-                iid, org_id, feed, p.confidence, p.tlp, labels, p.description, bulk.db_time(conn, p.valid_until),
-                first, db_now, 1, p.stix_id, p.external_ref, p.raw if p.raw != p.value.value else None, db_now, 0,
-            ])
+            new.append((p, labels))
             statuses.append(NEW)
             continue
         description = p.description if p.description is not None else row.description
@@ -135,31 +134,36 @@ def upsert(conn: Connection, org_id: int, feed: str, items: list[Pending], now: 
             row.confidence != p.confidence or row.tlp != p.tlp or row.labels != labels
             or row.description != description or row.valid_until != p.valid_until or expired_before
         ):
-            changes.append([p.confidence, p.tlp, labels, description, bulk.db_time(conn, p.valid_until),
-                            db_now, db_now, 0, row.id])
+            changed.append((p, labels, description, row.id))
             statuses.append(UPDATED)
         else:
             touches.append(row.id)
             statuses.append(UNCHANGED)
 
-    if inserts or changes:
+    if new or changed:
         # Sequence numbers are taken in one step; the counter row stays locked until commit.
-        seq = next_seq(conn, len(inserts) + len(changes))
-        for row in inserts:
-            row[-1] = seq
+        seq = next_seq(conn, len(new) + len(changed))
+        for p, labels in new:
+            value = p.value.value
+            inserts.append((
+                ids[value], org_id, feed, p.confidence, p.tlp, labels, p.description,
+                as_db(p.valid_until) if p.valid_until else None, as_db(p.first_seen) if p.first_seen else db_now,
+                db_now, 1, p.stix_id, p.external_ref, p.raw if p.raw != value else None, db_now, seq,
+            ))
             seq += 1
-        for row in changes:
-            row[-2] = seq
+        for p, labels, description, assertion_id in changed:
+            changes.append((p.confidence, p.tlp, labels, description, as_db(p.valid_until) if p.valid_until else None,
+                            db_now, db_now, seq, assertion_id))
             seq += 1
 
     def write() -> None:
         for deferred in writes:
             deferred()
-        bulk.insert_many(conn, "assertion", _ASSERTION_COLUMNS, [tuple(r) for r in inserts])
+        bulk.insert_many(conn, "assertion", _ASSERTION_COLUMNS, inserts)
         bulk.update_many(
             conn, "assertion",
             ("confidence", "tlp", "labels", "description", "valid_until", "last_seen", "modified", "seq"),
-            [tuple(r) for r in changes], extra_set="times_reported = times_reported + 1",
+            changes, extra_set="times_reported = times_reported + 1",
         )
         _update_where_ids(conn, "assertion", "last_seen = :now, times_reported = times_reported + 1", touches,
                           {"now": db_now})
@@ -201,6 +205,7 @@ def _insert_indicators(conn: Connection, items: Sequence[Pending], now: datetime
     inserts at once with ON CONFLICT DO NOTHING and reads the ids back.
     """
     db_now = bulk.db_time(conn, now)
+    as_db = bulk.time_writer(conn)
     sqlite_ids = bulk.is_sqlite(conn)
     next_id = conn.exec_driver_sql("SELECT COALESCE(MAX(id), 0) + 1 FROM indicator").scalar() if sqlite_ids else 0
     rows = []
@@ -208,15 +213,16 @@ def _insert_indicators(conn: Connection, items: Sequence[Pending], now: datetime
     lengths = set()
     for p in items:
         v = p.value
-        first = bulk.db_time(conn, min(p.first_seen, now)) if p.first_seen else db_now
-        row = (v.kind, v.value, v.display, v.prefix_len, v.range_start, v.range_end, v.detail, p.allowlisted,
-               first, db_now)
+        first = as_db(min(p.first_seen, now)) if p.first_seen else db_now
         if sqlite_ids:
             ids[v.value] = next_id
-            row = (next_id, *row)
+            rows.append((next_id, v.kind, v.value, v.display, v.prefix_len, v.range_start, v.range_end, v.detail,
+                         p.allowlisted, first, db_now))
             next_id += 1
-        rows.append(row)
-        if v.kind in (IPV4, IPV6, PHONE) and v.is_range:
+        else:
+            rows.append((v.kind, v.value, v.display, v.prefix_len, v.range_start, v.range_end, v.detail,
+                         p.allowlisted, first, db_now))
+        if v.prefix_len is not None and (v.kind, v.prefix_len) not in _SINGLE_ADDRESS:  # a range (Value.is_range)
             lengths.add((v.kind, v.prefix_len))
 
     def write_lengths() -> None:

@@ -252,3 +252,31 @@ def test_html_page_is_refused(page):
 def test_text_stream_is_a_usage_error():
     with pytest.raises(TypeError, match="binary stream"):
         list(iter_lines(io.StringIO("1.2.3.4\n")))
+
+
+# -- line_chunks: a file cut at line ends for the worker processes ---------------------------
+TRICKY = (b"\xef\xbb\xbfa\r\nb\r\rc\n\r\nd\xc3\xa9\r" + b"bad \xff\xfe byte\n" + b"x" * 300 + b"\r\n"
+          + b"\n".join(b"line %d" % i for i in range(50)) + b"\rlast, no line end")
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 5, 16, 64, 1 << 17])
+@pytest.mark.parametrize("step", [1, 7, None])
+def test_line_chunks_read_back_as_the_whole_file(size, step):
+    from registry.ingest.textio import line_chunks
+
+    stream = io.BytesIO(TRICKY) if step is None else OneByteAtATime(TRICKY, step)
+    pieces = list(line_chunks(stream, size=size))
+    assert b"".join(p for _, p in pieces) == TRICKY[3:]  # the BOM dropped, nothing else
+    got = [line for first, piece in pieces for line in iter_lines(io.BytesIO(piece), first_line=first, whole=False)]
+    assert got == lines_of(TRICKY)
+    assert all(p[-1:] in (b"\n", b"\r") for _, p in pieces[:-1])  # every cut at a line end
+
+
+def test_line_chunks_refuse_what_iter_lines_refuses():
+    from registry.ingest.textio import line_chunks
+
+    with pytest.raises(FeedFormatError, match="binary data"):
+        list(line_chunks(io.BytesIO(b"1.2.3.4\n\x00\x01")))
+    data = b"1.2.3.4\n5.6.7.8\n" + b"y" * (MAX_LINE_BYTES + 10)
+    with pytest.raises(FeedFormatError, match="line 3: line longer"):
+        list(line_chunks(io.BytesIO(data), size=4096))

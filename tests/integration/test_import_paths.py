@@ -57,3 +57,52 @@ def test_parallel_import_that_fails_midway_leaves_nothing(db, tmp_path):
         import_file(db, feed, Provenance(org="ccib-th"), parallel=True)
     with db.read() as conn:
         assert conn.execute(text("SELECT count(*) FROM indicator")).scalar() == 0
+
+
+def _parity(db, tmp_path, sqlite_template, feed, prov):
+    from tests.conftest import _sqlite_db
+
+    (tmp_path / "other").mkdir()
+    other = _sqlite_db(sqlite_template, tmp_path / "other")
+    for database in (db, other):
+        add_org(database, prov.org, "Source", "TH")
+    _, plain = import_file(other, feed, prov, parallel=False)
+    _, parallel = import_file(db, feed, prov, parallel=True)
+    assert parallel.to_dict() == plain.to_dict()
+    assert snapshot(db) == snapshot(other)
+    other.dispose()
+    return parallel
+
+
+def test_parallel_text_path_matches_on_messy_lines(db, tmp_path, sqlite_template):
+    # The large-file path cuts the file into pieces parsed in the workers: line numbers,
+    # rejects, undecodable lines, emergency numbers and remarks must come out as in one piece.
+    feed = tmp_path / "messy.txt"
+    with feed.open("wb") as fh:
+        fh.write(b"\xef\xbb\xbf# header\r\n")
+        for i in range(9_000):
+            fh.write(f"45.{i // 250}.{i % 250}.9 ; remark {i}\r\n".encode() if i % 3 else f"0812{i:06d}\n".encode())
+            if i % 1000 == 7:
+                fh.write(b"not a value at all\r191\rbad \xff byte\n1.2.3.4 - 1.2.3.6\n\n")
+        fh.write(b"last-line.example")
+    report = _parity(db, tmp_path, sqlite_template, feed, Provenance(org="ccib-th", labels=("scam",)))
+    assert report.allowlisted >= 9 and report.rejected >= 18 and report.new > 8_000
+    assert any(r.line_no == 12 and r.reason == "not valid UTF-8" for r in report.rejects)
+
+
+def test_parallel_text_path_reads_a_vcard_file(db, tmp_path, sqlite_template):
+    source = (FIXTURES / "phone/th_scam_numbers_mijchachip.vcf").read_bytes()
+    feed = tmp_path / "contacts.vcf"
+    feed.write_bytes(b"\n\n" + source * 3)
+    report = _parity(db, tmp_path, sqlite_template, feed, Provenance(org="ccib-th"))
+    assert report.new > 0
+
+
+def test_parallel_runaway_line_in_the_middle_names_it(db, tmp_path):
+    feed = tmp_path / "long.txt"
+    feed.write_bytes(b"1.2.3.4\n" * 5000 + b"z" * (2 << 20) + b"\n5.6.7.8\n")
+    add_org(db, "ccib-th", "CCIB", "TH")
+    with pytest.raises(FeedFormatError, match="line 5001: line longer"):
+        import_file(db, feed, Provenance(org="ccib-th"), parallel=True)
+    with db.read() as conn:
+        assert conn.execute(text("SELECT count(*) FROM indicator")).scalar() == 0
