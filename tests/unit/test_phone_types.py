@@ -35,3 +35,34 @@ def test_example_numbers_of_member_and_partner_countries():
             expected = phonenumbers.number_type(number)
             assert expected != phonenumbers.PhoneNumberType.UNKNOWN
             assert _number_type(number) == expected, (region, kind)
+
+
+def test_e164_numbers_read_as_the_full_parser_reads_them():
+    # Valid numbers take compiled tables and invalid ones skip phonenumbers.parse when it
+    # would read the same number: values and rejection reasons must not change.
+    from registry.domain.normalize import NormalizeError, _phone_reason, normalize
+
+    rng = random.Random(7)
+    codes = sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE)
+    valid = invalid = 0
+    for _ in range(30_000):
+        code = rng.choice(codes + [66, 855, 60, 63, 84, 62, 95, 856] * 20)
+        text = f"+{code}" + str(rng.randrange(1, 10)) + "".join(str(rng.randrange(10)) for _ in range(rng.randrange(4, 11)))
+        try:
+            parsed = phonenumbers.parse(text, None)
+        except phonenumbers.NumberParseException:
+            continue
+        if len(text) > 16:
+            continue
+        try:
+            got = normalize(text, "phone", None)[0].value
+        except NormalizeError as exc:
+            got = str(exc)
+        if phonenumbers.number_type(parsed) == phonenumbers.PhoneNumberType.UNKNOWN:
+            expected = f"{text!r} is not a valid phone: {_phone_reason(parsed)}"
+            invalid += 1
+        else:
+            expected = f"+{parsed.country_code}{phonenumbers.national_significant_number(parsed)}"
+            valid += 1
+        assert got == expected, text
+    assert valid > 2_000 and invalid > 10_000
