@@ -32,7 +32,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SESSION_HOURS", "8", "Hours a web page sign-in lasts, however busy the session."),
     Setting("LOGIN_LIMIT", "10 per 15 minutes", "Failed web sign-ins allowed per username and per client address before sign-in is refused for a while."),
     Setting("FEEDS_PATH", "feeds", "The feed catalogue folder (one TOML file per feed) that `registry feeds sync` and `registry demo` read."),
-    Setting("FEED_BATCH_SIZE", "20000", "Values per transaction in a feed run: a run killed mid-way keeps whole batches only."),
+    Setting("FEED_BATCH_SIZE", "200000", "Rows per transaction in a feed run: a run killed mid-way keeps whole batches only."),
     Setting("FEED_LEASE_SECONDS", "300", "How long a feed's lease holds without renewal (each batch renews it); a crashed run elsewhere frees the feed after this."),
     Setting("FEED_MAX_MB", "512", "Largest feed body, on the wire and decompressed, in MiB, unless the feed's max_mb says otherwise."),
     Setting("SCHEDULER_REFRESH_SECONDS", "30", "How often the scheduler re-reads the feed table, so `registry feeds sync` changes apply without a restart."),

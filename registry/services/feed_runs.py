@@ -9,9 +9,9 @@ The order of a run, and why:
    checked whole. A 304 (or an unchanged file) ends the run here as ``not-modified``.
 3. **Check** the body's start against the format: an HTML error page, binary data or a body
    in another format fails the run with that reason before anything is written.
-4. **Parse and submit**, streamed: the ``Submitter`` upserts batches of ``batch_size``
-   values, and each batch commits in its own transaction together with the run's counts and
-   the lease's renewal. A run killed mid-way leaves whole batches only (and a run row that
+4. **Parse and submit**, streamed: the ``Submitter`` upserts steps of ``UPSERT_STEP`` values,
+   and each batch of ``batch_size`` rows commits in its own transaction together with the
+   run's counts and the lease's renewal. A run killed mid-way leaves whole batches only (and a run row that
    the next lease-taker marks ``interrupted``); the next run reads the feed again and
    completes the work. On SIGTERM (``should_stop``) the run stops after the batch in hand.
 5. **Finish** (one transaction): the anomaly guard compares the row count with the median of
@@ -60,6 +60,7 @@ LOW, HIGH, BASELINE_RUNS, MIN_MEDIAN = 0.10, 10.0, 5, 10
 DUE_SLACK = timedelta(seconds=5)
 _JSON_ARRAY = re.compile(rb'\[\s*[\[{"\]]')  # not a list starting `[2001:db8::1]:443`
 MAX_ERROR = 2000
+UPSERT_STEP = 20_000  # values per upsert within a batch
 
 Progress = Callable[[str, int, int | None], None]  # (what, done, total)
 
@@ -388,15 +389,20 @@ class _Batches:
     """Per-batch commits on the run's connection: each batch lands with the run's counts so
     far and the lease renewed, in one transaction."""
 
-    def __init__(self, ctx: _Context, conn) -> None:
-        self.ctx, self.conn = ctx, conn
+    def __init__(self, ctx: _Context, conn, size: int) -> None:
+        self.ctx, self.conn, self.size = ctx, conn, size
         self.rows = 0
+        self.committed = 0  # rows read when the last batch committed
 
     def count(self, rows: int) -> None:
         self.rows += rows
 
     def __call__(self, submitter: Submitter):
-        """The batch's counts, taken now; the commit, to run once its writes are done."""
+        """After the Submitter's flush: when a batch's worth of rows has been read since the last
+        commit, the counts, taken now, and the commit, to run once the writes are done."""
+        if self.rows - self.committed < self.size:
+            return None
+        self.committed = self.rows
         ctx, run = self.ctx, self.ctx.run
         report = submitter.report
         counts = {name: getattr(report, name) for name in ("new", "updated", "unchanged", "allowlisted", "rejected")}
@@ -419,11 +425,17 @@ class _Batches:
         return commit
 
 
+def _batch_size(ctx: _Context) -> int:
+    return int(ctx.feed.options.get("batch_size") or config.get("FEED_BATCH_SIZE", ctx.settings))
+
+
 def _submitter(ctx: _Context, conn, batches: _Batches, *, parallel: bool) -> Submitter:
     from registry.services.submit import Submitter
 
-    batch_size = int(ctx.feed.options.get("batch_size") or config.get("FEED_BATCH_SIZE", ctx.settings))
-    return Submitter(conn, _provenance(ctx.feed), now=ctx.run.started, batch_size=batch_size,
+    # Upserts go in steps of at most UPSERT_STEP values (memory stays flat); a transaction
+    # holds a whole batch: each commit writes the index pages its rows touched to the WAL
+    # again, which at 20,000-value commits cost a feed run a sixth of its time.
+    return Submitter(conn, _provenance(ctx.feed), now=ctx.run.started, batch_size=min(batches.size, UPSERT_STEP),
                      on_batch=batches, background_writes=parallel)
 
 
@@ -499,7 +511,7 @@ def _run_body(ctx: _Context) -> None:
         csv_options = {k: options[k] for k in ("columns", "delimiter", "has_header", "value_path") if k in options}
         with fetched.open() as raw, _write_conn(ctx.db) as conn:
             stream = io.BufferedReader(imports.CountingReader(raw, on_bytes), 1 << 16)
-            batches = _Batches(ctx, conn)
+            batches = _Batches(ctx, conn, _batch_size(ctx))
             with _submitter(ctx, conn, batches, parallel=parallel) as submitter:
                 report = imports.run_import(submitter, stream, feed.format, name=feed.name, column=options.get("column"),
                                             parallel=parallel, kinds=options.get("kinds"), on_rows=batches.count,
@@ -549,7 +561,7 @@ def _run_misp(ctx: _Context) -> None:
     done = {e.uuid: e.timestamp for e in entries if seen.get(e.uuid) == e.timestamp}
     to_ids_only = feed.options.get("to_ids_only", True)
     with _write_conn(ctx.db) as conn:
-        batches = _Batches(ctx, conn)
+        batches = _Batches(ctx, conn, _batch_size(ctx))
         with _submitter(ctx, conn, batches, parallel=False) as submitter:
             for n, entry in enumerate(todo, start=1):
                 try:

@@ -97,9 +97,12 @@ def upsert(conn: Connection, org_id: int, feed: str, items: list[Pending], now: 
     ``writer`` (storage.writer), the batch's writes may still be running when this returns.
     """
     writer = writer or InlineWriter()
+    # Both rows of every item are drafted as if it were new (most of an import's items are)
+    # while the previous batch is still being written; only ids and sequence numbers wait.
+    drafts = _Drafts(conn, org_id, feed, items, now)
     writer.wait()  # reads below must see the previous batch
-    ids, known, writes = _indicator_ids_for(conn, items, now)
-    db_now = bulk.db_time(conn, now)
+    ids, known, writes = _indicator_ids_for(conn, items, now, drafts)
+    db_now = drafts.db_now
 
     # Only indicators that existed before this batch can hold an assertion already.
     current = {}
@@ -112,45 +115,40 @@ def upsert(conn: Connection, org_id: int, feed: str, items: list[Pending], now: 
         rows = conn.execute(typed, {"org": org_id, "feed": feed, "vals": bulk.values_param(conn, part)})
         current.update((row.indicator_id, row) for row in rows)
 
-    statuses: list[str] = []
-    encoded: dict[tuple, str] = {}  # a batch shares a handful of label sets
+    iids = [ids[p.value.value] for p in items]
+    statuses: list[str] = [NEW] * len(items)
+    new = range(len(items))
+    changed, touches = [], []
+    if current:
+        new = []
+        for n, (p, iid) in enumerate(zip(items, iids, strict=True)):
+            row = current.get(iid)
+            if row is None:
+                new.append(n)
+                continue
+            labels = drafts.labels[n]
+            description = p.description if p.description is not None else row.description
+            expired_before = row.valid_until is not None and row.valid_until <= now
+            if (
+                row.confidence != p.confidence or row.tlp != p.tlp or row.labels != labels
+                or row.description != description or row.valid_until != p.valid_until or expired_before
+            ):
+                changed.append((p, labels, description, row.id))
+                statuses[n] = UPDATED
+            else:
+                touches.append(row.id)
+                statuses[n] = UNCHANGED
+
     inserts: list[tuple] = []
     changes: list[tuple] = []
-    touches: list[int] = []
-    as_db = bulk.time_writer(conn)
-    new, changed = [], []
-    for p in items:
-        labels = encoded.get(p.labels)
-        if labels is None:
-            labels = encoded[p.labels] = encode_labels(p.labels)
-        row = current.get(ids[p.value.value]) if current else None
-        if row is None:
-            new.append((p, labels))
-            statuses.append(NEW)
-            continue
-        description = p.description if p.description is not None else row.description
-        expired_before = row.valid_until is not None and row.valid_until <= now
-        if (
-            row.confidence != p.confidence or row.tlp != p.tlp or row.labels != labels
-            or row.description != description or row.valid_until != p.valid_until or expired_before
-        ):
-            changed.append((p, labels, description, row.id))
-            statuses.append(UPDATED)
-        else:
-            touches.append(row.id)
-            statuses.append(UNCHANGED)
-
     if new or changed:
         # Sequence numbers are taken in one step; the counter row stays locked until commit.
         seq = next_seq(conn, len(new) + len(changed))
-        for p, labels in new:
-            value = p.value.value
-            inserts.append((
-                ids[value], org_id, feed, p.confidence, p.tlp, labels, p.description,
-                as_db(p.valid_until) if p.valid_until else None, as_db(p.first_seen) if p.first_seen else db_now,
-                db_now, 1, p.stix_id, p.external_ref, p.raw if p.raw != value else None, db_now, seq,
-            ))
+        tails = drafts.assertions
+        for n in new:
+            inserts.append((iids[n], *tails[n], seq))
             seq += 1
+        as_db = drafts.as_db
         for p, labels, description, assertion_id in changed:
             changes.append((p.confidence, p.tlp, labels, description, as_db(p.valid_until) if p.valid_until else None,
                             db_now, db_now, seq, assertion_id))
@@ -172,71 +170,83 @@ def upsert(conn: Connection, org_id: int, feed: str, items: list[Pending], now: 
     return statuses
 
 
+class _Drafts:
+    """Per item: its indicator row without the id, its assertion row without the indicator id
+    and the sequence number, and its encoded labels; and the batch's range prefix lengths."""
+
+    def __init__(self, conn: Connection, org_id: int | None, feed: str, items: Sequence[Pending], now: datetime):
+        self.db_now = db_now = bulk.db_time(conn, now)
+        self.as_db = as_db = bulk.time_writer(conn)
+        encoded: dict[tuple, str] = {}  # a batch shares a handful of label sets
+        self.indicators, self.assertions, self.labels = indicators, assertions, labels_of = [], [], []
+        self.lengths = lengths = set()
+        for p in items:
+            v = p.value
+            indicators.append((v.kind, v.value, v.display, v.prefix_len, v.range_start, v.range_end, v.detail,
+                               p.allowlisted, as_db(min(p.first_seen, now)) if p.first_seen else db_now, db_now))
+            if v.prefix_len is not None and (v.kind, v.prefix_len) not in _SINGLE_ADDRESS:  # Value.is_range
+                lengths.add((v.kind, v.prefix_len))
+            if org_id is None:
+                continue
+            labels = encoded.get(p.labels)
+            if labels is None:
+                labels = encoded[p.labels] = encode_labels(p.labels)
+            labels_of.append(labels)
+            assertions.append((
+                org_id, feed, p.confidence, p.tlp, labels, p.description,
+                as_db(p.valid_until) if p.valid_until else None, as_db(p.first_seen) if p.first_seen else db_now,
+                db_now, 1, p.stix_id, p.external_ref, p.raw if p.raw != v.value else None, db_now,
+            ))
+
+
 def ensure_indicators(conn: Connection, items: Sequence[Pending], now: datetime) -> tuple[dict[str, int], list[int]]:
     """Ids of the items' indicators, inserting the missing ones, and the ids that already
     existed (those are marked seen now). Needs a write transaction (``Database.write``)."""
-    ids, known, writes = _indicator_ids_for(conn, items, now)
+    ids, known, writes = _indicator_ids_for(conn, items, now, _Drafts(conn, None, "", items, now))
     for write in writes:
         write()
     return ids, known
 
 
-def _indicator_ids_for(conn: Connection, items: Sequence[Pending], now: datetime):
+def _indicator_ids_for(conn: Connection, items: Sequence[Pending], now: datetime, drafts: _Drafts):
     """(ids by value, ids that existed, writes still to run): new indicators get their ids
     here; on SQLite their insert is one of the returned writes (see ``_insert_indicators``)."""
     ids = indicator_ids(conn, [p.value.value for p in items])
     known = list(ids.values())
-    missing = [p for p in items if p.value.value not in ids]
+    missing = [row for p, row in zip(items, drafts.indicators, strict=True) if p.value.value not in ids] if ids else drafts.indicators
     writes = []
     if missing:
-        new_ids, write = _insert_indicators(conn, missing, now)
+        new_ids, write = _insert_indicators(conn, missing, drafts.lengths)
         ids.update(new_ids)
         writes.append(write)
-    db_now = bulk.db_time(conn, now)
+    db_now = drafts.db_now
     writes.append(lambda: _update_where_ids(conn, "indicator", "last_seen = :now", known, {"now": db_now}))
     return ids, known, writes
 
 
-def _insert_indicators(conn: Connection, items: Sequence[Pending], now: datetime):
-    """New indicators' ids, and the write that stores them.
+def _insert_indicators(conn: Connection, rows: list[tuple], lengths: set):
+    """New indicators' ids (by value), and the write that stores them (``rows``: drafted, without ids).
 
     On SQLite the write transaction holds the database lock (BEGIN IMMEDIATE), so ids are
     assigned here and the insert may run later; PostgreSQL may have concurrent writers, so it
     inserts at once with ON CONFLICT DO NOTHING and reads the ids back.
     """
-    db_now = bulk.db_time(conn, now)
-    as_db = bulk.time_writer(conn)
-    sqlite_ids = bulk.is_sqlite(conn)
-    next_id = conn.exec_driver_sql("SELECT COALESCE(MAX(id), 0) + 1 FROM indicator").scalar() if sqlite_ids else 0
-    rows = []
-    ids: dict[str, int] = {}
-    lengths = set()
-    for p in items:
-        v = p.value
-        first = as_db(min(p.first_seen, now)) if p.first_seen else db_now
-        if sqlite_ids:
-            ids[v.value] = next_id
-            rows.append((next_id, v.kind, v.value, v.display, v.prefix_len, v.range_start, v.range_end, v.detail,
-                         p.allowlisted, first, db_now))
-            next_id += 1
-        else:
-            rows.append((v.kind, v.value, v.display, v.prefix_len, v.range_start, v.range_end, v.detail,
-                         p.allowlisted, first, db_now))
-        if v.prefix_len is not None and (v.kind, v.prefix_len) not in _SINGLE_ADDRESS:  # a range (Value.is_range)
-            lengths.add((v.kind, v.prefix_len))
-
     def write_lengths() -> None:
         bulk.insert_many(conn, "prefix_length", ("kind", "length"), sorted(lengths), ignore_conflicts=True)
 
-    if sqlite_ids:
+    if bulk.is_sqlite(conn):
+        first = conn.exec_driver_sql("SELECT COALESCE(MAX(id), 0) + 1 FROM indicator").scalar()
+        numbered = [(n, *row) for n, row in enumerate(rows, first)]
+        ids = {row[2]: row[0] for row in numbered}
+
         def write() -> None:
-            bulk.insert_many(conn, "indicator", ("id", *_INDICATOR_COLUMNS), rows)
+            bulk.insert_many(conn, "indicator", ("id", *_INDICATOR_COLUMNS), numbered)
             write_lengths()
 
         return ids, write
     bulk.insert_many(conn, "indicator", _INDICATOR_COLUMNS, rows, ignore_conflicts=True)
     write_lengths()
-    return indicator_ids(conn, [p.value.value for p in items]), lambda: None
+    return indicator_ids(conn, [row[1] for row in rows]), lambda: None
 
 
 # -- reads ---------------------------------------------------------------------------------

@@ -180,6 +180,20 @@ def test_a_stop_request_ends_the_run_after_the_batch_in_hand(sqlite_db, tmp_path
     assert run_feed(sqlite_db, "stoppable").new == 30  # the next run completes the work
 
 
+def test_a_batch_commits_several_upsert_steps_at_once(sqlite_db, tmp_path, monkeypatch):
+    # Upserts go in steps (memory stays flat); a transaction holds a whole batch of rows, so a
+    # stop lands on the first step boundary past the batch size, never inside a step.
+    from registry.services import feed_runs
+
+    monkeypatch.setattr(feed_runs, "UPSERT_STEP", 6)
+    values = [f"step-{n}.example" for n in range(50)]
+    add_feed(sqlite_db, "stepped", write_list(tmp_path / "l.txt", values), "text", batch_size=20)
+    run = run_feed(sqlite_db, "stepped", should_stop=lambda: True)
+    assert run.status == "interrupted" and "stopped on request after 24 rows" in run.error
+    assert len(stored(sqlite_db, "stepped")) == 24
+    assert run_feed(sqlite_db, "stepped").new == 26
+
+
 def test_disabled_and_unknown_feeds(sqlite_db, tmp_path):
     add_feed(sqlite_db, "off", write_list(tmp_path / "l.txt", ["x.example"]), "text", enabled=False)
     with pytest.raises(FeedDisabled):
