@@ -74,11 +74,7 @@ _INDICATOR_COLUMNS = (
 
 
 def indicator_ids(conn: Connection, values: Sequence[str]) -> dict[str, int]:
-    ids: dict[str, int] = {}
-    for part in chunks(values):
-        sql = text(f"SELECT value, id FROM indicator WHERE {bulk.in_values(conn, 'value')}")
-        ids.update(conn.execute(sql, {"vals": bulk.values_param(conn, part)}).all())
-    return ids
+    return dict(bulk.tuples_in(conn, "SELECT value, id FROM indicator", "value", values))
 
 
 def _update_where_ids(conn: Connection, table: str, assignments: str, ids: Sequence[int], params: dict) -> None:
@@ -144,9 +140,11 @@ def upsert(conn: Connection, org_id: int, feed: str, items: list[Pending], now: 
     if new or changed:
         # Sequence numbers are taken in one step; the counter row stays locked until commit.
         seq = next_seq(conn, len(new) + len(changed))
-        tails = drafts.assertions
+        drafted = drafts.assertions
         for n in new:
-            inserts.append((iids[n], *tails[n], seq))
+            row = drafted[n]
+            row[0], row[-1] = iids[n], seq
+            inserts.append(row)
             seq += 1
         as_db = drafts.as_db
         for p, labels, description, assertion_id in changed:
@@ -171,8 +169,9 @@ def upsert(conn: Connection, org_id: int, feed: str, items: list[Pending], now: 
 
 
 class _Drafts:
-    """Per item: its indicator row without the id, its assertion row without the indicator id
-    and the sequence number, and its encoded labels; and the batch's range prefix lengths."""
+    """Per item: its indicator row with the id still None, its assertion row with the indicator
+    id and the sequence number still None (lists, filled in place once known), and its
+    encoded labels; and the batch's range prefix lengths."""
 
     def __init__(self, conn: Connection, org_id: int | None, feed: str, items: Sequence[Pending], now: datetime):
         self.db_now = db_now = bulk.db_time(conn, now)
@@ -182,8 +181,8 @@ class _Drafts:
         self.lengths = lengths = set()
         for p in items:
             v = p.value
-            indicators.append((v.kind, v.value, v.display, v.prefix_len, v.range_start, v.range_end, v.detail,
-                               p.allowlisted, as_db(min(p.first_seen, now)) if p.first_seen else db_now, db_now))
+            indicators.append([None, v.kind, v.value, v.display, v.prefix_len, v.range_start, v.range_end, v.detail,
+                               p.allowlisted, as_db(min(p.first_seen, now)) if p.first_seen else db_now, db_now])
             if v.prefix_len is not None and (v.kind, v.prefix_len) not in _SINGLE_ADDRESS:  # Value.is_range
                 lengths.add((v.kind, v.prefix_len))
             if org_id is None:
@@ -192,11 +191,11 @@ class _Drafts:
             if labels is None:
                 labels = encoded[p.labels] = encode_labels(p.labels)
             labels_of.append(labels)
-            assertions.append((
-                org_id, feed, p.confidence, p.tlp, labels, p.description,
+            assertions.append([
+                None, org_id, feed, p.confidence, p.tlp, labels, p.description,
                 as_db(p.valid_until) if p.valid_until else None, as_db(p.first_seen) if p.first_seen else db_now,
-                db_now, 1, p.stix_id, p.external_ref, p.raw if p.raw != v.value else None, db_now,
-            ))
+                db_now, 1, p.stix_id, p.external_ref, p.raw if p.raw != v.value else None, db_now, None,
+            ])
 
 
 def ensure_indicators(conn: Connection, items: Sequence[Pending], now: datetime) -> tuple[dict[str, int], list[int]]:
@@ -224,8 +223,8 @@ def _indicator_ids_for(conn: Connection, items: Sequence[Pending], now: datetime
     return ids, known, writes
 
 
-def _insert_indicators(conn: Connection, rows: list[tuple], lengths: set):
-    """New indicators' ids (by value), and the write that stores them (``rows``: drafted, without ids).
+def _insert_indicators(conn: Connection, rows: list[list], lengths: set):
+    """New indicators' ids (by value), and the write that stores them (``rows``: drafted, ids None).
 
     On SQLite the write transaction holds the database lock (BEGIN IMMEDIATE), so ids are
     assigned here and the insert may run later; PostgreSQL may have concurrent writers, so it
@@ -236,17 +235,22 @@ def _insert_indicators(conn: Connection, rows: list[tuple], lengths: set):
 
     if bulk.is_sqlite(conn):
         first = conn.exec_driver_sql("SELECT COALESCE(MAX(id), 0) + 1 FROM indicator").scalar()
-        numbered = [(n, *row) for n, row in enumerate(rows, first)]
-        ids = {row[2]: row[0] for row in numbered}
+        numbers = range(first, first + len(rows))
+        for row, n in zip(rows, numbers, strict=True):
+            row[0] = n
+        ids = dict(zip(map(_VALUE_OF_ROW, rows), numbers, strict=True))
 
         def write() -> None:
-            bulk.insert_many(conn, "indicator", ("id", *_INDICATOR_COLUMNS), numbered)
+            bulk.insert_many(conn, "indicator", ("id", *_INDICATOR_COLUMNS), rows)
             write_lengths()
 
         return ids, write
-    bulk.insert_many(conn, "indicator", _INDICATOR_COLUMNS, rows, ignore_conflicts=True)
+    bulk.insert_many(conn, "indicator", _INDICATOR_COLUMNS, [row[1:] for row in rows], ignore_conflicts=True)
     write_lengths()
-    return indicator_ids(conn, [row[1] for row in rows]), lambda: None
+    return indicator_ids(conn, [row[2] for row in rows]), lambda: None
+
+
+_VALUE_OF_ROW = operator.itemgetter(2)
 
 
 # -- reads ---------------------------------------------------------------------------------
