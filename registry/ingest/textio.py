@@ -53,6 +53,22 @@ def _read(stream: BinaryIO, size: int) -> bytes:
     return data
 
 
+def _head(stream: BinaryIO, *, name: str, check: bool) -> bytes:
+    """The first SNIFF_BYTES or more, read before anything is yielded; with ``check``, refused
+    as ``check_head`` says and without the BOM."""
+    head = b""
+    while len(head) < SNIFF_BYTES:
+        data = _read(stream, CHUNK_BYTES)
+        if not data:
+            break
+        head += data
+    if check:
+        check_head(head, name=name)
+        if head.startswith(UTF8_BOM):
+            head = head[len(UTF8_BOM) :]
+    return head
+
+
 def iter_lines(
     stream: BinaryIO, *, name: str = "<input>", max_line_bytes: int = MAX_LINE_BYTES, first_line: int = 1,
     whole: bool = True,
@@ -70,17 +86,7 @@ def iter_lines(
     ``whole=False`` reads a piece of a file cut at a line end (``line_chunks``): no head
     checks, no BOM, lines numbered from ``first_line``.
     """
-    # The first SNIFF_BYTES, before anything is yielded.
-    head = b""
-    while len(head) < SNIFF_BYTES:
-        data = _read(stream, CHUNK_BYTES)
-        if not data:
-            break
-        head += data
-    if whole:
-        check_head(head, name=name)
-        if head.startswith(UTF8_BOM):
-            head = head[len(UTF8_BOM) :]
+    head = _head(stream, name=name, check=whole)
 
     line_no = first_line - 1
     pending = bytearray()  # the start of a line whose end has not been read yet
@@ -134,15 +140,7 @@ def line_chunks(stream: BinaryIO, *, name: str = "<input>", size: int = 1 << 17,
     ending at a line end, for ``iter_lines(..., whole=False)`` in worker processes. The head
     checks, the BOM and the line limit apply as in ``iter_lines``; counting LF, CR and CRLF
     ends in C keeps this cheap beside parsing."""
-    head = b""
-    while len(head) < SNIFF_BYTES:
-        data = _read(stream, CHUNK_BYTES)
-        if not data:
-            break
-        head += data
-    check_head(head, name=name)
-    if head.startswith(UTF8_BOM):
-        head = head[len(UTF8_BOM) :]
+    head = _head(stream, name=name, check=True)
     line_no, pending, eof, want = 1, head, False, size
     while True:
         while not eof and len(pending) < want:
