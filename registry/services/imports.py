@@ -21,8 +21,7 @@ from registry.ingest.records import FeedFormatError, Record, Skipped
 from registry.ingest.vocabulary import map_kinds
 from registry.services import collector
 from registry.services.errors import Invalid
-from registry.services.pipeline import normalize_parallel
-from registry.services.pipeline import prepare_text_parallel as normalize_text_parallel
+from registry.services.pipeline import normalize_parallel, prepare_text_parallel
 from registry.services.submit import Provenance, Submission, SubmitReport, Submitter, clean_labels
 from registry.storage.db import Database
 
@@ -107,8 +106,8 @@ def run_import(submitter: Submitter, stream: BinaryIO, fmt: str, *, name: str, c
     were read, as they are read. A large plain list is parsed in the worker processes too."""
     with collector.paused():
         if parallel and fmt == "text":
-            for rows in normalize_text_parallel(stream, name=name, kind=submitter.prov.kind, region=submitter.region,
-                                                allowlist=submitter.allowlist.entries):
+            for rows in prepare_text_parallel(stream, name=name, kind=submitter.prov.kind, region=submitter.region,
+                                              allowlist=submitter.allowlist.entries):
                 if on_rows:
                     on_rows(len(rows))
                 submitter.add_prepared(rows)

@@ -2,9 +2,10 @@
 
 At a million rows SQLAlchemy's per-row parameter processing costs more than the database does,
 so bulk writes pass plain tuples to ``executemany`` and bulk reads send one parameter holding
-all values: ``IN (SELECT value FROM json_each(?))`` on SQLite (one short statement instead of
-thousands of host parameters; DESIGN warns that a temp-table JOIN makes SQLite scan), and
-``= ANY(%s)`` with an array on PostgreSQL.
+all values: a ``json_each(?)`` on SQLite (one short statement instead of thousands of host
+parameters; DESIGN warns that a temp-table JOIN makes SQLite scan, so the reads put the JSON
+values first, ``CROSS JOIN`` the table, and probe its index), and ``= ANY(%s)`` with an array on
+PostgreSQL.
 """
 
 from __future__ import annotations
@@ -50,18 +51,20 @@ def is_sqlite(conn: Connection) -> bool:
 
 def db_time(conn: Connection, dt: datetime | None):
     """A time as the driver should receive it: UTC text on SQLite, aware datetime on PostgreSQL."""
-    if dt is None:
-        return None
-    if is_sqlite(conn):
-        return dt.astimezone(UTC).strftime(SQLITE_TIME)
-    return dt
+    return None if dt is None else time_writer(conn)(dt)
 
 
 def time_writer(conn: Connection):
     """``db_time`` for one connection, as a one-argument function for loops over many rows."""
-    if is_sqlite(conn):
-        return lambda dt: dt.astimezone(UTC).strftime(SQLITE_TIME)
-    return lambda dt: dt
+    return _sqlite_time if is_sqlite(conn) else _as_is
+
+
+def _sqlite_time(dt: datetime) -> str:
+    return dt.astimezone(UTC).strftime(SQLITE_TIME)
+
+
+def _as_is(dt: datetime) -> datetime:
+    return dt
 
 
 def in_values(conn: Connection, column: str) -> str:

@@ -97,7 +97,7 @@ def upsert(conn: Connection, org_id: int, feed: str, items: list[Pending], now: 
     # while the previous batch is still being written; only ids and sequence numbers wait.
     drafts = _Drafts(conn, org_id, feed, items, now)
     writer.wait()  # reads below must see the previous batch
-    ids, known, writes = _indicator_ids_for(conn, items, now, drafts)
+    ids, known, writes = _indicator_ids_for(conn, drafts)
     db_now = drafts.db_now
 
     # Only indicators that existed before this batch can hold an assertion already.
@@ -122,7 +122,7 @@ def upsert(conn: Connection, org_id: int, feed: str, items: list[Pending], now: 
             if row is None:
                 new.append(n)
                 continue
-            labels = drafts.labels[n]
+            labels = drafts.assertions[n][5]  # encoded as the row stores them
             description = p.description if p.description is not None else row.description
             expired_before = row.valid_until is not None and row.valid_until <= now
             if (
@@ -170,14 +170,14 @@ def upsert(conn: Connection, org_id: int, feed: str, items: list[Pending], now: 
 
 class _Drafts:
     """Per item: its indicator row with the id still None, its assertion row with the indicator
-    id and the sequence number still None (lists, filled in place once known), and its
-    encoded labels; and the batch's range prefix lengths."""
+    id and the sequence number still None (lists, filled in place once known); and the batch's
+    range prefix lengths."""
 
     def __init__(self, conn: Connection, org_id: int | None, feed: str, items: Sequence[Pending], now: datetime):
         self.db_now = db_now = bulk.db_time(conn, now)
         self.as_db = as_db = bulk.time_writer(conn)
         encoded: dict[tuple, str] = {}  # a batch shares a handful of label sets
-        self.indicators, self.assertions, self.labels = indicators, assertions, labels_of = [], [], []
+        self.indicators, self.assertions = indicators, assertions = [], []
         self.lengths = lengths = set()
         for p in items:
             v = p.value
@@ -190,7 +190,6 @@ class _Drafts:
             labels = encoded.get(p.labels)
             if labels is None:
                 labels = encoded[p.labels] = encode_labels(p.labels)
-            labels_of.append(labels)
             assertions.append([
                 None, org_id, feed, p.confidence, p.tlp, labels, p.description,
                 as_db(p.valid_until) if p.valid_until else None, as_db(p.first_seen) if p.first_seen else db_now,
@@ -201,18 +200,18 @@ class _Drafts:
 def ensure_indicators(conn: Connection, items: Sequence[Pending], now: datetime) -> tuple[dict[str, int], list[int]]:
     """Ids of the items' indicators, inserting the missing ones, and the ids that already
     existed (those are marked seen now). Needs a write transaction (``Database.write``)."""
-    ids, known, writes = _indicator_ids_for(conn, items, now, _Drafts(conn, None, "", items, now))
+    ids, known, writes = _indicator_ids_for(conn, _Drafts(conn, None, "", items, now))
     for write in writes:
         write()
     return ids, known
 
 
-def _indicator_ids_for(conn: Connection, items: Sequence[Pending], now: datetime, drafts: _Drafts):
+def _indicator_ids_for(conn: Connection, drafts: _Drafts):
     """(ids by value, ids that existed, writes still to run): new indicators get their ids
     here; on SQLite their insert is one of the returned writes (see ``_insert_indicators``)."""
-    ids = indicator_ids(conn, [p.value.value for p in items])
+    ids = indicator_ids(conn, [row[2] for row in drafts.indicators])  # the drafted rows' values
     known = list(ids.values())
-    missing = [row for p, row in zip(items, drafts.indicators, strict=True) if p.value.value not in ids] if ids else drafts.indicators
+    missing = [row for row in drafts.indicators if row[2] not in ids] if ids else drafts.indicators
     writes = []
     if missing:
         new_ids, write = _insert_indicators(conn, missing, drafts.lengths)
