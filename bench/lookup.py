@@ -82,7 +82,7 @@ def main() -> None:
         answers = lookup(conn, queries, viewer, region="TH")
     listed = sum(1 for a in answers if a.get("listed"))
     rate = len(queries) / t_batch.seconds
-    print(f"batch lookup (the service's default: halves in two processes): {len(queries):,} values in "
+    print(f"batch lookup (the service's default: split between two processes): {len(queries):,} values in "
           f"{t_batch.seconds:.2f} s = {rate:,.0f} values/s ({listed:,} listed)")
 
     canon = []
