@@ -85,11 +85,38 @@ def insert_many(conn: Connection, table: str, columns: Sequence[str], rows: list
     """One executemany of plain tuples or lists (times already passed through ``db_time``)."""
     if not rows:
         return
-    mark = "?" if is_sqlite(conn) else "%s"
-    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
+    if is_sqlite(conn) and len(rows) >= _LITERALS_FROM:
+        values, rows = _shared_as_literals(conn, rows)
+    else:
+        values = ", ".join(["?" if is_sqlite(conn) else "%s"] * len(columns))
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({values})"
     if ignore_conflicts:
         sql += " ON CONFLICT DO NOTHING"
     _executemany(conn, sql, rows)
+
+
+_LITERALS_FROM = 100  # rows: fewer gain less than the columns' scan costs
+
+
+def _shared_as_literals(conn: Connection, rows: list) -> tuple[str, list]:
+    """(VALUES list, rows of the other columns): a column holding one value in every row (an
+    import's source, feed, TLP, labels, times) is written into the statement as SQLite's own
+    ``quote()`` of that value instead of being bound again for every row. sqlite3 binds each
+    parameter of each row holding the GIL, which the import's other threads then wait for:
+    binding 16 columns cost an assertion row twice the time of binding 2."""
+    columns = list(zip(*rows, strict=True))
+    raw = conn.connection.dbapi_connection
+    values, varying = [], []
+    for column in columns:
+        first = column[0]
+        # Floats are left bound (quote() may round them); NUL cannot appear in statement text.
+        if (not isinstance(first, float) and not (isinstance(first, str) and "\x00" in first)
+                and column.count(first) == len(column)):
+            values.append(raw.execute("SELECT quote(?)", (first,)).fetchone()[0])
+        else:
+            values.append("?")
+            varying.append(column)
+    return ", ".join(values), list(zip(*varying, strict=True)) if varying else [()] * len(rows)
 
 
 def _executemany(conn: Connection, sql: str, rows: list) -> None:
