@@ -20,7 +20,7 @@ from sqlalchemy import Connection
 
 from registry.domain.allowlist import Allowlist, emergency_reason
 from registry.domain.keys import probe_keys
-from registry.domain.kinds import MATCH_TYPES, PHONE, Value
+from registry.domain.kinds import MATCH_TYPES, PHONE, URL, Value
 from registry.domain.normalize import NormalizeError, normalize_one, phone_display
 from registry.domain.scoring import allowlisted_score, combine, decayed, match_weight
 from registry.domain.times import iso, utcnow
@@ -303,7 +303,9 @@ def _answer(query, value, value_probes, found: dict[str, _Found], allowlist: All
         entry, _, (points, explanation, _) = hits[0][0].matched(hits[0][1])
         matches = [entry]
     elif hits:
-        parts = sorted((hit.matched(match) for hit, match in hits), key=_in_match_order)
+        parts = [hit.matched(match) for hit, match in hits]
+        if value.kind == URL:  # probes come in match order, but for a URL's host (before its parents)
+            parts.sort(key=_in_match_order)
         matches = [entry for entry, _, _ in parts]
         key = tuple(scored[2] for _, _, scored in parts)
         combined = combined_scores.get(key)
