@@ -143,7 +143,7 @@ def _lookup(conn, queries, viewer, *, region, now, half_lifes) -> list[dict]:
         probes.append(value_probes)
         keys.update(key for key, _ in value_probes)
 
-    found = _visible_fragments(conn, store.lookup_rows(conn, sorted(keys)) if keys else [], viewer, now, half_lifes)
+    found = _visible_fragments(conn, store.lookup_matches(conn, sorted(keys)) if keys else [], viewer, now, half_lifes)
 
     answers = []
     combined_scores: dict[tuple, tuple] = {}  # answers with several matches: equal parts, one score
@@ -175,7 +175,7 @@ class _Found:
         """(match entry, weighed terms, score when this is the query's only match)."""
         parts = self._by_match.get(match)
         if parts is None:
-            _, kind, value, display, prefix_len = self.row
+            _, kind, value, display, prefix_len = self.row[:5]
             entry = {"match": match, "kind": kind, "value": value}
             if display:
                 entry["display"] = display
@@ -210,7 +210,7 @@ class _Times:
 
 def _visible_fragments(conn: Connection, rows: list, viewer: Viewer, now, half_lifes) -> dict[str, _Found]:
     """Canonical value → what the viewer may see of that matched indicator (``rows``: from
-    ``store.lookup_rows``); indicators the viewer sees nothing of are left out."""
+    ``store.lookup_matches``); indicators the viewer sees nothing of are left out."""
     if not rows:
         return {}
     by_id = {row[0]: row for row in rows}
@@ -223,8 +223,10 @@ def _visible_fragments(conn: Connection, rows: list, viewer: Viewer, now, half_l
     # indicator kind, serve them all (None: hidden from this viewer).
     made: dict[tuple, tuple[dict, dict] | None] = {}
     scores: dict[tuple, tuple] = {}
-    for row in store.assertion_tuples(conn, ids):
-        payload = row[2:]
+    for row in rows:
+        if row[5] is None:  # no assertion
+            continue
+        payload = row[6:]
         got = made.get(payload, _UNMADE)
         if got is _UNMADE:
             got = made[payload] = _shown(payload, times, labels_of) if see(payload[3], payload[0]) else None
@@ -261,8 +263,8 @@ _UNMADE = object()
 
 
 def _shown(payload: tuple, times: _Times, labels_of) -> tuple[dict, dict]:
-    """An assertion as answers show it (``payload``: an ``assertion_tuples`` row after its two
-    ids), with an empty Term per kind map."""
+    """An assertion as answers show it (``payload``: a ``lookup_matches`` row after the
+    assertion's id), with an empty Term per kind map."""
     source, feed, confidence, tlp, labels, description, valid_until, first_seen, last_seen, reported = payload
     shown = {
         "source": source, "feed": feed or None, "confidence": confidence, "tlp": tlp, "labels": labels_of(labels),
