@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import urlsplit
 
+import idna
+
 from registry.domain.kinds import (
     CIDR,
     DOMAIN,
@@ -154,11 +156,54 @@ def parent_domains(domain: str) -> list[str]:
 
 @lru_cache(maxsize=65536)
 def registrable_domain(domain: str) -> str:
-    parts = _extractor()(domain)
-    if parts.suffix and parts.domain:
-        return f"{parts.domain}.{parts.suffix}"
+    """The public suffix and one label before it; the last two labels where the name has no
+    known suffix or is one itself (what tldextract gives for canonical names)."""
     labels = domain.split(".")
+    start = _suffix_start(labels)
+    if 0 < start < len(labels):
+        return ".".join(labels[start - 1 :])
     return ".".join(labels[-2:])
+
+
+def _suffix_start(labels: list[str]) -> int:
+    """Index of the first label of the public suffix (``len(labels)``: none), walking the
+    rules from the right as tldextract's trie does: the longest rule, where a wildcard
+    (``*.kawasaki.jp``) takes any one label unless an exception (``!city.kawasaki.jp``)
+    names it. Set lookups on the joined labels cost a quarter of a call to tldextract, which
+    first parses the name as a URL; a batch lookup asks this of every domain it answers."""
+    rules, paths = _suffix_rules()
+    start = len(labels)
+    path = ""
+    for i in range(len(labels) - 1, -1, -1):
+        label = labels[i]
+        if label.startswith("xn--"):  # the rules are in Unicode
+            label = _unicode_label(label)
+        candidate = f"{label}.{path}" if path else label
+        if candidate in paths:
+            path = candidate
+            if candidate in rules:
+                start = i
+            continue
+        if (f"*.{path}" if path else "*") in rules:
+            return i + 1 if f"!{candidate}" in rules else i
+        break
+    return start
+
+
+def _unicode_label(label: str) -> str:
+    try:
+        return idna.decode(label)
+    except (UnicodeError, IndexError):
+        return label
+
+
+@lru_cache(maxsize=1)
+def _suffix_rules() -> tuple[frozenset[str], frozenset[str]]:
+    """(the public suffix rules, private ones included, with their ``*.`` and ``!`` marks;
+    every right-hand part of a rule, the places a walk from the right may pass through)."""
+    rules = frozenset(_extractor().tlds)
+    paths = frozenset(".".join(labels[i:]) for labels in (rule.split(".") for rule in rules) for i in range(len(labels)))
+    return rules, paths
 
 
 @lru_cache(maxsize=1)

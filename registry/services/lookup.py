@@ -92,33 +92,37 @@ def _lookup_split(conn: Connection, queries: Sequence, viewer: Viewer, options: 
     child = context.Process(target=_answer_part, args=(url, queries[half:], viewer, options, send), daemon=True)
     child.start()
     send.close()
+    rest = None
     try:
         answers = _lookup(conn, queries[:half], viewer, **options)
         try:
             data = receive.recv_bytes()
         except EOFError:
             data = b""
+        if data:  # loaded while the child frees its answers and exits
+            rest = pickle.loads(data)  # noqa: S301 - our own child's
     finally:
         receive.close()
         child.join()
-    rest = pickle.loads(data) if data else _lookup(conn, queries[half:], viewer, **options)  # noqa: S301 - our own child
-    answers.extend(rest)
+    answers.extend(rest if rest is not None else _lookup(conn, queries[half:], viewer, **options))
     return answers
 
 
 def _answer_part(url: str, queries: Sequence, viewer: Viewer, options: dict, send) -> None:
     from registry.storage.db import Database  # the child's own engine; the parent's is not touched
 
-    data = b""
+    data = answers = b""
     try:
         db = Database(url)
         with db.read() as conn:
-            data = pickle.dumps(_lookup(conn, queries, viewer, **options), protocol=pickle.HIGHEST_PROTOCOL)
+            answers = _lookup(conn, queries, viewer, **options)
+        data = pickle.dumps(answers, protocol=pickle.HIGHEST_PROTOCOL)
     except Exception:  # noqa: BLE001 - an empty answer: the parent then answers this half itself
         data = b""
     finally:
         send.send_bytes(data)
         send.close()
+    del answers  # freed only now, after sending: the parent is not kept waiting for it
 
 
 def _lookup(conn, queries, viewer, *, region, now, half_lifes) -> list[dict]:

@@ -1,4 +1,4 @@
-"""The compiled number-type tables agree with phonenumbers.number_type, number for number."""
+"""The compiled number-type tables and display formats agree with phonenumbers, number for number."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import random
 
 import phonenumbers
 
-from registry.domain.normalize import _number_type
+from registry.domain.normalize import _formatted, _number_type, phone_display
 
 
 def test_number_type_matches_phonenumbers_everywhere():
@@ -66,3 +66,33 @@ def test_e164_numbers_read_as_the_full_parser_reads_them():
             valid += 1
         assert got == expected, text
     assert valid > 2_000 and invalid > 10_000
+
+
+def test_display_matches_phonenumbers_everywhere():
+    # Compiled international formats: the same text as format_number for every kind of number,
+    # in every country (random national numbers, valid or not, and each region's examples).
+    rng = random.Random(20261202)
+    codes = sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE)
+    numbers = []
+    for _ in range(30_000):
+        code = rng.choice(codes + [66, 855, 60, 63, 84, 62, 95, 856, 81, 86] * 20)
+        national = str(rng.randrange(1, 10)) + "".join(str(rng.randrange(10)) for _ in range(rng.randrange(3, 12)))
+        numbers.append(phonenumbers.PhoneNumber(country_code=code, national_number=int(national)))
+    for region in phonenumbers.SUPPORTED_REGIONS:
+        for kind in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE,
+                     phonenumbers.PhoneNumberType.TOLL_FREE, phonenumbers.PhoneNumberType.PREMIUM_RATE):
+            example = phonenumbers.example_number_for_type(region, kind)
+            if example is not None and not example.italian_leading_zero:
+                numbers.append(example)
+    compiled = spaced = 0
+    for number in numbers:
+        e164 = f"+{number.country_code}{number.national_number}"
+        expected = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+        fast = _formatted(number.country_code, str(number.national_number))
+        if fast is not None:  # None: a code shared by several regions, left to phonenumbers
+            assert fast == expected, e164
+            compiled += 1
+        assert phone_display(e164) == expected, e164
+        spaced += expected.count(" ") > 1
+    assert compiled > 0.8 * len(numbers)
+    assert spaced > 3_000  # numbers formatted in groups, not only prefixed
