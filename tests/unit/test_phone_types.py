@@ -96,3 +96,26 @@ def test_display_matches_phonenumbers_everywhere():
         spaced += expected.count(" ") > 1
     assert compiled > 0.8 * len(numbers)
     assert spaced > 3_000  # numbers formatted in groups, not only prefixed
+
+
+def test_canonical_e164_fast_path_gives_the_full_paths_value():
+    from registry.domain.normalize import _e164_fast, _Invalid, _norm_phone, normalize
+
+    rng = random.Random(11)
+    codes = sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE)
+    fast = 0
+    for n in range(20_000):
+        code = rng.choice(codes + [66, 855, 60, 63, 84, 62, 95, 856, 81, 86] * 20)
+        text = f"+{code}" + str(rng.randrange(1, 10)) + "".join(str(rng.randrange(10)) for _ in range(rng.randrange(4, 11)))
+        region = (None, "TH", "kh")[n % 3]
+        got = _e164_fast(text, region)
+        try:
+            full = _norm_phone(text, region, False)
+        except _Invalid:
+            full = None
+        if got is not None:
+            assert (got,) == full, text
+            assert normalize(text, None, region) == full
+            fast += 1
+    assert fast > 1_000  # valid numbers of single-region codes do take it (most random ones are invalid)
+    assert _e164_fast("+66812345678", "ZZ") is None  # the full path names the unknown region
