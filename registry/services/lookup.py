@@ -9,6 +9,7 @@ like an unknown value.
 from __future__ import annotations
 
 import multiprocessing
+import operator
 import os
 import pickle
 import threading
@@ -32,6 +33,7 @@ from registry.storage.bulk import as_time
 from registry.storage.lookup_state import lookup_state
 
 _MATCH_ORDER = {m: i for i, m in enumerate(MATCH_TYPES)}
+_KEY_OF_PROBE = operator.itemgetter(0)
 
 
 def lookup(
@@ -131,21 +133,22 @@ def _lookup(conn, queries, viewer, *, region, now, half_lifes) -> list[dict]:
     parsed: list[Value | dict] = []
     probes: list[list[tuple[str, str]]] = []
     keys: set[str] = set()
+    add_parsed, add_probes, add_keys = parsed.append, probes.append, keys.update  # per value: bound once
     for query in queries:
         if not isinstance(query, str):
-            parsed.append({"query": query, "error": "a value must be a string"})
-            probes.append([])
+            add_parsed({"query": query, "error": "a value must be a string"})
+            add_probes(())
             continue
         try:
             value = normalize_one(query, None, region)
         except NormalizeError as exc:
-            parsed.append(_unparsed(query, exc))
-            probes.append([])
+            add_parsed(_unparsed(query, exc))
+            add_probes(())
             continue
-        parsed.append(value)
+        add_parsed(value)
         value_probes = probe_keys(value, lengths, networks)
-        probes.append(value_probes)
-        keys.update(key for key, _ in value_probes)
+        add_probes(value_probes)
+        add_keys(map(_KEY_OF_PROBE, value_probes))
 
     found = _visible_fragments(conn, store.lookup_matches(conn, sorted(keys)) if keys else [], viewer, now, half_lifes)
 
