@@ -11,7 +11,6 @@ from __future__ import annotations
 import multiprocessing
 import operator
 import os
-import pickle
 import threading
 from collections import defaultdict
 from collections.abc import Sequence
@@ -26,7 +25,7 @@ from registry.domain.normalize import NormalizeError, normalize_one, phone_displ
 from registry.domain.scoring import allowlisted_score, combine, decayed, match_weight
 from registry.domain.times import iso, utcnow
 from registry.domain.tlp import Viewer
-from registry.services import collector
+from registry.services import collector, lookup_helper
 from registry.services.errors import Invalid
 from registry.storage import indicators as store
 from registry.storage.bulk import as_time
@@ -48,8 +47,8 @@ def lookup(
 ) -> list[dict]:
     """One answer per query, in input order (see DESIGN "Interfaces users rely on").
 
-    ``split`` (default: batches of ``SPLIT_MIN`` values or more, where it is safe) answers the
-    second half of the batch in a forked process while this one answers the first. Answers of
+    ``split`` (default: batches of ``SPLIT_MIN`` values or more, where it is safe) answers
+    part of the batch in a helper process (forked once, kept) while this one answers the rest. Answers of
     one batch share their nested parts (an indicator's assertions, equal explanations): they
     are read-only.
     """
@@ -63,15 +62,15 @@ def lookup(
 
 
 SPLIT_MIN = 20_000  # values: below this a second process costs more than it saves
-# This process takes a little more than half: the child's part also pickles its answers, and
+# This process takes a little more than half: the helper's part also pickles its answers, and
 # this one only loads them.
 _PARENT_SHARE = 0.54
 
 
 def _can_split(conn: Connection) -> bool:
     """Fork only from a single-threaded process (a thread holding a lock at the fork would
-    leave that lock held in the child forever), with a second core, and a database the child
-    can open for itself."""
+    leave that lock held in the child forever; and the helper takes one request at a time),
+    with a second core, and a database the helper can open for itself."""
     database = conn.engine.url.database
     return (
         (os.cpu_count() or 1) > 1
@@ -82,49 +81,22 @@ def _can_split(conn: Connection) -> bool:
 
 
 def _lookup_split(conn: Connection, queries: Sequence, viewer: Viewer, options: dict) -> list[dict]:
-    """The second half in a forked child, which inherits this process's warm caches (the
-    listed networks, the allowlist, the prefix lengths) and opens its own connection; its
-    answers come back pickled, which keeps their shared parts shared (a seventh of the bytes
-    of JSON, and a third of the time to load). Should the child fail, this process answers
-    its half too."""
+    """The second part in the helper process (``lookup_helper``), forked from this one with
+    its warm caches, with a connection of its own; its answers come back pickled, which keeps
+    their shared parts shared (a seventh of the bytes of JSON, a third of the time to load).
+    Should the helper fail, this process answers that part too."""
     half = int(len(queries) * _PARENT_SHARE)
-    context = multiprocessing.get_context("fork")
-    receive, send = context.Pipe(duplex=False)
-    url = conn.engine.url.render_as_string(hide_password=False)  # the child opens its own engine
-    child = context.Process(target=_answer_part, args=(url, queries[half:], viewer, options, send), daemon=True)
-    child.start()
-    send.close()
-    rest = None
+    url = conn.engine.url.render_as_string(hide_password=False)  # the helper opens its own engine
+    helper = lookup_helper.helper_for(url, _lookup)
+    asked = helper.ask(queries[half:], viewer, options)
     try:
         answers = _lookup(conn, queries[:half], viewer, **options)
-        try:
-            data = receive.recv_bytes()
-        except EOFError:
-            data = b""
-        if data:  # loaded while the child frees its answers and exits
-            rest = pickle.loads(data)  # noqa: S301 - our own child's
-    finally:
-        receive.close()
-        child.join()
+    except BaseException:
+        helper.abandon()
+        raise
+    rest = helper.answers() if asked else None
     answers.extend(rest if rest is not None else _lookup(conn, queries[half:], viewer, **options))
     return answers
-
-
-def _answer_part(url: str, queries: Sequence, viewer: Viewer, options: dict, send) -> None:
-    from registry.storage.db import Database  # the child's own engine; the parent's is not touched
-
-    data = answers = b""
-    try:
-        db = Database(url)
-        with db.read() as conn:
-            answers = _lookup(conn, queries, viewer, **options)
-        data = pickle.dumps(answers, protocol=pickle.HIGHEST_PROTOCOL)
-    except Exception:  # noqa: BLE001 - an empty answer: the parent then answers this half itself
-        data = b""
-    finally:
-        send.send_bytes(data)
-        send.close()
-    del answers  # freed only now, after sending: the parent is not kept waiting for it
 
 
 def _lookup(conn, queries, viewer, *, region, now, half_lifes) -> list[dict]:
