@@ -20,6 +20,7 @@ class NetworkSet:
     def __init__(self) -> None:
         # version → [(length, shift, table)] in ascending length
         self._tables: dict[int, list[tuple[int, int, dict[int, str]]]] = {4: [], 6: []}
+        self._table_of: dict[tuple[int, int], dict[int, str]] = {}  # (version, length) → its table
         self._count = 0
 
     def __len__(self) -> int:
@@ -28,10 +29,10 @@ class NetworkSet:
     def add(self, kind: str, prefix_len: int, range_start: bytes, value: str) -> None:
         version = 4 if kind == IPV4 else 6
         bits = _BITS[version]
-        tables = self._tables[version]
-        table = next((t for length, _, t in tables if length == prefix_len), None)
+        table = self._table_of.get((version, prefix_len))
         if table is None:
-            table = {}
+            table = self._table_of[version, prefix_len] = {}
+            tables = self._tables[version]
             tables.append((prefix_len, bits - prefix_len, table))
             tables.sort(key=lambda entry: entry[0])
         number = bytes_to_int(range_start) & ((1 << bits) - 1)

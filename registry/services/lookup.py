@@ -48,9 +48,9 @@ def lookup(
     """One answer per query, in input order (see DESIGN "Interfaces users rely on").
 
     ``split`` (default: batches of ``SPLIT_MIN`` values or more, where it is safe) answers
-    part of the batch in a helper process (forked once, kept) while this one answers the rest. Answers of
-    one batch share their nested parts (an indicator's assertions, equal explanations): they
-    are read-only.
+    part of the batch in a helper process (forked once, kept) while this one answers the rest.
+    Answers of one batch share their nested parts (an indicator's assertions, equal
+    explanations): they are read-only.
     """
     options = {"region": region, "now": now or utcnow(), "half_lifes": half_lifes}
     with collector.paused(len(queries) >= 1000):

@@ -55,10 +55,14 @@ class Helper:
         return self.url == url and self._pid == os.getpid() and self._process.is_alive()
 
     def ask(self, queries: Sequence, viewer, options: dict) -> bool:
-        """Send one request; False (and the helper retired) if it cannot be sent."""
+        """Send one request; False if it cannot be sent (the caller answers it all itself)."""
         try:
-            self._pipe.send((list(queries), viewer, options))
-        except (OSError, ValueError):
+            request = pickle.dumps((list(queries), viewer, options), protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:  # noqa: BLE001 - a query a library caller passed that cannot be pickled
+            return False
+        try:
+            self._pipe.send_bytes(request)
+        except (OSError, ValueError):  # the helper is gone: retired, the next batch starts another
             self.close()
             return False
         self._asked = True
@@ -105,9 +109,10 @@ def _serve(url: str, answer: Callable, pipe, parents_end) -> None:
     db = Database(url)
     while True:
         try:
-            queries, viewer, options = pipe.recv()
+            request = pipe.recv_bytes()
         except (EOFError, OSError):
             return
+        queries, viewer, options = pickle.loads(request)  # noqa: S301 - from the process that forked it
         answers: list = []
         try:
             with collector.paused(), db.read() as conn:

@@ -141,3 +141,12 @@ def test_split_only_where_a_child_can_work(sqlite_db):
         finally:
             stop.set()
             other.join()
+
+
+def test_a_query_that_cannot_be_sent_is_answered_here(sqlite_db):
+    _load(sqlite_db)
+    queries = [*QUERIES, lambda: None] * 3  # a library caller's odd value: not picklable
+    with sqlite_db.read() as conn:
+        split = lookup(conn, queries, Viewer.operator(), now=NOW, region="TH", split=True)
+    assert [a.get("error") for a in split if not isinstance(a["query"], str)] == ["a value must be a string"] * 3
+    assert [a["query"] for a in split] == queries

@@ -15,6 +15,20 @@ def test_containing_finds_every_listed_supernet_and_nothing_else():
     assert networks.containing(normalize_one("1.12.0.1")) == []
     assert networks.containing(normalize_one("2001:678:6c4:1::5")) == ["2001:678:6c4::/48"]
     assert networks.containing(normalize_one("2001:678:6c5::1")) == []
+    assert len(networks) == 5
+    again = normalize_one("1.10.0.0/16")
+    networks.add(again.kind, again.prefix_len, again.range_start, again.value)
+    assert len(networks) == 5  # a network loaded twice is one network
+
+
+def test_a_v4_and_a_v6_network_of_the_same_length_and_number_stay_apart():
+    networks = NetworkSet()
+    v4, v6 = normalize_one("1.0.0.0/16"), normalize_one("100::/16")
+    networks.add(v4.kind, v4.prefix_len, v4.range_start, v4.value)
+    assert networks.containing(normalize_one("100::1")) == []
+    networks.add(v6.kind, v6.prefix_len, v6.range_start, v6.value)
+    assert networks.containing(normalize_one("1.0.0.1")) == ["1.0.0.0/16"]
+    assert networks.containing(normalize_one("100::1")) == ["100::/16"]
 
 
 def test_probe_keys_agree_with_or_without_the_network_set():
