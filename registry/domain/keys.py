@@ -66,7 +66,8 @@ Probe = tuple[str, str]  # (canonical value to look for, match type)
 
 
 def probe_keys(value: Value, lengths: PrefixLengths, networks: NetworkSet | None = None) -> list[Probe]:
-    """All probe keys for one canonical value, the value itself first.
+    """All probe keys for one canonical value, the value itself first and the rest in the
+    order of ``MATCH_TYPES`` (answers list their matches in that order without sorting).
 
     With ``networks`` (the listed networks held in memory) an address probes only the
     networks known to contain it; without, one key per prefix length present.
@@ -122,8 +123,8 @@ def _url_keys(url: str, lengths: PrefixLengths, networks: NetworkSet | None) -> 
     if host[0].isdigit() or ":" in host:
         ip = _host_ip(host)
         if ip is not None:
-            return [(ip.value, URL_HOST), *_ip_supernets(ip, lengths, networks)]
-    return [(host, URL_HOST), *((parent, PARENT_DOMAIN) for parent in parent_domains(host))]
+            return [*_ip_supernets(ip, lengths, networks), (ip.value, URL_HOST)]
+    return [*((parent, PARENT_DOMAIN) for parent in parent_domains(host)), (host, URL_HOST)]
 
 
 def _host_ip(host: str) -> Value | None:

@@ -870,14 +870,21 @@ def _e164_number(text: str) -> phonenumbers.PhoneNumber | None:
     code (Italy's) and anything with separators go through the full parser.
     """
     parts = _e164_parts(text)
-    return None if parts is None else phonenumbers.PhoneNumber(country_code=parts[0], national_number=int(parts[1]))
+    return None if parts is None else _phone_number(*parts)
+
+
+def _phone_number(country_code: int, nsn: str) -> phonenumbers.PhoneNumber:
+    return phonenumbers.PhoneNumber(country_code=country_code, national_number=int(nsn))
 
 
 def _e164_fast(s: str, region: str | None) -> Value | None:
     """A valid number already in canonical E.164 form, straight from the compiled tables (a
     third of ``_norm_phone``'s cost); None leaves it, and every invalid one, to the full path."""
-    if region is not None and region.strip().upper() not in phonenumbers.SUPPORTED_REGIONS:
-        return None  # the full path names the unknown region
+    if region is not None:
+        try:
+            _region(region)
+        except _Invalid:
+            return None  # the full path names the unknown region
     parts = _e164_parts(s)
     if parts is None:
         return None
@@ -943,7 +950,7 @@ def phone_display(e164: str) -> str | None:
     if parts is not None and (shown := _formatted(*parts)) is not None:
         return shown
     try:
-        return phonenumbers.format_number(_e164_number(e164) or phonenumbers.parse(e164, None), _INTL)
+        return phonenumbers.format_number(_phone_number(*parts) if parts else phonenumbers.parse(e164, None), _INTL)
     except phonenumbers.NumberParseException:
         return None
 

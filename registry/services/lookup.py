@@ -20,7 +20,7 @@ from sqlalchemy import Connection
 
 from registry.domain.allowlist import Allowlist, emergency_reason
 from registry.domain.keys import probe_keys
-from registry.domain.kinds import MATCH_TYPES, PHONE, URL, Value
+from registry.domain.kinds import PHONE, Value
 from registry.domain.normalize import NormalizeError, normalize_one, phone_display
 from registry.domain.scoring import allowlisted_score, combine, decayed, match_weight
 from registry.domain.times import iso, utcnow
@@ -31,7 +31,6 @@ from registry.storage import indicators as store
 from registry.storage.bulk import as_time
 from registry.storage.lookup_state import lookup_state
 
-_MATCH_ORDER = {m: i for i, m in enumerate(MATCH_TYPES)}
 _KEY_OF_PROBE = operator.itemgetter(0)
 
 
@@ -88,13 +87,13 @@ def _lookup_split(conn: Connection, queries: Sequence, viewer: Viewer, options: 
     half = int(len(queries) * _PARENT_SHARE)
     url = conn.engine.url.render_as_string(hide_password=False)  # the helper opens its own engine
     helper = lookup_helper.helper_for(url, _lookup)
-    asked = helper.ask(queries[half:], viewer, options)
+    helper.ask(queries[half:], viewer, options)
     try:
         answers = _lookup(conn, queries[:half], viewer, **options)
     except BaseException:
         helper.abandon()
         raise
-    rest = helper.answers() if asked else None
+    rest = helper.answers()
     answers.extend(rest if rest is not None else _lookup(conn, queries[half:], viewer, **options))
     return answers
 
@@ -154,7 +153,7 @@ class _Found:
         """(match entry, weighed terms, score when this is the query's only match)."""
         parts = self._by_match.get(match)
         if parts is None:
-            _, kind, value, display, prefix_len = self.row[:5]
+            _, kind, value, display, prefix_len = self.row[: store.ASSERTION_AT]
             entry = {"match": match, "kind": kind, "value": value}
             if display:
                 entry["display"] = display
@@ -202,10 +201,11 @@ def _visible_fragments(conn: Connection, rows: list, viewer: Viewer, now, half_l
     # indicator kind, serve them all (None: hidden from this viewer).
     made: dict[tuple, tuple[dict, dict] | None] = {}
     scores: dict[tuple, tuple] = {}
+    at = store.ASSERTION_AT
     for row in rows:
-        if row[5] is None:  # no assertion
+        if row[at] is None:  # no assertion
             continue
-        payload = row[6:]
+        payload = row[at + 1 :]
         got = made.get(payload, _UNMADE)
         if got is _UNMADE:
             got = made[payload] = _shown(payload, times, labels_of) if see(payload[3], payload[0]) else None
@@ -268,10 +268,6 @@ def _unparsed(query: str, exc: NormalizeError) -> dict:
 _UNLISTED = (0, [])
 
 
-def _in_match_order(parts: tuple) -> int:
-    return _MATCH_ORDER[parts[0]["match"]]
-
-
 def _answer(query, value, value_probes, found: dict[str, _Found], allowlist: Allowlist,
             combined_scores: dict[tuple, tuple]):
     hits = []
@@ -284,9 +280,7 @@ def _answer(query, value, value_probes, found: dict[str, _Found], allowlist: All
         entry, _, (points, explanation, _) = hits[0][0].matched(hits[0][1])
         matches = [entry]
     elif hits:
-        parts = [hit.matched(match) for hit, match in hits]
-        if value.kind == URL:  # probes come in match order, but for a URL's host (before its parents)
-            parts.sort(key=_in_match_order)
+        parts = [hit.matched(match) for hit, match in hits]  # in match order, as probes come
         matches = [entry for entry, _, _ in parts]
         key = tuple(scored[2] for _, _, scored in parts)
         combined = combined_scores.get(key)

@@ -54,23 +54,24 @@ class Helper:
         # A process forked from this one (a server's worker) must start a helper of its own.
         return self.url == url and self._pid == os.getpid() and self._process.is_alive()
 
-    def ask(self, queries: Sequence, viewer, options: dict) -> bool:
-        """Send one request; False if it cannot be sent (the caller answers it all itself)."""
+    def ask(self, queries: Sequence, viewer, options: dict) -> None:
+        """Send one request (if it cannot be sent, ``answers`` says None)."""
         try:
             request = pickle.dumps((list(queries), viewer, options), protocol=pickle.HIGHEST_PROTOCOL)
         except Exception:  # noqa: BLE001 - a query a library caller passed that cannot be pickled
-            return False
+            return
         try:
             self._pipe.send_bytes(request)
         except (OSError, ValueError):  # the helper is gone: retired, the next batch starts another
             self.close()
-            return False
+            return
         self._asked = True
-        return True
 
     def answers(self) -> list | None:
-        """The answers to the request sent; None if the helper failed (its caller then answers
-        that part itself)."""
+        """The answers to the request sent; None if none was sent or the helper failed (its
+        caller then answers that part itself)."""
+        if not self._asked:
+            return None
         self._asked = False
         try:
             data = self._pipe.recv_bytes()

@@ -116,6 +116,14 @@ def test_lookup_matches_every_kind_of_probe(orgs):
     assert answers[6]["allowlisted"] and "documentation" in answers[6]["allowlist_reason"]
 
 
+def test_a_url_lists_its_matches_in_match_type_order(orgs):
+    put(orgs, "ccib-th", ["https://pay.evil.example/x", "pay.evil.example", "evil.example", "1.10.16.0/20",
+                          "1.10.16.5"], confidence=80)
+    url, ip_url = look(orgs, "https://pay.evil.example/x", "http://1.10.16.5/a")
+    assert [m["match"] for m in url["matches"]] == ["exact", "parent-domain", "url-host"]
+    assert [m["match"] for m in ip_url["matches"]] == ["cidr", "url-host"]
+
+
 def test_lookup_answers_in_input_order_with_errors_in_place(orgs):
     put(orgs, "ccib-th", ["evil.example"])
     answers = look(orgs, "evil.example", "???", "191", "nothing.example")

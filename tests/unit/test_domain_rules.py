@@ -80,14 +80,14 @@ def test_url_probes_host_and_its_parents():
     keys = probe_keys(Value("url", "https://login.kbank-secure.example/x"), PrefixLengths())
     assert keys == [
         ("https://login.kbank-secure.example/x", "exact"),
-        ("login.kbank-secure.example", "url-host"),
         ("kbank-secure.example", "parent-domain"),
+        ("login.kbank-secure.example", "url-host"),
     ]
 
 
 def test_url_with_ip_host_probes_the_address_and_its_networks():
     keys = probe_keys(Value("url", "http://45.76.149.154:5000/x"), PrefixLengths(ipv4=frozenset({24})))
-    assert keys[1:] == [("45.76.149.154", "url-host"), ("45.76.149.0/24", "cidr")]
+    assert keys[1:] == [("45.76.149.0/24", "cidr"), ("45.76.149.154", "url-host")]
 
 
 def test_phone_probes_number_blocks():
@@ -184,3 +184,15 @@ def test_parse_time_turns_out_of_range_times_into_value_errors():
     for bad in ("0001-01-01T00:00:00+14:00", "yesterday", "2026-13-01"):
         with pytest.raises(ValueError, match="ISO 8601"):
             parse_time(bad)
+
+
+def test_probes_come_in_match_order_for_every_kind():
+    # Answers list their matches in probe order: it must be MATCH_TYPES order.
+    from registry.domain.kinds import MATCH_TYPES
+    from registry.domain.normalize import normalize_one
+
+    lengths = PrefixLengths(ipv4=frozenset({8, 16, 24}), ipv6=frozenset({32, 48}), phone=frozenset({5, 8}))
+    for text in ("1.10.16.77", "2001:db8:1::5", "a.b.evil.example", "https://login.a.evil.example/x",
+                 "http://45.76.149.154:5000/x", "http://[2001:db8:1::5]/x", "user@a.evil.example", "+85597123456"):
+        order = [MATCH_TYPES.index(match) for _, match in probe_keys(normalize_one(text), lengths)]
+        assert order == sorted(order), text
