@@ -2,14 +2,13 @@
 leave. A signed-in user is a ``Principal`` exactly like an API key, so the TLP rule and the
 roles apply to the web page as they do to the API.
 
-Passwords are hashed with werkzeug's scrypt. A session carries a digest of the stored hash
-(``session_stamp``): changing the password or disabling the user ends every session at once.
+Passwords are hashed with werkzeug's scrypt. A session carries the user's session generation
+as it was at sign-in; signing out, a new password and disabling (or enabling) the user bump it,
+so every session of the user ends at once, on every device, and a saved cookie never comes back.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 from functools import lru_cache
 
@@ -109,11 +108,6 @@ def principal(row: UserRow) -> Principal:
     return Principal(org=row.org, role=row.role, max_tlp=row.max_tlp, actor=row.username, country=row.org_country)
 
 
-def session_stamp(row: UserRow) -> str:
-    """What a session remembers of the user's password hash: a new password ends old sessions."""
-    return hashlib.sha256(row.password_hash.encode()).hexdigest()[:32]
-
-
 @lru_cache(maxsize=1)
 def _dummy_hash() -> str:
     return generate_password_hash("not-a-password-of-anyone", method=HASH_METHOD)
@@ -138,12 +132,19 @@ def authenticate(db: Database, username: str, password: str) -> UserRow | None:
     return row
 
 
-def from_session(db: Database, user_id, stamp) -> UserRow | None:
-    """The user a session names, if it still may act: enabled, and the same password."""
-    if not isinstance(user_id, int) or not isinstance(stamp, str):
+def from_session(db: Database, user_id, generation) -> UserRow | None:
+    """The user a session names, if it still may act: enabled, and no sign-out, disabling or new
+    password since the session began (its generation is still the user's)."""
+    if not isinstance(user_id, int) or not isinstance(generation, int):
         return None
     with db.read() as conn:
         row = user_store.by_id(conn, user_id)
-    if row is None or row.disabled or not hmac.compare_digest(session_stamp(row), stamp):
+    if row is None or row.disabled or row.session_generation != generation:
         return None
     return row
+
+
+def end_sessions(db: Database, user_id: int) -> None:
+    """Sign the user out everywhere: every cookie issued so far stops working."""
+    with db.write() as conn:
+        user_store.end_sessions(conn, user_id)

@@ -166,6 +166,9 @@ class User(SQLModel, table=True):
     created: datetime
     last_login: datetime | None = None
     disabled: bool = False
+    # Every session cookie carries the generation it was signed in under; signing out,
+    # disabling and a new password bump it, so cookies saved before stop working.
+    session_generation: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
 
 
 class ApiKey(SQLModel, table=True):

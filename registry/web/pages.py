@@ -86,8 +86,8 @@ def load_user() -> None:
         return
     hours = float(config.get("SESSION_HOURS", settings()))
     row = None if web_session.session_expired(hours) else users.from_session(db(), session.get("uid"),
-                                                                             session.get("stamp"))
-    if row is None:  # expired, disabled, password changed or user gone: sign out
+                                                                             session.get("gen"))
+    if row is None:  # expired, signed out, disabled, password changed or user gone: sign out
         session.clear()
         return
     g.user = row

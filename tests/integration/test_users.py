@@ -30,16 +30,34 @@ def test_add_authenticate_disable(db):
     assert principal.viewer.can_see("red", "ccib-th") and not principal.viewer.can_see("red", "pdrm-my")
     assert users.authenticate(db, "somchai.k", PASSWORD + "x") is None
     assert users.authenticate(db, "nobody", PASSWORD) is None
-    stamp = users.session_stamp(signed)
-    assert users.from_session(db, signed.id, stamp) is not None
-    assert users.from_session(db, signed.id, "0" * 32) is None
+    generation = signed.session_generation
+    assert users.from_session(db, signed.id, generation) is not None
+    assert users.from_session(db, signed.id, generation + 1) is None
+    assert users.from_session(db, signed.id, str(generation)) is None
     changed = users.set_password(db, "somchai.k", "a brand new passphrase")
-    assert users.from_session(db, signed.id, stamp) is None  # the old sessions end
+    assert users.from_session(db, signed.id, generation) is None  # the old sessions end
     assert users.authenticate(db, "somchai.k", PASSWORD) is None
-    assert users.from_session(db, signed.id, users.session_stamp(changed)) is not None
+    assert users.from_session(db, signed.id, changed.session_generation) is not None
     users.set_disabled(db, "somchai.k")
     assert users.authenticate(db, "somchai.k", "a brand new passphrase") is None
-    assert users.from_session(db, signed.id, users.session_stamp(changed)) is None
+    assert users.from_session(db, signed.id, changed.session_generation) is None
+
+
+def test_sign_out_disable_and_enable_each_end_the_sessions_so_far(db):
+    """One generation per user: whatever ends a session ends every earlier one, and enabling a
+    disabled user starts from a new generation, so its old cookies stay dead."""
+    add_org(db, "ccib-th", "Royal Thai Police CCIB", "TH")
+    row = users.add_user(db, "somchai.k", org="ccib-th", role="reader", password=PASSWORD)
+    before = users.authenticate(db, "somchai.k", PASSWORD).session_generation
+    users.end_sessions(db, row.id)
+    assert users.from_session(db, row.id, before) is None
+    after_sign_out = users.authenticate(db, "somchai.k", PASSWORD).session_generation
+    assert users.from_session(db, row.id, after_sign_out) is not None
+    users.set_disabled(db, "somchai.k")
+    enabled = users.set_disabled(db, "somchai.k", False)
+    assert users.authenticate(db, "somchai.k", PASSWORD) is not None
+    assert users.from_session(db, row.id, after_sign_out) is None
+    assert users.from_session(db, row.id, enabled.session_generation) is not None
 
 
 def test_bad_users_are_refused_with_reasons(db):

@@ -77,3 +77,25 @@ def test_the_api_ignores_page_sessions(site):
     response = session.post(site.url + "/api/v1/indicators", json={"indicators": [{"value": "x.http-page.example"}]},
                             timeout=30)
     assert response.status_code == 401
+
+
+def test_sign_in_redirects_stay_on_the_site_over_http(site):
+    session = browser(site, "teller")
+    for target in ("/%09/evil.example/x", "/%0d/evil.example", "/%0a/evil.example"):
+        response = session.get(site.url + "/login?next=" + target, timeout=30, allow_redirects=False)
+        assert (response.status_code, response.headers.get("Location")) == (302, "/"), target
+
+
+def test_a_cookie_saved_before_sign_out_no_longer_works_over_http(site):
+    session = browser(site, "teller")
+    cookie = session.cookies["registry_session"]
+    home = session.get(site.url + "/", timeout=30)
+    assert home.status_code == 200
+    out = session.post(site.url + "/logout", data={"csrf_token": csrf_from(home.text)}, timeout=30,
+                       allow_redirects=False)
+    assert out.status_code == 302
+    # Several requests: neither of gunicorn's two workers honours the saved cookie.
+    for _ in range(4):
+        replayed = requests.get(site.url + "/", cookies={"registry_session": cookie}, timeout=30,
+                                allow_redirects=False)
+        assert replayed.status_code == 302 and replayed.headers["Location"].startswith("/login")
