@@ -11,12 +11,17 @@ import orjson
 
 from registry import config
 from registry.domain import tlp as tlp_mod
+from registry.domain.roles import ROLES
 from registry.domain.tlp import Viewer
 from registry.ingest.records import FeedFormatError
 from registry.services.errors import RegistryError
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+# The command line is the server's own operator: its user and key commands act as ON_SERVER,
+# unrestricted by org, cap or role, and it alone grants the operator role.
+ROLE_HELP = ("admin: its own org's users and keys, up to its own TLP cap; "
+             "operator: every org's (granted here only).")
 
 
 class Fail(click.ClickException):
@@ -153,18 +158,19 @@ def key() -> None:
 
 @key.command("create")
 @click.option("--org", "org_slug", required=True)
-@click.option("--role", required=True, type=click.Choice(["reader", "contributor", "feed-admin", "admin"]))
+@click.option("--role", required=True, type=click.Choice(ROLES), help=ROLE_HELP)
 @click.option("--max-tlp", "max_tlp", help="Highest TLP the key may see (default amber+strict).")
 @click.option("--name", help="What the key is for, e.g. 'bank-x fraud engine'.")
 @click.option("--json", "as_json", is_flag=True)
 @_guard
 def key_create(org_slug, role, max_tlp, name, as_json) -> None:
     """Create a key; it is printed once and never again."""
+    from registry.services.access import ON_SERVER
     from registry.services.keys import create_key
 
     tlp_option(max_tlp)
     db = open_db()
-    created = create_key(db, org_slug, role, max_tlp, name)
+    created = create_key(db, org_slug, role, max_tlp, name, by=ON_SERVER)
     cli_audit("key-create", {"prefix": created["prefix"], "org": org_slug, "role": role,
                              "max_tlp": created["max_tlp"]}, db=db)
     if as_json:
@@ -181,9 +187,10 @@ def key_create(org_slug, role, max_tlp, name, as_json) -> None:
 def key_list(org_slug, as_json) -> None:
     """List keys (prefixes only)."""
     from registry.domain.times import iso
+    from registry.services.access import ON_SERVER
     from registry.services.keys import list_keys
 
-    rows = list_keys(open_db(), org_slug)
+    rows = list_keys(open_db(), org_slug, by=ON_SERVER)
     data = [{"prefix": r.prefix, "org": r.org, "role": r.role, "max_tlp": r.max_tlp, "name": r.name,
              "created": iso(r.created), "last_used": iso(r.last_used), "revoked": iso(r.revoked)} for r in rows]
     if as_json:
@@ -199,10 +206,11 @@ def key_list(org_slug, as_json) -> None:
 @_guard
 def key_revoke(prefix) -> None:
     """Revoke a key by its prefix."""
+    from registry.services.access import ON_SERVER
     from registry.services.keys import revoke_key
 
     db = open_db()
-    row = revoke_key(db, prefix)
+    row = revoke_key(db, prefix, by=ON_SERVER)
     cli_audit("key-revoke", {"prefix": prefix, "org": row.org}, db=db)
     click.echo(f"revoked {prefix} ({row.org}, {row.role})")
 
@@ -216,12 +224,13 @@ def user() -> None:
 @user.command("add")
 @click.argument("username")
 @click.option("--org", "org_slug", required=True)
-@click.option("--role", required=True, type=click.Choice(["reader", "contributor", "feed-admin", "admin"]))
+@click.option("--role", required=True, type=click.Choice(ROLES), help=ROLE_HELP)
 @click.option("--max-tlp", "max_tlp", help="Highest TLP the user may see (default amber+strict).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
 @_guard
 def user_add(username, org_slug, role, max_tlp, password_stdin) -> None:
     """Add a user; the password is prompted for (twice) unless --password-stdin."""
+    from registry.services.access import ON_SERVER
     from registry.services.users import add_user
 
     tlp_option(max_tlp)
@@ -230,7 +239,7 @@ def user_add(username, org_slug, role, max_tlp, password_stdin) -> None:
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
     db = open_db()
-    created = add_user(db, username, org=org_slug, role=role, password=password, max_tlp=max_tlp)
+    created = add_user(db, username, org=org_slug, role=role, password=password, max_tlp=max_tlp, by=ON_SERVER)
     cli_audit("user-add", {"username": created.username, "org": created.org, "role": created.role,
                            "max_tlp": created.max_tlp}, db=db)
     click.echo(f"added user {created.username} (org {created.org}, role {created.role}, max TLP {created.max_tlp})")
@@ -242,11 +251,12 @@ def user_add(username, org_slug, role, max_tlp, password_stdin) -> None:
 def user_list(org_slug, as_json) -> None:
     """List users (never their passwords)."""
     from registry.domain.times import iso
+    from registry.services.access import ON_SERVER
     from registry.services.users import list_users
 
     data = [{"username": u.username, "org": u.org, "role": u.role, "max_tlp": u.max_tlp,
              "created": iso(u.created), "last_login": iso(u.last_login), "disabled": u.disabled}
-            for u in list_users(open_db(), org_slug)]
+            for u in list_users(open_db(), org_slug, by=ON_SERVER)]
     if as_json:
         echo_json(data)
         return
@@ -272,10 +282,11 @@ def user_enable(username) -> None:
 
 
 def _set_user_disabled(username: str, disabled: bool) -> None:
+    from registry.services.access import ON_SERVER
     from registry.services.users import set_disabled
 
     db = open_db()
-    row = set_disabled(db, username, disabled)
+    row = set_disabled(db, username, disabled, by=ON_SERVER)
     word = "disabled" if disabled else "enabled"
     cli_audit(f"user-{word[:-1]}", {"username": row.username, "org": row.org}, db=db)
     click.echo(f"{word} {row.username} ({row.org}, {row.role})")
@@ -287,17 +298,36 @@ def _set_user_disabled(username: str, disabled: bool) -> None:
 @_guard
 def user_password(username, password_stdin) -> None:
     """Set a new password; the user's sessions end at once."""
+    from registry.services.access import ON_SERVER
     from registry.services.users import get_user, set_password
 
     db = open_db()
-    get_user(db, username)  # an unknown user is said before the password is asked for
+    get_user(db, username, by=ON_SERVER)  # an unknown user is said before the password is asked for
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("New password", hide_input=True, confirmation_prompt=True, err=True)
-    row = set_password(db, username, password)
+    row = set_password(db, username, password, by=ON_SERVER)
     cli_audit("user-password", {"username": row.username, "org": row.org}, db=db)
     click.echo(f"new password set for {row.username}; their sessions have ended")
+
+
+@user.command("set-role")
+@click.argument("username")
+@click.argument("role", type=click.Choice(ROLES))
+@click.option("--max-tlp", "max_tlp", help="A new TLP cap too (default: keep the user's).")
+@_guard
+def user_set_role(username, role, max_tlp) -> None:
+    """Give a user a new role (and cap): e.g. `operator` for an admin who administers every org."""
+    from registry.services.access import ON_SERVER
+    from registry.services.users import set_access
+
+    tlp_option(max_tlp)
+    db = open_db()
+    row = set_access(db, username, role=role, max_tlp=max_tlp, by=ON_SERVER)
+    cli_audit("user-access", {"username": row.username, "org": row.org, "role": row.role,
+                              "max_tlp": row.max_tlp}, db=db)
+    click.echo(f"{row.username} ({row.org}) is now {row.role}, max TLP {row.max_tlp}")
 
 
 # -- audit ---------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ newest events dropped, and that is logged as critical and counted in ``dropped``
 long-lived process. ``close()`` (also run at exit) flushes what is left.
 
 ``verify(db)`` checks the chain (``registry audit verify``); ``events(db, ...)`` pages through the
-log for the admin API.
+log, and ``events_for(db, args, by=...)`` is that listing as an admin or operator may read it.
 """
 
 from __future__ import annotations
@@ -34,9 +34,10 @@ from time import time as _clock
 
 from sqlalchemy import Connection
 
+from registry.domain import roles
 from registry.domain.audit_chain import VerifyResult, canonical_time, verify_chain
 from registry.domain.times import parse_time
-from registry.services.errors import Invalid
+from registry.services.errors import Forbidden, Invalid
 from registry.storage import audit as store
 from registry.storage.db import Database
 
@@ -214,6 +215,20 @@ def events(db: Database, args: Mapping[str, str] | None = None, **filters) -> di
         "events": [dict(row, time=canonical_time(row["time"])) for row in page],
         "next": str(page[-1]["id"]) if len(rows) > limit and page else None,
     }
+
+
+def events_for(db: Database, args: Mapping[str, str], *, by: roles.Access) -> tuple[dict, dict]:
+    """``events`` as ``by`` may read them: an operator every org's rows, an admin its own org's
+    only, whatever org it asks for (rows name the values others looked up). Returns the page and
+    the parameters applied, for the caller's own audit row and display."""
+    if not roles.allows(by.role, roles.ADMIN):
+        raise Forbidden(f"the audit log needs the admin role; you have {by.role}",
+                        details={"needed_role": roles.ADMIN, "role": by.role})
+    applied = dict(args)
+    own = roles.audit_scope(by)
+    if own is not None:
+        applied["org"] = own
+    return events(db, applied), applied
 
 
 def _parse_args(args: Mapping[str, str]) -> dict:

@@ -82,3 +82,7 @@ def touch_login(conn: Connection, user_id: int, now: datetime) -> None:
 def set_password_hash(conn: Connection, user_id: int, password_hash: str) -> None:
     conn.execute(t.app_user.update().where(t.app_user.c.id == user_id)
                  .values(password_hash=password_hash, session_generation=_next_generation()))
+
+
+def set_access(conn: Connection, user_id: int, *, role: str, max_tlp: str) -> None:
+    conn.execute(t.app_user.update().where(t.app_user.c.id == user_id).values(role=role, max_tlp=max_tlp))

@@ -360,7 +360,7 @@ def spec() -> dict:
             },
             "/api/v1/audit": {
                 "get": {
-                    "summary": "The audit log (admin)",
+                    "summary": "The audit log (admin: its own org's rows; operator: every org's)",
                     "parameters": [
                         {"name": "org", "in": "query", "schema": {"type": "string"}},
                         {"name": "action", "in": "query", "schema": {"type": "string"}},

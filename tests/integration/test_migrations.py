@@ -7,6 +7,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from registry.services import users
+from registry.services.access import ON_SERVER
 from registry.services.orgs import add_org
 from registry.storage import migrate
 from registry.storage.tables import metadata
@@ -22,7 +23,7 @@ def test_migrations_match_the_models(db):
 
 def test_users_made_before_session_generations_can_still_sign_in(db):
     add_org(db, "ccib-th", "Royal Thai Police CCIB", "TH")
-    user = users.add_user(db, "somchai", org="ccib-th", role="reader", password=PASSWORD)
+    user = users.add_user(db, "somchai", org="ccib-th", role="reader", password=PASSWORD, by=ON_SERVER)
     cfg = Config()
     cfg.set_main_option("script_location", str(migrate.MIGRATIONS))
     before = ScriptDirectory.from_config(cfg).get_revision("0006").down_revision

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from taxii2client.v21 import Collection, as_pages
 
 from registry.domain.tlp import LEVELS
+from registry.services.access import ON_SERVER
 from registry.services.errors import NotFound
 from registry.services.federation import PullFailed, pull
 from registry.services.keys import create_key
@@ -41,7 +42,7 @@ def registries(engine_url, tmp_path_factory):  # noqa: F811
     b = launch(b_url, tmp_path_factory.mktemp("registry-b"))
     # A knows B as the member "hub-b" (reader key, default cap AMBER+STRICT); B knows A as "hub-a".
     add_org(a.db, "hub-b", "Registry B", "MY")
-    a.keys["hub-b"] = create_key(a.db, "hub-b", "reader")["key"]
+    a.keys["hub-b"] = create_key(a.db, "hub-b", "reader", by=ON_SERVER)["key"]
     add_org(a.db, "only-on-a", "An agency registry B does not know", "PH")
     add_org(b.db, "hub-a", "Registry A", "TH")
     for i, level in enumerate(LEVELS):
@@ -109,7 +110,7 @@ def test_a_green_capped_key_brings_only_clear_and_green(registries, engine_url, 
     try:
         seed_members(c)
         add_org(c, "hub-a", "Registry A", "TH")
-        key = create_key(a.db, "hub-b", "reader", "green")["key"]
+        key = create_key(a.db, "hub-b", "reader", "green", by=ON_SERVER)["key"]
         served = Collection(f"{a.url}/taxii2/api/collections/{collection_id('indicators')}/", user="hub-b",
                             password=key)
         expected = len(of_type([o for env in as_pages(served.get_objects, per_request=1000)

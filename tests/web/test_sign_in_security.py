@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from registry.services.access import ON_SERVER
 from registry.services.users import set_disabled
 from registry.web.app import create_app
 from tests.web.ui_support import PASSWORD, audit_rows, csrf_from, seed, sign_in
@@ -109,8 +110,8 @@ def test_enabling_a_disabled_user_does_not_bring_old_cookies_back(app):
     client = app.test_client()
     sign_in(client, "aisyah")
     cookie = saved_cookie(client)
-    set_disabled(db, "aisyah")
-    set_disabled(db, "aisyah", False)
+    set_disabled(db, "aisyah", by=ON_SERVER)
+    set_disabled(db, "aisyah", False, by=ON_SERVER)
     assert with_cookie(app, cookie).get("/").status_code == 302
     fresh = app.test_client()
     assert sign_in(fresh, "aisyah").status_code == 302 and fresh.get("/").status_code == 200

@@ -6,15 +6,16 @@ from __future__ import annotations
 import pytest
 import requests
 
+from registry.services.access import ON_SERVER
 from registry.services.users import add_user
 from tests.web.ui_support import PASSWORD, csrf_from, text_of, verdicts
 
 
 @pytest.fixture(scope="module")
 def site(server):
-    add_user(server.db, "somchai", org="ccib-th", role="contributor", password=PASSWORD, max_tlp="red")
-    add_user(server.db, "teller", org="bank-x", role="reader", password=PASSWORD, max_tlp="green")
-    add_user(server.db, "ops", org="registry-ops", role="admin", password=PASSWORD, max_tlp="red")
+    add_user(server.db, "somchai", org="ccib-th", role="contributor", password=PASSWORD, max_tlp="red", by=ON_SERVER)
+    add_user(server.db, "teller", org="bank-x", role="reader", password=PASSWORD, max_tlp="green", by=ON_SERVER)
+    add_user(server.db, "ops", org="registry-ops", role="operator", password=PASSWORD, max_tlp="red", by=ON_SERVER)
     published = server.post("/api/v1/indicators", key="ccib-contrib", json={"indicators": [
         {"value": "green.http-page.example", "tlp": "green", "confidence": 70, "labels": ["phishing"]},
         {"value": "amber.http-page.example", "tlp": "amber", "confidence": 70, "labels": ["phishing"]},

@@ -10,6 +10,7 @@ import re
 
 import pytest
 
+from registry.services.access import ON_SERVER
 from registry.services.keys import create_key
 from registry.storage import tables as t
 from registry.web.app import create_app
@@ -128,7 +129,7 @@ def test_a_disabled_user_is_signed_out_at_once(app):
     client = app.test_client()
     sign_in(client, "aisyah")
     assert client.get("/").status_code == 200
-    set_disabled(app.extensions["registry.db"], "aisyah")
+    set_disabled(app.extensions["registry.db"], "aisyah", by=ON_SERVER)
     assert client.get("/").status_code == 302
     assert sign_in(app.test_client(), "aisyah").status_code == 401
 
@@ -171,7 +172,7 @@ def test_a_reader_cannot_post_to_admin_pages_either(app):
     assert client.post("/admin/users", data={"org": "pdrm-my", "username": "x1", "role": "admin",
                                              "password": PASSWORD, "csrf_token": csrf}).status_code == 403
     from registry.services.keys import list_keys
-    assert list_keys(app.extensions["registry.db"]) == []
+    assert list_keys(app.extensions["registry.db"], by=ON_SERVER) == []
 
 
 # -- lookup ----------------------------------------------------------------------------------
@@ -227,7 +228,7 @@ def test_page_and_api_give_the_same_answers(app):
     client = app.test_client()
     sign_in(client, "somchai")
     _submit(client, "46.1.2.0/24\nscam.example\n+66812345678")
-    key = create_key(db, "pdrm-my", "reader", "amber+strict")["key"]
+    key = create_key(db, "pdrm-my", "reader", "amber+strict", by=ON_SERVER)["key"]
     values = ["46.1.2.7", "www.scam.example", "081-234-5678", "nothing.example", "1.2.3"]
     api = app.test_client().post("/api/v1/lookup", json={"values": values},
                                  headers={"Authorization": f"Bearer {key}"}).get_json()["results"]
@@ -495,5 +496,5 @@ def test_a_session_ends_after_session_hours_or_a_new_password(app):
     assert client.get("/").status_code == 302
     sign_in(client, "aisyah")
     assert client.get("/").status_code == 200
-    set_password(app.extensions["registry.db"], "aisyah", "a brand new passphrase")
+    set_password(app.extensions["registry.db"], "aisyah", "a brand new passphrase", by=ON_SERVER)
     assert client.get("/").status_code == 302
