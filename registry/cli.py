@@ -408,6 +408,10 @@ def import_cmd(file, org_slug, fmt, column, kind, tlp_text, confidence, labels, 
             click.echo(f"  rejected line {r.line_no}: {r.text[:80]!r}: {r.reason}")
         if report.rejected > 10:
             click.echo(f"  … and {report.rejected - 10} more rejected")
+        for r in getattr(report, "remints", ()):  # a STIX bundle's objects stored under another id
+            click.echo(f"  {r['id']} stored as {r['new_id']}: {r['reason']}")
+        if getattr(report, "reminted", 0) > len(getattr(report, "remints", ())):
+            click.echo(f"  … and {report.reminted - len(report.remints)} more stored under another id")
     accepted = report.new + report.updated + report.unchanged + report.allowlisted
     if report.read and not accepted:
         sys.exit(EXIT_FAILED)

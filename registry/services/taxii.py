@@ -55,8 +55,9 @@ TAXII_MEDIA = "application/taxii+json;version=2.1"
 STIX_MEDIA = "application/stix+json;version=2.1"
 DEFAULT_LIMIT, MAX_LIMIT = 1000, 10_000
 FILTERED_FETCH = 5000  # rows per exporter query while filters discard objects
-# match[id] with this many ids or fewer looks each up (a derived Indicator id costs a scan of the
-# assertions, ~0.1 s per 100,000); with more, reading the collection once is cheaper.
+# match[id] with this many ids or fewer looks each up (an id the registry derives costs a scan of
+# the assertions, ~0.1 s per 100,000; other ids an index probe); with more, reading the collection
+# once is cheaper.
 BY_ID_MAX = 10
 _OWN_TYPES = frozenset(("indicator", "sighting"))  # what collections hold; the rest is context
 _NAMESPACE = uuid.UUID("5d7c2f9e-3b1a-4c8e-9f60-7a2b4c6d8e10")  # collection ids are uuid5(this, name)
@@ -374,7 +375,8 @@ def add_objects(db, principal, coll: CollectionDef, envelope, now: datetime) -> 
     with db.write() as conn:  # the import and its status land together
         # ``org`` (not ``default_org``): an upload is the caller's own, whatever identity it
         # names, or a member could publish under another agency's name; nor does it create orgs.
-        report = import_bundle(conn, objects, org=principal.org, create_orgs=False, keep_results=True, now=now)
+        report = import_bundle(conn, objects, org=principal.org, create_orgs=False, keep_results=True, now=now,
+                               viewer=principal.viewer)
         successes, failures = _outcomes(objects, report.results)
         row = taxii_store.StatusRow(
             id=str(uuid.uuid4()), org=principal.org, collection_id=coll.id, status="complete",
@@ -400,7 +402,10 @@ def _outcomes(objects: list[dict], results: list[dict]) -> tuple[list[dict], lis
         result = by_id.get(obj.get("id"))
         if result is not None:
             if result["status"] in _IMPORTED:
-                successes.append({**entry, "message": result["status"]})
+                message = result["status"]
+                if result.get("new_id"):  # kept under another id: the posted one names another object
+                    message += f", stored as {result['new_id']}: {result['id_reason']}"
+                successes.append({**entry, "message": message})
             else:
                 failures.append({**entry, "message": result.get("error") or result["status"]})
         elif obj.get("type") in _CONTEXT_TYPES:

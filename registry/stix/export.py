@@ -99,22 +99,22 @@ def objects_by_id(conn: Connection, viewer: Viewer, stix_id: str) -> list[dict]:
     """The versions of one object the viewer may see: the registry keeps one version of each,
     so a list of one, or empty (unknown or not visible alike).
 
-    An Indicator or Sighting with an id of its own is found by an equality test; an Indicator
-    whose id is derived (see ids.py) can only be found by deriving the ids of the visible
-    assertions that have none, a scan of the assertion table (~1-2 s per million rows). The
-    support objects (identities, TLP markings, the phone-number extension) are found too;
-    SCOs are not (their ids are hashes of values).
+    An Indicator or Sighting with an id of its own is found by the unique id index. An id the
+    registry derives (its check holds, see ids.py) can only be found by deriving the ids of the
+    visible assertions that have none, a scan of the assertion table (~1-2 s per million rows);
+    any other unknown id costs no scan. Stored and derived ids never meet (stix.claims stores
+    no derived id), so each id names one object. The support objects (identities, TLP markings,
+    the phone-number extension) are found too; SCOs are not (their ids are hashes of values).
     """
     object_type = stix_id.partition("--")[0]
     orgs = _load_orgs(conn)
     if object_type == "indicator":
-        rows = reads.assertions_by_stix_id(conn, viewer, stix_id) or _by_derived_id(conn, viewer, stix_id, orgs)
-        return [build.indicator(rows[-1], orgs[rows[-1].org_id])] if rows else []
+        rows = reads.assertions_by_stix_id(conn, viewer, stix_id)
+        if not rows and indicator_ids(conn).is_derived(stix_id):
+            rows = _by_derived_id(conn, viewer, stix_id, orgs)
+        return [build.indicator(rows[0], orgs[rows[0].org_id])] if rows else []
     if object_type == "sighting":
         rows = reads.sightings_by_stix_id(conn, viewer, stix_id)
-        if not rows:
-            rows = [r for r in reads.sightings_without_stix_id(conn, viewer)
-                    if ids.sighting_id(r.value, orgs[r.org_id].stix_id, r.case_ref) == stix_id]
         return [obj for obj in _sightings(conn, viewer, rows[:1], orgs, label=None, source=None) if obj]
     if object_type == "identity":
         if stix_id == REGISTRY_IDENTITY_OBJECT["id"]:
@@ -128,10 +128,16 @@ def objects_by_id(conn: Connection, viewer: Viewer, stix_id: str) -> list[dict]:
     return []
 
 
+def indicator_ids(conn: Connection) -> ids.IndicatorIds:
+    """The Indicator ids this database derives."""
+    return ids.indicator_ids(reads.id_key(conn))
+
+
 # -- rows to objects -----------------------------------------------------------------------------
 
 def _load_orgs(conn: Connection) -> dict[int, build.Org]:
-    orgs = {row.id: build.Org(row) for row in reads.organizations(conn)}
+    derived = indicator_ids(conn)
+    orgs = {row.id: build.Org(row, derived) for row in reads.organizations(conn)}
     remember_identities(org.identity for org in orgs.values())
     return orgs
 
@@ -198,7 +204,7 @@ def _sightings(conn, viewer: Viewer, rows, orgs, *, label, source, current_at=No
             out.append(None)
             continue
         chosen = next((a for a in options if a.org_id == row.org_id), options[0])
-        target = ids.indicator_id(chosen.value, orgs[chosen.org_id].stix_id, chosen.feed, chosen.stix_id)
+        target = orgs[chosen.org_id].indicator_id(chosen.value, chosen.feed, chosen.stix_id)
         org = orgs[row.org_id]
         show_case = viewer.org is None or viewer.org == org.slug
         out.append(build.sighting(row, org, target, show_case=show_case))
@@ -207,11 +213,10 @@ def _sightings(conn, viewer: Viewer, rows, orgs, *, label, source, current_at=No
 
 def _by_derived_id(conn, viewer: Viewer, stix_id: str, orgs) -> list:
     after = 0
-    derive = ids.derived_id
     while True:
         rows = reads.derived_id_page(conn, viewer, after_id=after, limit=PAGE * 4)
         for row in rows:
-            if derive("indicator", row.value, orgs[row.org_id].stix_id, row.feed) == stix_id:
+            if orgs[row.org_id].indicator_id(row.value, row.feed) == stix_id:
                 return reads.assertions_by_ids(conn, viewer, [row.id])
         if len(rows) < PAGE * 4:
             return []

@@ -270,7 +270,7 @@ def _submit_stix_bundle():
 
     data = request.get_data()
     try:
-        report = import_bundle(_db(), data, org=g.principal.org)
+        report = import_bundle(_db(), data, org=g.principal.org, viewer=g.principal.viewer)
     except ValueError as exc:
         raise Invalid(f"not a STIX bundle: {exc}") from None
     out = report.to_dict()

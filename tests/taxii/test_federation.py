@@ -4,6 +4,7 @@ second pull fetches only what changed since."""
 
 from __future__ import annotations
 
+import orjson
 import pytest
 from sqlalchemy import select
 from taxii2client.v21 import Collection, as_pages
@@ -18,6 +19,7 @@ from registry.services.sightings import add_sighting
 from registry.storage import tables as t
 from registry.storage import taxii as taxii_store
 from registry.storage.db import Database
+from tests.stix.support import bundle
 from tests.taxii.fixtures import (  # noqa: F401  (engine_url: a fixture)
     another_database,
     client_collection,
@@ -89,6 +91,10 @@ def test_b_gets_exactly_what_its_key_may_see_and_then_only_changes(registries):
     # B serves what it pulled, under its own TLP rules: B's bank-green key sees the green and clear.
     on_b = client_collection(b, "bank-green", "indicators").get_objects(type="indicator")
     assert len(on_b["objects"]) == 1 + 2 + 4 + 3
+    # ... under A's ids: A's derived ids fail B's check, so B keeps them as the objects' own.
+    served = {name: [o["id"] for o in orjson.loads(bundle(r.db))["objects"] if o["type"] in ("indicator", "sighting")]
+              for name, r in (("a", a), ("b", b))}
+    assert len(served["b"]) == first["new"] + first["sightings"] and set(served["b"]) <= set(served["a"])
 
     nothing_new = pull_a(a, b)
     assert nothing_new["added_after"] == first["cursor"]
