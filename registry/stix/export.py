@@ -16,6 +16,7 @@ The visibility rule is applied in SQL by every read (storage.stix_reads).
 from __future__ import annotations
 
 import heapq
+import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from itertools import islice
@@ -31,7 +32,6 @@ from registry.stix.references import References, remember_identities
 from registry.stix.references import referenced_objects as _referenced
 from registry.stix.times import as_datetime
 from registry.storage import stix_reads as reads
-from registry.storage.db import current_seq
 
 PAGE = 5000
 CHUNK_OBJECTS = 2000  # objects per serialised chunk of a streamed bundle
@@ -64,10 +64,9 @@ def referenced_objects(objs, conn: Connection | None = None) -> list[dict]:
 
 def stream_bundle(conn: Connection, viewer: Viewer, **filters) -> Iterator[bytes]:
     """A whole bundle (every visible object matching ``filters``, as for ``iter_objects``) as
-    chunks of bytes. The bundle id is derived from the data's change sequence, the viewer and
-    the filters: the same data gives the same bytes (an ETag can hash them or the inputs)."""
+    chunks of bytes (the bundle's id is fresh: see ``bundle_id``)."""
     filters.setdefault("page", PAGE)
-    head = b'{"type":"bundle","id":"' + bundle_id(conn, viewer, **filters).encode() + b'"'
+    head = b'{"type":"bundle","id":"' + bundle_id().encode() + b'"'
     refs = References()
     first = True
     rows = _rows(conn, viewer, **filters)
@@ -86,13 +85,11 @@ def stream_bundle(conn: Connection, viewer: Viewer, **filters) -> Iterator[bytes
     yield head + b"}" if first else b"]}"
 
 
-def bundle_id(conn: Connection, viewer: Viewer, **filters) -> str:
-    """The id ``stream_bundle`` gives this export: derived from the change sequence, the viewer
-    and the filters, so it changes whenever the bundle may (usable as an ETag before streaming;
-    it also changes on writes the viewer cannot see, never the other way round)."""
-    # current_at is the clock, not a filter: it only says expired assertions are left out.
-    key = ",".join(f"{k}={filters[k] if k != 'current_at' else 'now'}" for k in sorted(filters) if k != "page")
-    return ids.derived_id("bundle", str(current_seq(conn)), viewer.org or "", viewer.max_tlp, key)
+def bundle_id() -> str:
+    """A fresh id for each bundle ``stream_bundle`` writes. Not derived from the change sequence
+    or a ``since`` position: a bundle id is an unkeyed hash, and a number behind one can be
+    found by trying them all (a count of every org's changes). Caching uses the export's ETag."""
+    return f"bundle--{uuid.uuid4()}"
 
 
 def objects_by_id(conn: Connection, viewer: Viewer, stix_id: str) -> list[dict]:
@@ -233,8 +230,10 @@ def indicator_bundle(conn: Connection, viewer: Viewer, indicator_id: int) -> dic
         if obj is not None:
             out.extend(refs.new_for(obj))
             out.append(obj)
-    bundle = {"type": "bundle", "id": ids.derived_id("bundle", str(current_seq(conn)), viewer.org or "",
-                                                     viewer.max_tlp, f"indicator={indicator_id}")}
+    # The id says what the bundle holds (each object's id and version), nothing else: not the
+    # indicator's row id nor the change sequence, which count others' rows.
+    versions = sorted(f"{o['id']}@{o.get('modified', '')}" for o in out)
+    bundle = {"type": "bundle", "id": ids.derived_id("bundle", viewer.org or "", viewer.max_tlp, *versions)}
     if out:  # STIX lists hold one or more items
         bundle["objects"] = out
     return bundle

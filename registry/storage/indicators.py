@@ -332,8 +332,12 @@ def within(conn: Connection, start: bytes, end: bytes, *, limit: int) -> list:
 
 def search_page(conn: Connection, *, visible_clause, kind: str | None = None, label: str | None = None,
                 source: str | None = None, since=None, since_seq: int | None = None,
-                within: tuple[bytes, bytes] | None = None, after_id: int = 0, limit: int = 100) -> list:
-    """Indicators with at least one assertion matching the filters (and visible), by id."""
+                within: tuple[bytes, bytes] | None = None, after_value: str | None = None, limit: int = 100) -> list:
+    """Indicators with at least one assertion matching the filters (and visible), by value.
+
+    By value, not id: ids are handed out to every org's indicators in turn, so their order would
+    tell a caller that a value it sees was first reported (by someone it cannot see) before
+    another; the order of values tells nothing. The unique value index serves it."""
     from sqlalchemy import exists
 
     a, o, i = t.assertion.c, t.organization.c, t.indicator.c
@@ -349,11 +353,13 @@ def search_page(conn: Connection, *, visible_clause, kind: str | None = None, la
         conditions.append(a.seq > since_seq)
     has_assertion = exists(select(a.id).join_from(t.assertion, t.organization, a.org_id == o.id).where(*conditions))
     query = (
-        select(i.id, i.kind, i.value, i.display, i.prefix_len, i.allowlisted, i.detail, i.first_seen, i.last_seen)
-        .where(i.id > after_id, has_assertion)
-        .order_by(i.id)
+        select(i.id, i.kind, i.value, i.display, i.prefix_len, i.allowlisted, i.detail)
+        .where(has_assertion)
+        .order_by(i.value)
         .limit(limit)
     )
+    if after_value is not None:
+        query = query.where(i.value > after_value)
     if kind:
         query = query.where(i.kind == kind)
     if within:
