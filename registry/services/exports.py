@@ -179,11 +179,12 @@ def indicators(conn: Connection, viewer: Viewer, fmt: str, query: ExportQuery, *
 
 
 def stream(conn: Connection, viewer: Viewer, fmt: str, query: ExportQuery, *, now: datetime | None = None,
-           half_lifes: dict[str, float] | None = None) -> Iterator[bytes]:
-    """The whole export in ``fmt`` (any but misp, a folder) as chunks of bytes."""
+           half_lifes: dict[str, float] | None = None, sealer: Sealer | None = None) -> Iterator[bytes]:
+    """The whole export in ``fmt`` (any but misp, a folder) as chunks of bytes; ``sealer``: the
+    server's, for the STIX bundle's id (see ``stix.export.bundle_id``)."""
     now = now or utcnow()
     if fmt == "stix":
-        return _stix(conn, viewer, query, now)
+        return _stix(conn, viewer, query, now, sealer)
     if fmt == "misp":
         raise Invalid("the MISP feed is a folder: manifest.json, hashes.csv and one file per event", field="format")
     if fmt == "cidr":
@@ -194,7 +195,7 @@ def stream(conn: Connection, viewer: Viewer, fmt: str, query: ExportQuery, *, no
     return {"text": text.write, "csv": csvfile.write, "json": jsonl.write}[fmt](items)
 
 
-def _stix(conn: Connection, viewer: Viewer, query: ExportQuery, now: datetime) -> Iterator[bytes]:
+def _stix(conn: Connection, viewer: Viewer, query: ExportQuery, now: datetime, sealer: Sealer | None) -> Iterator[bytes]:
     from registry.stix import export as stix_export
 
     if query.min_score is not None:
@@ -207,7 +208,7 @@ def _stix(conn: Connection, viewer: Viewer, query: ExportQuery, now: datetime) -
         filters["current_at"] = now
     if not query.include_allowlisted:
         filters["include_allowlisted"] = False
-    return stix_export.stream_bundle(conn, viewer, **filters)
+    return stix_export.stream_bundle(conn, viewer, sealer=sealer, **filters)
 
 
 # -- the MISP feed ---------------------------------------------------------------------------

@@ -56,6 +56,11 @@ def derived_id(object_type: str, *parts: str) -> str:
     return _format(object_type, hashlib.sha256("\x1f".join((object_type, *parts)).encode()).hexdigest(), "4")
 
 
+def keyed_id(object_type: str, hexdigest: str) -> str:
+    """An id from a keyed digest (``domain.opaque.Sealer.tag``: 32 hex digits)."""
+    return _format(object_type, hexdigest, "4")
+
+
 def indicator_id(value: str, source_identity: str, feed: str, own_id: str | None = None) -> str:
     return own_id or derived_id("indicator", value, source_identity, feed)
 

@@ -96,7 +96,7 @@ def export(fmt: str):
     half_lifes = _half_lifes()
 
     def produce(conn, viewer, query, now):
-        return exports.stream(conn, viewer, fmt, query, now=now, half_lifes=half_lifes)
+        return exports.stream(conn, viewer, fmt, query, now=now, half_lifes=half_lifes, sealer=sealer())
 
     return deliver(fmt, produce, mimetype=exports.MEDIA_TYPES[fmt], filename=exports.FILE_NAMES[fmt])
 
