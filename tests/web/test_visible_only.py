@@ -229,3 +229,31 @@ def test_an_org_admins_audit_listing_shows_no_ids_nor_chain(scene):
     # The operators' listing (every org's rows) keeps ids and hashes: an auditor rechecks the chain.
     everything = _get(server, "/api/v1/audit", key="admin", limit=1).json()
     assert {"id", "hash", "prev_hash"} <= set(everything["events"][0]) and everything["next"].isdigit()
+
+
+def test_feed_runs_show_no_row_ids(scene, tmp_path):
+    """Run rows are numbered across every feed: B's feed's runs must not say how many runs A's
+    hidden feed had between them."""
+    from registry.services.feeds import run_feed
+    from tests.feeds.support import add_feed
+
+    server = scene[0]
+    listed, hidden = tmp_path / "listed.txt", tmp_path / "hidden.txt"
+    listed.write_text("45.81.0.1\n")
+    hidden.write_text("45.81.0.2\n")
+    add_feed(server.db, "seen-by-green", f"file://{listed}", provider="pdrm-my", tlp="green")
+    add_feed(server.db, "seen-by-red", f"file://{hidden}", provider="ccib-th", tlp="red")
+    run_feed(server.db, "seen-by-green", trigger="cli")
+    for n in range(3):
+        hidden.write_text(f"45.81.0.{10 + n}\n")
+        run_feed(server.db, "seen-by-red", trigger="cli")
+    listed.write_text("45.81.0.3\n")
+    run_feed(server.db, "seen-by-green", trigger="cli")
+    first = _get(server, "/api/v1/feeds/seen-by-green/runs", limit=1).json()
+    second = _get(server, "/api/v1/feeds/seen-by-green/runs", limit=1, before=first["next"]).json()
+    ids = [first["runs"][0]["id"], second["runs"][0]["id"]]
+    assert len(set(ids)) == 2 and not any(str(i).isdigit() for i in ids) and not first["next"].isdigit()
+    (feed,) = [f for f in _get(server, "/api/v1/feeds").json()["feeds"] if f["name"] == "seen-by-green"]
+    assert feed["last_run"]["id"] == ids[0]  # the same run, the same id, wherever it is shown
+    refused = server.get("/api/v1/feeds/seen-by-green/runs", key=B_READER, params={"before": "5"})
+    assert refused.status_code == 400 and refused.json()["error"]["details"]["field"] == "before"
