@@ -172,10 +172,10 @@ def _without_scores(text: str) -> list[list[str]]:
     return [row[:2] + row[3:] for row in csv.reader(io.StringIO(text))]  # scores decay with the clock
 
 
-def test_export_tags_serial_and_bundle_ids_ignore_hidden_writes(scene):
+@pytest.mark.parametrize("name", ["etags", "rpz serial", "stix bundle", "page bundle", "taxii added"])
+def test_tags_serials_and_bundle_ids_ignore_hidden_writes(scene, name):
     _, _, before, after = scene
-    for name in ("etags", "rpz serial", "stix bundle", "page bundle", "taxii added"):
-        assert after[name] == before[name], name
+    assert after[name] == before[name]
 
 
 def test_export_tags_follow_what_the_caller_sees(scene):
