@@ -317,14 +317,18 @@ def sightings_for(conn: Connection, indicator_ids: Sequence[int]) -> list:
     return rows
 
 
-def within(conn: Connection, start: bytes, end: bytes, *, limit: int) -> list:
-    """Indicators whose IP range lies inside ``[start, end]`` (an index range scan)."""
-    col = t.indicator.c
+def within(conn: Connection, start: bytes, end: bytes, *, limit: int, visible_clause) -> list:
+    """Indicators whose IP range lies inside ``[start, end]`` (an index range scan) and that have
+    an assertion matching ``visible_clause``, by range: the limit and the order count only rows
+    the caller sees (a tie broken by row id would tell which was reported first)."""
+    col, a, o = t.indicator.c, t.assertion.c, t.organization.c
+    seen = select(a.id).join_from(t.assertion, t.organization, a.org_id == o.id).where(
+        a.indicator_id == col.id, visible_clause)
     return list(
         conn.execute(
             select(col.id, col.kind, col.value, col.display, col.prefix_len, col.allowlisted, col.detail)
-            .where(col.range_start >= start, col.range_start <= end, col.range_end <= end)
-            .order_by(col.range_start, col.id)
+            .where(col.range_start >= start, col.range_start <= end, col.range_end <= end, seen.exists())
+            .order_by(col.range_start, col.range_end)
             .limit(limit)
         )
     )
