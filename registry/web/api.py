@@ -262,8 +262,10 @@ def list_indicators():
     _times_in_range(args, "since")
     filters = Filters.parse(args, sealer=sealer())
     with _db().read() as conn:
-        page = search_indicators(conn, g.principal.viewer, filters, half_lifes=config.half_lifes(_settings()))
+        # Read first: on PostgreSQL each statement may see later commits, and a position a little
+        # before the page repeats a change at worst, where one after it could skip one.
         position = position_header(conn)
+        page = search_indicators(conn, g.principal.viewer, filters, half_lifes=config.half_lifes(_settings()))
     audit("search", request.args.to_dict(), len(page["indicators"]))
     response = jsonify(page)
     response.headers.update(position)
