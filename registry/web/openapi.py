@@ -187,7 +187,7 @@ _RUN = {
     "required": ["id", "feed", "trigger", "status", "started", "bytes", "rows", "new", "updated", "unchanged",
                  "expired", "allowlisted", "rejected", "rejects"],
     "properties": {
-        "id": {"type": "integer"},
+        "id": {"type": "string", "description": "the run's identifier (opaque)"},
         "feed": {"type": "string"},
         "trigger": {"type": "string", "enum": ["schedule", "cli", "api", "demo"]},
         "status": {"type": "string", "enum": ["running", "ok", "not-modified", "failed", "interrupted"]},
@@ -402,8 +402,8 @@ def spec() -> dict:
                     "parameters": [
                         _FEED_NAME,
                         {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
-                        {"name": "before", "in": "query", "schema": {"type": "integer", "minimum": 1},
-                         "description": "the previous page's next: runs older than this id"},
+                        {"name": "before", "in": "query", "schema": {"type": "string"},
+                         "description": "the previous page's next, as given: older runs"},
                     ],
                     "responses": {
                         "200": _json({"type": "object", "required": ["feed", "runs", "next"], "properties": {
