@@ -10,7 +10,8 @@ Decisions:
   through the read collections, so there is one place to read and one rule for it.
 - ``limit``: 1000 by default (one response of ~650 kB), at most 10,000 (more is cut to that).
 - ``next`` is the change sequence of the page's last object, so objects sharing a timestamp are
-  never skipped or repeated, and a cursor stays valid for ever (no server-side session).
+  never skipped or repeated, and a cursor stays valid for ever (no server-side session); over
+  HTTP it is sealed (``domain.opaque``): the number counts every org's changes, hidden ones too.
   ``added_after`` compares ``date_added`` at millisecond precision, the precision of the
   ``X-TAXII-Date-Added-*`` headers, so a header fed back as ``added_after`` never returns the
   same objects again. ``date_added`` is when the row last changed.
@@ -42,6 +43,7 @@ from sqlalchemy import Connection
 
 from registry.domain import roles
 from registry.domain.kinds import KINDS, PHONE
+from registry.domain.opaque import POSITION, Sealer
 from registry.domain.times import parse_time
 from registry.services.errors import Invalid, NotFound, RegistryError
 from registry.stix import export, mapping
@@ -134,8 +136,9 @@ class ObjectQuery:
         return not times or _ms(parse_time(version_of(obj))) in times
 
 
-def parse_query(args: Mapping[str, str]) -> ObjectQuery:
-    """The TAXII query parameters (``added_after``, ``limit``, ``next``, ``match[…]``)."""
+def parse_query(args: Mapping[str, str], sealer: Sealer | None = None) -> ObjectQuery:
+    """The TAXII query parameters (``added_after``, ``limit``, ``next``, ``match[…]``); with a
+    ``sealer`` (the server's), ``next`` is a token it sealed, else the bare number."""
     values: dict = {}
     if args.get("added_after"):
         values["added_after"] = _ms(_timestamp(args["added_after"], "added_after"))
@@ -148,9 +151,11 @@ def parse_query(args: Mapping[str, str]) -> ObjectQuery:
             raise Invalid("limit must be 1 or more", field="limit")
         values["limit"] = min(limit, MAX_LIMIT)  # a server may return fewer than asked
     if args.get("next"):
-        if not args["next"].isdigit():
-            raise Invalid(f"next {args['next']!r} is not a value this server gave", field="next")
-        values["after_seq"] = int(args["next"])
+        text = args["next"]
+        after = sealer.open(text, POSITION) if sealer is not None else int(text) if text.isdecimal() else None
+        if after is None:
+            raise Invalid(f"next {text!r} is not a value this server gave", field="next")
+        values["after_seq"] = after
     for name, key in (("id", "ids"), ("type", "types"), ("spec_version", "spec_versions")):
         if args.get(f"match[{name}]"):
             values[key] = frozenset(_split(args[f"match[{name}]"]))
@@ -200,8 +205,9 @@ class Page:
         return self.context + [obj for _seq, _added, obj in self.entries]
 
     @property
-    def next(self) -> str | None:
-        return str(self.entries[-1][0]) if self.more and self.entries else None
+    def next_seq(self) -> int | None:
+        """Where the next page starts (sealed before it is shown)."""
+        return self.entries[-1][0] if self.more and self.entries else None
 
     @property
     def date_added_first(self) -> str | None:

@@ -23,6 +23,7 @@ from itertools import islice
 import orjson
 from sqlalchemy import Connection
 
+from registry.domain.opaque import Sealer
 from registry.domain.tlp import Viewer
 from registry.stix import build, ids
 from registry.stix.extension import PHONE_EXTENSION_OBJECT, REGISTRY_IDENTITY_OBJECT
@@ -32,6 +33,7 @@ from registry.stix.references import referenced_objects as _referenced
 from registry.stix.times import as_datetime
 from registry.storage import stix_reads as reads
 from registry.storage.db import current_seq
+from registry.storage.visibility import visible_state
 
 PAGE = 5000
 CHUNK_OBJECTS = 2000  # objects per serialised chunk of a streamed bundle
@@ -62,12 +64,11 @@ def referenced_objects(objs, conn: Connection | None = None) -> list[dict]:
     return _referenced(objs)
 
 
-def stream_bundle(conn: Connection, viewer: Viewer, **filters) -> Iterator[bytes]:
+def stream_bundle(conn: Connection, viewer: Viewer, *, sealer: Sealer | None = None, **filters) -> Iterator[bytes]:
     """A whole bundle (every visible object matching ``filters``, as for ``iter_objects``) as
-    chunks of bytes. The bundle id is derived from the data's change sequence, the viewer and
-    the filters: the same data gives the same bytes (an ETag can hash them or the inputs)."""
+    chunks of bytes (its id: see ``bundle_id``)."""
     filters.setdefault("page", PAGE)
-    head = b'{"type":"bundle","id":"' + bundle_id(conn, viewer, **filters).encode() + b'"'
+    head = b'{"type":"bundle","id":"' + bundle_id(conn, viewer, sealer, **filters).encode() + b'"'
     refs = References()
     first = True
     rows = _rows(conn, viewer, **filters)
@@ -86,13 +87,19 @@ def stream_bundle(conn: Connection, viewer: Viewer, **filters) -> Iterator[bytes
     yield head + b"}" if first else b"]}"
 
 
-def bundle_id(conn: Connection, viewer: Viewer, **filters) -> str:
-    """The id ``stream_bundle`` gives this export: derived from the change sequence, the viewer
-    and the filters, so it changes whenever the bundle may (usable as an ETag before streaming;
-    it also changes on writes the viewer cannot see, never the other way round)."""
+def bundle_id(conn: Connection, viewer: Viewer, sealer: Sealer | None = None, **filters) -> str:
+    """The id ``stream_bundle`` gives this export, known before streaming: derived from what the
+    viewer sees (``visible_state``), the viewer and the filters, so the same data gives the same
+    bytes and the id changes whenever the bundle may, and never for a write the viewer cannot
+    see. For a member it is keyed with the server's ``sealer`` (the API passes it): an unkeyed
+    hash of a change sequence number or a ``since`` position could be reversed by trying every
+    number. The operator, who sees every row, gets the change sequence itself."""
     # current_at is the clock, not a filter: it only says expired assertions are left out.
     key = ",".join(f"{k}={filters[k] if k != 'current_at' else 'now'}" for k in sorted(filters) if k != "page")
-    return ids.derived_id("bundle", str(current_seq(conn)), viewer.org or "", viewer.max_tlp, key)
+    if viewer.org is None:
+        return ids.derived_id("bundle", str(current_seq(conn)), viewer.org or "", viewer.max_tlp, key)
+    parts = ("bundle", *map(str, visible_state(conn, viewer)), viewer.org, viewer.max_tlp, key)
+    return ids.keyed_id("bundle", sealer.tag(*parts)) if sealer is not None else ids.derived_id(*parts)
 
 
 def objects_by_id(conn: Connection, viewer: Viewer, stix_id: str) -> list[dict]:
@@ -238,8 +245,10 @@ def indicator_bundle(conn: Connection, viewer: Viewer, indicator_id: int) -> dic
         if obj is not None:
             out.extend(refs.new_for(obj))
             out.append(obj)
-    bundle = {"type": "bundle", "id": ids.derived_id("bundle", str(current_seq(conn)), viewer.org or "",
-                                                     viewer.max_tlp, f"indicator={indicator_id}")}
+    # The id says what the bundle holds (each object's id and version), nothing else: not the
+    # indicator's row id nor the change sequence, which count others' rows.
+    versions = sorted(f"{o['id']}@{o.get('modified', '')}" for o in out)
+    bundle = {"type": "bundle", "id": ids.derived_id("bundle", viewer.org or "", viewer.max_tlp, *versions)}
     if out:  # STIX lists hold one or more items
         bundle["objects"] = out
     return bundle

@@ -105,6 +105,11 @@ class IndicatorIds:
         return check.hexdigest()
 
 
+def keyed_id(object_type: str, hexdigest: str) -> str:
+    """An id from a keyed digest (``domain.opaque.Sealer.tag``: 32 hex digits)."""
+    return _format(object_type, hexdigest, "4")
+
+
 @lru_cache(maxsize=8)  # one database per process, a few in tests: its per-source states are kept
 def indicator_ids(key_hex: str) -> IndicatorIds:
     return IndicatorIds(key_hex)

@@ -317,14 +317,18 @@ def sightings_for(conn: Connection, indicator_ids: Sequence[int]) -> list:
     return rows
 
 
-def within(conn: Connection, start: bytes, end: bytes, *, limit: int) -> list:
-    """Indicators whose IP range lies inside ``[start, end]`` (an index range scan)."""
-    col = t.indicator.c
+def within(conn: Connection, start: bytes, end: bytes, *, limit: int, visible_clause) -> list:
+    """Indicators whose IP range lies inside ``[start, end]`` (an index range scan) and that have
+    an assertion matching ``visible_clause``, by range: the limit and the order count only rows
+    the caller sees (a tie broken by row id would tell which was reported first)."""
+    col, a, o = t.indicator.c, t.assertion.c, t.organization.c
+    seen = select(a.id).join_from(t.assertion, t.organization, a.org_id == o.id).where(
+        a.indicator_id == col.id, visible_clause)
     return list(
         conn.execute(
             select(col.id, col.kind, col.value, col.display, col.prefix_len, col.allowlisted, col.detail)
-            .where(col.range_start >= start, col.range_start <= end, col.range_end <= end)
-            .order_by(col.range_start, col.id)
+            .where(col.range_start >= start, col.range_start <= end, col.range_end <= end, seen.exists())
+            .order_by(col.range_start, col.range_end)
             .limit(limit)
         )
     )
@@ -332,8 +336,12 @@ def within(conn: Connection, start: bytes, end: bytes, *, limit: int) -> list:
 
 def search_page(conn: Connection, *, visible_clause, kind: str | None = None, label: str | None = None,
                 source: str | None = None, since=None, since_seq: int | None = None,
-                within: tuple[bytes, bytes] | None = None, after_id: int = 0, limit: int = 100) -> list:
-    """Indicators with at least one assertion matching the filters (and visible), by id."""
+                within: tuple[bytes, bytes] | None = None, after_value: str | None = None, limit: int = 100) -> list:
+    """Indicators with at least one assertion matching the filters (and visible), by value.
+
+    By value, not id: ids are handed out to every org's indicators in turn, so their order would
+    tell a caller that a value it sees was first reported (by someone it cannot see) before
+    another; the order of values tells nothing. The unique value index serves it."""
     from sqlalchemy import exists
 
     a, o, i = t.assertion.c, t.organization.c, t.indicator.c
@@ -349,11 +357,13 @@ def search_page(conn: Connection, *, visible_clause, kind: str | None = None, la
         conditions.append(a.seq > since_seq)
     has_assertion = exists(select(a.id).join_from(t.assertion, t.organization, a.org_id == o.id).where(*conditions))
     query = (
-        select(i.id, i.kind, i.value, i.display, i.prefix_len, i.allowlisted, i.detail, i.first_seen, i.last_seen)
-        .where(i.id > after_id, has_assertion)
-        .order_by(i.id)
+        select(i.id, i.kind, i.value, i.display, i.prefix_len, i.allowlisted, i.detail)
+        .where(has_assertion)
+        .order_by(i.value)
         .limit(limit)
     )
+    if after_value is not None:
+        query = query.where(i.value > after_value)
     if kind:
         query = query.where(i.kind == kind)
     if within:

@@ -9,6 +9,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from registry import config
 from registry.domain import tlp as tlp_mod
 from registry.domain.kinds import KINDS
+from registry.domain.opaque import POSITION, Sealer
 from registry.domain.roles import ADMIN, CONTRIBUTOR, READER
 from registry.domain.times import parse_time
 from registry.services.errors import Invalid, RegistryError
@@ -22,6 +23,7 @@ from registry.services.submit import (
     check_confidence,
     clean_labels,
 )
+from registry.storage.db import current_seq
 from registry.web import metrics
 from registry.web.auth import require
 
@@ -45,6 +47,16 @@ def _settings() -> dict:
 
 def _db():
     return current_app.extensions["registry.db"]
+
+
+def sealer() -> Sealer:
+    return current_app.extensions["registry.sealer"]
+
+
+def position_header(conn) -> dict:
+    """Where the data read in ``conn`` stands, sealed: passed back as ``since``, it asks for
+    what changed after this answer (the number itself is never shown: see domain.opaque)."""
+    return {"X-Registry-Position": sealer().seal(current_seq(conn), POSITION)}
 
 
 def _max_batch() -> int:
@@ -248,19 +260,16 @@ def submit_indicators():
 def list_indicators():
     args = request.args.to_dict()
     _times_in_range(args, "since")
-    # Past the largest id (32-bit on PostgreSQL) or change number there is nothing to list;
-    # clamping keeps such a cursor or since from overflowing the database's integers (a 500).
-    for name, ceiling in (("cursor", 2**31 - 1), ("since", 2**63 - 1)):
-        text = (args.get(name) or "").strip()
-        if text.isdigit() and not text.isdecimal():  # "²" passes isdigit() but not int()
-            raise Invalid(f"{name} must be written with the digits 0-9", field=name)
-        if text.isdecimal() and (len(text) > 19 or int(text) > ceiling):
-            args[name] = str(ceiling)
-    filters = Filters.parse(args)
+    filters = Filters.parse(args, sealer=sealer())
     with _db().read() as conn:
+        # Read first: on PostgreSQL each statement may see later commits, and a position a little
+        # before the page repeats a change at worst, where one after it could skip one.
+        position = position_header(conn)
         page = search_indicators(conn, g.principal.viewer, filters, half_lifes=config.half_lifes(_settings()))
     audit("search", request.args.to_dict(), len(page["indicators"]))
-    return jsonify(page)
+    response = jsonify(page)
+    response.headers.update(position)
+    return response
 
 
 def _submit_stix_bundle():
@@ -325,7 +334,7 @@ def audit_events():
     args = request.args.to_dict()
     _times_in_range(args, "since", "until")
     # An operator reads every org's rows, an admin its own org's only (the service's rule).
-    page, applied = events_for(_db(), args, by=g.principal)
+    page, applied = events_for(_db(), args, by=g.principal, sealer=sealer())
     audit("audit-read", applied, len(page["events"]))
     return jsonify(page)
 

@@ -114,7 +114,7 @@ _EXPORT_FILTERS = [
     {"name": "label", "in": "query", "schema": {"type": "string"}, "description": "only assertions carrying this label"},
     {"name": "source", "in": "query", "schema": {"type": "string"}, "description": "only this org's assertions"},
     {"name": "since", "in": "query", "schema": {"type": "string"},
-     "description": "ISO 8601 time, or a change sequence number: only what changed after it"},
+     "description": "ISO 8601 time, or the X-Registry-Position of an earlier answer (or a TAXII next): only what changed after it"},
     {"name": "include_expired", "in": "query", "schema": {"type": "boolean"},
      "description": "keep assertions past their valid_until (left out by default)"},
     {"name": "include_allowlisted", "in": "query", "schema": {"type": "boolean"},
@@ -124,7 +124,11 @@ _MIN_SCORE = {"name": "min_score", "in": "query", "schema": {"type": "integer", 
               "description": "only indicators scoring at least this"}
 _ZONE = {"name": "zone", "in": "query", "schema": {"type": "string"},
          "description": "the zone's name (default rpz.registry.local)"}
-_EXPORT_HEADERS = {"ETag": {"description": "weak entity tag: send it back as If-None-Match", "schema": {"type": "string"}}}
+_POSITION_HEADER = {"X-Registry-Position": {
+    "description": "where the data read stands, sealed: pass it as since to get what changed after it",
+    "schema": {"type": "string"}}}
+_EXPORT_HEADERS = {"ETag": {"description": "weak entity tag: send it back as If-None-Match", "schema": {"type": "string"}},
+                   **_POSITION_HEADER}
 _NOT_MODIFIED = {"304": {"description": "Not modified: the If-None-Match tag still holds", "headers": _EXPORT_HEADERS}}
 _EXPORTS = {
     # format: (summary, media type, body schema, min_score and zone apply)
@@ -183,7 +187,7 @@ _RUN = {
     "required": ["id", "feed", "trigger", "status", "started", "bytes", "rows", "new", "updated", "unchanged",
                  "expired", "allowlisted", "rejected", "rejects"],
     "properties": {
-        "id": {"type": "integer"},
+        "id": {"type": "string", "description": "the run's identifier (opaque)"},
         "feed": {"type": "string"},
         "trigger": {"type": "string", "enum": ["schedule", "cli", "api", "demo"]},
         "status": {"type": "string", "enum": ["running", "ok", "not-modified", "failed", "interrupted"]},
@@ -286,22 +290,25 @@ def spec() -> dict:
                         {"name": "label", "in": "query", "schema": {"type": "string"}},
                         {"name": "source", "in": "query", "schema": {"type": "string"}},
                         {"name": "since", "in": "query", "schema": {"type": "string"},
-                         "description": "ISO 8601 time, or a change sequence number"},
+                         "description": "ISO 8601 time, or the X-Registry-Position of an earlier answer (or a TAXII next): only what changed after it"},
                         {"name": "min_score", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 100}},
                         {"name": "within", "in": "query", "schema": {"type": "string"}, "description": "a CIDR"},
-                        {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+                        {"name": "cursor", "in": "query", "schema": {"type": "string"},
+                         "description": "the previous page's next, as given"},
                         {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
                     ],
                     "responses": {
-                        "200": _json({"type": "object", "required": ["indicators", "next"], "properties": {
+                        "200": {**_json({"type": "object", "required": ["indicators", "next"], "properties": {
                             "indicators": {"type": "array", "items": {"type": "object", "required": [
                                 "kind", "value", "score", "allowlisted", "assertions"], "properties": {
                                 "kind": {"type": "string", "enum": list(KINDS)}, "value": {"type": "string"},
                                 "score": {"type": "integer"}, "allowlisted": {"type": "boolean"},
+                                "first_seen": {"type": "string", "description": "the earliest visible report or sighting"},
+                                "last_seen": {"type": "string", "description": "the latest visible report or sighting"},
                                 "assertions": {"type": "array", "items": {"$ref": "#/components/schemas/Assertion"}},
                             }}},
                             "next": {"type": ["string", "null"]},
-                        }}),
+                        }}), "headers": _POSITION_HEADER},
                         **_COMMON_ERRORS,
                     },
                 },
@@ -395,8 +402,8 @@ def spec() -> dict:
                     "parameters": [
                         _FEED_NAME,
                         {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
-                        {"name": "before", "in": "query", "schema": {"type": "integer", "minimum": 1},
-                         "description": "the previous page's next: runs older than this id"},
+                        {"name": "before", "in": "query", "schema": {"type": "string"},
+                         "description": "the previous page's next, as given: older runs"},
                     ],
                     "responses": {
                         "200": _json({"type": "object", "required": ["feed", "runs", "next"], "properties": {

@@ -7,7 +7,7 @@ pages list only what the signed-in admin may act on and offer only what it may g
 from __future__ import annotations
 
 import orjson
-from flask import Blueprint, flash, g, redirect, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, request, url_for
 
 from registry.domain import roles
 from registry.domain import tlp as tlp_mod
@@ -159,18 +159,20 @@ AUDIT_FILTERS = ("org", "action", "actor", "since", "until", "cursor", "limit")
 def audit_log():
     args = {name: request.args[name].strip() for name in AUDIT_FILTERS if (request.args.get(name) or "").strip()}
     args.setdefault("limit", "100")
+    scoped = not manages_all_orgs()
     try:
-        listing, args = audit_service.events_for(db(), args, by=g.principal)
+        listing, args = audit_service.events_for(db(), args, by=g.principal,
+                                                 sealer=current_app.extensions["registry.sealer"])
     except RegistryError as exc:
         return page("admin_audit.html", exc.status, events=[], next=None, args=args, error=exc.message,
-                    verified=None, scoped=not manages_all_orgs())
+                    verified=None, scoped=scoped)
     audit("audit-read", args, len(listing["events"]))
     verified = None
-    if "cursor" not in args:  # the first page says whether the chain holds
+    if "cursor" not in args and not scoped:  # the first page says whether the chain holds (and how long it is)
         verified = audit_service.verify(db())
     for event in listing["events"]:
         subject = event["subject"]
         event["subject_text"] = "" if subject is None else orjson.dumps(subject).decode()
     return page("admin_audit.html", events=listing["events"], next=listing["next"], args=args, verified=verified,
-                error=None, scoped=not manages_all_orgs(), levels=tlp_mod.LEVELS)
+                error=None, scoped=scoped, levels=tlp_mod.LEVELS)
 
