@@ -78,6 +78,7 @@ from functools import lru_cache
 from itertools import chain
 from typing import BinaryIO
 
+from registry.domain.spreadsheet import unguard
 from registry.ingest.records import (
     MAX_REPORTED_LINE,
     FeedFormatError,
@@ -564,6 +565,7 @@ def parse_csv(
     columns: dict[str, str | int] | None = None,
     delimiter: str | None = None,
     has_header: bool | None = None,
+    spreadsheet_quotes: bool = False,
 ) -> Iterator[Record | Skipped]:
     """Yield a ``Record`` per CSV row, or a ``Skipped`` for a row that cannot be used.
 
@@ -580,6 +582,8 @@ def parse_csv(
     ``has_header``: None detects it (first row of column names, else a header in a ``#``
     comment just before the data); True forces one (the first row when nothing
     header-like is found); False means every row is data (give columns by position).
+    ``spreadsheet_quotes``: the file is the registry's spreadsheet-safe export, whose writer put
+    a ``'`` before some cells (``domain.spreadsheet.guard``); each cell read loses it again.
     """
     if delimiter is not None and len(delimiter) != 1:
         raise FeedFormatError(f"a CSV delimiter is one character, not {delimiter!r}", name=name)
@@ -748,6 +752,8 @@ def parse_csv(
         if value_index >= n:
             yield Skipped(line_no, text, f"row has {n} fields, no column {value_label}")
             continue
+        if spreadsheet_quotes:
+            cells = [unguard(c) for c in cells]
         value = cells[value_index].strip()
         if value.lower() in _NULLS:
             yield Skipped(line_no, text, f"empty value in column {value_label}")

@@ -124,6 +124,10 @@ _MIN_SCORE = {"name": "min_score", "in": "query", "schema": {"type": "integer", 
               "description": "only indicators scoring at least this"}
 _ZONE = {"name": "zone", "in": "query", "schema": {"type": "string"},
          "description": "the zone's name (default rpz.registry.local)"}
+_RAW = {"name": "raw", "in": "query", "schema": {"type": "boolean"},
+        "description": "the exact values, for machines. By default the CSV is safe to open in a spreadsheet: every "
+                       "cell is quoted and a cell starting with = + - @ (or their full-width forms), a tab, a line "
+                       "break or ' gets a leading ', which registry import removes again"}
 _EXPORT_HEADERS = {"ETag": {"description": "weak entity tag: send it back as If-None-Match", "schema": {"type": "string"}}}
 _NOT_MODIFIED = {"304": {"description": "Not modified: the If-None-Match tag still holds", "headers": _EXPORT_HEADERS}}
 _EXPORTS = {
@@ -144,7 +148,8 @@ _EXPORTS = {
 def _export_paths() -> dict:
     paths = {}
     for fmt, (summary, media, schema, per_indicator) in _EXPORTS.items():
-        parameters = list(_EXPORT_FILTERS) + ([_MIN_SCORE] if per_indicator else []) + ([_ZONE] if fmt == "rpz" else [])
+        parameters = (list(_EXPORT_FILTERS) + ([_MIN_SCORE] if per_indicator else []) + ([_ZONE] if fmt == "rpz" else [])
+                      + ([_RAW] if fmt == "csv" else []))
         paths[f"/api/v1/export/{fmt}"] = {"get": {
             "summary": f"Export ({fmt}): {summary}; streamed, gzip on Accept-Encoding: gzip",
             "parameters": parameters,
