@@ -379,7 +379,7 @@ def import_cmd(file, org_slug, fmt, column, kind, tlp_text, confidence, labels, 
         if report.rejected > 10:
             click.echo(f"  … and {report.rejected - 10} more rejected")
     accepted = report.new + report.updated + report.unchanged + report.allowlisted
-    if report.read and not accepted:
+    if (report.read or report.rejected) and not accepted:  # rows the parser itself refused count too
         sys.exit(EXIT_FAILED)
 
 

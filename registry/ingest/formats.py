@@ -70,7 +70,6 @@ and XML are refused; everything else is ``text``.
 from __future__ import annotations
 
 import csv
-import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -78,6 +77,7 @@ from functools import lru_cache
 from itertools import chain
 from typing import BinaryIO
 
+from registry.domain import json_input
 from registry.domain.spreadsheet import unguard
 from registry.ingest.records import (
     MAX_REPORTED_LINE,
@@ -814,19 +814,31 @@ def _json_kind(doc: object) -> str | None:
     return None
 
 
-def _is_json_object(line: str) -> bool:
+def _too_deep(exc: json_input.JSONInputError, name: str, first_line: int, line: int | None = None) -> FeedFormatError:
+    """A JSON document or line nested too deep: the whole file is refused, as binary data is."""
+    if line is None:
+        line = first_line + exc.line - 1
+    return FeedFormatError(f"{exc.message} (column {exc.column})", name=name, line_no=line)
+
+
+def _is_json_object(line: str, line_no: int, name: str) -> bool:
     try:
-        return isinstance(json.loads(line), dict)
-    except ValueError:
+        return isinstance(json_input.loads(line), dict)
+    except json_input.TooDeep as exc:
+        raise _too_deep(exc, name, line_no, line_no) from None
+    except json_input.JSONInputError:
         return False
 
 
-def _detect_json(text: str, cut: bool, name: str) -> str:
+def _detect_json(text: str, cut: bool, name: str, first_line: int = 1) -> str:
+    """``text``: the head from its first non-blank character, on line ``first_line``."""
     doc = _MISSING
     if not cut:
         try:
-            doc = json.loads(text)
-        except ValueError:
+            doc = json_input.loads(text)
+        except json_input.TooDeep as exc:
+            raise _too_deep(exc, name, first_line) from None
+        except json_input.JSONInputError:
             doc = _MISSING
     if doc is not _MISSING:
         kind = _json_kind(doc)
@@ -841,10 +853,10 @@ def _detect_json(text: str, cut: bool, name: str) -> str:
             return "stix"
         if _MISP_START.match(text) or _MISP_MANIFEST_START.match(text):
             return "misp"
-        lines = [ln for ln in text.splitlines() if ln.strip()]
+        lines = [(n, ln) for n, ln in enumerate(text.splitlines(), first_line) if ln.strip()]
         if cut and len(lines) > 1:
             lines = lines[:-1]
-        if lines and all(_is_json_object(ln) for ln in lines[:20]):
+        if lines and all(_is_json_object(ln, n, name) for n, ln in lines[:20]):
             return "jsonl"
     raise FeedFormatError(
         "JSON that is not a STIX bundle, a MISP event or JSON lines (one object per line)",
@@ -880,7 +892,7 @@ def detect_format(head: bytes, *, name: str = "<input>") -> str:
     if not stripped:
         return "text"
     if stripped[0] == "{" or _JSON_ARRAY_START.match(stripped):
-        return _detect_json(stripped, cut, name)
+        return _detect_json(stripped, cut, name, text.count("\n", 0, len(text) - len(stripped)) + 1)
     if stripped[0] == "<":
         raise FeedFormatError("an XML or markup document, not a feed", name=name)
 

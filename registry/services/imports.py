@@ -157,7 +157,7 @@ def submit_items(submitter: Submitter, items, *, parallel: bool = False) -> Subm
 
 def detect(path: Path) -> str:
     with path.open("rb") as fh:
-        return formats.detect_format(fh.read(HEAD_BYTES))
+        return formats.detect_format(fh.read(HEAD_BYTES), name=path.name)
 
 
 def import_file(
@@ -201,5 +201,12 @@ def _import_stix(db: Database, path: Path, provenance: Provenance, on_bytes) -> 
     data = path.read_bytes()
     if on_bytes:
         on_bytes(len(data))
-    return import_bundle(db, data, default_org=provenance.org, tlp=provenance.tlp, confidence=provenance.confidence,
-                         labels=provenance.labels, feed=provenance.feed, keep_results=False)
+    try:
+        return import_bundle(db, data, default_org=provenance.org, tlp=provenance.tlp,
+                             confidence=provenance.confidence, labels=provenance.labels, feed=provenance.feed,
+                             keep_results=False)
+    except Invalid as exc:
+        if (exc.field or "").partition("[")[0] not in ("bundle", "objects"):
+            raise
+        # The file's shape is wrong: say which file, as the other formats' errors do.
+        raise Invalid(f"{path.name}: {exc.message}", field=exc.field, details=exc.details) from None

@@ -54,6 +54,7 @@ from registry.storage import taxii as taxii_store
 TAXII_MEDIA = "application/taxii+json;version=2.1"
 STIX_MEDIA = "application/stix+json;version=2.1"
 DEFAULT_LIMIT, MAX_LIMIT = 1000, 10_000
+MAX_SEQ = 2**63 - 1  # the largest change number: past it there is nothing
 FILTERED_FETCH = 5000  # rows per exporter query while filters discard objects
 # match[id] with this many ids or fewer looks each up (a derived Indicator id costs a scan of the
 # assertions, ~0.1 s per 100,000); with more, reading the collection once is cheaper.
@@ -147,9 +148,11 @@ def parse_query(args: Mapping[str, str]) -> ObjectQuery:
             raise Invalid("limit must be 1 or more", field="limit")
         values["limit"] = min(limit, MAX_LIMIT)  # a server may return fewer than asked
     if args.get("next"):
-        if not args["next"].isdigit():
-            raise Invalid(f"next {args['next']!r} is not a value this server gave", field="next")
-        values["after_seq"] = int(args["next"])
+        text = args["next"]
+        # Only ASCII digits up to the largest change number ("²" passes isdigit(), int() refuses it).
+        if not (text.isascii() and text.isdigit() and len(text) <= 19 and int(text) <= MAX_SEQ):
+            raise Invalid(f"next {text!r} is not a value this server gave", field="next")
+        values["after_seq"] = int(text)
     for name, key in (("id", "ids"), ("type", "types"), ("spec_version", "spec_versions")):
         if args.get(f"match[{name}]"):
             values[key] = frozenset(_split(args[f"match[{name}]"]))

@@ -33,11 +33,13 @@ def _error(description: str) -> dict:
 
 
 _COMMON_ERRORS = {
-    "400": _error("Invalid request: the message names the field and the reason"),
+    "400": _error("Invalid request: the message names the field (details.field) and what it takes"),
     "401": _error("No API key, or an unknown or revoked one"),
     "403": _error("The key's role is too low: the message names the role needed"),
     "405": _error("Method not allowed"),
     "413": _error("Request body too large"),
+    "414": _error("The URL is longer than the server reads (4094 bytes): send long or many values in a JSON body"),
+    "431": _error("The request's headers are too large"),
     "429": _error("Rate limit reached: retry after the Retry-After header's seconds"),
 }
 _BODY_ERRORS = {
