@@ -64,7 +64,8 @@ From the first 64 KiB: JSON that is a STIX bundle is ``stix``; a MISP event
 document is refused. A first data line that is a CSV header, a header inside a ``#``
 comment naming a value column, or a headerless table (every line the same number of
 comma-separated cells, not all of them indicator values) is ``csv``. Binary data, HTML
-and XML are refused; everything else is ``text``.
+and XML are refused, and so is JSON nested deeper than ``json_input.MAX_DEPTH`` levels (with
+the line); everything else is ``text``.
 """
 
 from __future__ import annotations
