@@ -41,6 +41,11 @@ MEDIA_TYPE = "text/csv; charset=utf-8"
 COLUMNS = ("value", "kind", "score", "sources", "max_confidence", "tlp", "labels", "first_seen", "last_seen",
            "valid_until", "times_reported", "allowlisted", "display")
 ROWS_PER_CHUNK = 1000
+# The columns a spreadsheet could take for a formula, guarded in the default form. The others
+# cannot start one: kind and tlp are words of a fixed list, the times ISO 8601 as the registry
+# writes them, the rest whole numbers 0 or more (checking only these keeps the export fast).
+TEXT_COLUMNS = ("value", "sources", "labels", "allowlisted", "display")
+_TEXT_INDEXES = tuple(COLUMNS.index(name) for name in TEXT_COLUMNS)
 # The first line of each form, as ``registry import`` recognises it.
 RAW_HEADER = ",".join(COLUMNS).encode()
 SAFE_HEADER = ",".join(f'"{name}"' for name in COLUMNS).encode()
@@ -54,7 +59,10 @@ def row(item: Listed) -> list:
 
 
 def safe_row(item: Listed) -> list:
-    return [guard(cell) if isinstance(cell, str) else cell for cell in row(item)]
+    cells = row(item)
+    for i in _TEXT_INDEXES:
+        cells[i] = guard(cells[i])
+    return cells
 
 
 def write(items: Iterable[Listed], *, raw: bool = False) -> Iterator[bytes]:
