@@ -413,7 +413,7 @@ def import_cmd(file, org_slug, fmt, column, kind, tlp_text, confidence, labels, 
         if getattr(report, "reminted", 0) > len(getattr(report, "remints", ())):
             click.echo(f"  … and {report.reminted - len(report.remints)} more stored under another id")
     accepted = report.new + report.updated + report.unchanged + report.allowlisted
-    if report.read and not accepted:
+    if (report.read or report.rejected) and not accepted:  # rows the parser itself refused count too
         sys.exit(EXIT_FAILED)
 
 
@@ -500,18 +500,22 @@ def search(within, limit, as_json) -> None:
 @click.option("--include-expired", is_flag=True, help="Keep assertions past their valid_until.")
 @click.option("--include-allowlisted", is_flag=True, help="Keep allowlisted values.")
 @click.option("--zone", help="rpz: the zone's name (default rpz.registry.local).")
+@click.option("--raw", is_flag=True, help="csv: the exact values, for machines (by default cells a spreadsheet "
+                                          "would compute, such as +66… or =…, start with an added ').")
 @click.option("-o", "--output", type=click.Path(path_type=Path),
               help="File to write (default: standard output); for misp a folder (required).")
 @_guard
-def export_cmd(fmt, kind, label, source, since, min_score, include_expired, include_allowlisted, zone, output) -> None:
+def export_cmd(fmt, kind, label, source, since, min_score, include_expired, include_allowlisted, zone, raw,
+               output) -> None:
     """Export what the registry holds (all of it: the CLI runs as the operator)."""
     from registry.services import exports
 
     query = exports.ExportQuery.parse({"kind": kind, "label": label, "source": source, "since": since,
                                        "min_score": min_score, "include_expired": include_expired,
-                                       "include_allowlisted": include_allowlisted, "zone": zone})
+                                       "include_allowlisted": include_allowlisted, "zone": zone, "raw": raw})
     subject = {"format": fmt, **{k: v for k, v in (("kind", kind), ("label", label), ("source", source),
-               ("since", since), ("min_score", min_score), ("zone", zone)) if v is not None}}
+               ("since", since), ("min_score", min_score), ("zone", zone)) if v is not None},
+               **({"raw": True} if raw else {})}
     db = open_db()
     if fmt == "misp":
         if output is None:

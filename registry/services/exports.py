@@ -3,7 +3,8 @@
 
 - ``ExportQuery.parse`` checks the filters once, for the CLI and the API alike: ``kind``,
   ``label``, ``source``, ``since`` (a time, or a change position: sealed over the API), ``min_score``,
-  ``include_expired``, ``include_allowlisted``, and ``zone`` for rpz.
+  ``include_expired``, ``include_allowlisted``, ``zone`` for rpz, and ``raw`` for csv (the exact
+  values; by default cells a spreadsheet would compute are neutralised: ``export.csvfile``).
 - ``stream(conn, viewer, fmt, query)`` gives the export as chunks of bytes. One reader
   (``storage.export_reads``) serves every per-indicator format: it applies the visibility rule,
   the filters and the expiry and allowlist exclusions in SQL, in keyset pages, so memory stays
@@ -73,6 +74,7 @@ class ExportQuery:
     include_expired: bool = False
     include_allowlisted: bool = False
     zone: str = rpz.DEFAULT_ZONE
+    raw: bool = False
 
     @classmethod
     def parse(cls, args: Mapping, *, sealer: Sealer | None = None) -> ExportQuery:
@@ -97,7 +99,7 @@ class ExportQuery:
             source=str(args.get("source") or "").strip() or None,
             since_time=since_time, since_seq=since_seq, min_score=_score(args.get("min_score")),
             include_expired=_flag(args, "include_expired"), include_allowlisted=_flag(args, "include_allowlisted"),
-            zone=zone,
+            zone=zone, raw=_flag(args, "raw"),
         )
 
     def key(self) -> str:
@@ -192,7 +194,9 @@ def stream(conn: Connection, viewer: Viewer, fmt: str, query: ExportQuery, *, no
     items = indicators(conn, viewer, fmt, query, now=now, half_lifes=half_lifes)
     if fmt == "rpz":
         return rpz.write(items, zone=query.zone, serial=rpz_serial(conn, viewer, now))
-    return {"text": text.write, "csv": csvfile.write, "json": jsonl.write}[fmt](items)
+    if fmt == "csv":
+        return csvfile.write(items, raw=query.raw)
+    return {"text": text.write, "json": jsonl.write}[fmt](items)
 
 
 def _stix(conn: Connection, viewer: Viewer, query: ExportQuery, now: datetime, sealer: Sealer | None) -> Iterator[bytes]:

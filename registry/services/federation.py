@@ -121,6 +121,8 @@ def _pull(db, root, collection, since_for, *, org, feed, recorder, per_request, 
             counts = _import_pages(db, found, since, org=org, per_request=per_request, feed=feed, on_page=on_page)
     except (requests.RequestException, TAXIIServiceException, ValidationError, InvalidJSONError) as exc:
         raise PullFailed(f"{root}: {exc}{_why(exc)}") from None
+    except RecursionError:  # the client's JSON parser (the standard library's) gave up on a deep document
+        raise PullFailed(f"{root}: the server sent JSON nested too deep to read") from None
     return counts, recorder.latest_text or since, found, since
 
 

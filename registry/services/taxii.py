@@ -56,6 +56,7 @@ from registry.storage import taxii as taxii_store
 TAXII_MEDIA = "application/taxii+json;version=2.1"
 STIX_MEDIA = "application/stix+json;version=2.1"
 DEFAULT_LIMIT, MAX_LIMIT = 1000, 10_000
+MAX_SEQ = 2**63 - 1  # the largest change number: past it there is nothing
 FILTERED_FETCH = 5000  # rows per exporter query while filters discard objects
 # match[id] with this many ids or fewer looks each up (an id the registry derives costs a scan of
 # the assertions, ~0.1 s per 100,000; other ids an index probe); with more, reading the collection
@@ -152,7 +153,11 @@ def parse_query(args: Mapping[str, str], sealer: Sealer | None = None) -> Object
         values["limit"] = min(limit, MAX_LIMIT)  # a server may return fewer than asked
     if args.get("next"):
         text = args["next"]
-        after = sealer.open(text, POSITION) if sealer is not None else int(text) if text.isdecimal() else None
+        if sealer is not None:
+            after = sealer.open(text, POSITION)
+        else:  # only ASCII digits up to the largest change number ("²" passes isdigit(), int() refuses it)
+            fits = text.isascii() and text.isdigit() and len(text) <= 19 and int(text) <= MAX_SEQ
+            after = int(text) if fits else None
         if after is None:
             raise Invalid(f"next {text!r} is not a value this server gave", field="next")
         values["after_seq"] = after

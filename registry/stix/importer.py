@@ -34,9 +34,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import orjson
 from sqlalchemy import Connection
 
+from registry.domain import json_input
 from registry.domain import tlp as tlp_mod
 from registry.domain.normalize import NormalizeError, normalize, normalize_one
 from registry.domain.times import utcnow
@@ -148,14 +148,18 @@ def import_bundle(
 def _objects(data) -> list[dict]:
     if isinstance(data, (bytes, bytearray, memoryview, str)):
         try:
-            data = orjson.loads(data)
-        except orjson.JSONDecodeError as exc:
-            raise Invalid(f"not JSON: {exc}", field="bundle") from None
+            data = json_input.loads(data)
+        except json_input.JSONInputError as exc:
+            raise Invalid(str(exc), field="bundle", details={"line": exc.line, "column": exc.column}) from None
     objects = data.get("objects", [] if data.get("type") == "bundle" else None) if isinstance(data, dict) else data
     if isinstance(data, dict) and data.get("type") not in (None, "bundle"):
         objects = [data]  # one bare STIX object
-    if not isinstance(objects, list) or not all(isinstance(o, dict) for o in objects):
+    if not isinstance(objects, list):
         raise Invalid("not a STIX bundle: expected {\"type\": \"bundle\", \"objects\": [...]}", field="bundle")
+    for i, obj in enumerate(objects):
+        if not isinstance(obj, dict):
+            raise Invalid(f"objects[{i}] is {json_input.type_name(obj)}, not a STIX object ({{\"type\": …, \"id\": …}})",
+                          field=f"objects[{i}]")
     return objects
 
 

@@ -73,6 +73,8 @@ def unquote(literal: str) -> str:
 def pattern_values(pattern: str) -> list[PatternValue]:
     """The values a STIX pattern names, in order, without repeats; ``Unrepresentable`` if it
     cannot be held as values."""
+    if pattern is not None and not isinstance(pattern, str):
+        raise Unrepresentable("the indicator's pattern must be a string (STIX patterning)")
     if not isinstance(pattern, str) or not pattern.strip():
         raise Unrepresentable("the indicator has no pattern")
     fast = _FAST.fullmatch(pattern.strip())

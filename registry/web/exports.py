@@ -22,11 +22,11 @@ from registry.domain.roles import READER
 from registry.domain.times import utcnow
 from registry.services import exports
 from registry.services.errors import NotFound
-from registry.web.api import _no_nul_in_parameters, audit, position_header, sealer
+from registry.web.api import _plain_parameters, audit, position_header, sealer
 from registry.web.auth import require
 
 bp = Blueprint("exports", __name__, url_prefix="/api/v1/export")
-bp.before_request(_no_nul_in_parameters)
+bp.before_request(_plain_parameters)
 
 GZIP_LEVEL = 6
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")

@@ -19,10 +19,11 @@ from registry.domain.roles import FEED_ADMIN, READER
 from registry.ingest.catalogue import NAME
 from registry.services.errors import Invalid
 from registry.services.feeds import feed_runs, get_feed, list_feeds, start_run
-from registry.web.api import audit
+from registry.web.api import _plain_parameters, audit
 from registry.web.auth import require
 
 bp = Blueprint("feeds", __name__, url_prefix="/api/v1")
+bp.before_request(_plain_parameters)
 
 
 def _db():

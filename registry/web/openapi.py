@@ -33,11 +33,13 @@ def _error(description: str) -> dict:
 
 
 _COMMON_ERRORS = {
-    "400": _error("Invalid request: the message names the field and the reason"),
+    "400": _error("Invalid request: the message names the field (details.field) and what it takes"),
     "401": _error("No API key, or an unknown or revoked one"),
     "403": _error("The key's role is too low: the message names the role needed"),
     "405": _error("Method not allowed"),
     "413": _error("Request body too large"),
+    "414": _error("The URL is longer than the server reads (4094 bytes): send long or many values in a JSON body"),
+    "431": _error("The request's headers are too large"),
     "429": _error("Rate limit reached: retry after the Retry-After header's seconds"),
 }
 _BODY_ERRORS = {
@@ -129,6 +131,10 @@ _POSITION_HEADER = {"X-Registry-Position": {
     "schema": {"type": "string"}}}
 _EXPORT_HEADERS = {"ETag": {"description": "weak entity tag: send it back as If-None-Match", "schema": {"type": "string"}},
                    **_POSITION_HEADER}
+_RAW = {"name": "raw", "in": "query", "schema": {"type": "boolean"},
+        "description": "the exact values, for machines. By default the CSV is safe to open in a spreadsheet: every "
+                       "cell is quoted and a cell starting with = + - @ (or their full-width forms), a tab, a line "
+                       "break or ' gets a leading ', which registry import removes again"}
 _NOT_MODIFIED = {"304": {"description": "Not modified: the If-None-Match tag still holds", "headers": _EXPORT_HEADERS}}
 _EXPORTS = {
     # format: (summary, media type, body schema, min_score and zone apply)
@@ -148,7 +154,8 @@ _EXPORTS = {
 def _export_paths() -> dict:
     paths = {}
     for fmt, (summary, media, schema, per_indicator) in _EXPORTS.items():
-        parameters = list(_EXPORT_FILTERS) + ([_MIN_SCORE] if per_indicator else []) + ([_ZONE] if fmt == "rpz" else [])
+        parameters = (list(_EXPORT_FILTERS) + ([_MIN_SCORE] if per_indicator else []) + ([_ZONE] if fmt == "rpz" else [])
+                      + ([_RAW] if fmt == "csv" else []))
         paths[f"/api/v1/export/{fmt}"] = {"get": {
             "summary": f"Export ({fmt}): {summary}; streamed, gzip on Accept-Encoding: gzip",
             "parameters": parameters,

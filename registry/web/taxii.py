@@ -12,6 +12,7 @@ import orjson
 from flask import Blueprint, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
+from registry.domain import json_input
 from registry.domain.opaque import POSITION
 from registry.domain.times import utcnow
 from registry.services import taxii as svc
@@ -216,9 +217,9 @@ def add_objects(collection_id: str):
         raise UnsupportedMediaType(f"send a TAXII envelope as Content-Type: {TAXII_MEDIA} "
                                    f"(got {content_type or 'none'})")
     try:
-        envelope = orjson.loads(request.get_data())
-    except orjson.JSONDecodeError as exc:
-        raise Invalid(f"the body is not JSON: {exc}") from None
+        envelope = json_input.loads(request.get_data())
+    except json_input.JSONInputError as exc:
+        raise Invalid(f"the body: {exc}", details={"line": exc.line, "column": exc.column}) from None
     status = svc.add_objects(_db(), g.principal, coll, envelope, utcnow())
     ids = [o.get("id") for o in envelope.get("objects", []) if isinstance(o, dict)]
     _audit("taxii-submit", {"collection": coll.name, "status": status["id"], "ids": ids}, status["success_count"])

@@ -124,6 +124,18 @@ EDGES = [
     ("POST", "/api/v1/indicators", "ccib-contrib",
      {"json": {"indicators": [{"value": "float.edge.example", "confidence": 16.0}]}}, 200, None),
     ("POST", "/api/v1/sightings", "ccib-contrib", {"json": {"value": "float.edge.example", "count": 2.0}}, 201, None),
+    # A type the field does not take is a 400 naming it, never a Python message or a 500 (a list
+    # nested 254 deep among the values was echoed into an answer orjson could not write).
+    ("POST", "/api/v1/sightings", "ccib-contrib", {"json": {"value": "type.edge.example", "tlp": 5}}, 400, "tlp"),
+    ("POST", "/api/v1/sightings", "ccib-contrib", {"json": {"value": "type.edge.example", "description": ["d"]}}, 400,
+     "description"),
+    ("POST", "/api/v1/lookup", "ccib-contrib", {"json": {"values": ["type.edge.example", 5]}}, 400, "values[1]"),
+    ("POST", "/api/v1/lookup", "ccib-contrib", {"json": {"values": [[[["nested.edge.example"]]]]}}, 400, "values[0]"),
+    ("POST", "/api/v1/indicators", "ccib-contrib",
+     {"json": {"indicators": [{"value": "type.edge.example", "labels": ["ok", None]}]}}, 400, "indicators[0].labels[1]"),
+    ("GET", "/api/v1/lookup", "ccib-contrib", {"params": [("value", "1.2.3.4"), ("value", "5.6.7.8")]}, 400, "value"),
+    ("GET", "/api/v1/lookup", "ccib-contrib", {"params": {"value": "x" * 9000}}, 414, None),
+    ("GET", "/api/v1/export/csv", "ccib-contrib", {"params": {"raw": "sometimes"}}, 400, "raw"),
 ]
 
 
