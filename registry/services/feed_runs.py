@@ -63,7 +63,6 @@ MAX_ERROR = 2000
 Progress = Callable[[str, int, int | None], None]  # (what, done, total)
 
 
-
 class FeedBusy(Conflict):
     """Another process holds the feed's lease."""
 
