@@ -11,7 +11,7 @@ Two forms, with the same columns:
 - ``raw``: the exact values, quoted only where CSV needs it (header ``value,kind,…``), for
   machines.
 
-Columns (``COLUMNS``; README "Exports" says the same):
+Columns (``COLUMNS``; docs/exports.md says the same):
 
 value           the canonical value (the column ``registry import`` picks up)
 kind            ipv4, ipv6, domain, url, phone, email

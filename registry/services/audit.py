@@ -1,7 +1,7 @@
 """The audit log: who looked up, searched, submitted, exported, changed a key or logged in.
 
-``AuditLog.record()`` only appends a tuple to an in-memory deque, so a lookup pays about a
-microsecond for it (``bench/audit.py``); a daemon thread writes the buffer every ``flush_interval`` seconds (sooner
+``AuditLog.record()`` only appends a tuple to an in-memory deque, so a lookup pays next to
+nothing for it (``bench/audit.py``, docs/performance.md); a daemon thread writes the buffer every ``flush_interval`` seconds (sooner
 when ``max_buffer`` events wait) in one write transaction per flush. Turning events into rows
 (JSON of the subject, trimming) also happens on that thread, off the request's path.
 
@@ -315,7 +315,7 @@ def subject_json(subject) -> str | None:
     if subject is None:
         return None
     if type(subject) is list and len(subject) <= MAX_VALUES and all(type(v) is str and len(v) <= MAX_TEXT for v in subject):
-        # The usual case (the values looked up), the same text json.dumps writes, ~5x faster.
+        # The usual case (the values looked up), the same text json.dumps writes, written faster by hand.
         return "[" + ",".join(map(encode_basestring_ascii, subject)) + "]"
     try:
         return _ENCODER.encode(_subject(subject))

@@ -46,7 +46,7 @@ def lookup(
     half_lifes: dict[str, float] | None = None,
     split: bool | None = None,
 ) -> list[dict]:
-    """One answer per query, in input order (see DESIGN "Interfaces users rely on").
+    """One answer per query, in input order (docs/design.md, "Data flow of a lookup").
 
     ``split`` (default: batches of ``SPLIT_MIN`` values or more, where it is safe) answers
     part of the batch in a helper process (forked once, kept) while this one answers the rest.
@@ -84,7 +84,7 @@ def _can_split(conn: Connection) -> bool:
 def _lookup_split(conn: Connection, queries: Sequence, viewer: Viewer, options: dict) -> list[dict]:
     """The second part in the helper process (``lookup_helper``), forked from this one with
     its warm caches, with a connection of its own; its answers come back pickled, which keeps
-    their shared parts shared (a seventh of the bytes of JSON, a third of the time to load).
+    their shared parts shared (smaller and quicker to load than JSON: docs/performance.md).
     Should the helper fail, this process answers that part too."""
     half = int(len(queries) * _PARENT_SHARE)
     url = conn.engine.url.render_as_string(hide_password=False)  # the helper opens its own engine

@@ -8,7 +8,7 @@ Decisions:
   exporter's viewer filtering on every path. ``submissions`` is write-only (``can_read`` false,
   ``can_write`` for contributors and up): what is added there is read back, TLP-filtered,
   through the read collections, so there is one place to read and one rule for it.
-- ``limit``: 1000 by default (one response of ~650 kB), at most 10,000 (more is cut to that).
+- ``limit``: 1000 by default (one response of moderate size), at most 10,000 (more is cut to that).
 - ``next`` is the change sequence of the page's last object, so objects sharing a timestamp are
   never skipped or repeated, and a cursor stays valid for ever (no server-side session); over
   HTTP it is sealed (``domain.opaque``): the number counts every org's changes, hidden ones too.
@@ -59,7 +59,7 @@ DEFAULT_LIMIT, MAX_LIMIT = 1000, 10_000
 MAX_SEQ = 2**63 - 1  # the largest change number: past it there is nothing
 FILTERED_FETCH = 5000  # rows per exporter query while filters discard objects
 # match[id] with this many ids or fewer looks each up (an id the registry derives costs a scan of
-# the assertions, ~0.1 s per 100,000; other ids an index probe); with more, reading the collection
+# the assertions, docs/performance.md; other ids an index probe); with more, reading the collection
 # once is cheaper.
 BY_ID_MAX = 10
 _OWN_TYPES = frozenset(("indicator", "sighting"))  # what collections hold; the rest is context

@@ -1,5 +1,5 @@
 """Building the exported objects as plain dicts from stored rows (no stix2 objects: the export
-writes a million of them; DESIGN measured stix2 at ~1,800 objects/s against ~130,000 for dicts).
+writes a million of them, and stix2 builds them far slower than dicts: docs/performance.md).
 
 - An assertion becomes an Indicator created by its source org's Identity.
 - A sighting becomes a Sighting of one visible Indicator of the same value (see ``sighting``).

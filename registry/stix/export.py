@@ -108,7 +108,7 @@ def objects_by_id(conn: Connection, viewer: Viewer, stix_id: str) -> list[dict]:
 
     An Indicator or Sighting with an id of its own is found by the unique id index. An id the
     registry derives (its check holds, see ids.py) can only be found by deriving the ids of the
-    visible assertions that have none, a scan of the assertion table (~1-2 s per million rows);
+    visible assertions that have none, a scan of the assertion table (docs/performance.md);
     any other unknown id costs no scan. Stored and derived ids never meet (stix.claims stores
     no derived id), so each id names one object. The support objects (identities, TLP markings,
     the phone-number extension) are found too; SCOs are not (their ids are hashes of values).

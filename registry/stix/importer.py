@@ -22,8 +22,8 @@ What is read:
 - Sources: see sources.py.
 Everything else (reports, malware, relationships...) is counted as skipped.
 
-The bundle is read whole with orjson (a 200 MB bundle takes about 1-1.5 GB while it is
-imported); a streaming JSON reader would need ijson, which the project does not depend on.
+The bundle is read whole with orjson (memory several times the bundle's size while it is
+imported: docs/performance.md); a streaming JSON reader would need ijson, which the project does not depend on.
 """
 
 from __future__ import annotations

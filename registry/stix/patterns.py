@@ -18,7 +18,7 @@ Anything else (file hashes, x509 fields, ``AND`` of different tests, ``NOT``, ``
 ``AND`` would flag more than the source did.
 
 A small tokenizer and recursive-descent parser of our own: nothing is evaluated, and it costs a
-few microseconds a pattern where the ANTLR-based ``stix2patterns`` costs milliseconds (a bundle
+small fraction of the ANTLR-based ``stix2patterns`` a pattern (docs/performance.md; a bundle
 may hold a million indicators). The common one-comparison form skips even that.
 """
 

@@ -1,6 +1,6 @@
 """Sighting rows: one per (indicator, org, case reference); a repeat adds to its count.
 
-A new row gets its STIX id here (a random UUIDv4, as DESIGN asks of SDOs: sightings are written
+A new row gets its STIX id here (a random UUIDv4, as STIX 2.1 recommends for SDOs: sightings are written
 one by one, so storing it costs nothing, and unlike an id derived from the case reference it
 reveals nothing about the case), or keeps the id of the STIX Sighting it was imported from.
 """

@@ -140,7 +140,7 @@ _EXPORTS = {
     # format: (summary, media type, body schema, min_score and zone apply)
     "stix": ("A STIX 2.1 bundle: an Indicator per visible assertion, Sightings, their identities and markings",
              "application/stix+json;version=2.1", {"type": "object"}, False),
-    "csv": ("One indicator a row with a provenance summary (README: Exports)", "text/csv", {"type": "string"}, True),
+    "csv": ("One indicator a row with a provenance summary (docs/exports.md)", "text/csv", {"type": "string"}, True),
     "text": ("One canonical value a line", "text/plain", {"type": "string"}, True),
     "cidr": ("The listed IPv4 and IPv6 ranges merged into the fewest CIDR blocks, one a line", "text/plain",
              {"type": "string"}, True),

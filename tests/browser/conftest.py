@@ -1,7 +1,7 @@
 """Browser tests: Playwright driving Debian's Chromium (/usr/bin/chromium, installed with apt;
 Playwright's own browser download is never used) against a real `registry serve` on 127.0.0.1.
 
-Set REGISTRY_SCREENSHOTS=docs/screenshots to refresh the README's screenshots from a run.
+Set REGISTRY_SCREENSHOTS=docs/screenshots to refresh the screenshots in docs/ from a run.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Shared by the STIX tests: seeding through the real submit path, exporting, and the
-validation every exported bundle must pass (DESIGN "Validation")."""
+validation every exported bundle must pass (docs/stix-taxii.md)."""
 
 from __future__ import annotations
 

@@ -222,7 +222,7 @@ def test_an_admin_cannot_change_its_own_role_or_cap(app):
 
 
 def test_an_existing_red_admin_becomes_an_operator_with_the_cli(app, monkeypatch):
-    """The upgrade path the README gives: `registry user set-role NAME operator` on the server."""
+    """The upgrade path docs/security.md gives: `registry user set-role NAME operator` on the server."""
     monkeypatch.setenv("REGISTRY_DATABASE_URL", _db(app).url)
     boss = _as(app, "ccib-boss")
     _refused(_post(boss, "/admin/keys", org="pdrm-my", role="reader", max_tlp="red"), "not pdrm-my")
