@@ -16,6 +16,7 @@ import time
 import dns.zone
 import pytest
 
+from registry.services.access import ON_SERVER
 from registry.services.users import add_user
 from tests.web.test_ui_http import browser
 from tests.web.ui_support import PASSWORD
@@ -73,7 +74,7 @@ def _views(server, session) -> dict:
 
 @pytest.fixture(scope="module")
 def scene(server):
-    add_user(server.db, "pdrm-analyst", org="pdrm-my", role="reader", password=PASSWORD)
+    add_user(server.db, "pdrm-analyst", org="pdrm-my", role="reader", password=PASSWORD, by=ON_SERVER)
     _submit(server, A_KEY, [FIRST, SHARED], "red")
     _tick()
     _submit(server, B_KEY, [SHARED, FIRST, LATER], "green")
