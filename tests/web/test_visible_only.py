@@ -62,7 +62,7 @@ def _views(server, session) -> dict:
     return {
         "search": search.json(),
         "lookup": _get(server, "/api/v1/lookup", value=SHARED).json(),
-        "csv": _get(server, "/api/v1/export/csv", label=LABEL).text,
+        "csv": _get(server, "/api/v1/export/csv", label=LABEL, raw="true").text,
         "etags": {fmt: _get(server, f"/api/v1/export/{fmt}").headers["ETag"] for fmt in ("text", "stix", "csv")}
         | {"misp": _get(server, "/api/v1/export/misp/manifest.json").headers["ETag"]},
         "rpz serial": serial,
