@@ -25,7 +25,7 @@ from registry.services.submit import Provenance, Submission, Submitter
 from registry.storage.db import Database
 from tests.exports.support import export_bytes
 from tests.web import stream_clients
-from tests.web.conftest import REGISTRY, free_port, seed_members, start_server, stop_server
+from tests.web.conftest import seed_members, start_server, stop_server
 
 pytestmark = pytest.mark.slow
 
@@ -189,10 +189,3 @@ def test_a_database_error_midway_is_an_error_to_every_client(breakable, whole):
     _break_database(url, application_name)
     stream_clients.assert_every_client_failed(downloads, len(whole))
 
-
-def test_bad_web_settings_stop_serve_with_a_message(tmp_path):
-    for name, value in (("WEB_THREADS", "0"), ("WEB_TIMEOUT", "soon"), ("WEB_GRACEFUL_TIMEOUT", "-1")):
-        env = {**os.environ, "REGISTRY_INSTANCE_PATH": str(tmp_path), f"REGISTRY_{name}": value}
-        done = subprocess.run([str(REGISTRY), "serve", "--port", str(free_port())], env=env, capture_output=True,
-                              text=True, timeout=30)
-        assert done.returncode == 2 and f"REGISTRY_{name}" in done.stderr, done.stderr
