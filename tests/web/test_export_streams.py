@@ -14,6 +14,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from pathlib import Path
 
 import orjson
@@ -148,7 +149,8 @@ def breakable(bulk, tmp_path):
     url = bulk[0]
     if url.startswith("sqlite"):
         copy = tmp_path / "breakable.db"
-        with sqlite3.connect(url.removeprefix("sqlite:///")) as source, sqlite3.connect(copy) as target:
+        with closing(sqlite3.connect(url.removeprefix("sqlite:///"))) as source, \
+                closing(sqlite3.connect(copy)) as target:
             source.backup(target)
         url, name = f"sqlite:///{copy}", None
     else:
