@@ -27,6 +27,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAX_BATCH", "10000", "Most values in one batch lookup request."),
     Setting("MAX_BODY_MB", "32", "Largest request body accepted, in MiB; larger ones get 413."),
     Setting("SQLITE_MMAP_MB", "2048", "How much of a SQLite file the web server's readers memory-map (0: none)."),
+    Setting("WEB_THREADS", "16", "Threads per web worker: each request holds one while it runs, a streamed export (and an event stream) for as long as it lasts."),
+    Setting("WEB_TIMEOUT", "30", "Seconds a web worker may go without a sign of life before it is restarted, and a client may take to accept 64 KiB of a streamed export before it is cut off; it does not limit how long a request runs."),
+    Setting("WEB_GRACEFUL_TIMEOUT", "10", "Seconds a stopping or restarting web worker lets its requests finish before they are cut off."),
     Setting("AUDIT_FLUSH_SECONDS", "0.2", "How often each process writes its buffered audit events."),
     Setting("COOKIE_SECURE", "auto", "Web page session cookies: `auto` marks them Secure when the request came over https, `true` always (behind a TLS-terminating proxy), `false` never."),
     Setting("SESSION_HOURS", "8", "Hours a web page sign-in lasts, however busy the session."),
@@ -52,6 +55,14 @@ def get(name: str, overrides: dict | None = None) -> str | None:
     if overrides and name in overrides:
         return overrides[name]
     return os.environ.get(f"REGISTRY_{name}", _BY_NAME[name].default)
+
+
+def whole_number(name: str, overrides: dict | None = None, *, minimum: int = 1) -> int:
+    """A setting that must be a whole number of at least ``minimum``; a ValueError names it."""
+    text = str(get(name, overrides) or "").strip()
+    if not (text.isascii() and text.isdigit()) or int(text) < minimum:
+        raise ValueError(f"REGISTRY_{name} must be a whole number of at least {minimum}, not {text!r}")
+    return int(text)
 
 
 def instance_path(overrides: dict | None = None) -> Path:

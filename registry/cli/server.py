@@ -8,7 +8,7 @@ import sys
 import click
 
 from registry import config
-from registry.cli.common import guard, open_db
+from registry.cli.common import Fail, guard, open_db
 
 
 @click.command()
@@ -43,10 +43,15 @@ def demo() -> None:
 @click.option("--scheduler", "with_scheduler", is_flag=True, help="Also run the feed scheduler (one machine).")
 def serve(host, port, workers, dev, with_scheduler) -> None:
     """Serve the API."""
-    from registry.web.serve import run
+    from registry.web.serve import gunicorn_settings, run
 
+    workers = workers or (2 * (os.cpu_count() or 1) + 1)
+    try:
+        gunicorn_settings(host=host, port=port, workers=workers)
+    except ValueError as exc:
+        raise Fail(str(exc)) from None
     open_db()  # initialise an empty database before workers start
-    run(host=host, port=port, workers=workers or (2 * (os.cpu_count() or 1) + 1), dev=dev, scheduler=with_scheduler)
+    run(host=host, port=port, workers=workers, dev=dev, scheduler=with_scheduler)
 
 
 @click.command()

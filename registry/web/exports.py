@@ -4,8 +4,10 @@ text, cidr, rpz and json, and the MISP feed under ``/api/v1/export/misp/`` (``ma
 
 Every answer is read in one transaction (the ETag and the data come from the same snapshot),
 carries a weak ETag and answers 304 to a matching If-None-Match without reading the data; the
-body is streamed, gzip-compressed when the client accepts gzip. Every export is audited, a 304
-too (it tells the caller the data is unchanged).
+body is streamed, gzip-compressed when the client accepts gzip, and one that cannot finish ends
+as an error to the client, never as a short body that looks complete (``web.streaming``; so
+HTTP/1.0 requests get 505). Every export is audited, a 304 too (it tells the caller the data is
+unchanged).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from registry.domain.roles import READER
 from registry.domain.times import utcnow
 from registry.services import exports
 from registry.services.errors import NotFound
+from registry.web import streaming
 from registry.web.api import _plain_parameters, audit, position_header, sealer
 from registry.web.auth import require
 
@@ -46,7 +49,8 @@ def _wants_gzip() -> bool:
 
 
 def gzipped(chunks: Iterator[bytes]) -> Iterator[bytes]:
-    """The chunks as one gzip stream, compressed as they pass (memory stays flat)."""
+    """The chunks as one gzip stream, compressed as they pass (memory stays flat). The trailer
+    comes only after the last chunk: a stream that breaks has none, and gunzip says so."""
     compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)  # wbits 31: a gzip header and trailer
     for chunk in chunks:
         out = compressor.compress(chunk)
@@ -60,6 +64,7 @@ def deliver(fmt: str, produce: Callable, *, mimetype: str, filename: str | None 
     """Open one read transaction, answer 304 when the client's ETag still holds, else stream
     ``produce(conn, viewer, query, now)``'s chunks (it may raise a RegistryError before the
     first byte). The transaction ends when the response is closed, streamed to the end or not."""
+    streaming.require_chunked()
     viewer = g.principal.viewer
     query = exports.ExportQuery.parse(request.args.to_dict(), sealer=sealer())
     now = utcnow()
@@ -74,15 +79,16 @@ def deliver(fmt: str, produce: Callable, *, mimetype: str, filename: str | None 
             reading.close()
             return Response(status=304, headers=headers)
         chunks = produce(conn, viewer, query, now)
+        if _wants_gzip():
+            chunks = gzipped(chunks)
+            headers["Content-Encoding"] = "gzip"
+        body = streaming.body(chunks)
     except BaseException:
         reading.close()
         raise
     if filename:
         headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    if _wants_gzip():
-        chunks = gzipped(chunks)
-        headers["Content-Encoding"] = "gzip"
-    response = Response(chunks, mimetype=mimetype, headers=headers)
+    response = Response(body, mimetype=mimetype, headers=headers)
     response.call_on_close(reading.close)
     return response
 

@@ -1,7 +1,9 @@
 """Exports over real HTTP (`registry serve`, SQLite and PostgreSQL): every format served as the
 service writes it for the caller, weak ETags answered with 304, gzip when asked for, the MISP
 feed at the URL a MISP instance is given (with or without its trailing slash), errors as JSON,
-every export audited; and `registry export --format misp -o FOLDER` from the command line."""
+every export audited, HTTP/1.0 refused a stream (505), a failure before the first byte a JSON
+error; and `registry export --format misp -o FOLDER` from the command line. (Large exports, and
+streams that break midway: test_export_streams.py.)"""
 
 from __future__ import annotations
 
@@ -153,6 +155,32 @@ def test_errors_are_json(seeded):
     anonymous = requests.get(seeded.url + "/api/v1/export/text", timeout=10)
     assert anonymous.status_code == 401 and anonymous.json()["error"]["code"] == "unauthorized"
     assert requests.get(seeded.url + FEED + "/manifest.json", timeout=10).status_code == 401
+
+
+def test_http10_clients_are_refused_a_stream(seeded):
+    """Over HTTP/1.0 a body ends where the connection closes: one cut short would look whole."""
+    done = subprocess.run(["curl", "--silent", "--http1.0", "-H", f"Authorization: Bearer {seeded.keys['admin']}",
+                           "--write-out", "\n%{http_code}", seeded.url + "/api/v1/export/text"],
+                          capture_output=True, text=True, timeout=30)
+    body, _, status = done.stdout.rpartition("\n")
+    assert status == "505", done.stdout
+    error = orjson.loads(body)["error"]
+    assert error["code"] == "http_version_not_supported" and error["details"]["protocol"] == "HTTP/1.0"
+    assert "HTTP/1.1" in error["message"]
+
+
+def test_a_failure_before_the_first_byte_is_a_json_error(seeded):
+    """The export's first read fails (its table is gone for a moment): a JSON 500, not the web
+    server's own error page."""
+    with seeded.db.write() as conn:
+        conn.exec_driver_sql("ALTER TABLE assertion RENAME TO assertion_away")
+    try:
+        response = seeded.get("/api/v1/export/text", key="admin")
+    finally:
+        with seeded.db.write() as conn:
+            conn.exec_driver_sql("ALTER TABLE assertion_away RENAME TO assertion")
+    assert response.status_code == 500
+    assert response.json()["error"]["code"] == "internal_error"
 
 
 def test_every_export_is_audited(seeded):
