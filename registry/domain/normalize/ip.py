@@ -60,16 +60,21 @@ def _range_kind(s: str) -> str | None:
     return None
 
 
+# An ipv4 range has no ":" and an ipv6 one has: each text meets the range regex once.
+
+
 def looks_ipv4(s: str) -> bool:
     """A dotted quad (with a /prefix or a :port) or an a-b range of them. Asked first: no
     other kind's text has this shape."""
-    return _V4_SHAPE.fullmatch(s) is not None or ("-" in s and _range_kind(s) == IPV4)
+    return _V4_SHAPE.fullmatch(s) is not None or ("-" in s and ":" not in s and _range_kind(s) == IPV4)
 
 
 def looks_ipv6(s: str) -> bool:
     """Colon-hex (bracketed, with a zone, /prefix or port) or an a-b range of them. Asked
     after email: a zone id (``%…``) may hold an ``@``."""
-    return (":" in s and _V6_SHAPE.fullmatch(s) is not None) or ("-" in s and _range_kind(s) == IPV6)
+    if ":" not in s:
+        return False
+    return _V6_SHAPE.fullmatch(s) is not None or ("-" in s and _range_kind(s) == IPV6)
 
 
 # --------------------------------------------------------------------------------------

@@ -200,7 +200,7 @@ def e164_fast(s: str, region: str | None) -> Value | None:
     ntype = _table_type(table, parts[1])
     if ntype == UNKNOWN:
         return None
-    return phone_value(s, ntype)
+    return new_value(PHONE, s, None, None, None, None, _TYPE_NAMES.get(ntype, "unknown"))  # phone_value, inline
 
 
 def phone_value(e164: str, ntype: int) -> Value:
