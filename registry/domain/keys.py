@@ -1,8 +1,10 @@
 """Lookup probe keys: every value a query could match, each with its match type.
 
 Canonical values are unique across kinds (an IP never looks like a domain, a phone starts
-with ``+``, a URL has a scheme, an email an ``@``), so a probe key is a canonical value and
-one indexed ``value IN (…)`` query finds every match.
+with ``+``, a URL has a scheme, an email an ``@``; the normalize package holds every kind it
+registers to this), so a probe key is a canonical value and one indexed ``value IN (…)``
+query finds every match. A kind without parents (no network, domain or number block above
+its values) needs nothing here: it probes its own value.
 """
 
 from __future__ import annotations

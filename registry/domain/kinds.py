@@ -17,6 +17,7 @@ URL = "url"
 PHONE = "phone"
 EMAIL = "email"
 
+# Each kind is read by its module in domain/normalize, registered there in detection order.
 KINDS: tuple[str, ...] = (IPV4, IPV6, DOMAIN, URL, PHONE, EMAIL)
 
 # Match types of a lookup, from the most to the least specific.

@@ -6,7 +6,9 @@ import random
 
 import phonenumbers
 
-from registry.domain.normalize import _formatted, _number_type, phone_display
+from registry.domain.normalize import phone_display
+from registry.domain.normalize.phone_fast import number_type
+from registry.domain.normalize.phone_format import formatted
 
 
 def test_number_type_matches_phonenumbers_everywhere():
@@ -18,7 +20,7 @@ def test_number_type_matches_phonenumbers_everywhere():
         national = str(rng.randrange(1, 10)) + "".join(str(rng.randrange(10)) for _ in range(rng.randrange(3, 12)))
         number = phonenumbers.PhoneNumber(country_code=code, national_number=int(national))
         expected = phonenumbers.number_type(number)
-        assert _number_type(number) == expected, f"+{code} {national}"
+        assert number_type(number) == expected, f"+{code} {national}"
         seen.add(expected)
     # The sample reaches the special types too, not only mobile / fixed line / invalid.
     assert {phonenumbers.PhoneNumberType.TOLL_FREE, phonenumbers.PhoneNumberType.PREMIUM_RATE} <= seen
@@ -34,13 +36,14 @@ def test_example_numbers_of_member_and_partner_countries():
                 continue
             expected = phonenumbers.number_type(number)
             assert expected != phonenumbers.PhoneNumberType.UNKNOWN
-            assert _number_type(number) == expected, (region, kind)
+            assert number_type(number) == expected, (region, kind)
 
 
 def test_e164_numbers_read_as_the_full_parser_reads_them():
     # Valid numbers take compiled tables and invalid ones skip phonenumbers.parse when it
     # would read the same number: values and rejection reasons must not change.
-    from registry.domain.normalize import NormalizeError, _phone_reason, normalize
+    from registry.domain.normalize import NormalizeError, normalize
+    from registry.domain.normalize.phone import phone_reason
 
     rng = random.Random(7)
     codes = sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE)
@@ -59,7 +62,7 @@ def test_e164_numbers_read_as_the_full_parser_reads_them():
         except NormalizeError as exc:
             got = str(exc)
         if phonenumbers.number_type(parsed) == phonenumbers.PhoneNumberType.UNKNOWN:
-            expected = f"{text!r} is not a valid phone: {_phone_reason(parsed)}"
+            expected = f"{text!r} is not a valid phone: {phone_reason(parsed)}"
             invalid += 1
         else:
             expected = f"+{parsed.country_code}{phonenumbers.national_significant_number(parsed)}"
@@ -88,7 +91,7 @@ def test_display_matches_phonenumbers_everywhere():
     for number in numbers:
         e164 = f"+{number.country_code}{number.national_number}"
         expected = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-        fast = _formatted(number.country_code, str(number.national_number))
+        fast = formatted(number.country_code, str(number.national_number))
         if fast is not None:  # None: a code shared by several regions, left to phonenumbers
             assert fast == expected, e164
             compiled += 1
@@ -99,7 +102,10 @@ def test_display_matches_phonenumbers_everywhere():
 
 
 def test_canonical_e164_fast_path_gives_the_full_paths_value():
-    from registry.domain.normalize import _e164_fast, _Invalid, _norm_phone, normalize
+    from registry.domain.normalize import normalize
+    from registry.domain.normalize.errors import Invalid
+    from registry.domain.normalize.phone import normalize_phone
+    from registry.domain.normalize.phone_fast import e164_fast
 
     rng = random.Random(11)
     codes = sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE)
@@ -108,14 +114,14 @@ def test_canonical_e164_fast_path_gives_the_full_paths_value():
         code = rng.choice(codes + [66, 855, 60, 63, 84, 62, 95, 856, 81, 86] * 20)
         text = f"+{code}" + str(rng.randrange(1, 10)) + "".join(str(rng.randrange(10)) for _ in range(rng.randrange(4, 11)))
         region = (None, "TH", "kh")[n % 3]
-        got = _e164_fast(text, region)
+        got = e164_fast(text, region)
         try:
-            full = _norm_phone(text, region, False)
-        except _Invalid:
+            full = normalize_phone(text, region, False)
+        except Invalid:
             full = None
         if got is not None:
             assert (got,) == full, text
             assert normalize(text, None, region) == full
             fast += 1
     assert fast > 1_000  # valid numbers of single-region codes do take it (most random ones are invalid)
-    assert _e164_fast("+66812345678", "ZZ") is None  # the full path names the unknown region
+    assert e164_fast("+66812345678", "ZZ") is None  # the full path names the unknown region
