@@ -21,10 +21,9 @@ from typing import BinaryIO
 import orjson
 
 from registry.domain import json_input
-from registry.ingest.formats import HEAD_BYTES
 from registry.ingest.jsonl import parse_jsonl, record_from_object
 from registry.ingest.records import FeedFormatError, Record, Skipped, clip_line
-from registry.ingest.textio import UTF8_BOM, check_head
+from registry.ingest.textio import HEAD_BYTES, UTF8_BOM, check_head
 
 
 def _segments(path: str) -> list[tuple[str, bool]]:

@@ -11,7 +11,7 @@ from typing import BinaryIO
 
 from registry.domain import json_input
 from registry.ingest.records import FeedFormatError, Record, Skipped
-from registry.ingest.textio import iter_lines
+from registry.ingest.textio import NOT_UTF8, iter_lines
 
 VALUE_KEYS = ("value", "indicator", "ioc", "cidr", "ip", "ip_address", "domain", "url", "number", "phone")
 
@@ -21,7 +21,7 @@ def parse_jsonl(stream: BinaryIO, *, name: str = "<input>", key: str | int | Non
         raise FeedFormatError(f"{name}: JSON lines take a key name for the value, not a position")
     for line_no, text, _raw in iter_lines(stream, name=name):
         if text is None:
-            yield Skipped(line_no, repr(_raw[:200]), "not valid UTF-8")
+            yield Skipped(line_no, repr(_raw[:200]), NOT_UTF8)
             continue
         line = text.strip()
         if not line or line.startswith(("#", "//")):

@@ -23,6 +23,11 @@ from registry.ingest.records import FeedFormatError
 MAX_LINE_BYTES = 1 << 20
 CHUNK_BYTES = 1 << 16
 SNIFF_BYTES = 8192
+#: How much of a file's start tells its format, a CSV's delimiter or a JSON body's shape.
+HEAD_BYTES = 1 << 16
+
+#: The reason given for a line ``iter_lines`` could not decode.
+NOT_UTF8 = "not valid UTF-8"
 
 UTF8_BOM = b"\xef\xbb\xbf"
 
@@ -77,7 +82,7 @@ def iter_lines(
 
     ``line_no`` is 1-based; ``raw_bytes`` is the line without its line end (and without the
     BOM on line 1); ``text`` is ``raw_bytes`` decoded as UTF-8, or ``None`` when the line is
-    not valid UTF-8 (callers report it as ``Skipped`` with reason "not valid UTF-8").
+    not valid UTF-8 (callers report it as ``Skipped`` with reason ``NOT_UTF8``).
 
     Raises ``FeedFormatError`` for binary data or an HTML page (see ``check_head``) and, as
     soon as a line passes ``max_line_bytes``, "line N: line longer than ... bytes" (having

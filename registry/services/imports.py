@@ -15,9 +15,12 @@ from typing import BinaryIO
 from registry.domain.normalize import NormalizeError
 from registry.domain.times import parse_time
 from registry.export import csvfile
-from registry.ingest import formats
+from registry.ingest.csvrows import parse_csv
+from registry.ingest.detect import detect_format
 from registry.ingest.jsonl import parse_jsonl
+from registry.ingest.plainlist import parse_text
 from registry.ingest.records import FeedFormatError, Record, Skipped
+from registry.ingest.textio import HEAD_BYTES
 from registry.ingest.vocabulary import map_kinds
 from registry.services import collector
 from registry.services.errors import Invalid
@@ -26,7 +29,6 @@ from registry.services.submit import Provenance, Submission, SubmitReport, Submi
 from registry.storage.db import Database
 
 IMPORT_FORMATS = ("text", "csv", "jsonl", "stix")
-HEAD_BYTES = 64 * 1024
 PARALLEL_BYTES = 4 << 20  # below this, starting worker processes costs more than it saves
 
 
@@ -70,10 +72,10 @@ def parse(stream: BinaryIO, fmt: str, *, name: str, column: str | int | None = N
     """Records and skipped lines of ``stream`` in ``fmt``. ``options``: ``parse_csv``'s
     (``columns``, ``delimiter``, ``has_header``) for csv; ``value_path`` for json."""
     if fmt == "text":
-        return formats.parse_text(stream, name=name)
+        return parse_text(stream, name=name)
     if fmt == "csv":
-        return formats.parse_csv(stream, name=name, column=column, **{**_registry_export_options(stream, column),
-                                                                       **options})
+        return parse_csv(stream, name=name, column=column,
+                         **{**_registry_export_options(stream, column), **options})
     if fmt == "jsonl":
         return parse_jsonl(stream, name=name, key=column)
     if fmt == "json":
@@ -157,7 +159,7 @@ def submit_items(submitter: Submitter, items, *, parallel: bool = False) -> Subm
 
 def detect(path: Path) -> str:
     with path.open("rb") as fh:
-        return formats.detect_format(fh.read(HEAD_BYTES), name=path.name)
+        return detect_format(fh.read(HEAD_BYTES), name=path.name)
 
 
 def import_file(

@@ -26,7 +26,7 @@ from typing import BinaryIO
 
 from registry.domain.allowlist import Allowlist, Entry, emergency_reason
 from registry.domain.normalize import NormalizeError, normalize
-from registry.ingest import formats
+from registry.ingest import plainlist
 from registry.ingest.records import FeedFormatError, Skipped
 from registry.ingest.textio import line_chunks
 
@@ -74,7 +74,7 @@ def _prepare_text_chunk(piece: bytes, first_line: int, vcard: bool, name: str, k
     append = out.append
     reason_for = _allowlist.reason_for
     try:
-        for record in formats.parse_text(io.BytesIO(piece), name=name, vcard=vcard, first_line=first_line,
+        for record in plainlist.parse_text(io.BytesIO(piece), name=name, vcard=vcard, first_line=first_line,
                                          whole=False):
             if isinstance(record, Skipped):
                 append((SKIPPED, record.line_no, record.line, record.reason))
@@ -111,7 +111,7 @@ def prepare_text_parallel(stream: BinaryIO, *, name: str, kind: str | None, regi
 
         for first_line, piece in line_chunks(stream, name=name):
             if vcard is None:
-                vcard = formats.vcard_start(piece)
+                vcard = plainlist.vcard_start(piece)
             pending.append(pool.submit(_prepare_text_chunk, piece, first_line, vcard, name, kind, region))
             if len(pending) >= window:
                 yield result(pending.popleft())

@@ -1,5 +1,6 @@
 """TAXII 2.1 use cases, apart from HTTP: the collections, pages of objects and manifests, single
-objects and their versions, adding objects and the status resources that answer it.
+objects and their versions. The query parameters are ``taxii_query``'s; adding objects and the
+status resources that answer it are ``taxii_submit``'s.
 
 Decisions:
 - One API root. Read-only collections: ``indicators`` (everything) and one per kind, with ids
@@ -8,13 +9,6 @@ Decisions:
   exporter's viewer filtering on every path. ``submissions`` is write-only (``can_read`` false,
   ``can_write`` for contributors and up): what is added there is read back, TLP-filtered,
   through the read collections, so there is one place to read and one rule for it.
-- ``limit``: 1000 by default (one response of moderate size), at most 10,000 (more is cut to that).
-- ``next`` is the change sequence of the page's last object, so objects sharing a timestamp are
-  never skipped or repeated, and a cursor stays valid for ever (no server-side session); over
-  HTTP it is sealed (``domain.opaque``): the number counts every org's changes, hidden ones too.
-  ``added_after`` compares ``date_added`` at millisecond precision, the precision of the
-  ``X-TAXII-Date-Added-*`` headers, so a header fed back as ``added_after`` never returns the
-  same objects again. ``date_added`` is when the row last changed.
 - Each page stands alone: the identities, TLP marking definitions and extension definition its
   objects reference come first in the same page, within ``limit`` (``match[type]``/``match[id]``
   select them like any object, but only beside an Indicator or Sighting that references them;
@@ -22,41 +16,31 @@ Decisions:
   is exceeded). taxii2-client users import page by page or
   collect all pages into one bundle; either way nothing dangles. SCOs are not served: each
   restates its Indicator's pattern. Context objects are also served by id, in every collection.
-- One version per object (its latest), so ``match[version]`` first/last/all are the same and a
-  timestamp selects objects whose ``modified`` is that time; the manifest lists the collection's
+- One version per object (its latest, see ``taxii_query``); the manifest lists the collection's
   own objects (not the context).
-- Adding objects is synchronous: the STIX importer runs in the request, as the caller's org
-  whatever identity the objects name (no impersonation, no orgs created), and the answer is a
-  ``complete`` status resource (202), stored so ``GET status/{id}`` (by the same org only)
-  and taxii2-client's ``wait_for_completion`` work from any worker.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from functools import cached_property
+from datetime import datetime, timedelta
 
 from sqlalchemy import Connection
 
 from registry.domain import roles
 from registry.domain.kinds import KINDS, PHONE
-from registry.domain.opaque import POSITION, Sealer
 from registry.domain.times import parse_time
-from registry.services.errors import Invalid, NotFound, RegistryError
+from registry.services.errors import Forbidden, NotFound
+from registry.services.taxii_query import ObjectQuery, ms_precision, stix_time, version_of
 from registry.stix import export, mapping
 from registry.stix.extension import PHONE_EXTENSION_OBJECT, REGISTRY_IDENTITY_OBJECT
-from registry.stix.importer import import_bundle
 from registry.stix.markings import marking_definition, tlp_of_marking_id
 from registry.stix.references import IDENTITIES
-from registry.storage import taxii as taxii_store
 
 TAXII_MEDIA = "application/taxii+json;version=2.1"
 STIX_MEDIA = "application/stix+json;version=2.1"
-DEFAULT_LIMIT, MAX_LIMIT = 1000, 10_000
-MAX_SEQ = 2**63 - 1  # the largest change number: past it there is nothing
 FILTERED_FETCH = 5000  # rows per exporter query while filters discard objects
 # match[id] with this many ids or fewer looks each up (an id the registry derives costs a scan of
 # the assertions, docs/performance.md; other ids an index probe); with more, reading the collection
@@ -105,97 +89,6 @@ def collection(collection_id: str) -> CollectionDef:
     if found is None:
         raise NotFound(f"no collection {collection_id!r} in this API root", field="collection")
     return found
-
-
-# -- query parameters --------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ObjectQuery:
-    added_after: datetime | None = None  # millisecond precision
-    limit: int = DEFAULT_LIMIT
-    after_seq: int | None = None  # from ``next``
-    ids: frozenset[str] | None = None
-    types: frozenset[str] | None = None
-    versions: frozenset[str] = frozenset({"last"})  # first/last/all or timestamps
-    spec_versions: frozenset[str] | None = None
-
-    @cached_property
-    def filters_objects(self) -> bool:
-        return bool(self.ids or self.types or self.spec_versions or self.version_times)
-
-    @cached_property
-    def version_times(self) -> frozenset[datetime]:
-        return frozenset(_ms(parse_time(v)) for v in self.versions if v not in ("first", "last", "all"))
-
-    def wants(self, obj: dict) -> bool:
-        if self.types is not None and obj["type"] not in self.types:
-            return False
-        if self.ids is not None and obj["id"] not in self.ids:
-            return False
-        if self.spec_versions is not None and obj.get("spec_version", "2.1") not in self.spec_versions:
-            return False
-        times = self.version_times
-        return not times or _ms(parse_time(version_of(obj))) in times
-
-
-def parse_query(args: Mapping[str, str], sealer: Sealer | None = None) -> ObjectQuery:
-    """The TAXII query parameters (``added_after``, ``limit``, ``next``, ``match[…]``); with a
-    ``sealer`` (the server's), ``next`` is a token it sealed, else the bare number."""
-    values: dict = {}
-    if args.get("added_after"):
-        values["added_after"] = _ms(_timestamp(args["added_after"], "added_after"))
-    if args.get("limit"):
-        try:
-            limit = int(args["limit"])
-        except ValueError:
-            raise Invalid(f"limit must be a whole number, not {args['limit']!r}", field="limit") from None
-        if limit < 1:
-            raise Invalid("limit must be 1 or more", field="limit")
-        values["limit"] = min(limit, MAX_LIMIT)  # a server may return fewer than asked
-    if args.get("next"):
-        text = args["next"]
-        if sealer is not None:
-            after = sealer.open(text, POSITION)
-        else:  # only ASCII digits up to the largest change number ("²" passes isdigit(), int() refuses it)
-            fits = text.isascii() and text.isdigit() and len(text) <= 19 and int(text) <= MAX_SEQ
-            after = int(text) if fits else None
-        if after is None:
-            raise Invalid(f"next {text!r} is not a value this server gave", field="next")
-        values["after_seq"] = after
-    for name, key in (("id", "ids"), ("type", "types"), ("spec_version", "spec_versions")):
-        if args.get(f"match[{name}]"):
-            values[key] = frozenset(_split(args[f"match[{name}]"]))
-    if args.get("match[version]"):
-        versions = frozenset(_split(args["match[version]"]))
-        for v in versions - {"first", "last", "all"}:
-            _timestamp(v, "match[version]")
-        values["versions"] = versions
-    return ObjectQuery(**values)
-
-
-def _split(text: str) -> list[str]:
-    return [part.strip() for part in text.split(",") if part.strip()]
-
-
-def _timestamp(text: str, name: str) -> datetime:
-    try:
-        return parse_time(text)
-    except ValueError:
-        raise Invalid(f"{name} must be a timestamp such as 2026-11-22T06:00:00.000Z, not {text!r}",
-                      field=name) from None
-
-
-def _ms(dt: datetime) -> datetime:
-    return dt.replace(microsecond=dt.microsecond // 1000 * 1000)
-
-
-def stix_time(dt: datetime) -> str:
-    """A STIX timestamp with milliseconds: ``2026-11-22T06:00:00.123Z``."""
-    dt = dt.astimezone(UTC) if dt.tzinfo else dt.replace(tzinfo=UTC)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
-
-
-def version_of(obj: dict) -> str:
-    return obj.get("modified") or obj.get("created") or obj.get("valid_from") or "1970-01-01T00:00:00.000Z"
 
 
 # -- pages -------------------------------------------------------------------------------------
@@ -286,7 +179,7 @@ def _by_ids(conn: Connection, viewer, coll: CollectionDef, q: ObjectQuery) -> Pa
         for obj in _found(conn, viewer, coll, stix_id):
             entries.append((0, parse_time(version_of(obj)), obj))  # date_added: see object_page
     if q.added_after is not None:
-        entries = [e for e in entries if _ms(e[1]) > q.added_after]
+        entries = [e for e in entries if ms_precision(e[1]) > q.added_after]
     return Page(sorted((e for e in entries if q.wants(e[2])), key=lambda e: e[1]))
 
 
@@ -334,11 +227,6 @@ def _require_readable(coll: CollectionDef) -> None:
         raise Forbidden(f"collection {coll.name!r} is write-only: read through the others")
 
 
-class Forbidden(RegistryError):
-    status = 403
-    code = "forbidden"
-
-
 # -- one object ----------------------------------------------------------------------------------
 def _pattern_kind(obj: dict) -> str | None:
     return mapping.KIND_OF_TYPE.get(obj.get("pattern", "").lstrip("[( ").partition(":")[0])
@@ -368,75 +256,5 @@ def object_page(conn: Connection, viewer, coll: CollectionDef, stix_id: str, q: 
     # One version per object, whose date_added is when that version was stored: its ``modified``.
     entries = [(0, parse_time(version_of(o)), o) for o in found if q.wants(o)]
     if q.added_after is not None:
-        entries = [e for e in entries if _ms(e[1]) > q.added_after]
+        entries = [e for e in entries if ms_precision(e[1]) > q.added_after]
     return Page(entries[: q.limit])
-
-
-# -- adding objects and their status ------------------------------------------------------------
-def add_objects(db, principal, coll: CollectionDef, envelope, now: datetime) -> dict:
-    """Import a TAXII envelope as the caller's org, synchronously; the stored status resource."""
-    if not coll.writable:
-        raise Forbidden(f"collection {coll.name!r} is read-only: add objects to 'submissions'")
-    if not roles.allows(principal.role, roles.CONTRIBUTOR):
-        raise Forbidden(f"adding objects needs the contributor role; your key has {principal.role}",
-                        details={"needed_role": roles.CONTRIBUTOR, "role": principal.role})
-    objects = envelope.get("objects") if isinstance(envelope, dict) else None
-    if not isinstance(objects, list) or not all(isinstance(o, dict) for o in objects):
-        raise Invalid("send a TAXII envelope: {\"objects\": [STIX objects]}", field="objects")
-    with db.write() as conn:  # the import and its status land together
-        # ``org`` (not ``default_org``): an upload is the caller's own, whatever identity it
-        # names, or a member could publish under another agency's name; nor does it create orgs.
-        report = import_bundle(conn, objects, org=principal.org, create_orgs=False, keep_results=True, now=now,
-                               viewer=principal.viewer)
-        successes, failures = _outcomes(objects, report.results)
-        row = taxii_store.StatusRow(
-            id=str(uuid.uuid4()), org=principal.org, collection_id=coll.id, status="complete",
-            request_timestamp=now, total_count=len(objects), success_count=len(successes),
-            failure_count=len(failures), pending_count=0,
-            details={"successes": successes, "failures": failures, "pendings": []},
-        )
-        taxii_store.insert_status(conn, row)
-    return status_resource(row)
-
-
-_IMPORTED = ("new", "updated", "unchanged", "allowlisted")  # the importer's statuses that kept the object
-_CONTEXT_TYPES = ("identity", "marking-definition", "extension-definition")
-
-
-def _outcomes(objects: list[dict], results: list[dict]) -> tuple[list[dict], list[dict]]:
-    """Status details, one per posted object: imported objects by their result; identities,
-    markings and extension definitions succeed as context; other types are not kept."""
-    by_id = {r["id"]: r for r in results}
-    successes, failures = [], []
-    for obj in objects:
-        entry = {"id": obj.get("id"), "version": version_of(obj)}
-        result = by_id.get(obj.get("id"))
-        if result is not None:
-            if result["status"] in _IMPORTED:
-                message = result["status"]
-                if result.get("new_id"):  # kept under another id: the posted one names another object
-                    message += f", stored as {result['new_id']}: {result['id_reason']}"
-                successes.append({**entry, "message": message})
-            else:
-                failures.append({**entry, "message": result.get("error") or result["status"]})
-        elif obj.get("type") in _CONTEXT_TYPES:
-            successes.append({**entry, "message": "read as context"})
-        else:
-            failures.append({**entry, "message": f"{obj.get('type')} objects are not kept: the registry keeps "
-                                                 "indicators, sightings and observables"})
-    return successes, failures
-
-
-def read_status(conn: Connection, principal, status_id: str) -> dict:
-    row = taxii_store.get_status(conn, status_id)
-    if row is None or row.org != principal.org:  # another org's status is as unknown as none
-        raise NotFound(f"no status {status_id!r}", field="status")
-    return status_resource(row)
-
-
-def status_resource(row: taxii_store.StatusRow) -> dict:
-    return {
-        "id": row.id, "status": row.status, "request_timestamp": stix_time(row.request_timestamp),
-        "total_count": row.total_count, "success_count": row.success_count,
-        "failure_count": row.failure_count, "pending_count": row.pending_count, **row.details,
-    }

@@ -1,115 +1,20 @@
 """The OpenAPI 3.1 description of /api/v1, served at /api/v1/openapi.json.
 
-Kept by hand beside the views; tests run schemathesis against the served document, so a view
-that drifts from it fails the suite.
+Kept by hand beside the views (the paths here, the schemas and shared error responses in
+``openapi_components``); tests run schemathesis against the served document, so a view that
+drifts from it fails the suite.
 """
 
 from __future__ import annotations
 
 from registry import __version__
-from registry.domain.kinds import KINDS, MATCH_TYPES
+from registry.domain.kinds import KINDS
 from registry.domain.roles import ROLES
 from registry.domain.tlp import LEVELS
-
-_ERROR = {
-    "type": "object",
-    "required": ["error"],
-    "properties": {
-        "error": {
-            "type": "object",
-            "required": ["code", "message", "details"],
-            "properties": {
-                "code": {"type": "string"},
-                "message": {"type": "string"},
-                "details": {"type": "object"},
-            },
-        }
-    },
-}
-
-
-def _error(description: str) -> dict:
-    return {"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-
-
-_COMMON_ERRORS = {
-    "400": _error("Invalid request: the message names the field (details.field) and what it takes"),
-    "401": _error("No API key, or an unknown or revoked one"),
-    "403": _error("The key's role is too low: the message names the role needed"),
-    "405": _error("Method not allowed"),
-    "413": _error("Request body too large"),
-    "414": _error("The URL is longer than the server reads (4094 bytes): send long or many values in a JSON body"),
-    "431": _error("The request's headers are too large"),
-    "429": _error("Rate limit reached: retry after the Retry-After header's seconds"),
-}
-_BODY_ERRORS = {
-    "415": _error("Content-Type is not application/json"),
-}
+from registry.web.openapi_components import BODY_ERRORS, COMMON_ERRORS, SCHEMAS, error_response
 
 _REGION = {"type": "string", "pattern": "^[A-Za-z]{2}$"}  # ISO 3166 alpha-2
 _VALUE = {"type": "string", "minLength": 1, "maxLength": 2048}
-
-_ASSERTION = {
-    "type": "object",
-    "required": ["source", "confidence", "tlp", "labels", "first_seen", "last_seen", "times_reported"],
-    "properties": {
-        "source": {"type": "string"},
-        "feed": {"type": ["string", "null"]},
-        "confidence": {"type": "integer", "minimum": 0, "maximum": 100},
-        "tlp": {"type": "string", "enum": list(LEVELS)},
-        "labels": {"type": "array", "items": {"type": "string"}},
-        "description": {"type": ["string", "null"]},
-        "first_seen": {"type": "string"},
-        "last_seen": {"type": "string"},
-        "valid_until": {"type": ["string", "null"]},
-        "times_reported": {"type": "integer"},
-    },
-}
-_SIGHTING = {
-    "type": "object",
-    "required": ["source", "count", "tlp", "first_seen", "last_seen"],
-    "properties": {
-        "source": {"type": "string"},
-        "count": {"type": "integer"},
-        "tlp": {"type": "string", "enum": list(LEVELS)},
-        "first_seen": {"type": "string"},
-        "last_seen": {"type": "string"},
-        "case_ref": {"type": "string"},
-    },
-}
-_ANSWER = {
-    "type": "object",
-    "description": "A lookup answer, or {query, error} when the value cannot be parsed.",
-    "required": ["query"],
-    "properties": {
-        "query": {},
-        "error": {"type": "string"},
-        "kind": {"type": "string", "enum": list(KINDS)},
-        "value": {"type": "string"},
-        "display": {"type": "string"},
-        "listed": {"type": "boolean"},
-        "score": {"type": "integer", "minimum": 0, "maximum": 100},
-        "explanation": {"type": "array", "items": {"type": "object"}},
-        "allowlisted": {"type": "boolean"},
-        "allowlist_reason": {"type": "string"},
-        "matches": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["match", "kind", "value", "assertions", "sightings"],
-                "properties": {
-                    "match": {"type": "string", "enum": list(MATCH_TYPES)},
-                    "kind": {"type": "string", "enum": list(KINDS)},
-                    "value": {"type": "string"},
-                    "display": {"type": "string"},
-                    "assertions": {"type": "array", "items": {"$ref": "#/components/schemas/Assertion"}},
-                    "sightings": {"type": "array", "items": {"$ref": "#/components/schemas/Sighting"}},
-                },
-            },
-        },
-    },
-}
-
 
 _EXPORT_FILTERS = [
     {"name": "kind", "in": "query", "schema": {"type": "string", "enum": list(KINDS)}},
@@ -160,7 +65,7 @@ def _export_paths() -> dict:
             "summary": f"Export ({fmt}): {summary}; streamed, gzip on Accept-Encoding: gzip",
             "parameters": parameters,
             "responses": {"200": {"description": "OK", "headers": _EXPORT_HEADERS,
-                                  "content": {media: {"schema": schema}}}, **_NOT_MODIFIED, **_COMMON_ERRORS},
+                                  "content": {media: {"schema": schema}}}, **_NOT_MODIFIED, **COMMON_ERRORS},
         }}
     feed = "MISP feed (add /api/v1/export/misp/ as a feed in MISP)"
     paths["/api/v1/export/misp/manifest.json"] = {"get": {
@@ -168,14 +73,14 @@ def _export_paths() -> dict:
         "parameters": list(_EXPORT_FILTERS),
         "responses": {"200": {"description": "OK", "headers": _EXPORT_HEADERS,
                               "content": {"application/json": {"schema": {"type": "object"}}}},
-                      **_NOT_MODIFIED, **_COMMON_ERRORS},
+                      **_NOT_MODIFIED, **COMMON_ERRORS},
     }}
     paths["/api/v1/export/misp/hashes.csv"] = {"get": {
         "summary": f"{feed}: md5 of each attribute value, and its event's uuid",
         "parameters": list(_EXPORT_FILTERS),
         "responses": {"200": {"description": "OK", "headers": _EXPORT_HEADERS,
                               "content": {"text/csv": {"schema": {"type": "string"}}}},
-                      **_NOT_MODIFIED, **_COMMON_ERRORS},
+                      **_NOT_MODIFIED, **COMMON_ERRORS},
     }}
     paths["/api/v1/export/misp/{event}.json"] = {"get": {
         "summary": f"{feed}: one event with its attributes",
@@ -183,57 +88,11 @@ def _export_paths() -> dict:
                         "description": "the event's uuid, as the manifest lists it"}, *_EXPORT_FILTERS],
         "responses": {"200": {"description": "OK", "headers": _EXPORT_HEADERS,
                               "content": {"application/json": {"schema": {"type": "object", "required": ["Event"]}}}},
-                      **_NOT_MODIFIED, "404": _error("No such event in the caller's feed"), **_COMMON_ERRORS},
+                      **_NOT_MODIFIED, "404": error_response("No such event in the caller's feed"), **COMMON_ERRORS},
     }}
     return paths
 
 
-_RUN = {
-    "type": "object",
-    "description": "One run of a feed and its figures.",
-    "required": ["id", "feed", "trigger", "status", "started", "bytes", "rows", "new", "updated", "unchanged",
-                 "expired", "allowlisted", "rejected", "rejects"],
-    "properties": {
-        "id": {"type": "string", "description": "the run's identifier (opaque)"},
-        "feed": {"type": "string"},
-        "trigger": {"type": "string", "enum": ["schedule", "cli", "api", "demo"]},
-        "status": {"type": "string", "enum": ["running", "ok", "not-modified", "failed", "interrupted"]},
-        "started": {"type": "string"},
-        "finished": {"type": ["string", "null"]},
-        "http_status": {"type": ["integer", "null"]},
-        **{name: {"type": "integer", "minimum": 0} for name in (
-            "bytes", "rows", "read", "new", "updated", "unchanged", "expired", "allowlisted", "rejected")},
-        "duration": {"type": ["number", "null"], "description": "seconds"},
-        "error": {"type": ["string", "null"]},
-        "anomaly": {"type": ["string", "null"], "description": "why the row count looked wrong (nothing expired)"},
-        "rejects": {"type": "array", "items": {"type": "object", "properties": {
-            "line": {"type": ["integer", "string", "null"], "description": "line number, or a STIX object id"},
-            "text": {"type": "string"}, "reason": {"type": "string"}}}},
-    },
-}
-_FEED = {
-    "type": "object",
-    "required": ["name", "provider", "url", "format", "schedule", "mode", "confidence", "tlp", "labels", "enabled",
-                 "last_run", "last_ok_run"],
-    "properties": {
-        "name": {"type": "string"},
-        "provider": {"type": "string"},
-        "url": {"type": "string"},
-        "format": {"type": "string", "enum": ["text", "csv", "jsonl", "json", "stix", "taxii", "misp"]},
-        "schedule": {"type": "string"},
-        "mode": {"type": "string", "enum": ["snapshot", "incremental"]},
-        "confidence": {"type": "integer"},
-        "tlp": {"type": "string", "enum": list(LEVELS)},
-        "labels": {"type": "array", "items": {"type": "string"}},
-        "enabled": {"type": "boolean"},
-        "description": {"type": ["string", "null"]},
-        "running": {"type": "boolean"},
-        "health": {"type": "string", "enum": ["ok", "failing", "anomaly", "stale", "never run", "disabled"]},
-        "next_due": {"type": ["string", "null"], "description": "when the scheduler runs it next (UTC)"},
-        "last_run": {"oneOf": [{"$ref": "#/components/schemas/FeedRun"}, {"type": "null"}]},
-        "last_ok_run": {"oneOf": [{"$ref": "#/components/schemas/FeedRun"}, {"type": "null"}]},
-    },
-}
 _FEED_NAME = {"name": "name", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]{0,98}[a-z0-9]$"}}
 
 
@@ -255,8 +114,7 @@ def spec() -> dict:
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": {"Error": _ERROR, "Assertion": _ASSERTION, "Sighting": _SIGHTING, "Answer": _ANSWER,
-                        "Feed": _FEED, "FeedRun": _RUN},
+            "schemas": dict(SCHEMAS),
         },
         "security": secured,
         "paths": {
@@ -268,7 +126,7 @@ def spec() -> dict:
                         {"name": "region", "in": "query", "schema": _REGION,
                          "description": "ISO alpha-2 region for national phone numbers (default: the key's org country)"},
                     ],
-                    "responses": {"200": _json({"$ref": "#/components/schemas/Answer"}), **_COMMON_ERRORS},
+                    "responses": {"200": _json({"$ref": "#/components/schemas/Answer"}), **COMMON_ERRORS},
                 },
                 "post": {
                     "summary": "Look up up to 10,000 values; answers in request order",
@@ -285,7 +143,7 @@ def spec() -> dict:
                     "responses": {
                         "200": _json({"type": "object", "required": ["results"], "properties": {
                             "results": {"type": "array", "items": {"$ref": "#/components/schemas/Answer"}}}}),
-                        **_COMMON_ERRORS, **_BODY_ERRORS,
+                        **COMMON_ERRORS, **BODY_ERRORS,
                     },
                 },
             },
@@ -316,7 +174,7 @@ def spec() -> dict:
                             }}},
                             "next": {"type": ["string", "null"]},
                         }}), "headers": _POSITION_HEADER},
-                        **_COMMON_ERRORS,
+                        **COMMON_ERRORS,
                     },
                 },
                 "post": {
@@ -345,7 +203,7 @@ def spec() -> dict:
                                             "error": {"type": "string"}}}},
                             "counts": {"type": "object"},
                         }}),
-                        **_COMMON_ERRORS, **_BODY_ERRORS,
+                        **COMMON_ERRORS, **BODY_ERRORS,
                     },
                 },
             },
@@ -367,8 +225,8 @@ def spec() -> dict:
                     },
                     "responses": {
                         "201": _json({"type": "object", "required": ["status", "value", "count"]}, "Recorded"),
-                        "422": _error("The value cannot be parsed as an indicator"),
-                        **_COMMON_ERRORS, **_BODY_ERRORS,
+                        "422": error_response("The value cannot be parsed as an indicator"),
+                        **COMMON_ERRORS, **BODY_ERRORS,
                     },
                 },
             },
@@ -388,7 +246,7 @@ def spec() -> dict:
                         "200": _json({"type": "object", "required": ["events", "next"], "properties": {
                             "events": {"type": "array", "items": {"type": "object"}},
                             "next": {"type": ["string", "null"]}}}),
-                        **_COMMON_ERRORS,
+                        **COMMON_ERRORS,
                     },
                 },
             },
@@ -399,7 +257,7 @@ def spec() -> dict:
                     "responses": {
                         "200": _json({"type": "object", "required": ["feeds"], "properties": {
                             "feeds": {"type": "array", "items": {"$ref": "#/components/schemas/Feed"}}}}),
-                        **_COMMON_ERRORS,
+                        **COMMON_ERRORS,
                     },
                 },
             },
@@ -417,8 +275,8 @@ def spec() -> dict:
                             "feed": {"type": "string"},
                             "runs": {"type": "array", "items": {"$ref": "#/components/schemas/FeedRun"}},
                             "next": {"type": ["string", "null"]}}}),
-                        "404": _error("No such feed (or one the key may not see)"),
-                        **_COMMON_ERRORS,
+                        "404": error_response("No such feed (or one the key may not see)"),
+                        **COMMON_ERRORS,
                     },
                 },
             },
@@ -432,9 +290,9 @@ def spec() -> dict:
                     "responses": {
                         "200": _json({"$ref": "#/components/schemas/FeedRun"}, "The finished run (wait=true)"),
                         "202": _json({"$ref": "#/components/schemas/FeedRun"}, "The run, started"),
-                        "404": _error("No such feed (or one the key may not see)"),
-                        "409": _error("The feed is being run by another process"),
-                        **_COMMON_ERRORS,
+                        "404": error_response("No such feed (or one the key may not see)"),
+                        "409": error_response("The feed is being run by another process"),
+                        **COMMON_ERRORS,
                     },
                 },
             },

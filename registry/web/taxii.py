@@ -1,7 +1,8 @@
 """TAXII 2.1 at /taxii2/: discovery, one API root (/taxii2/api/), its collections, objects,
-manifests, versions and status resources. The logic lives in ``services.taxii``; this module
-speaks HTTP: media types (406, 415), TAXII error resources for every failure under /taxii2/
-(401 included), the ``X-TAXII-Date-Added-*`` headers, and an audit event per read and submit."""
+manifests, versions and status resources. The logic lives in ``services.taxii``,
+``taxii_query`` and ``taxii_submit``; this module speaks HTTP: media types (406, 415), TAXII
+error resources for every failure under /taxii2/ (401 included), the ``X-TAXII-Date-Added-*``
+headers, and an audit event per read and submit."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from registry.domain import json_input
 from registry.domain.opaque import POSITION
 from registry.domain.times import utcnow
 from registry.services import taxii as svc
+from registry.services import taxii_query, taxii_submit
 from registry.services.errors import Invalid, RegistryError
 from registry.services.taxii import TAXII_MEDIA
 from registry.web.auth import Unauthorized
@@ -169,7 +171,7 @@ def _envelope(page: svc.Page, items: list) -> dict:
 @bp.get(f"/{ROOT}/collections/<collection_id>/objects/", strict_slashes=False)
 def get_objects(collection_id: str):
     coll = svc.collection(collection_id)
-    query = svc.parse_query(request.args, _sealer())
+    query = taxii_query.parse_query(request.args, _sealer())
     with _db().read() as conn:
         page = svc.objects_page(conn, g.principal.viewer, coll, query)
     _audit("taxii-read", {"collection": coll.name, **request.args.to_dict()}, len(page.entries))
@@ -179,7 +181,7 @@ def get_objects(collection_id: str):
 @bp.get(f"/{ROOT}/collections/<collection_id>/manifest/", strict_slashes=False)
 def get_manifest(collection_id: str):
     coll = svc.collection(collection_id)
-    query = svc.parse_query(request.args, _sealer())
+    query = taxii_query.parse_query(request.args, _sealer())
     with _db().read() as conn:
         page = svc.manifest_page(conn, g.principal.viewer, coll, query)
     _audit("taxii-manifest", {"collection": coll.name, **request.args.to_dict()}, len(page.entries))
@@ -190,7 +192,7 @@ def get_manifest(collection_id: str):
 @bp.get(f"/{ROOT}/collections/<collection_id>/objects/<object_id>/", strict_slashes=False)
 def get_object(collection_id: str, object_id: str):
     coll = svc.collection(collection_id)
-    query = svc.parse_query(request.args, _sealer())
+    query = taxii_query.parse_query(request.args, _sealer())
     with _db().read() as conn:
         page = svc.object_page(conn, g.principal.viewer, coll, object_id, query)
     _audit("taxii-read", {"collection": coll.name, "id": object_id, **request.args.to_dict()}, len(page.entries))
@@ -200,11 +202,11 @@ def get_object(collection_id: str, object_id: str):
 @bp.get(f"/{ROOT}/collections/<collection_id>/objects/<object_id>/versions/", strict_slashes=False)
 def get_versions(collection_id: str, object_id: str):
     coll = svc.collection(collection_id)
-    query = svc.parse_query(request.args, _sealer())
+    query = taxii_query.parse_query(request.args, _sealer())
     with _db().read() as conn:
         page = svc.object_page(conn, g.principal.viewer, coll, object_id, query)
     _audit("taxii-read", {"collection": coll.name, "versions": object_id}, len(page.entries))
-    return taxii_response({"more": False, "versions": [svc.version_of(obj) for obj in page.objects]},
+    return taxii_response({"more": False, "versions": [taxii_query.version_of(obj) for obj in page.objects]},
                           headers=_page_headers(page))
 
 
@@ -220,7 +222,7 @@ def add_objects(collection_id: str):
         envelope = json_input.loads(request.get_data())
     except json_input.JSONInputError as exc:
         raise Invalid(f"the body: {exc}", details={"line": exc.line, "column": exc.column}) from None
-    status = svc.add_objects(_db(), g.principal, coll, envelope, utcnow())
+    status = taxii_submit.add_objects(_db(), g.principal, coll, envelope, utcnow())
     ids = [o.get("id") for o in envelope.get("objects", []) if isinstance(o, dict)]
     _audit("taxii-submit", {"collection": coll.name, "status": status["id"], "ids": ids}, status["success_count"])
     return taxii_response(status, 202)
@@ -229,7 +231,7 @@ def add_objects(collection_id: str):
 @bp.get(f"/{ROOT}/status/<status_id>/", strict_slashes=False)
 def get_status(status_id: str):
     with _db().read() as conn:
-        return taxii_response(svc.read_status(conn, g.principal, status_id))
+        return taxii_response(taxii_submit.read_status(conn, g.principal, status_id))
 
 
 @bp.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from registry.ingest.formats import FORMATS, HEAD_BYTES, detect_format
+from registry.ingest.detect import FORMATS, detect_format
 from registry.ingest.records import FeedFormatError
+from registry.ingest.textio import HEAD_BYTES
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 

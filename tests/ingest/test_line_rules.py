@@ -6,7 +6,8 @@ import io
 
 import pytest
 
-from registry.ingest.formats import parse_csv, parse_text, plain_values
+from registry.ingest.csvrows import parse_csv
+from registry.ingest.plainlist import parse_text, plain_values
 from registry.ingest.records import FeedFormatError, Record, Skipped
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from registry.ingest.formats import parse_csv, parse_text
+from registry.ingest.csvrows import parse_csv
+from registry.ingest.plainlist import parse_text
 from registry.ingest.records import FeedFormatError, Record, Skipped
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"

@@ -8,7 +8,8 @@ import tracemalloc
 
 import pytest
 
-from registry.ingest.formats import parse_csv, parse_text
+from registry.ingest.csvrows import parse_csv
+from registry.ingest.plainlist import parse_text
 from registry.ingest.records import FeedFormatError, Record, Skipped
 from registry.ingest.textio import CHUNK_BYTES, MAX_LINE_BYTES, iter_lines
 

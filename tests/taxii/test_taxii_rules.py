@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from registry.services.errors import Invalid
-from registry.services.taxii import MAX_LIMIT, PageContext, parse_query, stix_time
+from registry.services.taxii import PageContext
+from registry.services.taxii_query import MAX_LIMIT, parse_query, stix_time
 from registry.stix.extension import PHONE_EXTENSION_OBJECT, REGISTRY_IDENTITY_OBJECT
 from registry.stix.markings import TLP2_IDS
 from registry.web.taxii import _is_taxii21

@@ -8,7 +8,7 @@ import io
 import os
 import re
 
-from registry.ingest import formats
+from registry.ingest import detect
 from registry.ingest.fetch import Fetched, fetch
 from registry.ingest.records import FeedFormatError
 from registry.ingest.textio import check_head
@@ -68,7 +68,7 @@ def check_body(head: bytes, fmt: str, *, name: str) -> None:
     if fmt in ("json", "jsonl", "stix") and text and not looks_json:
         raise FeedFormatError(f"the body is not JSON, so not a {fmt} feed", name=name)
     if fmt == "stix" and text:
-        detected = formats.detect_format(head, name=name)
+        detected = detect.detect_format(head, name=name)
         if detected != "stix":
             raise FeedFormatError(f"the body is {detected}, not a STIX bundle", name=name)
 

@@ -1,0 +1,156 @@
+"""The reusable parts of the OpenAPI description (``openapi``): the component schemas and the
+error responses every path shares."""
+
+from __future__ import annotations
+
+from registry.domain.kinds import KINDS, MATCH_TYPES
+from registry.domain.tlp import LEVELS
+
+_ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "details"],
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "details": {"type": "object"},
+            },
+        }
+    },
+}
+
+
+def error_response(description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+COMMON_ERRORS = {
+    "400": error_response("Invalid request: the message names the field (details.field) and what it takes"),
+    "401": error_response("No API key, or an unknown or revoked one"),
+    "403": error_response("The key's role is too low: the message names the role needed"),
+    "405": error_response("Method not allowed"),
+    "413": error_response("Request body too large"),
+    "414": error_response("The URL is longer than the server reads (4094 bytes): send long or many values in a JSON body"),
+    "431": error_response("The request's headers are too large"),
+    "429": error_response("Rate limit reached: retry after the Retry-After header's seconds"),
+}
+BODY_ERRORS = {
+    "415": error_response("Content-Type is not application/json"),
+}
+
+
+_ASSERTION = {
+    "type": "object",
+    "required": ["source", "confidence", "tlp", "labels", "first_seen", "last_seen", "times_reported"],
+    "properties": {
+        "source": {"type": "string"},
+        "feed": {"type": ["string", "null"]},
+        "confidence": {"type": "integer", "minimum": 0, "maximum": 100},
+        "tlp": {"type": "string", "enum": list(LEVELS)},
+        "labels": {"type": "array", "items": {"type": "string"}},
+        "description": {"type": ["string", "null"]},
+        "first_seen": {"type": "string"},
+        "last_seen": {"type": "string"},
+        "valid_until": {"type": ["string", "null"]},
+        "times_reported": {"type": "integer"},
+    },
+}
+_SIGHTING = {
+    "type": "object",
+    "required": ["source", "count", "tlp", "first_seen", "last_seen"],
+    "properties": {
+        "source": {"type": "string"},
+        "count": {"type": "integer"},
+        "tlp": {"type": "string", "enum": list(LEVELS)},
+        "first_seen": {"type": "string"},
+        "last_seen": {"type": "string"},
+        "case_ref": {"type": "string"},
+    },
+}
+_ANSWER = {
+    "type": "object",
+    "description": "A lookup answer, or {query, error} when the value cannot be parsed.",
+    "required": ["query"],
+    "properties": {
+        "query": {},
+        "error": {"type": "string"},
+        "kind": {"type": "string", "enum": list(KINDS)},
+        "value": {"type": "string"},
+        "display": {"type": "string"},
+        "listed": {"type": "boolean"},
+        "score": {"type": "integer", "minimum": 0, "maximum": 100},
+        "explanation": {"type": "array", "items": {"type": "object"}},
+        "allowlisted": {"type": "boolean"},
+        "allowlist_reason": {"type": "string"},
+        "matches": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["match", "kind", "value", "assertions", "sightings"],
+                "properties": {
+                    "match": {"type": "string", "enum": list(MATCH_TYPES)},
+                    "kind": {"type": "string", "enum": list(KINDS)},
+                    "value": {"type": "string"},
+                    "display": {"type": "string"},
+                    "assertions": {"type": "array", "items": {"$ref": "#/components/schemas/Assertion"}},
+                    "sightings": {"type": "array", "items": {"$ref": "#/components/schemas/Sighting"}},
+                },
+            },
+        },
+    },
+}
+
+
+_RUN = {
+    "type": "object",
+    "description": "One run of a feed and its figures.",
+    "required": ["id", "feed", "trigger", "status", "started", "bytes", "rows", "new", "updated", "unchanged",
+                 "expired", "allowlisted", "rejected", "rejects"],
+    "properties": {
+        "id": {"type": "string", "description": "the run's identifier (opaque)"},
+        "feed": {"type": "string"},
+        "trigger": {"type": "string", "enum": ["schedule", "cli", "api", "demo"]},
+        "status": {"type": "string", "enum": ["running", "ok", "not-modified", "failed", "interrupted"]},
+        "started": {"type": "string"},
+        "finished": {"type": ["string", "null"]},
+        "http_status": {"type": ["integer", "null"]},
+        **{name: {"type": "integer", "minimum": 0} for name in (
+            "bytes", "rows", "read", "new", "updated", "unchanged", "expired", "allowlisted", "rejected")},
+        "duration": {"type": ["number", "null"], "description": "seconds"},
+        "error": {"type": ["string", "null"]},
+        "anomaly": {"type": ["string", "null"], "description": "why the row count looked wrong (nothing expired)"},
+        "rejects": {"type": "array", "items": {"type": "object", "properties": {
+            "line": {"type": ["integer", "string", "null"], "description": "line number, or a STIX object id"},
+            "text": {"type": "string"}, "reason": {"type": "string"}}}},
+    },
+}
+_FEED = {
+    "type": "object",
+    "required": ["name", "provider", "url", "format", "schedule", "mode", "confidence", "tlp", "labels", "enabled",
+                 "last_run", "last_ok_run"],
+    "properties": {
+        "name": {"type": "string"},
+        "provider": {"type": "string"},
+        "url": {"type": "string"},
+        "format": {"type": "string", "enum": ["text", "csv", "jsonl", "json", "stix", "taxii", "misp"]},
+        "schedule": {"type": "string"},
+        "mode": {"type": "string", "enum": ["snapshot", "incremental"]},
+        "confidence": {"type": "integer"},
+        "tlp": {"type": "string", "enum": list(LEVELS)},
+        "labels": {"type": "array", "items": {"type": "string"}},
+        "enabled": {"type": "boolean"},
+        "description": {"type": ["string", "null"]},
+        "running": {"type": "boolean"},
+        "health": {"type": "string", "enum": ["ok", "failing", "anomaly", "stale", "never run", "disabled"]},
+        "next_due": {"type": ["string", "null"], "description": "when the scheduler runs it next (UTC)"},
+        "last_run": {"oneOf": [{"$ref": "#/components/schemas/FeedRun"}, {"type": "null"}]},
+        "last_ok_run": {"oneOf": [{"$ref": "#/components/schemas/FeedRun"}, {"type": "null"}]},
+    },
+}
+
+#: ``components.schemas``, referred to as ``#/components/schemas/<name>``.
+SCHEMAS = {"Error": _ERROR, "Assertion": _ASSERTION, "Sighting": _SIGHTING, "Answer": _ANSWER,
+           "Feed": _FEED, "FeedRun": _RUN}
