@@ -26,6 +26,7 @@ from registry.domain.times import utcnow
 from registry.services import pipeline
 from registry.services.errors import Invalid
 from registry.services.orgs import require_org
+from registry.stix import ids
 from registry.storage import indicators as store
 from registry.storage.allowlist import load_allowlist
 from registry.storage.writer import BackgroundWriter, InlineWriter
@@ -90,6 +91,8 @@ class SubmitReport:
     rejected: int = 0
     rejects: list[Reject] = field(default_factory=list)
     results: list[dict] | None = None
+    # Updates that lowered a TLP, for the caller's audit (``lowered_entry``); not in to_dict().
+    lowered: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         out = {
@@ -100,6 +103,12 @@ class SubmitReport:
         if self.results is not None:
             out["results"] = self.results
         return out
+
+
+def lowered_entry(of: str, kind: str, value: str, tlp_from: str, tlp_to: str) -> dict:
+    """One TLP lowered by a write (``of`` assertion or sighting; the canonical value): what the
+    ``tlp-lowered`` audit event lists."""
+    return {"of": of, "kind": kind, "value": value, "from": tlp_from, "to": tlp_to}
 
 
 def label_slug(label: str) -> str:
@@ -129,7 +138,12 @@ def check_confidence(value: int, field_name: str = "confidence") -> int:
 
 
 class Submitter:
-    """Collects submissions and upserts them in batches on ``conn``."""
+    """Collects submissions and upserts them in batches on ``conn``.
+
+    ``viewer`` is who writes (a key's or user's ``Viewer``); None is the operator (imports and
+    feed runs), who sees everything. A writer never updates an assertion it may not see: see
+    ``domain.lanes``.
+    """
 
     def __init__(
         self,
@@ -142,9 +156,11 @@ class Submitter:
         allowlist: Allowlist | None = None,
         on_batch=None,
         background_writes: bool = False,
+        viewer: tlp_mod.Viewer | None = None,
     ) -> None:
         self.conn = conn
         self.prov = provenance
+        self.viewer = viewer
         self.org = require_org(conn, provenance.org)
         self.region = provenance.region or self.org.country
         self.now = now or utcnow()
@@ -255,7 +271,9 @@ class Submitter:
         # Sorted by value: the unique-value index takes each batch in key order (fewer pages touched).
         pending = self._pending
         items = [pending[key] for key in sorted(pending)]
-        statuses = store.upsert(self.conn, self.org.id, self.prov.feed or "", items, self.now, writer=self.writer)
+        feed = self.prov.feed or ""
+        statuses, lowered = store.upsert(self.conn, self.org.id, feed, items, self.now, writer=self.writer,
+                                         viewer=self.viewer, org=self.org.slug, lane_stix_id=self._lane_stix_id)
         report = self.report
         counts = Counter(statuses)
         # Allowlisted rows are stored (flagged) but counted apart.
@@ -267,12 +285,20 @@ class Submitter:
             for item, status in zip(items, statuses, strict=True):
                 self._set_result(self._owners[item.value.value], ALLOWLISTED if item.allowlisted else status,
                                  value=item.value, reason=item.allowlisted)
+        for n, level in lowered:
+            item = items[n]
+            report.lowered.append(lowered_entry("assertion", item.value.kind, item.value.value, level, item.tlp))
+            if report.results is not None:  # the writer saw the row: it may be told what it had
+                report.results[self._owners[item.value.value]]["tlp_lowered"] = {"from": level, "to": item.tlp}
         self._pending.clear()
         self._owners.clear()
         if self.on_batch:
             after = self.on_batch(self)
             if after is not None:
                 self.writer.then(after)
+
+    def _lane_stix_id(self, value: str, lane: int) -> str:
+        return ids.indicator_id(value, self.org.stix_id, self.prov.feed or "", lane=lane)
 
     def finish(self) -> SubmitReport:
         self.flush()

@@ -361,8 +361,9 @@ def object_page(conn: Connection, viewer, coll: CollectionDef, stix_id: str, q: 
 
 
 # -- adding objects and their status ------------------------------------------------------------
-def add_objects(db, principal, coll: CollectionDef, envelope, now: datetime) -> dict:
-    """Import a TAXII envelope as the caller's org, synchronously; the stored status resource."""
+def add_objects(db, principal, coll: CollectionDef, envelope, now: datetime) -> tuple[dict, list[dict]]:
+    """Import a TAXII envelope as the caller's org, synchronously: the stored status resource,
+    and the TLPs the import lowered (``submit.lowered_entry``), for the caller's audit."""
     if not coll.writable:
         raise Forbidden(f"collection {coll.name!r} is read-only: add objects to 'submissions'")
     if not roles.allows(principal.role, roles.CONTRIBUTOR):
@@ -374,7 +375,8 @@ def add_objects(db, principal, coll: CollectionDef, envelope, now: datetime) -> 
     with db.write() as conn:  # the import and its status land together
         # ``org`` (not ``default_org``): an upload is the caller's own, whatever identity it
         # names, or a member could publish under another agency's name; nor does it create orgs.
-        report = import_bundle(conn, objects, org=principal.org, create_orgs=False, keep_results=True, now=now)
+        report = import_bundle(conn, objects, org=principal.org, create_orgs=False, keep_results=True, now=now,
+                               viewer=principal.viewer)
         successes, failures = _outcomes(objects, report.results)
         row = taxii_store.StatusRow(
             id=str(uuid.uuid4()), org=principal.org, collection_id=coll.id, status="complete",
@@ -383,7 +385,7 @@ def add_objects(db, principal, coll: CollectionDef, envelope, now: datetime) -> 
             details={"successes": successes, "failures": failures, "pendings": []},
         )
         taxii_store.insert_status(conn, row)
-    return status_resource(row)
+    return status_resource(row), report.lowered
 
 
 _IMPORTED = ("new", "updated", "unchanged", "allowlisted")  # the importer's statuses that kept the object

@@ -56,8 +56,14 @@ def derived_id(object_type: str, *parts: str) -> str:
     return _format(object_type, hashlib.sha256("\x1f".join((object_type, *parts)).encode()).hexdigest(), "4")
 
 
-def indicator_id(value: str, source_identity: str, feed: str, own_id: str | None = None) -> str:
-    return own_id or derived_id("indicator", value, source_identity, feed)
+def indicator_id(value: str, source_identity: str, feed: str, own_id: str | None = None, lane: int = 0) -> str:
+    """An assertion's Indicator id. A row in a lane other than 0 (domain.lanes) is another
+    Indicator of the same value, source and feed: its lane is hashed in (lane 0's ids stay as
+    they were), and the row stores the result, since the export does not read lanes."""
+    if own_id:
+        return own_id
+    return derived_id("indicator", value, source_identity, feed, str(lane)) if lane else \
+        derived_id("indicator", value, source_identity, feed)
 
 
 def sighting_id(value: str, source_identity: str, case_ref: str, own_id: str | None = None) -> str:

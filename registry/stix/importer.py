@@ -47,6 +47,7 @@ from registry.services.submit import (
     Submission,
     SubmitReport,
     Submitter,
+    lowered_entry,
 )
 from registry.stix import mapping
 from registry.stix.markings import BundleTlp
@@ -107,6 +108,7 @@ def import_bundle(
     create_orgs: bool = True,
     keep_results: bool = True,
     now: datetime | None = None,
+    viewer: tlp_mod.Viewer | None = None,
 ) -> BundleReport:
     """Import a STIX bundle (bytes or text of JSON, a parsed bundle, a TAXII envelope
     ``{"objects": [...]}`` or a list of objects).
@@ -117,17 +119,18 @@ def import_bundle(
     for objects without one (default 50). ``labels``: added to every assertion. ``feed``: the
     assertions' feed name (default: a direct submission). ``on_reject``: called with every
     reject (the report keeps a sample). With a Database the import is one transaction; with a
-    Connection it runs in the caller's.
+    Connection it runs in the caller's. ``viewer``: who writes (an API or TAXII key; None: the
+    operator); nothing it may not see is updated or reported as known (``domain.lanes``).
     """
     objects = _objects(data)
     if isinstance(target, Database):
         with target.write() as conn:
             return _Import(conn, objects, default_org=default_org, forced=org, tlp=tlp, confidence=confidence,
                            labels=labels, feed=feed, on_reject=on_reject, create_orgs=create_orgs,
-                           keep_results=keep_results, now=now).run()
+                           keep_results=keep_results, now=now, viewer=viewer).run()
     return _Import(target, objects, default_org=default_org, forced=org, tlp=tlp, confidence=confidence,
                    labels=labels, feed=feed, on_reject=on_reject, create_orgs=create_orgs,
-                   keep_results=keep_results, now=now).run()
+                   keep_results=keep_results, now=now, viewer=viewer).run()
 
 
 def _objects(data) -> list[dict]:
@@ -158,8 +161,9 @@ class _Submitter(Submitter):
 
 class _Import:
     def __init__(self, conn: Connection, objects: list[dict], *, default_org, forced, tlp, confidence, labels, feed,
-                 on_reject, create_orgs, keep_results, now) -> None:
+                 on_reject, create_orgs, keep_results, now, viewer) -> None:
         self.conn = conn
+        self.viewer = viewer
         self.objects = objects
         self.default_tlp = tlp_mod.parse_tlp(tlp) if tlp else tlp_mod.DEFAULT_TLP
         self.confidence = confidence
@@ -206,7 +210,7 @@ class _Import:
                                     labels=self.labels)
             submitter = self.submitters[slug] = _Submitter(
                 self.conn, provenance, now=self.now, batch_size=5000, allowlist=self.allowlist,
-                keep_results=self.report.results is not None, on_reject_row=self._rejected,
+                keep_results=self.report.results is not None, on_reject_row=self._rejected, viewer=self.viewer,
             )
         return submitter
 
@@ -348,7 +352,7 @@ class _Import:
         if not sightings:
             return
         ids = [_text(s, "id") for s in sightings if _text(s, "id")]
-        present = stix_reads.sighting_stix_ids_present(self.conn, ids)
+        present = stix_reads.sighting_stix_ids_present(self.conn, ids, self.viewer)
         missing = {_text(s, "sighting_of_ref") for s in sightings} - set(self.indicator_values) - {None}
         stored = stix_reads.indicators_of_assertion_stix_ids(self.conn, sorted(missing)) if missing else {}
         for obj in sightings:
@@ -385,13 +389,15 @@ class _Import:
             pending = ind_store.Pending(value=value, confidence=0, tlp=self._tlp(obj), labels=(),
                                         allowlisted=self.allowlist.reason_for(value))
             indicator_ids, _ = ind_store.ensure_indicators(self.conn, [pending], self.now)
-            status, _row = sighting_store.upsert(
+            status, _row, lowered = sighting_store.upsert(
                 self.conn, indicator_id=indicator_ids[value.value], org_id=owner.id, case_ref=_case_ref(obj),
                 count=count, tlp=self._tlp(obj), description=_description(obj), seen=first,
                 now=self.now, stix_id=obj_id if len(targets) == 1 and _is_id(obj_id, "sighting") else None,
-                last_seen=last,
+                last_seen=last, viewer=self.viewer, org=owner.slug,
             )
             statuses.append(status)
+            if lowered:
+                self.report.lowered.append(lowered_entry("sighting", value.kind, value.value, lowered, self._tlp(obj)))
         return min(statuses, key=_STATUS_ORDER.index), None
 
     def _sighting_reject(self, obj: dict, reason: str) -> tuple[str, str]:
@@ -408,6 +414,7 @@ class _Import:
             report.updated += counts.updated
             report.unchanged += counts.unchanged
             report.allowlisted += counts.allowlisted
+            report.lowered += counts.lowered
         report.orgs = list(self.sources.matched.values())
 
 

@@ -171,15 +171,17 @@ def indicators_of_assertion_stix_ids(conn: Connection, stix_ids: Sequence[str]) 
     return found
 
 
-def sighting_stix_ids_present(conn: Connection, stix_ids: Sequence[str]) -> set[str]:
-    """Which of these Sighting ids are stored already (a re-imported bundle adds no counts)."""
+def sighting_stix_ids_present(conn: Connection, stix_ids: Sequence[str], viewer: Viewer | None = None) -> set[str]:
+    """Which of these Sighting ids are stored already (a re-imported bundle adds no counts),
+    among the sightings ``viewer`` may see (None: all): a hidden one is not the caller's to know."""
     present: set[str] = set()
+    joined = t.sighting.join(t.organization, ORG.id == S.org_id)
     for part in chunks(list(stix_ids)):
-        rows = conn.execute(
-            text(f"SELECT stix_id FROM sighting WHERE {bulk.in_values(conn, 'stix_id')}"),
-            {"vals": bulk.values_param(conn, part)},
-        )
-        present.update(r.stix_id for r in rows)
+        query = select(S.stix_id).select_from(joined).where(
+            text(bulk.in_values(conn, "sighting.stix_id")).bindparams(vals=bulk.values_param(conn, part)))
+        if viewer is not None:
+            query = query.where(visible(viewer, S.tlp, ORG.slug))
+        present.update(r.stix_id for r in conn.execute(query))
     return present
 
 

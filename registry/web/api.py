@@ -14,7 +14,7 @@ from registry.domain.times import parse_time
 from registry.services.errors import Invalid, RegistryError
 from registry.services.lookup import lookup as do_lookup
 from registry.services.search import Filters, search_indicators
-from registry.services.sightings import add_sighting
+from registry.services.sightings import add_sighting, lowered_entries
 from registry.services.submit import (
     Provenance,
     Submission,
@@ -61,6 +61,12 @@ def audit(action: str, subject=None, result_count: int | None = None) -> None:
         result_count=result_count,
         client=request.remote_addr,
     )
+
+
+def audit_lowered(entries: list[dict]) -> None:
+    """A write that lowered TLPs (of rows its writer could see): one event listing each."""
+    if entries:
+        audit("tlp-lowered", entries, len(entries))
 
 
 def json_body() -> dict:
@@ -232,11 +238,13 @@ def submit_indicators():
     submissions = [_submission(item, i) for i, item in enumerate(items)]
     principal = g.principal
     with _db().write() as conn:
-        submitter = Submitter(conn, Provenance(org=principal.org, region=principal.country), keep_results=True)
+        submitter = Submitter(conn, Provenance(org=principal.org, region=principal.country), keep_results=True,
+                              viewer=principal.viewer)
         for sub in submissions:
             submitter.add(sub)
         report = submitter.finish()
     audit("submit", [s.value for s in submissions], report.new + report.updated)
+    audit_lowered(report.lowered)
     counts = report.to_dict()
     results = counts.pop("results")
     counts.pop("rejects")
@@ -270,12 +278,13 @@ def _submit_stix_bundle():
 
     data = request.get_data()
     try:
-        report = import_bundle(_db(), data, org=g.principal.org)
+        report = import_bundle(_db(), data, org=g.principal.org, viewer=g.principal.viewer)
     except ValueError as exc:
         raise Invalid(f"not a STIX bundle: {exc}") from None
     out = report.to_dict()
     results = out.pop("results", [])
     audit("submit", {"format": "stix", "objects": len(results)}, out.get("new", 0) + out.get("updated", 0))
+    audit_lowered(report.lowered)
     return jsonify({"results": results, "counts": out})
 
 
@@ -306,13 +315,14 @@ def post_sighting():
         result = add_sighting(
             _db(), org=g.principal.org, value=value, case_ref=case_ref, count=_whole(body.get("count", 1)), tlp=tlp,
             description=description,
-            seen=seen, region=_region(body.get("region")),
+            seen=seen, region=_region(body.get("region")), viewer=g.principal.viewer,
         )
     except Invalid as exc:
         if exc.field == "value":
             raise Unprocessable(exc.message, field="value") from None
         raise
     audit("sighting", [value], 1)
+    audit_lowered(lowered_entries(result))
     return jsonify(result), 201
 
 

@@ -16,6 +16,7 @@ from registry.domain.times import utcnow
 from registry.services import taxii as svc
 from registry.services.errors import Invalid, RegistryError
 from registry.services.taxii import TAXII_MEDIA
+from registry.web.api import audit_lowered
 from registry.web.auth import Unauthorized
 
 log = logging.getLogger(__name__)
@@ -214,9 +215,10 @@ def add_objects(collection_id: str):
         envelope = orjson.loads(request.get_data())
     except orjson.JSONDecodeError as exc:
         raise Invalid(f"the body is not JSON: {exc}") from None
-    status = svc.add_objects(_db(), g.principal, coll, envelope, utcnow())
+    status, lowered = svc.add_objects(_db(), g.principal, coll, envelope, utcnow())
     ids = [o.get("id") for o in envelope.get("objects", []) if isinstance(o, dict)]
     _audit("taxii-submit", {"collection": coll.name, "status": status["id"], "ids": ids}, status["success_count"])
+    audit_lowered(lowered)
     return taxii_response(status, 202)
 
 
