@@ -367,7 +367,7 @@ def import_cmd(file, org_slug, fmt, column, kind, tlp_text, confidence, labels, 
         if bar:
             bar.__exit__(None, None, None)
     if report.lowered:  # an operator may lower levels too; it is audited like a member's write
-        cli_audit("tlp-lowered", report.lowered, len(report.lowered), db=db)
+        cli_audit("tlp-lowered", report.lowered.subject(), report.lowered.count, db=db)
     data = report.to_dict()
     if as_json:
         echo_json({"file": str(file), "format": used, **data})

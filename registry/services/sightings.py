@@ -8,8 +8,8 @@ from registry.domain.normalize import NormalizeError, normalize_one
 from registry.domain.times import iso, utcnow
 from registry.domain.tlp import Viewer
 from registry.services.errors import Invalid
+from registry.services.lowered import Lowered
 from registry.services.orgs import require_org
-from registry.services.submit import lowered_entry
 from registry.storage import indicators as ind_store
 from registry.storage import sightings as store
 from registry.storage.allowlist import load_allowlist
@@ -62,9 +62,9 @@ def add_sighting(
     return answer
 
 
-def lowered_entries(answer: dict) -> list[dict]:
-    """The ``tlp-lowered`` audit entries of an ``add_sighting`` answer (none unless it lowered one)."""
-    lowered = answer.get("tlp_lowered")
-    if not lowered:
-        return []
-    return [lowered_entry("sighting", answer["kind"], answer["value"], lowered["from"], lowered["to"])]
+def lowered_of(answer: dict) -> Lowered:
+    """What an ``add_sighting`` answer lowered, for the caller's audit (nothing, mostly)."""
+    out = Lowered()
+    if answer.get("tlp_lowered"):
+        out.add("sighting", answer["value"], answer["tlp_lowered"]["from"], answer["tlp_lowered"]["to"])
+    return out

@@ -25,6 +25,7 @@ from registry.domain.normalize import NormalizeError, normalize
 from registry.domain.times import utcnow
 from registry.services import pipeline
 from registry.services.errors import Invalid
+from registry.services.lowered import Lowered
 from registry.services.orgs import require_org
 from registry.stix import ids
 from registry.storage import indicators as store
@@ -91,8 +92,8 @@ class SubmitReport:
     rejected: int = 0
     rejects: list[Reject] = field(default_factory=list)
     results: list[dict] | None = None
-    # Updates that lowered a TLP, for the caller's audit (``lowered_entry``); not in to_dict().
-    lowered: list[dict] = field(default_factory=list)
+    # Updates that lowered a TLP, for the caller's audit; not in to_dict().
+    lowered: Lowered = field(default_factory=Lowered)
 
     def to_dict(self) -> dict:
         out = {
@@ -103,12 +104,6 @@ class SubmitReport:
         if self.results is not None:
             out["results"] = self.results
         return out
-
-
-def lowered_entry(of: str, kind: str, value: str, tlp_from: str, tlp_to: str) -> dict:
-    """One TLP lowered by a write (``of`` assertion or sighting; the canonical value): what the
-    ``tlp-lowered`` audit event lists."""
-    return {"of": of, "kind": kind, "value": value, "from": tlp_from, "to": tlp_to}
 
 
 def label_slug(label: str) -> str:
@@ -287,7 +282,7 @@ class Submitter:
                                  value=item.value, reason=item.allowlisted)
         for n, level in lowered:
             item = items[n]
-            report.lowered.append(lowered_entry("assertion", item.value.kind, item.value.value, level, item.tlp))
+            report.lowered.add("assertion", item.value.value, level, item.tlp)
             if report.results is not None:  # the writer saw the row: it may be told what it had
                 report.results[self._owners[item.value.value]]["tlp_lowered"] = {"from": level, "to": item.tlp}
         self._pending.clear()

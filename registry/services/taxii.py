@@ -44,6 +44,7 @@ from registry.domain import roles
 from registry.domain.kinds import KINDS, PHONE
 from registry.domain.times import parse_time
 from registry.services.errors import Invalid, NotFound, RegistryError
+from registry.services.lowered import Lowered
 from registry.stix import export, mapping
 from registry.stix.extension import PHONE_EXTENSION_OBJECT, REGISTRY_IDENTITY_OBJECT
 from registry.stix.importer import import_bundle
@@ -361,9 +362,9 @@ def object_page(conn: Connection, viewer, coll: CollectionDef, stix_id: str, q: 
 
 
 # -- adding objects and their status ------------------------------------------------------------
-def add_objects(db, principal, coll: CollectionDef, envelope, now: datetime) -> tuple[dict, list[dict]]:
+def add_objects(db, principal, coll: CollectionDef, envelope, now: datetime) -> tuple[dict, Lowered]:
     """Import a TAXII envelope as the caller's org, synchronously: the stored status resource,
-    and the TLPs the import lowered (``submit.lowered_entry``), for the caller's audit."""
+    and the TLPs the import lowered (``services.lowered``), for the caller's audit."""
     if not coll.writable:
         raise Forbidden(f"collection {coll.name!r} is read-only: add objects to 'submissions'")
     if not roles.allows(principal.role, roles.CONTRIBUTOR):

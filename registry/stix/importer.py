@@ -47,7 +47,6 @@ from registry.services.submit import (
     Submission,
     SubmitReport,
     Submitter,
-    lowered_entry,
 )
 from registry.stix import mapping
 from registry.stix.markings import BundleTlp
@@ -397,7 +396,7 @@ class _Import:
             )
             statuses.append(status)
             if lowered:
-                self.report.lowered.append(lowered_entry("sighting", value.kind, value.value, lowered, self._tlp(obj)))
+                self.report.lowered.add("sighting", value.value, lowered, self._tlp(obj))
         return min(statuses, key=_STATUS_ORDER.index), None
 
     def _sighting_reject(self, obj: dict, reason: str) -> tuple[str, str]:
@@ -414,7 +413,7 @@ class _Import:
             report.updated += counts.updated
             report.unchanged += counts.unchanged
             report.allowlisted += counts.allowlisted
-            report.lowered += counts.lowered
+            report.lowered.extend(counts.lowered)
         report.orgs = list(self.sources.matched.values())
 
 

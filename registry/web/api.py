@@ -13,8 +13,9 @@ from registry.domain.roles import ADMIN, CONTRIBUTOR, READER
 from registry.domain.times import parse_time
 from registry.services.errors import Invalid, RegistryError
 from registry.services.lookup import lookup as do_lookup
+from registry.services.lowered import Lowered
 from registry.services.search import Filters, search_indicators
-from registry.services.sightings import add_sighting, lowered_entries
+from registry.services.sightings import add_sighting, lowered_of
 from registry.services.submit import (
     Provenance,
     Submission,
@@ -63,10 +64,10 @@ def audit(action: str, subject=None, result_count: int | None = None) -> None:
     )
 
 
-def audit_lowered(entries: list[dict]) -> None:
-    """A write that lowered TLPs (of rows its writer could see): one event listing each."""
-    if entries:
-        audit("tlp-lowered", entries, len(entries))
+def audit_lowered(lowered: Lowered) -> None:
+    """A write that lowered TLPs (of rows its writer could see): one event listing them."""
+    if lowered:
+        audit("tlp-lowered", lowered.subject(), lowered.count)
 
 
 def json_body() -> dict:
@@ -322,7 +323,7 @@ def post_sighting():
             raise Unprocessable(exc.message, field="value") from None
         raise
     audit("sighting", [value], 1)
-    audit_lowered(lowered_entries(result))
+    audit_lowered(lowered_of(result))
     return jsonify(result), 201
 
 

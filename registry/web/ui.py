@@ -18,7 +18,7 @@ from registry.services import users
 from registry.services.errors import Invalid, NotFound, RegistryError
 from registry.services.history import indicator_history, stix_bundle
 from registry.services.lookup import lookup as do_lookup
-from registry.services.sightings import add_sighting, lowered_entries
+from registry.services.sightings import add_sighting, lowered_of
 from registry.services.submit import (
     Provenance,
     Submission,
@@ -259,7 +259,7 @@ def sighting():
     except RegistryError as exc:
         return page("sighting.html", 400, form=form, result=None, error=exc.message)
     audit("sighting", [value], 1)
-    audit_lowered(lowered_entries(result))
+    audit_lowered(lowered_of(result))
     return page("sighting.html", 201, form={}, result=result)
 
 

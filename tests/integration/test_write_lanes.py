@@ -70,7 +70,7 @@ def test_a_capped_key_neither_changes_nor_reveals_a_hidden_assertion(orgs):
                     description="seen in a phishing kit")
     hidden, unknown = report.results
     assert hidden["status"] == "new" and without_value(hidden) == without_value(unknown)
-    assert (report.new, report.updated, report.unchanged, report.lowered) == (2, 0, 0, [])
+    assert (report.new, report.updated, report.unchanged, report.lowered.count) == (2, 0, 0, 0)
     red_row, own_row = rows(orgs, t.assertion, HIDDEN)
     assert red_row == before  # its TLP, text, counts, times and change number
     assert (own_row["tlp"], own_row["description"], own_row["times_reported"], own_row["lane"]) == (
@@ -132,14 +132,13 @@ def test_a_tlp_is_lowered_only_where_the_writer_sees_and_the_report_says_so(orgs
     lowered = submit(orgs, GREEN_KEY, [HIDDEN, UNKNOWN], now=LATER, tlp="clear")
     assert [r["status"] for r in lowered.results] == ["updated", "updated"]
     assert [r["tlp_lowered"] for r in lowered.results] == [{"from": "green", "to": "clear"}] * 2
-    assert lowered.lowered == [
-        {"of": "assertion", "kind": "domain", "value": value, "from": "green", "to": "clear"}
-        for value in (HIDDEN, UNKNOWN)]
+    assert lowered.lowered.subject() == [
+        {"of": "assertion", "from": "green", "to": "clear", "values": [HIDDEN, UNKNOWN]}]  # by value, as flushed
     assert [r["tlp"] for r in rows(orgs, t.assertion, HIDDEN)] == ["red", "clear"]
     by_red = submit(orgs, RED_KEY, [HIDDEN], now=LATER, tlp="amber")
-    assert by_red.lowered == [{"of": "assertion", "kind": "domain", "value": HIDDEN, "from": "red", "to": "amber"}]
+    assert by_red.lowered.subject() == [{"of": "assertion", "from": "red", "to": "amber", "values": [HIDDEN]}]
     raised = submit(orgs, RED_KEY, [UNKNOWN], now=LATER, tlp="red")
-    assert raised.lowered == [] and "tlp_lowered" not in raised.results[0]
+    assert not raised.lowered and "tlp_lowered" not in raised.results[0]
     add_sighting(orgs, org=ORG, value=HIDDEN, case_ref="C-1", tlp="amber", viewer=GREEN_KEY)  # blind: its own row
     answer = add_sighting(orgs, org=ORG, value=HIDDEN, case_ref="C-1", tlp="green", viewer=RED_KEY)
     assert answer["tlp_lowered"] == {"from": "amber", "to": "green"}
@@ -151,7 +150,7 @@ def test_operator_writes_keep_one_row_per_value(orgs):
     report = submit(orgs, None, [HIDDEN, UNKNOWN], now=LATER, tlp="amber")
     assert [r["status"] for r in report.results] == ["updated", "new"]
     assert [(r["lane"] > 0, r["tlp"]) for r in rows(orgs, t.assertion, HIDDEN)] == [(False, "amber"), (True, "green")]
-    assert report.lowered == [{"of": "assertion", "kind": "domain", "value": HIDDEN, "from": "red", "to": "amber"}]
+    assert report.lowered.subject() == [{"of": "assertion", "from": "red", "to": "amber", "values": [HIDDEN]}]
     assert [r["lane"] for r in rows(orgs, t.assertion, UNKNOWN)] == [0]
 
 
@@ -172,3 +171,23 @@ def ids_marking(level: str) -> str:
     from registry.stix.markings import TLP2_IDS
 
     return TLP2_IDS[level]
+
+
+def test_registry_import_audits_the_levels_it_lowers(orgs, tmp_path, monkeypatch):
+    """The operator sees everything and may lower any level; `registry import` audits it too."""
+    from click.testing import CliRunner
+
+    from registry.cli import main
+    from registry.services.audit import events
+
+    monkeypatch.setenv("REGISTRY_DATABASE_URL", orgs.url)
+    monkeypatch.setenv("REGISTRY_INSTANCE_PATH", str(tmp_path / "instance"))
+    listing = tmp_path / "list.txt"
+    listing.write_text(f"{HIDDEN}\n{UNKNOWN}\n", encoding="utf-8")
+    runner = CliRunner()
+    for tlp in ("amber", "amber", "clear"):
+        result = runner.invoke(main, ["import", str(listing), "--org", ORG, "--tlp", tlp], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+    (event,) = events(orgs, action="tlp-lowered")["events"]
+    assert (event["org"], event["actor"].startswith("cli:"), event["result_count"]) == (None, True, 2)
+    assert event["subject"] == [{"of": "assertion", "from": "amber", "to": "clear", "values": [HIDDEN, UNKNOWN]}]

@@ -7,6 +7,10 @@ public. Each reader then looks everything up through every probe kind (exact, pa
 URL host, CIDR, phone prefix, sighting only), singly and in a batch, searches, reads the
 sightings, and exports in every format (text, cidr, rpz, csv, json, stix, the MISP feed). An indicator whose only assertions or sightings are hidden must be answered exactly
 like a value nobody ever reported. The admin audit listing is checked the same way.
+
+The write paths (submit, sighting, a posted STIX bundle, the web page's forms) run on a registry
+of their own (tests/web/write_matrix.py): a capped writer neither changes nor learns of what its
+cap hides, and every TLP it lowers is audited.
 """
 
 from __future__ import annotations
@@ -21,13 +25,10 @@ import requests
 
 from registry.domain.normalize import phone_display
 from registry.domain.tlp import LEVELS
-from registry.services.audit import events
 from registry.services.keys import create_key
 from registry.services.users import add_user
-from registry.stix.markings import TLP2_IDS
-from registry.storage import tables as t
 from registry.storage.db import Database
-from tests.helpers import stored_rows
+from tests.web import write_matrix as wm
 from tests.web.conftest import Server, another_database, seed_members, start_server, stop_server
 from tests.web.ui_support import PASSWORD, csrf_from, text_of
 
@@ -360,101 +361,33 @@ def test_audit_rows_follow_the_admin_keys_cap(matrix):
 
 
 # -- the write paths ------------------------------------------------------------------------
-# On a registry of their own (the read matrix above counts exactly what it published): ccib-th's
-# RED key holds, for each write path and writer, a value at every level with a sighting of it.
-# ccib-th's capped contributors (keys and web users) then write each of them at TLP:CLEAR, beside
-# values nobody reported. Hidden ones must be answered as the unknown ones are and stay as they
-# were; visible ones are theirs to update, and each TLP they lower is audited.
-WRITERS = {"ccib-green-contrib": "green", "ccib-amber-contrib": "amber+strict"}  # key (and user) → cap
-WRITE_LABEL = "tlp-writes"
-CASE = "CCIB-HELD-1"
-HELD_AT, WRITTEN_AT = "2026-11-01T00:00:00Z", "2026-11-02T00:00:00Z"
-
-
-def held(path: str, writer: str, level: str) -> str:
-    return f"{path}-{writer}.{slug(level)}.{WRITE_LABEL}.example"
-
-
-def unheard(path: str, writer: str) -> str:
-    return f"{path}-{writer}.unknown.{WRITE_LABEL}.example"
-
-
-def hidden_from(writer: str) -> list[str]:
-    return [level for level in LEVELS if LEVELS.index(level) > LEVELS.index(WRITERS[writer])]
-
-
+# On a registry of their own (the read matrix above counts exactly what it published); see
+# tests/web/write_matrix.py for the data and the checks. Keys and web users of ccib-th, capped at
+# GREEN and AMBER+STRICT, write what ccib-th's RED key holds at every level.
 @pytest.fixture(scope="module")
 def writes(engine_url, tmp_path_factory):
     url, cleanup = another_database(engine_url, tmp_path_factory.mktemp("writes-db"))
     db = Database(url)
     keys = seed_members(db)
-    for writer, cap in WRITERS.items():
+    for writer, cap in wm.WRITERS.items():
         keys[writer] = create_key(db, SOURCE, "contributor", cap)["key"]
         add_user(db, writer, org=SOURCE, role="contributor", password=PASSWORD, max_tlp=cap)
+    wm.seed_held(db, ("api", "stix", "ui"))
     process, server_url, env = start_server(url, tmp_path_factory.mktemp("writes-srv"))
-    live = Server(url=server_url, db=db, process=process, env=env, keys=keys)
-    values = [(held(path, writer, level), level) for path in ("api", "stix", "ui") for writer in WRITERS
-              for level in LEVELS]
-    published = live.post("/api/v1/indicators", key="ccib-contrib", json={"indicators": [
-        {"value": value, "tlp": level, "confidence": 90, "labels": [WRITE_LABEL], "description": f"{level} text"}
-        for value, level in values]})
-    assert [r["status"] for r in published.json()["results"]] == ["new"] * len(values), published.text
-    for value, level in values:
-        sighted = live.post("/api/v1/sightings", key="ccib-contrib", json={
-            "value": value, "case_ref": CASE, "count": 7, "tlp": level, "seen": HELD_AT,
-            "description": f"{level} sighting"})
-        assert sighted.status_code == 201, sighted.text
-    yield live
+    yield Server(url=server_url, db=db, process=process, env=env, keys=keys)
     stop_server(process)
     db.dispose()
     cleanup()
 
 
-def _snapshot(server, path: str, writer: str):
-    values = [held(path, writer, level) for level in LEVELS]
-    return {name: stored_rows(server.db, table, values) for name, table in (("assertion", t.assertion),
-                                                                             ("sighting", t.sighting))}
+def _held_and_unheard(path: str, writer: str) -> list[str]:
+    return [wm.held(path, writer, level) for level in LEVELS] + [wm.unheard(path, writer)]
 
 
-def _check_rows(before: dict, after: dict, path: str, writer: str, *, sightings: bool = True) -> None:
-    """Hidden rows exactly as they were, the writer's own beside them; visible rows lowered to CLEAR."""
-    hidden = hidden_from(writer)
-    for table in ("assertion", "sighting") if sightings else ("assertion",):
-        for level in LEVELS:
-            value = held(path, writer, level)
-            old, new = before[table][value], after[table][value]
-            assert len(old) == 1, (table, value)
-            if level in hidden:
-                assert new[0] == old[0], (table, level)  # TLP, text, counts, times, change number
-                assert [(r["lane"] > 0, r["tlp"]) for r in new[1:]] == [(True, "clear")], (table, level)
-            else:
-                assert [(r["lane"], r["tlp"]) for r in new] == [(0, "clear")], (table, level)
-
-
-def _check_lowered(server, writer: str, path: str) -> None:
-    """One ``tlp-lowered`` audit entry per assertion and sighting the writer lowered (those it saw,
-    above CLEAR), written as the writer (its key's prefix; on the web page its username)."""
-    visible = [level for level in LEVELS[1:] if level not in hidden_from(writer)]
-    expected = sorted((of, held(path, writer, level), level, "clear") for of in ("assertion", "sighting")
-                      for level in visible)
-    actor = writer if path == "ui" else server.keys[writer][:12]
-    deadline = time.monotonic() + 15
-    while True:  # the server writes its audit buffer every 0.05 s
-        rows = events(server.db, action="tlp-lowered", limit=1000)["events"]
-        mine = [r for r in rows if any(e["value"].startswith(f"{path}-{writer}.") for e in r["subject"])]
-        entries = sorted((e["of"], e["value"], e["from"], e["to"]) for r in mine for e in r["subject"])
-        if len(entries) >= len(expected) or time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
-    assert entries == expected
-    assert {(r["org"], r["actor"]) for r in mine} == {(SOURCE, actor)}
-    assert all(r["result_count"] == len(r["subject"]) for r in mine)
-
-
-@pytest.mark.parametrize("writer", list(WRITERS))
+@pytest.mark.parametrize("writer", list(wm.WRITERS))
 def test_api_submit_and_sighting_never_change_or_reveal_what_the_writer_cannot_see(writes, writer):
-    before = _snapshot(writes, "api", writer)
-    values = [held("api", writer, level) for level in LEVELS] + [unheard("api", writer)]
+    before = wm.snapshot(writes.db, "api", writer)
+    values = _held_and_unheard("api", writer)
     response = writes.post("/api/v1/indicators", key=writer, json={"indicators": [
         {"value": value, "tlp": "clear", "confidence": 30, "description": "writer text"} for value in values]})
     assert response.status_code == 200, response.text
@@ -462,70 +395,56 @@ def test_api_submit_and_sighting_never_change_or_reveal_what_the_writer_cannot_s
     unknown = _without(results[-1], "value", "canonical")
     assert unknown["status"] == "new"
     by_level = dict(zip(LEVELS, results, strict=False))
-    for level in hidden_from(writer):
+    for level in wm.hidden_from(writer):
         assert _without(by_level[level], "value", "canonical") == unknown, level
     for level in LEVELS:
-        if level not in hidden_from(writer):
+        if level not in wm.hidden_from(writer):
             assert by_level[level]["status"] == "updated", level
             lowered = {"from": level, "to": "clear"} if level != "clear" else None
             assert by_level[level].get("tlp_lowered") == lowered, level
     sighted = []
     for value in values:
         answer = writes.post("/api/v1/sightings", key=writer, json={
-            "value": value, "case_ref": CASE, "tlp": "clear", "seen": WRITTEN_AT})
+            "value": value, "case_ref": wm.CASE, "tlp": "clear", "seen": wm.WRITTEN_AT})
         assert answer.status_code == 201, answer.text
         sighted.append(answer.json())
     unknown = _without(sighted[-1], "value")
-    assert (unknown["status"], unknown["count"], unknown["first_seen"]) == ("new", 1, WRITTEN_AT)
-    for level, answer in zip(LEVELS, sighted, strict=False):
-        if level in hidden_from(writer):
-            assert _without(answer, "value") == unknown, level
-        else:
-            assert (answer["status"], answer["count"], answer["first_seen"]) == ("updated", 8, HELD_AT), level
-    _check_rows(before, _snapshot(writes, "api", writer), "api", writer)
-    _check_lowered(writes, writer, "api")
+    assert (unknown["status"], unknown["count"], unknown["first_seen"]) == ("new", 1, wm.WRITTEN_AT)
+    by_level = dict(zip(LEVELS, sighted, strict=False))
+    for level in wm.hidden_from(writer):
+        assert _without(by_level[level], "value") == unknown, level
+    for level in LEVELS:
+        if level not in wm.hidden_from(writer):
+            answer = by_level[level]
+            assert (answer["status"], answer["count"], answer["first_seen"]) == ("updated", 8, wm.HELD_AT), level
+    wm.check_rows(before, wm.snapshot(writes.db, "api", writer), "api", writer)
+    wm.check_lowered(writes.db, writer, "api", writes.keys[writer][:12])
 
 
-def _stix_bundle(values: list[str]) -> dict:
-    objects = []
-    for value in values:
-        indicator_id = f"indicator--{uuid.uuid4()}"
-        objects.append({
-            "type": "indicator", "spec_version": "2.1", "id": indicator_id, "created": WRITTEN_AT,
-            "modified": WRITTEN_AT, "pattern": f"[domain-name:value = '{value}']", "pattern_type": "stix",
-            "valid_from": WRITTEN_AT, "confidence": 30, "description": "writer text",
-            "object_marking_refs": [TLP2_IDS["clear"]]})
-        objects.append({
-            "type": "sighting", "spec_version": "2.1", "id": f"sighting--{uuid.uuid4()}", "created": WRITTEN_AT,
-            "modified": WRITTEN_AT, "first_seen": WRITTEN_AT, "sighting_of_ref": indicator_id,
-            "external_references": [{"source_name": "case", "external_id": CASE}],
-            "object_marking_refs": [TLP2_IDS["clear"]]})
-    return {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objects}
-
-
-@pytest.mark.parametrize("writer", list(WRITERS))
+@pytest.mark.parametrize("writer", list(wm.WRITERS))
 def test_a_posted_stix_bundle_never_changes_or_reveals_what_the_writer_cannot_see(writes, writer):
-    before = _snapshot(writes, "stix", writer)
-    values = [held("stix", writer, level) for level in LEVELS] + [unheard("stix", writer)]
-    response = writes.post("/api/v1/indicators", key=writer, data=orjson.dumps(_stix_bundle(values)),
+    before = wm.snapshot(writes.db, "stix", writer)
+    bundle = {"type": "bundle", "id": f"bundle--{uuid.uuid4()}",
+              "objects": wm.stix_objects(_held_and_unheard("stix", writer))}
+    response = writes.post("/api/v1/indicators", key=writer, data=orjson.dumps(bundle),
                            headers={"Content-Type": "application/stix+json;version=2.1"})
     assert response.status_code == 200, response.text
     statuses = [r["status"] for r in response.json()["results"]]  # the indicators, then the sightings
-    expected = ["new" if level in hidden_from(writer) else "updated" for level in LEVELS] + ["new"]
+    expected = ["new" if level in wm.hidden_from(writer) else "updated" for level in LEVELS] + ["new"]
     assert statuses == expected + expected
-    _check_rows(before, _snapshot(writes, "stix", writer), "stix", writer)
-    _check_lowered(writes, writer, "stix")
+    wm.check_rows(before, wm.snapshot(writes.db, "stix", writer), "stix", writer)
+    wm.check_lowered(writes.db, writer, "stix", writes.keys[writer][:12])
 
 
-@pytest.mark.parametrize("writer", list(WRITERS))
+@pytest.mark.parametrize("writer", list(wm.WRITERS))
 def test_the_web_forms_never_change_or_reveal_what_the_writer_cannot_see(writes, writer):
-    before = _snapshot(writes, "ui", writer)
+    before = wm.snapshot(writes.db, "ui", writer)
     session = requests.Session()
     login = session.get(writes.url + "/login", timeout=30)
     signed = session.post(writes.url + "/login", timeout=30, allow_redirects=False, data={
         "username": writer, "password": PASSWORD, "csrf_token": csrf_from(login.text)})
     assert signed.status_code == 302, signed.text
-    values = [held("ui", writer, level) for level in LEVELS] + [unheard("ui", writer)]
+    values = _held_and_unheard("ui", writer)
     form = session.get(writes.url + "/submit", timeout=30)
     page = session.post(writes.url + "/submit", timeout=30, data={
         "values": "\n".join(values), "tlp": "clear", "confidence": "30", "description": "writer text",
@@ -533,24 +452,27 @@ def test_the_web_forms_never_change_or_reveal_what_the_writer_cannot_see(writes,
     assert page.status_code == 200, page.text
     shown = dict(re.findall(r'<code>([^<]+)</code></a></td>\s*<td><span class="status status-[a-z]+">([a-z]+)</span>',
                             page.text))
-    assert shown == {held("ui", writer, level): "new" if level in hidden_from(writer) else "updated"
-                     for level in LEVELS} | {unheard("ui", writer): "new"}
+    assert shown == {wm.held("ui", writer, level): "new" if level in wm.hidden_from(writer) else "updated"
+                     for level in LEVELS} | {wm.unheard("ui", writer): "new"}
+    lowered = [level for level in LEVELS[1:] if level not in wm.hidden_from(writer)]
+    assert text_of(page.text).count("TLP lowered from") == len(lowered)
 
     def notice(value: str) -> str:
         form = session.get(writes.url + "/sighting", timeout=30)
         done = session.post(writes.url + "/sighting", timeout=30, data={
-            "value": value, "case_ref": CASE, "tlp": "clear", "seen": WRITTEN_AT, "csrf_token": csrf_from(form.text)})
+            "value": value, "case_ref": wm.CASE, "tlp": "clear", "seen": wm.WRITTEN_AT,
+            "csrf_token": csrf_from(form.text)})
         assert done.status_code == 201, done.text
         found = re.search(r'<p class="notice" role="status">(.*?)</p>', done.text, flags=re.S)
         return text_of(found.group(1)).replace(value, "VALUE")
 
-    unknown = notice(unheard("ui", writer))
-    assert unknown.startswith("Sighting new: VALUE (domain), 1 in all, case CCIB-HELD-1")
+    unknown = notice(wm.unheard("ui", writer))
+    assert unknown.startswith(f"Sighting new: VALUE (domain), 1 in all, case {wm.CASE}")
     for level in LEVELS:
-        shown = notice(held("ui", writer, level))
-        if level in hidden_from(writer):
+        shown = notice(wm.held("ui", writer, level))
+        if level in wm.hidden_from(writer):
             assert shown == unknown, level
         else:
             assert shown.startswith("Sighting updated: VALUE (domain), 8 in all"), level
-    _check_rows(before, _snapshot(writes, "ui", writer), "ui", writer)
-    _check_lowered(writes, writer, "ui")
+    wm.check_rows(before, wm.snapshot(writes.db, "ui", writer), "ui", writer)
+    wm.check_lowered(writes.db, writer, "ui", writer)
