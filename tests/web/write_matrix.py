@@ -1,8 +1,8 @@
 """The write half of the TLP matrices (tests/web/test_tlp_matrix.py, tests/taxii/test_taxii_tlp.py,
 tests/stix/test_tlp_export.py): what a capped writer may and may not do to rows of its own org.
 
-ccib-th's RED key holds, for each write path and writer, a value at every TLP level with a
-sighting of it (``seed_held``). Each of ccib-th's capped contributors then writes each of them at
+ccib-th holds, for each write path and writer, a value at every TLP level with a sighting of it
+(``seed_held``). Each of ccib-th's capped contributors then writes each of them at
 TLP:CLEAR through the path under test, beside a value nobody reported (``unheard``). Afterwards
 (``check_rows``) every row hidden from the writer is exactly as it was, the writer's own row beside
 it, and every row it could see is lowered to CLEAR; each lowering is audited (``check_lowered``).
@@ -13,7 +13,8 @@ from __future__ import annotations
 import time
 import uuid
 
-from registry.domain.tlp import LEVELS, Viewer
+from registry.domain.times import parse_time
+from registry.domain.tlp import LEVELS
 from registry.services.audit import events
 from registry.services.sightings import add_sighting
 from registry.services.submit import Provenance, Submission, Submitter
@@ -41,19 +42,17 @@ def hidden_from(writer: str) -> list[str]:
 
 
 def seed_held(db, paths) -> None:
-    """ccib-th's RED key's values and sightings, at every level, for each path and writer."""
-    from registry.domain.times import parse_time
-
-    red_key = Viewer(SOURCE, "red")
+    """ccib-th's values and sightings, at every level, for each path and writer: written as the
+    operator, which writes the very rows ccib-th's RED-capped key would (and runs on any version)."""
     values = [(held(path, writer, level), level) for path in paths for writer in WRITERS for level in LEVELS]
     with db.write() as conn:
-        submitter = Submitter(conn, Provenance(org=SOURCE, confidence=90, labels=(LABEL,)), viewer=red_key)
+        submitter = Submitter(conn, Provenance(org=SOURCE, confidence=90, labels=(LABEL,)))
         for value, level in values:
             submitter.add(Submission(value, tlp=level, description=f"{level} text"))
         assert submitter.finish().new == len(values)
     for value, level in values:
         add_sighting(db, org=SOURCE, value=value, case_ref=CASE, count=7, tlp=level, seen=parse_time(HELD_AT),
-                     description=f"{level} sighting", viewer=red_key)
+                     description=f"{level} sighting")
 
 
 def snapshot(db, path: str, writer: str) -> dict:
@@ -66,7 +65,7 @@ def check_rows(before: dict, after: dict, path: str, writer: str) -> None:
     """Hidden rows exactly as they were, the writer's own beside them; visible rows lowered to CLEAR."""
     hidden = hidden_from(writer)
     for table in ("assertion", "sighting"):
-        for level in LEVELS:
+        for level in hidden + [level for level in LEVELS if level not in hidden]:
             value = held(path, writer, level)
             old, new = before[table][value], after[table][value]
             assert len(old) == 1, (table, value)
