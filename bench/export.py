@@ -7,7 +7,7 @@ is its own; beside a raw sqlite3 read of the same values written one a line, in 
 The database is bench/lookup.py's (built once through the real submit path, cached in
 bench/out/). Rows/s counts indicators read (for cidr: the IP indicators merged into blocks).
 Memory is sampled while each export streams: flat means the resident size does not grow with
-the rows written. Target (DESIGN): text >= 200,000 rows/s; flat memory for all.
+the rows written. Target (docs/performance.md): text >= 200,000 rows/s; flat memory for all.
 """
 
 from __future__ import annotations

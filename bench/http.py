@@ -273,6 +273,7 @@ def run_python(url: str, paths: list[str], key: str | None, *, seconds: int, thr
 def main() -> None:
     import requests
 
+    from registry.services.access import ON_SERVER
     from registry.services.keys import create_key
     from registry.storage.db import Database
 
@@ -290,7 +291,7 @@ def main() -> None:
         db = Database(f"sqlite:///{db_path}")
         with db.read() as conn:
             total = conn.exec_driver_sql("SELECT count(*) FROM indicator").scalar()
-        key = create_key(db, "bench", "reader")["key"]
+        key = create_key(db, "bench", "reader", by=ON_SERVER)["key"]
         db.dispose()
         singles, batch = queries(args.indicators)
         process, url = start_server(db_path, workdir)

@@ -5,7 +5,7 @@ the stix2 library building and serialising 10,000 of the same Indicators in the 
 
 The database is bench/lookup.py's (built once through the real submit path, cached in
 bench/out/). Memory is sampled while the bundle streams: flat means the resident size does
-not grow with the rows written. Target (DESIGN): >= 25x the stix2 library, flat memory.
+not grow with the rows written. Target (docs/performance.md): >= 25x the stix2 library, flat memory.
 """
 
 from __future__ import annotations

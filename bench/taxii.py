@@ -38,6 +38,7 @@ from sqlalchemy import create_engine, text  # noqa: E402
 from taxii2client.v21 import Collection, as_pages  # noqa: E402
 
 from registry.domain.tlp import Viewer  # noqa: E402
+from registry.services.access import ON_SERVER  # noqa: E402
 from registry.services.keys import create_key  # noqa: E402
 from registry.services.orgs import add_org  # noqa: E402
 from registry.services.submit import Provenance, Submission, submit  # noqa: E402
@@ -103,7 +104,7 @@ def build_registry(url: str, count: int) -> tuple[str, int]:
     db = Database(url)
     migrate.upgrade(db)
     add_org(db, ORG, "Benchmark agency", "TH")
-    key = create_key(db, ORG, "reader")["key"]
+    key = create_key(db, ORG, "reader", by=ON_SERVER)["key"]
     values = mixed_values(count * 2, seed=count)
     stored = 0
     while stored < count:  # a few generated values coincide once normalised: top up

@@ -27,9 +27,9 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from registry import config
+from registry.domain.schedules import is_due, parse_schedule
 from registry.domain.times import utcnow
-from registry.ingest.catalogue import parse_schedule
-from registry.services.feed_runs import is_due, run_feed
+from registry.services.feed_runs import run_feed
 from registry.storage import feeds as store
 from registry.storage.db import Database
 

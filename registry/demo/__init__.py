@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from registry.domain.tlp import Viewer
+from registry.services.access import ON_SERVER
 from registry.services.feed_runs import FeedBusy
 from registry.services.imports import import_file
 from registry.services.keys import create_key, list_keys
@@ -36,7 +37,7 @@ DEMO_KEYS = (
     ("ccib-th", "contributor", "red"),
     ("pdrm-my", "reader", None),
     ("bank-x", "reader", "green"),
-    ("registry-ops", "admin", "red"),
+    ("registry-ops", "operator", "red"),
 )
 
 
@@ -65,10 +66,10 @@ def load_demo(db: Database, keys_file: Path | None = None, feeds_folder: Path | 
         if not exists:
             add_org(db, slug, name, country)
             yield f"org {slug}: added"
-    if keys_file is not None and not list_keys(db):
+    if keys_file is not None and not list_keys(db, by=ON_SERVER):
         lines = []
         for org, role, max_tlp in DEMO_KEYS:
-            created = create_key(db, org, role, max_tlp, name="demo")
+            created = create_key(db, org, role, max_tlp, name="demo", by=ON_SERVER)
             lines.append(f"{org:<13} {role:<12} {created['max_tlp']:<13} {created['key']}")
         keys_file.parent.mkdir(parents=True, exist_ok=True)
         keys_file.write_text("# demo API keys: org, role, max TLP, key\n" + "\n".join(lines) + "\n")
@@ -90,7 +91,7 @@ DEMO_USERS = (
     ("analyst", "ccib-th", "contributor", "red"),
     ("reader", "pdrm-my", "reader", None),
     ("feeds", "registry-ops", "feed-admin", "red"),
-    ("admin", "registry-ops", "admin", "red"),
+    ("admin", "registry-ops", "operator", "red"),
 )
 
 
@@ -99,12 +100,12 @@ def _demo_users(db: Database, users_file: Path) -> Iterator[str]:
 
     from registry.services.users import add_user, list_users
 
-    if list_users(db):
+    if list_users(db, by=ON_SERVER):
         return
     lines = []
     for username, org, role, max_tlp in DEMO_USERS:
         password = secrets.token_urlsafe(12)
-        created = add_user(db, username, org=org, role=role, password=password, max_tlp=max_tlp)
+        created = add_user(db, username, org=org, role=role, password=password, max_tlp=max_tlp, by=ON_SERVER)
         lines.append(f"{username:<9} {org:<13} {role:<12} {created.max_tlp:<13} {password}")
     users_file.parent.mkdir(parents=True, exist_ok=True)
     users_file.write_text("# demo web users: username, org, role, max TLP, password\n" + "\n".join(lines) + "\n")

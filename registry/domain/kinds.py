@@ -64,7 +64,7 @@ class Value(NamedTuple):
 
     def __reduce__(self):
         # Import workers send Values back by the hundred thousand: rebuilt by tuple.__new__ (C)
-        # instead of the named tuple's generated __new__ (Python), unpickling is 30% cheaper.
+        # instead of the named tuple's generated __new__ (Python), unpickling is cheaper.
         return (tuple.__new__, (Value, tuple(self)))
 
 

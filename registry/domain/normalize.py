@@ -7,20 +7,9 @@ by one regex (no ``idna``), a URL is split by one regex. The slower libraries ar
 reached for what needs them: ``ipaddress`` for IPv6, ``netaddr.iprange_to_cidrs`` for a-b
 ranges, ``idna`` for internationalised names and ``phonenumbers`` for phone numbers.
 
-Canonical forms are described in DESIGN.md ("Canonical values"). A value that cannot be
+Canonical forms are described in docs/cli.md ("Canonical values"). A value that cannot be
 canonicalised raises :class:`NormalizeError` naming the value, the kind tried and why.
-
-Measured on the development machine (a slow shared 2-CPU box where a bare ``Value(...)``
-costs 1.1 us; best of 25 x 20,000 ``timeit`` runs, Python 3.11)::
-
-    normalize("203.0.113.7")                           2.0 us
-    normalize("www.example.co.th")                     2.6-2.9 us
-    normalize("https://Login.Example.com:443/a?b=c")   6.5 us
-    normalize("203.0.113.0/24")                        7.3 us
-    normalize("2001:db8::1")                          15 us
-    normalize("b\u00fccher.example")                  35 us
-    normalize("+66812345678")                         50-64 us  (phonenumbers parse,
-    normalize("081-234-5678", region="TH")            63-70 us   number_type, format)
+What each kind costs is measured in docs/performance.md ("Normalisation").
 """
 
 from __future__ import annotations
@@ -818,7 +807,7 @@ def _matches(check, nsn: str) -> bool:
 
 def _number_type(num: phonenumbers.PhoneNumber) -> int:
     """``phonenumbers.number_type`` for the fast paths' numbers (no leading zero), from
-    compiled tables: a quarter of its cost, on every phone number of every feed."""
+    compiled tables, much cheaper (docs/performance.md), on every phone number of every feed."""
     table = _type_table(num.country_code) if not num.italian_leading_zero else None
     if table is None:
         return phonenumbers.number_type(num)
@@ -854,7 +843,7 @@ _KEEPS_PREFIX = (_VR.TOO_SHORT, _VR.IS_POSSIBLE_LOCAL_ONLY, _VR.INVALID_LENGTH)
 def _parsed_alike(num: phonenumbers.PhoneNumber) -> bool:
     """Whether phonenumbers.parse reads ``+<code><national>`` as this very number: true unless
     it would strip a national prefix or carrier code from the national part (parse's own
-    rule, applied here without the rest of parse, a third of an invalid number's cost)."""
+    rule, applied here without the rest of parse, which an invalid number would pay for)."""
     meta = _region_metadata(num.country_code)
     if meta is None:
         return False
@@ -864,7 +853,7 @@ def _parsed_alike(num: phonenumbers.PhoneNumber) -> bool:
 
 
 def _e164_number(text: str) -> phonenumbers.PhoneNumber | None:
-    """The number for text already in E.164 form, without phonenumbers.parse (about 45 us).
+    """The number for text already in E.164 form, without phonenumbers.parse (the costliest step: docs/performance.md).
 
     Only ``+`` and digits qualify; national numbers with a leading zero after the country
     code (Italy's) and anything with separators go through the full parser.
@@ -956,8 +945,8 @@ def phone_display(e164: str) -> str | None:
 
 
 def _formatted(country_code: int, nsn: str) -> str | None:
-    """``phonenumbers.format_number(…, INTERNATIONAL)`` from compiled formats (a third of its
-    cost: a batch lookup shows every number it answers); None where phonenumbers must decide."""
+    """``phonenumbers.format_number(…, INTERNATIONAL)`` from compiled formats (cheaper,
+    and a batch lookup shows every number it answers); None where phonenumbers must decide."""
     formats = _display_formats(country_code)
     if formats is None:
         return None

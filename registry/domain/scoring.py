@@ -124,7 +124,7 @@ _ROUNDED: dict[tuple[float, int], float] = {}
 
 
 def _rounded(x: float, digits: int) -> float:
-    """``round(x, digits)``, remembered: round() on a float costs half a microsecond, and a
+    """``round(x, digits)``, remembered: round() on a float is not free on the lookup path, and a
     batch's explanations repeat a handful of values (one age per import run)."""
     key = (x, digits)
     got = _ROUNDED.get(key)

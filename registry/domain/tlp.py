@@ -14,7 +14,7 @@ RED = "red"
 LEVELS: tuple[str, ...] = (CLEAR, GREEN, AMBER, AMBER_STRICT, RED)
 RANK = {level: i for i, level in enumerate(LEVELS)}
 
-DEFAULT_TLP = AMBER  # missing TLP on input means TLP:AMBER (DESIGN)
+DEFAULT_TLP = AMBER  # missing TLP on input: shared no wider than member agencies unless the source says
 DEFAULT_MAX_TLP = AMBER_STRICT  # member agencies are the recipients TLP:AMBER speaks of
 
 # Spellings seen on input: TLP 1.0 WHITE, MISP-style "tlp:amber", upper case.

@@ -1,8 +1,17 @@
 """``csv``: one indicator a row with a summary of who reported it, for spreadsheets, SIEM
-lookup tables and bank fraud engines. RFC 4180 (comma, ``\\r\\n``, quotes where needed), UTF-8,
-a header row. Lists inside a cell (sources, labels) are joined with commas, inside quotes.
+lookup tables and bank fraud engines. RFC 4180 (comma, ``\\r\\n``), UTF-8, a header row. Lists
+inside a cell (sources, labels) are joined with commas, inside quotes.
 
-Columns (``COLUMNS``; README "Exports" says the same):
+Two forms, with the same columns:
+
+- by default, safe to open in a spreadsheet: every cell is quoted and a text cell a spreadsheet
+  would compute (``=…``, ``+66…``, ``-…``, ``@…``; ``domain.spreadsheet`` says which) starts
+  with an added ``'``. The quoted header (``"value","kind",…``) tells ``registry import`` to
+  remove the added quotes, so it reads the exact values back;
+- ``raw``: the exact values, quoted only where CSV needs it (header ``value,kind,…``), for
+  machines.
+
+Columns (``COLUMNS``; docs/exports.md says the same):
 
 value           the canonical value (the column ``registry import`` picks up)
 kind            ipv4, ipv6, domain, url, phone, email
@@ -25,12 +34,21 @@ import csv
 import io
 from collections.abc import Iterable, Iterator
 
+from registry.domain.spreadsheet import guard
 from registry.export.records import Listed
 
 MEDIA_TYPE = "text/csv; charset=utf-8"
 COLUMNS = ("value", "kind", "score", "sources", "max_confidence", "tlp", "labels", "first_seen", "last_seen",
            "valid_until", "times_reported", "allowlisted", "display")
 ROWS_PER_CHUNK = 1000
+# The columns a spreadsheet could take for a formula, guarded in the default form. The others
+# cannot start one: kind and tlp are words of a fixed list, the times ISO 8601 as the registry
+# writes them, the rest whole numbers 0 or more (checking only these keeps the export fast).
+TEXT_COLUMNS = ("value", "sources", "labels", "allowlisted", "display")
+_TEXT_INDEXES = tuple(COLUMNS.index(name) for name in TEXT_COLUMNS)
+# The first line of each form, as ``registry import`` recognises it.
+RAW_HEADER = ",".join(COLUMNS).encode()
+SAFE_HEADER = ",".join(f'"{name}"' for name in COLUMNS).encode()
 
 
 def row(item: Listed) -> list:
@@ -40,12 +58,20 @@ def row(item: Listed) -> list:
             s["display"] or ""]
 
 
-def write(items: Iterable[Listed]) -> Iterator[bytes]:
+def safe_row(item: Listed) -> list:
+    cells = row(item)
+    for i in _TEXT_INDEXES:
+        cells[i] = guard(cells[i])
+    return cells
+
+
+def write(items: Iterable[Listed], *, raw: bool = False) -> Iterator[bytes]:
     buffer = io.StringIO()
-    out = csv.writer(buffer, lineterminator="\r\n")
+    out = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL if raw else csv.QUOTE_ALL)
+    make_row = row if raw else safe_row
     out.writerow(COLUMNS)
     for n, item in enumerate(items, 1):
-        out.writerow(row(item))
+        out.writerow(make_row(item))
         if n % ROWS_PER_CHUNK == 0:
             yield buffer.getvalue().encode()
             buffer.seek(0)

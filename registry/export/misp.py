@@ -3,7 +3,8 @@ add the registry as a feed (``Sync Actions → Feeds → Add feed``, source form
 URL ``http://registry:8000/api/v1/export/misp/``, header ``Authorization: Bearer KEY``):
 
 - ``manifest.json``: ``{event uuid: event head}`` for every event;
-- ``hashes.csv``: ``md5(value),event uuid`` a line, for MISP's feed correlation cache;
+- ``hashes.csv``: ``md5(value),event uuid`` a line, for MISP's feed correlation cache (hex
+  digits and hyphens only: no cell a spreadsheet would compute, so it has no ``raw`` form);
 - ``<event uuid>.json``: ``{"Event": {…, "Attribute": [...]}}``.
 
 One event per source org and UTC day of first report. Its uuid is derived from the org's

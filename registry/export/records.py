@@ -97,7 +97,7 @@ class Listed:
         return out
 
     def summary(self) -> dict:
-        """The provenance summary the csv and json formats carry (see README "Exports").
+        """The provenance summary the csv and json formats carry (see docs/exports.md).
 
         Stored times compare as stored: SQLite's text sorts as the times do, PostgreSQL gives
         datetimes; one engine never mixes the two."""
@@ -148,7 +148,7 @@ def scored(items: Iterable[Listed], *, now: datetime, half_lifes: dict[str, floa
 
     An indicator with one assertion scores by its kind, confidence, last report and end of
     validity alone, and the rows of one import run share those: such scores are remembered
-    for the export (a third of a million-row csv export's time otherwise)."""
+    for the export (a large share of a csv export's time otherwise: docs/performance.md)."""
     single: dict[tuple, int] = {}
     for item in items:
         rows = item.rows

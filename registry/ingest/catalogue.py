@@ -22,6 +22,7 @@ from pathlib import Path
 
 from registry.domain import tlp as tlp_mod
 from registry.domain.kinds import KINDS
+from registry.domain.schedules import parse_schedule
 
 FEED_FORMATS = ("text", "csv", "jsonl", "json", "stix", "taxii", "misp")
 MODES = ("snapshot", "incremental")
@@ -29,11 +30,8 @@ INCREMENTAL_ONLY = ("taxii", "misp")  # a page or an event file is never the who
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,98}[a-z0-9]$")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_EVERY = re.compile(r"^every\s+(\d+)\s*(s|sec|seconds?|m|min|minutes?|h|hours?|d|days?)$", re.IGNORECASE)
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _SECRET_KEYS = frozenset({"token", "password", "secret", "api_key", "apikey", "key", "headers", "authorization",
                           "auth", "credentials"})
-MIN_INTERVAL = 60  # seconds: more often than a minute is a loop, not a schedule
 
 #: Options a TOML file may set beyond the main fields, with their types.
 OPTIONS: dict[str, type | tuple[type, ...]] = {
@@ -66,34 +64,6 @@ _MAIN = {"name", "provider", "url", "format", "schedule", "mode", "confidence", 
 
 class CatalogueError(ValueError):
     """A feed definition that cannot be used; ``str()`` names the file and the field."""
-
-
-@dataclass(frozen=True)
-class Schedule:
-    """``every 6h`` (an interval in seconds) or a 5-field cron expression."""
-
-    text: str
-    seconds: int | None = None
-    cron: str | None = None
-
-
-def parse_schedule(text: str) -> Schedule:
-    raw = " ".join(str(text).split())
-    m = _EVERY.match(raw)
-    if m:
-        seconds = int(m.group(1)) * _UNIT_SECONDS[m.group(2)[0].lower()]
-        if seconds < MIN_INTERVAL:
-            raise ValueError(f"schedule {text!r} is more often than once a minute")
-        return Schedule(raw, seconds=seconds)
-    if len(raw.split()) == 5:
-        from apscheduler.triggers.cron import CronTrigger
-
-        try:
-            CronTrigger.from_crontab(raw, timezone="UTC")
-        except ValueError as exc:
-            raise ValueError(f"schedule {text!r} is not a valid cron expression: {exc}") from None
-        return Schedule(raw, cron=raw)
-    raise ValueError(f"schedule {text!r}: write `every 6h` (s, m, h, d) or a cron expression `0 */6 * * *`")
 
 
 @dataclass(frozen=True)

@@ -64,13 +64,13 @@ From the first 64 KiB: JSON that is a STIX bundle is ``stix``; a MISP event
 document is refused. A first data line that is a CSV header, a header inside a ``#``
 comment naming a value column, or a headerless table (every line the same number of
 comma-separated cells, not all of them indicator values) is ``csv``. Binary data, HTML
-and XML are refused; everything else is ``text``.
+and XML are refused, and so is JSON nested deeper than ``json_input.MAX_DEPTH`` levels (with
+the line); everything else is ``text``.
 """
 
 from __future__ import annotations
 
 import csv
-import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -78,6 +78,8 @@ from functools import lru_cache
 from itertools import chain
 from typing import BinaryIO
 
+from registry.domain import json_input
+from registry.domain.spreadsheet import unguard
 from registry.ingest.records import (
     MAX_REPORTED_LINE,
     FeedFormatError,
@@ -564,6 +566,7 @@ def parse_csv(
     columns: dict[str, str | int] | None = None,
     delimiter: str | None = None,
     has_header: bool | None = None,
+    spreadsheet_quotes: bool = False,
 ) -> Iterator[Record | Skipped]:
     """Yield a ``Record`` per CSV row, or a ``Skipped`` for a row that cannot be used.
 
@@ -580,6 +583,8 @@ def parse_csv(
     ``has_header``: None detects it (first row of column names, else a header in a ``#``
     comment just before the data); True forces one (the first row when nothing
     header-like is found); False means every row is data (give columns by position).
+    ``spreadsheet_quotes``: the file is the registry's spreadsheet-safe export, whose writer put
+    a ``'`` before some cells (``domain.spreadsheet.guard``); each cell read loses it again.
     """
     if delimiter is not None and len(delimiter) != 1:
         raise FeedFormatError(f"a CSV delimiter is one character, not {delimiter!r}", name=name)
@@ -748,6 +753,8 @@ def parse_csv(
         if value_index >= n:
             yield Skipped(line_no, text, f"row has {n} fields, no column {value_label}")
             continue
+        if spreadsheet_quotes:
+            cells = [unguard(c) for c in cells]
         value = cells[value_index].strip()
         if value.lower() in _NULLS:
             yield Skipped(line_no, text, f"empty value in column {value_label}")
@@ -808,19 +815,31 @@ def _json_kind(doc: object) -> str | None:
     return None
 
 
-def _is_json_object(line: str) -> bool:
+def _too_deep(exc: json_input.JSONInputError, name: str, first_line: int, line: int | None = None) -> FeedFormatError:
+    """A JSON document or line nested too deep: the whole file is refused, as binary data is."""
+    if line is None:
+        line = first_line + exc.line - 1
+    return FeedFormatError(f"{exc.message} (column {exc.column})", name=name, line_no=line)
+
+
+def _is_json_object(line: str, line_no: int, name: str) -> bool:
     try:
-        return isinstance(json.loads(line), dict)
-    except ValueError:
+        return isinstance(json_input.loads(line), dict)
+    except json_input.TooDeep as exc:
+        raise _too_deep(exc, name, line_no, line_no) from None
+    except json_input.JSONInputError:
         return False
 
 
-def _detect_json(text: str, cut: bool, name: str) -> str:
+def _detect_json(text: str, cut: bool, name: str, first_line: int = 1) -> str:
+    """``text``: the head from its first non-blank character, on line ``first_line``."""
     doc = _MISSING
     if not cut:
         try:
-            doc = json.loads(text)
-        except ValueError:
+            doc = json_input.loads(text)
+        except json_input.TooDeep as exc:
+            raise _too_deep(exc, name, first_line) from None
+        except json_input.JSONInputError:
             doc = _MISSING
     if doc is not _MISSING:
         kind = _json_kind(doc)
@@ -835,10 +854,10 @@ def _detect_json(text: str, cut: bool, name: str) -> str:
             return "stix"
         if _MISP_START.match(text) or _MISP_MANIFEST_START.match(text):
             return "misp"
-        lines = [ln for ln in text.splitlines() if ln.strip()]
+        lines = [(n, ln) for n, ln in enumerate(text.splitlines(), first_line) if ln.strip()]
         if cut and len(lines) > 1:
             lines = lines[:-1]
-        if lines and all(_is_json_object(ln) for ln in lines[:20]):
+        if lines and all(_is_json_object(ln, n, name) for n, ln in lines[:20]):
             return "jsonl"
     raise FeedFormatError(
         "JSON that is not a STIX bundle, a MISP event or JSON lines (one object per line)",
@@ -874,7 +893,7 @@ def detect_format(head: bytes, *, name: str = "<input>") -> str:
     if not stripped:
         return "text"
     if stripped[0] == "{" or _JSON_ARRAY_START.match(stripped):
-        return _detect_json(stripped, cut, name)
+        return _detect_json(stripped, cut, name, text.count("\n", 0, len(text) - len(stripped)) + 1)
     if stripped[0] == "<":
         raise FeedFormatError("an XML or markup document, not a feed", name=name)
 

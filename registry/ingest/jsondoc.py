@@ -20,6 +20,7 @@ from typing import BinaryIO
 
 import orjson
 
+from registry.domain import json_input
 from registry.ingest.formats import HEAD_BYTES
 from registry.ingest.jsonl import parse_jsonl, record_from_object
 from registry.ingest.records import FeedFormatError, Record, Skipped, clip_line
@@ -68,8 +69,8 @@ def _is_json_lines(head: bytes) -> bool:
     if len(lines) < 2:
         return False
     try:
-        return all(isinstance(orjson.loads(line), dict) for line in lines)
-    except orjson.JSONDecodeError:
+        return all(isinstance(json_input.loads(line), dict) for line in lines)
+    except json_input.JSONInputError:
         return False
 
 
@@ -86,9 +87,9 @@ def parse_json(stream: BinaryIO, *, name: str = "<input>", value_path: str | Non
     if data.startswith(UTF8_BOM):
         data = data[len(UTF8_BOM):]
     try:
-        doc = orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
-        raise FeedFormatError(f"not JSON: {exc}", name=name) from None
+        doc = json_input.loads(data)
+    except json_input.JSONInputError as exc:
+        raise FeedFormatError(str(exc), name=name) from None
     del data
     if value_path:
         items = _walk(doc, _segments(value_path), "")

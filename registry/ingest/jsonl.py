@@ -9,8 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import BinaryIO
 
-import orjson
-
+from registry.domain import json_input
 from registry.ingest.records import FeedFormatError, Record, Skipped
 from registry.ingest.textio import iter_lines
 
@@ -28,9 +27,11 @@ def parse_jsonl(stream: BinaryIO, *, name: str = "<input>", key: str | int | Non
         if not line or line.startswith(("#", "//")):
             continue
         try:
-            obj = orjson.loads(line)
-        except orjson.JSONDecodeError as exc:
-            yield Skipped(line_no, line[:500], f"not a JSON object: {exc}")
+            obj = json_input.loads(line)
+        except json_input.TooDeep as exc:  # a hostile file, as a runaway line is: the file is refused
+            raise FeedFormatError(f"{exc.message} (column {exc.column})", name=name, line_no=line_no) from None
+        except json_input.JSONInputError as exc:
+            yield Skipped(line_no, line[:500], f"not a JSON object: {exc.reason} (column {exc.column})")
             continue
         if not isinstance(obj, dict):
             yield Skipped(line_no, line[:500], "not a JSON object")

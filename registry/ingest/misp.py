@@ -26,8 +26,7 @@ import contextlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-import orjson
-
+from registry.domain import json_input
 from registry.domain import tlp as tlp_mod
 from registry.ingest.records import FeedFormatError, Record, clip_line
 
@@ -64,9 +63,9 @@ def _int(value) -> int | None:
 def parse_manifest(data: bytes, *, name: str = "manifest.json") -> list[ManifestEntry]:
     """The events a MISP feed lists, oldest first."""
     try:
-        doc = orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
-        raise FeedFormatError(f"not a MISP feed manifest (not JSON: {exc})", name=name) from None
+        doc = json_input.loads(data)
+    except json_input.JSONInputError as exc:
+        raise FeedFormatError(f"not a MISP feed manifest ({exc})", name=name) from None
     if not isinstance(doc, dict) or not all(isinstance(v, dict) for v in doc.values()):
         raise FeedFormatError("not a MISP feed manifest: expected {event uuid: {info, timestamp, …}}", name=name)
     entries = []
@@ -104,9 +103,9 @@ def _iso(epoch) -> str | None:
 
 def parse_event(data: bytes, *, name: str = "<event>", to_ids_only: bool = True) -> Event:
     try:
-        doc = orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
-        raise FeedFormatError(f"not a MISP event (not JSON: {exc})", name=name) from None
+        doc = json_input.loads(data)
+    except json_input.JSONInputError as exc:
+        raise FeedFormatError(f"not a MISP event ({exc})", name=name) from None
     event = doc.get("Event") if isinstance(doc, dict) else None
     if not isinstance(event, dict):
         raise FeedFormatError('not a MISP event: expected {"Event": {…}}', name=name)

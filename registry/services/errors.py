@@ -29,3 +29,8 @@ class NotFound(RegistryError):
 class Conflict(RegistryError):
     status = 409
     code = "conflict"
+
+
+class Forbidden(RegistryError):
+    status = 403
+    code = "forbidden"

@@ -2,15 +2,17 @@
 ``GET /api/v1/export/FORMAT``.
 
 - ``ExportQuery.parse`` checks the filters once, for the CLI and the API alike: ``kind``,
-  ``label``, ``source``, ``since`` (a time or a change sequence), ``min_score``,
-  ``include_expired``, ``include_allowlisted``, and ``zone`` for rpz.
+  ``label``, ``source``, ``since`` (a time, or a change position: sealed over the API), ``min_score``,
+  ``include_expired``, ``include_allowlisted``, ``zone`` for rpz, and ``raw`` for csv (the exact
+  values; by default cells a spreadsheet would compute are neutralised: ``export.csvfile``).
 - ``stream(conn, viewer, fmt, query)`` gives the export as chunks of bytes. One reader
   (``storage.export_reads``) serves every per-indicator format: it applies the visibility rule,
   the filters and the expiry and allowlist exclusions in SQL, in keyset pages, so memory stays
   flat; ``export.records`` groups and scores; one writer module per format writes. ``stix`` is
   the STIX exporter's bundle (``registry.stix.export``), with the same filters.
-- ``etag(conn, viewer, fmt, query)`` is known before a byte is read: it changes with every
-  write, with the viewer, format and filters, and at the top of every hour (assertions expire and
+- ``etag(conn, viewer, fmt, query, sealer=)`` is known before the data is read (one count of
+  the rows the viewer may see): it changes with every write the viewer can see (and only those),
+  with the viewer, format and filters, and at the top of every hour (assertions expire and
   scores decay with the clock). It is a weak tag: the same data, not necessarily the same bytes
   (a re-report that changes nothing but ``last_seen`` and ``times_reported`` keeps it, as does
   gzip).
@@ -33,15 +35,17 @@ from pathlib import Path
 from sqlalchemy import Connection
 
 from registry.domain.kinds import DOMAIN, IPV4, IPV6, KINDS
+from registry.domain.opaque import Sealer
 from registry.domain.times import utcnow
 from registry.domain.tlp import Viewer
 from registry.export import cidr, csvfile, jsonl, misp, rpz, text
 from registry.export.records import Listed, group, scored
 from registry.services.errors import Invalid, NotFound
 from registry.services.filters import parse_kind, parse_since
-from registry.stix import ids
 from registry.storage import export_reads as reads
-from registry.storage.db import Database, current_seq
+from registry.storage.bulk import as_time
+from registry.storage.db import Database
+from registry.storage.visibility import visible_state
 
 FORMATS = ("stix", "csv", "text", "cidr", "rpz", "misp", "json")
 MEDIA_TYPES = {
@@ -70,15 +74,17 @@ class ExportQuery:
     include_expired: bool = False
     include_allowlisted: bool = False
     zone: str = rpz.DEFAULT_ZONE
+    raw: bool = False
 
     @classmethod
-    def parse(cls, args: Mapping) -> ExportQuery:
-        """From text values (query string, CLI options); every problem names its field."""
+    def parse(cls, args: Mapping, *, sealer: Sealer | None = None) -> ExportQuery:
+        """From text values (query string, CLI options); every problem names its field.
+        ``sealer``: the API's, so ``since`` takes positions it sealed (see ``filters.parse_since``)."""
         since_text = str(args.get("since") or "").strip()
         if since_text.isdigit() and not since_text.isdecimal():  # "²" passes isdigit(), not int()
             raise Invalid("since must be written with the digits 0-9", field="since")
         try:
-            since_time, since_seq = parse_since(since_text)
+            since_time, since_seq = parse_since(since_text, sealer)
         except OverflowError:
             raise Invalid(f"since: {since_text!r} falls outside the years 1 to 9999 (UTC)", field="since") from None
         if since_seq is not None:
@@ -93,7 +99,7 @@ class ExportQuery:
             source=str(args.get("source") or "").strip() or None,
             since_time=since_time, since_seq=since_seq, min_score=_score(args.get("min_score")),
             include_expired=_flag(args, "include_expired"), include_allowlisted=_flag(args, "include_allowlisted"),
-            zone=zone,
+            zone=zone, raw=_flag(args, "raw"),
         )
 
     def key(self) -> str:
@@ -141,12 +147,25 @@ def check_format(fmt: str) -> str:
     return fmt
 
 
-def etag(conn: Connection, viewer: Viewer, fmt: str, query: ExportQuery, *, now: datetime | None = None) -> str:
-    """The (weak) entity tag of this export, before it is written: see the module's notes."""
+def etag(conn: Connection, viewer: Viewer, fmt: str, query: ExportQuery, *, sealer: Sealer,
+         now: datetime | None = None) -> str:
+    """The (weak) entity tag of this export, before it is written: see the module's notes. It
+    follows what the viewer may see (``visible_state``), keyed with the server's secret, so it
+    neither moves with a write the viewer cannot see nor lets the state be guessed from it."""
     bucket = int((now or utcnow()).timestamp() // CLOCK_BUCKET.total_seconds())
-    derived = ids.derived_id("export", fmt, str(current_seq(conn)), viewer.org or "", viewer.max_tlp,
-                             query.key(), str(bucket))
-    return derived.partition("--")[2]
+    state = map(str, visible_state(conn, viewer))
+    return sealer.tag("export", fmt, *state, viewer.org or "", viewer.max_tlp, query.key(), str(bucket))
+
+
+def rpz_serial(conn: Connection, viewer: Viewer, now: datetime) -> int:
+    """The zone's SOA serial: Unix seconds of the newest change the viewer may see, or of the
+    hour's start when that is later (each hour expiry and hidden rows are judged anew, as the
+    ETag's clock). It grows when the zone may have changed, and never counts others' changes.
+    (Serials were the change sequence before: a jump to Unix seconds is an increase in DNS
+    serial arithmetic as long as the old serial was below 2^31 short of it.)"""
+    newest = visible_state(conn, viewer)[2]
+    hour = int(now.timestamp() // CLOCK_BUCKET.total_seconds() * CLOCK_BUCKET.total_seconds())
+    return max(int(as_time(newest).timestamp()) if newest is not None else 0, hour)
 
 
 def indicators(conn: Connection, viewer: Viewer, fmt: str, query: ExportQuery, *, now: datetime,
@@ -162,22 +181,25 @@ def indicators(conn: Connection, viewer: Viewer, fmt: str, query: ExportQuery, *
 
 
 def stream(conn: Connection, viewer: Viewer, fmt: str, query: ExportQuery, *, now: datetime | None = None,
-           half_lifes: dict[str, float] | None = None) -> Iterator[bytes]:
-    """The whole export in ``fmt`` (any but misp, a folder) as chunks of bytes."""
+           half_lifes: dict[str, float] | None = None, sealer: Sealer | None = None) -> Iterator[bytes]:
+    """The whole export in ``fmt`` (any but misp, a folder) as chunks of bytes; ``sealer``: the
+    server's, for the STIX bundle's id (see ``stix.export.bundle_id``)."""
     now = now or utcnow()
     if fmt == "stix":
-        return _stix(conn, viewer, query, now)
+        return _stix(conn, viewer, query, now, sealer)
     if fmt == "misp":
         raise Invalid("the MISP feed is a folder: manifest.json, hashes.csv and one file per event", field="format")
     if fmt == "cidr":
         return cidr.write(indicators(conn, viewer, fmt, query, now=now, half_lifes=half_lifes, order=reads.BY_RANGE))
     items = indicators(conn, viewer, fmt, query, now=now, half_lifes=half_lifes)
     if fmt == "rpz":
-        return rpz.write(items, zone=query.zone, serial=current_seq(conn))
-    return {"text": text.write, "csv": csvfile.write, "json": jsonl.write}[fmt](items)
+        return rpz.write(items, zone=query.zone, serial=rpz_serial(conn, viewer, now))
+    if fmt == "csv":
+        return csvfile.write(items, raw=query.raw)
+    return {"text": text.write, "json": jsonl.write}[fmt](items)
 
 
-def _stix(conn: Connection, viewer: Viewer, query: ExportQuery, now: datetime) -> Iterator[bytes]:
+def _stix(conn: Connection, viewer: Viewer, query: ExportQuery, now: datetime, sealer: Sealer | None) -> Iterator[bytes]:
     from registry.stix import export as stix_export
 
     if query.min_score is not None:
@@ -190,7 +212,7 @@ def _stix(conn: Connection, viewer: Viewer, query: ExportQuery, now: datetime) -
         filters["current_at"] = now
     if not query.include_allowlisted:
         filters["include_allowlisted"] = False
-    return stix_export.stream_bundle(conn, viewer, **filters)
+    return stix_export.stream_bundle(conn, viewer, sealer=sealer, **filters)
 
 
 # -- the MISP feed ---------------------------------------------------------------------------

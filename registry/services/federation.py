@@ -36,6 +36,7 @@ from registry.stix.times import parse_stix_time
 from registry.storage import taxii as taxii_store
 from registry.storage.db import Database
 
+MAX_REMINTS = 20  # of those, the ones a pull's counts show
 PER_REQUEST = 1000  # a registry's default page (it serves up to 10,000); other servers may serve fewer
 _COUNTS = ("read", "new", "updated", "unchanged", "allowlisted", "rejected")
 
@@ -120,6 +121,8 @@ def _pull(db, root, collection, since_for, *, org, feed, recorder, per_request, 
             counts = _import_pages(db, found, since, org=org, per_request=per_request, feed=feed, on_page=on_page)
     except (requests.RequestException, TAXIIServiceException, ValidationError, InvalidJSONError) as exc:
         raise PullFailed(f"{root}: {exc}{_why(exc)}") from None
+    except RecursionError:  # the client's JSON parser (the standard library's) gave up on a deep document
+        raise PullFailed(f"{root}: the server sent JSON nested too deep to read") from None
     return counts, recorder.latest_text or since, found, since
 
 
@@ -145,14 +148,19 @@ def _collection(remote: ApiRoot, wanted: str) -> Collection:
 
 def _import_pages(db: Database, collection: Collection, since: str | None, *, org: str, per_request: int,
                   feed: str, on_page=None) -> dict:
-    """Each page imported in its own transaction, as it arrives."""
-    counts = {"pages": 0, "objects": 0, **dict.fromkeys(_COUNTS, 0), "sightings": 0, "skipped": 0}
+    """Each page imported in its own transaction, as it arrives. The pages share the indicators
+    stored under another id than their own (``carried_refs``): a Sighting names its Indicator by
+    that id, maybe from a later page."""
+    counts = {"pages": 0, "objects": 0, **dict.fromkeys(_COUNTS, 0), "sightings": 0, "skipped": 0,
+              "reminted": 0, "remints": []}
+    carried: dict = {}
     for envelope in as_pages(collection.get_objects, per_request=per_request, added_after=since):
         objects = envelope.get("objects", [])
         counts["pages"] += 1
         counts["objects"] += len(objects)
         if objects:
-            _add(counts, import_bundle(db, objects, default_org=org, create_orgs=False, feed=feed))
+            _add(counts, import_bundle(db, objects, default_org=org, create_orgs=False, feed=feed,
+                                       carried_refs=carried))
         if on_page is not None:
             on_page(counts)
     return counts
@@ -161,5 +169,7 @@ def _import_pages(db: Database, collection: Collection, since: str | None, *, or
 def _add(counts: dict, report) -> None:
     for name in _COUNTS:
         counts[name] += getattr(report, name)
+    counts["reminted"] += report.reminted  # objects stored under another id than their own
+    counts["remints"] += report.remints[: MAX_REMINTS - len(counts["remints"])]
     counts["sightings"] += sum(report.sightings.values())
     counts["skipped"] += sum(report.skipped.values())

@@ -13,18 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from registry import config
+from registry.domain.schedules import next_due
 from registry.domain.times import iso, utcnow
 from registry.domain.tlp import Viewer
 from registry.ingest.catalogue import CatalogueError, FeedDefinition, load_catalogue
 from registry.services.errors import Invalid, NotFound
-from registry.services.feed_runs import (
-    FeedBusy,
-    FeedDisabled,
-    RunResult,
-    next_due,
-    run_feed,
-    start_run,
-)
+from registry.services.feed_runs import FeedBusy, FeedDisabled, RunResult, run_feed, start_run
 from registry.services.orgs import SLUG
 from registry.storage import feeds as store
 from registry.storage import orgs as org_store

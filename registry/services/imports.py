@@ -14,7 +14,7 @@ from typing import BinaryIO
 
 from registry.domain.normalize import NormalizeError
 from registry.domain.times import parse_time
-from registry.export.csvfile import COLUMNS as EXPORT_COLUMNS
+from registry.export import csvfile
 from registry.ingest import formats
 from registry.ingest.jsonl import parse_jsonl
 from registry.ingest.records import FeedFormatError, Record, Skipped
@@ -72,9 +72,8 @@ def parse(stream: BinaryIO, fmt: str, *, name: str, column: str | int | None = N
     if fmt == "text":
         return formats.parse_text(stream, name=name)
     if fmt == "csv":
-        if "columns" not in options:
-            options["columns"] = _registry_export_columns(stream, column)
-        return formats.parse_csv(stream, name=name, column=column, **options)
+        return formats.parse_csv(stream, name=name, column=column, **{**_registry_export_options(stream, column),
+                                                                       **options})
     if fmt == "jsonl":
         return parse_jsonl(stream, name=name, key=column)
     if fmt == "json":
@@ -87,15 +86,22 @@ def parse(stream: BinaryIO, fmt: str, *, name: str, column: str | int | None = N
 
 
 # A CSV written by `registry export --format csv` imports back with each row's kind, labels,
-# confidence (its max_confidence) and first report, not only its values.
+# confidence (its max_confidence) and first report, not only its values; from its spreadsheet form
+# (the default) without the quotes it put before cells a spreadsheet would compute.
 REGISTRY_CSV_FIELDS = {"kind": "kind", "labels": "labels", "confidence": "max_confidence", "first_seen": "first_seen"}
 
 
-def _registry_export_columns(stream: BinaryIO, column) -> dict | None:
-    if column is not None or not hasattr(stream, "peek"):
-        return None
+def _registry_export_options(stream: BinaryIO, column) -> dict:
+    """``parse_csv`` options for a file whose first line is one of the registry's CSV headers."""
+    if not hasattr(stream, "peek"):
+        return {}
     first = stream.peek(HEAD_BYTES)[:HEAD_BYTES].split(b"\n", 1)[0].removeprefix(b"\xef\xbb\xbf").rstrip(b"\r")
-    return dict(REGISTRY_CSV_FIELDS) if first == ",".join(EXPORT_COLUMNS).encode() else None
+    if first not in (csvfile.RAW_HEADER, csvfile.SAFE_HEADER):
+        return {}
+    options: dict = {"spreadsheet_quotes": first == csvfile.SAFE_HEADER}
+    if column is None:
+        options["columns"] = dict(REGISTRY_CSV_FIELDS)
+    return options
 
 
 def run_import(submitter: Submitter, stream: BinaryIO, fmt: str, *, name: str, column=None,
@@ -151,7 +157,7 @@ def submit_items(submitter: Submitter, items, *, parallel: bool = False) -> Subm
 
 def detect(path: Path) -> str:
     with path.open("rb") as fh:
-        return formats.detect_format(fh.read(HEAD_BYTES))
+        return formats.detect_format(fh.read(HEAD_BYTES), name=path.name)
 
 
 def import_file(
@@ -195,5 +201,12 @@ def _import_stix(db: Database, path: Path, provenance: Provenance, on_bytes) -> 
     data = path.read_bytes()
     if on_bytes:
         on_bytes(len(data))
-    return import_bundle(db, data, default_org=provenance.org, tlp=provenance.tlp, confidence=provenance.confidence,
-                         labels=provenance.labels, feed=provenance.feed, keep_results=False)
+    try:
+        return import_bundle(db, data, default_org=provenance.org, tlp=provenance.tlp,
+                             confidence=provenance.confidence, labels=provenance.labels, feed=provenance.feed,
+                             keep_results=False)
+    except Invalid as exc:
+        if (exc.field or "").partition("[")[0] not in ("bundle", "objects"):
+            raise
+        # The file's shape is wrong: say which file, as the other formats' errors do.
+        raise Invalid(f"{path.name}: {exc.message}", field=exc.field, details=exc.details) from None

@@ -1,7 +1,8 @@
 """API keys: created (shown once), authenticated, revoked.
 
 A key is ``reg_`` + 32 random bytes (URL-safe base64). Its SHA-256 is stored; its first 12
-characters are the visible prefix that audit rows and listings show.
+characters are the visible prefix that audit rows and listings show. Creating, revoking and
+listing keys say who acts (``by``) and go through the administration rule (``access``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from dataclasses import dataclass
 
 from registry.domain import roles, tlp
 from registry.domain.times import utcnow
-from registry.services.errors import Invalid, NotFound
+from registry.services import access
+from registry.services.errors import NotFound
 from registry.services.orgs import require_org
 from registry.storage import keys as key_store
 from registry.storage.db import Database
@@ -42,13 +44,12 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def create_key(db: Database, org: str, role: str, max_tlp: str | None = None, name: str | None = None) -> dict:
+def create_key(db: Database, org: str, role: str, max_tlp: str | None = None, name: str | None = None, *,
+               by: Principal | None) -> dict:
     """Create a key; the returned ``key`` is the only time it is ever shown."""
-    try:
-        role = roles.parse_role(role)
-        cap = tlp.parse_tlp(max_tlp) if max_tlp else tlp.DEFAULT_MAX_TLP
-    except ValueError as exc:
-        raise Invalid(str(exc)) from None
+    role, cap = access.parse_access(role, max_tlp)
+    cap = cap or access.default_cap(by)
+    access.check(by, roles.Grant(org, role, cap), granting=True)
     with db.write() as conn:
         owner = require_org(conn, org)
         while True:
@@ -61,19 +62,22 @@ def create_key(db: Database, org: str, role: str, max_tlp: str | None = None, na
     return {"key": key, "prefix": prefix, "org": org, "role": role, "max_tlp": cap}
 
 
-def revoke_key(db: Database, prefix: str) -> key_store.KeyRow:
+def revoke_key(db: Database, prefix: str, *, by: Principal | None) -> key_store.KeyRow:
     with db.write() as conn:
         row = key_store.by_prefix(conn, prefix)
         if row is None:
             raise NotFound(f"no key with prefix {prefix!r}", field="prefix")
+        access.check(by, row)
         if row.revoked is None:
             key_store.revoke(conn, row.id, utcnow())
     return row
 
 
-def list_keys(db: Database, org: str | None = None) -> list[key_store.KeyRow]:
+def list_keys(db: Database, org: str | None = None, *, by: Principal | None) -> list[key_store.KeyRow]:
+    """The keys ``by`` may administer (of ``org``, when given)."""
     with db.read() as conn:
-        return key_store.all_keys(conn, org)
+        rows = key_store.all_keys(conn, org or access.scope(by))
+    return access.in_reach(by, rows)
 
 
 class KeyAuthenticator:

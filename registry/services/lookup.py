@@ -28,8 +28,10 @@ from registry.domain.tlp import Viewer
 from registry.services import collector, lookup_helper
 from registry.services.errors import Invalid
 from registry.storage import indicators as store
+from registry.storage import tables as t
 from registry.storage.bulk import as_time
 from registry.storage.lookup_state import lookup_state
+from registry.storage.visibility import visible
 
 _KEY_OF_PROBE = operator.itemgetter(0)
 
@@ -44,7 +46,7 @@ def lookup(
     half_lifes: dict[str, float] | None = None,
     split: bool | None = None,
 ) -> list[dict]:
-    """One answer per query, in input order (see DESIGN "Interfaces users rely on").
+    """One answer per query, in input order (docs/design.md, "Data flow of a lookup").
 
     ``split`` (default: batches of ``SPLIT_MIN`` values or more, where it is safe) answers
     part of the batch in a helper process (forked once, kept) while this one answers the rest.
@@ -82,7 +84,7 @@ def _can_split(conn: Connection) -> bool:
 def _lookup_split(conn: Connection, queries: Sequence, viewer: Viewer, options: dict) -> list[dict]:
     """The second part in the helper process (``lookup_helper``), forked from this one with
     its warm caches, with a connection of its own; its answers come back pickled, which keeps
-    their shared parts shared (a seventh of the bytes of JSON, a third of the time to load).
+    their shared parts shared (smaller and quicker to load than JSON: docs/performance.md).
     Should the helper fail, this process answers that part too."""
     half = int(len(queries) * _PARENT_SHARE)
     url = conn.engine.url.render_as_string(hide_password=False)  # the helper opens its own engine
@@ -347,18 +349,18 @@ def search_within(conn: Connection, cidr: str, viewer: Viewer, *, limit: int = 1
         raise Invalid(str(exc), field="within") from None
     if network.range_start is None:
         raise Invalid(f"{cidr!r} is not an IP network (give a CIDR such as 203.0.113.0/24)", field="within")
-    rows = store.within(conn, network.range_start, network.range_end, limit=limit + 1)
+    clause = visible(viewer, t.assertion.c.tlp, t.organization.c.slug)
+    rows = store.within(conn, network.range_start, network.range_end, limit=limit + 1, visible_clause=clause)
     truncated = len(rows) > limit
     rows = rows[:limit]
-    visible = defaultdict(list)
+    shown = defaultdict(list)
     if rows:
         for a in store.assertions_for(conn, [r.id for r in rows]):
             if viewer.can_see(a.tlp, a.source):
-                visible[a.indicator_id].append(a)
+                shown[a.indicator_id].append(a)
     results = [
         {"kind": r.kind, "value": r.value, "allowlisted": r.allowlisted is not None,
-         "assertions": [assertion_dict(a) for a in visible[r.id]]}
+         "assertions": [assertion_dict(a) for a in shown[r.id]]}
         for r in rows
-        if visible[r.id]
     ]
     return {"within": network.value, "count": len(results), "truncated": truncated, "results": results}

@@ -4,7 +4,7 @@ A large batch is answered in two parts, one here and one in the helper. The help
 from this process, so it starts with the same warm caches (listed networks, allowlist, prefix
 lengths, suffix rules, phone metadata), and opens its own database connection. Kept between
 batches, neither process page-copies the other's memory again: forking anew for every batch
-made both copy each page they allocated into, a sixth of a batch once the process had
+made both copy each page they allocated into, a measurable part of a batch (docs/performance.md) once the process had
 answered one before.
 
 One helper per process, for one database at a time; callers use it from a single-threaded

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from registry.domain.roles import Access
+from registry.services import access
 from registry.services.errors import Conflict, Invalid, NotFound
 from registry.storage import orgs as org_store
 from registry.storage.db import Database
@@ -11,7 +13,12 @@ from registry.storage.db import Database
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$")
 
 
-def add_org(db: Database, slug: str, name: str, country: str | None = None) -> org_store.Org:
+def add_org(db: Database, slug: str, name: str, country: str | None = None, *,
+            by: Access | None = access.ON_SERVER) -> org_store.Org:
+    """Add an org: the registry's operators' task (the CLI, or a caller with the operator role).
+    ``by`` defaults to the server (unlike the user and key functions): an org grants no one
+    access, and the tests and demo add orgs in many places."""
+    access.require_operator(by, "add organisations")
     if not SLUG.match(slug):
         raise Invalid(
             f"org slug {slug!r} must be 2-64 lowercase letters, digits and hyphens (e.g. ccib-th)", field="slug"

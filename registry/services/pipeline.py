@@ -10,7 +10,7 @@ Two ways in, both at most ``window`` chunks ahead (memory stays flat), results i
   the database did.
 
 Results cross the process boundary as plain tuples, which pickle in C without a call per
-object (a ``Value`` or an exception costs ten times as much to unpickle).
+object (a ``Value`` or an exception costs far more to unpickle: docs/performance.md).
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,6 +11,7 @@ from sqlalchemy import Connection
 
 from registry.domain.kinds import EXACT
 from registry.domain.normalize import NormalizeError, normalize_one
+from registry.domain.opaque import Sealer
 from registry.domain.scoring import Evidence, score
 from registry.domain.times import iso, utcnow
 from registry.domain.tlp import Viewer
@@ -21,6 +23,7 @@ from registry.storage import tables as t
 from registry.storage.visibility import visible
 
 MAX_LIMIT = 1000
+MAX_VALUE_LENGTH = 2048  # the longest stored value: a longer cursor was never given
 
 
 @dataclass(frozen=True)
@@ -32,17 +35,17 @@ class Filters:
     since_seq: int | None = None
     min_score: int | None = None
     within: tuple[bytes, bytes] | None = None
-    cursor: int = 0
+    after: str | None = None  # the value the previous page ended at (its ``next``, decoded)
     limit: int = 100
 
     @classmethod
-    def parse(cls, args: dict) -> Filters:
-        """From query-string style text values; every problem names its field."""
+    def parse(cls, args: dict, *, sealer: Sealer | None = None) -> Filters:
+        """From query-string style text values; every problem names its field. ``sealer``: see
+        ``filters.parse_since`` (the API passes the server's; the operator's CLI none)."""
         kind = parse_kind(args.get("kind"))
-        since, since_seq = parse_since(args.get("since"))
+        since, since_seq = parse_since(args.get("since"), sealer)
         min_score = _int(args, "min_score", 0, 100)
         limit = _int(args, "limit", 1, MAX_LIMIT)
-        cursor = _int(args, "cursor", 0, 2**62)
         within = None
         if args.get("within"):
             try:
@@ -54,9 +57,27 @@ class Filters:
             within = (network.range_start, network.range_end)
         return cls(
             kind=kind, label=(args.get("label") or "").strip().lower() or None, source=args.get("source") or None,
-            since=since, since_seq=since_seq, min_score=min_score, within=within, cursor=cursor or 0,
-            limit=limit or 100,
+            since=since, since_seq=since_seq, min_score=min_score, within=within,
+            after=decode_cursor(args.get("cursor")), limit=limit or 100,
         )
+
+
+def encode_cursor(value: str) -> str:
+    """A page's ``next``: the last value it looked at, which the caller may see (it is the
+    last visible indicator read), so it reveals nothing; base64 so it stays one URL-safe token."""
+    return base64.urlsafe_b64encode(value.encode()).decode().rstrip("=")
+
+
+def decode_cursor(text: str | None) -> str | None:
+    if not text:
+        return None
+    try:
+        value = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
+    except (ValueError, UnicodeError):
+        value = None
+    if not value or len(text) > 4 * MAX_VALUE_LENGTH or text != encode_cursor(value):
+        raise Invalid("cursor must be the next of an earlier page, as given", field="cursor")
+    return value
 
 
 def _int(args: dict, name: str, low: int, high: int) -> int | None:
@@ -73,25 +94,34 @@ def _int(args: dict, name: str, low: int, high: int) -> int | None:
 
 
 def search_indicators(conn: Connection, viewer: Viewer, filters: Filters, *, half_lifes=None) -> dict:
-    """One page of visible indicators matching ``filters``, each with its visible assertions."""
+    """One page of visible indicators matching ``filters``, each with its visible assertions.
+
+    Everything an indicator shows comes from what the viewer may see: its times are the earliest
+    first and latest last report among its visible assertions and sightings (the stored
+    indicator's own times move with every org's reports, hidden ones too), and no row id is shown."""
     now = utcnow()
     clause = visible(viewer, t.assertion.c.tlp, t.organization.c.slug)
     results: list[dict] = []
-    after = filters.cursor
+    after = filters.after
     # min_score is applied after scoring, so filling a page may take several fetches; bounded,
     # and the cursor says where to go on.
     for _ in range(20):
         rows = store.search_page(
             conn, visible_clause=clause, kind=filters.kind, label=filters.label, source=filters.source,
-            since=filters.since, since_seq=filters.since_seq, within=filters.within, after_id=after,
+            since=filters.since, since_seq=filters.since_seq, within=filters.within, after_value=after,
             limit=filters.limit,
         )
+        ids = [r.id for r in rows]
         by_indicator = defaultdict(list)
-        for a in store.assertions_for(conn, [r.id for r in rows]):
+        for a in store.assertions_for(conn, ids):
             if viewer.can_see(a.tlp, a.source):
                 by_indicator[a.indicator_id].append(a)
+        sightings = defaultdict(list)
+        for s in store.sightings_for(conn, ids) if ids else ():
+            if viewer.can_see(s.tlp, s.source):
+                sightings[s.indicator_id].append(s)
         for row in rows:
-            after = row.id
+            after = row.value
             assertions = by_indicator[row.id]
             points, _ = score(
                 [Evidence(a.source, a.feed or None, row.kind, a.confidence, a.last_seen, a.valid_until, EXACT)
@@ -100,16 +130,17 @@ def search_indicators(conn: Connection, viewer: Viewer, filters: Filters, *, hal
             )
             if filters.min_score is not None and points < filters.min_score:
                 continue
+            seen = [*assertions, *sightings[row.id]]
             results.append(
                 {
-                    "id": row.id, "kind": row.kind, "value": row.value, "display": row.display,
+                    "kind": row.kind, "value": row.value, "display": row.display,
                     "score": points, "allowlisted": row.allowlisted is not None,
-                    "first_seen": iso(row.first_seen), "last_seen": iso(row.last_seen),
+                    "first_seen": iso(min(x.first_seen for x in seen)), "last_seen": iso(max(x.last_seen for x in seen)),
                     "assertions": [assertion_dict(a) for a in assertions],
                 }
             )
             if len(results) == filters.limit:
-                return {"indicators": results, "next": str(after)}
+                return {"indicators": results, "next": encode_cursor(after)}
         if len(rows) < filters.limit:
             return {"indicators": results, "next": None}
-    return {"indicators": results, "next": str(after)}
+    return {"indicators": results, "next": encode_cursor(after)}

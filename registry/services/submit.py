@@ -29,6 +29,7 @@ from registry.services.lowered import Lowered
 from registry.services.orgs import require_org
 from registry.stix import ids
 from registry.storage import indicators as store
+from registry.storage import stix_reads
 from registry.storage.allowlist import load_allowlist
 from registry.storage.writer import BackgroundWriter, InlineWriter
 
@@ -67,6 +68,9 @@ class Submission:
     valid_until: datetime | None = None
     first_seen: datetime | None = None
     stix_id: str | None = None
+    # It came with an id of its own (STIX), kept in ``stix_id`` or not: a capped writer's report
+    # says which id its row is served under (``SubmitReport.served_ids``).
+    named: bool = False
     external_ref: str | None = None  # a URL about this value (a STIX external reference); else the provenance's
     line_no: int | None = None
     line: str | None = None
@@ -94,6 +98,9 @@ class SubmitReport:
     results: list[dict] | None = None
     # Updates that lowered a TLP, for the caller's audit; not in to_dict().
     lowered: Lowered = field(default_factory=Lowered)
+    # A capped writer's ``named`` values: canonical value -> (the id its row is served under,
+    # whether its own id named another of the source's rows); for the STIX import's report.
+    served_ids: dict[str, tuple[str, bool]] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         out = {
@@ -171,6 +178,7 @@ class Submitter:
         self._labels = tuple(sorted(set(provenance.labels)))
         self._pending: dict[str, store.Pending] = {}
         self._owners: dict[str, int] = {}  # canonical value → result index (when results are kept)
+        self._ids: ids.IndicatorIds | None = None
 
     # -- input -------------------------------------------------------------------------
     def add(self, sub: Submission) -> None:
@@ -201,6 +209,7 @@ class Submitter:
             index, values, reasons, labels, sub.confidence if sub.confidence is not None else prov.confidence,
             sub.tlp or prov.tlp, sub.description or prov.description, sub.valid_until or prov.valid_until,
             sub.first_seen, sub.stix_id, sub.external_ref or prov.external_ref, (sub.line or sub.value)[:500],
+            named=sub.named,
         )
 
     def add_prepared(self, rows) -> None:
@@ -229,7 +238,7 @@ class Submitter:
         report.read += read
 
     def _add_values(self, index, values, reasons, labels, confidence, tlp, description, valid_until, first_seen,
-                    stix_id, external_ref, raw) -> None:
+                    stix_id, external_ref, raw, *, named: bool = False) -> None:
         pending_by_value = self._pending
         reason_for = self.allowlist.reason_for
         for n, value in enumerate(values):
@@ -239,6 +248,7 @@ class Submitter:
                 if labels != pending.labels:
                     pending.labels = tuple(sorted(set(pending.labels) | set(labels)))
                 pending.confidence = max(pending.confidence, confidence)
+                pending.named = pending.named or named
                 self.report.unchanged += 1
                 self._set_result(index, store.UNCHANGED, value=value)
                 continue
@@ -246,6 +256,8 @@ class Submitter:
                 value, confidence, tlp, labels, description, valid_until, first_seen, stix_id, external_ref, raw,
                 reasons[n] if reasons is not None else reason_for(value),
             )
+            if named:
+                pending_by_value[key].named = True
             if index is not None:
                 self._owners[key] = index
         if len(pending_by_value) >= self.batch_size:
@@ -267,8 +279,8 @@ class Submitter:
         pending = self._pending
         items = [pending[key] for key in sorted(pending)]
         feed = self.prov.feed or ""
-        statuses, lowered = store.upsert(self.conn, self.org.id, feed, items, self.now, writer=self.writer,
-                                         viewer=self.viewer, org=self.org.slug, lane_stix_id=self._lane_stix_id)
+        statuses, lowered, served = store.upsert(self.conn, self.org.id, feed, items, self.now, writer=self.writer,
+                                                 viewer=self.viewer, org=self.org.slug, derive=self._derive)
         report = self.report
         counts = Counter(statuses)
         # Allowlisted rows are stored (flagged) but counted apart.
@@ -285,6 +297,8 @@ class Submitter:
             report.lowered.add("assertion", item.value.value, level, item.tlp)
             if report.results is not None:  # the writer saw the row: it may be told what it had
                 report.results[self._owners[item.value.value]]["tlp_lowered"] = {"from": level, "to": item.tlp}
+        for n, served_id, held in served:
+            report.served_ids[items[n].value.value] = (served_id, held)
         self._pending.clear()
         self._owners.clear()
         if self.on_batch:
@@ -292,8 +306,11 @@ class Submitter:
             if after is not None:
                 self.writer.then(after)
 
-    def _lane_stix_id(self, value: str, lane: int) -> str:
-        return ids.indicator_id(value, self.org.stix_id, self.prov.feed or "", lane=lane)
+    def _derive(self, value: str, lane: int) -> str:
+        """The Indicator id of this source's row of ``value`` in ``lane`` (a capped writer's batch)."""
+        if self._ids is None:  # the database's key, read once and only when a capped writer needs it
+            self._ids = ids.indicator_ids(stix_reads.id_key(self.conn))
+        return self._ids.derive(value, self.org.stix_id, self.prov.feed or "", lane)
 
     def finish(self) -> SubmitReport:
         self.flush()

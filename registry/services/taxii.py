@@ -8,9 +8,10 @@ Decisions:
   exporter's viewer filtering on every path. ``submissions`` is write-only (``can_read`` false,
   ``can_write`` for contributors and up): what is added there is read back, TLP-filtered,
   through the read collections, so there is one place to read and one rule for it.
-- ``limit``: 1000 by default (one response of ~650 kB), at most 10,000 (more is cut to that).
+- ``limit``: 1000 by default (one response of moderate size), at most 10,000 (more is cut to that).
 - ``next`` is the change sequence of the page's last object, so objects sharing a timestamp are
-  never skipped or repeated, and a cursor stays valid for ever (no server-side session).
+  never skipped or repeated, and a cursor stays valid for ever (no server-side session); over
+  HTTP it is sealed (``domain.opaque``): the number counts every org's changes, hidden ones too.
   ``added_after`` compares ``date_added`` at millisecond precision, the precision of the
   ``X-TAXII-Date-Added-*`` headers, so a header fed back as ``added_after`` never returns the
   same objects again. ``date_added`` is when the row last changed.
@@ -42,6 +43,7 @@ from sqlalchemy import Connection
 
 from registry.domain import roles
 from registry.domain.kinds import KINDS, PHONE
+from registry.domain.opaque import POSITION, Sealer
 from registry.domain.times import parse_time
 from registry.services.errors import Invalid, NotFound, RegistryError
 from registry.services.lowered import Lowered
@@ -55,9 +57,11 @@ from registry.storage import taxii as taxii_store
 TAXII_MEDIA = "application/taxii+json;version=2.1"
 STIX_MEDIA = "application/stix+json;version=2.1"
 DEFAULT_LIMIT, MAX_LIMIT = 1000, 10_000
+MAX_SEQ = 2**63 - 1  # the largest change number: past it there is nothing
 FILTERED_FETCH = 5000  # rows per exporter query while filters discard objects
-# match[id] with this many ids or fewer looks each up (a derived Indicator id costs a scan of the
-# assertions, ~0.1 s per 100,000); with more, reading the collection once is cheaper.
+# match[id] with this many ids or fewer looks each up (an id the registry derives costs a scan of
+# the assertions, docs/performance.md; other ids an index probe); with more, reading the collection
+# once is cheaper.
 BY_ID_MAX = 10
 _OWN_TYPES = frozenset(("indicator", "sighting"))  # what collections hold; the rest is context
 _NAMESPACE = uuid.UUID("5d7c2f9e-3b1a-4c8e-9f60-7a2b4c6d8e10")  # collection ids are uuid5(this, name)
@@ -134,8 +138,9 @@ class ObjectQuery:
         return not times or _ms(parse_time(version_of(obj))) in times
 
 
-def parse_query(args: Mapping[str, str]) -> ObjectQuery:
-    """The TAXII query parameters (``added_after``, ``limit``, ``next``, ``match[…]``)."""
+def parse_query(args: Mapping[str, str], sealer: Sealer | None = None) -> ObjectQuery:
+    """The TAXII query parameters (``added_after``, ``limit``, ``next``, ``match[…]``); with a
+    ``sealer`` (the server's), ``next`` is a token it sealed, else the bare number."""
     values: dict = {}
     if args.get("added_after"):
         values["added_after"] = _ms(_timestamp(args["added_after"], "added_after"))
@@ -148,9 +153,15 @@ def parse_query(args: Mapping[str, str]) -> ObjectQuery:
             raise Invalid("limit must be 1 or more", field="limit")
         values["limit"] = min(limit, MAX_LIMIT)  # a server may return fewer than asked
     if args.get("next"):
-        if not args["next"].isdigit():
-            raise Invalid(f"next {args['next']!r} is not a value this server gave", field="next")
-        values["after_seq"] = int(args["next"])
+        text = args["next"]
+        if sealer is not None:
+            after = sealer.open(text, POSITION)
+        else:  # only ASCII digits up to the largest change number ("²" passes isdigit(), int() refuses it)
+            fits = text.isascii() and text.isdigit() and len(text) <= 19 and int(text) <= MAX_SEQ
+            after = int(text) if fits else None
+        if after is None:
+            raise Invalid(f"next {text!r} is not a value this server gave", field="next")
+        values["after_seq"] = after
     for name, key in (("id", "ids"), ("type", "types"), ("spec_version", "spec_versions")):
         if args.get(f"match[{name}]"):
             values[key] = frozenset(_split(args[f"match[{name}]"]))
@@ -200,8 +211,9 @@ class Page:
         return self.context + [obj for _seq, _added, obj in self.entries]
 
     @property
-    def next(self) -> str | None:
-        return str(self.entries[-1][0]) if self.more and self.entries else None
+    def next_seq(self) -> int | None:
+        """Where the next page starts (sealed before it is shown)."""
+        return self.entries[-1][0] if self.more and self.entries else None
 
     @property
     def date_added_first(self) -> str | None:
@@ -403,7 +415,10 @@ def _outcomes(objects: list[dict], results: list[dict]) -> tuple[list[dict], lis
         result = by_id.get(obj.get("id"))
         if result is not None:
             if result["status"] in _IMPORTED:
-                successes.append({**entry, "message": result["status"]})
+                message = result["status"]
+                if result.get("new_id"):  # kept under another id: the posted one names another object
+                    message += f", stored as {result['new_id']}: {result['id_reason']}"
+                successes.append({**entry, "message": message})
             else:
                 failures.append({**entry, "message": result.get("error") or result["status"]})
         elif obj.get("type") in _CONTEXT_TYPES:

@@ -1,5 +1,5 @@
 """Building the exported objects as plain dicts from stored rows (no stix2 objects: the export
-writes a million of them; DESIGN measured stix2 at ~1,800 objects/s against ~130,000 for dicts).
+writes a million of them, and stix2 builds them far slower than dicts: docs/performance.md).
 
 - An assertion becomes an Indicator created by its source org's Identity.
 - A sighting becomes a Sighting of one visible Indicator of the same value (see ``sighting``).
@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from registry.stix import ids, mapping
+from registry.stix import mapping
+from registry.stix.ids import IndicatorIds
 from registry.stix.markings import TLP2_IDS
 from registry.stix.times import stamp
 from registry.storage.indicators import decode_labels
@@ -19,12 +20,13 @@ ORG_REFERENCE = "registry-org"  # external reference of an Identity holding the 
 
 
 class Org:
-    """What the export needs of an organization row."""
+    """What the export needs of an organization row (``ids``: the database's derived ids)."""
 
-    __slots__ = ("id", "slug", "name", "stix_id", "identity", "_descriptions")
+    __slots__ = ("id", "slug", "name", "stix_id", "identity", "_descriptions", "_ids")
 
-    def __init__(self, row) -> None:
+    def __init__(self, row, ids: IndicatorIds) -> None:
         self.id, self.slug, self.name, self.stix_id = row.id, row.slug, row.name, row.stix_id
+        self._ids = ids
         created = stamp(row.created)
         self.identity = {
             "type": "identity", "spec_version": "2.1", "id": row.stix_id, "created": created, "modified": created,
@@ -33,6 +35,10 @@ class Org:
             "external_references": [{"source_name": ORG_REFERENCE, "external_id": row.slug}],
         }
         self._descriptions: dict[str, str] = {}
+
+    def indicator_id(self, value: str, feed: str, own_id: str | None = None) -> str:
+        """The id of this org's Indicator of ``value`` through ``feed``: its own, else derived."""
+        return own_id or self._ids.derive(value, self.stix_id, feed)
 
     def description(self, kind: str) -> str:
         text = self._descriptions.get(kind)
@@ -65,7 +71,7 @@ def indicator(row, org: Org) -> dict:
     labels, types = _labels_and_types(labels_text, allowlisted is not None)
     obj = {
         "type": "indicator", "spec_version": "2.1",
-        "id": own_id or ids.derived_id("indicator", value, org.stix_id, feed),
+        "id": own_id or org.indicator_id(value, feed),
         "created_by_ref": org.stix_id, "created": created, "modified": modified,
         "name": value, "description": description or org.description(kind),
         "indicator_types": list(types), "pattern": mapping.pattern(kind, value), "pattern_type": "stix",
@@ -95,15 +101,16 @@ def _reference(source_name: str, ref: str | None) -> dict:
 
 
 def sighting(row, org: Org, sighting_of_ref: str, *, show_case: bool) -> dict:
-    """The Sighting for one sighting row. ``show_case``: the case reference is shown only to
-    the sighting's own org and the operator, as lookups do."""
+    """The Sighting for one sighting row (every row has its id: storage.sightings mints one).
+    ``show_case``: the case reference is shown only to the sighting's own org and the operator,
+    as lookups do."""
     created = stamp(row.created)
     modified = stamp(row.modified)
     if modified < created:
         modified = created
     obj = {
         "type": "sighting", "spec_version": "2.1",
-        "id": ids.sighting_id(row.value, org.stix_id, row.case_ref, row.stix_id),
+        "id": row.stix_id,
         "created_by_ref": org.stix_id, "created": created, "modified": modified,
         "first_seen": stamp(row.first_seen), "last_seen": stamp(row.last_seen), "count": row.count,
         "sighting_of_ref": sighting_of_ref, "where_sighted_refs": [org.stix_id],

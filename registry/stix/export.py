@@ -23,6 +23,7 @@ from itertools import islice
 import orjson
 from sqlalchemy import Connection
 
+from registry.domain.opaque import Sealer
 from registry.domain.tlp import Viewer
 from registry.stix import build, ids
 from registry.stix.extension import PHONE_EXTENSION_OBJECT, REGISTRY_IDENTITY_OBJECT
@@ -32,6 +33,7 @@ from registry.stix.references import referenced_objects as _referenced
 from registry.stix.times import as_datetime
 from registry.storage import stix_reads as reads
 from registry.storage.db import current_seq
+from registry.storage.visibility import visible_state
 
 PAGE = 5000
 CHUNK_OBJECTS = 2000  # objects per serialised chunk of a streamed bundle
@@ -62,12 +64,11 @@ def referenced_objects(objs, conn: Connection | None = None) -> list[dict]:
     return _referenced(objs)
 
 
-def stream_bundle(conn: Connection, viewer: Viewer, **filters) -> Iterator[bytes]:
+def stream_bundle(conn: Connection, viewer: Viewer, *, sealer: Sealer | None = None, **filters) -> Iterator[bytes]:
     """A whole bundle (every visible object matching ``filters``, as for ``iter_objects``) as
-    chunks of bytes. The bundle id is derived from the data's change sequence, the viewer and
-    the filters: the same data gives the same bytes (an ETag can hash them or the inputs)."""
+    chunks of bytes (its id: see ``bundle_id``)."""
     filters.setdefault("page", PAGE)
-    head = b'{"type":"bundle","id":"' + bundle_id(conn, viewer, **filters).encode() + b'"'
+    head = b'{"type":"bundle","id":"' + bundle_id(conn, viewer, sealer, **filters).encode() + b'"'
     refs = References()
     first = True
     rows = _rows(conn, viewer, **filters)
@@ -86,35 +87,41 @@ def stream_bundle(conn: Connection, viewer: Viewer, **filters) -> Iterator[bytes
     yield head + b"}" if first else b"]}"
 
 
-def bundle_id(conn: Connection, viewer: Viewer, **filters) -> str:
-    """The id ``stream_bundle`` gives this export: derived from the change sequence, the viewer
-    and the filters, so it changes whenever the bundle may (usable as an ETag before streaming;
-    it also changes on writes the viewer cannot see, never the other way round)."""
+def bundle_id(conn: Connection, viewer: Viewer, sealer: Sealer | None = None, **filters) -> str:
+    """The id ``stream_bundle`` gives this export, known before streaming: derived from what the
+    viewer sees (``visible_state``), the viewer and the filters, so the same data gives the same
+    bytes and the id changes whenever the bundle may, and never for a write the viewer cannot
+    see. For a member it is keyed with the server's ``sealer`` (the API passes it): an unkeyed
+    hash of a change sequence number or a ``since`` position could be reversed by trying every
+    number. The operator, who sees every row, gets the change sequence itself."""
     # current_at is the clock, not a filter: it only says expired assertions are left out.
     key = ",".join(f"{k}={filters[k] if k != 'current_at' else 'now'}" for k in sorted(filters) if k != "page")
-    return ids.derived_id("bundle", str(current_seq(conn)), viewer.org or "", viewer.max_tlp, key)
+    if viewer.org is None:
+        return ids.derived_id("bundle", str(current_seq(conn)), viewer.org or "", viewer.max_tlp, key)
+    parts = ("bundle", *map(str, visible_state(conn, viewer)), viewer.org, viewer.max_tlp, key)
+    return ids.keyed_id("bundle", sealer.tag(*parts)) if sealer is not None else ids.derived_id(*parts)
 
 
 def objects_by_id(conn: Connection, viewer: Viewer, stix_id: str) -> list[dict]:
     """The versions of one object the viewer may see: the registry keeps one version of each,
     so a list of one, or empty (unknown or not visible alike).
 
-    An Indicator or Sighting with an id of its own is found by an equality test; an Indicator
-    whose id is derived (see ids.py) can only be found by deriving the ids of the visible
-    assertions that have none, a scan of the assertion table (~1-2 s per million rows). The
-    support objects (identities, TLP markings, the phone-number extension) are found too;
-    SCOs are not (their ids are hashes of values).
+    An Indicator or Sighting with an id of its own is found by the unique id index. An id the
+    registry derives (its check holds, see ids.py) can only be found by deriving the ids of the
+    visible assertions that have none, a scan of the assertion table (docs/performance.md);
+    any other unknown id costs no scan. Stored and derived ids never meet (stix.claims stores
+    no derived id), so each id names one object. The support objects (identities, TLP markings,
+    the phone-number extension) are found too; SCOs are not (their ids are hashes of values).
     """
     object_type = stix_id.partition("--")[0]
     orgs = _load_orgs(conn)
     if object_type == "indicator":
-        rows = reads.assertions_by_stix_id(conn, viewer, stix_id) or _by_derived_id(conn, viewer, stix_id, orgs)
-        return [build.indicator(rows[-1], orgs[rows[-1].org_id])] if rows else []
+        rows = reads.assertions_by_stix_id(conn, viewer, stix_id)
+        if not rows and indicator_ids(conn).is_derived(stix_id):
+            rows = _by_derived_id(conn, viewer, stix_id, orgs)
+        return [build.indicator(rows[0], orgs[rows[0].org_id])] if rows else []
     if object_type == "sighting":
         rows = reads.sightings_by_stix_id(conn, viewer, stix_id)
-        if not rows:
-            rows = [r for r in reads.sightings_without_stix_id(conn, viewer)
-                    if ids.sighting_id(r.value, orgs[r.org_id].stix_id, r.case_ref) == stix_id]
         return [obj for obj in _sightings(conn, viewer, rows[:1], orgs, label=None, source=None) if obj]
     if object_type == "identity":
         if stix_id == REGISTRY_IDENTITY_OBJECT["id"]:
@@ -128,10 +135,16 @@ def objects_by_id(conn: Connection, viewer: Viewer, stix_id: str) -> list[dict]:
     return []
 
 
+def indicator_ids(conn: Connection) -> ids.IndicatorIds:
+    """The Indicator ids this database derives."""
+    return ids.indicator_ids(reads.id_key(conn))
+
+
 # -- rows to objects -----------------------------------------------------------------------------
 
 def _load_orgs(conn: Connection) -> dict[int, build.Org]:
-    orgs = {row.id: build.Org(row) for row in reads.organizations(conn)}
+    derived = indicator_ids(conn)
+    orgs = {row.id: build.Org(row, derived) for row in reads.organizations(conn)}
     remember_identities(org.identity for org in orgs.values())
     return orgs
 
@@ -198,7 +211,7 @@ def _sightings(conn, viewer: Viewer, rows, orgs, *, label, source, current_at=No
             out.append(None)
             continue
         chosen = next((a for a in options if a.org_id == row.org_id), options[0])
-        target = ids.indicator_id(chosen.value, orgs[chosen.org_id].stix_id, chosen.feed, chosen.stix_id)
+        target = orgs[chosen.org_id].indicator_id(chosen.value, chosen.feed, chosen.stix_id)
         org = orgs[row.org_id]
         show_case = viewer.org is None or viewer.org == org.slug
         out.append(build.sighting(row, org, target, show_case=show_case))
@@ -207,11 +220,10 @@ def _sightings(conn, viewer: Viewer, rows, orgs, *, label, source, current_at=No
 
 def _by_derived_id(conn, viewer: Viewer, stix_id: str, orgs) -> list:
     after = 0
-    derive = ids.derived_id
     while True:
         rows = reads.derived_id_page(conn, viewer, after_id=after, limit=PAGE * 4)
         for row in rows:
-            if derive("indicator", row.value, orgs[row.org_id].stix_id, row.feed) == stix_id:
+            if orgs[row.org_id].indicator_id(row.value, row.feed) == stix_id:
                 return reads.assertions_by_ids(conn, viewer, [row.id])
         if len(rows) < PAGE * 4:
             return []
@@ -233,8 +245,10 @@ def indicator_bundle(conn: Connection, viewer: Viewer, indicator_id: int) -> dic
         if obj is not None:
             out.extend(refs.new_for(obj))
             out.append(obj)
-    bundle = {"type": "bundle", "id": ids.derived_id("bundle", str(current_seq(conn)), viewer.org or "",
-                                                     viewer.max_tlp, f"indicator={indicator_id}")}
+    # The id says what the bundle holds (each object's id and version), nothing else: not the
+    # indicator's row id nor the change sequence, which count others' rows.
+    versions = sorted(f"{o['id']}@{o.get('modified', '')}" for o in out)
+    bundle = {"type": "bundle", "id": ids.derived_id("bundle", viewer.org or "", viewer.max_tlp, *versions)}
     if out:  # STIX lists hold one or more items
         bundle["objects"] = out
     return bundle

@@ -1,24 +1,37 @@
-"""STIX identifiers.
+"""STIX identifiers: one id names one object, wherever it is served.
 
 - SCOs use STIX's own deterministic UUIDv5 (namespace 00abedb4-aa42-466c-9c01-fed23315a9b7 over
   the id-contributing properties), so our ids agree with every other producer's, OpenCTI's too.
-- SDOs the registry derives (an Indicator per assertion) get a *deterministic* id: a UUID with
-  the version-4 layout whose bits come from SHA-256 over what identifies the object (value,
-  source identity, feed). Nothing is minted or stored per imported row, the same data always
-  exports with the same ids, and two registries holding the same assertion agree on its id.
-  (DESIGN proposed stored random UUIDv4s: deriving gives the same stability without a write per
-  row on the import path.) A source's own STIX id is kept instead.
-- Sightings are few and written one by one, so they get a random UUIDv4 minted and stored when
-  the row is created (storage.sightings); ``sighting_id`` derives one only for older rows.
+- An Indicator keeps its source's own STIX id when it came with one that no other indicator
+  holds (stix.claims decides; the id is stored in ``assertion.stix_id``, unique).
+- Every other Indicator (one per assertion) gets an id *derived*, not stored: nothing is
+  written per imported row, and the same data always exports with the same ids. The derivation
+  is keyed with this database's secret (``stix_id_key``, made by the migration that added it):
+  the UUID's first 90 free bits are a keyed BLAKE2b over (source identity, feed, value) and its
+  last 32 bits a keyed check over those (``IndicatorIds``). So
+  * nobody outside can compute an id the registry will derive, and claim it first;
+  * an incoming id is recognised as one this registry derives by its check alone
+    (``is_derived``), and whether it is the id of a given (source, feed, value) by deriving
+    that one: exact, and without reading anything;
+  * another registry's derived ids fail the check: here they are a source's own ids, kept, so
+    registries federating by TAXII serve the same ids for what one pulled from the other.
+  A row in a write lane other than 0 (domain.lanes: an org's second row of a value) is another
+  Indicator: its id is derived with its lane as well, and stored in the row, as the export
+  reads no lanes; it passes the check like any derived id.
+- Sightings get a random UUIDv4 when stored (storage.sightings), or keep their source's id.
+- Bundles and exports get ids derived (unkeyed) from what they hold (``derived_id``): they name
+  no stored object and are never imported as an indicator's id.
 
-Both derivations write the UUID text from the hex digest directly: the export computes two ids
-per row, and going through ``uuid.UUID`` costs more than the hashing.
+The UUID text is written from the hex digest directly: the export computes ids per row, and
+going through ``uuid.UUID`` costs more than the hashing.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import uuid
+from functools import lru_cache
 
 import orjson
 
@@ -29,7 +42,7 @@ _NS_BYTES = SCO_NAMESPACE.bytes
 REGISTRY_IDENTITY = "identity--7b3c0e7f-5f0a-4b8e-9a55-3c1f6a2d4e01"
 PHONE_EXTENSION = "extension-definition--b2a4d7c1-6e3f-4a9b-8c2d-1f5e7a9b3c40"
 
-
+INDICATOR_PREFIX = "indicator--"
 _VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}  # RFC 4122 variant: 10xx
 
 
@@ -52,19 +65,57 @@ def value_sco_id(object_type: str, value: str) -> str:
 
 
 def derived_id(object_type: str, *parts: str) -> str:
-    """A stable UUIDv4-shaped id for an SDO the registry derives from its own rows."""
+    """A stable UUIDv4-shaped id from ``parts`` (bundles, export ETags): not for Indicators."""
     return _format(object_type, hashlib.sha256("\x1f".join((object_type, *parts)).encode()).hexdigest(), "4")
 
 
-def indicator_id(value: str, source_identity: str, feed: str, own_id: str | None = None, lane: int = 0) -> str:
-    """An assertion's Indicator id. A row in a lane other than 0 (domain.lanes) is another
-    Indicator of the same value, source and feed: its lane is hashed in (lane 0's ids stay as
-    they were), and the row stores the result, since the export does not read lanes."""
-    if own_id:
-        return own_id
-    return derived_id("indicator", value, source_identity, feed, str(lane)) if lane else \
-        derived_id("indicator", value, source_identity, feed)
+class IndicatorIds:
+    """The Indicator ids one database derives (see the module's docstring), from its secret."""
+
+    def __init__(self, key_hex: str) -> None:
+        key = bytes.fromhex(key_hex)
+        self._body = hashlib.blake2b(key=key, digest_size=12, person=b"indicator")
+        self._check = hashlib.blake2b(key=key, digest_size=4, person=b"id-check")
+        self._sources: dict[str, object] = {}  # identity -> the body hash over it, copied per id
+
+    def derive(self, value: str, source_identity: str, feed: str, lane: int = 0) -> str:
+        """The id of the Indicator of ``value`` asserted by the org ``source_identity`` through
+        ``feed`` ('' for a direct submission). ``lane``: the row's write lane (domain.lanes); a
+        row beside the ordinary one is another Indicator, and stores this id (the export reads
+        no lanes). Lane 0's ids are those derived without one."""
+        state = self._sources.get(source_identity)
+        if state is None:  # the identity has a fixed form, the feed is a slug: the text is unambiguous
+            state = self._sources[source_identity] = self._body.copy()
+            state.update(f"{source_identity}\x1f".encode())
+        h = state.copy()
+        # A slug holds no \x1e, so "feed\x1elane" is never a lane-0 feed: still unambiguous.
+        h.update(f"{feed}\x1e{lane}\x1f{value}".encode() if lane else f"{feed}\x1f{value}".encode())
+        d = h.hexdigest()
+        body = f"{d[:8]}-{d[8:12]}-4{d[13:16]}-{_VARIANT[d[16]]}{d[17:20]}-{d[20:24]}"
+        return INDICATOR_PREFIX + body + self._check_of(body)
+
+    def is_derived(self, stix_id: str) -> bool:
+        """Whether ``stix_id`` is an Indicator id this database derives (for some source, feed
+        and value, present or not): its check holds. A random id passes by chance once in 2^32."""
+        if not stix_id.startswith(INDICATOR_PREFIX) or len(stix_id) != len(INDICATOR_PREFIX) + 36:
+            return False
+        text = stix_id[len(INDICATOR_PREFIX):].lower()
+        body, check = text[:28], text[28:]
+        if body[14] != "4" or body[19] not in "89ab":
+            return False
+        return hmac.compare_digest(self._check_of(body), check)
+
+    def _check_of(self, body: str) -> str:
+        check = self._check.copy()
+        check.update(body.encode())
+        return check.hexdigest()
 
 
-def sighting_id(value: str, source_identity: str, case_ref: str, own_id: str | None = None) -> str:
-    return own_id or derived_id("sighting", value, source_identity, case_ref)
+def keyed_id(object_type: str, hexdigest: str) -> str:
+    """An id from a keyed digest (``domain.opaque.Sealer.tag``: 32 hex digits)."""
+    return _format(object_type, hexdigest, "4")
+
+
+@lru_cache(maxsize=8)  # one database per process, a few in tests: its per-source states are kept
+def indicator_ids(key_hex: str) -> IndicatorIds:
+    return IndicatorIds(key_hex)

@@ -6,11 +6,14 @@ What is read:
   the source org with the indicator's TLP, confidence, labels, valid_from (first seen),
   valid_until, description, first external reference URL and, when the pattern names one
   value, the indicator's own id (so a round trip keeps ids; the values of an ``OR`` pattern get
-  derived ids, one Indicator id cannot stand for several exported Indicators). A pattern that
-  names no value is a reject: line = the object id, text = the pattern, reason.
-- Sightings of those indicators (or of indicators imported earlier, found by id): sighting rows
-  of the sighting org with count, first/last seen, TLP and the Sighting's id; one already
-  stored under that id is left alone, so a bundle imported twice does not add its counts twice.
+  derived ids, one Indicator id cannot stand for several exported Indicators) unless another
+  indicator has it (claims.py: then the report's ``remints`` say which id it got and why). A
+  pattern that names no value is a reject: line = the object id, text = the pattern, reason.
+- Sightings of those indicators (or of indicators imported earlier, found by id among those
+  the sighting's org may see: with ``viewer``, the caller's; an id it may not see is answered as
+  an unknown one): sighting rows of the sighting org with count, first/last seen, TLP and the
+  Sighting's id; one the same org stored under that id is left alone, so a bundle imported
+  twice does not add its counts twice (another org's id: a new one, reported).
 - Observables (2.1 SCOs, 2.0 observed-data objects) only when the bundle has no indicators:
   then they are its content (an observables export); beside indicators they are context (our
   own export writes each indicator's SCO; Talos' observed-data is the blog post's URL).
@@ -19,8 +22,8 @@ What is read:
 - Sources: see sources.py.
 Everything else (reports, malware, relationships...) is counted as skipped.
 
-The bundle is read whole with orjson (a 200 MB bundle takes about 1-1.5 GB while it is
-imported); a streaming JSON reader would need ijson, which the project does not depend on.
+The bundle is read whole with orjson (memory several times the bundle's size while it is
+imported: docs/performance.md); a streaming JSON reader would need ijson, which the project does not depend on.
 """
 
 from __future__ import annotations
@@ -31,12 +34,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import orjson
 from sqlalchemy import Connection
 
+from registry.domain import json_input, lanes
 from registry.domain import tlp as tlp_mod
-from registry.domain.normalize import NormalizeError, normalize_one
+from registry.domain.normalize import NormalizeError, normalize, normalize_one
 from registry.domain.times import utcnow
+from registry.domain.tlp import RED, Viewer
 from registry.services.errors import Invalid
 from registry.services.orgs import require_org
 from registry.services.submit import (
@@ -48,7 +52,8 @@ from registry.services.submit import (
     SubmitReport,
     Submitter,
 )
-from registry.stix import mapping
+from registry.stix import ids, mapping
+from registry.stix.claims import HELD, HELD_SIGHTING, IdClaims
 from registry.stix.markings import BundleTlp
 from registry.stix.patterns import PatternValue, Unrepresentable, pattern_values
 from registry.stix.sources import Sources
@@ -74,19 +79,24 @@ _STIX_ID = re.compile(r"[a-z0-9][a-z0-9-]*--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-
 class BundleReport(SubmitReport):
     """The submit counts over all sources (``read``...``rejects``), plus what the bundle held:
     ``objects``, ``indicators`` (read from it), ``sightings`` (by status), ``skipped`` (objects
-    not imported, by type), ``orgs`` (how each identity was matched), and with
-    ``keep_results`` one result per indicator/sighting/observable: ``{"id", "status", "error"}``."""
+    not imported, by type), ``orgs`` (how each identity was matched), ``reminted`` (objects
+    stored under another id than their own, see claims.py) with ``remints``: ``{"id", "new_id",
+    "reason"}`` each (every one with ``keep_results``, else the first 20), and with
+    ``keep_results`` one result per indicator/sighting/observable: ``{"id", "status", "error"}``,
+    plus ``new_id`` and ``id_reason`` when it was reminted."""
 
     objects: int = 0
     indicators: int = 0
     sightings: Counter = field(default_factory=Counter)
     skipped: Counter = field(default_factory=Counter)
     orgs: list[dict] = field(default_factory=list)
+    reminted: int = 0
+    remints: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         out = super().to_dict()
         out.update(objects=self.objects, indicators=self.indicators, sightings=dict(self.sightings),
-                   skipped=dict(self.skipped), orgs=self.orgs)
+                   skipped=dict(self.skipped), orgs=self.orgs, reminted=self.reminted, remints=self.remints)
         return out
 
     def __getitem__(self, key: str):  # report["results"], as for a plain dict
@@ -107,7 +117,8 @@ def import_bundle(
     create_orgs: bool = True,
     keep_results: bool = True,
     now: datetime | None = None,
-    viewer: tlp_mod.Viewer | None = None,
+    viewer: Viewer | None = None,
+    carried_refs: dict[str, list[PatternValue]] | None = None,
 ) -> BundleReport:
     """Import a STIX bundle (bytes or text of JSON, a parsed bundle, a TAXII envelope
     ``{"objects": [...]}`` or a list of objects).
@@ -117,32 +128,39 @@ def import_bundle(
     ``tlp``: the level of objects without a TLP of their own (default AMBER). ``confidence``:
     for objects without one (default 50). ``labels``: added to every assertion. ``feed``: the
     assertions' feed name (default: a direct submission). ``on_reject``: called with every
-    reject (the report keeps a sample). With a Database the import is one transaction; with a
-    Connection it runs in the caller's. ``viewer``: who writes (an API or TAXII key; None: the
-    operator); nothing it may not see is updated or reported as known (``domain.lanes``).
+    reject (the report keeps a sample). ``viewer``: who posts (API and TAXII: the caller's key),
+    whose TLP cap also bounds the stored indicators a Sighting may name; without one, each
+    Sighting's org may name what it may see; nothing the viewer may not see is updated or
+    reported as known (``domain.lanes``). ``carried_refs``: shared by the imports of one
+    pull's pages, it carries the Indicators stored under another id than their own (their
+    values, by their own id), so a Sighting on a later page still finds the one it names. With
+    a Database the import is one transaction; with a Connection it runs in the caller's.
     """
     objects = _objects(data)
+    options = dict(default_org=default_org, forced=org, tlp=tlp, confidence=confidence, labels=labels, feed=feed,
+                   on_reject=on_reject, create_orgs=create_orgs, keep_results=keep_results, now=now, viewer=viewer,
+                   carried_refs=carried_refs)
     if isinstance(target, Database):
         with target.write() as conn:
-            return _Import(conn, objects, default_org=default_org, forced=org, tlp=tlp, confidence=confidence,
-                           labels=labels, feed=feed, on_reject=on_reject, create_orgs=create_orgs,
-                           keep_results=keep_results, now=now, viewer=viewer).run()
-    return _Import(target, objects, default_org=default_org, forced=org, tlp=tlp, confidence=confidence,
-                   labels=labels, feed=feed, on_reject=on_reject, create_orgs=create_orgs,
-                   keep_results=keep_results, now=now, viewer=viewer).run()
+            return _Import(conn, objects, **options).run()
+    return _Import(target, objects, **options).run()
 
 
 def _objects(data) -> list[dict]:
     if isinstance(data, (bytes, bytearray, memoryview, str)):
         try:
-            data = orjson.loads(data)
-        except orjson.JSONDecodeError as exc:
-            raise Invalid(f"not JSON: {exc}", field="bundle") from None
+            data = json_input.loads(data)
+        except json_input.JSONInputError as exc:
+            raise Invalid(str(exc), field="bundle", details={"line": exc.line, "column": exc.column}) from None
     objects = data.get("objects", [] if data.get("type") == "bundle" else None) if isinstance(data, dict) else data
     if isinstance(data, dict) and data.get("type") not in (None, "bundle"):
         objects = [data]  # one bare STIX object
-    if not isinstance(objects, list) or not all(isinstance(o, dict) for o in objects):
+    if not isinstance(objects, list):
         raise Invalid("not a STIX bundle: expected {\"type\": \"bundle\", \"objects\": [...]}", field="bundle")
+    for i, obj in enumerate(objects):
+        if not isinstance(obj, dict):
+            raise Invalid(f"objects[{i}] is {json_input.type_name(obj)}, not a STIX object ({{\"type\": …, \"id\": …}})",
+                          field=f"objects[{i}]")
     return objects
 
 
@@ -160,10 +178,10 @@ class _Submitter(Submitter):
 
 class _Import:
     def __init__(self, conn: Connection, objects: list[dict], *, default_org, forced, tlp, confidence, labels, feed,
-                 on_reject, create_orgs, keep_results, now, viewer) -> None:
+                 on_reject, create_orgs, keep_results, now, viewer, carried_refs) -> None:
         self.conn = conn
-        self.viewer = viewer
         self.objects = objects
+        self.viewer = viewer
         self.default_tlp = tlp_mod.parse_tlp(tlp) if tlp else tlp_mod.DEFAULT_TLP
         self.confidence = confidence
         self.labels = tuple(labels)
@@ -179,6 +197,13 @@ class _Import:
         self.orgs: dict = {}
         self.pending: list[tuple[dict | None, _Submitter, list[int]]] = []  # result, its submitter, value slots
         self.indicator_values: dict[str, list[PatternValue] | None] = {}  # None: rejected
+        self.carried = carried_refs if carried_refs is not None else {}
+        self.derived = ids.indicator_ids(stix_reads.id_key(conn))
+        self.claims: IdClaims | None = None  # made by run(), once the bundle's own ids are known
+        # Indicators that came with an id of their own whose stored id the import reports when it
+        # is another: (obj id, the claim's reason or None, (org_id, feed, value), identity, result,
+        # whether the writer is capped: then the submitter's report says which id its row took)
+        self.named: list[tuple[str, str | None, tuple[int, str, str], str, dict | None, bool]] = []
 
     # -- the run ---------------------------------------------------------------------------------
     def run(self) -> BundleReport:
@@ -187,6 +212,8 @@ class _Import:
             by_type.setdefault(_text(obj, "type"), []).append(obj)
         indicators = by_type.pop("indicator", [])
         sightings = by_type.pop("sighting", [])
+        self.claims = IdClaims(self.conn, self.derived, indicator_ids=_own_ids(indicators, "indicator"),
+                               sighting_ids=_own_ids(sightings, "sighting"))
         for obj in indicators:
             self._indicator(obj)
         if not indicators:
@@ -194,6 +221,7 @@ class _Import:
         for submitter in self.submitters.values():
             submitter.finish()
         self._collect_results()
+        self._report_reminted_indicators()
         self._sightings(sightings)
         for object_type, objs in by_type.items():
             if object_type not in ("identity", "marking-definition", "extension-definition"):
@@ -270,14 +298,36 @@ class _Import:
             "first_seen": parse_stix_time(obj.get("valid_from")) or parse_stix_time(obj.get("created")),
             "external_ref": _first_url(obj),
         }
-        own_id = obj_id if len(values) == 1 and _is_id(obj_id, "indicator") else None
+        own_id = obj_id.lower() if len(values) == 1 and _is_id(obj_id, "indicator") else None
+        result = self._result(obj_id, None)
         slots = []
         for found in values:
             if submitter.report.results is not None:
                 slots.append(len(submitter.report.results))
-            submitter.add(Submission(found.value, kind=mapping.KIND_OF_TYPE.get(found.stix_type), stix_id=own_id,
-                                     line_no=obj_id, line=found.value, **common))
-        self.pending.append((self._result(obj_id, None), submitter, slots))
+            sub = Submission(found.value, kind=mapping.KIND_OF_TYPE.get(found.stix_type), line_no=obj_id,
+                             line=found.value, **common)
+            if own_id is None:
+                submitter.add(sub)
+            else:
+                self._add_with_own_id(submitter, sub, own_id, result)
+        self.pending.append((result, submitter, slots))
+
+    def _add_with_own_id(self, submitter: _Submitter, sub: Submission, own_id: str, result: dict | None) -> None:
+        """Add ``sub`` with ``own_id`` where no other indicator holds it (claims.py): that needs
+        the canonical value, so it is normalised here rather than by the submitter."""
+        try:
+            values = normalize(sub.value, sub.kind, submitter.region)
+        except NormalizeError as exc:
+            values = exc
+        if not isinstance(values, NormalizeError) and len(values) == 1:  # one id cannot name several
+            feed, org = self.feed or "", submitter.org
+            capped = not lanes.sees_every_level(self.viewer, org.slug)
+            stored, reason = self.claims.indicator(own_id, org_id=org.id, identity=org.stix_id, feed=feed,
+                                                   value=values[0].value, lanes=capped)
+            sub.stix_id, sub.named = stored, capped
+            if reason or capped:
+                self.named.append((sub.line_no, reason, (org.id, feed, values[0].value), org.stix_id, result, capped))
+        submitter.add_normalized(sub, values)
 
     def _labels(self, obj: dict) -> tuple[str, ...]:
         version_20 = obj.get("spec_version") != "2.1"
@@ -346,39 +396,79 @@ class _Import:
                 entry["error"] = "; ".join(errors)
         self.pending.clear()
 
+    # -- ids not kept -----------------------------------------------------------------------------
+    def _report_reminted_indicators(self) -> None:
+        """Each indicator not stored under its own id, with the id it is served under now. A lane
+        0 write: the stored assertion's own id if it had one already, else the one the registry
+        derives. A capped writer's: the id of the row its write took (storage.indicators), and an
+        own id another of its source's rows holds (one it may not see, perhaps) is reported as
+        held by another indicator, as any other holder is."""
+        if not self.named:
+            return
+        own = stix_reads.own_ids_of(self.conn, [key for _o, _r, key, _i, _res, capped in self.named if not capped])
+        served = {}
+        for submitter in self.submitters.values():
+            served.update(((submitter.org.id, value), ids) for value, ids in submitter.report.served_ids.items())
+        for obj_id, reason, key, identity, result, capped in self.named:
+            org_id, feed, value = key
+            if capped:
+                new_id, held = served[(org_id, value)]
+                reason = reason or (HELD if held else None)
+            else:
+                new_id = own[key] or self.derived.derive(value, identity, feed)
+            if reason:
+                self._reminted(obj_id, new_id, reason, result)
+                self.carried[obj_id] = self.indicator_values[obj_id]
+        self.named.clear()
+
+    def _reminted(self, obj_id: str, new_id: str, reason: str, result: dict | None) -> None:
+        report = self.report
+        report.reminted += 1
+        if report.results is not None or len(report.remints) < MAX_REJECT_SAMPLES:
+            report.remints.append({"id": obj_id, "new_id": new_id, "reason": reason})
+        if result is not None:
+            result.update(new_id=new_id, id_reason=reason)
+
     # -- sightings -------------------------------------------------------------------------------
     def _sightings(self, sightings: list[dict]) -> None:
         if not sightings:
             return
-        ids = [_text(s, "id") for s in sightings if _text(s, "id")]
-        present = stix_reads.sighting_stix_ids_present(self.conn, ids, self.viewer)
-        missing = {_text(s, "sighting_of_ref") for s in sightings} - set(self.indicator_values) - {None}
-        stored = stix_reads.indicators_of_assertion_stix_ids(self.conn, sorted(missing)) if missing else {}
+        refs = {_text(s, "sighting_of_ref") for s in sightings} - set(self.indicator_values) - set(self.carried) - {None}
+        stored = stix_reads.assertions_by_stix_ids(self.conn, sorted({r.lower() for r in refs})) if refs else {}
         for obj in sightings:
-            status, error = self._sighting(obj, present, stored)
+            result = self._result(_text(obj, "id"), None)
+            status, error = self._sighting(obj, stored, result)
             self.report.sightings[status] += 1
-            self._result(_text(obj, "id"), status, error)
+            if result is not None:
+                result["status"] = status
+                if error:
+                    result["error"] = error
 
-    def _sighting(self, obj: dict, present: set[str], stored: dict) -> tuple[str, str | None]:
+    def _sighting(self, obj: dict, stored: dict, result: dict | None) -> tuple[str, str | None]:
         obj_id, ref = _text(obj, "id"), _text(obj, "sighting_of_ref")
-        if obj_id in present:
-            return "unchanged", None
-        if ref in self.indicator_values:
-            values = self.indicator_values[ref]
-            if values is None:
-                return self._sighting_reject(obj, "its indicator was rejected or skipped")
-            targets = [(mapping.KIND_OF_TYPE.get(v.stix_type), v.value) for v in values]
-        elif ref in stored:
-            targets = [(row.kind, row.value) for row in stored[ref]]
-        else:
-            return self._sighting_reject(obj, f"sighting of {ref}, an indicator neither in the bundle nor stored")
         where = [r for r in _items(obj, "where_sighted_refs") if isinstance(r, str) and r.startswith("identity--")]
         slug = self.sources.slug_for(where[0] if where else _text(obj, "created_by_ref"))
         owner = self._org(slug)
+        own_id = obj_id.lower() if _is_id(obj_id, "sighting") else None
+        claim = self.claims.sighting(own_id, org_id=owner.id, viewer=self.viewer) if own_id else None
+        if claim == "present":
+            return "unchanged", None
+        if ref in self.indicator_values or ref in self.carried:
+            values = self.indicator_values[ref] if ref in self.indicator_values else self.carried[ref]
+            if values is None:
+                return self._sighting_reject(obj, "its indicator was rejected or skipped")
+            targets = [(mapping.KIND_OF_TYPE.get(v.stix_type), v.value) for v in values]
+        else:
+            held = stored.get(ref.lower()) if ref else None
+            viewer = self.viewer or Viewer(org=slug, max_tlp=RED)
+            if held is None or not viewer.can_see(held.tlp, held.source):  # hidden: answered as unknown
+                return self._sighting_reject(obj, f"sighting of {ref}, an indicator neither in the bundle nor stored")
+            targets = [(held.kind, held.value)]
         first = parse_stix_time(obj.get("first_seen")) or parse_stix_time(obj.get("created")) or self.now
         last = parse_stix_time(obj.get("last_seen"))
         count = obj.get("count")
         count = min(max(count, 1), MAX_COUNT) if isinstance(count, int) and not isinstance(count, bool) else 1
+        keep_id = own_id if claim == "keep" and len(targets) == 1 else None  # one id cannot name several
         statuses = []
         for kind, raw in targets:
             try:
@@ -388,15 +478,21 @@ class _Import:
             pending = ind_store.Pending(value=value, confidence=0, tlp=self._tlp(obj), labels=(),
                                         allowlisted=self.allowlist.reason_for(value))
             indicator_ids, _ = ind_store.ensure_indicators(self.conn, [pending], self.now)
-            status, _row, lowered = sighting_store.upsert(
+            status, row, lowered = sighting_store.upsert(
                 self.conn, indicator_id=indicator_ids[value.value], org_id=owner.id, case_ref=_case_ref(obj),
                 count=count, tlp=self._tlp(obj), description=_description(obj), seen=first,
-                now=self.now, stix_id=obj_id if len(targets) == 1 and _is_id(obj_id, "sighting") else None,
-                last_seen=last, viewer=self.viewer, org=owner.slug,
+                now=self.now, stix_id=keep_id, last_seen=last, viewer=self.viewer, org=owner.slug,
             )
             statuses.append(status)
             if lowered:
                 self.report.lowered.add("sighting", value.value, lowered, self._tlp(obj))
+        if keep_id:
+            self.claims.kept_sighting(keep_id, org_id=owner.id, tlp=self._tlp(obj), source=owner.slug)
+        elif claim == "taken" and len(targets) == 1 and row["stix_id"] != own_id:
+            # Another org's sighting, or one of this org hidden from the caller, holds the id (the
+            # same answer either way); unless the write went into that very row (a capped
+            # writer's own blind row, domain.lanes), it got a new id.
+            self._reminted(obj_id, row["stix_id"], HELD_SIGHTING, result)
         return min(statuses, key=_STATUS_ORDER.index), None
 
     def _sighting_reject(self, obj: dict, reason: str) -> tuple[str, str]:
@@ -415,6 +511,11 @@ class _Import:
             report.allowlisted += counts.allowlisted
             report.lowered.extend(counts.lowered)
         report.orgs = list(self.sources.matched.values())
+
+
+def _own_ids(objs: list[dict], object_type: str) -> list[str]:
+    """The well-formed ids of these objects, lowercase (as claims.py compares them)."""
+    return [obj["id"].lower() for obj in objs if _is_id(obj.get("id"), object_type)]
 
 
 def _is_id(value, object_type: str) -> bool:

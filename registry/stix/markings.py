@@ -48,7 +48,7 @@ class BundleTlp:
     ``definition_type: tlp`` under a non-standard id, a TLP 2.0 extension, a ``TLP:…`` name);
     MISP-style ``tlp:amber`` labels; the most restrictive when several. An object with none of
     its own takes that of a report or grouping holding it (MISP marks only the event's report).
-    ``of`` gives None when nothing says (the caller's default applies: DESIGN says AMBER)."""
+    ``of`` gives None when nothing says (the caller's default applies: ``tlp.DEFAULT_TLP``)."""
 
     def __init__(self, objects: list[dict]) -> None:
         self.definitions = _definition_levels(objects)

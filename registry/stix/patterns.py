@@ -18,7 +18,7 @@ Anything else (file hashes, x509 fields, ``AND`` of different tests, ``NOT``, ``
 ``AND`` would flag more than the source did.
 
 A small tokenizer and recursive-descent parser of our own: nothing is evaluated, and it costs a
-few microseconds a pattern where the ANTLR-based ``stix2patterns`` costs milliseconds (a bundle
+small fraction of the ANTLR-based ``stix2patterns`` a pattern (docs/performance.md; a bundle
 may hold a million indicators). The common one-comparison form skips even that.
 """
 
@@ -73,6 +73,8 @@ def unquote(literal: str) -> str:
 def pattern_values(pattern: str) -> list[PatternValue]:
     """The values a STIX pattern names, in order, without repeats; ``Unrepresentable`` if it
     cannot be held as values."""
+    if pattern is not None and not isinstance(pattern, str):
+        raise Unrepresentable("the indicator's pattern must be a string (STIX patterning)")
     if not isinstance(pattern, str) or not pattern.strip():
         raise Unrepresentable("the indicator has no pattern")
     fast = _FAST.fullmatch(pattern.strip())

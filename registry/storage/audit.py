@@ -46,8 +46,8 @@ def append(conn: Connection, events: list[Mapping]) -> None:
         row["prev_hash"] = prev
         row["hash"] = prev = event_hash(prev, row)
         rows.append(row)
-    # Plain tuples through the driver: SQLAlchemy's per-row parameter processing cost a third of
-    # each audited request's flush.
+    # Plain tuples through the driver: SQLAlchemy's per-row parameter processing cost a large
+    # share of each flush (docs/performance.md).
     bulk.insert_many(conn, "audit_event", _INSERTED,
                      [(bulk.db_time(conn, r["time"]), *(r[c] for c in _INSERTED[1:])) for r in rows])
 

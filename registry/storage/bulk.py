@@ -3,7 +3,7 @@
 At a million rows SQLAlchemy's per-row parameter processing costs more than the database does,
 so bulk writes pass plain tuples to ``executemany`` and bulk reads send one parameter holding
 all values: a ``json_each(?)`` on SQLite (one short statement instead of thousands of host
-parameters; DESIGN warns that a temp-table JOIN makes SQLite scan, so the reads put the JSON
+parameters; a temp-table JOIN makes SQLite scan the table, so the reads put the JSON
 values first, ``CROSS JOIN`` the table, and probe its index), and ``= ANY(%s)`` with an array on
 PostgreSQL.
 """
@@ -103,7 +103,7 @@ def _shared_as_literals(conn: Connection, rows: list) -> tuple[str, list]:
     import's source, feed, TLP, labels, times) is written into the statement as SQLite's own
     ``quote()`` of that value instead of being bound again for every row. sqlite3 binds each
     parameter of each row holding the GIL, which the import's other threads then wait for:
-    binding 16 columns cost an assertion row twice the time of binding 2."""
+    binding every column of every row costs the import its speed (docs/performance.md)."""
     columns = list(zip(*rows, strict=True))
     raw = conn.connection.dbapi_connection
     values, varying = [], []
@@ -155,8 +155,8 @@ def as_time(value) -> datetime | None:
 
 def driver_rows(conn: Connection, sql: str, params: Sequence = ()) -> tuple[list[tuple], list[str]]:
     """Rows and column names of one statement run on the DBAPI cursor of ``conn``, inside its
-    transaction. SQLAlchemy's result set-up costs ~40 us a statement; a single lookup over HTTP
-    runs five of them."""
+    transaction. SQLAlchemy's result set-up costs more than
+    the statement on the hot paths, and a single lookup over HTTP runs several (docs/performance.md)."""
     cursor = conn.connection.dbapi_connection.cursor()
     try:
         cursor.execute(sql, tuple(params))
@@ -169,7 +169,7 @@ def _results_in(conn: Connection, sql: str, column: str, values: Sequence) -> It
     """``sql`` (``SELECT ... FROM ...``, no WHERE) for the rows whose ``column`` is one of ``values``."""
     if is_sqlite(conn):
         # The values drive the loop, probing the column's index: IN (SELECT ... json_each)
-        # first copies them into a temporary B-tree, a fifth of the statement's time.
+        # first copies them into a temporary B-tree, a part of the statement's time.
         select, _, tables = sql.partition(" FROM ")
         statement = (f"{select} FROM (SELECT value AS wanted FROM json_each(?)) AS wanted_values "
                      f"CROSS JOIN {tables} WHERE {column} = wanted_values.wanted")
@@ -182,7 +182,7 @@ def _results_in(conn: Connection, sql: str, column: str, values: Sequence) -> It
 
 def tuples_in(conn: Connection, sql: str, column: str, values: Sequence) -> list[tuple]:
     """Plain driver rows of ``sql WHERE column IN values``, in chunks, without SQLAlchemy's
-    per-value type processing (five times the cost of the query itself on a large lookup)."""
+    per-value type processing (which costs more than the query itself on a large lookup)."""
     out: list = []
     for rows, _ in _results_in(conn, sql, column, values):
         out.extend(rows)

@@ -83,7 +83,7 @@ def _setup_sqlite(engine: Engine, mmap_bytes: int) -> None:
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         # Foreign keys stay unenforced on SQLite (its default): with them on, every indicator
-        # insert also probes the assertion table, a third of a bulk import's time. The storage
+        # insert also probes the assertion table, a large share of a bulk import's time. The storage
         # layer writes references itself; PostgreSQL enforces them.
         # 64 MiB of page cache: the value index of a million rows stays in memory on imports.
         cur.execute("PRAGMA cache_size=-65536")

@@ -87,7 +87,7 @@ def _select(conn: Connection, viewer: Viewer, sel: Selection, *, values_only: bo
         _raw_time(conn, A.last_seen, "last_seen"), A.times_reported, _raw_time(conn, A.modified, "modified"),
     )
     assert tuple(c.key for c in columns) == ROW_COLUMNS
-    if values_only:  # a third of the columns: the text export reads a million rows at twice the speed
+    if values_only:  # fewer columns: the text export reads its rows much faster
         columns = columns[:len(VALUE_COLUMNS)]
     joined = t.indicator.join(t.assertion, A.indicator_id == IND.id).join(t.organization, ORG.id == A.org_id)
     return select(*columns).select_from(joined).where(*_conditions(viewer, sel))

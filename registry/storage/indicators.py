@@ -60,6 +60,9 @@ class Pending:
     external_ref: str | None = None
     raw: str | None = None
     allowlisted: str | None = None
+    # It came with an id of its own (STIX), kept or not: a capped writer is told the id its row is
+    # served under (``Upserted.ids``), since only the write knows which of the source's rows that is.
+    named: bool = False
 
 
 NEW, UPDATED, UNCHANGED = "new", "updated", "unchanged"
@@ -92,18 +95,22 @@ def _update_where_ids(conn: Connection, table: str, assignments: str, ids: Seque
 class Upserted(NamedTuple):
     statuses: list[str]  # ``new``/``updated``/``unchanged`` per item
     lowered: list[tuple[int, str]]  # (item index, the level it lowered) of updates that lowered a TLP
+    # A capped writer's ``named`` items: (item index, the id its row is served under, whether the
+    # item's own id named another row of the source, so was not kept).
+    ids: list[tuple[int, str, bool]]
 
 
 def upsert(conn: Connection, org_id: int, feed: str, items: list[Pending], now: datetime, *,
            writer=None, viewer: Viewer | None = None, org: str = "",
-           lane_stix_id: Callable[[str, int], str] | None = None) -> Upserted:
+           derive: Callable[[str, int], str] | None = None) -> Upserted:
     """Upsert one source's assertions.
 
     ``items`` must hold distinct canonical values (the caller merges duplicates). With a
     ``writer`` (storage.writer), the batch's writes may still be running when this returns.
     ``viewer`` is who writes (None: the operator) and ``org`` the slug of ``org_id``: a writer who
-    may not see every level of the org goes through ``domain.lanes``; a row it writes in another
-    lane than 0 stores ``lane_stix_id(value, lane)`` as its STIX id unless the item brings one.
+    may not see every level of the org goes through ``domain.lanes`` (then ``derive(value,
+    lane)``, the Indicator id of this source's row of ``value`` in ``lane``, is required): see
+    ``_lane_ids`` for the ids its rows get.
     """
     writer = writer or InlineWriter()
     # Both rows of every item are drafted as if it were new (most of an import's items are)
@@ -118,7 +125,7 @@ def upsert(conn: Connection, org_id: int, feed: str, items: list[Pending], now: 
 
     # Only indicators that existed before this batch can hold an assertion already.
     current: dict = {}
-    columns = "id, indicator_id, lane, confidence, tlp, labels, description, valid_until"
+    columns = "id, indicator_id, lane, stix_id, confidence, tlp, labels, description, valid_until"
     typed = text(
         f"SELECT {columns} FROM assertion WHERE org_id = :org AND feed = :feed AND "
         f"{'' if capped else 'lane = 0 AND '}{bulk.in_values(conn, 'indicator_id')}"
@@ -181,13 +188,10 @@ def upsert(conn: Connection, org_id: int, feed: str, items: list[Pending], now: 
                             db_now, db_now, seq, assertion_id))
             seq += 1
     insert_columns = _ASSERTION_COLUMNS
+    served: list[tuple[int, str, bool]] = []
     if capped:
         insert_columns += ("lane",)
-        for n, row in zip(new, inserts, strict=True):
-            lane = choices[n].lane if n in choices else lanes.ORDINARY
-            if lane != lanes.ORDINARY and row[_STIX_ID] is None and lane_stix_id is not None:
-                row[_STIX_ID] = lane_stix_id(items[n].value.value, lane)
-            row.append(lane)
+        served = _lane_ids(items, iids, current, choices, dict(zip(new, inserts, strict=True)), derive)
 
     def write() -> None:
         for deferred in writes:
@@ -202,7 +206,39 @@ def upsert(conn: Connection, org_id: int, feed: str, items: list[Pending], now: 
                           {"now": db_now})
 
     writer.submit(write)
-    return Upserted(statuses, lowered)
+    return Upserted(statuses, lowered, served)
+
+
+def _lane_ids(items: list[Pending], iids: list[int], current: dict, choices: dict[int, lanes.Choice],
+              inserted: dict[int, list], derive: Callable[[str, int], str]) -> list[tuple[int, str, bool]]:
+    """A capped writer's batch: each inserted row gets its lane, and its STIX id: the item's own
+    unless that id is already another row's of this source (another lane: stix.claims let it
+    through, not knowing which row the write would take) or lane 0's derived one (never stored);
+    else, in a lane other than 0, the id derived with the lane. What ``Upserted.ids`` reports of
+    the ``named`` items. The other rows' ids are compared whether the writer may see them or not,
+    so the unique id index is never met and the answer is the same either way."""
+    out = []
+    for n, p in enumerate(items):
+        choice = choices.get(n)
+        target = choice.row if choice is not None else None
+        value = p.value.value
+        held = p.stix_id is not None and p.stix_id in {
+            r.stix_id or derive(value, r.lane) for r in current.get(iids[n], ()) if r is not target}
+        row = inserted.get(n)
+        if row is not None:
+            lane = choice.lane if choice is not None else lanes.ORDINARY
+            stix_id = p.stix_id
+            if stix_id is not None and (held or stix_id == derive(value, lanes.ORDINARY)):
+                stix_id = None
+            if stix_id is None and lane != lanes.ORDINARY:
+                stix_id = derive(value, lane)
+            row[_STIX_ID] = stix_id
+            row.append(lane)
+            if p.named:
+                out.append((n, stix_id or derive(value, lanes.ORDINARY), held))
+        elif p.named:
+            out.append((n, target.stix_id or derive(value, target.lane), held))
+    return out
 
 
 class _Drafts:
@@ -354,14 +390,18 @@ def sightings_for(conn: Connection, indicator_ids: Sequence[int]) -> list:
     return rows
 
 
-def within(conn: Connection, start: bytes, end: bytes, *, limit: int) -> list:
-    """Indicators whose IP range lies inside ``[start, end]`` (an index range scan)."""
-    col = t.indicator.c
+def within(conn: Connection, start: bytes, end: bytes, *, limit: int, visible_clause) -> list:
+    """Indicators whose IP range lies inside ``[start, end]`` (an index range scan) and that have
+    an assertion matching ``visible_clause``, by range: the limit and the order count only rows
+    the caller sees (a tie broken by row id would tell which was reported first)."""
+    col, a, o = t.indicator.c, t.assertion.c, t.organization.c
+    seen = select(a.id).join_from(t.assertion, t.organization, a.org_id == o.id).where(
+        a.indicator_id == col.id, visible_clause)
     return list(
         conn.execute(
             select(col.id, col.kind, col.value, col.display, col.prefix_len, col.allowlisted, col.detail)
-            .where(col.range_start >= start, col.range_start <= end, col.range_end <= end)
-            .order_by(col.range_start, col.id)
+            .where(col.range_start >= start, col.range_start <= end, col.range_end <= end, seen.exists())
+            .order_by(col.range_start, col.range_end)
             .limit(limit)
         )
     )
@@ -369,8 +409,12 @@ def within(conn: Connection, start: bytes, end: bytes, *, limit: int) -> list:
 
 def search_page(conn: Connection, *, visible_clause, kind: str | None = None, label: str | None = None,
                 source: str | None = None, since=None, since_seq: int | None = None,
-                within: tuple[bytes, bytes] | None = None, after_id: int = 0, limit: int = 100) -> list:
-    """Indicators with at least one assertion matching the filters (and visible), by id."""
+                within: tuple[bytes, bytes] | None = None, after_value: str | None = None, limit: int = 100) -> list:
+    """Indicators with at least one assertion matching the filters (and visible), by value.
+
+    By value, not id: ids are handed out to every org's indicators in turn, so their order would
+    tell a caller that a value it sees was first reported (by someone it cannot see) before
+    another; the order of values tells nothing. The unique value index serves it."""
     from sqlalchemy import exists
 
     a, o, i = t.assertion.c, t.organization.c, t.indicator.c
@@ -386,11 +430,13 @@ def search_page(conn: Connection, *, visible_clause, kind: str | None = None, la
         conditions.append(a.seq > since_seq)
     has_assertion = exists(select(a.id).join_from(t.assertion, t.organization, a.org_id == o.id).where(*conditions))
     query = (
-        select(i.id, i.kind, i.value, i.display, i.prefix_len, i.allowlisted, i.detail, i.first_seen, i.last_seen)
-        .where(i.id > after_id, has_assertion)
-        .order_by(i.id)
+        select(i.id, i.kind, i.value, i.display, i.prefix_len, i.allowlisted, i.detail)
+        .where(has_assertion)
+        .order_by(i.value)
         .limit(limit)
     )
+    if after_value is not None:
+        query = query.where(i.value > after_value)
     if kind:
         query = query.where(i.kind == kind)
     if within:

@@ -1,6 +1,6 @@
 """Sighting rows: one per (indicator, org, case reference, lane); a repeat adds to its count.
 
-A new row gets its STIX id here (a random UUIDv4, as DESIGN asks of SDOs: sightings are written
+A new row gets its STIX id here (a random UUIDv4, as STIX 2.1 recommends for SDOs: sightings are written
 one by one, so storing it costs nothing, and unlike an id derived from the case reference it
 reveals nothing about the case), or keeps the id of the STIX Sighting it was imported from.
 
@@ -57,6 +57,6 @@ def upsert(conn: Connection, *, indicator_id: int, org_id: int, case_ref: str, c
     if row.stix_id is None:
         values["stix_id"] = stix_id or f"sighting--{uuid.uuid4()}"
     conn.execute(t.sighting.update().where(s.id == row.id).values(**values))
-    if choice.as_new:
-        return Sighted("new", fresh, None)
+    if choice.as_new:  # the writer's own blind row: told as new, under the id the row has
+        return Sighted("new", {**fresh, "stix_id": values.get("stix_id", row.stix_id)}, None)
     return Sighted("updated", {**row._mapping, **values}, row.tlp if RANK[tlp] < RANK[row.tlp] else None)

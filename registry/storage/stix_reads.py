@@ -130,11 +130,6 @@ def sightings_by_stix_id(conn: Connection, viewer: Viewer, stix_id: str) -> list
     return list(conn.execute(_sighting_select(conn, viewer).where(S.stix_id == stix_id)))
 
 
-def sightings_without_stix_id(conn: Connection, viewer: Viewer) -> list:
-    """Sightings stored before ids were minted for them (few: every new row gets one)."""
-    return list(conn.execute(_sighting_select(conn, viewer).where(S.stix_id.is_(None)).order_by(S.id)))
-
-
 def visible_assertions_of(conn: Connection, viewer: Viewer, indicator_ids: Sequence[int], *,
                           label: str | None = None, current_at: datetime | None = None) -> list:
     """(indicator_id, id, org_id, feed, stix_id, value) of the visible assertions of these
@@ -156,33 +151,39 @@ def visible_assertions_of(conn: Connection, viewer: Viewer, indicator_ids: Seque
     return out
 
 
-def indicators_of_assertion_stix_ids(conn: Connection, stix_ids: Sequence[str]) -> dict[str, list]:
-    """Indicator rows (id, kind, value) behind assertions that carry these STIX ids (a Sighting
-    imported without the Indicator it is about, which an earlier import brought)."""
-    found: dict[str, list] = {}
-    for part in chunks(list(stix_ids)):
-        rows = conn.execute(
-            text(f"SELECT a.stix_id, i.id, i.kind, i.value FROM assertion a JOIN indicator i ON i.id = a.indicator_id "
-                 f"WHERE {bulk.in_values(conn, 'a.stix_id')}"),
-            {"vals": bulk.values_param(conn, part)},
-        )
-        for row in rows:
-            found.setdefault(row.stix_id, []).append(row)
-    return found
+def id_key(conn: Connection) -> str:
+    """The secret this database derives Indicator ids with (stix.ids.IndicatorIds)."""
+    return conn.execute(select(t.stix_id_key.c.key).where(t.stix_id_key.c.id == 1)).scalar_one()
 
 
-def sighting_stix_ids_present(conn: Connection, stix_ids: Sequence[str], viewer: Viewer | None = None) -> set[str]:
-    """Which of these Sighting ids are stored already (a re-imported bundle adds no counts),
-    among the sightings ``viewer`` may see (None: all): a hidden one is not the caller's to know."""
-    present: set[str] = set()
-    joined = t.sighting.join(t.organization, ORG.id == S.org_id)
-    for part in chunks(list(stix_ids)):
-        query = select(S.stix_id).select_from(joined).where(
-            text(bulk.in_values(conn, "sighting.stix_id")).bindparams(vals=bulk.values_param(conn, part)))
-        if viewer is not None:
-            query = query.where(visible(viewer, S.tlp, ORG.slug))
-        present.update(r.stix_id for r in conn.execute(query))
-    return present
+def assertions_by_stix_ids(conn: Connection, stix_ids: Sequence[str]) -> dict[str, object]:
+    """The assertion holding each of these ids (at most one each: the index is unique), as
+    (stix_id, org_id, feed, lane, indicator_id, kind, value, tlp, source): who holds an incoming
+    id, and what a Sighting's ``sighting_of_ref`` names. Not filtered by visibility: the caller
+    applies it where it must."""
+    rows = bulk.select_in(
+        conn, "SELECT a.stix_id, a.org_id, a.feed, a.lane, i.id AS indicator_id, i.kind, i.value, a.tlp, "
+              "o.slug AS source "
+              "FROM assertion a JOIN indicator i ON i.id = a.indicator_id JOIN organization o ON o.id = a.org_id",
+        "a.stix_id", stix_ids)
+    return {row.stix_id: row for row in rows}
+
+
+def sighting_holders(conn: Connection, stix_ids: Sequence[str]) -> dict[str, object]:
+    """Which of these Sighting ids are stored already: the sighting holding each, as (stix_id,
+    org_id, tlp, source). Not filtered by visibility: the caller applies it."""
+    rows = bulk.select_in(conn, "SELECT s.stix_id, s.org_id, s.tlp, o.slug AS source FROM sighting s "
+                                "JOIN organization o ON o.id = s.org_id", "s.stix_id", stix_ids)
+    return {row.stix_id: row for row in rows}
+
+
+def own_ids_of(conn: Connection, keys: Sequence[tuple[int, str, str]]) -> dict[tuple[int, str, str], str | None]:
+    """For (org_id, feed, canonical value) keys, the ordinary (lane 0) assertion's own id (None
+    when it has none, or there is no such assertion)."""
+    rows = bulk.select_in(conn, "SELECT a.org_id, a.feed, a.lane, i.value, a.stix_id FROM assertion a "
+                                "JOIN indicator i ON i.id = a.indicator_id", "i.value", sorted({k[2] for k in keys}))
+    found = {(r.org_id, r.feed, r.value): r.stix_id for r in rows if r.lane == 0}
+    return {key: found.get(key) for key in keys}
 
 
 def assertions_of_indicator(conn: Connection, viewer: Viewer, indicator_id: int) -> list:

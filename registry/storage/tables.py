@@ -64,8 +64,9 @@ class Assertion(SQLModel, table=True):
     # key (also serving lookups by indicator) and the change sequence.
     __table_args__ = (
         UniqueConstraint("indicator_id", "org_id", "feed", "lane", name="uq_assertion_source"),
-        # Finding an object by its source's own STIX id (TAXII object endpoint, re-imports).
-        Index("ix_assertion_stix_id", "stix_id", sqlite_where=text("stix_id IS NOT NULL"),
+        # Finding an object by its source's own STIX id (TAXII object endpoint, re-imports);
+        # unique: one id names one object (stix.claims keeps a second holder out).
+        Index("uq_assertion_stix_id", "stix_id", unique=True, sqlite_where=text("stix_id IS NOT NULL"),
               postgresql_where=text("stix_id IS NOT NULL")),
     )
 
@@ -83,9 +84,9 @@ class Assertion(SQLModel, table=True):
     first_seen: datetime  # also STIX valid_from and created
     last_seen: datetime
     times_reported: int = 1
-    # The source's own STIX id when it came as STIX; otherwise the exporter derives a stable
-    # UUIDv5 from (value, source, feed), so no id is minted per row on the import path. A row
-    # in a lane other than 0 stores the id derived with its lane (stix.ids.indicator_id).
+    # The source's own STIX id when it came as STIX and no other indicator held it; otherwise
+    # the exporter derives one (stix.ids), so no id is minted per row on the import path.
+    # A row in a lane other than 0 stores the id derived with its lane (stix.ids.IndicatorIds).
     stix_id: str | None = Field(default=None, max_length=64)
     external_ref: str | None = Field(default=None, max_length=2048)
     raw: str | None = Field(default=None, max_length=500)  # the source line, when it differs from the value
@@ -97,7 +98,7 @@ class Sighting(SQLModel, table=True):
     __tablename__ = "sighting"
     __table_args__ = (
         UniqueConstraint("indicator_id", "org_id", "case_ref", "lane", name="uq_sighting_case"),
-        Index("ix_sighting_stix_id", "stix_id", sqlite_where=text("stix_id IS NOT NULL"),
+        Index("uq_sighting_stix_id", "stix_id", unique=True, sqlite_where=text("stix_id IS NOT NULL"),
               postgresql_where=text("stix_id IS NOT NULL")),
     )
 
@@ -148,6 +149,16 @@ class Counter(SQLModel, table=True):
     value: int = Field(sa_column=Column(BigInteger, nullable=False))
 
 
+class StixIdKey(SQLModel, table=True):
+    """The secret this database derives Indicator ids with (stix.ids.IndicatorIds): one row,
+    made with the table, so every process using the database derives the same ids."""
+
+    __tablename__ = "stix_id_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=64)  # hex
+
+
 organization = Organization.__table__
 indicator = Indicator.__table__
 assertion = Assertion.__table__
@@ -155,6 +166,7 @@ sighting = Sighting.__table__
 allowlist_entry = AllowlistEntry.__table__
 prefix_length = PrefixLength.__table__
 counter = Counter.__table__
+stix_id_key = StixIdKey.__table__
 metadata = SQLModel.metadata
 
 
@@ -172,6 +184,9 @@ class User(SQLModel, table=True):
     created: datetime
     last_login: datetime | None = None
     disabled: bool = False
+    # Every session cookie carries the generation it was signed in under; signing out,
+    # disabling and a new password bump it, so cookies saved before stop working.
+    session_generation: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
 
 
 class ApiKey(SQLModel, table=True):

@@ -1,4 +1,8 @@
-"""Web users (``app_user`` rows). Only a werkzeug scrypt hash of each password is stored."""
+"""Web users (``app_user`` rows). Only a werkzeug scrypt hash of each password is stored.
+
+``session_generation`` is what a session cookie must match: every change here that should end
+a user's sessions (disabling or enabling, a new password, signing out) bumps it in the same
+statement, so no caller can forget to."""
 
 from __future__ import annotations
 
@@ -22,12 +26,14 @@ class UserRow:
     created: datetime
     last_login: datetime | None
     disabled: bool
+    session_generation: int
 
 
 def _select():
     u, o = t.app_user.c, t.organization.c
     return select(
-        u.id, u.username, o.slug, o.country, u.role, u.max_tlp, u.password_hash, u.created, u.last_login, u.disabled
+        u.id, u.username, o.slug, o.country, u.role, u.max_tlp, u.password_hash, u.created, u.last_login, u.disabled,
+        u.session_generation,
     ).join_from(t.app_user, t.organization, u.org_id == o.id)
 
 
@@ -56,8 +62,17 @@ def all_users(conn: Connection, org: str | None = None) -> list[UserRow]:
     return [UserRow(*row) for row in conn.execute(query)]
 
 
+def _next_generation():
+    return t.app_user.c.session_generation + 1
+
+
 def set_disabled(conn: Connection, user_id: int, disabled: bool) -> None:
-    conn.execute(t.app_user.update().where(t.app_user.c.id == user_id).values(disabled=disabled))
+    conn.execute(t.app_user.update().where(t.app_user.c.id == user_id)
+                 .values(disabled=disabled, session_generation=_next_generation()))
+
+
+def end_sessions(conn: Connection, user_id: int) -> None:
+    conn.execute(t.app_user.update().where(t.app_user.c.id == user_id).values(session_generation=_next_generation()))
 
 
 def touch_login(conn: Connection, user_id: int, now: datetime) -> None:
@@ -65,4 +80,9 @@ def touch_login(conn: Connection, user_id: int, now: datetime) -> None:
 
 
 def set_password_hash(conn: Connection, user_id: int, password_hash: str) -> None:
-    conn.execute(t.app_user.update().where(t.app_user.c.id == user_id).values(password_hash=password_hash))
+    conn.execute(t.app_user.update().where(t.app_user.c.id == user_id)
+                 .values(password_hash=password_hash, session_generation=_next_generation()))
+
+
+def set_access(conn: Connection, user_id: int, *, role: str, max_tlp: str) -> None:
+    conn.execute(t.app_user.update().where(t.app_user.c.id == user_id).values(role=role, max_tlp=max_tlp))

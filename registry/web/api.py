@@ -7,8 +7,10 @@ from flask import Blueprint, current_app, g, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from registry import config
+from registry.domain import json_input
 from registry.domain import tlp as tlp_mod
 from registry.domain.kinds import KINDS
+from registry.domain.opaque import POSITION, Sealer
 from registry.domain.roles import ADMIN, CONTRIBUTOR, READER
 from registry.domain.times import parse_time
 from registry.services.errors import Invalid, RegistryError
@@ -20,10 +22,10 @@ from registry.services.submit import (
     Provenance,
     Submission,
     Submitter,
-    check_confidence,
     clean_labels,
 )
-from registry.web import metrics
+from registry.storage.db import current_seq
+from registry.web import fields, metrics
 from registry.web.auth import require
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -46,6 +48,16 @@ def _settings() -> dict:
 
 def _db():
     return current_app.extensions["registry.db"]
+
+
+def sealer() -> Sealer:
+    return current_app.extensions["registry.sealer"]
+
+
+def position_header(conn) -> dict:
+    """Where the data read in ``conn`` stands, sealed: passed back as ``since``, it asks for
+    what changed after this answer (the number itself is never shown: see domain.opaque)."""
+    return {"X-Registry-Position": sealer().seal(current_seq(conn), POSITION)}
 
 
 def _max_batch() -> int:
@@ -82,34 +94,40 @@ def json_body() -> dict:
         if limit is not None and request.content_length is None and len(data) >= limit:
             # A chunked body is read up to the limit and cut there, without an error of its own.
             raise RequestEntityTooLarge()
-        body = request.get_json(force=True, silent=False)
     except RequestEntityTooLarge:
         raise  # 413 (REGISTRY_MAX_BODY_MB), not "invalid JSON"
-    except Exception:  # werkzeug raises BadRequest with an HTML-ish message; ours is plainer
-        raise Invalid("the body is not valid JSON") from None
+    except Exception:  # a body cut off on the way (werkzeug's messages are HTML-ish; ours are plainer)
+        raise Invalid("the body could not be read: send it again") from None
+    try:
+        body = json_input.loads(data)
+    except json_input.TooDeep as exc:
+        raise Invalid(f"the body nests JSON deeper than {json_input.MAX_DEPTH} levels (line {exc.line}, column "
+                      f"{exc.column})", details={"line": exc.line, "column": exc.column}) from None
+    except json_input.JSONInputError as exc:
+        raise Invalid(f"the body is not valid JSON: {exc.reason} (line {exc.line}, column {exc.column})",
+                      details={"line": exc.line, "column": exc.column}) from None
     if not isinstance(body, dict):
-        raise Invalid("the body must be a JSON object")
+        raise Invalid(f"the body must be a JSON object {{…}}, not {fields.shown(body)}")
     return body
 
 
 @bp.before_request
-def _no_nul_in_parameters() -> None:
+def _plain_parameters() -> None:
+    """Every query parameter of the API is one value, without NUL characters."""
     # PostgreSQL text cannot hold NUL (a 500 there); no parameter has a use for one. Callers
     # without a key still get the view's 401 first.
     if g.get("principal") is None:
         return
-    for name, value in request.args.items(multi=True):
-        if "\x00" in value:
+    for name, values in request.args.lists():
+        if len(values) > 1:  # which one was meant? Taking the first would hide the mistake.
+            raise Invalid(f"{name} is given {len(values)} times: give it once", field=name)
+        if "\x00" in values[0]:
             raise Invalid(f"{name} must not contain NUL characters", field=name)
 
 
-def _no_nul(text: str | None, field: str) -> None:
-    """Free text that will be stored: a NUL in it is refused (PostgreSQL text cannot hold one)."""
-    if text is not None and "\x00" in text:
-        raise Invalid(f"{field} must not contain NUL characters", field=field)
-
-
 MAX_VALUE = 2048  # characters: the longest indicator value stored
+MAX_DESCRIPTION = 4000  # characters of a description, as stored
+MAX_COUNT = 1_000_000  # times one sighting may count
 MAX_LABELS = 1000  # characters of an assertion's labels together, as stored
 
 
@@ -135,11 +153,6 @@ def _times_in_range(args: dict, *names: str) -> None:
                 _time(text, name)
             except ValueError:
                 pass
-
-
-def _whole(number):
-    """JSON Schema's integer includes 16.0: take integral floats as the integers they are."""
-    return int(number) if isinstance(number, float) and number.is_integer() else number
 
 
 def _region(value) -> str | None:
@@ -173,9 +186,7 @@ def lookup_one():
 @require(READER)
 def lookup_batch():
     body = json_body()
-    values = body.get("values")
-    if not isinstance(values, list) or not values:
-        raise Invalid('send {"values": ["…", …]} with at least one value', field="values")
+    values = fields.strings(body.get("values"), "values", example="1.10.16.77")
     limit = _max_batch()
     if len(values) > limit:
         raise Invalid(f"at most {limit} values per batch; got {len(values)}: split the batch", field="values",
@@ -187,40 +198,25 @@ def lookup_batch():
 def _submission(item, index: int) -> Submission:
     where = f"indicators[{index}]"
     if not isinstance(item, dict):
-        raise Invalid(f"{where} must be an object with at least a value", field=where)
-    value = item.get("value")
-    if not isinstance(value, str) or not value.strip():
-        raise Invalid(f"{where}.value must be a non-empty string", field=f"{where}.value")
-    if len(value) > MAX_VALUE:
-        raise Invalid(f"{where}.value must be at most {MAX_VALUE} characters", field=f"{where}.value")
+        raise Invalid(f'{where} must be an object such as {{"value": "evil.example"}}, not {fields.shown(item)}',
+                      field=where)
+    value = fields.text(item.get("value"), f"{where}.value", max_len=MAX_VALUE, required=True)
     kind = item.get("kind")
-    if kind is not None and kind not in KINDS:
-        raise Invalid(f"{where}.kind must be one of {', '.join(KINDS)}", field=f"{where}.kind")
-    labels = item.get("labels", [])
-    if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
-        raise Invalid(f"{where}.labels must be a list of strings", field=f"{where}.labels")
+    if kind is not None and (not isinstance(kind, str) or kind not in KINDS):
+        raise Invalid(f"{where}.kind must be one of {', '.join(KINDS)}, not {fields.shown(kind)}",
+                      field=f"{where}.kind", details={"allowed": list(KINDS)})
+    labels = item.get("labels")
+    labels = [] if labels is None else fields.strings(labels, f"{where}.labels", example="phishing", at_least_one=False)
     try:
         labels = clean_labels(labels)
     except Invalid as exc:
         raise Invalid(f"{where}.labels: {exc.message}", field=f"{where}.labels") from None
     if len(",".join(labels)) + 2 > MAX_LABELS:
         raise Invalid(f"{where}.labels must be at most {MAX_LABELS} characters together", field=f"{where}.labels")
-    confidence = _whole(item.get("confidence"))
-    if confidence is not None:
-        check_confidence(confidence, f"{where}.confidence")
-    tlp = None
-    if item.get("tlp") is not None:
-        try:
-            tlp = tlp_mod.parse_tlp(str(item["tlp"]))
-        except ValueError as exc:
-            raise Invalid(f"{where}.tlp: {exc}", field=f"{where}.tlp") from None
-    description = item.get("description")
-    if description is not None and (not isinstance(description, str) or len(description) > 4000):
-        raise Invalid(f"{where}.description must be text of at most 4000 characters", field=f"{where}.description")
-    _no_nul(description, f"{where}.description")
-    valid_until = None
-    if item.get("valid_until") is not None:
-        valid_until = _time(item["valid_until"], f"{where}.valid_until")
+    confidence = fields.whole(item.get("confidence"), f"{where}.confidence", 0, 100)
+    tlp = fields.tlp(item.get("tlp"), f"{where}.tlp")
+    description = fields.text(item.get("description"), f"{where}.description", max_len=MAX_DESCRIPTION)
+    valid_until = fields.time(item.get("valid_until"), f"{where}.valid_until")
     return Submission(value=value, kind=kind, labels=labels, confidence=confidence, tlp=tlp,
                       description=description, valid_until=valid_until)
 
@@ -233,7 +229,8 @@ def submit_indicators():
     body = json_body()
     items = body.get("indicators")
     if not isinstance(items, list) or not items:
-        raise Invalid('send {"indicators": [{"value": …}, …]} with at least one indicator', field="indicators")
+        raise Invalid('indicators must be a list of objects, at least one: {"indicators": [{"value": …}, …]}, '
+                      f"not {fields.shown(items)}", field="indicators")
     if len(items) > _max_batch():
         raise Invalid(f"at most {_max_batch()} indicators per request; got {len(items)}", field="indicators")
     submissions = [_submission(item, i) for i, item in enumerate(items)]
@@ -257,19 +254,16 @@ def submit_indicators():
 def list_indicators():
     args = request.args.to_dict()
     _times_in_range(args, "since")
-    # Past the largest id (32-bit on PostgreSQL) or change number there is nothing to list;
-    # clamping keeps such a cursor or since from overflowing the database's integers (a 500).
-    for name, ceiling in (("cursor", 2**31 - 1), ("since", 2**63 - 1)):
-        text = (args.get(name) or "").strip()
-        if text.isdigit() and not text.isdecimal():  # "²" passes isdigit() but not int()
-            raise Invalid(f"{name} must be written with the digits 0-9", field=name)
-        if text.isdecimal() and (len(text) > 19 or int(text) > ceiling):
-            args[name] = str(ceiling)
-    filters = Filters.parse(args)
+    filters = Filters.parse(args, sealer=sealer())
     with _db().read() as conn:
+        # Read first: on PostgreSQL each statement may see later commits, and a position a little
+        # before the page repeats a change at worst, where one after it could skip one.
+        position = position_header(conn)
         page = search_indicators(conn, g.principal.viewer, filters, half_lifes=config.half_lifes(_settings()))
     audit("search", request.args.to_dict(), len(page["indicators"]))
-    return jsonify(page)
+    response = jsonify(page)
+    response.headers.update(position)
+    return response
 
 
 def _submit_stix_bundle():
@@ -294,29 +288,16 @@ def _submit_stix_bundle():
 @require(CONTRIBUTOR)
 def post_sighting():
     body = json_body()
-    value = body.get("value")
-    if not isinstance(value, str) or not value.strip():
-        raise Invalid("value must be a non-empty string", field="value")
-    if len(value) > MAX_VALUE:
-        raise Invalid(f"value must be at most {MAX_VALUE} characters", field="value")
-    case_ref = body.get("case_ref")
-    if case_ref is not None and (not isinstance(case_ref, str) or len(case_ref) > 200):
-        raise Invalid("case_ref must be text of at most 200 characters", field="case_ref")
-    _no_nul(case_ref, "case_ref")
-    description = body.get("description") if isinstance(body.get("description"), str) else None
-    if description is not None and len(description) > 4000:
-        raise Invalid("description must be text of at most 4000 characters", field="description")
-    _no_nul(description, "description")
-    try:
-        tlp = tlp_mod.parse_tlp(body.get("tlp") or tlp_mod.DEFAULT_TLP)
-    except (ValueError, AttributeError) as exc:
-        raise Invalid(str(exc), field="tlp") from None
-    seen = _time(body["seen"], "seen") if body.get("seen") is not None else None
+    value = fields.text(body.get("value"), "value", max_len=MAX_VALUE, required=True)
+    case_ref = fields.text(body.get("case_ref"), "case_ref", max_len=200)
+    description = fields.text(body.get("description"), "description", max_len=MAX_DESCRIPTION)
+    tlp = fields.tlp(body.get("tlp"), "tlp") or tlp_mod.DEFAULT_TLP
+    seen = fields.time(body.get("seen"), "seen")
+    count = fields.whole(body.get("count"), "count", 1, MAX_COUNT)
     try:
         result = add_sighting(
-            _db(), org=g.principal.org, value=value, case_ref=case_ref, count=_whole(body.get("count", 1)), tlp=tlp,
-            description=description,
-            seen=seen, region=_region(body.get("region")), viewer=g.principal.viewer,
+            _db(), org=g.principal.org, value=value, case_ref=case_ref, count=1 if count is None else count, tlp=tlp,
+            description=description, seen=seen, region=_region(body.get("region")), viewer=g.principal.viewer,
         )
     except Invalid as exc:
         if exc.field == "value":
@@ -331,16 +312,13 @@ def post_sighting():
 @bp.get("/audit")
 @require(ADMIN)
 def audit_events():
-    from registry.services.audit import events
+    from registry.services.audit import events_for
 
     args = request.args.to_dict()
     _times_in_range(args, "since", "until")
-    # Audit rows name the values others looked up: admins whose keys reach TLP:RED (the
-    # registry's operators) see every org's rows, other admins their own org's only.
-    if g.principal.max_tlp != tlp_mod.RED:
-        args["org"] = g.principal.org
-    page = events(_db(), args)
-    audit("audit-read", args, len(page["events"]))
+    # An operator reads every org's rows, an admin its own org's only (the service's rule).
+    page, applied = events_for(_db(), args, by=g.principal, sealer=sealer())
+    audit("audit-read", applied, len(page["events"]))
     return jsonify(page)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from registry import config
+from registry.domain.opaque import Sealer
 from registry.services.audit import AuditLog
 from registry.services.keys import KeyAuthenticator
 from registry.storage.db import Database
@@ -37,6 +38,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     db = Database(config.database_url(overrides), mmap_bytes=int(mmap_mb) << 20)
     app.extensions["registry.db"] = db
     app.extensions["registry.keys"] = KeyAuthenticator(db)
+    app.extensions["registry.sealer"] = Sealer(secret)  # tokens in place of internal numbers
     app.extensions["registry.audit"] = AuditLog(db, flush_interval=float(config.get("AUDIT_FLUSH_SECONDS", overrides)))
 
     from registry.web import (

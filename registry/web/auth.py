@@ -9,17 +9,14 @@ import functools
 from flask import Flask, current_app, g, request
 
 from registry.domain import roles
-from registry.services.errors import RegistryError
+from registry.services.errors import Forbidden, RegistryError
+
+__all__ = ["Forbidden", "Unauthorized", "install", "load_principal", "require"]
 
 
 class Unauthorized(RegistryError):
     status = 401
     code = "unauthorized"
-
-
-class Forbidden(RegistryError):
-    status = 403
-    code = "forbidden"
 
 
 def _presented_key() -> str | None:

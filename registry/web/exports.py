@@ -22,11 +22,11 @@ from registry.domain.roles import READER
 from registry.domain.times import utcnow
 from registry.services import exports
 from registry.services.errors import NotFound
-from registry.web.api import _no_nul_in_parameters, audit
+from registry.web.api import _plain_parameters, audit, position_header, sealer
 from registry.web.auth import require
 
 bp = Blueprint("exports", __name__, url_prefix="/api/v1/export")
-bp.before_request(_no_nul_in_parameters)
+bp.before_request(_plain_parameters)
 
 GZIP_LEVEL = 6
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -61,14 +61,15 @@ def deliver(fmt: str, produce: Callable, *, mimetype: str, filename: str | None 
     ``produce(conn, viewer, query, now)``'s chunks (it may raise a RegistryError before the
     first byte). The transaction ends when the response is closed, streamed to the end or not."""
     viewer = g.principal.viewer
-    query = exports.ExportQuery.parse(request.args.to_dict())
+    query = exports.ExportQuery.parse(request.args.to_dict(), sealer=sealer())
     now = utcnow()
     reading = ExitStack()  # closed with the response, or at once on a 304 or an error
     try:
         conn = reading.enter_context(_db().read())
-        tag = exports.etag(conn, viewer, fmt + "/" + (subject or {}).get("file", ""), query, now=now)
+        tag = exports.etag(conn, viewer, fmt + "/" + (subject or {}).get("file", ""), query, sealer=sealer(), now=now)
         audit("export", {"format": fmt, **(subject or {}), **request.args.to_dict()}, None)
-        headers = {"ETag": f'W/"{tag}"', "Vary": "Accept-Encoding, Authorization", "Cache-Control": "private, no-cache"}
+        headers = {"ETag": f'W/"{tag}"', "Vary": "Accept-Encoding, Authorization", "Cache-Control": "private, no-cache",
+                   **position_header(conn)}
         if request.if_none_match.contains_weak(tag):
             reading.close()
             return Response(status=304, headers=headers)
@@ -95,7 +96,7 @@ def export(fmt: str):
     half_lifes = _half_lifes()
 
     def produce(conn, viewer, query, now):
-        return exports.stream(conn, viewer, fmt, query, now=now, half_lifes=half_lifes)
+        return exports.stream(conn, viewer, fmt, query, now=now, half_lifes=half_lifes, sealer=sealer())
 
     return deliver(fmt, produce, mimetype=exports.MEDIA_TYPES[fmt], filename=exports.FILE_NAMES[fmt])
 
@@ -139,7 +140,7 @@ def misp_hashes():
 @_misp_routes("<event_file>")
 @require(READER)
 def misp_event(event_file: str):
-    exports.ExportQuery.parse(request.args.to_dict())  # bad filters are a 400, whatever the event
+    exports.ExportQuery.parse(request.args.to_dict(), sealer=sealer())  # bad filters are a 400, whatever the event
     event_id = event_file.removesuffix(".json")
     if not event_file.endswith(".json") or not _UUID.fullmatch(event_id):
         raise NotFound(f"no {event_file!r} in the MISP feed: {MISP_FOLDER}", field="event")

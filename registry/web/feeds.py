@@ -14,14 +14,16 @@ import threading
 
 from flask import Blueprint, current_app, g, jsonify, request
 
+from registry.domain.opaque import FEED_RUN, Sealer
 from registry.domain.roles import FEED_ADMIN, READER
 from registry.ingest.catalogue import NAME
 from registry.services.errors import Invalid
 from registry.services.feeds import feed_runs, get_feed, list_feeds, start_run
-from registry.web.api import audit
+from registry.web.api import _plain_parameters, audit
 from registry.web.auth import require
 
 bp = Blueprint("feeds", __name__, url_prefix="/api/v1")
+bp.before_request(_plain_parameters)
 
 
 def _db():
@@ -32,6 +34,16 @@ def _name(name: str) -> str:
     if not NAME.match(name):
         raise Invalid("a feed name is 2-100 lowercase letters, digits, '.', '_' or '-'", field="name")
     return name
+
+
+def _sealer() -> Sealer:
+    return current_app.extensions["registry.sealer"]
+
+
+def _shown(run: dict | None) -> dict | None:
+    """A run as the API shows it: run row ids are numbered across every feed, the ones a caller
+    may not see too, so the id shown is a keyed tag of it (stable, and no count of others' runs)."""
+    return None if run is None else {**run, "id": _sealer().tag(FEED_RUN, str(run["id"]))}
 
 
 def _int_arg(name: str, low: int, high: int) -> int | None:
@@ -46,7 +58,8 @@ def _int_arg(name: str, low: int, high: int) -> int | None:
 @bp.get("/feeds")
 @require(READER)
 def feeds():
-    rows = list_feeds(_db(), g.principal.viewer)
+    rows = [{**row, "last_run": _shown(row["last_run"]), "last_ok_run": _shown(row["last_ok_run"])}
+            for row in list_feeds(_db(), g.principal.viewer)]
     audit("feeds-read", None, len(rows))
     return jsonify({"feeds": rows})
 
@@ -56,10 +69,15 @@ def feeds():
 def runs(name: str):
     name = _name(name)
     limit = _int_arg("limit", 1, 200) or 20
-    before = _int_arg("before", 1, 2**31 - 1)
+    before = None
+    if request.args.get("before"):  # the next of an earlier page: a run id, sealed
+        before = _sealer().open(request.args["before"], FEED_RUN)
+        if before is None:
+            raise Invalid("before must be the next of an earlier page, as given", field="before")
     page = feed_runs(_db(), name, g.principal.viewer, limit=limit, before=before)
     audit("feed-runs-read", {"feed": name}, len(page["runs"]))
-    return jsonify(page)
+    following = page["next"] and _sealer().seal(int(page["next"]), FEED_RUN)
+    return jsonify({**page, "runs": [_shown(r) for r in page["runs"]], "next": following})
 
 
 @bp.post("/feeds/<name>/run")
@@ -73,6 +91,6 @@ def run(name: str):
     started = start_run(_db(), name, trigger="api", settings=current_app.config["REGISTRY"])
     audit("feed-run", {"feed": name, "run": started.run.id, "wait": wait == "true"}, None)
     if wait == "true":
-        return jsonify(started.finish().to_dict())
+        return jsonify(_shown(started.finish().to_dict()))
     threading.Thread(target=started.finish, name=f"feed-run-{name}", daemon=False).start()
-    return jsonify(started.run.to_dict()), 202, {"Location": f"/api/v1/feeds/{name}/runs"}
+    return jsonify(_shown(started.run.to_dict())), 202, {"Location": f"/api/v1/feeds/{name}/runs"}

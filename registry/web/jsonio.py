@@ -1,4 +1,5 @@
-"""orjson for responses: a 10,000-value batch answer serialises in milliseconds, not tenths."""
+"""orjson for responses: a 10,000-value batch answer serialises many times faster than with the
+standard library (docs/performance.md)."""
 
 from __future__ import annotations
 

@@ -3,7 +3,8 @@
 The storage and the moving-window strategy are those of ``limits``, the library under
 flask-limiter; the registry's one limit (each key's allowance across the whole API) is applied
 by the two small hooks below. flask-limiter's own per-request machinery (per-route, per-blueprint
-and decorator limits, none of which the registry has) cost a quarter of a single lookup request.
+and decorator limits, none of which the registry has) cost a large share of a single lookup
+request (docs/performance.md).
 """
 
 from __future__ import annotations

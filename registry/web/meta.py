@@ -6,7 +6,9 @@ from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
 from registry import __version__
+from registry.domain.roles import OPERATOR
 from registry.web import metrics
+from registry.web.auth import require
 
 bp = Blueprint("meta", __name__, url_prefix="/-")
 
@@ -25,5 +27,8 @@ def version():
 
 
 @bp.get("/metrics")
+@require(OPERATOR)
 def prometheus():
+    # The counters add up every org's requests (a submission at TLP:RED included): they are for
+    # the registry's operators, who read every org's audit rows too.
     return metrics.exposition()

@@ -33,11 +33,13 @@ def _error(description: str) -> dict:
 
 
 _COMMON_ERRORS = {
-    "400": _error("Invalid request: the message names the field and the reason"),
+    "400": _error("Invalid request: the message names the field (details.field) and what it takes"),
     "401": _error("No API key, or an unknown or revoked one"),
     "403": _error("The key's role is too low: the message names the role needed"),
     "405": _error("Method not allowed"),
     "413": _error("Request body too large"),
+    "414": _error("The URL is longer than the server reads (4094 bytes): send long or many values in a JSON body"),
+    "431": _error("The request's headers are too large"),
     "429": _error("Rate limit reached: retry after the Retry-After header's seconds"),
 }
 _BODY_ERRORS = {
@@ -117,7 +119,7 @@ _EXPORT_FILTERS = [
     {"name": "label", "in": "query", "schema": {"type": "string"}, "description": "only assertions carrying this label"},
     {"name": "source", "in": "query", "schema": {"type": "string"}, "description": "only this org's assertions"},
     {"name": "since", "in": "query", "schema": {"type": "string"},
-     "description": "ISO 8601 time, or a change sequence number: only what changed after it"},
+     "description": "ISO 8601 time, or the X-Registry-Position of an earlier answer (or a TAXII next): only what changed after it"},
     {"name": "include_expired", "in": "query", "schema": {"type": "boolean"},
      "description": "keep assertions past their valid_until (left out by default)"},
     {"name": "include_allowlisted", "in": "query", "schema": {"type": "boolean"},
@@ -127,13 +129,21 @@ _MIN_SCORE = {"name": "min_score", "in": "query", "schema": {"type": "integer", 
               "description": "only indicators scoring at least this"}
 _ZONE = {"name": "zone", "in": "query", "schema": {"type": "string"},
          "description": "the zone's name (default rpz.registry.local)"}
-_EXPORT_HEADERS = {"ETag": {"description": "weak entity tag: send it back as If-None-Match", "schema": {"type": "string"}}}
+_POSITION_HEADER = {"X-Registry-Position": {
+    "description": "where the data read stands, sealed: pass it as since to get what changed after it",
+    "schema": {"type": "string"}}}
+_EXPORT_HEADERS = {"ETag": {"description": "weak entity tag: send it back as If-None-Match", "schema": {"type": "string"}},
+                   **_POSITION_HEADER}
+_RAW = {"name": "raw", "in": "query", "schema": {"type": "boolean"},
+        "description": "the exact values, for machines. By default the CSV is safe to open in a spreadsheet: every "
+                       "cell is quoted and a cell starting with = + - @ (or their full-width forms), a tab, a line "
+                       "break or ' gets a leading ', which registry import removes again"}
 _NOT_MODIFIED = {"304": {"description": "Not modified: the If-None-Match tag still holds", "headers": _EXPORT_HEADERS}}
 _EXPORTS = {
     # format: (summary, media type, body schema, min_score and zone apply)
     "stix": ("A STIX 2.1 bundle: an Indicator per visible assertion, Sightings, their identities and markings",
              "application/stix+json;version=2.1", {"type": "object"}, False),
-    "csv": ("One indicator a row with a provenance summary (README: Exports)", "text/csv", {"type": "string"}, True),
+    "csv": ("One indicator a row with a provenance summary (docs/exports.md)", "text/csv", {"type": "string"}, True),
     "text": ("One canonical value a line", "text/plain", {"type": "string"}, True),
     "cidr": ("The listed IPv4 and IPv6 ranges merged into the fewest CIDR blocks, one a line", "text/plain",
              {"type": "string"}, True),
@@ -147,7 +157,8 @@ _EXPORTS = {
 def _export_paths() -> dict:
     paths = {}
     for fmt, (summary, media, schema, per_indicator) in _EXPORTS.items():
-        parameters = list(_EXPORT_FILTERS) + ([_MIN_SCORE] if per_indicator else []) + ([_ZONE] if fmt == "rpz" else [])
+        parameters = (list(_EXPORT_FILTERS) + ([_MIN_SCORE] if per_indicator else []) + ([_ZONE] if fmt == "rpz" else [])
+                      + ([_RAW] if fmt == "csv" else []))
         paths[f"/api/v1/export/{fmt}"] = {"get": {
             "summary": f"Export ({fmt}): {summary}; streamed, gzip on Accept-Encoding: gzip",
             "parameters": parameters,
@@ -186,7 +197,7 @@ _RUN = {
     "required": ["id", "feed", "trigger", "status", "started", "bytes", "rows", "new", "updated", "unchanged",
                  "expired", "allowlisted", "rejected", "rejects"],
     "properties": {
-        "id": {"type": "integer"},
+        "id": {"type": "string", "description": "the run's identifier (opaque)"},
         "feed": {"type": "string"},
         "trigger": {"type": "string", "enum": ["schedule", "cli", "api", "demo"]},
         "status": {"type": "string", "enum": ["running", "ok", "not-modified", "failed", "interrupted"]},
@@ -289,22 +300,25 @@ def spec() -> dict:
                         {"name": "label", "in": "query", "schema": {"type": "string"}},
                         {"name": "source", "in": "query", "schema": {"type": "string"}},
                         {"name": "since", "in": "query", "schema": {"type": "string"},
-                         "description": "ISO 8601 time, or a change sequence number"},
+                         "description": "ISO 8601 time, or the X-Registry-Position of an earlier answer (or a TAXII next): only what changed after it"},
                         {"name": "min_score", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 100}},
                         {"name": "within", "in": "query", "schema": {"type": "string"}, "description": "a CIDR"},
-                        {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+                        {"name": "cursor", "in": "query", "schema": {"type": "string"},
+                         "description": "the previous page's next, as given"},
                         {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
                     ],
                     "responses": {
-                        "200": _json({"type": "object", "required": ["indicators", "next"], "properties": {
+                        "200": {**_json({"type": "object", "required": ["indicators", "next"], "properties": {
                             "indicators": {"type": "array", "items": {"type": "object", "required": [
                                 "kind", "value", "score", "allowlisted", "assertions"], "properties": {
                                 "kind": {"type": "string", "enum": list(KINDS)}, "value": {"type": "string"},
                                 "score": {"type": "integer"}, "allowlisted": {"type": "boolean"},
+                                "first_seen": {"type": "string", "description": "the earliest visible report or sighting"},
+                                "last_seen": {"type": "string", "description": "the latest visible report or sighting"},
                                 "assertions": {"type": "array", "items": {"$ref": "#/components/schemas/Assertion"}},
                             }}},
                             "next": {"type": ["string", "null"]},
-                        }}),
+                        }}), "headers": _POSITION_HEADER},
                         **_COMMON_ERRORS,
                     },
                 },
@@ -364,7 +378,7 @@ def spec() -> dict:
             },
             "/api/v1/audit": {
                 "get": {
-                    "summary": "The audit log (admin)",
+                    "summary": "The audit log (admin: its own org's rows; operator: every org's)",
                     "parameters": [
                         {"name": "org", "in": "query", "schema": {"type": "string"}},
                         {"name": "action", "in": "query", "schema": {"type": "string"}},
@@ -399,8 +413,8 @@ def spec() -> dict:
                     "parameters": [
                         _FEED_NAME,
                         {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
-                        {"name": "before", "in": "query", "schema": {"type": "integer", "minimum": 1},
-                         "description": "the previous page's next: runs older than this id"},
+                        {"name": "before", "in": "query", "schema": {"type": "string"},
+                         "description": "the previous page's next, as given: older runs"},
                     ],
                     "responses": {
                         "200": _json({"type": "object", "required": ["feed", "runs", "next"], "properties": {

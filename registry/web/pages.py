@@ -11,7 +11,6 @@ from werkzeug.exceptions import HTTPException
 
 from registry import config
 from registry.domain import roles
-from registry.domain.tlp import RED
 from registry.services import users
 from registry.services.errors import RegistryError
 from registry.web import session as web_session
@@ -72,10 +71,10 @@ def audit(action: str, subject=None, result_count: int | None = None, *, status:
 
 
 def manages_all_orgs() -> bool:
-    """Admins whose cap reaches TLP:RED are the registry's operators and manage every org; any
-    other admin manages its own org only (as the API's audit listing does)."""
+    """Whether the signed-in user is an operator (administers every org): for what pages show;
+    what they may do is the services' rule."""
     principal = g.get("principal")
-    return principal is not None and principal.role == roles.ADMIN and principal.max_tlp == RED
+    return principal is not None and roles.administers_every_org(principal.role)
 
 
 def load_user() -> None:
@@ -86,8 +85,8 @@ def load_user() -> None:
         return
     hours = float(config.get("SESSION_HOURS", settings()))
     row = None if web_session.session_expired(hours) else users.from_session(db(), session.get("uid"),
-                                                                             session.get("stamp"))
-    if row is None:  # expired, disabled, password changed or user gone: sign out
+                                                                             session.get("gen"))
+    if row is None:  # expired, signed out, disabled, password changed or user gone: sign out
         session.clear()
         return
     g.user = row

@@ -38,6 +38,31 @@ def _stop(process) -> None:
         process.kill()
 
 
+# What to do about a request gunicorn cannot take, by status (its own reason follows).
+_PROTOCOL_HINTS = {
+    414: "the URL is too long: send long or many values in a JSON body (POST /api/v1/lookup)",
+    431: "the request's headers are too large",
+}
+
+
+def _json_protocol_errors() -> None:
+    """gunicorn answers a request it cannot read (a request line over 4094 bytes: 414, headers
+    too large: 431, bad HTTP: 400) itself, as an HTML page; every other error of the API is
+    the JSON error shape, so these are written as one too."""
+    import orjson
+    from gunicorn import util
+
+    def write_error(sock, status_int, reason, mesg):
+        hint = _PROTOCOL_HINTS.get(status_int, "the request is not HTTP this server reads")
+        body = orjson.dumps({"error": {"code": reason.lower().replace(" ", "_"),
+                                       "message": f"{hint} ({mesg})" if mesg else hint, "details": {}}})
+        head = (f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n")
+        util.write_nonblock(sock, head.encode("latin-1") + body)
+
+    util.write_error = write_error
+
+
 def run(*, host: str, port: int, workers: int, dev: bool, scheduler: bool = False) -> None:
     if dev:
         from registry.web.app import create_app
@@ -56,6 +81,7 @@ def run(*, host: str, port: int, workers: int, dev: bool, scheduler: bool = Fals
                 feed_scheduler.stop()
         return
     os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", _metrics_dir())
+    _json_protocol_errors()
     from gunicorn.app.base import BaseApplication
 
     from registry.web.app import create_app

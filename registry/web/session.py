@@ -1,5 +1,6 @@
 """Sessions for the web page: signed cookies (HttpOnly, SameSite=Lax, Secure over https or as
-configured), a CSRF token per session checked on every POST, and login throttling.
+configured) carrying the user's session generation, a CSRF token per session checked on every
+POST; sign-in throttling is ``login_throttle``.
 
 The API never touches the session (it authenticates every request by key), so these cookies
 and checks concern the page alone.
@@ -14,10 +15,10 @@ from datetime import timedelta
 
 from flask import Flask, request, session
 from flask.sessions import SecureCookieSessionInterface
-from limits import parse as parse_limit
 
 from registry import config
 from registry.services.errors import Invalid, RegistryError
+from registry.web import login_throttle
 
 COOKIE_NAME = "registry_session"
 CSRF_FIELD = "csrf_token"
@@ -28,11 +29,6 @@ SECURE_CHOICES = ("auto", "true", "false")
 class CsrfRefused(RegistryError):
     status = 403
     code = "csrf"
-
-
-class Throttled(RegistryError):
-    status = 429
-    code = "too_many_attempts"
 
 
 class _CookieSessions(SecureCookieSessionInterface):
@@ -64,7 +60,7 @@ def install(app: Flask, overrides: dict) -> None:
         # Werkzeug keeps form fields to 500 kB by default; a paste of 1,000 long URLs is more.
         MAX_FORM_MEMORY_SIZE=4 * 1024 * 1024,
     )
-    app.extensions["registry.login_limit"] = parse_limit(config.get("LOGIN_LIMIT", overrides))
+    login_throttle.install(app, overrides)
     app.jinja_env.globals["csrf_token"] = csrf_token
 
 
@@ -93,41 +89,15 @@ def check_csrf() -> None:
         raise CsrfRefused("the form has expired or did not come from this page: reload the page and try again")
 
 
-def start_session(user_id: int, stamp: str) -> None:
-    """A fresh session for a user who just signed in (nothing carried over from before)."""
+def start_session(user_id: int, generation: int) -> None:
+    """A fresh session for a user who just signed in (nothing carried over from before). It
+    holds while the user's session generation stays ``generation``."""
     session.clear()
     session.permanent = True
     session["uid"] = user_id
-    session["stamp"] = stamp
+    session["gen"] = generation
     session["at"] = int(time.time())
     session["csrf"] = secrets.token_urlsafe(32)
-
-
-# -- login throttling ------------------------------------------------------------------------
-def _limiter(app: Flask):
-    return app.extensions["registry.limiter"], app.extensions["registry.login_limit"]
-
-
-def _identities(username: str, client: str | None) -> tuple[str, str]:
-    return f"login-user:{username[:64]}", f"login-addr:{client or '-'}"
-
-
-def check_login_allowed(app: Flask, username: str, client: str | None) -> None:
-    """Raise Throttled when this username or this address has failed too often of late. The
-    counts live in the rate limiter's storage: per process, or shared through Redis."""
-    strategy, limit = _limiter(app)
-    for identity in _identities(username, client):
-        if not strategy.test(limit, identity):
-            reset = strategy.get_window_stats(limit, identity).reset_time
-            minutes = max(1, int((reset - time.time()) // 60) + 1)
-            raise Throttled(f"too many failed sign-ins: try again in {minutes} minute{'s' if minutes > 1 else ''}",
-                            details={"retry_after_minutes": minutes})
-
-
-def count_failed_login(app: Flask, username: str, client: str | None) -> None:
-    strategy, limit = _limiter(app)
-    for identity in _identities(username, client):
-        strategy.hit(limit, identity)
 
 
 def form_text(name: str, *, limit: int = 4000, required: bool = False, label: str | None = None) -> str:

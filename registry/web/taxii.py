@@ -12,6 +12,8 @@ import orjson
 from flask import Blueprint, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
+from registry.domain import json_input
+from registry.domain.opaque import POSITION
 from registry.domain.times import utcnow
 from registry.services import taxii as svc
 from registry.services.errors import Invalid, RegistryError
@@ -153,10 +155,14 @@ def _page_headers(page: svc.Page) -> dict:
     return {"X-TAXII-Date-Added-First": page.date_added_first, "X-TAXII-Date-Added-Last": page.date_added_last}
 
 
+def _sealer():
+    return current_app.extensions["registry.sealer"]
+
+
 def _envelope(page: svc.Page, items: list) -> dict:
     body = {"more": page.more}
-    if page.more:
-        body["next"] = page.next
+    if page.next_seq is not None:
+        body["next"] = _sealer().seal(page.next_seq, POSITION)
     body["objects"] = items
     return body
 
@@ -164,7 +170,7 @@ def _envelope(page: svc.Page, items: list) -> dict:
 @bp.get(f"/{ROOT}/collections/<collection_id>/objects/", strict_slashes=False)
 def get_objects(collection_id: str):
     coll = svc.collection(collection_id)
-    query = svc.parse_query(request.args)
+    query = svc.parse_query(request.args, _sealer())
     with _db().read() as conn:
         page = svc.objects_page(conn, g.principal.viewer, coll, query)
     _audit("taxii-read", {"collection": coll.name, **request.args.to_dict()}, len(page.entries))
@@ -174,7 +180,7 @@ def get_objects(collection_id: str):
 @bp.get(f"/{ROOT}/collections/<collection_id>/manifest/", strict_slashes=False)
 def get_manifest(collection_id: str):
     coll = svc.collection(collection_id)
-    query = svc.parse_query(request.args)
+    query = svc.parse_query(request.args, _sealer())
     with _db().read() as conn:
         page = svc.manifest_page(conn, g.principal.viewer, coll, query)
     _audit("taxii-manifest", {"collection": coll.name, **request.args.to_dict()}, len(page.entries))
@@ -185,7 +191,7 @@ def get_manifest(collection_id: str):
 @bp.get(f"/{ROOT}/collections/<collection_id>/objects/<object_id>/", strict_slashes=False)
 def get_object(collection_id: str, object_id: str):
     coll = svc.collection(collection_id)
-    query = svc.parse_query(request.args)
+    query = svc.parse_query(request.args, _sealer())
     with _db().read() as conn:
         page = svc.object_page(conn, g.principal.viewer, coll, object_id, query)
     _audit("taxii-read", {"collection": coll.name, "id": object_id, **request.args.to_dict()}, len(page.entries))
@@ -195,7 +201,7 @@ def get_object(collection_id: str, object_id: str):
 @bp.get(f"/{ROOT}/collections/<collection_id>/objects/<object_id>/versions/", strict_slashes=False)
 def get_versions(collection_id: str, object_id: str):
     coll = svc.collection(collection_id)
-    query = svc.parse_query(request.args)
+    query = svc.parse_query(request.args, _sealer())
     with _db().read() as conn:
         page = svc.object_page(conn, g.principal.viewer, coll, object_id, query)
     _audit("taxii-read", {"collection": coll.name, "versions": object_id}, len(page.entries))
@@ -212,9 +218,9 @@ def add_objects(collection_id: str):
         raise UnsupportedMediaType(f"send a TAXII envelope as Content-Type: {TAXII_MEDIA} "
                                    f"(got {content_type or 'none'})")
     try:
-        envelope = orjson.loads(request.get_data())
-    except orjson.JSONDecodeError as exc:
-        raise Invalid(f"the body is not JSON: {exc}") from None
+        envelope = json_input.loads(request.get_data())
+    except json_input.JSONInputError as exc:
+        raise Invalid(f"the body: {exc}", details={"line": exc.line, "column": exc.column}) from None
     status, lowered = svc.add_objects(_db(), g.principal, coll, envelope, utcnow())
     ids = [o.get("id") for o in envelope.get("objects", []) if isinstance(o, dict)]
     _audit("taxii-submit", {"collection": coll.name, "status": status["id"], "ids": ids}, status["success_count"])

@@ -5,6 +5,10 @@ plain values, call the same service the API calls, audit as the API does, render
 
 from __future__ import annotations
 
+import re
+import time
+from urllib.parse import urlsplit
+
 import orjson
 from flask import Blueprint, Response, current_app, g, redirect, request, session, url_for
 
@@ -26,7 +30,7 @@ from registry.services.submit import (
     check_confidence,
     clean_labels,
 )
-from registry.web import metrics, pages
+from registry.web import login_throttle, metrics, pages
 from registry.web import session as web_session
 from registry.web.api import audit_lowered
 from registry.web.pages import audit, db, page, signed_in
@@ -43,10 +47,19 @@ def _globals():
 
 
 # -- sign-in ---------------------------------------------------------------------------------
+# Browsers drop tabs and newlines anywhere in a URL (and werkzeug's Location handling drops
+# them too), so "/\t/evil.example" reaches them as "//evil.example", another site; a CR or LF
+# cannot go in a header at all. The target is judged, and sent, with control characters gone.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def _safe_next(target: str | None) -> str:
     """Only a path on this site: never an open redirect to somewhere else."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
+    path = _CONTROL.sub("", target or "").strip()
+    if path.startswith("/") and not path.startswith("//") and "\\" not in path:
+        parts = urlsplit(path)
+        if not parts.scheme and not parts.netloc:
+            return path
     return url_for("ui.home")
 
 
@@ -62,19 +75,25 @@ def login():
     password = request.form.get("password") or ""
     target = request.form.get("next", "")
     client = request.remote_addr
-    app = current_app._get_current_object()
+    throttle = login_throttle.throttle(current_app)
     try:
-        web_session.check_login_allowed(app, username, client)
-    except web_session.Throttled as exc:
-        audit("login-throttled", {"username": username}, status=429, actor=username or None)
+        throttle.check(username, client)
+    except login_throttle.Throttled as exc:
+        audit("login-throttled", {"username": username, "limit": exc.details["limit"]}, status=429,
+              actor=username or None)
         return page("login.html", 429, error=exc.message, next=target, username=username)
+    seconds, failures = throttle.delay(username)
+    if seconds:
+        audit("login-slowed", {"username": username, "seconds": seconds, "recent_failures": failures},
+              actor=username or None)
+        time.sleep(seconds)
     row = users.authenticate(db(), username, password)
     if row is None:
-        web_session.count_failed_login(app, username, client)
+        throttle.failed(username, client)
         audit("login-failed", {"username": username}, status=401, actor=username or None)
         return page("login.html", 401, error="Wrong username or password (or the account is disabled).",
                     next=target, username=username)
-    web_session.start_session(row.id, users.session_stamp(row))
+    web_session.start_session(row.id, row.session_generation)
     audit("login", {"username": row.username}, status=200, org=row.org, actor=row.username)
     return redirect(_safe_next(target))
 
@@ -82,6 +101,9 @@ def login():
 @bp.post("/logout")
 def logout():
     if g.get("principal") is not None:
+        # Server-side: the cookie this browser holds (and any copy of it) stops working. One
+        # generation per user, so the user's other devices are signed out too.
+        users.end_sessions(db(), g.user.id)
         audit("logout", {"username": g.principal.actor}, status=200)
     session.clear()
     return redirect(url_for("ui.login"))

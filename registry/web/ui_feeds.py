@@ -97,5 +97,5 @@ def run_now(name: str):
         return redirect(url_for("ui.feeds.feed", name=name))
     audit("feed-run", {"feed": name, "run": started.run.id, "wait": False}, None)
     threading.Thread(target=started.finish, name=f"feed-run-{name}", daemon=False).start()
-    flash(f"Started run {started.run.id} of {name}: reload this page to see it end.")
+    flash(f"Started a run of {name}: reload this page to see it end.")  # no run row id: it counts every feed's runs
     return redirect(url_for("ui.feeds.feed", name=name))

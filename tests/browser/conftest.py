@@ -1,7 +1,7 @@
 """Browser tests: Playwright driving Debian's Chromium (/usr/bin/chromium, installed with apt;
 Playwright's own browser download is never used) against a real `registry serve` on 127.0.0.1.
 
-Set REGISTRY_SCREENSHOTS=docs/screenshots to refresh the README's screenshots from a run.
+Set REGISTRY_SCREENSHOTS=docs/screenshots to refresh the screenshots in docs/ from a run.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from registry.demo import load_demo
+from registry.services.access import ON_SERVER
 from registry.services.feeds import run_feed, sync_catalogue
 from registry.services.sightings import add_sighting
 from registry.services.submit import Provenance, Submission, Submitter
@@ -28,7 +29,7 @@ PASSWORD = "correct horse battery staple"
 USERS = {
     "somchai": ("ccib-th", "contributor", "red"),
     "aisyah": ("pdrm-my", "reader", "amber+strict"),
-    "ops": ("registry-ops", "admin", "red"),
+    "ops": ("registry-ops", "operator", "red"),
     "feedops": ("registry-ops", "feed-admin", "red"),
 }
 
@@ -54,7 +55,7 @@ def seed(db: Database, tmp: Path) -> None:
         run_feed(db, "partner-hub-daily", trigger="scheduler")
     run_feed(db, "partner-hub-phones", trigger="scheduler")
     for username, (org, role, cap) in USERS.items():
-        add_user(db, username, org=org, role=role, password=PASSWORD, max_tlp=cap)
+        add_user(db, username, org=org, role=role, password=PASSWORD, max_tlp=cap, by=ON_SERVER)
     rows = [
         ("+66812345678", "amber", 85, ("call-centre-scam",), "DSI impostor calls; victims told to move savings"),
         ("login.kbank-secure.example", "green", 75, ("phishing",), "KBank credential phishing kit"),

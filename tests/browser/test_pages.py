@@ -151,7 +151,7 @@ def test_feeds_page_shows_a_failed_feeds_reason_and_runs_a_feed(page, site, shot
     page.click("a:has-text('partner-hub-daily')")
     assert page.locator("table.rejects").inner_text().count("bad line from the hub") == 1
     page.click("button:has-text('Run now')")
-    page.wait_for_selector("text=Started run")
+    page.wait_for_selector("text=Started a run")
     for _ in range(100):  # the run works on a thread of the server; the page shows it when it ends
         if page.locator("table.runs tbody tr").first.locator(".feed-status").inner_text() != "running":
             break

@@ -82,8 +82,9 @@ def test_rpz_is_a_zone_dnspython_loads(seeded):
         (rdataset,) = zone.nodes[dns.name.from_text(name, None)].rdatasets
         assert rdataset.rdtype == dns.rdatatype.CNAME and str(rdataset[0].target) == "."
     soa = zone.get_rdataset("@", "SOA")[0]
-    with seeded.read() as conn:
-        assert soa.serial == current_seq(conn)
+    # Unix seconds of the newest change seen, or of the hour's start (see test_visible_only.py).
+    now = int(utcnow().timestamp())
+    assert now - now % 3600 <= soa.serial <= now
     assert zone.get_rdataset("@", "NS") is not None
     # A bad zone name is refused, naming the field.
     with pytest.raises(Invalid) as refused:
@@ -94,7 +95,8 @@ def test_rpz_is_a_zone_dnspython_loads(seeded):
 def test_csv_has_the_documented_columns_and_a_provenance_summary(seeded):
     rows = list(csv.DictReader(io.StringIO(export_bytes(seeded, "csv").decode())))
     assert tuple(rows[0]) == COLUMNS
-    assert sorted(r["value"] for r in rows) == LISTED
+    # The spreadsheet form puts a ' before phone numbers (a leading + is a formula): test_csv_safety.
+    assert sorted(r["value"].removeprefix("'") for r in rows) == LISTED
     shared = next(r for r in rows if r["value"] == "45.77.10.0/25")
     assert shared["sources"] == "ccib-th,spamhaus" and shared["max_confidence"] == "90"
     assert shared["tlp"] == "amber"  # the most restricted of its assertions

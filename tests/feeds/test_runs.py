@@ -14,7 +14,7 @@ import pytest
 from registry.domain.times import iso, utcnow
 from registry.domain.tlp import Viewer
 from registry.services.errors import Invalid, NotFound
-from registry.services.feed_runs import FeedBusy, FeedDisabled, anomaly, is_due
+from registry.services.feed_runs import FeedBusy, FeedDisabled
 from registry.services.feeds import feed_runs, list_feeds, run_feed, sync_catalogue
 from registry.services.lookup import lookup
 from registry.storage import feeds as store
@@ -107,12 +107,6 @@ def test_the_anomaly_guard_flags_and_expires_nothing(sqlite_db, tmp_path):
     assert listed["last_run"]["anomaly"] == empty.anomaly and listed["health"] == "anomaly"
 
 
-def test_anomaly_rule():
-    assert anomaly(0, []) is None and anomaly(0, [5, 5, 5]) is None  # too small a feed to judge
-    assert anomaly(90, [1000, 1000, 1100]) and anomaly(100, [1000, 1000, 1100]) is None
-    assert anomaly(11_000, [1000, 1000, 1000]).startswith("11,000 rows against a median of 1,000")
-
-
 def write_misp(tmp_path):
     return "file://" + str(misp_folder(FIXTURES / "misp/tweetfeed_feed", tmp_path / "misp"))
 
@@ -183,9 +177,9 @@ def test_a_stop_request_ends_the_run_after_the_batch_in_hand(sqlite_db, tmp_path
 def test_a_batch_commits_several_upsert_steps_at_once(sqlite_db, tmp_path, monkeypatch):
     # Upserts go in steps (memory stays flat); a transaction holds a whole batch of rows, so a
     # stop lands on the first step boundary past the batch size, never inside a step.
-    from registry.services import feed_runs
+    from registry.services.feed_runners import batches
 
-    monkeypatch.setattr(feed_runs, "UPSERT_STEP", 6)
+    monkeypatch.setattr(batches, "UPSERT_STEP", 6)
     values = [f"step-{n}.example" for n in range(50)]
     add_feed(sqlite_db, "stepped", write_list(tmp_path / "l.txt", values), "text", batch_size=20)
     run = run_feed(sqlite_db, "stepped", should_stop=lambda: True)
@@ -201,20 +195,6 @@ def test_disabled_and_unknown_feeds(sqlite_db, tmp_path):
     assert run_feed(sqlite_db, "off", only_if_due=True) is None
     with pytest.raises(NotFound):
         run_feed(sqlite_db, "nope")
-
-
-def test_due_by_schedule():
-    now = utcnow().replace(microsecond=0)
-    assert is_due("every 6h", None, now)
-    assert not is_due("every 6h", now - timedelta(hours=5), now)
-    assert is_due("every 6h", now - timedelta(hours=6), now)
-    assert is_due("0 * * * *", now - timedelta(minutes=61), now)
-    assert not is_due("0 0 1 1 *", now - timedelta(minutes=1), now) or now.month == 1 and now.day == 1
-    # A job firing late or early is due after half a period; a second scheduler's right after a run is not.
-    assert is_due("every 6h", now - timedelta(hours=4), now, firing=True)
-    assert not is_due("every 6h", now - timedelta(seconds=3), now, firing=True)
-    assert not is_due("*/30 * * * *", now - timedelta(seconds=3), now, firing=True)
-    assert is_due("*/30 * * * *", now - timedelta(minutes=16), now, firing=True)
 
 
 def test_tlp_limits_who_sees_a_feed(sqlite_db, tmp_path):

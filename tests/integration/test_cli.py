@@ -158,7 +158,7 @@ def test_demo_loads_orgs_keys_and_feeds_once(env):
     assert "feed demo-tweetfeed-misp: ok, rows 52, new 52" in first.output
     keys = (env / "instance" / "demo-keys.txt").read_text().splitlines()[1:]
     assert [line.split()[:2] for line in keys] == [
-        ["ccib-th", "contributor"], ["pdrm-my", "reader"], ["bank-x", "reader"], ["registry-ops", "admin"]]
+        ["ccib-th", "contributor"], ["pdrm-my", "reader"], ["bank-x", "reader"], ["registry-ops", "operator"]]
     second = runner.invoke(main, ["demo"], catch_exceptions=False)
     assert "feed demo-spamhaus-drop: not-modified" in second.output and "demo API keys" not in second.output
     runs = json.loads(runner.invoke(main, ["feeds", "runs", "demo-spamhaus-drop", "--json"]).stdout)

@@ -17,8 +17,7 @@ from registry.services.lookup import lookup
 from registry.services.orgs import add_org
 from registry.services.sightings import add_sighting
 from registry.services.submit import Provenance, Submission, Submitter
-from registry.stix import ids
-from registry.stix.export import iter_objects
+from registry.stix.export import indicator_ids, iter_objects
 from registry.storage import tables as t
 from tests.helpers import stored_rows
 
@@ -161,9 +160,12 @@ def test_a_lane_row_is_another_indicator_with_an_id_of_its_own(orgs):
         identity = conn.execute(select(t.organization.c.stix_id).where(t.organization.c.slug == ORG)).scalar_one()
         objects = [obj for _, _, obj in iter_objects(conn, RED_KEY)]
         green_view = [obj for _, _, obj in iter_objects(conn, GREEN_KEY)]
+        derived = indicator_ids(conn)
+        (lane,) = [r["lane"] for r in rows(orgs, t.assertion, HIDDEN) if r["lane"]]
     assert len(objects) == 2 and len({o["id"] for o in objects}) == 2
     red, green = sorted(objects, key=lambda o: o["object_marking_refs"] != [ids_marking("red")])
-    assert red["id"] == ids.derived_id("indicator", HIDDEN, identity, "")  # the ordinary row's id is as before
+    assert red["id"] == derived.derive(HIDDEN, identity, "")  # the ordinary row's id is as before
+    assert green["id"] == derived.derive(HIDDEN, identity, "", lane) and derived.is_derived(green["id"])
     assert green_view == [green]
 
 

@@ -1,5 +1,5 @@
 """Shared by the STIX tests: seeding through the real submit path, exporting, and the
-validation every exported bundle must pass (DESIGN "Validation")."""
+validation every exported bundle must pass (docs/stix-taxii.md)."""
 
 from __future__ import annotations
 
@@ -47,3 +47,27 @@ def submit(db, org: str, values, **provenance) -> None:
         for value in values:
             submitter.add(value if isinstance(value, Submission) else Submission(value))
         submitter.finish()
+
+
+STAMP = "2026-11-01T00:00:00.000Z"
+
+
+def stix_indicator(stix_id: str, value: str, *, sco: str = "ipv4-addr", tlp: str | None = None, **extra) -> dict:
+    """A STIX 2.1 Indicator of one value (``tlp``: its TLP 2.0 marking)."""
+    from registry.stix.markings import TLP2_IDS
+
+    obj = {"type": "indicator", "spec_version": "2.1", "id": stix_id, "created": STAMP, "modified": STAMP,
+           "valid_from": STAMP, "pattern_type": "stix", "pattern": f"[{sco}:value = '{value}']", **extra}
+    if tlp:
+        obj["object_marking_refs"] = [TLP2_IDS[tlp]]
+    return obj
+
+
+def stix_sighting(stix_id: str, sighting_of_ref: str, **extra) -> dict:
+    """A STIX 2.1 Sighting of the Indicator ``sighting_of_ref``."""
+    return {"type": "sighting", "spec_version": "2.1", "id": stix_id, "created": STAMP, "modified": STAMP,
+            "sighting_of_ref": sighting_of_ref, "count": 1, **extra}
+
+
+def objects_with_id(doc: dict, stix_id: str) -> list[dict]:
+    return [o for o in doc.get("objects", []) if o["id"] == stix_id]

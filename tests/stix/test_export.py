@@ -50,7 +50,9 @@ def test_each_assertion_becomes_an_indicator_of_its_source(seeded):
     assert identity["external_references"] == [{"source_name": "registry-org", "external_id": "ccib-th"}]
     one = indicators["[ipv4-addr:value = '45.77.10.1']"]
     assert one["created_by_ref"] == identity["id"]
-    assert one["id"] == ids.indicator_id("45.77.10.1", identity["id"], "th-scams")
+    with seeded.read() as conn:
+        derived = export.indicator_ids(conn)
+    assert one["id"] == derived.derive("45.77.10.1", identity["id"], "th-scams") and derived.is_derived(one["id"])
     assert one["object_marking_refs"] == [TLP2_IDS["amber"]]
     assert one["pattern_type"] == "stix" and one["pattern_version"] == "2.1"
     assert one["valid_from"] == one["created"] <= one["modified"]

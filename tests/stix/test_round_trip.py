@@ -5,6 +5,7 @@ bad input)."""
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 
 import orjson
@@ -31,6 +32,8 @@ def second_db(db, sqlite_template, tmp_path):
     if db.is_sqlite:
         (tmp_path / "second").mkdir()
         other = _sqlite_db(sqlite_template, tmp_path / "second")
+        with other.write() as conn:  # a copy of the template: made a registry of its own, as `registry init` does
+            conn.execute(text("UPDATE stix_id_key SET key = :key"), {"key": secrets.token_hex(32)})
         yield other
         other.dispose()
         return

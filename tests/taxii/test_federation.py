@@ -4,11 +4,13 @@ second pull fetches only what changed since."""
 
 from __future__ import annotations
 
+import orjson
 import pytest
 from sqlalchemy import select
 from taxii2client.v21 import Collection, as_pages
 
 from registry.domain.tlp import LEVELS
+from registry.services.access import ON_SERVER
 from registry.services.errors import NotFound
 from registry.services.federation import PullFailed, pull
 from registry.services.keys import create_key
@@ -17,6 +19,7 @@ from registry.services.sightings import add_sighting
 from registry.storage import tables as t
 from registry.storage import taxii as taxii_store
 from registry.storage.db import Database
+from tests.stix.support import bundle
 from tests.taxii.fixtures import (  # noqa: F401  (engine_url: a fixture)
     another_database,
     client_collection,
@@ -41,7 +44,7 @@ def registries(engine_url, tmp_path_factory):  # noqa: F811
     b = launch(b_url, tmp_path_factory.mktemp("registry-b"))
     # A knows B as the member "hub-b" (reader key, default cap AMBER+STRICT); B knows A as "hub-a".
     add_org(a.db, "hub-b", "Registry B", "MY")
-    a.keys["hub-b"] = create_key(a.db, "hub-b", "reader")["key"]
+    a.keys["hub-b"] = create_key(a.db, "hub-b", "reader", by=ON_SERVER)["key"]
     add_org(a.db, "only-on-a", "An agency registry B does not know", "PH")
     add_org(b.db, "hub-a", "Registry A", "TH")
     for i, level in enumerate(LEVELS):
@@ -88,6 +91,10 @@ def test_b_gets_exactly_what_its_key_may_see_and_then_only_changes(registries):
     # B serves what it pulled, under its own TLP rules: B's bank-green key sees the green and clear.
     on_b = client_collection(b, "bank-green", "indicators").get_objects(type="indicator")
     assert len(on_b["objects"]) == 1 + 2 + 4 + 3
+    # ... under A's ids: A's derived ids fail B's check, so B keeps them as the objects' own.
+    served = {name: [o["id"] for o in orjson.loads(bundle(r.db))["objects"] if o["type"] in ("indicator", "sighting")]
+              for name, r in (("a", a), ("b", b))}
+    assert len(served["b"]) == first["new"] + first["sightings"] and set(served["b"]) <= set(served["a"])
 
     nothing_new = pull_a(a, b)
     assert nothing_new["added_after"] == first["cursor"]
@@ -109,7 +116,7 @@ def test_a_green_capped_key_brings_only_clear_and_green(registries, engine_url, 
     try:
         seed_members(c)
         add_org(c, "hub-a", "Registry A", "TH")
-        key = create_key(a.db, "hub-b", "reader", "green")["key"]
+        key = create_key(a.db, "hub-b", "reader", "green", by=ON_SERVER)["key"]
         served = Collection(f"{a.url}/taxii2/api/collections/{collection_id('indicators')}/", user="hub-b",
                             password=key)
         expected = len(of_type([o for env in as_pages(served.get_objects, per_request=1000)

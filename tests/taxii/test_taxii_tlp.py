@@ -11,6 +11,7 @@ import requests
 from taxii2client.v21 import as_pages
 
 from registry.domain.tlp import LEVELS
+from registry.services.access import ON_SERVER
 from registry.services.keys import create_key
 from registry.services.sightings import add_sighting
 from registry.stix.markings import TLP2_IDS
@@ -45,7 +46,7 @@ def values(i: int, level: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def matrix(server):  # noqa: F811
-    server.keys["ccib-green"] = create_key(server.db, SOURCE, "reader", "green")["key"]
+    server.keys["ccib-green"] = create_key(server.db, SOURCE, "reader", "green", by=ON_SERVER)["key"]
     ORG_OF_KEY["ccib-green"] = SOURCE
     for i, level in enumerate(LEVELS):
         seed(server.db, SOURCE, values(i, level), tlp=level)
@@ -108,7 +109,7 @@ def writes(engine_url, tmp_path_factory):  # noqa: F811
     url, cleanup = another_database(engine_url, tmp_path_factory.mktemp("writes-db"))
     live = launch(url, tmp_path_factory.mktemp("writes"))
     for writer, cap in wm.WRITERS.items():
-        live.keys[writer] = create_key(live.db, SOURCE, "contributor", cap)["key"]
+        live.keys[writer] = create_key(live.db, SOURCE, "contributor", cap, by=ON_SERVER)["key"]
         ORG_OF_KEY[writer] = SOURCE
     wm.seed_held(live.db, ("taxii",))
     yield live

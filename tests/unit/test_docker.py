@@ -1,6 +1,6 @@
 """The Dockerfile and docker-compose.yml, checked without a Docker engine (none runs where the
 tests run): the instructions the image depends on, and a compose file that parses with both
-registry services and PostgreSQL. The image itself is not built here (README says so)."""
+registry services and PostgreSQL. The image itself is not built here (docs/deployment.md says so)."""
 
 from __future__ import annotations
 

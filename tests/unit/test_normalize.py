@@ -1,4 +1,4 @@
-"""Canonicalisation rules of ``registry.domain.normalize`` (DESIGN "Canonical values").
+"""Canonicalisation rules of ``registry.domain.normalize`` (docs/cli.md, "Canonical values").
 
 Speed is not asserted here (timed tests are flaky on shared CI); it was measured with::
 

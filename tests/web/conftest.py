@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from registry.services.access import ON_SERVER
 from registry.services.keys import create_key
 from registry.services.orgs import add_org
 from registry.storage import migrate
@@ -132,13 +133,13 @@ def seed_members(db: Database) -> dict[str, str]:
     add_org(db, "bank-x", "Bank X fraud team", "TH")
     add_org(db, "registry-ops", "Registry operators", None)
     return {
-        "ccib-contrib": create_key(db, "ccib-th", "contributor", "red")["key"],
-        "ccib-reader": create_key(db, "ccib-th", "reader", "red")["key"],
-        "pdrm-reader": create_key(db, "pdrm-my", "reader")["key"],
-        "pdrm-contrib": create_key(db, "pdrm-my", "contributor")["key"],
-        "bank-green": create_key(db, "bank-x", "reader", "green")["key"],
-        "admin": create_key(db, "registry-ops", "admin", "red")["key"],
-        "pdrm-admin": create_key(db, "pdrm-my", "admin")["key"],
+        "ccib-contrib": create_key(db, "ccib-th", "contributor", "red", by=ON_SERVER)["key"],
+        "ccib-reader": create_key(db, "ccib-th", "reader", "red", by=ON_SERVER)["key"],
+        "pdrm-reader": create_key(db, "pdrm-my", "reader", by=ON_SERVER)["key"],
+        "pdrm-contrib": create_key(db, "pdrm-my", "contributor", by=ON_SERVER)["key"],
+        "bank-green": create_key(db, "bank-x", "reader", "green", by=ON_SERVER)["key"],
+        "admin": create_key(db, "registry-ops", "operator", "red", by=ON_SERVER)["key"],  # an operator
+        "pdrm-admin": create_key(db, "pdrm-my", "admin", by=ON_SERVER)["key"],
     }
 
 

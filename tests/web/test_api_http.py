@@ -11,10 +11,15 @@ import pytest
 from tests.web.conftest import REGISTRY
 
 
-def test_meta_endpoints_are_public(server):
+def test_health_and_version_are_public_metrics_are_the_operators(server):
     assert server.get("/-/health").json()["status"] == "ok"
     assert server.get("/-/version").json()["api"] == "v1"
-    metrics = server.get("/-/metrics")
+    # The counters add up every org's requests: only an operator's key (admin, cap red) reads them.
+    assert server.get("/-/metrics").status_code == 401
+    for key in ("pdrm-reader", "pdrm-admin"):
+        refused = server.get("/-/metrics", key=key)
+        assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden", key
+    metrics = server.get("/-/metrics", key="admin")
     assert metrics.status_code == 200 and "registry_http_requests_total" in metrics.text
 
 

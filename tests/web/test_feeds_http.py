@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+from registry.services.access import ON_SERVER
 from tests.feeds.support import add_feed
 from tests.helpers import FIXTURES
 
@@ -16,7 +17,7 @@ def test_feeds_api(server):
 
     add_feed(server.db, "http-drop", DROP, "text", provider="spamhaus", tlp="clear", confidence=80)
     add_feed(server.db, "http-amber", DROP, "text", provider="spamhaus", tlp="amber")
-    feed_admin = create_key(server.db, "registry-ops", "feed-admin", "red")["key"]
+    feed_admin = create_key(server.db, "registry-ops", "feed-admin", "red", by=ON_SERVER)["key"]
 
     assert server.get("/api/v1/feeds").status_code == 401
     forbidden = server.post("/api/v1/feeds/http-drop/run", "ccib-contrib")

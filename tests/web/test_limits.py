@@ -20,6 +20,7 @@ import pytest
 import requests
 from prometheus_client.mmap_dict import MmapedDict
 
+from registry.services.access import ON_SERVER
 from registry.services.keys import create_key
 from registry.storage import migrate
 from registry.storage.db import Database
@@ -65,7 +66,7 @@ def _h(key: str) -> dict:
 
 def fresh_key(members, org="pdrm-my", role="reader") -> str:
     """A key no other test (or earlier run, for Redis) has counted against."""
-    return create_key(members[1], org, role)["key"]
+    return create_key(members[1], org, role, by=ON_SERVER)["key"]
 
 
 def per_worker(server_env: dict, endpoint: str) -> dict[int, collections.Counter]:

@@ -99,9 +99,11 @@ EDGES = [
     ("POST", "/api/v1/sightings", "ccib-contrib", {"json": {"value": "nul.edge.example", "case_ref": "C\x00"}}, 400, "case_ref"),
     ("POST", "/api/v1/sightings", "ccib-contrib", {"json": {"value": "nul.edge.example", "description": "\x00"}}, 400,
      "description"),
-    ("GET", "/api/v1/indicators", "ccib-contrib", {"params": {"cursor": str(2**62)}}, 200, None),
-    ("GET", "/api/v1/indicators", "ccib-contrib", {"params": {"cursor": str(2**31)}}, 200, None),
-    ("GET", "/api/v1/indicators", "ccib-contrib", {"params": {"since": "9" * 30}}, 200, None),
+    # Cursors are the next of an earlier page, positions sealed by the server: never bare numbers.
+    ("GET", "/api/v1/indicators", "ccib-contrib", {"params": {"cursor": str(2**62)}}, 400, "cursor"),
+    ("GET", "/api/v1/indicators", "ccib-contrib", {"params": {"cursor": "%%%"}}, 400, "cursor"),
+    ("GET", "/api/v1/indicators", "ccib-contrib", {"params": {"since": "9" * 30}}, 400, "since"),
+    ("GET", "/api/v1/export/text", "ccib-contrib", {"params": {"since": "12"}}, 400, "since"),
     ("GET", "/api/v1/indicators", "ccib-contrib", {"params": {"since": "\u00b2"}}, 400, "since"),
     ("GET", "/api/v1/indicators", "ccib-contrib", {"params": {"since": FAR}}, 400, "since"),
     ("GET", "/api/v1/audit", "admin", {"params": {"since": FAR}}, 400, "since"),
@@ -122,6 +124,18 @@ EDGES = [
     ("POST", "/api/v1/indicators", "ccib-contrib",
      {"json": {"indicators": [{"value": "float.edge.example", "confidence": 16.0}]}}, 200, None),
     ("POST", "/api/v1/sightings", "ccib-contrib", {"json": {"value": "float.edge.example", "count": 2.0}}, 201, None),
+    # A type the field does not take is a 400 naming it, never a Python message or a 500 (a list
+    # nested 254 deep among the values was echoed into an answer orjson could not write).
+    ("POST", "/api/v1/sightings", "ccib-contrib", {"json": {"value": "type.edge.example", "tlp": 5}}, 400, "tlp"),
+    ("POST", "/api/v1/sightings", "ccib-contrib", {"json": {"value": "type.edge.example", "description": ["d"]}}, 400,
+     "description"),
+    ("POST", "/api/v1/lookup", "ccib-contrib", {"json": {"values": ["type.edge.example", 5]}}, 400, "values[1]"),
+    ("POST", "/api/v1/lookup", "ccib-contrib", {"json": {"values": [[[["nested.edge.example"]]]]}}, 400, "values[0]"),
+    ("POST", "/api/v1/indicators", "ccib-contrib",
+     {"json": {"indicators": [{"value": "type.edge.example", "labels": ["ok", None]}]}}, 400, "indicators[0].labels[1]"),
+    ("GET", "/api/v1/lookup", "ccib-contrib", {"params": [("value", "1.2.3.4"), ("value", "5.6.7.8")]}, 400, "value"),
+    ("GET", "/api/v1/lookup", "ccib-contrib", {"params": {"value": "x" * 9000}}, 414, None),
+    ("GET", "/api/v1/export/csv", "ccib-contrib", {"params": {"raw": "sometimes"}}, 400, "raw"),
 ]
 
 

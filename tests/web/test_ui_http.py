@@ -6,15 +6,16 @@ from __future__ import annotations
 import pytest
 import requests
 
+from registry.services.access import ON_SERVER
 from registry.services.users import add_user
 from tests.web.ui_support import PASSWORD, csrf_from, text_of, verdicts
 
 
 @pytest.fixture(scope="module")
 def site(server):
-    add_user(server.db, "somchai", org="ccib-th", role="contributor", password=PASSWORD, max_tlp="red")
-    add_user(server.db, "teller", org="bank-x", role="reader", password=PASSWORD, max_tlp="green")
-    add_user(server.db, "ops", org="registry-ops", role="admin", password=PASSWORD, max_tlp="red")
+    add_user(server.db, "somchai", org="ccib-th", role="contributor", password=PASSWORD, max_tlp="red", by=ON_SERVER)
+    add_user(server.db, "teller", org="bank-x", role="reader", password=PASSWORD, max_tlp="green", by=ON_SERVER)
+    add_user(server.db, "ops", org="registry-ops", role="operator", password=PASSWORD, max_tlp="red", by=ON_SERVER)
     published = server.post("/api/v1/indicators", key="ccib-contrib", json={"indicators": [
         {"value": "green.http-page.example", "tlp": "green", "confidence": 70, "labels": ["phishing"]},
         {"value": "amber.http-page.example", "tlp": "amber", "confidence": 70, "labels": ["phishing"]},
@@ -77,3 +78,25 @@ def test_the_api_ignores_page_sessions(site):
     response = session.post(site.url + "/api/v1/indicators", json={"indicators": [{"value": "x.http-page.example"}]},
                             timeout=30)
     assert response.status_code == 401
+
+
+def test_sign_in_redirects_stay_on_the_site_over_http(site):
+    session = browser(site, "teller")
+    for target in ("/%09/evil.example/x", "/%0d/evil.example", "/%0a/evil.example"):
+        response = session.get(site.url + "/login?next=" + target, timeout=30, allow_redirects=False)
+        assert (response.status_code, response.headers.get("Location")) == (302, "/"), target
+
+
+def test_a_cookie_saved_before_sign_out_no_longer_works_over_http(site):
+    session = browser(site, "teller")
+    cookie = session.cookies["registry_session"]
+    home = session.get(site.url + "/", timeout=30)
+    assert home.status_code == 200
+    out = session.post(site.url + "/logout", data={"csrf_token": csrf_from(home.text)}, timeout=30,
+                       allow_redirects=False)
+    assert out.status_code == 302
+    # Several requests: neither of gunicorn's two workers honours the saved cookie.
+    for _ in range(4):
+        replayed = requests.get(site.url + "/", cookies={"registry_session": cookie}, timeout=30,
+                                allow_redirects=False)
+        assert replayed.status_code == 302 and replayed.headers["Location"].startswith("/login")

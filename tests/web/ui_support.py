@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from html import unescape
 
+from registry.services.access import ON_SERVER
 from registry.services.audit import events
 from registry.services.orgs import add_org
 from registry.services.users import add_user
@@ -18,7 +19,7 @@ USERS = {
     "ccib-green": ("ccib-th", "reader", "green"),
     "aisyah": ("pdrm-my", "reader", "amber+strict"),
     "bank-analyst": ("bank-x", "reader", "green"),
-    "ops": ("registry-ops", "admin", "red"),
+    "ops": ("registry-ops", "operator", "red"),
     "pdrm-admin": ("pdrm-my", "admin", "amber+strict"),
     "feedops": ("registry-ops", "feed-admin", "amber+strict"),
 }
@@ -30,7 +31,7 @@ def seed(db) -> None:
     add_org(db, "bank-x", "Bank X fraud team", "TH")
     add_org(db, "registry-ops", "Registry operators", None)
     for username, (org, role, cap) in USERS.items():
-        add_user(db, username, org=org, role=role, password=PASSWORD, max_tlp=cap)
+        add_user(db, username, org=org, role=role, password=PASSWORD, max_tlp=cap, by=ON_SERVER)
 
 
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')

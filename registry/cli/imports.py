@@ -1,0 +1,85 @@
+"""``registry import``: a file of values into the registry, with the counts and the rejected lines."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from registry.cli.common import (
+    EXIT_FAILED,
+    cli_audit,
+    echo_json,
+    guard,
+    json_option,
+    open_db,
+    tlp_option,
+)
+from registry.domain import tlp as tlp_mod
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--org", "org_slug", required=True, help="Source organisation slug.")
+@click.option("--format", "fmt", type=click.Choice(["text", "csv", "jsonl", "stix", "misp"]), help="Default: detected from the content.")
+@click.option("--column", help="CSV column (header name or 0-based position) or JSON key holding the value.")
+@click.option("--kind", type=click.Choice(["ipv4", "ipv6", "domain", "url", "phone", "email"]), help="Kind of every value (default: detected per value).")
+@click.option("--tlp", "tlp_text", default=tlp_mod.DEFAULT_TLP, show_default=True, help="clear, green, amber, amber+strict or red.")
+@click.option("--confidence", type=click.IntRange(0, 100), default=50, show_default=True)
+@click.option("--label", "labels", multiple=True, help="A label for every value (repeatable).")
+@click.option("--region", help="Default phone region (ISO alpha-2); default: the org's country.")
+@click.option("--feed", help="Feed name to record as the channel (default: a direct submission).")
+@json_option("Print the counts as JSON.")
+@guard
+def import_cmd(file, org_slug, fmt, column, kind, tlp_text, confidence, labels, region, feed, as_json) -> None:
+    """Import a plain list, FireHOL netset, CSV or JSON-lines file."""
+    from registry.services.imports import import_file
+    from registry.services.submit import Provenance, clean_labels
+
+    tlp = tlp_option(tlp_text)
+    if column is not None and column.isdigit():
+        column = int(column)
+    if region is not None and (len(region) != 2 or not region.isalpha()):
+        raise click.BadParameter(f"{region!r} is not an ISO 3166 alpha-2 region such as TH", param_hint="--region")
+    prov = Provenance(
+        org=org_slug, feed=feed, tlp=tlp, confidence=confidence, labels=clean_labels(labels),
+        region=region.upper() if region else None, kind=kind,
+    )
+    db = open_db()
+    bar = None
+    on_bytes = None
+    if sys.stderr.isatty() and not as_json and file.is_file() and file.stat().st_size > 1 << 20:
+        bar = click.progressbar(length=file.stat().st_size, label=f"importing {file.name}", file=sys.stderr)
+        on_bytes = bar.update
+    try:
+        if bar:
+            bar.__enter__()
+        used, report = import_file(db, file, prov, fmt=fmt, column=column, on_bytes=on_bytes)
+    finally:
+        if bar:
+            bar.__exit__(None, None, None)
+    if report.lowered:  # an operator may lower levels too; it is audited like a member's write
+        cli_audit("tlp-lowered", report.lowered.subject(), report.lowered.count, db=db)
+    if as_json:
+        echo_json({"file": str(file), "format": used, **report.to_dict()})
+    else:
+        _echo_report(file, used, report)
+    accepted = report.new + report.updated + report.unchanged + report.allowlisted
+    if (report.read or report.rejected) and not accepted:  # rows the parser itself refused count too
+        sys.exit(EXIT_FAILED)
+
+
+def _echo_report(file: Path, used: str, report) -> None:
+    click.echo(
+        f"{file.name} ({used}): read {report.read}, new {report.new}, updated {report.updated}, "
+        f"unchanged {report.unchanged}, allowlisted {report.allowlisted}, rejected {report.rejected}"
+    )
+    for r in report.rejects[:10]:
+        click.echo(f"  rejected line {r.line_no}: {r.text[:80]!r}: {r.reason}")
+    if report.rejected > 10:
+        click.echo(f"  … and {report.rejected - 10} more rejected")
+    for r in getattr(report, "remints", ()):  # a STIX bundle's objects stored under another id
+        click.echo(f"  {r['id']} stored as {r['new_id']}: {r['reason']}")
+    if getattr(report, "reminted", 0) > len(getattr(report, "remints", ())):
+        click.echo(f"  … and {report.reminted - len(report.remints)} more stored under another id")

@@ -1,0 +1,77 @@
+"""``registry lookup`` and ``registry search``: what the registry knows about values and networks."""
+
+from __future__ import annotations
+
+import click
+
+from registry import config
+from registry.cli.common import Fail, echo_json, guard, json_option, open_db
+from registry.domain.tlp import Viewer
+
+
+@click.command()
+@click.argument("values", nargs=-1)
+@click.option("--file", "file", type=click.File("r", encoding="utf-8-sig"), help="Read values from a file, one a line ('-' for stdin).")
+@click.option("--region", help="Region for national phone numbers (ISO alpha-2); default REGISTRY_DEFAULT_REGION.")
+@json_option("Print a JSON list, one answer per value, in input order.")
+@guard
+def lookup(values, file, region, as_json) -> None:
+    """Is this value known? By whom, how sure, under which TLP?"""
+    from registry.services.lookup import lookup as do_lookup
+
+    queries = list(values)
+    if file is not None:
+        queries.extend(line.strip() for line in file if line.strip() and not line.lstrip().startswith("#"))
+    if not queries:
+        raise Fail("give values to look up, or --file")
+    with open_db().read() as conn:
+        answers = do_lookup(conn, queries, Viewer.operator(), region=(region or config.get("DEFAULT_REGION") or "").upper() or None,
+                            half_lifes=config.half_lifes())
+    if as_json:
+        echo_json(answers)
+        return
+    for answer in answers:
+        click.echo(format_answer(answer))
+
+
+def format_answer(answer: dict) -> str:
+    if "error" in answer:
+        return f"{answer['query']}: cannot parse: {answer['error']}"
+    status = "LISTED" if answer["listed"] else "not listed"
+    if answer["allowlisted"]:
+        status += f", ALLOWLISTED ({answer.get('allowlist_reason')})"
+    lines = [f"{answer['query']}  [{answer['kind']} {answer['value']}]  {status}  score {answer['score']}"]
+    for m in answer["matches"]:
+        lines.append(f"  {m['match']}: {m['value']}")
+        for a in m["assertions"]:
+            labels = ",".join(a["labels"]) or "-"
+            via = f" via {a['feed']}" if a["feed"] else ""
+            lines.append(
+                f"    {a['source']}{via}: confidence {a['confidence']}, TLP:{a['tlp'].upper()}, labels {labels}, "
+                f"seen {a['first_seen'][:10]}..{a['last_seen'][:10]}, reported {a['times_reported']}x"
+            )
+        for s in m["sightings"]:
+            lines.append(f"    sighted by {s['source']} {s['count']}x, last {s['last_seen'][:10]}")
+    return "\n".join(lines)
+
+
+@click.command()
+@click.option("--within", required=True, help="A CIDR: list what is listed inside it.")
+@click.option("--limit", type=click.IntRange(1, 100000), default=1000, show_default=True)
+@json_option()
+@guard
+def search(within, limit, as_json) -> None:
+    """Search the registry (for now: what is listed inside a network)."""
+    from registry.services.lookup import search_within
+
+    with open_db().read() as conn:
+        result = search_within(conn, within, Viewer.operator(), limit=limit)
+    if as_json:
+        echo_json(result)
+        return
+    for r in result["results"]:
+        sources = ", ".join(sorted({a["source"] for a in r["assertions"]}))
+        flag = " (allowlisted)" if r["allowlisted"] else ""
+        click.echo(f"{r['value']:<40} {r['kind']:<5} {sources}{flag}")
+    more = " (more: raise --limit)" if result["truncated"] else ""
+    click.echo(f"{result['count']} listed inside {result['within']}{more}")

@@ -1,0 +1,69 @@
+"""Per-batch commits of a run that submits rows (one body, MISP): each batch lands with the
+run's counts so far and the lease renewed, in one transaction."""
+
+from __future__ import annotations
+
+from registry import config
+from registry.services.feed_runs import RunContext, StopRun
+from registry.services.submit import Provenance, Submitter, clean_labels
+from registry.storage import feeds as store
+
+UPSERT_STEP = 20_000  # values per upsert within a batch
+
+
+class Batches:
+    """The ``on_batch`` hook of the run's Submitter, on the run's connection."""
+
+    def __init__(self, ctx: RunContext, conn) -> None:
+        self.ctx, self.conn = ctx, conn
+        self.size = int(ctx.feed.options.get("batch_size") or config.get("FEED_BATCH_SIZE", ctx.settings))
+        self.rows = 0
+        self.committed = 0  # rows read when the last batch committed
+
+    def count(self, rows: int) -> None:
+        self.rows += rows
+
+    def submitter(self, *, parallel: bool) -> Submitter:
+        # Upserts go in steps of at most UPSERT_STEP values (memory stays flat); a transaction
+        # holds a whole batch: each commit writes the index pages its rows touched to the WAL
+        # again, so commits as small as a step slow a large feed down (docs/performance.md).
+        return Submitter(self.conn, provenance(self.ctx.feed), now=self.ctx.run.started,
+                         batch_size=min(self.size, UPSERT_STEP), on_batch=self, background_writes=parallel)
+
+    def __call__(self, submitter: Submitter):
+        """After the Submitter's flush: when a batch's worth of rows has been read since the last
+        commit, the counts, taken now, and the commit, to run once the writes are done."""
+        if self.rows - self.committed < self.size:
+            return None
+        self.committed = self.rows
+        ctx, run = self.ctx, self.ctx.run
+        report = submitter.report
+        counts = {name: getattr(report, name) for name in ("new", "updated", "unchanged", "allowlisted", "rejected")}
+        rejects = [r.to_dict() for r in report.rejects]
+        rows = self.rows
+
+        def commit() -> None:
+            if not store.renew_lease(self.conn, ctx.feed.id, ctx.owner, ctx.lease_until):
+                raise StopRun(store.FAILED, "the feed's lease was taken over by another process (this one was "
+                                            "thought dead): its last batch was not committed")
+            for name, value in counts.items():
+                setattr(run, name, value)
+            run.rejects, run.rows = rejects, rows
+            store.update_run(self.conn, run.id, **run.counts())
+            self.conn.commit()  # the next statement begins the next batch's transaction
+            if ctx.should_stop is not None and ctx.should_stop():
+                raise StopRun(store.INTERRUPTED, f"stopped on request after {rows:,} rows (the batches read are "
+                                                 "kept; the next run reads the feed again)")
+
+        return commit
+
+
+def provenance(feed: store.FeedRow) -> Provenance:
+    """What every row of the feed carries: its provider, name, TLP, confidence and labels."""
+    options = feed.options
+    return Provenance(
+        org=feed.provider, feed=feed.name, tlp=feed.tlp, confidence=feed.confidence,
+        labels=clean_labels(feed.labels), region=options.get("region", "").upper() or None,
+        kind=options.get("kind"),
+        external_ref=feed.url if feed.url.startswith(("http://", "https://")) else None,
+    )
