@@ -37,3 +37,20 @@ def drop_pg_schema(schema: str) -> None:
     admin.dispose()
 
 
+
+
+def stored_rows(db, table, values) -> dict[str, list[dict]]:
+    """The rows of ``table`` (assertion or sighting) about each of ``values``, by id, every column
+    as stored: what a write may not change."""
+    from sqlalchemy import select
+
+    from registry.storage import tables as t
+
+    out: dict[str, list[dict]] = {value: [] for value in values}
+    with db.read() as conn:
+        rows = conn.execute(select(t.indicator.c.value, table).join(t.indicator, t.indicator.c.id == table.c.indicator_id)
+                            .where(t.indicator.c.value.in_(list(values))).order_by(table.c.id))
+        for row in rows:
+            fields = dict(row._mapping)
+            out[fields.pop("value")].append(fields)
+    return out

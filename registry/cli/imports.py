@@ -7,7 +7,15 @@ from pathlib import Path
 
 import click
 
-from registry.cli.common import EXIT_FAILED, echo_json, guard, json_option, open_db, tlp_option
+from registry.cli.common import (
+    EXIT_FAILED,
+    cli_audit,
+    echo_json,
+    guard,
+    json_option,
+    open_db,
+    tlp_option,
+)
 from registry.domain import tlp as tlp_mod
 
 
@@ -51,6 +59,8 @@ def import_cmd(file, org_slug, fmt, column, kind, tlp_text, confidence, labels, 
     finally:
         if bar:
             bar.__exit__(None, None, None)
+    if report.lowered:  # an operator may lower levels too; it is audited like a member's write
+        cli_audit("tlp-lowered", report.lowered.subject(), report.lowered.count, db=db)
     if as_json:
         echo_json({"file": str(file), "format": used, **report.to_dict()})
     else:

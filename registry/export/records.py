@@ -87,11 +87,13 @@ class Listed:
         return self.rows[0][_START], self.rows[0][_END]
 
     def claims(self) -> list[Claim]:
-        """By source, then feed: the same data gives the same order on either engine."""
+        """By source, then feed, then (an org's rows in several write lanes) level and times: the
+        same data gives the same order on either engine."""
         out = [Claim(r[_SOURCE], r[_ORG], r[_FEED] or None, r[_CONFIDENCE], r[_TLP], labels_of(r[_LABELS]),
                      r[_DESCRIPTION], r[_VALID_UNTIL], r[_FIRST], r[_LAST], r[_TIMES], r[_MODIFIED])
                for r in self.rows]
-        out.sort(key=lambda c: (c.source, c.feed or ""))
+        if len(out) > 1:
+            out.sort(key=lambda c: (c.source, c.feed or "", RANK[c.tlp], c.first_seen, c.modified))
         return out
 
     def summary(self) -> dict:

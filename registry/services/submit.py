@@ -25,8 +25,11 @@ from registry.domain.normalize import NormalizeError, normalize
 from registry.domain.times import utcnow
 from registry.services import pipeline
 from registry.services.errors import Invalid
+from registry.services.lowered import Lowered
 from registry.services.orgs import require_org
+from registry.stix import ids
 from registry.storage import indicators as store
+from registry.storage import stix_reads
 from registry.storage.allowlist import load_allowlist
 from registry.storage.writer import BackgroundWriter, InlineWriter
 
@@ -65,6 +68,9 @@ class Submission:
     valid_until: datetime | None = None
     first_seen: datetime | None = None
     stix_id: str | None = None
+    # It came with an id of its own (STIX), kept in ``stix_id`` or not: a capped writer's report
+    # says which id its row is served under (``SubmitReport.served_ids``).
+    named: bool = False
     external_ref: str | None = None  # a URL about this value (a STIX external reference); else the provenance's
     line_no: int | None = None
     line: str | None = None
@@ -90,6 +96,11 @@ class SubmitReport:
     rejected: int = 0
     rejects: list[Reject] = field(default_factory=list)
     results: list[dict] | None = None
+    # Updates that lowered a TLP, for the caller's audit; not in to_dict().
+    lowered: Lowered = field(default_factory=Lowered)
+    # A capped writer's ``named`` values: canonical value -> (the id its row is served under,
+    # whether its own id named another of the source's rows); for the STIX import's report.
+    served_ids: dict[str, tuple[str, bool]] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         out = {
@@ -129,7 +140,12 @@ def check_confidence(value: int, field_name: str = "confidence") -> int:
 
 
 class Submitter:
-    """Collects submissions and upserts them in batches on ``conn``."""
+    """Collects submissions and upserts them in batches on ``conn``.
+
+    ``viewer`` is who writes (a key's or user's ``Viewer``); None is the operator (imports and
+    feed runs), who sees everything. A writer never updates an assertion it may not see: see
+    ``domain.lanes``.
+    """
 
     def __init__(
         self,
@@ -142,9 +158,11 @@ class Submitter:
         allowlist: Allowlist | None = None,
         on_batch=None,
         background_writes: bool = False,
+        viewer: tlp_mod.Viewer | None = None,
     ) -> None:
         self.conn = conn
         self.prov = provenance
+        self.viewer = viewer
         self.org = require_org(conn, provenance.org)
         self.region = provenance.region or self.org.country
         self.now = now or utcnow()
@@ -160,6 +178,7 @@ class Submitter:
         self._labels = tuple(sorted(set(provenance.labels)))
         self._pending: dict[str, store.Pending] = {}
         self._owners: dict[str, int] = {}  # canonical value → result index (when results are kept)
+        self._ids: ids.IndicatorIds | None = None
 
     # -- input -------------------------------------------------------------------------
     def add(self, sub: Submission) -> None:
@@ -190,6 +209,7 @@ class Submitter:
             index, values, reasons, labels, sub.confidence if sub.confidence is not None else prov.confidence,
             sub.tlp or prov.tlp, sub.description or prov.description, sub.valid_until or prov.valid_until,
             sub.first_seen, sub.stix_id, sub.external_ref or prov.external_ref, (sub.line or sub.value)[:500],
+            named=sub.named,
         )
 
     def add_prepared(self, rows) -> None:
@@ -218,7 +238,7 @@ class Submitter:
         report.read += read
 
     def _add_values(self, index, values, reasons, labels, confidence, tlp, description, valid_until, first_seen,
-                    stix_id, external_ref, raw) -> None:
+                    stix_id, external_ref, raw, *, named: bool = False) -> None:
         pending_by_value = self._pending
         reason_for = self.allowlist.reason_for
         for n, value in enumerate(values):
@@ -228,6 +248,7 @@ class Submitter:
                 if labels != pending.labels:
                     pending.labels = tuple(sorted(set(pending.labels) | set(labels)))
                 pending.confidence = max(pending.confidence, confidence)
+                pending.named = pending.named or named
                 self.report.unchanged += 1
                 self._set_result(index, store.UNCHANGED, value=value)
                 continue
@@ -235,6 +256,8 @@ class Submitter:
                 value, confidence, tlp, labels, description, valid_until, first_seen, stix_id, external_ref, raw,
                 reasons[n] if reasons is not None else reason_for(value),
             )
+            if named:
+                pending_by_value[key].named = True
             if index is not None:
                 self._owners[key] = index
         if len(pending_by_value) >= self.batch_size:
@@ -255,7 +278,9 @@ class Submitter:
         # Sorted by value: the unique-value index takes each batch in key order (fewer pages touched).
         pending = self._pending
         items = [pending[key] for key in sorted(pending)]
-        statuses = store.upsert(self.conn, self.org.id, self.prov.feed or "", items, self.now, writer=self.writer)
+        feed = self.prov.feed or ""
+        statuses, lowered, served = store.upsert(self.conn, self.org.id, feed, items, self.now, writer=self.writer,
+                                                 viewer=self.viewer, org=self.org.slug, derive=self._derive)
         report = self.report
         counts = Counter(statuses)
         # Allowlisted rows are stored (flagged) but counted apart.
@@ -267,12 +292,25 @@ class Submitter:
             for item, status in zip(items, statuses, strict=True):
                 self._set_result(self._owners[item.value.value], ALLOWLISTED if item.allowlisted else status,
                                  value=item.value, reason=item.allowlisted)
+        for n, level in lowered:
+            item = items[n]
+            report.lowered.add("assertion", item.value.value, level, item.tlp)
+            if report.results is not None:  # the writer saw the row: it may be told what it had
+                report.results[self._owners[item.value.value]]["tlp_lowered"] = {"from": level, "to": item.tlp}
+        for n, served_id, held in served:
+            report.served_ids[items[n].value.value] = (served_id, held)
         self._pending.clear()
         self._owners.clear()
         if self.on_batch:
             after = self.on_batch(self)
             if after is not None:
                 self.writer.then(after)
+
+    def _derive(self, value: str, lane: int) -> str:
+        """The Indicator id of this source's row of ``value`` in ``lane`` (a capped writer's batch)."""
+        if self._ids is None:  # the database's key, read once and only when a capped writer needs it
+            self._ids = ids.indicator_ids(stix_reads.id_key(self.conn))
+        return self._ids.derive(value, self.org.stix_id, self.prov.feed or "", lane)
 
     def finish(self) -> SubmitReport:
         self.flush()

@@ -16,14 +16,16 @@ from sqlalchemy import Connection
 
 from registry.domain import roles
 from registry.services.errors import Forbidden, Invalid, NotFound
+from registry.services.lowered import Lowered
 from registry.services.taxii import CollectionDef
 from registry.services.taxii_query import stix_time, version_of
 from registry.stix.importer import import_bundle
 from registry.storage import taxii as taxii_store
 
 
-def add_objects(db, principal, coll: CollectionDef, envelope, now: datetime) -> dict:
-    """Import a TAXII envelope as the caller's org, synchronously; the stored status resource."""
+def add_objects(db, principal, coll: CollectionDef, envelope, now: datetime) -> tuple[dict, Lowered]:
+    """Import a TAXII envelope as the caller's org, synchronously: the stored status resource,
+    and the TLPs the import lowered (``services.lowered``), for the caller's audit."""
     if not coll.writable:
         raise Forbidden(f"collection {coll.name!r} is read-only: add objects to 'submissions'")
     if not roles.allows(principal.role, roles.CONTRIBUTOR):
@@ -45,7 +47,7 @@ def add_objects(db, principal, coll: CollectionDef, envelope, now: datetime) -> 
             details={"successes": successes, "failures": failures, "pendings": []},
         )
         taxii_store.insert_status(conn, row)
-    return status_resource(row)
+    return status_resource(row), report.lowered
 
 
 _IMPORTED = ("new", "updated", "unchanged", "allowlisted")  # the importer's statuses that kept the object

@@ -8,7 +8,14 @@ An id names one object wherever it is served (exports, TAXII ``objects/<id>/``, 
 - an id this registry derives (``IndicatorIds.is_derived``) is never stored: either it is the
   very id the incoming (source, feed, value) derives, and the export derives it again, or it
   is another assertion's, present or to come;
-- a Sighting id already held by another org's sighting is not stored again.
+- a Sighting id already held by another org's sighting, or by one of the same org the caller
+  may not see, is not stored again.
+
+Write lanes (domain.lanes) give one source several rows of a value: the claim here says only
+whether the id may name the source's (feed's, value's) Indicator. For a writer who writes lane 0
+(the operator, a writer seeing every level) an id held by a row in another lane is another
+indicator's; for a capped writer, which of its source's rows the id names is known only where
+its row is chosen, and storage.indicators re-mints it there when it names another of them.
 
 Such an object is stored under a new id: the one the registry derives for the Indicator, a
 random one for the Sighting; the import reports both ids and the reason. The answer and its
@@ -23,12 +30,14 @@ from collections.abc import Iterable
 
 from sqlalchemy import Connection
 
+from registry.domain.lanes import ORDINARY
+from registry.domain.tlp import Viewer
 from registry.stix.ids import IndicatorIds
 from registry.storage import stix_reads
 
-HELD = "the id is already another indicator's (another source's, feed's or value's)"
+HELD = "the id is already another indicator's"
 DERIVED = "the id is one this registry derives for another indicator (another source, feed or value)"
-HELD_SIGHTING = "the id is already another organisation's sighting"
+HELD_SIGHTING = "the id is already another sighting's"
 
 
 class IdClaims:
@@ -40,30 +49,45 @@ class IdClaims:
                  sighting_ids: Iterable[str]) -> None:
         self.derived = derived
         held = stix_reads.assertions_by_stix_ids(conn, sorted(set(indicator_ids)))
-        self.indicators: dict[str, tuple[int, str, str]] = {
-            stix_id: (row.org_id, row.feed, row.value) for stix_id, row in held.items()}
-        self.sightings: dict[str, int] = stix_reads.sighting_holders(conn, sorted(set(sighting_ids)))
+        # id -> (org_id, feed, value), lane
+        self.indicators: dict[str, tuple[tuple[int, str, str], int]] = {
+            stix_id: ((row.org_id, row.feed, row.value), row.lane) for stix_id, row in held.items()}
+        # id -> (org_id, tlp, org slug) of the sighting holding it
+        self.sightings: dict[str, tuple[int, str, str]] = {
+            stix_id: (row.org_id, row.tlp, row.source)
+            for stix_id, row in stix_reads.sighting_holders(conn, sorted(set(sighting_ids))).items()}
 
-    def indicator(self, stix_id: str, *, org_id: int, identity: str, feed: str, value: str) -> tuple[str | None, str | None]:
+    def indicator(self, stix_id: str, *, org_id: int, identity: str, feed: str, value: str,
+                  lanes: bool = False) -> tuple[str | None, str | None]:
         """(the id to store, or None for the derived one; why the incoming id is not the
-        Indicator's id, or None) for the assertion of ``value`` by ``org_id`` through ``feed``."""
+        Indicator's id, or None) for the assertion of ``value`` by ``org_id`` through ``feed``.
+        ``lanes``: the writer is capped (domain.lanes), its row is chosen when it is written: an
+        id of its source's, held or derived, is passed on for storage.indicators to check."""
         holder = (org_id, feed, value)
         found = self.indicators.get(stix_id)
         if found is not None:
-            return (stix_id, None) if found == holder else (None, HELD)
+            if found[0] != holder:
+                return None, HELD
+            return (stix_id, None) if lanes or found[1] == ORDINARY else (None, HELD)
         if self.derived.is_derived(stix_id):
-            return None, None if self.derived.derive(value, identity, feed) == stix_id else DERIVED
-        self.indicators[stix_id] = holder  # kept: a later object of the bundle meets it as held
+            if self.derived.derive(value, identity, feed) != stix_id:
+                return None, DERIVED
+            return (stix_id if lanes else None), None
+        self.indicators[stix_id] = holder, ORDINARY  # kept: a later object of the bundle meets it as held
         return stix_id, None
 
-    def sighting(self, stix_id: str, *, org_id: int) -> str:
-        """``keep`` (store it), ``present`` (the org's own sighting has it: a re-import) or
-        ``taken`` (another org's has it: store under a new id)."""
+    def sighting(self, stix_id: str, *, org_id: int, viewer: Viewer | None) -> str:
+        """``keep`` (store it), ``present`` (the org's own sighting has it, one ``viewer`` may
+        see (None: the operator): a re-import) or ``taken`` (another org's has it, or one hidden
+        from the viewer: store under a new id, unless the write lands in that very row)."""
         found = self.sightings.get(stix_id)
         if found is None:
             return "keep"
-        return "present" if found == org_id else "taken"
+        holder_org, tlp, source = found
+        if holder_org == org_id and (viewer is None or viewer.can_see(tlp, source)):
+            return "present"
+        return "taken"
 
-    def kept_sighting(self, stix_id: str, *, org_id: int) -> None:
+    def kept_sighting(self, stix_id: str, *, org_id: int, tlp: str, source: str) -> None:
         """``stix_id`` was stored for ``org_id``'s sighting: later objects of the bundle meet it."""
-        self.sightings[stix_id] = org_id
+        self.sightings[stix_id] = (org_id, tlp, source)

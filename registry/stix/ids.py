@@ -15,6 +15,9 @@
     that one: exact, and without reading anything;
   * another registry's derived ids fail the check: here they are a source's own ids, kept, so
     registries federating by TAXII serve the same ids for what one pulled from the other.
+  A row in a write lane other than 0 (domain.lanes: an org's second row of a value) is another
+  Indicator: its id is derived with its lane as well, and stored in the row, as the export
+  reads no lanes; it passes the check like any derived id.
 - Sightings get a random UUIDv4 when stored (storage.sightings), or keep their source's id.
 - Bundles and exports get ids derived (unkeyed) from what they hold (``derived_id``): they name
   no stored object and are never imported as an indicator's id.
@@ -75,15 +78,18 @@ class IndicatorIds:
         self._check = hashlib.blake2b(key=key, digest_size=4, person=b"id-check")
         self._sources: dict[str, object] = {}  # identity -> the body hash over it, copied per id
 
-    def derive(self, value: str, source_identity: str, feed: str) -> str:
+    def derive(self, value: str, source_identity: str, feed: str, lane: int = 0) -> str:
         """The id of the Indicator of ``value`` asserted by the org ``source_identity`` through
-        ``feed`` ('' for a direct submission)."""
+        ``feed`` ('' for a direct submission). ``lane``: the row's write lane (domain.lanes); a
+        row beside the ordinary one is another Indicator, and stores this id (the export reads
+        no lanes). Lane 0's ids are those derived without one."""
         state = self._sources.get(source_identity)
         if state is None:  # the identity has a fixed form, the feed is a slug: the text is unambiguous
             state = self._sources[source_identity] = self._body.copy()
             state.update(f"{source_identity}\x1f".encode())
         h = state.copy()
-        h.update(f"{feed}\x1f{value}".encode())
+        # A slug holds no \x1e, so "feed\x1elane" is never a lane-0 feed: still unambiguous.
+        h.update(f"{feed}\x1e{lane}\x1f{value}".encode() if lane else f"{feed}\x1f{value}".encode())
         d = h.hexdigest()
         body = f"{d[:8]}-{d[8:12]}-4{d[13:16]}-{_VARIANT[d[16]]}{d[17:20]}-{d[20:24]}"
         return INDICATOR_PREFIX + body + self._check_of(body)

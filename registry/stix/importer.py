@@ -36,7 +36,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
-from registry.domain import json_input
+from registry.domain import json_input, lanes
 from registry.domain import tlp as tlp_mod
 from registry.domain.normalize import NormalizeError, normalize, normalize_one
 from registry.domain.times import utcnow
@@ -53,7 +53,7 @@ from registry.services.submit import (
     Submitter,
 )
 from registry.stix import ids, mapping
-from registry.stix.claims import HELD_SIGHTING, IdClaims
+from registry.stix.claims import HELD, HELD_SIGHTING, IdClaims
 from registry.stix.markings import BundleTlp
 from registry.stix.patterns import PatternValue, Unrepresentable, pattern_values
 from registry.stix.sources import Sources
@@ -130,7 +130,8 @@ def import_bundle(
     assertions' feed name (default: a direct submission). ``on_reject``: called with every
     reject (the report keeps a sample). ``viewer``: who posts (API and TAXII: the caller's key),
     whose TLP cap also bounds the stored indicators a Sighting may name; without one, each
-    Sighting's org may name what it may see. ``carried_refs``: shared by the imports of one
+    Sighting's org may name what it may see; nothing the viewer may not see is updated or
+    reported as known (``domain.lanes``). ``carried_refs``: shared by the imports of one
     pull's pages, it carries the Indicators stored under another id than their own (their
     values, by their own id), so a Sighting on a later page still finds the one it names. With
     a Database the import is one transaction; with a Connection it runs in the caller's.
@@ -199,8 +200,10 @@ class _Import:
         self.carried = carried_refs if carried_refs is not None else {}
         self.derived = ids.indicator_ids(stix_reads.id_key(conn))
         self.claims: IdClaims | None = None  # made by run(), once the bundle's own ids are known
-        # Indicators not stored under their own id: (obj id, reason, (org_id, feed, value), identity, result)
-        self.reminted: list[tuple[str, str, tuple[int, str, str], str, dict | None]] = []
+        # Indicators that came with an id of their own whose stored id the import reports when it
+        # is another: (obj id, the claim's reason or None, (org_id, feed, value), identity, result,
+        # whether the writer is capped: then the submitter's report says which id its row took)
+        self.named: list[tuple[str, str | None, tuple[int, str, str], str, dict | None, bool]] = []
 
     # -- the run ---------------------------------------------------------------------------------
     def run(self) -> BundleReport:
@@ -234,7 +237,7 @@ class _Import:
                                     labels=self.labels)
             submitter = self.submitters[slug] = _Submitter(
                 self.conn, provenance, now=self.now, batch_size=5000, allowlist=self.allowlist,
-                keep_results=self.report.results is not None, on_reject_row=self._rejected,
+                keep_results=self.report.results is not None, on_reject_row=self._rejected, viewer=self.viewer,
             )
         return submitter
 
@@ -318,11 +321,12 @@ class _Import:
             values = exc
         if not isinstance(values, NormalizeError) and len(values) == 1:  # one id cannot name several
             feed, org = self.feed or "", submitter.org
+            capped = not lanes.sees_every_level(self.viewer, org.slug)
             stored, reason = self.claims.indicator(own_id, org_id=org.id, identity=org.stix_id, feed=feed,
-                                                   value=values[0].value)
-            sub.stix_id = stored
-            if reason:
-                self.reminted.append((sub.line_no, reason, (org.id, feed, values[0].value), org.stix_id, result))
+                                                   value=values[0].value, lanes=capped)
+            sub.stix_id, sub.named = stored, capped
+            if reason or capped:
+                self.named.append((sub.line_no, reason, (org.id, feed, values[0].value), org.stix_id, result, capped))
         submitter.add_normalized(sub, values)
 
     def _labels(self, obj: dict) -> tuple[str, ...]:
@@ -394,16 +398,28 @@ class _Import:
 
     # -- ids not kept -----------------------------------------------------------------------------
     def _report_reminted_indicators(self) -> None:
-        """Each indicator not stored under its own id, with the id it is served under now: the
-        stored assertion's own id if it had one already, else the one the registry derives."""
-        if not self.reminted:
+        """Each indicator not stored under its own id, with the id it is served under now. A lane
+        0 write: the stored assertion's own id if it had one already, else the one the registry
+        derives. A capped writer's: the id of the row its write took (storage.indicators), and an
+        own id another of its source's rows holds (one it may not see, perhaps) is reported as
+        held by another indicator, as any other holder is."""
+        if not self.named:
             return
-        own = stix_reads.own_ids_of(self.conn, [key for _obj_id, _reason, key, _identity, _result in self.reminted])
-        for obj_id, reason, key, identity, result in self.reminted:
-            _org_id, feed, value = key
-            self._reminted(obj_id, own[key] or self.derived.derive(value, identity, feed), reason, result)
-            self.carried[obj_id] = self.indicator_values[obj_id]
-        self.reminted.clear()
+        own = stix_reads.own_ids_of(self.conn, [key for _o, _r, key, _i, _res, capped in self.named if not capped])
+        served = {}
+        for submitter in self.submitters.values():
+            served.update(((submitter.org.id, value), ids) for value, ids in submitter.report.served_ids.items())
+        for obj_id, reason, key, identity, result, capped in self.named:
+            org_id, feed, value = key
+            if capped:
+                new_id, held = served[(org_id, value)]
+                reason = reason or (HELD if held else None)
+            else:
+                new_id = own[key] or self.derived.derive(value, identity, feed)
+            if reason:
+                self._reminted(obj_id, new_id, reason, result)
+                self.carried[obj_id] = self.indicator_values[obj_id]
+        self.named.clear()
 
     def _reminted(self, obj_id: str, new_id: str, reason: str, result: dict | None) -> None:
         report = self.report
@@ -434,7 +450,7 @@ class _Import:
         slug = self.sources.slug_for(where[0] if where else _text(obj, "created_by_ref"))
         owner = self._org(slug)
         own_id = obj_id.lower() if _is_id(obj_id, "sighting") else None
-        claim = self.claims.sighting(own_id, org_id=owner.id) if own_id else None
+        claim = self.claims.sighting(own_id, org_id=owner.id, viewer=self.viewer) if own_id else None
         if claim == "present":
             return "unchanged", None
         if ref in self.indicator_values or ref in self.carried:
@@ -462,15 +478,20 @@ class _Import:
             pending = ind_store.Pending(value=value, confidence=0, tlp=self._tlp(obj), labels=(),
                                         allowlisted=self.allowlist.reason_for(value))
             indicator_ids, _ = ind_store.ensure_indicators(self.conn, [pending], self.now)
-            status, row = sighting_store.upsert(
+            status, row, lowered = sighting_store.upsert(
                 self.conn, indicator_id=indicator_ids[value.value], org_id=owner.id, case_ref=_case_ref(obj),
                 count=count, tlp=self._tlp(obj), description=_description(obj), seen=first,
-                now=self.now, stix_id=keep_id, last_seen=last,
+                now=self.now, stix_id=keep_id, last_seen=last, viewer=self.viewer, org=owner.slug,
             )
             statuses.append(status)
+            if lowered:
+                self.report.lowered.add("sighting", value.value, lowered, self._tlp(obj))
         if keep_id:
-            self.claims.kept_sighting(keep_id, org_id=owner.id)
-        elif claim == "taken" and len(targets) == 1:
+            self.claims.kept_sighting(keep_id, org_id=owner.id, tlp=self._tlp(obj), source=owner.slug)
+        elif claim == "taken" and len(targets) == 1 and row["stix_id"] != own_id:
+            # Another org's sighting, or one of this org hidden from the caller, holds the id (the
+            # same answer either way); unless the write went into that very row (a capped
+            # writer's own blind row, domain.lanes), it got a new id.
             self._reminted(obj_id, row["stix_id"], HELD_SIGHTING, result)
         return min(statuses, key=_STATUS_ORDER.index), None
 
@@ -488,6 +509,7 @@ class _Import:
             report.updated += counts.updated
             report.unchanged += counts.unchanged
             report.allowlisted += counts.allowlisted
+            report.lowered.extend(counts.lowered)
         report.orgs = list(self.sources.matched.values())
 
 

@@ -8,14 +8,17 @@ processing). Nothing builds one ORM object per row.
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from typing import NamedTuple
 
 from sqlalchemy import Connection, select, text
 
+from registry.domain import lanes
 from registry.domain.kinds import IPV4, IPV6, Value
+from registry.domain.tlp import RANK, Viewer
 from registry.storage import bulk
 from registry.storage import tables as t
 from registry.storage.db import next_seq
@@ -57,6 +60,9 @@ class Pending:
     external_ref: str | None = None
     raw: str | None = None
     allowlisted: str | None = None
+    # It came with an id of its own (STIX), kept or not: a capped writer is told the id its row is
+    # served under (``Upserted.ids``), since only the write knows which of the source's rows that is.
+    named: bool = False
 
 
 NEW, UPDATED, UNCHANGED = "new", "updated", "unchanged"
@@ -67,6 +73,7 @@ _ASSERTION_COLUMNS = (
     "indicator_id", "org_id", "feed", "confidence", "tlp", "labels", "description", "valid_until",
     "first_seen", "last_seen", "times_reported", "stix_id", "external_ref", "raw", "modified", "seq",
 )
+_STIX_ID = _ASSERTION_COLUMNS.index("stix_id")
 _INDICATOR_COLUMNS = (
     "kind", "value", "display", "prefix_len", "range_start", "range_end", "detail", "allowlisted", "first_seen",
     "last_seen",
@@ -85,12 +92,25 @@ def _update_where_ids(conn: Connection, table: str, assignments: str, ids: Seque
         )
 
 
+class Upserted(NamedTuple):
+    statuses: list[str]  # ``new``/``updated``/``unchanged`` per item
+    lowered: list[tuple[int, str]]  # (item index, the level it lowered) of updates that lowered a TLP
+    # A capped writer's ``named`` items: (item index, the id its row is served under, whether the
+    # item's own id named another row of the source, so was not kept).
+    ids: list[tuple[int, str, bool]]
+
+
 def upsert(conn: Connection, org_id: int, feed: str, items: list[Pending], now: datetime, *,
-           writer=None) -> list[str]:
-    """Upsert one source's assertions; returns ``new``/``updated``/``unchanged`` per item.
+           writer=None, viewer: Viewer | None = None, org: str = "",
+           derive: Callable[[str, int], str] | None = None) -> Upserted:
+    """Upsert one source's assertions.
 
     ``items`` must hold distinct canonical values (the caller merges duplicates). With a
     ``writer`` (storage.writer), the batch's writes may still be running when this returns.
+    ``viewer`` is who writes (None: the operator) and ``org`` the slug of ``org_id``: a writer who
+    may not see every level of the org goes through ``domain.lanes`` (then ``derive(value,
+    lane)``, the Indicator id of this source's row of ``value`` in ``lane``, is required): see
+    ``_lane_ids`` for the ids its rows get.
     """
     writer = writer or InlineWriter()
     # Both rows of every item are drafted as if it were new (most of an import's items are)
@@ -99,26 +119,38 @@ def upsert(conn: Connection, org_id: int, feed: str, items: list[Pending], now: 
     writer.wait()  # reads below must see the previous batch
     ids, known, writes = _indicator_ids_for(conn, drafts)
     db_now = drafts.db_now
+    # Imports, feed runs and writers who see everything keep to lane 0: one row per value, as
+    # fast as before. Others read every lane of their values and choose per item.
+    capped = not lanes.sees_every_level(viewer, org)
 
     # Only indicators that existed before this batch can hold an assertion already.
-    current = {}
-    columns = "id, indicator_id, confidence, tlp, labels, description, valid_until"
+    current: dict = {}
+    columns = "id, indicator_id, lane, stix_id, confidence, tlp, labels, description, valid_until"
     typed = text(
         f"SELECT {columns} FROM assertion WHERE org_id = :org AND feed = :feed AND "
-        f"{bulk.in_values(conn, 'indicator_id')}"
+        f"{'' if capped else 'lane = 0 AND '}{bulk.in_values(conn, 'indicator_id')}"
     ).columns(valid_until=t.assertion.c.valid_until.type)
     for part in chunks(known):
         rows = conn.execute(typed, {"org": org_id, "feed": feed, "vals": bulk.values_param(conn, part)})
-        current.update((row.indicator_id, row) for row in rows)
+        if capped:
+            for row in rows:
+                current.setdefault(row.indicator_id, []).append(row)
+        else:
+            current.update((row.indicator_id, row) for row in rows)
 
     iids = [ids[p.value.value] for p in items]
     statuses: list[str] = [NEW] * len(items)
     new = range(len(items))
-    changed, touches = [], []
+    changed, touches, lowered = [], [], []
+    choices: dict[int, lanes.Choice] = {}
     if current:
         new = []
         for n, (p, iid) in enumerate(zip(items, iids, strict=True)):
-            row = current.get(iid)
+            if capped:
+                choice = choices[n] = lanes.choose(current.get(iid, ()), viewer, org, p.tlp)
+                row = choice.row
+            else:
+                row = current.get(iid)
             if row is None:
                 new.append(n)
                 continue
@@ -131,9 +163,13 @@ def upsert(conn: Connection, org_id: int, feed: str, items: list[Pending], now: 
             ):
                 changed.append((p, labels, description, row.id))
                 statuses[n] = UPDATED
+                if RANK[p.tlp] < RANK[row.tlp]:
+                    lowered.append((n, row.tlp))
             else:
                 touches.append(row.id)
                 statuses[n] = UNCHANGED
+            if capped and choice.as_new:
+                statuses[n] = NEW  # a row hidden from the writer: answered as if there were none
 
     inserts: list[tuple] = []
     changes: list[tuple] = []
@@ -151,11 +187,16 @@ def upsert(conn: Connection, org_id: int, feed: str, items: list[Pending], now: 
             changes.append((p.confidence, p.tlp, labels, description, as_db(p.valid_until) if p.valid_until else None,
                             db_now, db_now, seq, assertion_id))
             seq += 1
+    insert_columns = _ASSERTION_COLUMNS
+    served: list[tuple[int, str, bool]] = []
+    if capped:
+        insert_columns += ("lane",)
+        served = _lane_ids(items, iids, current, choices, dict(zip(new, inserts, strict=True)), derive)
 
     def write() -> None:
         for deferred in writes:
             deferred()
-        bulk.insert_many(conn, "assertion", _ASSERTION_COLUMNS, inserts)
+        bulk.insert_many(conn, "assertion", insert_columns, inserts)
         bulk.update_many(
             conn, "assertion",
             ("confidence", "tlp", "labels", "description", "valid_until", "last_seen", "modified", "seq"),
@@ -165,7 +206,39 @@ def upsert(conn: Connection, org_id: int, feed: str, items: list[Pending], now: 
                           {"now": db_now})
 
     writer.submit(write)
-    return statuses
+    return Upserted(statuses, lowered, served)
+
+
+def _lane_ids(items: list[Pending], iids: list[int], current: dict, choices: dict[int, lanes.Choice],
+              inserted: dict[int, list], derive: Callable[[str, int], str]) -> list[tuple[int, str, bool]]:
+    """A capped writer's batch: each inserted row gets its lane, and its STIX id: the item's own
+    unless that id is already another row's of this source (another lane: stix.claims let it
+    through, not knowing which row the write would take) or lane 0's derived one (never stored);
+    else, in a lane other than 0, the id derived with the lane. What ``Upserted.ids`` reports of
+    the ``named`` items. The other rows' ids are compared whether the writer may see them or not,
+    so the unique id index is never met and the answer is the same either way."""
+    out = []
+    for n, p in enumerate(items):
+        choice = choices.get(n)
+        target = choice.row if choice is not None else None
+        value = p.value.value
+        held = p.stix_id is not None and p.stix_id in {
+            r.stix_id or derive(value, r.lane) for r in current.get(iids[n], ()) if r is not target}
+        row = inserted.get(n)
+        if row is not None:
+            lane = choice.lane if choice is not None else lanes.ORDINARY
+            stix_id = p.stix_id
+            if stix_id is not None and (held or stix_id == derive(value, lanes.ORDINARY)):
+                stix_id = None
+            if stix_id is None and lane != lanes.ORDINARY:
+                stix_id = derive(value, lane)
+            row[_STIX_ID] = stix_id
+            row.append(lane)
+            if p.named:
+                out.append((n, stix_id or derive(value, lanes.ORDINARY), held))
+        elif p.named:
+            out.append((n, target.stix_id or derive(value, target.lane), held))
+    return out
 
 
 class _Drafts:

@@ -1,38 +1,54 @@
-"""Sighting rows: one per (indicator, org, case reference); a repeat adds to its count.
+"""Sighting rows: one per (indicator, org, case reference, lane); a repeat adds to its count.
 
 A new row gets its STIX id here (a random UUIDv4, as STIX 2.1 recommends for SDOs: sightings are written
 one by one, so storing it costs nothing, and unlike an id derived from the case reference it
 reveals nothing about the case), or keeps the id of the STIX Sighting it was imported from.
+
+A writer who may not see the org's sighting of that case writes a row of its own in another lane
+(``domain.lanes``), so its count, times and level never reach the hidden row.
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import Connection, select
 
+from registry.domain import lanes
+from registry.domain.tlp import RANK, Viewer
 from registry.storage import tables as t
 from registry.storage.db import next_seq
 
 
+class Sighted(NamedTuple):
+    status: str  # new or updated, as the writer may be told
+    row: dict  # the row as the writer may be told it is
+    lowered: str | None  # the level an update lowered, else None
+
+
 def upsert(conn: Connection, *, indicator_id: int, org_id: int, case_ref: str, count: int, tlp: str,
            description: str | None, seen: datetime, now: datetime, stix_id: str | None = None,
-           last_seen: datetime | None = None) -> tuple[str, dict]:
-    """Add a sighting or add to an existing one; returns (``new``|``updated``, the row)."""
+           last_seen: datetime | None = None, viewer: Viewer | None = None, org: str = "") -> Sighted:
+    """Add a sighting or add to an existing one. ``viewer`` is who writes (None: the operator)
+    and ``org`` the slug of ``org_id``. A row hidden from the writer is never updated; when the
+    writer's own blind row takes the repeat, the answer is still that of a new row."""
     s = t.sighting.c
-    row = conn.execute(
-        select(t.sighting).where(s.indicator_id == indicator_id, s.org_id == org_id, s.case_ref == case_ref)
-    ).first()
+    query = select(t.sighting).where(s.indicator_id == indicator_id, s.org_id == org_id, s.case_ref == case_ref)
+    if lanes.sees_every_level(viewer, org):
+        query = query.where(s.lane == lanes.ORDINARY)
+    choice = lanes.choose(conn.execute(query).all(), viewer, org, tlp)
     seq = next_seq(conn)
+    fresh = {
+        "indicator_id": indicator_id, "org_id": org_id, "case_ref": case_ref, "lane": choice.lane, "count": count,
+        "tlp": tlp, "description": description, "first_seen": seen, "last_seen": max(seen, last_seen or seen),
+        "created": now, "modified": now, "seq": seq, "stix_id": stix_id or f"sighting--{uuid.uuid4()}",
+    }
+    row = choice.row
     if row is None:
-        values = {
-            "indicator_id": indicator_id, "org_id": org_id, "case_ref": case_ref, "count": count, "tlp": tlp,
-            "description": description, "first_seen": seen, "last_seen": max(seen, last_seen or seen),
-            "created": now, "modified": now, "seq": seq, "stix_id": stix_id or f"sighting--{uuid.uuid4()}",
-        }
-        conn.execute(t.sighting.insert().values(**values))
-        return "new", values
+        conn.execute(t.sighting.insert().values(**fresh))
+        return Sighted("new", fresh, None)
     values = {
         "count": row.count + count, "tlp": tlp, "description": description or row.description,
         "first_seen": min(row.first_seen, seen), "last_seen": max(row.last_seen, seen, last_seen or seen),
@@ -41,4 +57,6 @@ def upsert(conn: Connection, *, indicator_id: int, org_id: int, case_ref: str, c
     if row.stix_id is None:
         values["stix_id"] = stix_id or f"sighting--{uuid.uuid4()}"
     conn.execute(t.sighting.update().where(s.id == row.id).values(**values))
-    return "updated", {**row._mapping, **values}
+    if choice.as_new:  # the writer's own blind row: told as new, under the id the row has
+        return Sighted("new", {**fresh, "stix_id": values.get("stix_id", row.stix_id)}, None)
+    return Sighted("updated", {**row._mapping, **values}, row.tlp if RANK[tlp] < RANK[row.tlp] else None)

@@ -158,28 +158,31 @@ def id_key(conn: Connection) -> str:
 
 def assertions_by_stix_ids(conn: Connection, stix_ids: Sequence[str]) -> dict[str, object]:
     """The assertion holding each of these ids (at most one each: the index is unique), as
-    (stix_id, org_id, feed, indicator_id, kind, value, tlp, source): who holds an incoming id,
-    and what a Sighting's ``sighting_of_ref`` names. Not filtered by visibility: the caller
+    (stix_id, org_id, feed, lane, indicator_id, kind, value, tlp, source): who holds an incoming
+    id, and what a Sighting's ``sighting_of_ref`` names. Not filtered by visibility: the caller
     applies it where it must."""
     rows = bulk.select_in(
-        conn, "SELECT a.stix_id, a.org_id, a.feed, i.id AS indicator_id, i.kind, i.value, a.tlp, o.slug AS source "
+        conn, "SELECT a.stix_id, a.org_id, a.feed, a.lane, i.id AS indicator_id, i.kind, i.value, a.tlp, "
+              "o.slug AS source "
               "FROM assertion a JOIN indicator i ON i.id = a.indicator_id JOIN organization o ON o.id = a.org_id",
         "a.stix_id", stix_ids)
     return {row.stix_id: row for row in rows}
 
 
-def sighting_holders(conn: Connection, stix_ids: Sequence[str]) -> dict[str, int]:
-    """Which of these Sighting ids are stored already, and by which org."""
-    rows = bulk.select_in(conn, "SELECT stix_id, org_id FROM sighting", "stix_id", stix_ids)
-    return {row.stix_id: row.org_id for row in rows}
+def sighting_holders(conn: Connection, stix_ids: Sequence[str]) -> dict[str, object]:
+    """Which of these Sighting ids are stored already: the sighting holding each, as (stix_id,
+    org_id, tlp, source). Not filtered by visibility: the caller applies it."""
+    rows = bulk.select_in(conn, "SELECT s.stix_id, s.org_id, s.tlp, o.slug AS source FROM sighting s "
+                                "JOIN organization o ON o.id = s.org_id", "s.stix_id", stix_ids)
+    return {row.stix_id: row for row in rows}
 
 
 def own_ids_of(conn: Connection, keys: Sequence[tuple[int, str, str]]) -> dict[tuple[int, str, str], str | None]:
-    """For (org_id, feed, canonical value) keys, the stored assertion's own id (None when it has
-    none, or there is no such assertion)."""
-    rows = bulk.select_in(conn, "SELECT a.org_id, a.feed, i.value, a.stix_id FROM assertion a "
+    """For (org_id, feed, canonical value) keys, the ordinary (lane 0) assertion's own id (None
+    when it has none, or there is no such assertion)."""
+    rows = bulk.select_in(conn, "SELECT a.org_id, a.feed, a.lane, i.value, a.stix_id FROM assertion a "
                                 "JOIN indicator i ON i.id = a.indicator_id", "i.value", sorted({k[2] for k in keys}))
-    found = {(r.org_id, r.feed, r.value): r.stix_id for r in rows}
+    found = {(r.org_id, r.feed, r.value): r.stix_id for r in rows if r.lane == 0}
     return {key: found.get(key) for key in keys}
 
 

@@ -6,7 +6,10 @@ Notes on choices:
 - ``indicator.value`` is unique on its own: canonical values of different kinds never collide,
   so lookups probe one index with ``value IN (…)``.
 - ``assertion.feed`` is ``''`` for a direct submission (not NULL) so that the unique key
-  ``(indicator_id, org_id, feed)`` holds on SQLite and PostgreSQL alike.
+  ``(indicator_id, org_id, feed, lane)`` holds on SQLite and PostgreSQL alike.
+- ``lane`` (assertion and sighting) is 0 for the ordinary row; a writer who may not see that row
+  writes one of its own in another lane (see ``domain.lanes``), so a write never changes or
+  reveals a row hidden from its writer.
 - ``assertion.labels`` is stored as ``,a,b,`` so a label filter is a portable ``LIKE '%,a,%'``
   without a row per label on the import hot path.
 - ``seq`` is the change sequence (from ``counter``): it grows with every new or changed
@@ -17,7 +20,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, Index, LargeBinary, UniqueConstraint, text
+from sqlalchemy import BigInteger, Column, Index, LargeBinary, SmallInteger, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -60,7 +63,7 @@ class Assertion(SQLModel, table=True):
     # Each index costs a B-tree insert per imported row, so only what reads need: the source
     # key (also serving lookups by indicator) and the change sequence.
     __table_args__ = (
-        UniqueConstraint("indicator_id", "org_id", "feed", name="uq_assertion_source"),
+        UniqueConstraint("indicator_id", "org_id", "feed", "lane", name="uq_assertion_source"),
         # Finding an object by its source's own STIX id (TAXII object endpoint, re-imports);
         # unique: one id names one object (stix.claims keeps a second holder out).
         Index("uq_assertion_stix_id", "stix_id", unique=True, sqlite_where=text("stix_id IS NOT NULL"),
@@ -72,6 +75,7 @@ class Assertion(SQLModel, table=True):
     indicator_id: int = Field(foreign_key="indicator.id")
     org_id: int = Field(foreign_key="organization.id")
     feed: str = Field(default="", max_length=100)
+    lane: int = Field(default=0, sa_column=Column(SmallInteger, nullable=False, server_default=text("0")))
     confidence: int
     tlp: str = Field(max_length=16)
     labels: str = Field(default=",", max_length=1000)
@@ -82,6 +86,7 @@ class Assertion(SQLModel, table=True):
     times_reported: int = 1
     # The source's own STIX id when it came as STIX and no other indicator held it; otherwise
     # the exporter derives one (stix.ids), so no id is minted per row on the import path.
+    # A row in a lane other than 0 stores the id derived with its lane (stix.ids.IndicatorIds).
     stix_id: str | None = Field(default=None, max_length=64)
     external_ref: str | None = Field(default=None, max_length=2048)
     raw: str | None = Field(default=None, max_length=500)  # the source line, when it differs from the value
@@ -92,7 +97,7 @@ class Assertion(SQLModel, table=True):
 class Sighting(SQLModel, table=True):
     __tablename__ = "sighting"
     __table_args__ = (
-        UniqueConstraint("indicator_id", "org_id", "case_ref", name="uq_sighting_case"),
+        UniqueConstraint("indicator_id", "org_id", "case_ref", "lane", name="uq_sighting_case"),
         Index("uq_sighting_stix_id", "stix_id", unique=True, sqlite_where=text("stix_id IS NOT NULL"),
               postgresql_where=text("stix_id IS NOT NULL")),
     )
@@ -101,6 +106,7 @@ class Sighting(SQLModel, table=True):
     indicator_id: int = Field(foreign_key="indicator.id", index=True)
     org_id: int = Field(foreign_key="organization.id")
     case_ref: str = Field(default="", max_length=200)
+    lane: int = Field(default=0, sa_column=Column(SmallInteger, nullable=False, server_default=text("0")))
     count: int = 1
     tlp: str = Field(max_length=16)
     description: str | None = Field(default=None, max_length=4000)

@@ -17,8 +17,9 @@ from registry.domain.roles import ADMIN, CONTRIBUTOR, READER
 from registry.domain.times import parse_time
 from registry.services.errors import Invalid, RegistryError
 from registry.services.lookup import lookup as do_lookup
+from registry.services.lowered import Lowered
 from registry.services.search import Filters, search_indicators
-from registry.services.sightings import add_sighting
+from registry.services.sightings import add_sighting, lowered_of
 from registry.services.submit import (
     Provenance,
     Submission,
@@ -75,6 +76,12 @@ def audit(action: str, subject=None, result_count: int | None = None) -> None:
         result_count=result_count,
         client=request.remote_addr,
     )
+
+
+def audit_lowered(lowered: Lowered) -> None:
+    """A write that lowered TLPs (of rows its writer could see): one event listing them."""
+    if lowered:
+        audit("tlp-lowered", lowered.subject(), lowered.count)
 
 
 def json_body() -> dict:
@@ -242,11 +249,13 @@ def submit_indicators():
     submissions = [_submission(item, i) for i, item in enumerate(items)]
     principal = g.principal
     with _db().write() as conn:
-        submitter = Submitter(conn, Provenance(org=principal.org, region=principal.country), keep_results=True)
+        submitter = Submitter(conn, Provenance(org=principal.org, region=principal.country), keep_results=True,
+                              viewer=principal.viewer)
         for sub in submissions:
             submitter.add(sub)
         report = submitter.finish()
     audit("submit", [s.value for s in submissions], report.new + report.updated)
+    audit_lowered(report.lowered)
     counts = report.to_dict()
     results = counts.pop("results")
     counts.pop("rejects")
@@ -283,6 +292,7 @@ def _submit_stix_bundle():
     out = report.to_dict()
     results = out.pop("results", [])
     audit("submit", {"format": "stix", "objects": len(results)}, out.get("new", 0) + out.get("updated", 0))
+    audit_lowered(report.lowered)
     return jsonify({"results": results, "counts": out})
 
 
@@ -300,13 +310,14 @@ def post_sighting():
     try:
         result = add_sighting(
             _db(), org=g.principal.org, value=value, case_ref=case_ref, count=1 if count is None else count, tlp=tlp,
-            description=description, seen=seen, region=_region(body.get("region")),
+            description=description, seen=seen, region=_region(body.get("region")), viewer=g.principal.viewer,
         )
     except Invalid as exc:
         if exc.field == "value":
             raise Unprocessable(exc.message, field="value") from None
         raise
     audit("sighting", [value], 1)
+    audit_lowered(lowered_of(result))
     return jsonify(result), 201
 
 

@@ -15,6 +15,9 @@ from registry.web.openapi_components import BODY_ERRORS, COMMON_ERRORS, SCHEMAS,
 
 _REGION = {"type": "string", "pattern": "^[A-Za-z]{2}$"}  # ISO 3166 alpha-2
 _VALUE = {"type": "string", "minLength": 1, "maxLength": 2048}
+# Present when the write lowered the TLP of a row the caller could see.
+_LOWERED = {"type": "object", "required": ["from", "to"], "properties": {
+    "from": {"type": "string", "enum": list(LEVELS)}, "to": {"type": "string", "enum": list(LEVELS)}}}
 
 _EXPORT_FILTERS = [
     {"name": "kind", "in": "query", "schema": {"type": "string", "enum": list(KINDS)}},
@@ -200,7 +203,7 @@ def spec() -> dict:
                             "results": {"type": "array", "items": {"type": "object", "required": ["value", "status"],
                                         "properties": {"value": {"type": "string"}, "status": {"type": "string", "enum": [
                                             "new", "updated", "unchanged", "allowlisted", "rejected"]},
-                                            "error": {"type": "string"}}}},
+                                            "error": {"type": "string"}, "tlp_lowered": _LOWERED}}},
                             "counts": {"type": "object"},
                         }}),
                         **COMMON_ERRORS, **BODY_ERRORS,
@@ -224,7 +227,8 @@ def spec() -> dict:
                             }}}},
                     },
                     "responses": {
-                        "201": _json({"type": "object", "required": ["status", "value", "count"]}, "Recorded"),
+                        "201": _json({"type": "object", "required": ["status", "value", "count"],
+                                      "properties": {"tlp_lowered": _LOWERED}}, "Recorded"),
                         "422": error_response("The value cannot be parsed as an indicator"),
                         **COMMON_ERRORS, **BODY_ERRORS,
                     },

@@ -20,6 +20,7 @@ from registry.services import taxii as svc
 from registry.services import taxii_query, taxii_submit
 from registry.services.errors import Invalid, RegistryError
 from registry.services.taxii import TAXII_MEDIA
+from registry.web.api import audit_lowered
 from registry.web.auth import Unauthorized
 
 log = logging.getLogger(__name__)
@@ -222,9 +223,10 @@ def add_objects(collection_id: str):
         envelope = json_input.loads(request.get_data())
     except json_input.JSONInputError as exc:
         raise Invalid(f"the body: {exc}", details={"line": exc.line, "column": exc.column}) from None
-    status = taxii_submit.add_objects(_db(), g.principal, coll, envelope, utcnow())
+    status, lowered = taxii_submit.add_objects(_db(), g.principal, coll, envelope, utcnow())
     ids = [o.get("id") for o in envelope.get("objects", []) if isinstance(o, dict)]
     _audit("taxii-submit", {"collection": coll.name, "status": status["id"], "ids": ids}, status["success_count"])
+    audit_lowered(lowered)
     return taxii_response(status, 202)
 
 

@@ -22,7 +22,7 @@ from registry.services import users
 from registry.services.errors import Invalid, NotFound, RegistryError
 from registry.services.history import indicator_history, stix_bundle
 from registry.services.lookup import lookup as do_lookup
-from registry.services.sightings import add_sighting
+from registry.services.sightings import add_sighting, lowered_of
 from registry.services.submit import (
     Provenance,
     Submission,
@@ -32,6 +32,7 @@ from registry.services.submit import (
 )
 from registry.web import login_throttle, metrics, pages
 from registry.web import session as web_session
+from registry.web.api import audit_lowered
 from registry.web.pages import audit, db, page, signed_in
 
 bp = Blueprint("ui", __name__)
@@ -252,12 +253,14 @@ def submit():
         return page("submit.html", 400, form=form, results=None, error=exc.message)
     principal = g.principal
     with db().write() as conn:
-        submitter = Submitter(conn, Provenance(org=principal.org, region=principal.country), keep_results=True)
+        submitter = Submitter(conn, Provenance(org=principal.org, region=principal.country), keep_results=True,
+                              viewer=principal.viewer)
         for value in values:
             submitter.add(Submission(value=value, kind=kind, labels=labels, confidence=confidence, tlp=tlp,
                                      description=description, valid_until=valid_until))
         report = submitter.finish()
     audit("submit", values, report.new + report.updated)
+    audit_lowered(report.lowered)
     return page("submit.html", form=form, results=report.results, counts=report.to_dict())
 
 
@@ -273,10 +276,12 @@ def sighting():
             db(), org=g.principal.org, value=value, case_ref=web_session.form_text("case_ref", limit=200) or None,
             count=_number("count", 1, 1, 1_000_000), tlp=_tlp("tlp"),
             description=web_session.form_text("description") or None, seen=_when("seen"), region=pages.region(),
+            viewer=g.principal.viewer,
         )
     except RegistryError as exc:
         return page("sighting.html", 400, form=form, result=None, error=exc.message)
     audit("sighting", [value], 1)
+    audit_lowered(lowered_of(result))
     return page("sighting.html", 201, form={}, result=result)
 
 

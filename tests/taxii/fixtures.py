@@ -17,7 +17,13 @@ from registry.services.submit import Provenance, Submission, submit
 from registry.services.taxii import TAXII_MEDIA
 from registry.storage.db import Database
 from tests.web.conftest import Server as LiveServer
-from tests.web.conftest import engine_url, seed_members, start_server, stop_server  # noqa: F401
+from tests.web.conftest import (  # noqa: F401
+    another_database,
+    engine_url,
+    seed_members,
+    start_server,
+    stop_server,
+)
 
 ORG_OF_KEY = {"ccib-contrib": "ccib-th", "ccib-reader": "ccib-th", "pdrm-reader": "pdrm-my",
               "pdrm-contrib": "pdrm-my", "bank-green": "bank-x", "admin": "registry-ops", "pdrm-admin": "pdrm-my"}
@@ -96,20 +102,3 @@ def all_pages(collection: Collection, per_request: int, **filters) -> list[dict]
     from taxii2client.v21 import as_pages
 
     return [env for env in as_pages(collection.get_objects, per_request=per_request, **filters)]
-
-
-def another_database(engine_url: str, tmp: Path):  # noqa: F811
-    """A second migrated database on the same engine as ``engine_url``: (url, cleanup)."""
-    from registry.storage import migrate
-    from tests.helpers import create_pg_schema, drop_pg_schema
-
-    if engine_url.startswith("sqlite"):
-        url, cleanup = f"sqlite:///{tmp / 'second.db'}", lambda: None
-    else:
-        schema, url = create_pg_schema()
-        def cleanup():
-            drop_pg_schema(schema)
-    db = Database(url)
-    migrate.upgrade(db)
-    db.dispose()
-    return url, cleanup

@@ -1,6 +1,8 @@
 """The TLP matrix over TAXII: ccib-th publishes at each of the five levels (level i holds i+1
 indicators and one sighting); each reader must see exactly what the visibility rule gives,
-through every TAXII read path (objects, manifest, object by id, versions, match[id])."""
+through every TAXII read path (objects, manifest, object by id, versions, match[id]). The write
+path (POST to ``submissions``) runs on a registry of its own: a capped contributor neither changes
+nor learns of what its cap hides (tests/web/write_matrix.py)."""
 
 from __future__ import annotations
 
@@ -15,12 +17,16 @@ from registry.services.sightings import add_sighting
 from registry.stix.markings import TLP2_IDS
 from tests.taxii.fixtures import (  # noqa: F401  (engine_url, server: fixtures)
     ORG_OF_KEY,
+    another_database,
     client_collection,
     engine_url,
+    launch,
     of_type,
     seed,
     server,
+    stop_server,
 )
+from tests.web import write_matrix as wm
 
 SOURCE = "ccib-th"
 # key → the levels of ccib-th's data it sees
@@ -93,3 +99,43 @@ def test_manifest_and_by_id_show_exactly_the_visible_levels(matrix, key):
             with pytest.raises(requests.HTTPError) as hidden:
                 getter(stix_id)
             assert hidden.value.response.status_code == 404
+
+
+# -- the write path: TAXII POST ----------------------------------------------------------------
+@pytest.fixture(scope="module")
+def writes(engine_url, tmp_path_factory):  # noqa: F811
+    """A registry of its own (the matrix above counts exactly what it published): ccib-th's RED
+    key holds values at every level (tests/web/write_matrix.py); capped ccib-th contributors post."""
+    url, cleanup = another_database(engine_url, tmp_path_factory.mktemp("writes-db"))
+    live = launch(url, tmp_path_factory.mktemp("writes"))
+    for writer, cap in wm.WRITERS.items():
+        live.keys[writer] = create_key(live.db, SOURCE, "contributor", cap, by=ON_SERVER)["key"]
+        ORG_OF_KEY[writer] = SOURCE
+    wm.seed_held(live.db, ("taxii",))
+    yield live
+    stop_server(live.process)
+    live.db.dispose()
+    cleanup()
+
+
+@pytest.mark.parametrize("writer", sorted(wm.WRITERS))
+def test_a_taxii_post_never_changes_or_reveals_what_the_writer_cannot_see(writes, writer):
+    before = wm.snapshot(writes.db, "taxii", writer)
+    values = [wm.held("taxii", writer, level) for level in LEVELS] + [wm.unheard("taxii", writer)]
+    objects = wm.stix_objects(values)
+    status = client_collection(writes, writer, "submissions").add_objects(
+        {"objects": objects}, wait_for_completion=True, poll_interval=0.1)
+    assert (status.status, status.success_count, status.failure_count) == ("complete", len(objects), 0)
+    wm.check_rows(before, wm.snapshot(writes.db, "taxii", writer), "taxii", writer)
+    wm.check_lowered(writes.db, writer, "taxii", writes.keys[writer][:12])
+    # Read back by its id, the Indicator posted for a hidden value is the writer's own object, as
+    # for the unknown value; and reading everything, the writer sees nothing else of them.
+    coll = client_collection(writes, writer, "indicators")
+    posted = of_type(objects)
+    hidden = [posted[LEVELS.index(level)] for level in wm.hidden_from(writer)] + [posted[-1]]
+    for obj in hidden:
+        (found,) = coll.get_object(obj["id"])["objects"]
+        assert (found["pattern"], found["object_marking_refs"]) == (obj["pattern"], [TLP2_IDS["clear"]])
+    seen = [o for env in as_pages(coll.get_objects, per_request=50) for o in env["objects"]]
+    for obj in hidden:
+        assert [o["id"] for o in of_type(seen) if o["pattern"] == obj["pattern"]] == [obj["id"]]

@@ -111,6 +111,21 @@ def engine_url(request, tmp_path_factory):
     drop_pg_schema(schema)
 
 
+def another_database(engine_url: str, tmp: Path):
+    """A second migrated database on the same engine as ``engine_url``: (url, cleanup)."""
+    if engine_url.startswith("sqlite"):
+        url, cleanup = f"sqlite:///{tmp / 'second.db'}", lambda: None
+    else:
+        schema, url = create_pg_schema()
+
+        def cleanup():
+            drop_pg_schema(schema)
+    db = Database(url)
+    migrate.upgrade(db)
+    db.dispose()
+    return url, cleanup
+
+
 def seed_members(db: Database) -> dict[str, str]:
     """Orgs and keys the HTTP tests use; returns name → key."""
     add_org(db, "ccib-th", "Royal Thai Police CCIB", "TH")

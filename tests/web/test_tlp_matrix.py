@@ -7,18 +7,31 @@ public. Each reader then looks everything up through every probe kind (exact, pa
 URL host, CIDR, phone prefix, sighting only), singly and in a batch, searches, reads the
 sightings, and exports in every format (text, cidr, rpz, csv, json, stix, the MISP feed). An indicator whose only assertions or sightings are hidden must be answered exactly
 like a value nobody ever reported. The admin audit listing is checked the same way.
+
+The write paths (submit, sighting, a posted STIX bundle, the web page's forms) run on a registry
+of their own (tests/web/write_matrix.py): a capped writer neither changes nor learns of what its
+cap hides, and every TLP it lowers is audited.
 """
 
 from __future__ import annotations
 
+import re
 import time
+import uuid
 
+import orjson
 import pytest
+import requests
 
 from registry.domain.normalize import phone_display
 from registry.domain.tlp import LEVELS
 from registry.services.access import ON_SERVER
 from registry.services.keys import create_key
+from registry.services.users import add_user
+from registry.storage.db import Database
+from tests.web import write_matrix as wm
+from tests.web.conftest import Server, another_database, seed_members, start_server, stop_server
+from tests.web.ui_support import PASSWORD, csrf_from, text_of
 
 SOURCE = "ccib-th"
 LABEL = "tlp-matrix"
@@ -256,7 +269,6 @@ def test_every_export_format_holds_exactly_their_levels(matrix, reader):
     import io
 
     import dns.zone
-    import orjson
     from netaddr import IPSet, cidr_merge
     from pymisp import MISPEvent
 
@@ -347,3 +359,121 @@ def test_audit_rows_follow_the_admin_keys_org(matrix):
     # Reader and contributor keys get no audit at all.
     for key in ("ccib-reader", "ccib-contrib", "bank-green"):
         assert matrix.get("/api/v1/audit", key=key).status_code == 403
+
+
+# -- the write paths ------------------------------------------------------------------------
+# On a registry of their own (the read matrix above counts exactly what it published); see
+# tests/web/write_matrix.py for the data and the checks. Keys and web users of ccib-th, capped at
+# GREEN and AMBER+STRICT, write what ccib-th's RED key holds at every level.
+@pytest.fixture(scope="module")
+def writes(engine_url, tmp_path_factory):
+    url, cleanup = another_database(engine_url, tmp_path_factory.mktemp("writes-db"))
+    db = Database(url)
+    keys = seed_members(db)
+    for writer, cap in wm.WRITERS.items():
+        keys[writer] = create_key(db, SOURCE, "contributor", cap, by=ON_SERVER)["key"]
+        add_user(db, writer, org=SOURCE, role="contributor", password=PASSWORD, max_tlp=cap, by=ON_SERVER)
+    wm.seed_held(db, ("api", "stix", "ui"))
+    process, server_url, env = start_server(url, tmp_path_factory.mktemp("writes-srv"))
+    yield Server(url=server_url, db=db, process=process, env=env, keys=keys)
+    stop_server(process)
+    db.dispose()
+    cleanup()
+
+
+def _held_and_unheard(path: str, writer: str) -> list[str]:
+    return [wm.held(path, writer, level) for level in LEVELS] + [wm.unheard(path, writer)]
+
+
+@pytest.mark.parametrize("writer", list(wm.WRITERS))
+def test_api_submit_and_sighting_never_change_or_reveal_what_the_writer_cannot_see(writes, writer):
+    before = wm.snapshot(writes.db, "api", writer)
+    values = _held_and_unheard("api", writer)
+    response = writes.post("/api/v1/indicators", key=writer, json={"indicators": [
+        {"value": value, "tlp": "clear", "confidence": 30, "description": "writer text"} for value in values]})
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    unknown = _without(results[-1], "value", "canonical")
+    assert unknown["status"] == "new"
+    by_level = dict(zip(LEVELS, results, strict=False))
+    for level in wm.hidden_from(writer):
+        assert _without(by_level[level], "value", "canonical") == unknown, level
+    for level in LEVELS:
+        if level not in wm.hidden_from(writer):
+            assert by_level[level]["status"] == "updated", level
+            lowered = {"from": level, "to": "clear"} if level != "clear" else None
+            assert by_level[level].get("tlp_lowered") == lowered, level
+    sighted = []
+    for value in values:
+        answer = writes.post("/api/v1/sightings", key=writer, json={
+            "value": value, "case_ref": wm.CASE, "tlp": "clear", "seen": wm.WRITTEN_AT})
+        assert answer.status_code == 201, answer.text
+        sighted.append(answer.json())
+    unknown = _without(sighted[-1], "value")
+    assert (unknown["status"], unknown["count"], unknown["first_seen"]) == ("new", 1, wm.WRITTEN_AT)
+    by_level = dict(zip(LEVELS, sighted, strict=False))
+    for level in wm.hidden_from(writer):
+        assert _without(by_level[level], "value") == unknown, level
+    for level in LEVELS:
+        if level not in wm.hidden_from(writer):
+            answer = by_level[level]
+            assert (answer["status"], answer["count"], answer["first_seen"]) == ("updated", 8, wm.HELD_AT), level
+    wm.check_rows(before, wm.snapshot(writes.db, "api", writer), "api", writer)
+    wm.check_lowered(writes.db, writer, "api", writes.keys[writer][:12])
+
+
+@pytest.mark.parametrize("writer", list(wm.WRITERS))
+def test_a_posted_stix_bundle_never_changes_or_reveals_what_the_writer_cannot_see(writes, writer):
+    before = wm.snapshot(writes.db, "stix", writer)
+    bundle = {"type": "bundle", "id": f"bundle--{uuid.uuid4()}",
+              "objects": wm.stix_objects(_held_and_unheard("stix", writer))}
+    response = writes.post("/api/v1/indicators", key=writer, data=orjson.dumps(bundle),
+                           headers={"Content-Type": "application/stix+json;version=2.1"})
+    assert response.status_code == 200, response.text
+    statuses = [r["status"] for r in response.json()["results"]]  # the indicators, then the sightings
+    expected = ["new" if level in wm.hidden_from(writer) else "updated" for level in LEVELS] + ["new"]
+    assert statuses == expected + expected
+    wm.check_rows(before, wm.snapshot(writes.db, "stix", writer), "stix", writer)
+    wm.check_lowered(writes.db, writer, "stix", writes.keys[writer][:12])
+
+
+@pytest.mark.parametrize("writer", list(wm.WRITERS))
+def test_the_web_forms_never_change_or_reveal_what_the_writer_cannot_see(writes, writer):
+    before = wm.snapshot(writes.db, "ui", writer)
+    session = requests.Session()
+    login = session.get(writes.url + "/login", timeout=30)
+    signed = session.post(writes.url + "/login", timeout=30, allow_redirects=False, data={
+        "username": writer, "password": PASSWORD, "csrf_token": csrf_from(login.text)})
+    assert signed.status_code == 302, signed.text
+    values = _held_and_unheard("ui", writer)
+    form = session.get(writes.url + "/submit", timeout=30)
+    page = session.post(writes.url + "/submit", timeout=30, data={
+        "values": "\n".join(values), "tlp": "clear", "confidence": "30", "description": "writer text",
+        "csrf_token": csrf_from(form.text)})
+    assert page.status_code == 200, page.text
+    shown = dict(re.findall(r'<code>([^<]+)</code></a></td>\s*<td><span class="status status-[a-z]+">([a-z]+)</span>',
+                            page.text))
+    assert shown == {wm.held("ui", writer, level): "new" if level in wm.hidden_from(writer) else "updated"
+                     for level in LEVELS} | {wm.unheard("ui", writer): "new"}
+    lowered = [level for level in LEVELS[1:] if level not in wm.hidden_from(writer)]
+    assert text_of(page.text).count("TLP lowered from") == len(lowered)
+
+    def notice(value: str) -> str:
+        form = session.get(writes.url + "/sighting", timeout=30)
+        done = session.post(writes.url + "/sighting", timeout=30, data={
+            "value": value, "case_ref": wm.CASE, "tlp": "clear", "seen": wm.WRITTEN_AT,
+            "csrf_token": csrf_from(form.text)})
+        assert done.status_code == 201, done.text
+        found = re.search(r'<p class="notice" role="status">(.*?)</p>', done.text, flags=re.S)
+        return text_of(found.group(1)).replace(value, "VALUE")
+
+    unknown = notice(wm.unheard("ui", writer))
+    assert unknown.startswith(f"Sighting new: VALUE (domain), 1 in all, case {wm.CASE}")
+    for level in LEVELS:
+        shown = notice(wm.held("ui", writer, level))
+        if level in wm.hidden_from(writer):
+            assert shown == unknown, level
+        else:
+            assert shown.startswith("Sighting updated: VALUE (domain), 8 in all"), level
+    wm.check_rows(before, wm.snapshot(writes.db, "ui", writer), "ui", writer)
+    wm.check_lowered(writes.db, writer, "ui", writer)
