@@ -139,7 +139,8 @@ def test_a_restart_cuts_a_long_export_visibly_then_serves_whole_ones(short_timeo
     assert len(outcome.body) < len(whole)
     assert _gone(old, within=5)
     again = stream_clients.steady(url + STIX, key, bytes_per_second=1 << 30)
-    assert again.error is None and orjson.loads(again.body) == orjson.loads(whole)
+    # Objects only: the server keys the bundle's id with its secret, this process has none.
+    assert again.error is None and orjson.loads(again.body)["objects"] == orjson.loads(whole)["objects"]
 
 
 @pytest.fixture
