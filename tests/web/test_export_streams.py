@@ -76,8 +76,14 @@ def short_timeout(bulk, tmp_path_factory):
 
 
 def _workers(arbiter: subprocess.Popen) -> list[int]:
-    children = Path(f"/proc/{arbiter.pid}/task/{arbiter.pid}/children").read_text().split()
-    return [int(pid) for pid in children]
+    """The arbiter's worker pids, once it has one (a worker an earlier test cut may still be
+    being replaced)."""
+    deadline = time.monotonic() + 30
+    while True:
+        children = Path(f"/proc/{arbiter.pid}/task/{arbiter.pid}/children").read_text().split()
+        if children or time.monotonic() > deadline:
+            return [int(pid) for pid in children]
+        time.sleep(0.1)
 
 
 def _gone(pid: int, within: float) -> bool:
