@@ -25,6 +25,7 @@ test: setup
 	$(BIN)/pytest -n 2 -q
 
 lint: setup
+	$(BIN)/lint-imports --no-logo
 	$(BIN)/ruff check .
 
 bench: setup
