@@ -7,3 +7,97 @@ docs/design.md).
 """
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import NamedTuple
+
+# -- Export and lookup rows ------------------------------------------------------------------
+# The per-indicator exports' rows (storage.export_reads → export.records) and the lookup's
+# matches (storage.indicator_reads → services.lookup), with the decoders their readers share.
+
+@lru_cache(maxsize=65536)
+def _parse_sqlite_time(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def as_time(value) -> datetime | None:
+    """A time column read through the driver: SQLite gives text, PostgreSQL a datetime."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return _parse_sqlite_time(value)
+
+
+def decode_labels(text: str | None) -> list[str]:
+    return list(label_tuple(text))
+
+
+def label_tuple(text: str | None) -> tuple[str, ...]:
+    """The stored ``,a,b,`` form as ``("a", "b")``."""
+    return _decoded(text or ",")
+
+
+@lru_cache(maxsize=4096)  # a feed's rows share a handful of label sets
+def _decoded(text: str) -> tuple[str, ...]:
+    return tuple(label for label in text.split(",") if label)
+
+
+class ExportRow(NamedTuple):
+    """One visible assertion of an exported indicator as the export reader gives it
+    (``storage.export_reads``; the fields are its select's labels, in order): the indicator's
+    fields, then the assertion's with its source org. Times as stored (``as_time`` reads them),
+    labels in their stored form (``label_tuple`` decodes them)."""
+
+    indicator_id: int
+    kind: str
+    value: str
+    display: str | None
+    allowlisted: str | None  # the allowlist's reason
+    range_start: bytes | None  # 16-byte bounds (IPv4 mapped into IPv6), for IP indicators
+    range_end: bytes | None
+    source: str  # the org's slug
+    org_id: int
+    feed: str  # "" when none
+    confidence: int
+    tlp: str
+    labels: str
+    description: str | None
+    valid_until: object
+    first_seen: object
+    last_seen: object
+    times_reported: int
+    modified: object
+
+
+# The indicator's fields of an ``ExportRow`` alone: what the formats that list values read
+# (text, cidr, rpz), and a third of the columns to read.
+ValueRow = NamedTuple("ValueRow", [(name, ExportRow.__annotations__[name])
+                                   for name in ExportRow._fields[: ExportRow._fields.index("range_end") + 1]])
+
+
+class LookupMatch(NamedTuple):
+    """One row of the lookup's read (``storage.indicator_reads.lookup_matches``): a matched
+    indicator with one of its assertions and the assertion's source org; the assertion's fields
+    None for an indicator without any. Times as the driver gives them (``as_time``)."""
+
+    id: int
+    kind: str
+    value: str
+    display: str | None
+    prefix_len: int | None
+    assertion_id: int | None
+    source: str | None
+    feed: str | None
+    confidence: int | None
+    tlp: str | None
+    labels: str | None
+    description: str | None
+    valid_until: object
+    first_seen: object
+    last_seen: object
+    times_reported: int | None
+
+
+# The assertion's fields of a ``LookupMatch``: rows with equal ones (a feed's rows share all
+# but the indicator) are shown and weighed once per batch.
+ASSERTION_FIELDS = slice(LookupMatch._fields.index("source"), None)
