@@ -8,8 +8,10 @@ docs/design.md).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from functools import lru_cache
+from itertools import repeat
 from typing import NamedTuple
 
 # -- Export and lookup rows ------------------------------------------------------------------
@@ -40,6 +42,13 @@ def label_tuple(text: str | None) -> tuple[str, ...]:
 @lru_cache(maxsize=4096)  # a feed's rows share a handful of label sets
 def _decoded(text: str) -> tuple[str, ...]:
     return tuple(label for label in text.split(",") if label)
+
+
+def made(row_type: type[tuple], tuples: Iterable[tuple]) -> Iterator:
+    """``map(row_type._make, tuples)`` without a Python call per row (``_make`` is a Python
+    function over ``tuple.__new__``; the reads stream millions of rows: docs/performance.md).
+    ``tuples`` come from a select whose columns are ``row_type``'s fields."""
+    return map(tuple.__new__, repeat(row_type), tuples)
 
 
 class ExportRow(NamedTuple):

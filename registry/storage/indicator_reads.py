@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection, exists, select
 
-from registry.domain.rows import LookupMatch
+from registry.domain.rows import LookupMatch, made
 from registry.storage import bulk
 from registry.storage import tables as t
 
@@ -56,7 +56,7 @@ def lookup_matches(conn: Connection, values: Sequence[str]) -> list[LookupMatch]
         "FROM indicator i LEFT JOIN assertion a ON a.indicator_id = i.id LEFT JOIN organization o ON o.id = a.org_id",
         "i.value", values,
     )
-    matches = list(map(LookupMatch._make, rows))
+    matches = list(made(LookupMatch, rows))
     matches.sort(key=_by_indicator_then_id)  # an indicator without assertions has one row: no None compared
     return matches
 
