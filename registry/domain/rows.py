@@ -110,3 +110,16 @@ class LookupMatch(NamedTuple):
 # The assertion's fields of a ``LookupMatch``: rows with equal ones (a feed's rows share all
 # but the indicator) are shown and weighed once per batch.
 ASSERTION_FIELDS = slice(LookupMatch._fields.index("source"), None)
+
+
+class VisibleState(NamedTuple):
+    """What a viewer may see, in a few numbers (``storage.visibility.visible_state``): the count,
+    highest change sequence and newest change time (as stored) of the assertions, then of the
+    sightings. Export tags and the rpz serial are made from it."""
+
+    assertions: int
+    assertion_seq: int | None
+    assertion_modified: object
+    sightings: int
+    sighting_seq: int | None
+    sighting_modified: object

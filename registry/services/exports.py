@@ -163,7 +163,7 @@ def rpz_serial(conn: Connection, viewer: Viewer, now: datetime) -> int:
     ETag's clock). It grows when the zone may have changed, and never counts others' changes.
     (Serials were the change sequence before: a jump to Unix seconds is an increase in DNS
     serial arithmetic as long as the old serial was below 2^31 short of it.)"""
-    newest = visible_state(conn, viewer)[2]
+    newest = visible_state(conn, viewer).assertion_modified
     hour = int(now.timestamp() // CLOCK_BUCKET.total_seconds() * CLOCK_BUCKET.total_seconds())
     return max(int(as_time(newest).timestamp()) if newest is not None else 0, hour)
 
