@@ -16,8 +16,7 @@ What is read:
   own export writes each indicator's SCO; Talos' observed-data is the blog post's URL).
 - TLP: whatever way the object says it (stix.markings.BundleTlp: TLP 2.0/1.0 markings,
   MISP-style ``tlp:amber`` labels, a marked report holding it); none means ``tlp`` (default AMBER).
-- Sources: see stix_sources.py.
-Everything else (reports, malware, relationships...) is counted as skipped.
+Sources: see stix_sources.py. Everything else (reports, malware, relationships...) is skipped.
 
 The bundle is read whole with orjson (memory several times the bundle's size while it is
 imported: docs/performance.md); a streaming JSON reader would need ijson, which the project does not depend on.
@@ -150,14 +149,6 @@ def _objects(data) -> list[dict]:
     return objects
 
 
-def read_claims(conn: Connection, derived: ids.IndicatorIds, *, indicator_ids: Iterable[str],
-                sighting_ids: Iterable[str]) -> IdClaims:
-    """The id claims of one import: who holds each own id the bundle's objects carry, read once
-    (by the unique id indexes) before any is decided."""
-    return IdClaims(derived, held_indicators=stix_reads.assertions_by_stix_ids(conn, sorted(set(indicator_ids))),
-                    held_sightings=stix_reads.sighting_holders(conn, sorted(set(sighting_ids))))
-
-
 class _Submitter(Submitter):
     """A Submitter whose rejects also reach the import's own count (one count over sources)."""
 
@@ -188,7 +179,7 @@ class _Import:
         self.tlp = BundleTlp(objects)
         self.allowlist = load_allowlist(conn)
         self.submitters: dict[str, _Submitter] = {}
-        self.orgs: dict = {}
+        self.orgs: dict = {}  # slug -> org row (a Sighting's)
         self.pending: list[tuple[dict | None, _Submitter, list[int]]] = []  # result, its submitter, value slots
         self.indicator_values: dict[str, list[PatternValue] | None] = {}  # None: rejected
         self.carried = carried_refs if carried_refs is not None else {}
@@ -206,8 +197,11 @@ class _Import:
             by_type.setdefault(text(obj, "type"), []).append(obj)
         indicators = by_type.pop("indicator", [])
         sightings = by_type.pop("sighting", [])
-        self.claims = read_claims(self.conn, self.derived, indicator_ids=drafts.own_ids(indicators, "indicator"),
-                                  sighting_ids=drafts.own_ids(sightings, "sighting"))
+        # Who holds each own id the bundle's objects carry, read once (by the unique id indexes)
+        # before any is decided.
+        held = stix_reads.assertions_by_stix_ids(self.conn, sorted(set(drafts.own_ids(indicators, "indicator"))))
+        held_sightings = stix_reads.sighting_holders(self.conn, sorted(set(drafts.own_ids(sightings, "sighting"))))
+        self.claims = IdClaims(self.derived, held_indicators=held, held_sightings=held_sightings)
         for obj in indicators:
             self._indicator(obj)
         if not indicators:
