@@ -23,7 +23,7 @@ from common import Timer, peak_rss_mb  # noqa: E402
 from lookup import OUT, build  # noqa: E402
 
 from registry.domain.tlp import Viewer  # noqa: E402
-from registry.stix import export  # noqa: E402
+from registry.services import stix_export as export  # noqa: E402
 from registry.storage.db import Database  # noqa: E402
 
 PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")

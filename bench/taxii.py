@@ -41,10 +41,10 @@ from registry.domain.tlp import Viewer  # noqa: E402
 from registry.services.access import ON_SERVER  # noqa: E402
 from registry.services.keys import create_key  # noqa: E402
 from registry.services.orgs import add_org  # noqa: E402
+from registry.services.stix_export import iter_objects  # noqa: E402
 from registry.services.submit import Provenance, Submission, submit  # noqa: E402
 from registry.services.taxii import STIX_MEDIA, TAXII_MEDIA, collection  # noqa: E402
 from registry.services.taxii_query import stix_time  # noqa: E402
-from registry.stix.export import iter_objects  # noqa: E402
 from registry.storage import migrate  # noqa: E402
 from registry.storage.db import Database, normalise_url  # noqa: E402
 

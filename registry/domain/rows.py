@@ -7,3 +7,22 @@ docs/design.md).
 """
 
 from __future__ import annotations
+
+from functools import lru_cache
+
+# -- STIX (branch stixpure) ------------------------------------------------------------------------
+# The label decoders the STIX builders need; storage.indicators re-exports them for its callers.
+
+
+def decode_labels(text: str | None) -> list[str]:
+    return list(label_tuple(text))
+
+
+def label_tuple(text: str | None) -> tuple[str, ...]:
+    """The stored ``,a,b,`` form as ``("a", "b")``."""
+    return _decoded(text or ",")
+
+
+@lru_cache(maxsize=4096)  # a feed's rows share a handful of label sets
+def _decoded(text: str) -> tuple[str, ...]:
+    return tuple(label for label in text.split(",") if label)

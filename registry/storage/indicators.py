@@ -11,13 +11,13 @@ import operator
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from typing import NamedTuple
 
 from sqlalchemy import Connection, select, text
 
 from registry.domain import lanes
 from registry.domain.kinds import IPV4, IPV6, Value
+from registry.domain.rows import decode_labels, label_tuple  # noqa: F401 (callers read them here)
 from registry.domain.tlp import RANK, Viewer
 from registry.storage import bulk
 from registry.storage import tables as t
@@ -29,20 +29,6 @@ chunks = bulk.chunks
 
 def encode_labels(labels: Iterable[str]) -> str:
     return "," + ",".join(sorted(set(labels))) + "," if labels else ","
-
-
-def decode_labels(text: str | None) -> list[str]:
-    return list(label_tuple(text))
-
-
-def label_tuple(text: str | None) -> tuple[str, ...]:
-    """The stored ``,a,b,`` form as ``("a", "b")``."""
-    return _decoded(text or ",")
-
-
-@lru_cache(maxsize=4096)  # a feed's rows share a handful of label sets
-def _decoded(text: str) -> tuple[str, ...]:
-    return tuple(label for label in text.split(",") if label)
 
 
 @dataclass(slots=True)

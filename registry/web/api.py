@@ -19,7 +19,7 @@ from registry.services.errors import Invalid, RegistryError
 from registry.services.lookup import lookup as do_lookup
 from registry.services.lowered import Lowered
 from registry.services.search import Filters, search_indicators
-from registry.services.sightings import add_sighting, lowered_of
+from registry.services.sightings import MAX_COUNT, add_sighting, lowered_of
 from registry.services.submit import (
     Provenance,
     Submission,
@@ -129,7 +129,6 @@ def _plain_parameters() -> None:
 
 MAX_VALUE = 2048  # characters: the longest indicator value stored
 MAX_DESCRIPTION = 4000  # characters of a description, as stored
-MAX_COUNT = 1_000_000  # times one sighting may count
 MAX_LABELS = 1000  # characters of an assertion's labels together, as stored
 
 
@@ -282,7 +281,7 @@ def list_indicators():
 def _submit_stix_bundle():
     """A STIX 2.0/2.1 bundle; every object is attributed to the key's org, whatever identity
     it names (a member cannot post under another agency's name)."""
-    from registry.stix.importer import import_bundle
+    from registry.services.stix_import import import_bundle
 
     data = request.get_data()
     try:
