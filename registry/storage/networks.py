@@ -2,7 +2,7 @@
 
 Indicators are never deleted and their ranges never change, so the set only grows: each
 lookup asks for the highest indicator id (one index probe) and loads just the rows added since.
-Each process keeps its own copy; the database stays the source of truth.
+Each Database object keeps its own copy; the database stays the source of truth.
 """
 
 from __future__ import annotations

@@ -12,9 +12,10 @@ from registry.domain.tlp import Viewer
 from registry.services.lookup import lookup
 from registry.storage import tables as t
 from registry.storage.allowlist import load_allowlist
+from registry.storage.caches import caches_of
 from registry.storage.db import Database
 from registry.storage.networks import network_set
-from tests.conftest import _sqlite_db
+from tests.web.conftest import another_database
 
 PARTNER = "partner.example.org"
 
@@ -37,14 +38,13 @@ def _lookup(db: Database, raw: str) -> dict:
 
 
 @pytest.fixture
-def two(sqlite_template, tmp_path):
-    (tmp_path / "a").mkdir()
-    (tmp_path / "b").mkdir()
-    a = _sqlite_db(sqlite_template, tmp_path / "a")
-    b = _sqlite_db(sqlite_template, tmp_path / "b")
-    yield a, b
-    a.dispose()
-    b.dispose()
+def two(db, tmp_path):
+    """``db`` and a second database on the same engine."""
+    url, cleanup = another_database(db.url, tmp_path)
+    other = Database(url)
+    yield db, other
+    other.dispose()
+    cleanup()
 
 
 def test_the_allowlist_of_one_database_is_not_seen_by_another(two):
@@ -57,22 +57,22 @@ def test_the_allowlist_of_one_database_is_not_seen_by_another(two):
     assert _lookup(a, PARTNER)["allowlisted"] and not _lookup(b, PARTNER)["allowlisted"]
 
 
-def test_two_database_objects_on_one_url_keep_their_own(sqlite_db):
-    other = Database(sqlite_db.url)
+def test_two_database_objects_on_one_url_keep_their_own(db):
+    other = Database(db.url)
     try:
-        with sqlite_db.read() as conn:
+        with db.read() as conn:
             kept = network_set(conn, 0)
         with other.read() as conn:
             assert network_set(conn, 0) is not kept
-        assert sqlite_db.caches.networks[0] is kept and other.caches.networks[0] is not kept
+        assert db.caches.networks[0] is kept and other.caches.networks[0] is not kept
     finally:
         other.dispose()
 
 
-def test_a_connection_reaches_its_database_caches(sqlite_db):
-    from registry.storage.caches import caches_of
-
-    with sqlite_db.read() as conn:
-        assert caches_of(conn) is sqlite_db.caches
-    with sqlite_db.write() as conn:
-        assert caches_of(conn) is sqlite_db.caches
+def test_a_connection_reaches_its_database_caches(db):
+    with db.read() as conn:
+        assert caches_of(conn) is db.caches
+    with db.write() as conn:
+        assert caches_of(conn) is db.caches
+    with db.engine.connect() as conn:
+        assert caches_of(conn) is db.caches
