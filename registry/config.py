@@ -10,7 +10,10 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from limits import RateLimitItem
 
 
 class SettingError(ValueError):
@@ -162,7 +165,7 @@ class Settings:
     instance_path: Path
     database_url: str = field(repr=False)  # REGISTRY_DATABASE_URL, else the instance folder's SQLite file
     secret_key: str | None = field(repr=False)
-    rate_limit: Any  # limits.RateLimitItem
+    rate_limit: RateLimitItem
     redis_url: str | None
     half_lifes: dict[str, float]  # read-only: shared by every request
     default_region: str | None
@@ -175,8 +178,8 @@ class Settings:
     audit_flush_seconds: float
     cookie_secure: str
     session_hours: float
-    login_limit: Any  # limits.RateLimitItem
-    login_address_limit: Any
+    login_limit: RateLimitItem
+    login_address_limit: RateLimitItem
     login_slowdown_seconds: float
     feeds_path: str
     feed_batch_size: int
