@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import click
 
-from registry import config
-from registry.cli.common import Fail, echo_json, guard, json_option, open_db
+from registry.cli.common import Fail, echo_json, guard, json_option, open_db, settings
 from registry.domain.tlp import Viewer
 
 
@@ -25,8 +24,8 @@ def lookup(values, file, region, as_json) -> None:
     if not queries:
         raise Fail("give values to look up, or --file")
     with open_db().read() as conn:
-        answers = do_lookup(conn, queries, Viewer.operator(), region=(region or config.get("DEFAULT_REGION") or "").upper() or None,
-                            half_lifes=config.half_lifes())
+        answers = do_lookup(conn, queries, Viewer.operator(), region=(region or settings().default_region or "").upper() or None,
+                            half_lifes=settings().half_lifes)
     if as_json:
         echo_json(answers)
         return

@@ -30,6 +30,7 @@ from registry.services.errors import Invalid
 from registry.storage import indicators as store
 from registry.storage import tables as t
 from registry.storage.bulk import as_time
+from registry.storage.caches import caches_of
 from registry.storage.lookup_state import lookup_state
 from registry.storage.visibility import visible
 
@@ -88,7 +89,7 @@ def _lookup_split(conn: Connection, queries: Sequence, viewer: Viewer, options: 
     Should the helper fail, this process answers that part too."""
     half = int(len(queries) * _PARENT_SHARE)
     url = conn.engine.url.render_as_string(hide_password=False)  # the helper opens its own engine
-    helper = lookup_helper.helper_for(url, _lookup)
+    helper = lookup_helper.helper_for(url, _lookup, caches_of(conn))
     helper.ask(queries[half:], viewer, options)
     try:
         answers = _lookup(conn, queries[:half], viewer, **options)

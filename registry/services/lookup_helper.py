@@ -24,23 +24,24 @@ from registry.services import collector
 _helper: Helper | None = None
 
 
-def helper_for(url: str, answer: Callable) -> Helper:
+def helper_for(url: str, answer: Callable, caches=None) -> Helper:
     """The helper for the database at ``url`` (a new one if there is none alive for it here);
-    ``answer(conn, queries, viewer, **options)`` is what it runs on each request."""
+    ``answer(conn, queries, viewer, **options)`` is what it runs on each request; ``caches``:
+    the asking database's (storage.caches), which the helper starts from."""
     global _helper
     if _helper is None or not _helper.serves(url):
         if _helper is not None:
             _helper.close()
-        _helper = Helper(url, answer)
+        _helper = Helper(url, answer, caches)
     return _helper
 
 
 class Helper:
-    def __init__(self, url: str, answer: Callable) -> None:
+    def __init__(self, url: str, answer: Callable, caches=None) -> None:
         context = multiprocessing.get_context("fork")
         self.url, self._pid = url, os.getpid()
         self._pipe, theirs = context.Pipe()
-        self._process = context.Process(target=_serve, args=(url, answer, theirs, self._pipe), daemon=True)
+        self._process = context.Process(target=_serve, args=(url, answer, theirs, self._pipe, caches), daemon=True)
         self._process.start()
         theirs.close()
         self._asked = False
@@ -100,14 +101,14 @@ class Helper:
             self._process.join()
 
 
-def _serve(url: str, answer: Callable, pipe, parents_end) -> None:
+def _serve(url: str, answer: Callable, pipe, parents_end, caches) -> None:
     from registry.storage.db import Database  # its own engine; the parent's is never touched
 
     parents_end.close()  # else the parent closing its end would never reach this one as EOF
     # What it inherited stays out of its collector's passes (and so is never written to).
     gc.freeze()
     gc.enable()
-    db = Database(url)
+    db = Database(url, caches=caches)  # its copy of the parent's, warm
     while True:
         try:
             request = pipe.recv_bytes()

@@ -28,6 +28,7 @@ from registry.stix import export as writer
 from registry.stix.references import referenced_objects as _referenced
 from registry.stix.times import as_datetime
 from registry.storage import stix_reads as reads
+from registry.storage.caches import caches_of
 from registry.storage.db import current_seq
 from registry.storage.visibility import visible_state
 
@@ -108,7 +109,7 @@ def objects_by_id(conn: Connection, viewer: Viewer, stix_id: str) -> list[dict]:
 
 def indicator_ids(conn: Connection) -> ids.IndicatorIds:
     """The Indicator ids this database derives."""
-    return ids.indicator_ids(reads.id_key(conn))
+    return ids.indicator_ids(reads.id_key(conn), caches_of(conn).derived)
 
 
 def load_orgs(conn: Connection) -> build.Orgs:

@@ -57,6 +57,7 @@ from registry.stix.patterns import PatternValue, Unrepresentable
 from registry.stix.times import parse_stix_time
 from registry.storage import stix_reads
 from registry.storage.allowlist import load_allowlist
+from registry.storage.caches import caches_of
 from registry.storage.db import Database
 
 
@@ -183,7 +184,7 @@ class _Import:
         self.pending: list[tuple[dict | None, _Submitter, list[int]]] = []  # result, its submitter, value slots
         self.indicator_values: dict[str, list[PatternValue] | None] = {}  # None: rejected
         self.carried = carried_refs if carried_refs is not None else {}
-        self.derived = ids.indicator_ids(stix_reads.id_key(conn))
+        self.derived = ids.indicator_ids(stix_reads.id_key(conn), caches_of(conn).derived)
         self.claims: IdClaims | None = None  # made by run(), once the bundle's own ids are known
         # Indicators that came with an id of their own whose stored id the import reports when it
         # is another: (obj id, the claim's reason or None, (org_id, feed, value), identity, result,
