@@ -119,17 +119,18 @@ def raw_exact_in(db: Database, canon: list[str]) -> tuple[float, int]:
 
 
 def cli_lookup(url: str, values: list[str]) -> tuple[float, list[dict]]:
-    """`registry lookup --json --file` of ``values`` in a process of its own: values/s from its
-    start to its exit, and its answers."""
+    """`registry lookup --json --file` of ``values`` in a process of its own, its answers
+    written to a file (as `> answers.json` would): values/s from its start to its exit, and
+    its answers."""
     with tempfile.TemporaryDirectory(prefix="bench-lookup-") as work:
-        values_file = Path(work) / "values.txt"
+        values_file, answers_file = Path(work) / "values.txt", Path(work) / "answers.json"
         values_file.write_text("\n".join(values) + "\n", encoding="utf-8")
         env = {**os.environ, "REGISTRY_DATABASE_URL": url, "REGISTRY_DEFAULT_REGION": "TH",
                "REGISTRY_INSTANCE_PATH": work}
-        with Timer() as t:
-            done = subprocess.run([REGISTRY, "lookup", "--json", "--file", str(values_file)], env=env, check=True,
-                                  capture_output=True)
-    return len(values) / t.seconds, json.loads(done.stdout)
+        with answers_file.open("wb") as out, Timer() as t:
+            subprocess.run([REGISTRY, "lookup", "--json", "--file", str(values_file)], env=env, check=True,
+                           stdout=out)
+        return len(values) / t.seconds, json.loads(answers_file.read_bytes())
 
 
 def main() -> None:
