@@ -46,7 +46,7 @@ def main() -> None:
 
     database = fresh_schema(args.postgres, "import") if args.postgres else nullcontext(f"sqlite:///{work / 'registry.db'}")
     with database as url:
-        env = {**os.environ, "REGISTRY_DATABASE_URL": url}
+        env = {**os.environ, "REGISTRY_DATABASE_URL": url, "REGISTRY_INSTANCE_PATH": str(work)}
         subprocess.run([REGISTRY, "init"], env=env, check=True, capture_output=True)
         subprocess.run([REGISTRY, "org", "add", "bench", "--name", "Bench", "--country", "TH"], env=env, check=True,
                        capture_output=True)
