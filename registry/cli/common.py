@@ -45,7 +45,9 @@ def json_option(help_text: str | None = None):
 
 
 def echo_json(data) -> None:
-    click.echo(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode())
+    # orjson's UTF-8 bytes go to stdout as they are: decoded, click would scan the text for
+    # terminal codes (JSON escapes them) and encode it again (docs/performance.md, "Lookups").
+    click.echo(orjson.dumps(data, option=orjson.OPT_INDENT_2))
 
 
 def settings() -> config.Settings:

@@ -2,7 +2,8 @@
 
 SQLite: WAL, a busy timeout, a larger page cache, and ``BEGIN IMMEDIATE`` for write transactions so
 two writers queue on the lock instead of failing when a read lock is upgraded. PostgreSQL:
-psycopg 3 with a small pool. ``Database.write()`` commits when its block ends and rolls back on
+psycopg 3 with a small pool. ``Database.read()`` is one snapshot on both engines;
+``Database.write()`` commits when its block ends and rolls back on
 any exception, so an import lands whole or not at all.
 """
 
@@ -69,9 +70,15 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        """A read transaction (one consistent snapshot on both engines)."""
-        with self.engine.connect() as conn, conn.begin():
-            yield conn
+        """A read transaction: its statements see one snapshot, so a batch's several queries
+        never see half of a write committed meanwhile (docs/design.md, "Data flow of a lookup").
+        SQLite: one transaction (WAL readers keep the snapshot of their first read);
+        PostgreSQL: REPEATABLE READ (READ COMMITTED, its default, takes one per statement)."""
+        with self.engine.connect() as conn:
+            if self.dialect != "sqlite":
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                yield conn
 
     def is_initialised(self) -> bool:
         from sqlalchemy import inspect
