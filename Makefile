@@ -32,7 +32,7 @@ bench: setup
 	$(BIN)/python bench/import.py
 	$(BIN)/python bench/feed.py
 	$(BIN)/python bench/lookup.py
-	$(BIN)/python bench/http.py
+	$(BIN)/python bench/http_api.py
 	$(BIN)/python bench/stix_export.py
 	$(BIN)/python bench/export.py
 	$(BIN)/python bench/taxii.py

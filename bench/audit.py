@@ -12,23 +12,19 @@ from __future__ import annotations
 import argparse
 import sqlite3
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-# bench/ holds http.py (named by the issue); keep it from shadowing the standard library's http.
-BENCH = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != BENCH] + [str(BENCH)]
-from common import Timer, mixed_values  # noqa: E402
+from common import Timer, mixed_values
 
-from registry.domain.tlp import Viewer  # noqa: E402
-from registry.services.audit import AuditLog, verify  # noqa: E402
-from registry.services.lookup import lookup  # noqa: E402
-from registry.services.orgs import add_org  # noqa: E402
-from registry.services.submit import Provenance, Submission, Submitter  # noqa: E402
-from registry.storage import migrate  # noqa: E402
-from registry.storage.db import Database  # noqa: E402
+from registry.domain.tlp import Viewer
+from registry.services.audit import AuditLog, verify
+from registry.services.lookup import lookup
+from registry.services.orgs import add_org
+from registry.services.submit import Provenance, Submission, Submitter
+from registry.storage import migrate
+from registry.storage.db import Database
 
 
 def fresh(folder: Path, name: str) -> Database:

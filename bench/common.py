@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import random
 import resource
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 # Realistic spread of network sizes in blocklists (DROP, FireHOL level1, ET block).
 CIDR_LENGTHS = (12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 24, 24, 24, 22, 20)
@@ -99,6 +101,43 @@ def raw_insert(lines: int, db_path) -> tuple[float, int]:
         raw.commit()
     raw.close()
     return t_raw.seconds, len(rows)
+
+
+def schema_url(postgres: str, schema: str) -> str:
+    """The PostgreSQL URL ``postgres`` with ``schema`` first on the search path."""
+    return f"{postgres}{'&' if '?' in postgres else '?'}options=-csearch_path%3D{schema}"
+
+
+def postgres_admin(postgres: str):
+    """An engine on the server itself, to create and drop the benchmarks' schemas."""
+    from sqlalchemy import create_engine
+
+    from registry.storage.db import normalise_url
+
+    return create_engine(normalise_url(postgres))
+
+
+@contextmanager
+def fresh_schema(postgres: str, name: str) -> Iterator[str]:
+    """The URL of a new, empty schema on the PostgreSQL server at ``postgres``, dropped after."""
+    from sqlalchemy import text
+
+    schema = f"bench_{name}_{os.getpid()}"
+    admin = postgres_admin(postgres)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield schema_url(postgres, schema)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def postgres_option(parser) -> None:
+    """``--postgres URL`` (default: REGISTRY_BENCH_POSTGRES), as every script that offers it spells it."""
+    parser.add_argument("--postgres", default=os.environ.get("REGISTRY_BENCH_POSTGRES"),
+                        help="a PostgreSQL URL: the registry lives in a schema of its own there (default: SQLite)")
 
 
 def peak_rss_mb() -> float:

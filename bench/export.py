@@ -21,11 +21,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-# bench/ holds http.py (named by the issue); keep it from shadowing the standard library's http.
-BENCH = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != BENCH] + [str(BENCH)]
-from common import Timer, peak_rss_mb  # noqa: E402
-from lookup import OUT, build  # noqa: E402
+from common import Timer, peak_rss_mb
+from lookup import OUT, build, sqlite_path
 
 PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
 FORMATS = ("text", "cidr", "csv", "json")
@@ -90,7 +87,7 @@ def main() -> None:
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
-    path = OUT / f"lookup-{args.indicators}-v2.db"  # the same cache as bench/lookup.py
+    path = sqlite_path(args.indicators)  # the same cache as bench/lookup.py
     if args.one:
         print(json.dumps(one(path, args.one, Path(args.out))))
         return

@@ -24,10 +24,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-# bench/ holds http.py (named by the issue); keep it from shadowing the standard library's http.
-BENCH = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != BENCH] + [str(BENCH)]
-from common import Timer, children_peak_rss_mb, raw_insert, write_feed  # noqa: E402
+from common import Timer, children_peak_rss_mb, raw_insert, write_feed
 
 REGISTRY = Path(sys.executable).parent / "registry"
 

@@ -12,19 +12,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
 from pathlib import Path
 
-# bench/ holds http.py (named by the issue); keep it from shadowing the standard library's http.
-BENCH = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != BENCH] + [str(BENCH)]
-from common import Timer, peak_rss_mb  # noqa: E402
-from lookup import OUT, build  # noqa: E402
+from common import Timer, peak_rss_mb
+from lookup import OUT, build, sqlite_path
 
-from registry.domain.tlp import Viewer  # noqa: E402
-from registry.stix import export  # noqa: E402
-from registry.storage.db import Database  # noqa: E402
+from registry.domain.tlp import Viewer
+from registry.services import stix_export as export
+from registry.storage.db import Database
 
 PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
 
@@ -76,7 +72,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the written bundle (bench/out/)")
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
-    path = OUT / f"lookup-{args.indicators}-v2.db"  # the same cache as bench/lookup.py
+    path = sqlite_path(args.indicators)  # the same cache as bench/lookup.py
     if not path.exists():
         build(path, args.indicators, cidr_share=0.1)
     db = Database(f"sqlite:///{path}")

@@ -15,38 +15,33 @@ each registry page carries beside them are transferred but not counted. Medallio
 
 from __future__ import annotations
 
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
 import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
-# bench/ holds http.py (named by the issue); keep it from shadowing the standard library's http.
-BENCH = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != BENCH] + [str(BENCH)]
-import argparse  # noqa: E402
-import json  # noqa: E402
-import os  # noqa: E402
-import shutil  # noqa: E402
-import socket  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from contextlib import contextmanager  # noqa: E402
-from datetime import UTC, datetime  # noqa: E402
+import requests
+from common import Timer, fresh_schema, mixed_values, postgres_option
+from taxii2client.v21 import Collection, as_pages
 
-import requests  # noqa: E402
-from common import Timer, mixed_values  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
-from taxii2client.v21 import Collection, as_pages  # noqa: E402
-
-from registry.domain.tlp import Viewer  # noqa: E402
-from registry.services.access import ON_SERVER  # noqa: E402
-from registry.services.keys import create_key  # noqa: E402
-from registry.services.orgs import add_org  # noqa: E402
-from registry.services.submit import Provenance, Submission, submit  # noqa: E402
-from registry.services.taxii import STIX_MEDIA, TAXII_MEDIA, collection  # noqa: E402
-from registry.services.taxii_query import stix_time  # noqa: E402
-from registry.stix.export import iter_objects  # noqa: E402
-from registry.storage import migrate  # noqa: E402
-from registry.storage.db import Database, normalise_url  # noqa: E402
+from registry.domain.tlp import Viewer
+from registry.services.access import ON_SERVER
+from registry.services.keys import create_key
+from registry.services.orgs import add_org
+from registry.services.stix_export import iter_objects
+from registry.services.submit import Provenance, Submission, submit
+from registry.services.taxii import STIX_MEDIA, TAXII_MEDIA, collection
+from registry.services.taxii_query import stix_time
+from registry.storage import migrate
+from registry.storage.db import Database
 
 BIN = Path(sys.executable).parent
 ORG = "bench-org"
@@ -87,16 +82,8 @@ def database_url(workdir: Path, count: int, postgres: str | None):
     if not postgres:
         yield f"sqlite:///{workdir / f'registry-{count}.db'}"
         return
-    schema = f"bench_taxii_{count}_{os.getpid()}"
-    admin = create_engine(normalise_url(postgres))
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{postgres}{'&' if '?' in postgres else '?'}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with fresh_schema(postgres, f"taxii_{count}") as url:
+        yield url
 
 
 def build_registry(url: str, count: int) -> tuple[str, int]:
@@ -220,8 +207,7 @@ def main() -> None:
     parser.add_argument("--small", type=int, default=2000)
     parser.add_argument("--large", type=int, default=100_000)
     parser.add_argument("--large-pages", default="1000,10000", help="page sizes for the large run")
-    parser.add_argument("--postgres", default=os.environ.get("REGISTRY_BENCH_POSTGRES"),
-                        help="a PostgreSQL URL: the registries live in fresh schemas there (default: SQLite)")
+    postgres_option(parser)
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="bench-taxii-"))
     try:

@@ -1,12 +1,95 @@
-"""One table of settings: name, default, help. Values come from ``REGISTRY_<NAME>`` environment
-variables, then from ``config`` passed to ``create_app`` or ``load_settings`` (tests)."""
+"""One table of settings: name, default, what a value must be, help. ``load()`` reads each
+``REGISTRY_<NAME>`` once (overrides first, then the environment, then the default) into a typed
+``Settings``; the app and every command load it at start, so a bad value stops the start with a
+``SettingError`` naming the variable and what it expects (docs/configuration.md)."""
 
 from __future__ import annotations
 
-import functools
+import math
 import os
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from limits import RateLimitItem
+
+
+class SettingError(ValueError):
+    """A ``REGISTRY_<NAME>`` value that is not what the setting expects."""
+
+    def __init__(self, name: str, value: object, expects: str) -> None:
+        super().__init__(f"REGISTRY_{name} must be {expects}, not {value!r}")
+        self.name = name
+        self.value = value
+        self.expects = expects
+
+
+# -- parsers: text in, a typed value out, ValueError when the text is not one -----------------
+def _text(text: str) -> str:
+    return text
+
+
+def _optional(text: str) -> str | None:
+    return text or None
+
+
+def _whole(minimum: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        text = text.strip()
+        if not (text.isascii() and text.isdigit()) or int(text) < minimum:
+            raise ValueError(text)
+        return int(text)
+
+    return parse
+
+
+def _number(minimum: float, maximum: float = math.inf, *, above: bool = False) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        number = float(text)
+        if not math.isfinite(number) or number < minimum or (above and number == minimum) or number > maximum:
+            raise ValueError(text)
+        return number
+
+    return parse
+
+
+def _rate(text: str):
+    from limits import parse  # the library the rate limiter counts with: what it reads is valid
+
+    return parse(text)
+
+
+def _choice(*choices: str) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        value = text.strip().lower()
+        if value not in choices:
+            raise ValueError(text)
+        return value
+
+    return parse
+
+
+def _region(text: str) -> str | None:
+    region = text.strip().upper()
+    if region and not (len(region) == 2 and region.isascii() and region.isalpha()):
+        raise ValueError(text)
+    return region or None
+
+
+def _half_lifes(text: str) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        kind, _, days = part.partition("=")
+        out[kind.strip()] = float(days)
+    return out
+
+
+def _path(text: str) -> Path:
+    return Path(text or "instance").resolve()
 
 
 @dataclass(frozen=True)
@@ -14,103 +97,144 @@ class Setting:
     name: str
     default: str | None
     help: str
+    parse: Callable[[str], Any] = _optional
+    expects: str = "text"
 
+
+_SECONDS = "a number of seconds above 0"
+_RATE = "a rate such as '10 per 15 minutes' or '100/second'"
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("INSTANCE_PATH", "instance", "Folder for the SQLite database, the generated secret key and other local state."),
+    Setting("INSTANCE_PATH", "instance", "Folder for the SQLite database, the generated secret key and other local state.",
+            _path, "a folder"),
     Setting("DATABASE_URL", None, "SQLAlchemy URL of the database; default: a SQLite file registry.db in the instance folder. postgresql://… uses psycopg 3."),
     Setting("SECRET_KEY", None, "Secret for session cookies and CSRF. Required outside development; `make run` generates one into the instance folder."),
-    Setting("RATE_LIMIT", "6000 per minute", "Per-key request rate limit (`limits` syntax: `6000 per minute`, `100/second`)."),
+    Setting("RATE_LIMIT", "6000 per minute", "Per-key request rate limit (`limits` syntax: `6000 per minute`, `100/second`).",
+            _rate, _RATE),
     Setting("REDIS_URL", None, "Redis URL for rate limits shared across workers and hosts; in memory when unset."),
-    Setting("HALF_LIFES", "ipv4=30,ipv6=30,url=60,domain=120,email=180,phone=180", "Days after which a report's weight halves, by kind."),
-    Setting("DEFAULT_REGION", "TH", "Region (ISO alpha-2) for national phone numbers in lookups when neither the request nor the caller's org gives one."),
-    Setting("MAX_BATCH", "10000", "Most values in one batch lookup request."),
-    Setting("MAX_BODY_MB", "32", "Largest request body accepted, in MiB; larger ones get 413."),
-    Setting("SQLITE_MMAP_MB", "2048", "How much of a SQLite file the web server's readers memory-map (0: none)."),
-    Setting("WEB_THREADS", "16", "Threads per web worker: each request holds one while it runs, a streamed export (and an event stream) for as long as it lasts."),
-    Setting("WEB_TIMEOUT", "30", "Seconds a web worker may go without a sign of life before it is restarted, and a client may take to accept 64 KiB of a streamed export before it is cut off; it does not limit how long a request runs."),
-    Setting("WEB_GRACEFUL_TIMEOUT", "10", "Seconds a stopping or restarting web worker lets its requests finish before they are cut off."),
-    Setting("AUDIT_FLUSH_SECONDS", "0.2", "How often each process writes its buffered audit events."),
-    Setting("COOKIE_SECURE", "auto", "Web page session cookies: `auto` marks them Secure when the request came over https, `true` always (behind a TLS-terminating proxy), `false` never."),
-    Setting("SESSION_HOURS", "8", "Hours a web page sign-in lasts, however busy the session."),
-    Setting("LOGIN_LIMIT", "10 per 15 minutes", "Failed web sign-ins for one username from one client address before that address is refused for that username for a while; its window is also how long a username's failures slow its sign-ins."),
-    Setting("LOGIN_ADDRESS_LIMIT", "30 per 15 minutes", "Failed web sign-ins from one client address, whatever the usernames, before that address is refused for a while."),
-    Setting("LOGIN_SLOWDOWN_SECONDS", "3", "Longest wait before a password is checked for a username with recent failures from any address (0.1 s after one, doubling with each); such sign-ins are slowed, never refused."),
-    Setting("FEEDS_PATH", "feeds", "The feed catalogue folder (one TOML file per feed) that `registry feeds sync` and `registry demo` read."),
-    Setting("FEED_BATCH_SIZE", "200000", "Rows per transaction in a feed run: a run killed mid-way keeps whole batches only."),
-    Setting("FEED_LEASE_SECONDS", "300", "How long a feed's lease holds without renewal (each batch renews it); a crashed run elsewhere frees the feed after this."),
-    Setting("FEED_MAX_MB", "512", "Largest feed body, on the wire and decompressed, in MiB, unless the feed's max_mb says otherwise."),
-    Setting("SCHEDULER_REFRESH_SECONDS", "30", "How often the scheduler re-reads the feed table, so `registry feeds sync` changes apply without a restart."),
-    Setting("SCHEDULER_MISFIRE_SECONDS", "600", "How late a scheduled run may start (after a pause or a busy spell) before that run is skipped."),
-    Setting("ENV", "production", "`development` relaxes the secret-key check; anything else is production."),
+    Setting("HALF_LIFES", "ipv4=30,ipv6=30,url=60,domain=120,email=180,phone=180", "Days after which a report's weight halves, by kind.",
+            _half_lifes, "kind=days pairs separated by commas, such as 'ipv4=30,url=60'"),
+    Setting("DEFAULT_REGION", "TH", "Region (ISO alpha-2) for national phone numbers in lookups when neither the request nor the caller's org gives one.",
+            _region, "a two-letter region code such as 'TH', or empty"),
+    Setting("MAX_BATCH", "10000", "Most values in one batch lookup request.", _whole(1), "a whole number of at least 1"),
+    Setting("MAX_BODY_MB", "32", "Largest request body accepted, in MiB; larger ones get 413.",
+            _number(0, above=True), "a number of MiB above 0"),
+    Setting("SQLITE_MMAP_MB", "2048", "How much of a SQLite file the web server's readers memory-map (0: none).",
+            _whole(0), "a whole number of MiB (0 for none)"),
+    Setting("WEB_THREADS", "16", "Threads per web worker: each request holds one while it runs, a streamed export (and an event stream) for as long as it lasts.",
+            _whole(1), "a whole number of at least 1"),
+    Setting("WEB_TIMEOUT", "30", "Seconds a web worker may go without a sign of life before it is restarted, and a client may take to accept 64 KiB of a streamed export before it is cut off; it does not limit how long a request runs.",
+            _whole(1), "a whole number of at least 1"),
+    Setting("WEB_GRACEFUL_TIMEOUT", "10", "Seconds a stopping or restarting web worker lets its requests finish before they are cut off.",
+            _whole(0), "a whole number of at least 0"),
+    Setting("AUDIT_FLUSH_SECONDS", "0.2", "How often each process writes its buffered audit events.",
+            _number(0, above=True), _SECONDS),
+    Setting("COOKIE_SECURE", "auto", "Web page session cookies: `auto` marks them Secure when the request came over https, `true` always (behind a TLS-terminating proxy), `false` never.",
+            _choice("auto", "true", "false"), "one of auto, true, false"),
+    Setting("SESSION_HOURS", "8", "Hours a web page sign-in lasts, however busy the session.",
+            _number(0, above=True), "a number of hours above 0"),
+    Setting("LOGIN_LIMIT", "10 per 15 minutes", "Failed web sign-ins for one username from one client address before that address is refused for that username for a while; its window is also how long a username's failures slow its sign-ins.",
+            _rate, _RATE),
+    Setting("LOGIN_ADDRESS_LIMIT", "30 per 15 minutes", "Failed web sign-ins from one client address, whatever the usernames, before that address is refused for a while.",
+            _rate, _RATE),
+    Setting("LOGIN_SLOWDOWN_SECONDS", "3", "Longest wait before a password is checked for a username with recent failures from any address (0.1 s after one, doubling with each); such sign-ins are slowed, never refused.",
+            _number(0, 60), "a number of seconds from 0 to 60"),
+    Setting("FEEDS_PATH", "feeds", "The feed catalogue folder (one TOML file per feed) that `registry feeds sync` and `registry demo` read.",
+            _text, "a folder"),
+    Setting("FEED_BATCH_SIZE", "200000", "Rows per transaction in a feed run: a run killed mid-way keeps whole batches only.",
+            _whole(1), "a whole number of at least 1"),
+    Setting("FEED_LEASE_SECONDS", "300", "How long a feed's lease holds without renewal (each batch renews it); a crashed run elsewhere frees the feed after this.",
+            _number(0, above=True), _SECONDS),
+    Setting("FEED_MAX_MB", "512", "Largest feed body, on the wire and decompressed, in MiB, unless the feed's max_mb says otherwise.",
+            _number(0, above=True), "a number of MiB above 0"),
+    Setting("SCHEDULER_REFRESH_SECONDS", "30", "How often the scheduler re-reads the feed table, so `registry feeds sync` changes apply without a restart.",
+            _number(0, above=True), _SECONDS),
+    Setting("SCHEDULER_MISFIRE_SECONDS", "600", "How late a scheduled run may start (after a pause or a busy spell) before that run is skipped.",
+            _number(0), "a number of seconds of at least 0"),
+    Setting("ENV", "production", "`development` relaxes the secret-key check; anything else is production.",
+            lambda text: text.strip().lower(), "development or production"),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
 
 
-def get(name: str, overrides: dict | None = None) -> str | None:
-    """The value of one setting: overrides, then environment, then default."""
-    if name not in _BY_NAME:
-        raise KeyError(f"unknown setting {name}")
-    if overrides and name in overrides:
-        return overrides[name]
-    return os.environ.get(f"REGISTRY_{name}", _BY_NAME[name].default)
+@dataclass(frozen=True)
+class Settings:
+    """Every setting, parsed (one field per ``SETTINGS`` row, named in lower case)."""
+
+    instance_path: Path
+    database_url: str = field(repr=False)  # REGISTRY_DATABASE_URL, else the instance folder's SQLite file
+    secret_key: str | None = field(repr=False)
+    rate_limit: RateLimitItem
+    redis_url: str | None
+    half_lifes: dict[str, float]  # read-only: shared by every request
+    default_region: str | None
+    max_batch: int
+    max_body_mb: float
+    sqlite_mmap_mb: int
+    web_threads: int
+    web_timeout: int
+    web_graceful_timeout: int
+    audit_flush_seconds: float
+    cookie_secure: str
+    session_hours: float
+    login_limit: RateLimitItem
+    login_address_limit: RateLimitItem
+    login_slowdown_seconds: float
+    feeds_path: str
+    feed_batch_size: int
+    feed_lease_seconds: float
+    feed_max_mb: float
+    scheduler_refresh_seconds: float
+    scheduler_misfire_seconds: float
+    env: str
+
+    @property
+    def development(self) -> bool:
+        return self.env == "development"
+
+    def resolved_secret_key(self) -> str | None:
+        """The secret from REGISTRY_SECRET_KEY, else the instance folder's ``secret_key`` file."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.instance_path / "secret_key"
+        return path.read_text().strip() if path.is_file() else None
+
+    def ensure_secret_key(self) -> Path:
+        """Write a random secret into the instance folder unless one exists (``make run``)."""
+        import secrets
+
+        path = self.instance_path / "secret_key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48) + "\n")
+            path.chmod(0o600)
+        return path
 
 
-def whole_number(name: str, overrides: dict | None = None, *, minimum: int = 1) -> int:
-    """A setting that must be a whole number of at least ``minimum``; a ValueError names it."""
-    text = str(get(name, overrides) or "").strip()
-    if not (text.isascii() and text.isdigit()) or int(text) < minimum:
-        raise ValueError(f"REGISTRY_{name} must be a whole number of at least {minimum}, not {text!r}")
-    return int(text)
+assert [s.name.lower() for s in SETTINGS] == [f.name for f in fields(Settings)], "SETTINGS and Settings disagree"
 
 
-def instance_path(overrides: dict | None = None) -> Path:
-    return Path(get("INSTANCE_PATH", overrides) or "instance").resolve()
+def given_or_loaded(settings: Settings | None) -> Settings:
+    """``settings`` when the caller holds them (the app's, the command's), else the environment's:
+    for a service called from a test or a script."""
+    return settings if settings is not None else load()
 
 
-def secret_key(overrides: dict | None = None) -> str | None:
-    """The secret from REGISTRY_SECRET_KEY, else the instance folder's ``secret_key`` file."""
-    key = get("SECRET_KEY", overrides)
-    if key:
-        return key
-    path = instance_path(overrides) / "secret_key"
-    return path.read_text().strip() if path.is_file() else None
-
-
-def ensure_secret_key(overrides: dict | None = None) -> Path:
-    """Write a random secret into the instance folder unless one exists (``make run``)."""
-    import secrets
-
-    path = instance_path(overrides) / "secret_key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48) + "\n")
-        path.chmod(0o600)
-    return path
-
-
-def database_url(overrides: dict | None = None) -> str:
-    url = get("DATABASE_URL", overrides)
-    if url:
-        return url
-    return f"sqlite:///{instance_path(overrides) / 'registry.db'}"
-
-
-def half_lifes(overrides: dict | None = None) -> dict[str, float]:
-    """Parse ``kind=days,…``; a malformed entry is a ValueError naming it."""
-    return dict(_half_lifes(get("HALF_LIFES", overrides) or ""))
-
-
-@functools.lru_cache(maxsize=16)  # every lookup request asks; the text rarely changes
-def _half_lifes(text: str) -> tuple[tuple[str, float], ...]:
-    out: dict[str, float] = {}
-    for part in text.split(","):
-        if not part.strip():
-            continue
-        kind, _, days = part.partition("=")
+def load(overrides: Mapping[str, object] | None = None) -> Settings:
+    """Every setting read and parsed once: ``overrides`` (setting name → value), then the
+    environment, then the default. Raises SettingError on the first bad value."""
+    overrides = dict(overrides or {})
+    unknown = sorted(set(overrides) - set(_BY_NAME))
+    if unknown:
+        raise SettingError(unknown[0], overrides[unknown[0]], "one of the settings in docs/configuration.md")
+    values = {}
+    for s in SETTINGS:
+        raw = overrides[s.name] if s.name in overrides else os.environ.get(f"REGISTRY_{s.name}", s.default)
+        text = "" if raw is None else str(raw)
         try:
-            out[kind.strip()] = float(days)
+            values[s.name.lower()] = s.parse(text)
         except ValueError:
-            raise ValueError(f"REGISTRY_HALF_LIFES: {part!r} is not kind=days") from None
-    return tuple(out.items())
+            raise SettingError(s.name, raw, s.expects) from None
+    values["database_url"] = values["database_url"] or f"sqlite:///{values['instance_path'] / 'registry.db'}"
+    return Settings(**values)

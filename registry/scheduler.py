@@ -27,6 +27,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from registry import config
+from registry.config import Settings
 from registry.domain.schedules import is_due, parse_schedule
 from registry.domain.times import utcnow
 from registry.services.feed_runs import run_feed
@@ -49,16 +50,16 @@ def trigger_for(schedule: str, last_started: datetime | None):
 
 
 class FeedScheduler:
-    def __init__(self, db: Database, *, settings: dict | None = None) -> None:
+    def __init__(self, db: Database, *, settings: Settings | None = None) -> None:
         self.db = db
-        self.settings = settings
+        self.settings = settings = config.given_or_loaded(settings)
         self.stopping = threading.Event()
-        self.refresh_seconds = float(config.get("SCHEDULER_REFRESH_SECONDS", settings))
+        self.refresh_seconds = settings.scheduler_refresh_seconds
         self.scheduler = BackgroundScheduler(
             timezone=UTC,
             executors={"default": ThreadPoolExecutor(WORKERS)},
             job_defaults={"coalesce": True, "max_instances": 1,
-                          "misfire_grace_time": int(float(config.get("SCHEDULER_MISFIRE_SECONDS", settings)))},
+                          "misfire_grace_time": int(settings.scheduler_misfire_seconds)},
         )
         self._jobs: dict[str, str] = {}  # feed name → the schedule its job was built with
         self._lock = threading.Lock()

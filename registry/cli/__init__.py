@@ -8,6 +8,7 @@ from __future__ import annotations
 import click
 
 from registry.cli import audit, exports, feeds, imports, lookup, orgs, server, taxii
+from registry.cli.common import settings
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -17,6 +18,7 @@ def main() -> None:
 
     Settings come from REGISTRY_* environment variables (REGISTRY_DATABASE_URL, …).
     """
+    settings()  # read and checked before any command runs
 
 
 for _command in (

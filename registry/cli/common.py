@@ -1,5 +1,5 @@
-"""What every command group shares: exit statuses, the one-line error, the database, --json output,
-TLP options and the operator's audit record."""
+"""What every command group shares: exit statuses, the one-line error, the settings, the database,
+--json output, TLP options and the operator's audit record."""
 
 from __future__ import annotations
 
@@ -45,7 +45,25 @@ def json_option(help_text: str | None = None):
 
 
 def echo_json(data) -> None:
-    click.echo(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode())
+    # orjson's UTF-8 bytes go to stdout as they are: decoded, click would scan the text for
+    # terminal codes (JSON escapes them) and encode it again (docs/performance.md, "Lookups").
+    click.echo(orjson.dumps(data, option=orjson.OPT_INDENT_2))
+
+
+def settings() -> config.Settings:
+    """The command's settings, loaded once when it starts (``registry.cli.main`` asks first, so a
+    bad ``REGISTRY_*`` value stops every command before it does anything: exit status 2)."""
+    ctx = click.get_current_context(silent=True)
+    root = ctx.find_root() if ctx is not None else None
+    if root is not None and "registry.settings" in root.meta:
+        return root.meta["registry.settings"]
+    try:
+        loaded = config.load()
+    except config.SettingError as exc:
+        raise Fail(str(exc)) from None
+    if root is not None:
+        root.meta["registry.settings"] = loaded
+    return loaded
 
 
 def open_db(*, create: bool = True):
@@ -53,7 +71,7 @@ def open_db(*, create: bool = True):
     from registry.storage import migrate
     from registry.storage.db import Database
 
-    db = Database(config.database_url())
+    db = Database(settings().database_url)
     ctx = click.get_current_context(silent=True)
     if ctx is not None:  # close pooled connections when the command ends (tests run many in one process)
         ctx.call_on_close(db.dispose)

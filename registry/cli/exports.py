@@ -7,8 +7,7 @@ from pathlib import Path
 
 import click
 
-from registry import config
-from registry.cli.common import Fail, cli_audit, guard, open_db
+from registry.cli.common import Fail, cli_audit, guard, open_db, settings
 from registry.domain.tlp import Viewer
 
 
@@ -55,7 +54,7 @@ def export_cmd(fmt, kind, label, source, since, min_score, include_expired, incl
         raise Fail(f"{output} is a folder; give a file name")
     written = 0
     with db.read() as conn:
-        chunks = exports.stream(conn, Viewer.operator(), fmt, query, half_lifes=config.half_lifes())
+        chunks = exports.stream(conn, Viewer.operator(), fmt, query, half_lifes=settings().half_lifes)
         target = output.open("wb") if output else sys.stdout.buffer
         try:
             for chunk in chunks:

@@ -7,7 +7,15 @@ from pathlib import Path
 
 import click
 
-from registry.cli.common import EXIT_FAILED, cli_audit, echo_json, guard, json_option, open_db
+from registry.cli.common import (
+    EXIT_FAILED,
+    cli_audit,
+    echo_json,
+    guard,
+    json_option,
+    open_db,
+    settings,
+)
 from registry.domain.tlp import Viewer
 
 
@@ -26,7 +34,7 @@ def feeds_sync(folder, as_json) -> None:
     from registry.services.feeds import sync_catalogue
 
     db = open_db()
-    report = sync_catalogue(db, folder)
+    report = sync_catalogue(db, folder, settings=settings())
     cli_audit("feeds-sync", report.to_dict(), len(report.added) + len(report.changed), db=db)
     if as_json:
         echo_json(report.to_dict())
@@ -83,7 +91,7 @@ def feeds_run(name, as_json) -> None:
 
     show = sys.stderr.isatty() and not as_json
     try:
-        result = run_feed(db, name, trigger="cli", progress=progress if show else None)
+        result = run_feed(db, name, trigger="cli", progress=progress if show else None, settings=settings())
     except FeedBusy as exc:
         click.echo(f"not run: {exc.message}", err=True)
         sys.exit(EXIT_FAILED)

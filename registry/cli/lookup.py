@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import click
 
-from registry import config
-from registry.cli.common import Fail, echo_json, guard, json_option, open_db
+from registry.cli.common import Fail, echo_json, guard, json_option, open_db, settings
 from registry.domain.tlp import Viewer
 
 
@@ -17,6 +16,7 @@ from registry.domain.tlp import Viewer
 @guard
 def lookup(values, file, region, as_json) -> None:
     """Is this value known? By whom, how sure, under which TLP?"""
+    from registry.services import collector
     from registry.services.lookup import lookup as do_lookup
 
     queries = list(values)
@@ -24,9 +24,17 @@ def lookup(values, file, region, as_json) -> None:
         queries.extend(line.strip() for line in file if line.strip() and not line.lstrip().startswith("#"))
     if not queries:
         raise Fail("give values to look up, or --file")
-    with open_db().read() as conn:
-        answers = do_lookup(conn, queries, Viewer.operator(), region=(region or config.get("DEFAULT_REGION") or "").upper() or None,
-                            half_lifes=config.half_lifes())
+    # The collector stays off until the answers are written and freed: turned on while they
+    # live, its next pass would scan every one (docs/performance.md, "Lookups").
+    with collector.paused(len(queries) >= 1000):
+        with open_db().read() as conn:
+            answers = do_lookup(conn, queries, Viewer.operator(), region=(region or settings().default_region or "").upper() or None,
+                                half_lifes=settings().half_lifes)
+        _echo_answers(answers, as_json)
+        del answers
+
+
+def _echo_answers(answers: list[dict], as_json: bool) -> None:
     if as_json:
         echo_json(answers)
         return

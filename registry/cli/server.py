@@ -7,8 +7,7 @@ import sys
 
 import click
 
-from registry import config
-from registry.cli.common import Fail, guard, open_db
+from registry.cli.common import guard, open_db, settings
 
 
 @click.command()
@@ -17,12 +16,12 @@ def init() -> None:
     from registry.storage import migrate
     from registry.storage.db import Database
 
-    db = Database(config.database_url())
+    db = Database(settings().database_url)
     migrate.upgrade(db)
     db.dispose()
     click.echo(f"database ready: {db.engine.url.render_as_string(hide_password=True)}")
-    if not config.get("SECRET_KEY"):
-        click.echo(f"secret key: {config.ensure_secret_key()}")
+    if not settings().secret_key:
+        click.echo(f"secret key: {settings().ensure_secret_key()}")
 
 
 @click.command()
@@ -31,7 +30,7 @@ def demo() -> None:
     """Load demo organisations and indicators from the sample feeds bundled with the project."""
     from registry.demo import load_demo
 
-    for line in load_demo(open_db(), keys_file=config.instance_path() / "demo-keys.txt"):
+    for line in load_demo(open_db(), keys_file=settings().instance_path / "demo-keys.txt", settings=settings()):
         click.echo(line)
 
 
@@ -43,15 +42,11 @@ def demo() -> None:
 @click.option("--scheduler", "with_scheduler", is_flag=True, help="Also run the feed scheduler (one machine).")
 def serve(host, port, workers, dev, with_scheduler) -> None:
     """Serve the API."""
-    from registry.web.serve import gunicorn_settings, run
+    from registry.web.serve import run
 
     workers = workers or (2 * (os.cpu_count() or 1) + 1)
-    try:
-        gunicorn_settings(host=host, port=port, workers=workers)
-    except ValueError as exc:
-        raise Fail(str(exc)) from None
     open_db()  # initialise an empty database before workers start
-    run(host=host, port=port, workers=workers, dev=dev, scheduler=with_scheduler)
+    run(settings(), host=host, port=port, workers=workers, dev=dev, scheduler=with_scheduler)
 
 
 @click.command()
@@ -64,7 +59,7 @@ def scheduler() -> None:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    feed_scheduler = FeedScheduler(open_db())
+    feed_scheduler = FeedScheduler(open_db(), settings=settings())
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: feed_scheduler.stopping.set())
     count = feed_scheduler.start()

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from registry.config import Settings
 from registry.domain.tlp import Viewer
 from registry.services.access import ON_SERVER
 from registry.services.feed_runs import FeedBusy
@@ -56,10 +57,12 @@ IMPORTS = (
 )
 
 
-def load_demo(db: Database, keys_file: Path | None = None, feeds_folder: Path | None = None) -> Iterator[str]:
+def load_demo(db: Database, keys_file: Path | None = None, feeds_folder: Path | None = None, *,
+              settings: Settings | None = None) -> Iterator[str]:
     """Add the demo orgs (if missing), demo keys (on a registry with none, written to
     ``keys_file``), import the demo files, sync the feed catalogue (``feeds_folder``, default
-    REGISTRY_FEEDS_PATH) and run its enabled feeds that read local files; yields one line per step."""
+    REGISTRY_FEEDS_PATH) and run its enabled feeds that read local files; yields one line per step.
+    ``settings``: the command's, else the environment's."""
     for slug, name, country in ORGS:
         with db.read() as conn:
             exists = org_store.get(conn, slug) is not None
@@ -83,7 +86,7 @@ def load_demo(db: Database, keys_file: Path | None = None, feeds_folder: Path | 
             f"{item.file}: read {report.read}, new {report.new}, unchanged {report.unchanged}, "
             f"allowlisted {report.allowlisted}, rejected {report.rejected}"
         )
-    yield from _demo_feeds(db, feeds_folder)
+    yield from _demo_feeds(db, feeds_folder, settings)
 
 
 # Web page users for `make run`: random passwords, written beside the demo keys (never fixed ones).
@@ -113,10 +116,10 @@ def _demo_users(db: Database, users_file: Path) -> Iterator[str]:
     yield f"demo web users written to {users_file}"
 
 
-def _demo_feeds(db: Database, folder: Path | None) -> Iterator[str]:
+def _demo_feeds(db: Database, folder: Path | None, settings: Settings | None) -> Iterator[str]:
     from registry.services.feeds import catalogue_path, list_feeds, run_feed, sync_catalogue
 
-    folder = folder or catalogue_path()
+    folder = folder or catalogue_path(settings)
     if not folder.is_dir():
         yield f"no feed catalogue at {folder} (set REGISTRY_FEEDS_PATH): demo feeds not loaded"
         return
@@ -125,7 +128,7 @@ def _demo_feeds(db: Database, folder: Path | None) -> Iterator[str]:
         if not feed["enabled"] or not feed["url"].startswith("file://"):
             continue  # partner feeds on the internet stay for the scheduler (disabled in the demo)
         try:
-            run = run_feed(db, feed["name"], trigger="demo")
+            run = run_feed(db, feed["name"], trigger="demo", settings=settings)
         except FeedBusy as exc:
             yield f"feed {feed['name']}: not run: {exc.message}"
             continue

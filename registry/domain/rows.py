@@ -14,20 +14,8 @@ from functools import lru_cache
 from itertools import repeat
 from typing import NamedTuple
 
-# -- Export and lookup rows ------------------------------------------------------------------
-# The per-indicator exports' rows (storage.export_reads → export.records) and the lookup's
-# matches (storage.indicator_reads → services.lookup), with the decoders their readers share.
-
-@lru_cache(maxsize=65536)
-def _parse_sqlite_time(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
-
-
-def as_time(value) -> datetime | None:
-    """A time column read through the driver: SQLite gives text, PostgreSQL a datetime."""
-    if value is None or isinstance(value, datetime):
-        return value
-    return _parse_sqlite_time(value)
+# -- STIX (branch stixpure) ------------------------------------------------------------------------
+# The label decoders the STIX builders need; storage.indicators re-exports them for its callers.
 
 
 def decode_labels(text: str | None) -> list[str]:
@@ -42,6 +30,23 @@ def label_tuple(text: str | None) -> tuple[str, ...]:
 @lru_cache(maxsize=4096)  # a feed's rows share a handful of label sets
 def _decoded(text: str) -> tuple[str, ...]:
     return tuple(label for label in text.split(",") if label)
+
+
+# -- Export and lookup rows ------------------------------------------------------------------
+# The per-indicator exports' rows (storage.export_reads → export.records) and the lookup's
+# matches (storage.indicator_reads → services.lookup), and the time decoder their readers share
+# (the label decoders are in the STIX section above).
+
+@lru_cache(maxsize=65536)
+def _parse_sqlite_time(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def as_time(value) -> datetime | None:
+    """A time column read through the driver: SQLite gives text, PostgreSQL a datetime."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return _parse_sqlite_time(value)
 
 
 def made(row_type: type[tuple], tuples: Iterable[tuple]) -> Iterator:

@@ -4,12 +4,7 @@ A large lookup or import allocates millions of small acyclic tuples, dicts and d
 objects that live until the batch is done; with the collector on, its generation scans over
 them cost a large share of a lookup's and an import's time (docs/performance.md). Nothing on these paths
 builds reference cycles, and whatever another thread does meanwhile is collected afterwards.
-
-Turned back on, the collector's next pass would scan every object the block left alive (all
-still in the youngest generation), a measurable part of a large lookup. So they move straight to the
-oldest generation instead (``gc.freeze()`` then ``gc.unfreeze()`` relinks the lists without
-scanning them), unless something else froze objects on purpose (the web server's start-up),
-which unfreezing would undo.
+The collector is only switched off and on: what it has frozen or will collect is left to it.
 """
 
 from __future__ import annotations
@@ -29,7 +24,4 @@ def paused(when: bool = True) -> Iterator[None]:
     try:
         yield
     finally:
-        if gc.get_freeze_count() == 0:
-            gc.freeze()
-            gc.unfreeze()
         gc.enable()

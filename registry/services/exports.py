@@ -9,7 +9,7 @@
   (``storage.export_reads``) serves every per-indicator format: it applies the visibility rule,
   the filters and the expiry and allowlist exclusions in SQL, in keyset pages, so memory stays
   flat; ``export.records`` groups and scores; one writer module per format writes. ``stix`` is
-  the STIX exporter's bundle (``registry.stix.export``), with the same filters.
+  the STIX exporter's bundle (``services.stix_export``), with the same filters.
 - ``etag(conn, viewer, fmt, query, sealer=)`` is known before the data is read (one count of
   the rows the viewer may see): it changes with every write the viewer can see (and only those),
   with the viewer, format and filters, and at the top of every hour (assertions expire and
@@ -183,7 +183,7 @@ def indicators(conn: Connection, viewer: Viewer, fmt: str, query: ExportQuery, *
 def stream(conn: Connection, viewer: Viewer, fmt: str, query: ExportQuery, *, now: datetime | None = None,
            half_lifes: dict[str, float] | None = None, sealer: Sealer | None = None) -> Iterator[bytes]:
     """The whole export in ``fmt`` (any but misp, a folder) as chunks of bytes; ``sealer``: the
-    server's, for the STIX bundle's id (see ``stix.export.bundle_id``)."""
+    server's, for the STIX bundle's id (see ``stix_export.bundle_id``)."""
     now = now or utcnow()
     if fmt == "stix":
         return _stix(conn, viewer, query, now, sealer)
@@ -200,7 +200,7 @@ def stream(conn: Connection, viewer: Viewer, fmt: str, query: ExportQuery, *, no
 
 
 def _stix(conn: Connection, viewer: Viewer, query: ExportQuery, now: datetime, sealer: Sealer | None) -> Iterator[bytes]:
-    from registry.stix import export as stix_export
+    from registry.services import stix_export
 
     if query.min_score is not None:
         raise Invalid("min_score applies to the per-indicator formats (csv, text, cidr, rpz, json, misp); a STIX "

@@ -31,7 +31,7 @@ from taxii2client.v21 import ApiRoot, Collection, as_pages
 from registry.domain.times import utcnow
 from registry.services.errors import Invalid, RegistryError
 from registry.services.orgs import require_org
-from registry.stix.importer import import_bundle
+from registry.services.stix_import import import_bundle
 from registry.stix.times import parse_stix_time
 from registry.storage import taxii as taxii_store
 from registry.storage.db import Database

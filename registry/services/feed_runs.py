@@ -42,6 +42,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from registry import config
+from registry.config import Settings
 from registry.domain.feed_anomaly import BASELINE_RUNS, anomaly
 from registry.domain.schedules import is_due
 from registry.domain.times import iso, utcnow
@@ -162,10 +163,6 @@ def _holder_is_dead(owner: str | None) -> bool:
     return False
 
 
-def _lease_seconds(settings: dict | None) -> float:
-    return float(config.get("FEED_LEASE_SECONDS", settings))
-
-
 # -- the run ---------------------------------------------------------------------------------
 @dataclass
 class RunContext:
@@ -176,14 +173,14 @@ class RunContext:
     feed: store.FeedRow
     run: RunResult
     owner: str
-    settings: dict | None
+    settings: Settings
     progress: Progress | None
     should_stop: Callable[[], bool] | None
     state: dict = field(default_factory=dict)  # etag, last_modified, cursor to save on success
 
     @property
     def lease_until(self) -> datetime:
-        return utcnow() + timedelta(seconds=_lease_seconds(self.settings))
+        return utcnow() + timedelta(seconds=self.settings.feed_lease_seconds)
 
     def headers(self) -> dict:
         """The request header holding the feed's credential, from the environment variable
@@ -201,7 +198,7 @@ class RunContext:
         """The fetch's timeouts, size cap and retries: the feed's options over the defaults."""
         o = self.feed.options
         default = Limits()
-        max_mb = o.get("max_mb", float(config.get("FEED_MAX_MB", self.settings)))
+        max_mb = o.get("max_mb", self.settings.feed_max_mb)
         return Limits(
             connect_timeout=float(o.get("connect_timeout", default.connect_timeout)),
             read_timeout=float(o.get("read_timeout", default.read_timeout)),
@@ -213,7 +210,7 @@ class RunContext:
 
 def run_feed(db: Database, name: str, *, trigger: str = "cli", progress: Progress | None = None,
              should_stop: Callable[[], bool] | None = None, only_if_due: bool = False,
-             settings: dict | None = None) -> RunResult | None:
+             settings: Settings | None = None) -> RunResult | None:
     """Run one feed now; its RunResult (also when it failed: ``status`` says so).
 
     ``only_if_due`` (the scheduler): do nothing, and return None, when the feed is disabled
@@ -260,8 +257,10 @@ class StartedRun:
 
 def start_run(db: Database, name: str, *, trigger: str = "cli", progress: Progress | None = None,
               should_stop: Callable[[], bool] | None = None, only_if_due: bool = False,
-              settings: dict | None = None) -> StartedRun | None:
-    """Step 1 of a run (see the module docstring): the lease and the run row."""
+              settings: Settings | None = None) -> StartedRun | None:
+    """Step 1 of a run (see the module docstring): the lease and the run row. ``settings``:
+    the caller's (the app's, the scheduler's), else the environment's."""
+    settings = config.given_or_loaded(settings)
     owner = lease_owner()
     started = utcnow()
     with db.write() as conn:
@@ -274,7 +273,7 @@ def start_run(db: Database, name: str, *, trigger: str = "cli", progress: Progre
                 return None
             raise FeedDisabled(f"feed {name!r} is disabled: set enabled = true in its TOML and run "
                                "`registry feeds sync`", field="name")
-        until = started + timedelta(seconds=_lease_seconds(settings))
+        until = started + timedelta(seconds=settings.feed_lease_seconds)
         taken = store.take_lease(conn, feed.id, owner, started, until)
         if not taken and _holder_is_dead(feed.lease_owner):
             taken = store.take_lease(conn, feed.id, owner, started, until, replacing=feed.lease_owner)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from registry import config
+from registry.config import Settings
 from registry.domain.schedules import next_due
 from registry.domain.times import iso, utcnow
 from registry.domain.tlp import Viewer
@@ -30,11 +31,12 @@ __all__ = ["FeedBusy", "FeedDisabled", "RunResult", "catalogue_path", "feed_runs
 MAX_RUNS = 200
 
 
-def catalogue_path(settings: dict | None = None) -> Path:
+def catalogue_path(settings: Settings | None = None) -> Path:
     """``REGISTRY_FEEDS_PATH``; when that folder does not exist and the setting is the default,
     the source checkout's ``feeds/`` beside the package (``make run`` from any folder)."""
-    path = Path(config.get("FEEDS_PATH", settings) or "feeds")
-    if not path.is_dir() and config.get("FEEDS_PATH", settings) == "feeds":
+    setting = config.given_or_loaded(settings).feeds_path
+    path = Path(setting or "feeds")
+    if not path.is_dir() and setting == "feeds":
         beside = Path(__file__).resolve().parent.parent.parent / "feeds"
         if beside.is_dir():
             return beside
@@ -73,7 +75,7 @@ def _values(feed: FeedDefinition) -> dict:
     }
 
 
-def sync_catalogue(db: Database, folder: Path | None = None, *, settings: dict | None = None) -> SyncReport:
+def sync_catalogue(db: Database, folder: Path | None = None, *, settings: Settings | None = None) -> SyncReport:
     """Load every TOML of the catalogue into the feed table in one transaction (a bad file
     changes nothing and names itself). Missing provider orgs are added (``provider_name``,
     ``provider_country``); feeds whose file is gone from this folder are disabled."""

@@ -13,7 +13,7 @@ from registry.domain.normalize import NormalizeError, normalize_one
 from registry.domain.tlp import Viewer
 from registry.services.errors import Invalid
 from registry.services.lookup import assertion_dict, lookup
-from registry.stix.export import indicator_bundle
+from registry.services.stix_export import indicator_bundle
 from registry.storage import indicator_reads as store
 
 

@@ -195,10 +195,11 @@ def import_file(
 
 
 def _import_stix(db: Database, path: Path, provenance: Provenance, on_bytes) -> SubmitReport:
-    """A STIX bundle: read whole (orjson), imported by stix.importer in one transaction. The
-    provenance's org is the source of objects naming no identity; its TLP and confidence are
+    """A STIX bundle: read whole (orjson), imported by services.stix_import in one transaction.
+    The provenance's org is the source of objects naming no identity; its TLP and confidence are
     the defaults for objects without their own; its labels and feed apply to every row."""
-    from registry.stix.importer import import_bundle  # the STIX code loads only for STIX files
+    # the STIX code loads only for STIX files
+    from registry.services.stix_import import import_bundle
 
     data = path.read_bytes()
     if on_bytes:

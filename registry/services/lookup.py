@@ -8,10 +8,7 @@ like an unknown value.
 
 from __future__ import annotations
 
-import multiprocessing
 import operator
-import os
-import threading
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
@@ -26,7 +23,7 @@ from registry.domain.rows import ASSERTION_FIELDS, LookupMatch, as_time, decode_
 from registry.domain.scoring import allowlisted_score, combine, decayed, match_weight
 from registry.domain.times import iso, utcnow
 from registry.domain.tlp import Viewer
-from registry.services import collector, lookup_helper
+from registry.services import collector
 from registry.services.errors import Invalid
 from registry.storage import indicator_reads as store
 from registry.storage import tables as t
@@ -44,60 +41,14 @@ def lookup(
     region: str | None = None,
     now: datetime | None = None,
     half_lifes: dict[str, float] | None = None,
-    split: bool | None = None,
 ) -> list[dict]:
-    """One answer per query, in input order (docs/design.md, "Data flow of a lookup").
-
-    ``split`` (default: batches of ``SPLIT_MIN`` values or more, where it is safe) answers
-    part of the batch in a helper process (forked once, kept) while this one answers the rest.
-    Answers of one batch share their nested parts (an indicator's assertions, equal
-    explanations): they are read-only.
+    """One answer per query, in input order (docs/design.md, "Data flow of a lookup"), answered
+    in this process however large the batch. Its reads are several statements: on a
+    ``Database.read()`` connection they see one snapshot. Answers of one batch share their
+    nested parts (an indicator's assertions, equal explanations): they are read-only.
     """
-    options = {"region": region, "now": now or utcnow(), "half_lifes": half_lifes}
     with collector.paused(len(queries) >= 1000):
-        if split is None:
-            split = len(queries) >= SPLIT_MIN and _can_split(conn)
-        if split and len(queries) > 1:
-            return _lookup_split(conn, queries, viewer, options)
-        return _lookup(conn, queries, viewer, **options)
-
-
-SPLIT_MIN = 20_000  # values: below this a second process costs more than it saves
-# This process takes a little more than half: the helper's part also pickles its answers, and
-# this one only loads them.
-_PARENT_SHARE = 0.54
-
-
-def _can_split(conn: Connection) -> bool:
-    """Fork only from a single-threaded process (a thread holding a lock at the fork would
-    leave that lock held in the child forever; and the helper takes one request at a time),
-    with a second core, and a database the helper can open for itself."""
-    database = conn.engine.url.database
-    return (
-        (os.cpu_count() or 1) > 1
-        and threading.active_count() == 1
-        and "fork" in multiprocessing.get_all_start_methods()
-        and not (conn.dialect.name == "sqlite" and database in (None, "", ":memory:"))
-    )
-
-
-def _lookup_split(conn: Connection, queries: Sequence, viewer: Viewer, options: dict) -> list[dict]:
-    """The second part in the helper process (``lookup_helper``), forked from this one with
-    its warm caches, with a connection of its own; its answers come back pickled, which keeps
-    their shared parts shared (smaller and quicker to load than JSON: docs/performance.md).
-    Should the helper fail, this process answers that part too."""
-    half = int(len(queries) * _PARENT_SHARE)
-    url = conn.engine.url.render_as_string(hide_password=False)  # the helper opens its own engine
-    helper = lookup_helper.helper_for(url, _lookup)
-    helper.ask(queries[half:], viewer, options)
-    try:
-        answers = _lookup(conn, queries[:half], viewer, **options)
-    except BaseException:
-        helper.abandon()
-        raise
-    rest = helper.answers()
-    answers.extend(rest if rest is not None else _lookup(conn, queries[half:], viewer, **options))
-    return answers
+        return _lookup(conn, queries, viewer, region=region, now=now or utcnow(), half_lifes=half_lifes)
 
 
 def _lookup(conn, queries, viewer, *, region, now, half_lifes) -> list[dict]:

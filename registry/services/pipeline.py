@@ -34,7 +34,9 @@ CHUNK = 2000
 WINDOW = 4
 
 
-_allowlist: Allowlist | None = None  # each worker's own, built once from the parent's entries
+# Set only in the pool's worker processes, from the entries the caller read from its database:
+# each pool is spawned for one run and ends with it, so no other database's list is ever seen.
+_allowlist: Allowlist | None = None
 
 
 def _start_worker(entries: list[Entry]) -> None:

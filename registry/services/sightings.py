@@ -1,9 +1,18 @@
-"""Sightings: an agency saw a value in one of its cases."""
+"""Sightings: an agency saw a value in one of its cases.
+
+``record`` is the one way a sighting is written (the API's, the CLI's and the STIX import's):
+the indicator made if it is new, then the sighting added or counted (storage.sightings).
+``MAX_COUNT`` is the one bound of a sighting's count.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import Connection
+
+from registry.domain.allowlist import Allowlist
+from registry.domain.kinds import Value
 from registry.domain.normalize import NormalizeError, normalize_one
 from registry.domain.times import iso, utcnow
 from registry.domain.tlp import Viewer
@@ -14,6 +23,30 @@ from registry.storage import indicators as ind_store
 from registry.storage import sightings as store
 from registry.storage.allowlist import load_allowlist
 from registry.storage.db import Database
+
+MAX_COUNT = 1_000_000  # times one sighting may count
+
+
+def counted(count) -> int:
+    """A count as an import takes it (it does not refuse a bundle for one): a whole number
+    held within 1..MAX_COUNT, anything else 1."""
+    return min(max(count, 1), MAX_COUNT) if isinstance(count, int) and not isinstance(count, bool) else 1
+
+
+def record(conn: Connection, owner, value: Value, *, count: int, tlp: str, case_ref: str, description: str | None,
+           seen: datetime, now: datetime, allowlist: Allowlist, viewer: Viewer | None,
+           stix_id: str | None = None, last_seen: datetime | None = None) -> tuple[store.Sighted, str | None]:
+    """Record that ``owner`` (an org row) saw the canonical ``value``: (status, row, the TLP it
+    lowered, see storage.sightings.upsert) and the value's allowlist reason, if any."""
+    allowlisted = allowlist.reason_for(value)
+    pending = ind_store.Pending(value=value, confidence=0, tlp=tlp, labels=(), allowlisted=allowlisted)
+    ids, _ = ind_store.ensure_indicators(conn, [pending], now)
+    sighted = store.upsert(
+        conn, indicator_id=ids[value.value], org_id=owner.id, case_ref=case_ref, count=count, tlp=tlp,
+        description=description, seen=seen, now=now, stix_id=stix_id, last_seen=last_seen, viewer=viewer,
+        org=owner.slug,
+    )
+    return sighted, allowlisted
 
 
 def add_sighting(
@@ -36,8 +69,8 @@ def add_sighting(
     ``domain.lanes``). An update that lowers the sighting's TLP says so in ``tlp_lowered``
     (``{"from", "to"}``), for the caller to audit.
     """
-    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 1_000_000:
-        raise Invalid("count must be a whole number from 1 to 1000000", field="count")
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_COUNT:
+        raise Invalid(f"count must be a whole number from 1 to {MAX_COUNT}", field="count")
     now = utcnow()
     with db.write() as conn:
         owner = require_org(conn, org)
@@ -45,12 +78,9 @@ def add_sighting(
             parsed = normalize_one(value, None, region or owner.country)
         except NormalizeError as exc:
             raise Invalid(str(exc), field="value") from None
-        allowlisted = load_allowlist(conn).reason_for(parsed)
-        pending = ind_store.Pending(value=parsed, confidence=0, tlp=tlp, labels=(), allowlisted=allowlisted)
-        ids, _ = ind_store.ensure_indicators(conn, [pending], now)
-        status, row, lowered = store.upsert(
-            conn, indicator_id=ids[parsed.value], org_id=owner.id, case_ref=(case_ref or "").strip(), count=count,
-            tlp=tlp, description=description, seen=seen or now, now=now, viewer=viewer, org=owner.slug,
+        (status, row, lowered), allowlisted = record(
+            conn, owner, parsed, count=count, tlp=tlp, case_ref=(case_ref or "").strip(), description=description,
+            seen=seen or now, now=now, allowlist=load_allowlist(conn), viewer=viewer,
         )
     answer = {
         "status": status, "kind": parsed.kind, "value": parsed.value, "source": org, "count": row["count"],

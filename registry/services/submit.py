@@ -31,6 +31,7 @@ from registry.stix import ids
 from registry.storage import indicators as store
 from registry.storage import stix_reads
 from registry.storage.allowlist import load_allowlist
+from registry.storage.caches import caches_of
 from registry.storage.writer import BackgroundWriter, InlineWriter
 
 LABEL = re.compile(r"^[a-z0-9][a-z0-9._:+-]{0,62}$")
@@ -312,7 +313,7 @@ class Submitter:
     def _derive(self, value: str, lane: int) -> str:
         """The Indicator id of this source's row of ``value`` in ``lane`` (a capped writer's batch)."""
         if self._ids is None:  # the database's key, read once and only when a capped writer needs it
-            self._ids = ids.indicator_ids(stix_reads.id_key(self.conn))
+            self._ids = ids.indicator_ids(stix_reads.id_key(self.conn), caches_of(self.conn).derived)
         return self._ids.derive(value, self.org.stix_id, self.prov.feed or "", lane)
 
     def finish(self) -> SubmitReport:

@@ -32,12 +32,13 @@ from sqlalchemy import Connection
 from registry.domain import roles
 from registry.domain.kinds import KINDS, PHONE
 from registry.domain.times import parse_time
+from registry.services import stix_export as export
 from registry.services.errors import Forbidden, NotFound
 from registry.services.taxii_query import ObjectQuery, ms_precision, stix_time, version_of
-from registry.stix import export, mapping
+from registry.stix import mapping
+from registry.stix.build import Orgs
 from registry.stix.extension import PHONE_EXTENSION_OBJECT, REGISTRY_IDENTITY_OBJECT
 from registry.stix.markings import marking_definition, tlp_of_marking_id
-from registry.stix.references import IDENTITIES
 
 TAXII_MEDIA = "application/taxii+json;version=2.1"
 STIX_MEDIA = "application/stix+json;version=2.1"
@@ -116,12 +117,12 @@ class Page:
         return stix_time(max(e[1] for e in self.entries)) if self.entries else None
 
 
-def _matching(conn: Connection, viewer, coll: CollectionDef, q: ObjectQuery, wanted: int):
+def _matching(conn: Connection, viewer, coll: CollectionDef, q: ObjectQuery, wanted: int, orgs: Orgs):
     """(seq, date_added, object) of the collection's objects passing the query, in seq order."""
     fetch = FILTERED_FETCH if q.filters_objects else wanted
     # The exporter's since_time is a coarse prefilter; the millisecond rule is applied here.
     rows = export.iter_objects(conn, viewer, since_seq=q.after_seq, since_time=q.added_after, kind=coll.kind,
-                               page=fetch)
+                               page=fetch, orgs=orgs)
     cutoff = q.added_after + timedelta(milliseconds=1) if q.added_after else None
     for seq, added, obj in rows:
         if cutoff is not None and added < cutoff:
@@ -147,13 +148,14 @@ def objects_page(conn: Connection, viewer, coll: CollectionDef, q: ObjectQuery, 
         return _by_ids(conn, viewer, coll, q)
     if q.types is not None and not q.types & _OWN_TYPES:
         return Page([])  # context objects come only with the objects that reference them
-    rows = _matching(conn, viewer, coll, q, q.limit + 1)
+    orgs = export.load_orgs(conn)  # this page's: its objects' Identities come from them
+    rows = _matching(conn, viewer, coll, q, q.limit + 1, orgs)
     candidates = _first(rows, q.limit + 1)
     rows.close()
     if not context:
         return Page(candidates[: q.limit], more=len(candidates) > q.limit)
     page = Page([])
-    refs = PageContext()
+    refs = PageContext(orgs.identities)
     for row in candidates:
         new = refs.new_for(row[2])
         if q.filters_objects:
@@ -188,17 +190,19 @@ class PageContext:
     Identities, the TLP marking definitions and, for a phone number, the extension definition
     (with the registry Identity that made it). SCOs are left out: each restates its Indicator's
     pattern and they would fill half of every page. (The exporter's ``References`` gives the
-    same objects plus the SCOs, at a pattern parse per Indicator.)"""
+    same objects plus the SCOs, at a pattern parse per Indicator.) ``identities``: the page's
+    orgs' Identities by STIX id (``build.Orgs.identities``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, identities: dict[str, dict]) -> None:
+        self.identities = identities
         self.seen: set[str] = set()
 
     def new_for(self, obj: dict) -> list[dict]:
         out: list[dict] = []
         for identity_id in (obj.get("created_by_ref"), *obj.get("where_sighted_refs", ())):
-            if identity_id and identity_id not in self.seen and identity_id in IDENTITIES:
+            if identity_id and identity_id not in self.seen and identity_id in self.identities:
                 self.seen.add(identity_id)
-                out.append(IDENTITIES[identity_id])
+                out.append(self.identities[identity_id])
         for marking in obj.get("object_marking_refs", ()):
             level = tlp_of_marking_id(marking) if marking not in self.seen else None
             if level:

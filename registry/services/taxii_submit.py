@@ -17,9 +17,9 @@ from sqlalchemy import Connection
 from registry.domain import roles
 from registry.services.errors import Forbidden, Invalid, NotFound
 from registry.services.lowered import Lowered
+from registry.services.stix_import import import_bundle
 from registry.services.taxii import CollectionDef
 from registry.services.taxii_query import stix_time, version_of
-from registry.stix.importer import import_bundle
 from registry.storage import taxii as taxii_store
 
 

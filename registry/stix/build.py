@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from registry.domain.rows import decode_labels
 from registry.stix import mapping
 from registry.stix.ids import IndicatorIds
 from registry.stix.markings import TLP2_IDS
 from registry.stix.times import stamp
-from registry.storage.indicators import decode_labels
 
 ORG_REFERENCE = "registry-org"  # external reference of an Identity holding the org's slug
 
@@ -45,6 +45,18 @@ class Org:
         if text is None:
             text = self._descriptions[kind] = mapping.default_description(kind, self.name)
         return text
+
+
+class Orgs(dict):
+    """The orgs one export (or one TAXII page) read, by row id, with their Identities by STIX id
+    (what its objects' ``created_by_ref`` and ``where_sighted_refs`` name). Made for each export
+    by the service that reads the rows and handed on with them: no module keeps what an export
+    loaded."""
+
+    def __init__(self, rows, ids: IndicatorIds) -> None:
+        super().__init__((row.id, Org(row, ids)) for row in rows)
+        self.ids = ids
+        self.identities: dict[str, dict] = {org.stix_id: org.identity for org in self.values()}
 
 
 @lru_cache(maxsize=1024)  # a feed's rows share a handful of label sets

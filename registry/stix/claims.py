@@ -22,18 +22,18 @@ random one for the Sighting; the import reports both ids and the reason. The ans
 reason are the same whether the holder is one the caller may see or not, and never say whose
 it is: what a caller learns is that an id it already had is taken. Ids are compared in
 lowercase, as UUIDs are.
+
+Nothing here reads a database: the import (services.stix_import) reads who holds the bundle's
+ids and hands them to ``IdClaims``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
-from sqlalchemy import Connection
+from collections.abc import Mapping
 
 from registry.domain.lanes import ORDINARY
 from registry.domain.tlp import Viewer
 from registry.stix.ids import IndicatorIds
-from registry.storage import stix_reads
 
 HELD = "the id is already another indicator's"
 DERIVED = "the id is one this registry derives for another indicator (another source, feed or value)"
@@ -41,21 +41,21 @@ HELD_SIGHTING = "the id is already another sighting's"
 
 
 class IdClaims:
-    """Decides the stored id of each incoming object of one import. ``indicator_ids`` and
-    ``sighting_ids``: every own id the bundle's objects carry, looked up once (by the unique
-    id indexes) before any is decided."""
+    """Decides the stored id of each incoming object of one import. ``held_indicators`` and
+    ``held_sightings``: the stored rows holding any own id the bundle's objects carry, by id,
+    read once (by the unique id indexes) before any is decided: assertion rows with ``org_id``,
+    ``feed``, ``value`` and ``lane``; sighting rows with ``org_id``, ``tlp`` and ``source`` (the
+    org's slug)."""
 
-    def __init__(self, conn: Connection, derived: IndicatorIds, *, indicator_ids: Iterable[str],
-                 sighting_ids: Iterable[str]) -> None:
+    def __init__(self, derived: IndicatorIds, *, held_indicators: Mapping[str, object],
+                 held_sightings: Mapping[str, object]) -> None:
         self.derived = derived
-        held = stix_reads.assertions_by_stix_ids(conn, sorted(set(indicator_ids)))
         # id -> (org_id, feed, value), lane
         self.indicators: dict[str, tuple[tuple[int, str, str], int]] = {
-            stix_id: ((row.org_id, row.feed, row.value), row.lane) for stix_id, row in held.items()}
+            stix_id: ((row.org_id, row.feed, row.value), row.lane) for stix_id, row in held_indicators.items()}
         # id -> (org_id, tlp, org slug) of the sighting holding it
         self.sightings: dict[str, tuple[int, str, str]] = {
-            stix_id: (row.org_id, row.tlp, row.source)
-            for stix_id, row in stix_reads.sighting_holders(conn, sorted(set(sighting_ids))).items()}
+            stix_id: (row.org_id, row.tlp, row.source) for stix_id, row in held_sightings.items()}
 
     def indicator(self, stix_id: str, *, org_id: int, identity: str, feed: str, value: str,
                   lanes: bool = False) -> tuple[str | None, str | None]:

@@ -31,7 +31,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
-from functools import lru_cache
 
 import orjson
 
@@ -116,6 +115,11 @@ def keyed_id(object_type: str, hexdigest: str) -> str:
     return _format(object_type, hexdigest, "4")
 
 
-@lru_cache(maxsize=8)  # one database per process, a few in tests: its per-source states are kept
-def indicator_ids(key_hex: str) -> IndicatorIds:
-    return IndicatorIds(key_hex)
+def indicator_ids(key_hex: str, kept: dict) -> IndicatorIds:
+    """The ids derived with ``key_hex``, made once and kept in ``kept``: the caches of the
+    database the key was read from (``storage.caches``), so its per-source states outlive a call
+    but never pass to another database."""
+    found = kept.get((IndicatorIds, key_hex))
+    if found is None:
+        found = kept.setdefault((IndicatorIds, key_hex), IndicatorIds(key_hex))
+    return found

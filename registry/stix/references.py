@@ -18,24 +18,18 @@ from registry.stix.extension import PHONE_EXTENSION_OBJECT, REGISTRY_IDENTITY_OB
 from registry.stix.markings import marking_definition, tlp_of_marking_id
 from registry.stix.patterns import Unrepresentable, pattern_values
 
-# Identities of orgs by STIX id, refreshed by every export read (the org table is small).
-# ``referenced_objects`` is called with objects alone (by the TAXII server), so it reads here.
-IDENTITIES: dict[str, dict] = {}
-
 SCO_WINDOW = 100_000  # SCO ids remembered to skip repeats; bounded so memory stays flat
 
 
-def remember_identities(identities: Iterable[dict]) -> None:
-    IDENTITIES.update((identity["id"], identity) for identity in identities)
-
-
 class References:
-    """Hands out each referenced object once (``new_for``). SCOs are deduplicated within a
-    window of ``SCO_WINDOW`` ids: a value repeated further apart is written again, identical but
-    for its marking (that of the first indicator naming it in the window), which STIX allows
+    """Hands out each referenced object once (``new_for``). ``identities``: the orgs' Identities
+    by STIX id, as the export read them (``build.Orgs.identities``). SCOs are deduplicated within
+    a window of ``SCO_WINDOW`` ids: a value repeated further apart is written again, identical
+    but for its marking (that of the first indicator naming it in the window), which STIX allows
     for an SCO; a complete set of ids would grow with the export."""
 
-    def __init__(self) -> None:
+    def __init__(self, identities: dict[str, dict]) -> None:
+        self.identities = identities
         self.seen: set[str] = set()
         self.scos: set[str] = set()
 
@@ -69,7 +63,7 @@ class References:
         return out
 
     def _identity(self, stix_id: str, out: list[dict]) -> None:
-        identity = IDENTITIES.get(stix_id)
+        identity = self.identities.get(stix_id)
         if identity is not None:
             self.seen.add(stix_id)
             out.append(identity)
@@ -89,10 +83,11 @@ class References:
         out.append(sco)
 
 
-def referenced_objects(objs: Iterable[dict]) -> list[dict]:
-    """Identities, marking definitions, extension definition and SCOs these objects reference,
-    each once, in an order where nothing comes before what it refers to."""
-    refs = References()
+def referenced_objects(objs: Iterable[dict], identities: dict[str, dict]) -> list[dict]:
+    """Identities (of ``identities``, by STIX id), marking definitions, extension definition and
+    SCOs these objects reference, each once, in an order where nothing comes before what it
+    refers to."""
+    refs = References(identities)
     out: list[dict] = []
     for obj in objs:
         out.extend(refs.new_for(obj))

@@ -1,35 +1,31 @@
-"""Local allowlist entries joined with the shipped ones, cached per process and database.
+"""Local allowlist entries joined with the shipped ones, kept in the database's caches
+(storage.caches).
 
-The cache is checked against the table's row count and highest id on every call (one indexed
-query), so an entry added by any process is seen by the next lookup everywhere.
+The kept list is checked against the table's row count and highest id on every call (one
+indexed query), so an entry added by any process is seen by the next lookup everywhere.
 """
 
 from __future__ import annotations
 
-import threading
-
 from sqlalchemy import Connection, select
 
 from registry.domain.allowlist import Allowlist, Entry
-from registry.storage import bulk
 from registry.storage import tables as t
-
-_cache: dict[str, tuple[tuple, Allowlist]] = {}
-_lock = threading.Lock()
+from registry.storage.caches import caches_of
 
 
 def load_allowlist(conn: Connection, version: tuple | None = None) -> Allowlist:
     """``version``: the table's (count, highest id) when the caller has just read it."""
-    key = bulk.engine_key(conn)
+    caches = caches_of(conn)
     if version is None:
         version = tuple(conn.exec_driver_sql("SELECT COUNT(*), MAX(id) FROM allowlist_entry").one())
-    with _lock:
-        cached = _cache.get(key)
-        if cached is not None and cached[0] == version:
-            return cached[1]
+    with caches.lock:
+        kept = caches.allowlist
+        if kept is not None and kept[0] == version:
+            return kept[1]
     c = t.allowlist_entry.c
     rows = conn.execute(select(c.kind, c.value, c.reason))
     allowlist = Allowlist(Entry(kind, value, reason) for kind, value, reason in rows)
-    with _lock:
-        _cache[key] = (version, allowlist)
+    with caches.lock:
+        caches.allowlist = (version, allowlist)
     return allowlist

@@ -10,14 +10,13 @@ PostgreSQL.
 
 from __future__ import annotations
 
-import weakref
 from collections import namedtuple
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 
 import orjson
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection
 
 from registry.domain.rows import as_time
 
@@ -31,20 +30,6 @@ def chunks(items: Sequence, size: int = CHUNK) -> Iterator[Sequence]:
 
 # SQLAlchemy's SQLite DATETIME storage format: rows written here read back through Core.
 SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
-
-
-_ENGINE_KEYS: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
-
-
-def engine_key(conn: Connection) -> str:
-    """The database's URL as text, password included: what per-process caches are keyed by
-    (two engines on one database share them). Remembered per engine: rendering a URL costs
-    more than the cache lookups it keys."""
-    engine = conn.engine
-    key = _ENGINE_KEYS.get(engine)
-    if key is None:
-        key = _ENGINE_KEYS[engine] = engine.url.render_as_string(hide_password=False)
-    return key
 
 
 def is_sqlite(conn: Connection) -> bool:

@@ -2,7 +2,8 @@
 
 SQLite: WAL, a busy timeout, a larger page cache, and ``BEGIN IMMEDIATE`` for write transactions so
 two writers queue on the lock instead of failing when a read lock is upgraded. PostgreSQL:
-psycopg 3 with a small pool. ``Database.write()`` commits when its block ends and rolls back on
+psycopg 3 with a small pool. ``Database.read()`` is one snapshot on both engines;
+``Database.write()`` commits when its block ends and rolls back on
 any exception, so an import lands whole or not at all.
 """
 
@@ -16,6 +17,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, select
 from sqlalchemy.engine import make_url
 
 from registry.storage import tables as t
+from registry.storage.caches import OPTION, Caches
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -30,21 +32,29 @@ def normalise_url(url: str) -> str:
 
 
 class Database:
-    def __init__(self, url: str, *, echo: bool = False, mmap_bytes: int = 0) -> None:
+    def __init__(self, url: str, *, echo: bool = False, mmap_bytes: int = 0, caches: Caches | None = None) -> None:
         """``mmap_bytes``: SQLite only, how much of the file readers map (the web server's
         lookups probe the value index at random); 0 reads page by page, which keeps a long
-        import's or feed run's resident memory at its working set."""
+        import's or feed run's resident memory at its working set.
+
+        ``caches``: what this database's readers keep between calls (storage.caches), carried
+        by every connection of its engine; a new Database starts with empty ones unless given
+        some (a forked process's copy of its parent's)."""
+        self.caches = caches if caches is not None else Caches()
+        options = {OPTION: self.caches}
         self.url = normalise_url(url)
         parsed = make_url(self.url)
         self.dialect = parsed.get_backend_name()
         if self.dialect == "sqlite":
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-            self.engine = create_engine(self.url, echo=echo, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+            self.engine = create_engine(self.url, echo=echo, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000},
+                                        execution_options=options)
             _setup_sqlite(self.engine, mmap_bytes)
         else:
             # A schema of one's own goes in the URL: ?options=-csearch_path%3Dname
-            self.engine = create_engine(self.url, echo=echo, pool_size=5, max_overflow=10, pool_pre_ping=True)
+            self.engine = create_engine(self.url, echo=echo, pool_size=5, max_overflow=10, pool_pre_ping=True,
+                                        execution_options=options)
 
     @property
     def is_sqlite(self) -> bool:
@@ -60,9 +70,15 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        """A read transaction (one consistent snapshot on both engines)."""
-        with self.engine.connect() as conn, conn.begin():
-            yield conn
+        """A read transaction: its statements see one snapshot, so a batch's several queries
+        never see half of a write committed meanwhile (docs/design.md, "Data flow of a lookup").
+        SQLite: one transaction (WAL readers keep the snapshot of their first read);
+        PostgreSQL: REPEATABLE READ (READ COMMITTED, its default, takes one per statement)."""
+        with self.engine.connect() as conn:
+            if self.dialect != "sqlite":
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                yield conn
 
     def is_initialised(self) -> bool:
         from sqlalchemy import inspect

@@ -1,32 +1,28 @@
-"""The in-memory set of listed IP networks, one per process and database, kept current.
+"""The in-memory set of listed IP networks, one per ``Database`` (storage.caches), kept current.
 
 Indicators are never deleted and their ranges never change, so the set only grows: each
 lookup asks for the highest indicator id (one index probe) and loads just the rows added since.
-Each process keeps its own copy; the database stays the source of truth.
+Each Database object keeps its own copy; the database stays the source of truth.
 """
 
 from __future__ import annotations
 
-import threading
-
 from sqlalchemy import Connection
 
 from registry.domain.networks import NetworkSet
-from registry.storage import bulk
-
-_sets: dict[str, tuple[NetworkSet, list[int]]] = {}
-_lock = threading.Lock()
+from registry.storage.caches import caches_of
 
 
 def network_set(conn: Connection, top: int | None) -> NetworkSet:
     """``top``: the highest indicator id, as the caller has just read it (``lookup_state``)."""
-    key = bulk.engine_key(conn)
-    with _lock:
-        networks, last = _sets.setdefault(key, (NetworkSet(), [0]))
+    caches = caches_of(conn)
+    with caches.lock:
+        if caches.networks is None:
+            caches.networks = (NetworkSet(), [0])
+        networks, last = caches.networks
         top = top or 0
-        if top < last[0]:  # the database was recreated under the same URL (tests)
-            networks, last = NetworkSet(), [0]
-            _sets[key] = (networks, last)
+        if top < last[0]:  # the tables were dropped and made again under this Database (tests)
+            networks, last = caches.networks = (NetworkSet(), [0])
         if top > last[0]:
             # On SQLite "+range_start" keeps the planner on the rowid range instead of scanning
             # the whole range index; PostgreSQL plans this well unaided (and has no unary + on bytea).

@@ -97,7 +97,7 @@ def assertions_by_ids(conn: Connection, viewer: Viewer, ids: Sequence[int]) -> l
 
 def derived_id_page(conn: Connection, viewer: Viewer, *, after_id: int, limit: int) -> list:
     """(id, value, org_id, feed) of visible assertions without an id of their own, by id: what
-    finding an Indicator by its derived id has to hash (see stix.export.objects_by_id)."""
+    finding an Indicator by its derived id has to hash (see services.stix_export.objects_by_id)."""
     joined = t.assertion.join(t.indicator, IND.id == A.indicator_id).join(t.organization, ORG.id == A.org_id)
     query = (
         select(A.id, IND.value, A.org_id, A.feed).select_from(joined)

@@ -8,7 +8,7 @@ import threading
 from flask import Blueprint, current_app, g, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from registry import config
+from registry.config import Settings
 from registry.domain import json_input
 from registry.domain import tlp as tlp_mod
 from registry.domain.kinds import KINDS
@@ -19,7 +19,7 @@ from registry.services.errors import Invalid, RegistryError
 from registry.services.lookup import lookup as do_lookup
 from registry.services.lowered import Lowered
 from registry.services.search import Filters, search_indicators
-from registry.services.sightings import add_sighting, lowered_of
+from registry.services.sightings import MAX_COUNT, add_sighting, lowered_of
 from registry.services.submit import (
     Provenance,
     Submission,
@@ -44,7 +44,7 @@ class Unprocessable(RegistryError):
 
 
 # -- helpers --------------------------------------------------------------------------------
-def _settings() -> dict:
+def _settings() -> Settings:
     return current_app.config["REGISTRY"]
 
 
@@ -63,7 +63,7 @@ def position_header(conn) -> dict:
 
 
 def _max_batch() -> int:
-    return int(config.get("MAX_BATCH", _settings()))
+    return _settings().max_batch
 
 
 def audit(action: str, subject=None, result_count: int | None = None) -> None:
@@ -129,7 +129,6 @@ def _plain_parameters() -> None:
 
 MAX_VALUE = 2048  # characters: the longest indicator value stored
 MAX_DESCRIPTION = 4000  # characters of a description, as stored
-MAX_COUNT = 1_000_000  # times one sighting may count
 MAX_LABELS = 1000  # characters of an assertion's labels together, as stored
 
 
@@ -160,7 +159,7 @@ def _times_in_range(args: dict, *names: str) -> None:
 def _region(value) -> str | None:
     principal = g.principal
     if value is None:
-        return principal.country or config.get("DEFAULT_REGION", _settings())
+        return principal.country or _settings().default_region
     if not isinstance(value, str) or len(value) != 2 or not value.isalpha():
         raise Invalid("region must be an ISO 3166 alpha-2 code such as TH", field="region")
     return value.upper()
@@ -168,7 +167,7 @@ def _region(value) -> str | None:
 
 def _lookup(values: list, region: str | None) -> list[dict]:
     with _db().read() as conn:
-        answers = do_lookup(conn, values, g.principal.viewer, region=region, half_lifes=config.half_lifes(_settings()))
+        answers = do_lookup(conn, values, g.principal.viewer, region=region, half_lifes=_settings().half_lifes)
     metrics.count_lookups(answers)
     audit("lookup", values, sum(1 for a in answers if a.get("listed")))
     return answers
@@ -272,7 +271,7 @@ def list_indicators():
         # Read first: on PostgreSQL each statement may see later commits, and a position a little
         # before the page repeats a change at worst, where one after it could skip one.
         position = position_header(conn)
-        page = search_indicators(conn, g.principal.viewer, filters, half_lifes=config.half_lifes(_settings()))
+        page = search_indicators(conn, g.principal.viewer, filters, half_lifes=_settings().half_lifes)
     audit("search", request.args.to_dict(), len(page["indicators"]))
     response = jsonify(page)
     response.headers.update(position)
@@ -282,7 +281,7 @@ def list_indicators():
 def _submit_stix_bundle():
     """A STIX 2.0/2.1 bundle; every object is attributed to the key's org, whatever identity
     it names (a member cannot post under another agency's name)."""
-    from registry.stix.importer import import_bundle
+    from registry.services.stix_import import import_bundle
 
     data = request.get_data()
     try:

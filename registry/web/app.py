@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import Flask
 
-from registry import config
+from registry.config import Settings
+from registry.config import load as load_settings
 from registry.domain.opaque import Sealer
 from registry.services.audit import AuditLog
 from registry.services.keys import KeyAuthenticator
@@ -15,13 +16,15 @@ class ConfigError(RuntimeError):
     """The app cannot start as configured; the message says what to set."""
 
 
-def create_app(overrides: dict | None = None) -> Flask:
-    """Build the app. ``overrides`` maps setting names (see registry.config) to values."""
-    overrides = dict(overrides or {})
+def create_app(config: Settings | dict | None = None) -> Flask:
+    """Build the app from ``config``: loaded settings, or setting names (registry.config)
+    mapped to values that take the place of the environment's. A bad value raises
+    ``SettingError`` here, before anything is served."""
+    settings = config if isinstance(config, Settings) else load_settings(config)
     app = Flask(__name__)
-    secret = config.secret_key(overrides)
+    secret = settings.resolved_secret_key()
     if not secret:
-        if (config.get("ENV", overrides) or "").lower() != "development":
+        if not settings.development:
             raise ConfigError(
                 "REGISTRY_SECRET_KEY is not set and the instance folder has no secret_key file: "
                 "set REGISTRY_SECRET_KEY to a long random string (or run `registry init`, which writes one)"
@@ -29,17 +32,14 @@ def create_app(overrides: dict | None = None) -> Flask:
         secret = "development-only-not-secret"
     app.config.update(
         SECRET_KEY=secret,
-        REGISTRY=overrides,
-        MAX_CONTENT_LENGTH=int(float(config.get("MAX_BODY_MB", overrides)) * 1024 * 1024),
+        REGISTRY=settings,  # what request handlers read (web.pages.settings)
+        MAX_CONTENT_LENGTH=int(settings.max_body_mb * 1024 * 1024),
     )
-    mmap_mb = str(config.get("SQLITE_MMAP_MB", overrides) or "0").strip()
-    if not mmap_mb.isdigit():
-        raise ConfigError(f"REGISTRY_SQLITE_MMAP_MB must be a whole number of MiB (0 for none), not {mmap_mb!r}")
-    db = Database(config.database_url(overrides), mmap_bytes=int(mmap_mb) << 20)
+    db = Database(settings.database_url, mmap_bytes=settings.sqlite_mmap_mb << 20)
     app.extensions["registry.db"] = db
     app.extensions["registry.keys"] = KeyAuthenticator(db)
     app.extensions["registry.sealer"] = Sealer(secret)  # tokens in place of internal numbers
-    app.extensions["registry.audit"] = AuditLog(db, flush_interval=float(config.get("AUDIT_FLUSH_SECONDS", overrides)))
+    app.extensions["registry.audit"] = AuditLog(db, flush_interval=settings.audit_flush_seconds)
 
     from registry.web import (
         api,
@@ -60,8 +60,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     errors.register(app)
     metrics.install(app)
     auth.install(app)  # before the limiter: limits are per key
-    limits.install(app, overrides)
-    session.install(app, overrides)  # after the limiter: login throttling counts in its storage
+    limits.install(app, settings)
+    session.install(app, settings)  # after the limiter: login throttling counts in its storage
     app.register_blueprint(meta.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(exports.bp)

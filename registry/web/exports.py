@@ -19,7 +19,6 @@ from contextlib import ExitStack
 
 from flask import Blueprint, Response, current_app, g, request
 
-from registry import config
 from registry.domain.roles import READER
 from registry.domain.times import utcnow
 from registry.services import exports
@@ -41,7 +40,7 @@ def _db():
 
 
 def _half_lifes() -> dict[str, float]:
-    return config.half_lifes(current_app.config["REGISTRY"])
+    return current_app.config["REGISTRY"].half_lifes
 
 
 def _wants_gzip() -> bool:

@@ -12,12 +12,11 @@ from __future__ import annotations
 import time
 
 from flask import Flask, g, request
-from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter, RateLimiter
 from werkzeug.exceptions import TooManyRequests
 
-from registry import config
+from registry.config import Settings
 
 
 def _key() -> str:
@@ -28,10 +27,9 @@ def _key() -> str:
     return f"addr:{request.remote_addr}"
 
 
-def install(app: Flask, overrides: dict) -> RateLimiter:
-    redis_url = config.get("REDIS_URL", overrides)
-    limit = parse(config.get("RATE_LIMIT", overrides))
-    strategy = MovingWindowRateLimiter(storage_from_string(redis_url or "memory://"))
+def install(app: Flask, settings: Settings) -> RateLimiter:
+    limit = settings.rate_limit
+    strategy = MovingWindowRateLimiter(storage_from_string(settings.redis_url or "memory://"))
 
     @app.before_request
     def _check_limit() -> None:

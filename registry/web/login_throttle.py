@@ -19,10 +19,9 @@ from dataclasses import dataclass
 
 from flask import Flask
 from limits import RateLimitItem
-from limits import parse as parse_limit
 from limits.strategies import RateLimiter
 
-from registry import config
+from registry.config import Settings
 from registry.services.errors import RegistryError
 
 FIRST_DELAY = 0.1  # seconds, after one failure
@@ -76,30 +75,15 @@ class LoginThrottle:
         self.strategy.hit(self.user_count, "login-user", username[:64])
 
 
-def _limit(name: str, overrides: dict) -> RateLimitItem:
-    text = config.get(name, overrides)
-    try:
-        return parse_limit(text)
-    except ValueError:
-        raise ValueError(f"REGISTRY_{name} must be a rate such as '10 per 15 minutes' (got {text!r})") from None
-
-
-def install(app: Flask, overrides: dict) -> None:
+def install(app: Flask, settings: Settings) -> None:
     """Count in the rate limiter's storage (``limits.install`` runs first)."""
-    text = config.get("LOGIN_SLOWDOWN_SECONDS", overrides)
-    try:
-        max_delay = float(text)
-    except ValueError:
-        max_delay = -1.0
-    if not 0 <= max_delay <= 60:
-        raise ValueError(f"REGISTRY_LOGIN_SLOWDOWN_SECONDS must be a number of seconds from 0 to 60 (got {text!r})")
-    pair = _limit("LOGIN_LIMIT", overrides)
+    pair = settings.login_limit
     app.extensions["registry.login_throttle"] = LoginThrottle(
         strategy=app.extensions["registry.limiter"],
         pair_limit=pair,
-        address_limit=_limit("LOGIN_ADDRESS_LIMIT", overrides),
+        address_limit=settings.login_address_limit,
         user_count=type(pair)(USER_COUNT_CAP, pair.multiples),
-        max_delay=max_delay,
+        max_delay=settings.login_slowdown_seconds,
     )
 
 

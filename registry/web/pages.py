@@ -9,7 +9,7 @@ import logging
 from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
 from werkzeug.exceptions import HTTPException
 
-from registry import config
+from registry.config import Settings
 from registry.domain import roles
 from registry.services import users
 from registry.services.errors import RegistryError
@@ -42,17 +42,18 @@ def db():
     return current_app.extensions["registry.db"]
 
 
-def settings() -> dict:
+def settings() -> Settings:
+    """The settings the app was made with (``create_app``)."""
     return current_app.config["REGISTRY"]
 
 
 def region() -> str | None:
     principal = g.get("principal")
-    return (principal.country if principal else None) or config.get("DEFAULT_REGION", settings())
+    return (principal.country if principal else None) or settings().default_region
 
 
 def half_lifes() -> dict[str, float]:
-    return config.half_lifes(settings())
+    return settings().half_lifes
 
 
 def audit(action: str, subject=None, result_count: int | None = None, *, status: int | None = None,
@@ -83,7 +84,7 @@ def load_user() -> None:
     g.user = None
     if "uid" not in session:
         return
-    hours = float(config.get("SESSION_HOURS", settings()))
+    hours = settings().session_hours
     row = None if web_session.session_expired(hours) else users.from_session(db(), session.get("uid"),
                                                                              session.get("gen"))
     if row is None:  # expired, signed out, disabled, password changed or user gone: sign out

@@ -15,12 +15,12 @@ import gc
 import os
 import shutil
 
-from registry import config
+from registry.config import Settings
 
 
-def _metrics_dir() -> str:
+def _metrics_dir(settings: Settings) -> str:
     """A fresh folder for the workers' Prometheus files (each process writes its own)."""
-    path = config.instance_path() / "prometheus"
+    path = settings.instance_path / "prometheus"
     shutil.rmtree(path, ignore_errors=True)
     path.mkdir(parents=True)
     return str(path)
@@ -85,9 +85,9 @@ def _cap_malloc_arenas(_arbiter, _worker) -> None:
         ctypes.CDLL(ctypes.util.find_library("c")).mallopt(-8, 2)  # M_ARENA_MAX, 2
 
 
-def gunicorn_settings(*, host: str, port: int, workers: int) -> dict:
-    """Gunicorn's settings from the command line and REGISTRY_WEB_*; a ValueError names a bad one."""
-    threads = config.whole_number("WEB_THREADS")
+def gunicorn_settings(settings: Settings, *, host: str, port: int, workers: int) -> dict:
+    """Gunicorn's settings from the command line and REGISTRY_WEB_*."""
+    threads = settings.web_threads
     return {
         "bind": f"{host}:{port}",
         "workers": workers,
@@ -95,24 +95,24 @@ def gunicorn_settings(*, host: str, port: int, workers: int) -> dict:
         "threads": threads,
         "worker_connections": threads,
         "keepalive": 0,
-        "timeout": config.whole_number("WEB_TIMEOUT"),
+        "timeout": settings.web_timeout,
         # A stop or restart lets requests finish for this long, then cuts them (their clients
         # see an error, never a short body that looks complete).
-        "graceful_timeout": config.whole_number("WEB_GRACEFUL_TIMEOUT", minimum=0),
+        "graceful_timeout": settings.web_graceful_timeout,
         "accesslog": None,
     }
 
 
-def run(*, host: str, port: int, workers: int, dev: bool, scheduler: bool = False) -> None:
+def run(settings: Settings, *, host: str, port: int, workers: int, dev: bool, scheduler: bool = False) -> None:
     if dev:
         from registry.web.app import create_app
 
-        app = create_app()
+        app = create_app(settings)
         feed_scheduler = None
         if scheduler:
             from registry.scheduler import FeedScheduler
 
-            feed_scheduler = FeedScheduler(app.extensions["registry.db"])
+            feed_scheduler = FeedScheduler(app.extensions["registry.db"], settings=settings)
             feed_scheduler.start()
         try:
             app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
@@ -120,13 +120,13 @@ def run(*, host: str, port: int, workers: int, dev: bool, scheduler: bool = Fals
             if feed_scheduler is not None:
                 feed_scheduler.stop()
         return
-    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", _metrics_dir())
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", _metrics_dir(settings))
     _json_protocol_errors()
     from gunicorn.app.base import BaseApplication
 
     from registry.web.app import create_app
 
-    settings = gunicorn_settings(host=host, port=port, workers=workers)
+    server_settings = gunicorn_settings(settings, host=host, port=port, workers=workers)
 
     def child_exit(_server, worker):
         from prometheus_client import multiprocess
@@ -137,7 +137,7 @@ def run(*, host: str, port: int, workers: int, dev: bool, scheduler: bool = Fals
 
     class Server(BaseApplication):
         def load_config(self):
-            for name, value in settings.items():
+            for name, value in server_settings.items():
                 self.cfg.set(name, value)
             self.cfg.set("child_exit", child_exit)
             self.cfg.set("post_fork", _cap_malloc_arenas)
@@ -146,7 +146,7 @@ def run(*, host: str, port: int, workers: int, dev: bool, scheduler: bool = Fals
                 self.cfg.set("on_exit", lambda _arbiter: [_stop(p) for p in children])
 
         def load(self):
-            app = create_app()
+            app = create_app(settings)
             # Objects made at start-up live as long as the worker: keep them out of GC passes.
             gc.freeze()
             return app

@@ -16,14 +16,13 @@ from datetime import timedelta
 from flask import Flask, request, session
 from flask.sessions import SecureCookieSessionInterface
 
-from registry import config
+from registry.config import Settings
 from registry.services.errors import Invalid, RegistryError
 from registry.web import login_throttle
 
 COOKIE_NAME = "registry_session"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
-SECURE_CHOICES = ("auto", "true", "false")
 
 
 class CsrfRefused(RegistryError):
@@ -43,24 +42,20 @@ class _CookieSessions(SecureCookieSessionInterface):
         return self.secure == "true"
 
 
-def install(app: Flask, overrides: dict) -> None:
-    secure = (config.get("COOKIE_SECURE", overrides) or "auto").strip().lower()
-    if secure not in SECURE_CHOICES:
-        raise ValueError(f"REGISTRY_COOKIE_SECURE must be one of {', '.join(SECURE_CHOICES)} (got {secure!r})")
-    hours = float(config.get("SESSION_HOURS", overrides))
-    app.session_interface = _CookieSessions(secure)
+def install(app: Flask, settings: Settings) -> None:
+    app.session_interface = _CookieSessions(settings.cookie_secure)
     app.config.update(
         SESSION_COOKIE_NAME=COOKIE_NAME,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=hours),
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_hours),
         # The cookie's signed timestamp is when it was last written; with no refresh on every
         # request a session ends ``SESSION_HOURS`` after sign-in however busy it is.
         SESSION_REFRESH_EACH_REQUEST=False,
         # Werkzeug keeps form fields to 500 kB by default; a paste of 1,000 long URLs is more.
         MAX_FORM_MEMORY_SIZE=4 * 1024 * 1024,
     )
-    login_throttle.install(app, overrides)
+    login_throttle.install(app, settings)
     app.jinja_env.globals["csrf_token"] = csrf_token
 
 

@@ -23,7 +23,6 @@ from itertools import chain
 
 from flask import current_app, request
 
-from registry import config
 from registry.services.errors import RegistryError
 
 SLICE_BYTES = 1 << 16
@@ -49,7 +48,7 @@ def body(chunks: Iterable[bytes]) -> Iterator[bytes]:
     """``chunks`` as a response body (see the module's notes); call it in the view."""
     chunks = iter(chunks)
     first = next(chunks, None)
-    stall_seconds = config.whole_number("WEB_TIMEOUT", current_app.config["REGISTRY"])
+    stall_seconds = current_app.config["REGISTRY"].web_timeout
     return _sliced(first, chunks, request.environ.get("gunicorn.socket"), stall_seconds)
 
 

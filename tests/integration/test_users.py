@@ -155,7 +155,7 @@ def test_demo_writes_web_users_with_random_passwords_once(cli, tmp_path):
     lines = users_file.read_text().splitlines()[1:]
     assert [line.split()[0] for line in lines] == ["analyst", "reader", "feeds", "admin"]
     assert users_file.stat().st_mode & 0o777 == 0o600
-    db = Database(config.database_url())
+    db = Database(config.load().database_url)
     try:
         for line in lines:
             username, password = line.split()[0], line.split()[-1]

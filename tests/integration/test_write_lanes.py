@@ -16,8 +16,8 @@ from registry.domain.tlp import Viewer
 from registry.services.lookup import lookup
 from registry.services.orgs import add_org
 from registry.services.sightings import add_sighting
+from registry.services.stix_export import indicator_ids, iter_objects
 from registry.services.submit import Provenance, Submission, Submitter
-from registry.stix.export import indicator_ids, iter_objects
 from registry.storage import tables as t
 from tests.helpers import stored_rows
 

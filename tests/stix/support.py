@@ -8,8 +8,8 @@ import stix2
 from stix2validator import ValidationOptions, validate_string
 
 from registry.domain.tlp import Viewer
+from registry.services import stix_export as export
 from registry.services.submit import Provenance, Submission, Submitter
-from registry.stix import export
 
 # strict: SHOULD-checks are errors; 103 misreads SCO UUIDv5 ids, 302 wants a hash beside every
 # external URL; no --strict-types (buggy for 2.1).

@@ -14,11 +14,11 @@ from sqlalchemy import text
 
 from registry.cli import main
 from registry.domain.tlp import Viewer
+from registry.services import stix_export as export
 from registry.services.feeds import run_feed
 from registry.services.orgs import add_org
-from registry.stix import export
+from registry.services.stix_import import import_bundle
 from registry.stix.claims import DERIVED, HELD, HELD_SIGHTING
-from registry.stix.importer import import_bundle
 from registry.storage import orgs as org_store
 from tests.feeds.support import add_feed
 from tests.stix.support import (

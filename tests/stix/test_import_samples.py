@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from registry.services.orgs import add_org
-from registry.stix.importer import import_bundle
+from registry.services.stix_import import import_bundle
 from registry.stix.patterns import Unrepresentable, pattern_values
 from tests.helpers import FIXTURES
 from tests.stix.support import exported, of_type

@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import text
 
 from registry.domain.tlp import Viewer
+from registry.services import stix_export as export
 from registry.services.orgs import add_org
-from registry.stix import export
+from registry.services.stix_import import import_bundle
 from registry.stix.claims import HELD, HELD_SIGHTING
-from registry.stix.importer import import_bundle
 from registry.stix.markings import TLP2_IDS
 from registry.storage import orgs as org_store
 from tests.stix.support import stix_indicator, stix_sighting

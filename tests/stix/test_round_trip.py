@@ -16,9 +16,9 @@ from registry.domain.times import utcnow
 from registry.services.errors import Invalid, NotFound
 from registry.services.orgs import add_org
 from registry.services.sightings import add_sighting
+from registry.services.stix_import import import_bundle
 from registry.services.submit import Submission
 from registry.stix import ids
-from registry.stix.importer import import_bundle
 from registry.stix.markings import TLP2_IDS
 from tests.stix.support import bundle, exported, of_type, submit
 

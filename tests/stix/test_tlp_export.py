@@ -9,10 +9,10 @@ from __future__ import annotations
 import pytest
 
 from registry.domain.tlp import LEVELS, Viewer
+from registry.services import stix_export as export
 from registry.services.orgs import add_org
 from registry.services.sightings import add_sighting
-from registry.stix import export
-from registry.stix.importer import import_bundle
+from registry.services.stix_import import import_bundle
 from registry.stix.markings import TLP2_IDS
 from tests.stix.support import exported, of_type, submit
 from tests.web import write_matrix as wm

@@ -13,8 +13,8 @@ from registry.services.federation import pull
 from registry.services.feeds import run_feed
 from registry.services.orgs import add_org
 from registry.services.sightings import add_sighting
+from registry.services.stix_import import import_bundle
 from registry.stix.claims import HELD
-from registry.stix.importer import import_bundle
 from registry.storage.db import Database
 from tests.feeds.support import add_feed
 from tests.stix.support import bundle, objects_with_id, stix_indicator

@@ -8,9 +8,9 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from registry.stix import export
+from registry.services import stix_export as export
+from registry.services.stix_import import import_bundle
 from registry.stix.claims import DERIVED, HELD
-from registry.stix.importer import import_bundle
 from registry.storage import orgs as org_store
 from tests.stix.support import objects_with_id, stix_indicator, stix_sighting
 from tests.taxii.fixtures import (  # noqa: F401  (engine_url, server: fixtures)

@@ -50,7 +50,7 @@ def test_content_type_takes_no_wildcards():
 
 
 def test_page_context_hands_out_each_reference_once_and_no_sco():
-    context = PageContext()
+    context = PageContext({})  # no org Identities known to this page
     phone = {"type": "indicator", "id": "indicator--1", "created_by_ref": "identity--unknown",
              "object_marking_refs": [TLP2_IDS["green"]], "pattern": "[phone-number:value = '+66812345678']"}
     first = context.new_for(phone)

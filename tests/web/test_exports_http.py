@@ -49,7 +49,7 @@ def test_each_format_is_served_as_the_service_writes_it(seeded, fmt):
         def values(data):
             return [orjson.loads(line)["value"] for line in data.splitlines()]
         assert values(response.content) == values(expected) and sorted(values(expected)) == LISTED
-    else:  # the API keys a member's bundle id with the server's secret (stix.export.bundle_id)
+    else:  # the API keys a member's bundle id with the server's secret (services.stix_export.bundle_id)
         assert _without_id(orjson.loads(response.content)) == _without_id(orjson.loads(expected))
 
 

@@ -3,7 +3,6 @@ run's counts so far and the lease renewed, in one transaction."""
 
 from __future__ import annotations
 
-from registry import config
 from registry.services.feed_runs import RunContext, StopRun
 from registry.services.submit import Provenance, Submitter, clean_labels
 from registry.storage import feeds as store
@@ -16,7 +15,7 @@ class Batches:
 
     def __init__(self, ctx: RunContext, conn) -> None:
         self.ctx, self.conn = ctx, conn
-        self.size = int(ctx.feed.options.get("batch_size") or config.get("FEED_BATCH_SIZE", ctx.settings))
+        self.size = int(ctx.feed.options.get("batch_size") or ctx.settings.feed_batch_size)
         self.rows = 0
         self.committed = 0  # rows read when the last batch committed
 

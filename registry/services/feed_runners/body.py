@@ -77,7 +77,8 @@ def _submit_stix(ctx: RunContext, fetched: Fetched) -> None:
     """A STIX bundle, read whole, through the STIX importer in the run's final transaction.
     Objects naming no org of this registry are the provider's; orgs are never created from
     feed data."""
-    from registry.stix.importer import import_bundle  # the STIX code loads only for STIX feeds
+    # the STIX code loads only for STIX feeds
+    from registry.services.stix_import import import_bundle
 
     feed = ctx.feed
     data = fetched.path.read_bytes()

@@ -1,7 +1,7 @@
 """HTTP benchmark: `registry serve` (gunicorn, 2 workers) on SQLite holding 1,000,000 indicators,
 driven from a second process (wrk when installed, else a Python client) for a fixed time.
 
-    .venv/bin/python bench/http.py [--seconds 10] [--threads 2] [--connections 4] [--indicators N]
+    .venv/bin/python bench/http_api.py [--seconds 10] [--threads 2] [--connections 4] [--indicators N]
 
 Reports requests/s, p50 and p99 of single lookups (GET /api/v1/lookup over a fixed, shuffled set
 of listed and unlisted IPs, domains and phone numbers) beside the same server's /-/health under
@@ -14,49 +14,27 @@ runs on a copy, so the API key it creates and the audit rows the run writes neve
 
 from __future__ import annotations
 
+import argparse
+import http.client
+import itertools
+import json
+import multiprocessing
+import os
+import random
+import re
+import secrets
+import shutil
+import socket
+import sqlite3
+import statistics
+import subprocess
 import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import quote, urlsplit
 
-if __name__ == "http":
-    # The other bench scripts run with bench/ first on sys.path, so their `import http` (urllib3,
-    # via tldextract/requests) lands here: hand the name over to the standard library's package.
-    import importlib.util
-    import sysconfig
-    from pathlib import Path
-
-    _stdlib = Path(sysconfig.get_paths()["stdlib"]) / "http"
-    _spec = importlib.util.spec_from_file_location("http", _stdlib / "__init__.py",
-                                                   submodule_search_locations=[str(_stdlib)])
-    _module = importlib.util.module_from_spec(_spec)
-    sys.modules["http"] = _module  # the import system returns what sys.modules holds
-    _spec.loader.exec_module(_module)
-    # What follows only imports the standard library and defines functions: harmless here.
-    # (Third-party and registry imports are inside the functions for that reason.)
-
-from pathlib import Path  # noqa: E402
-
-BENCH = Path(__file__).resolve().parent
-if __name__ == "__main__":
-    # Run as a script, this folder is first on the path: take it off so `import http` is the
-    # standard library's (imported next, before bench/lookup.py puts the folder back).
-    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != BENCH]
-import argparse  # noqa: E402
-import http.client  # noqa: E402,F401
-import importlib.util  # noqa: E402
-import itertools  # noqa: E402
-import json  # noqa: E402
-import multiprocessing  # noqa: E402
-import os  # noqa: E402
-import random  # noqa: E402
-import re  # noqa: E402
-import secrets  # noqa: E402
-import shutil  # noqa: E402
-import socket  # noqa: E402
-import sqlite3  # noqa: E402
-import statistics  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from urllib.parse import quote, urlsplit  # noqa: E402
+import lookup as lookup_bench  # bench/lookup.py: its cached database and build()
 
 REGISTRY = Path(sys.executable).parent / "registry"
 WORKERS = 2
@@ -65,23 +43,13 @@ BATCH = 10_000
 BATCH_RUNS = 5
 
 
-def _lookup_bench():
-    """bench/lookup.py as a module (its build() and the data generator it uses)."""
-    spec = importlib.util.spec_from_file_location("bench_lookup", BENCH / "lookup.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != BENCH]
-    return module
-
-
 def database(indicators: int, workdir: Path) -> Path:
     """A private copy of the cached benchmark database (built by bench/lookup.py if missing)."""
     from registry.storage import migrate
     from registry.storage.db import Database
 
-    lookup_bench = _lookup_bench()
     lookup_bench.OUT.mkdir(exist_ok=True)
-    cached = lookup_bench.OUT / f"lookup-{indicators}-v2.db"  # the name bench/lookup.py main() uses
+    cached = lookup_bench.sqlite_path(indicators)
     if not cached.exists():
         print(f"building {cached} (once; bench/lookup.py reuses it) ...", flush=True)
         lookup_bench.build(cached, indicators, cidr_share=0.1)
@@ -98,7 +66,7 @@ def database(indicators: int, workdir: Path) -> Path:
 def queries(indicators: int) -> tuple[list[str], list[str]]:
     """The fixed single-lookup set and the 10,000-value batch: half values the database lists
     (IPs, domains, phones: no CIDRs), half fresh ones (which may still fall inside a range)."""
-    from common import mixed_values  # bench/common.py, importable once bench/lookup.py is loaded
+    from common import mixed_values
 
     from registry.domain.normalize import NormalizeError, normalize_one
 
@@ -302,7 +270,7 @@ def main() -> None:
             client = f"{version}, {args.threads} threads"
         else:
             client = "Python client processes (install wrk for a client that is not the bottleneck)"
-        print(f"database: {total:,} indicators (SQLite, a copy of bench/out/lookup-{args.indicators}-v2.db)")
+        print(f"database: {total:,} indicators (SQLite, a copy of {lookup_bench.sqlite_path(args.indicators)})")
         print(f"server: registry serve, {WORKERS} gunicorn workers, rate limit out of the way, audit on")
         print(f"load: {client}, {args.connections} connections, {args.seconds} s per endpoint, on "
               f"{os.cpu_count()} CPUs shared with the server (load average before: {os.getloadavg()[0]:.2f})")

@@ -1,26 +1,22 @@
 """STIX 2.0 and 2.1 bundle import, through the one submit path (services.submit.Submitter, one
-per source org), so counts, allowlist and normalisation are those of every other import.
+per source org), so counts, allowlist and normalisation are those of every other import; the
+objects are read by the pure mapping of ``registry.stix`` (drafts, patterns, markings, claims).
 
 What is read:
-- Indicators whose pattern names values (see patterns.py): each value becomes an assertion of
-  the source org with the indicator's TLP, confidence, labels, valid_from (first seen),
+- Indicators whose pattern names values (see stix/patterns.py): each value becomes an assertion
+  of the source org with the indicator's TLP, confidence, labels, valid_from (first seen),
   valid_until, description, first external reference URL and, when the pattern names one
   value, the indicator's own id (so a round trip keeps ids; the values of an ``OR`` pattern get
   derived ids, one Indicator id cannot stand for several exported Indicators) unless another
-  indicator has it (claims.py: then the report's ``remints`` say which id it got and why). A
+  indicator has it (stix/claims.py: then the report's ``remints`` say which id it got and why). A
   pattern that names no value is a reject: line = the object id, text = the pattern, reason.
-- Sightings of those indicators (or of indicators imported earlier, found by id among those
-  the sighting's org may see: with ``viewer``, the caller's; an id it may not see is answered as
-  an unknown one): sighting rows of the sighting org with count, first/last seen, TLP and the
-  Sighting's id; one the same org stored under that id is left alone, so a bundle imported
-  twice does not add its counts twice (another org's id: a new one, reported).
+- Sightings of those indicators (or of indicators imported earlier): see stix_import_sightings.py.
 - Observables (2.1 SCOs, 2.0 observed-data objects) only when the bundle has no indicators:
   then they are its content (an observables export); beside indicators they are context (our
   own export writes each indicator's SCO; Talos' observed-data is the blog post's URL).
-- TLP: whatever way the object says it (markings.BundleTlp: TLP 2.0/1.0 markings, MISP-style
-  ``tlp:amber`` labels, a marked report holding it); none means ``tlp`` (default AMBER).
-- Sources: see sources.py.
-Everything else (reports, malware, relationships...) is counted as skipped.
+- TLP: whatever way the object says it (stix.markings.BundleTlp: TLP 2.0/1.0 markings,
+  MISP-style ``tlp:amber`` labels, a marked report holding it); none means ``tlp`` (default AMBER).
+Sources: see stix_sources.py. Everything else (reports, malware, relationships...) is skipped.
 
 The bundle is read whole with orjson (memory several times the bundle's size while it is
 imported: docs/performance.md); a streaming JSON reader would need ijson, which the project does not depend on.
@@ -28,7 +24,6 @@ imported: docs/performance.md); a streaming JSON reader would need ijson, which 
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -38,11 +33,13 @@ from sqlalchemy import Connection
 
 from registry.domain import json_input, lanes
 from registry.domain import tlp as tlp_mod
-from registry.domain.normalize import NormalizeError, normalize, normalize_one
+from registry.domain.normalize import NormalizeError, normalize
 from registry.domain.times import utcnow
-from registry.domain.tlp import RED, Viewer
+from registry.domain.tlp import Viewer
 from registry.services.errors import Invalid
 from registry.services.orgs import require_org
+from registry.services.stix_import_sightings import STATUS_ORDER, import_sightings
+from registry.services.stix_sources import Sources
 from registry.services.submit import (
     LABEL,
     MAX_REJECT_SAMPLES,
@@ -52,27 +49,16 @@ from registry.services.submit import (
     SubmitReport,
     Submitter,
 )
-from registry.stix import ids, mapping
-from registry.stix.claims import HELD, HELD_SIGHTING, IdClaims
+from registry.stix import drafts, ids, mapping
+from registry.stix.claims import HELD, IdClaims
+from registry.stix.drafts import text
 from registry.stix.markings import BundleTlp
-from registry.stix.patterns import PatternValue, Unrepresentable, pattern_values
-from registry.stix.sources import Sources
+from registry.stix.patterns import PatternValue, Unrepresentable
 from registry.stix.times import parse_stix_time
-from registry.storage import indicators as ind_store
-from registry.storage import sightings as sighting_store
 from registry.storage import stix_reads
 from registry.storage.allowlist import load_allowlist
+from registry.storage.caches import caches_of
 from registry.storage.db import Database
-
-# STIX 2.0 put the indicator type vocabulary in ``labels``; those are not registry labels.
-_INDICATOR_TYPES = frozenset(
-    ("anomalous-activity", "anonymization", "benign", "compromised", "malicious-activity", "attribution", "unknown")
-)
-_STATUS_ORDER = ("new", "updated", "unchanged", "allowlisted", "rejected")
-MAX_COUNT = 1_000_000  # the sighting count services.sightings accepts
-MAX_DESCRIPTION = 4000  # the columns' sizes (PostgreSQL enforces them)
-MAX_LABEL_TEXT = 800  # of assertion.labels' 1000, leaving room for the import's own labels
-_STIX_ID = re.compile(r"[a-z0-9][a-z0-9-]*--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 @dataclass
@@ -80,8 +66,8 @@ class BundleReport(SubmitReport):
     """The submit counts over all sources (``read``...``rejects``), plus what the bundle held:
     ``objects``, ``indicators`` (read from it), ``sightings`` (by status), ``skipped`` (objects
     not imported, by type), ``orgs`` (how each identity was matched), ``reminted`` (objects
-    stored under another id than their own, see claims.py) with ``remints``: ``{"id", "new_id",
-    "reason"}`` each (every one with ``keep_results``, else the first 20), and with
+    stored under another id than their own, see stix/claims.py) with ``remints``: ``{"id",
+    "new_id", "reason"}`` each (every one with ``keep_results``, else the first 20), and with
     ``keep_results`` one result per indicator/sighting/observable: ``{"id", "status", "error"}``,
     plus ``new_id`` and ``id_reason`` when it was reminted."""
 
@@ -189,16 +175,16 @@ class _Import:
         self.on_reject = on_reject
         self.now = now or utcnow()
         self.report = BundleReport(results=[] if keep_results else None, objects=len(objects))
-        identities = {_text(o, "id"): o for o in objects if o.get("type") == "identity"}
+        identities = {text(o, "id"): o for o in objects if o.get("type") == "identity"}
         self.sources = Sources(conn, identities, default=default_org, forced=forced, create=create_orgs)
         self.tlp = BundleTlp(objects)
         self.allowlist = load_allowlist(conn)
         self.submitters: dict[str, _Submitter] = {}
-        self.orgs: dict = {}
+        self.orgs: dict = {}  # slug -> org row (a Sighting's)
         self.pending: list[tuple[dict | None, _Submitter, list[int]]] = []  # result, its submitter, value slots
         self.indicator_values: dict[str, list[PatternValue] | None] = {}  # None: rejected
         self.carried = carried_refs if carried_refs is not None else {}
-        self.derived = ids.indicator_ids(stix_reads.id_key(conn))
+        self.derived = ids.indicator_ids(stix_reads.id_key(conn), caches_of(conn).derived)
         self.claims: IdClaims | None = None  # made by run(), once the bundle's own ids are known
         # Indicators that came with an id of their own whose stored id the import reports when it
         # is another: (obj id, the claim's reason or None, (org_id, feed, value), identity, result,
@@ -209,11 +195,14 @@ class _Import:
     def run(self) -> BundleReport:
         by_type: dict[str, list[dict]] = {}
         for obj in self.objects:
-            by_type.setdefault(_text(obj, "type"), []).append(obj)
+            by_type.setdefault(text(obj, "type"), []).append(obj)
         indicators = by_type.pop("indicator", [])
         sightings = by_type.pop("sighting", [])
-        self.claims = IdClaims(self.conn, self.derived, indicator_ids=_own_ids(indicators, "indicator"),
-                               sighting_ids=_own_ids(sightings, "sighting"))
+        # Who holds each own id the bundle's objects carry, read once (by the unique id indexes)
+        # before any is decided.
+        held = stix_reads.assertions_by_stix_ids(self.conn, sorted(set(drafts.own_ids(indicators, "indicator"))))
+        held_sightings = stix_reads.sighting_holders(self.conn, sorted(set(drafts.own_ids(sightings, "sighting"))))
+        self.claims = IdClaims(self.derived, held_indicators=held, held_sightings=held_sightings)
         for obj in indicators:
             self._indicator(obj)
         if not indicators:
@@ -222,7 +211,7 @@ class _Import:
             submitter.finish()
         self._collect_results()
         self._report_reminted_indicators()
-        self._sightings(sightings)
+        import_sightings(self, sightings)
         for object_type, objs in by_type.items():
             if object_type not in ("identity", "marking-definition", "extension-definition"):
                 self.report.skipped[str(object_type)] += len(objs)
@@ -237,16 +226,16 @@ class _Import:
                                     labels=self.labels)
             submitter = self.submitters[slug] = _Submitter(
                 self.conn, provenance, now=self.now, batch_size=5000, allowlist=self.allowlist,
-                keep_results=self.report.results is not None, on_reject_row=self._rejected, viewer=self.viewer,
+                keep_results=self.report.results is not None, on_reject_row=self.rejected, viewer=self.viewer,
             )
         return submitter
 
-    def _org(self, slug: str):
+    def org(self, slug: str):
         if slug not in self.orgs:
             self.orgs[slug] = require_org(self.conn, slug)
         return self.orgs[slug]
 
-    def _rejected(self, reject: Reject) -> None:
+    def rejected(self, reject: Reject) -> None:
         """Every reject, from a pattern or from a value, counted once here."""
         report = self.report
         report.rejected += 1
@@ -255,7 +244,7 @@ class _Import:
         if self.on_reject:
             self.on_reject(reject)
 
-    def _result(self, obj_id, status: str | None, error: str | None = None) -> dict | None:
+    def result(self, obj_id, status: str | None, error: str | None = None) -> dict | None:
         """Add an object's result in bundle order (status None: filled in by _collect_results)."""
         if self.report.results is None:
             return None
@@ -265,41 +254,32 @@ class _Import:
         self.report.results.append(entry)
         return entry
 
+    def tlp_of(self, obj: dict) -> str:
+        return self.tlp.of(obj) or self.default_tlp
+
     # -- indicators ------------------------------------------------------------------------------
     def _indicator(self, obj: dict) -> None:
         self.report.indicators += 1
-        obj_id = _text(obj, "id")
+        obj_id = text(obj, "id")
         if obj.get("revoked") is True:
             self.indicator_values[obj_id] = None
             self.report.skipped["indicator (revoked)"] += 1
-            self._result(obj_id, "skipped", "revoked")
+            self.result(obj_id, "skipped", "revoked")
             return
         try:
-            pattern_type = obj.get("pattern_type", "stix")
-            if pattern_type != "stix":
-                raise Unrepresentable(f"pattern_type {pattern_type} is not STIX patterning")
-            values = pattern_values(obj.get("pattern"))
+            values = drafts.indicator_values(obj)
         except Unrepresentable as exc:
             self.indicator_values[obj_id] = None
-            self._rejected(Reject(obj_id, str(obj.get("pattern"))[:500], str(exc)))
-            self._result(obj_id, "rejected", str(exc))
+            self.rejected(Reject(obj_id, str(obj.get("pattern"))[:500], str(exc)))
+            self.result(obj_id, "rejected", str(exc))
             return
         self.indicator_values[obj_id] = values
-        creator = _text(obj, "created_by_ref")
+        creator = text(obj, "created_by_ref")
         submitter = self._submitter(self.sources.slug_for(creator))
-        description = obj.get("description")
-        if isinstance(description, str) and mapping.is_default_description(description,
-                                                                          self.sources.name_of(creator) or ""):
-            description = None
-        common = {
-            "labels": self._labels(obj), "confidence": _confidence(obj), "tlp": self._tlp(obj),
-            "description": description[:MAX_DESCRIPTION] if isinstance(description, str) and description else None,
-            "valid_until": parse_stix_time(obj.get("valid_until")),
-            "first_seen": parse_stix_time(obj.get("valid_from")) or parse_stix_time(obj.get("created")),
-            "external_ref": _first_url(obj),
-        }
-        own_id = obj_id.lower() if len(values) == 1 and _is_id(obj_id, "indicator") else None
-        result = self._result(obj_id, None)
+        common = drafts.indicator_fields(obj, tlp=self.tlp_of(obj), creator_name=self.sources.name_of(creator),
+                                         is_label=LABEL.match)
+        own_id = obj_id.lower() if len(values) == 1 and drafts.is_id(obj_id, "indicator") else None
+        result = self.result(obj_id, None)
         slots = []
         for found in values:
             if submitter.report.results is not None:
@@ -313,8 +293,8 @@ class _Import:
         self.pending.append((result, submitter, slots))
 
     def _add_with_own_id(self, submitter: _Submitter, sub: Submission, own_id: str, result: dict | None) -> None:
-        """Add ``sub`` with ``own_id`` where no other indicator holds it (claims.py): that needs
-        the canonical value, so it is normalised here rather than by the submitter."""
+        """Add ``sub`` with ``own_id`` where no other indicator holds it (stix/claims.py): that
+        needs the canonical value, so it is normalised here rather than by the submitter."""
         try:
             values = normalize(sub.value, sub.kind, submitter.region)
         except NormalizeError as exc:
@@ -329,34 +309,12 @@ class _Import:
                 self.named.append((sub.line_no, reason, (org.id, feed, values[0].value), org.stix_id, result, capped))
         submitter.add_normalized(sub, values)
 
-    def _labels(self, obj: dict) -> tuple[str, ...]:
-        version_20 = obj.get("spec_version") != "2.1"
-        out = set()
-        for label in _items(obj, "labels"):
-            if not isinstance(label, str):
-                continue
-            slug = label.strip().lstrip("#").lower().replace(" ", "-")
-            if slug.startswith("tlp:") or (version_20 and slug in _INDICATOR_TYPES):
-                continue
-            if slug and LABEL.match(slug):
-                out.add(slug)  # MISP machine tags such as misp:type="domain" are not slugs: dropped
-        kept, room = [], MAX_LABEL_TEXT
-        for label in sorted(out):  # the stored ",a,b," has a size limit; a tag cloud is cut short
-            room -= len(label) + 1
-            if room < 0:
-                break
-            kept.append(label)
-        return tuple(kept)
-
-    def _tlp(self, obj: dict) -> str:
-        return self.tlp.of(obj) or self.default_tlp
-
     # -- observables -----------------------------------------------------------------------------
     def _observables(self, by_type: dict[str, list[dict]]) -> None:
         """SCOs and observed-data as the bundle's content (it has no indicators)."""
         context: dict[str, dict] = {}  # SCO id → the observed-data that refers to it
         for observed in by_type.pop("observed-data", []):
-            for ref in _items(observed, "object_refs"):
+            for ref in drafts.items(observed, "object_refs"):
                 if isinstance(ref, str):
                     context.setdefault(ref, observed)
             embedded = observed.get("objects")
@@ -364,14 +322,14 @@ class _Import:
             self._observed_values(observed, scos, observed)
         for stix_type in mapping.KIND_OF_TYPE:
             for sco in by_type.pop(stix_type, []):
-                self._observed_values(sco, [sco], context.get(_text(sco, "id"), sco))
+                self._observed_values(sco, [sco], context.get(text(sco, "id"), sco))
 
     def _observed_values(self, obj: dict, scos: list[dict], carrier: dict) -> None:
-        values = [sco for sco in scos if _text(sco, "type") in mapping.KIND_OF_TYPE and _text(sco, "value")]
+        values = [sco for sco in scos if text(sco, "type") in mapping.KIND_OF_TYPE and text(sco, "value")]
         if not values:
             self.report.skipped[str(obj.get("type"))] += 1
             return
-        submitter = self._submitter(self.sources.slug_for(_text(carrier, "created_by_ref")))
+        submitter = self._submitter(self.sources.slug_for(text(carrier, "created_by_ref")))
         tlp = self.tlp.of(obj) or self.tlp.of(carrier) or self.default_tlp
         first_seen = parse_stix_time(carrier.get("first_observed"))
         slots = []
@@ -379,9 +337,9 @@ class _Import:
             if submitter.report.results is not None:
                 slots.append(len(submitter.report.results))
             submitter.add(Submission(sco["value"], kind=mapping.KIND_OF_TYPE[sco["type"]], tlp=tlp,
-                                     labels=self._labels(carrier), first_seen=first_seen, line_no=_text(obj, "id"),
-                                     line=sco["value"]))
-        self.pending.append((self._result(_text(obj, "id"), None), submitter, slots))
+                                     labels=drafts.labels(carrier, LABEL.match), first_seen=first_seen,
+                                     line_no=text(obj, "id"), line=sco["value"]))
+        self.pending.append((self.result(text(obj, "id"), None), submitter, slots))
 
     def _collect_results(self) -> None:
         """One result per imported object: the strongest status among its values."""
@@ -390,7 +348,7 @@ class _Import:
         for entry, submitter, slots in self.pending:
             results = [submitter.report.results[i] for i in slots]
             statuses = [r["status"] for r in results]
-            entry["status"] = min(statuses, key=_STATUS_ORDER.index) if statuses else "rejected"
+            entry["status"] = min(statuses, key=STATUS_ORDER.index) if statuses else "rejected"
             errors = [r["error"] for r in results if r.get("error")]
             if errors:
                 entry["error"] = "; ".join(errors)
@@ -417,87 +375,17 @@ class _Import:
             else:
                 new_id = own[key] or self.derived.derive(value, identity, feed)
             if reason:
-                self._reminted(obj_id, new_id, reason, result)
+                self.reminted(obj_id, new_id, reason, result)
                 self.carried[obj_id] = self.indicator_values[obj_id]
         self.named.clear()
 
-    def _reminted(self, obj_id: str, new_id: str, reason: str, result: dict | None) -> None:
+    def reminted(self, obj_id: str, new_id: str, reason: str, result: dict | None) -> None:
         report = self.report
         report.reminted += 1
         if report.results is not None or len(report.remints) < MAX_REJECT_SAMPLES:
             report.remints.append({"id": obj_id, "new_id": new_id, "reason": reason})
         if result is not None:
             result.update(new_id=new_id, id_reason=reason)
-
-    # -- sightings -------------------------------------------------------------------------------
-    def _sightings(self, sightings: list[dict]) -> None:
-        if not sightings:
-            return
-        refs = {_text(s, "sighting_of_ref") for s in sightings} - set(self.indicator_values) - set(self.carried) - {None}
-        stored = stix_reads.assertions_by_stix_ids(self.conn, sorted({r.lower() for r in refs})) if refs else {}
-        for obj in sightings:
-            result = self._result(_text(obj, "id"), None)
-            status, error = self._sighting(obj, stored, result)
-            self.report.sightings[status] += 1
-            if result is not None:
-                result["status"] = status
-                if error:
-                    result["error"] = error
-
-    def _sighting(self, obj: dict, stored: dict, result: dict | None) -> tuple[str, str | None]:
-        obj_id, ref = _text(obj, "id"), _text(obj, "sighting_of_ref")
-        where = [r for r in _items(obj, "where_sighted_refs") if isinstance(r, str) and r.startswith("identity--")]
-        slug = self.sources.slug_for(where[0] if where else _text(obj, "created_by_ref"))
-        owner = self._org(slug)
-        own_id = obj_id.lower() if _is_id(obj_id, "sighting") else None
-        claim = self.claims.sighting(own_id, org_id=owner.id, viewer=self.viewer) if own_id else None
-        if claim == "present":
-            return "unchanged", None
-        if ref in self.indicator_values or ref in self.carried:
-            values = self.indicator_values[ref] if ref in self.indicator_values else self.carried[ref]
-            if values is None:
-                return self._sighting_reject(obj, "its indicator was rejected or skipped")
-            targets = [(mapping.KIND_OF_TYPE.get(v.stix_type), v.value) for v in values]
-        else:
-            held = stored.get(ref.lower()) if ref else None
-            viewer = self.viewer or Viewer(org=slug, max_tlp=RED)
-            if held is None or not viewer.can_see(held.tlp, held.source):  # hidden: answered as unknown
-                return self._sighting_reject(obj, f"sighting of {ref}, an indicator neither in the bundle nor stored")
-            targets = [(held.kind, held.value)]
-        first = parse_stix_time(obj.get("first_seen")) or parse_stix_time(obj.get("created")) or self.now
-        last = parse_stix_time(obj.get("last_seen"))
-        count = obj.get("count")
-        count = min(max(count, 1), MAX_COUNT) if isinstance(count, int) and not isinstance(count, bool) else 1
-        keep_id = own_id if claim == "keep" and len(targets) == 1 else None  # one id cannot name several
-        statuses = []
-        for kind, raw in targets:
-            try:
-                value = normalize_one(raw, kind, owner.country)
-            except NormalizeError as exc:
-                return self._sighting_reject(obj, str(exc))
-            pending = ind_store.Pending(value=value, confidence=0, tlp=self._tlp(obj), labels=(),
-                                        allowlisted=self.allowlist.reason_for(value))
-            indicator_ids, _ = ind_store.ensure_indicators(self.conn, [pending], self.now)
-            status, row, lowered = sighting_store.upsert(
-                self.conn, indicator_id=indicator_ids[value.value], org_id=owner.id, case_ref=_case_ref(obj),
-                count=count, tlp=self._tlp(obj), description=_description(obj), seen=first,
-                now=self.now, stix_id=keep_id, last_seen=last, viewer=self.viewer, org=owner.slug,
-            )
-            statuses.append(status)
-            if lowered:
-                self.report.lowered.add("sighting", value.value, lowered, self._tlp(obj))
-        if keep_id:
-            self.claims.kept_sighting(keep_id, org_id=owner.id, tlp=self._tlp(obj), source=owner.slug)
-        elif claim == "taken" and len(targets) == 1 and row["stix_id"] != own_id:
-            # Another org's sighting, or one of this org hidden from the caller, holds the id (the
-            # same answer either way); unless the write went into that very row (a capped
-            # writer's own blind row, domain.lanes), it got a new id.
-            self._reminted(obj_id, row["stix_id"], HELD_SIGHTING, result)
-        return min(statuses, key=_STATUS_ORDER.index), None
-
-    def _sighting_reject(self, obj: dict, reason: str) -> tuple[str, str]:
-        self._rejected(Reject(_text(obj, "id"), str(obj.get("sighting_of_ref"))[:500], reason))
-        return "rejected", reason
 
     # -- totals ----------------------------------------------------------------------------------
     def _totals(self) -> None:
@@ -511,52 +399,3 @@ class _Import:
             report.allowlisted += counts.allowlisted
             report.lowered.extend(counts.lowered)
         report.orgs = list(self.sources.matched.values())
-
-
-def _own_ids(objs: list[dict], object_type: str) -> list[str]:
-    """The well-formed ids of these objects, lowercase (as claims.py compares them)."""
-    return [obj["id"].lower() for obj in objs if _is_id(obj.get("id"), object_type)]
-
-
-def _is_id(value, object_type: str) -> bool:
-    """A well-formed STIX id of this type (what may be stored as a source's own id)."""
-    return isinstance(value, str) and value.startswith(object_type + "--") and _STIX_ID.fullmatch(value) is not None
-
-
-def _description(obj: dict) -> str | None:
-    text = obj.get("description")
-    return text[:MAX_DESCRIPTION] if isinstance(text, str) and text else None
-
-
-def _text(obj: dict, key: str) -> str | None:
-    """A string property (an id or reference); None when absent or of another type."""
-    value = obj.get(key)
-    return value if isinstance(value, str) and value else None
-
-
-def _items(obj: dict, key: str) -> list:
-    """A list property; empty when absent or not a list (a bundle from anywhere is not trusted)."""
-    value = obj.get(key)
-    return value if isinstance(value, list) else []
-
-
-def _confidence(obj: dict) -> int | None:
-    value = obj.get("confidence")
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 100:
-        return value
-    return None
-
-
-def _first_url(obj: dict) -> str | None:
-    for ref in _items(obj, "external_references"):
-        if isinstance(ref, dict) and isinstance(ref.get("url"), str) and ref["url"]:
-            return ref["url"][:2048]
-    return None
-
-
-def _case_ref(obj: dict) -> str:
-    """The case reference our own export writes as ``{"source_name": "case", "external_id"}``."""
-    for ref in _items(obj, "external_references"):
-        if isinstance(ref, dict) and ref.get("source_name") == "case" and isinstance(ref.get("external_id"), str):
-            return ref["external_id"].strip()[:200]
-    return ""

@@ -1,0 +1,148 @@
+"""Incoming STIX objects read as drafts for the import (services.stix_import): what an
+Indicator, an observable or a Sighting says, checked and cut to what the registry stores. A
+bundle from anywhere is not trusted: a property of the wrong type counts as absent. Nothing
+here reads a database.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from registry.stix import mapping
+from registry.stix.patterns import PatternValue, Unrepresentable, pattern_values
+from registry.stix.times import parse_stix_time
+
+# STIX 2.0 put the indicator type vocabulary in ``labels``; those are not registry labels.
+_INDICATOR_TYPES = frozenset(
+    ("anomalous-activity", "anonymization", "benign", "compromised", "malicious-activity", "attribution", "unknown")
+)
+MAX_DESCRIPTION = 4000  # the columns' sizes (PostgreSQL enforces them)
+MAX_LABEL_TEXT = 800  # of assertion.labels' 1000, leaving room for the import's own labels
+_STIX_ID = re.compile(r"[a-z0-9][a-z0-9-]*--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def indicator_values(obj: dict) -> list[PatternValue]:
+    """The values an Indicator's pattern names; Unrepresentable (with the reason) when it names
+    none the registry can hold."""
+    pattern_type = obj.get("pattern_type", "stix")
+    if pattern_type != "stix":
+        raise Unrepresentable(f"pattern_type {pattern_type} is not STIX patterning")
+    return pattern_values(obj.get("pattern"))
+
+
+def indicator_fields(obj: dict, *, tlp: str, creator_name: str | None, is_label: Callable[[str], object]) -> dict:
+    """What an Indicator says of each of its values, as ``Submission`` fields: labels,
+    confidence, TLP (``tlp``, as the bundle marks it), description (none when it is the default
+    one a registry export writes for ``creator_name``), valid_until, first_seen, external_ref."""
+    description = obj.get("description")
+    if isinstance(description, str) and mapping.is_default_description(description, creator_name or ""):
+        description = None
+    return {
+        "labels": labels(obj, is_label), "confidence": confidence(obj), "tlp": tlp,
+        "description": description[:MAX_DESCRIPTION] if isinstance(description, str) and description else None,
+        "valid_until": parse_stix_time(obj.get("valid_until")),
+        "first_seen": parse_stix_time(obj.get("valid_from")) or parse_stix_time(obj.get("created")),
+        "external_ref": first_url(obj),
+    }
+
+
+def labels(obj: dict, is_label: Callable[[str], object]) -> tuple[str, ...]:
+    """The object's labels as registry labels (``is_label``: the registry's label rule), the
+    TLP and STIX 2.0 indicator-type labels left out, cut to what the column holds."""
+    version_20 = obj.get("spec_version") != "2.1"
+    out = set()
+    for label in items(obj, "labels"):
+        if not isinstance(label, str):
+            continue
+        slug = label.strip().lstrip("#").lower().replace(" ", "-")
+        if slug.startswith("tlp:") or (version_20 and slug in _INDICATOR_TYPES):
+            continue
+        if slug and is_label(slug):
+            out.add(slug)  # MISP machine tags such as misp:type="domain" are not slugs: dropped
+    kept, room = [], MAX_LABEL_TEXT
+    for label in sorted(out):  # the stored ",a,b," has a size limit; a tag cloud is cut short
+        room -= len(label) + 1
+        if room < 0:
+            break
+        kept.append(label)
+    return tuple(kept)
+
+
+@dataclass(frozen=True, slots=True)
+class SightingDraft:
+    """What a Sighting says. ``where``: the Identity whose org saw it (its first
+    ``where_sighted_refs``, else its creator); ``first_seen``: None when it gives no time;
+    ``count``: a whole number as given, or None (the sighting path bounds it)."""
+
+    id: str | None
+    ref: str | None
+    where: str | None
+    first_seen: datetime | None
+    last_seen: datetime | None
+    count: int | None
+    case_ref: str
+    description: str | None
+
+
+def sighting_draft(obj: dict) -> SightingDraft:
+    where = [r for r in items(obj, "where_sighted_refs") if isinstance(r, str) and r.startswith("identity--")]
+    count = obj.get("count")
+    return SightingDraft(
+        id=text(obj, "id"), ref=text(obj, "sighting_of_ref"), where=where[0] if where else text(obj, "created_by_ref"),
+        first_seen=parse_stix_time(obj.get("first_seen")) or parse_stix_time(obj.get("created")),
+        last_seen=parse_stix_time(obj.get("last_seen")),
+        count=count if isinstance(count, int) and not isinstance(count, bool) else None,
+        case_ref=case_ref(obj), description=description(obj),
+    )
+
+
+def own_ids(objs: list[dict], object_type: str) -> list[str]:
+    """The well-formed ids of these objects, lowercase (as claims.py compares them)."""
+    return [obj["id"].lower() for obj in objs if is_id(obj.get("id"), object_type)]
+
+
+def is_id(value, object_type: str) -> bool:
+    """A well-formed STIX id of this type (what may be stored as a source's own id)."""
+    return isinstance(value, str) and value.startswith(object_type + "--") and _STIX_ID.fullmatch(value) is not None
+
+
+def description(obj: dict) -> str | None:
+    found = obj.get("description")
+    return found[:MAX_DESCRIPTION] if isinstance(found, str) and found else None
+
+
+def text(obj: dict, key: str) -> str | None:
+    """A string property (an id or reference); None when absent or of another type."""
+    value = obj.get(key)
+    return value if isinstance(value, str) and value else None
+
+
+def items(obj: dict, key: str) -> list:
+    """A list property; empty when absent or not a list."""
+    value = obj.get(key)
+    return value if isinstance(value, list) else []
+
+
+def confidence(obj: dict) -> int | None:
+    value = obj.get("confidence")
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 100:
+        return value
+    return None
+
+
+def first_url(obj: dict) -> str | None:
+    for ref in items(obj, "external_references"):
+        if isinstance(ref, dict) and isinstance(ref.get("url"), str) and ref["url"]:
+            return ref["url"][:2048]
+    return None
+
+
+def case_ref(obj: dict) -> str:
+    """The case reference our own export writes as ``{"source_name": "case", "external_id"}``."""
+    for ref in items(obj, "external_references"):
+        if isinstance(ref, dict) and ref.get("source_name") == "case" and isinstance(ref.get("external_id"), str):
+            return ref["external_id"].strip()[:200]
+    return ""
