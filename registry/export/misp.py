@@ -27,10 +27,10 @@ from datetime import date
 import orjson
 
 from registry.domain.kinds import DOMAIN, EMAIL, IPV4, IPV6, PHONE, URL
+from registry.domain.rows import as_time
 from registry.domain.tlp import CLEAR, RANK
 from registry.export.chunks import joined
 from registry.export.records import Listed
-from registry.storage.bulk import as_time
 
 MEDIA_TYPE = "application/json"
 HASHES_MEDIA_TYPE = "text/csv; charset=utf-8"

@@ -1,10 +1,10 @@
 """What every per-indicator export format writes from: a ``Listed`` indicator with the visible
 assertions (``Claim``) the export selected, grouped from the reader's rows as they stream.
 
-No SQL here: the rows are plain tuples in ``storage.export_reads.ROW_COLUMNS`` order, times as
-stored (SQLite text or aware datetimes; ``storage.bulk.as_time`` reads either). Nothing is
-converted until a writer asks for it, so the text export of a million indicators reads a value
-and moves on.
+No SQL here: the rows are ``domain.rows.ExportRow`` (``ValueRow`` for the formats that list
+values), read by name, times as stored (SQLite text or aware datetimes; ``domain.rows.as_time``
+reads either). Nothing is converted until a writer asks for it, so the text export of a million
+indicators reads a value and moves on.
 """
 
 from __future__ import annotations
@@ -14,15 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from registry.domain.kinds import EXACT
+from registry.domain.rows import ExportRow, ValueRow, as_time
+from registry.domain.rows import label_tuple as labels_of
 from registry.domain.scoring import Evidence, score
 from registry.domain.times import iso
 from registry.domain.tlp import RANK
-from registry.storage.bulk import as_time
-from registry.storage.indicators import label_tuple as labels_of
-
-# Positions in an export row (storage.export_reads.ROW_COLUMNS).
-(_IND, _KIND, _VALUE, _DISPLAY, _ALLOWLISTED, _START, _END, _SOURCE, _ORG, _FEED, _CONFIDENCE, _TLP, _LABELS,
- _DESCRIPTION, _VALID_UNTIL, _FIRST, _LAST, _TIMES, _MODIFIED) = range(19)
 
 
 def iso_text(value) -> str | None:
@@ -62,35 +58,36 @@ class Claim:
 
 
 class Listed:
-    """One exported indicator: its value and the assertions the export selected (rows of
-    ``VALUE_COLUMNS`` only, for the formats that list values, carry no claims)."""
+    """One exported indicator: its value and the assertions the export selected (``ValueRow``s,
+    for the formats that list values, carry no claims)."""
 
     __slots__ = ("rows", "id", "kind", "value", "score")
 
-    def __init__(self, rows: list) -> None:
+    def __init__(self, rows: list[ExportRow] | list[ValueRow]) -> None:
         first = rows[0]
         self.rows = rows
-        self.id, self.kind, self.value = first[_IND], first[_KIND], first[_VALUE]
+        self.id, self.kind, self.value = first.indicator_id, first.kind, first.value
         self.score: int | None = None
 
     @property
     def display(self) -> str | None:
-        return self.rows[0][_DISPLAY]
+        return self.rows[0].display
 
     @property
     def allowlisted(self) -> str | None:
-        return self.rows[0][_ALLOWLISTED]
+        return self.rows[0].allowlisted
 
     @property
     def range(self) -> tuple[bytes, bytes]:
         """16-byte bounds (IPv4 mapped into IPv6), for IP indicators."""
-        return self.rows[0][_START], self.rows[0][_END]
+        first = self.rows[0]
+        return first.range_start, first.range_end
 
     def claims(self) -> list[Claim]:
         """By source, then feed, then (an org's rows in several write lanes) level and times: the
         same data gives the same order on either engine."""
-        out = [Claim(r[_SOURCE], r[_ORG], r[_FEED] or None, r[_CONFIDENCE], r[_TLP], labels_of(r[_LABELS]),
-                     r[_DESCRIPTION], r[_VALID_UNTIL], r[_FIRST], r[_LAST], r[_TIMES], r[_MODIFIED])
+        out = [Claim(r.source, r.org_id, r.feed or None, r.confidence, r.tlp, labels_of(r.labels), r.description,
+                     r.valid_until, r.first_seen, r.last_seen, r.times_reported, r.modified)
                for r in self.rows]
         if len(out) > 1:
             out.sort(key=lambda c: (c.source, c.feed or "", RANK[c.tlp], c.first_seen, c.modified))
@@ -126,15 +123,15 @@ class Listed:
         }
 
 
-def group(rows: Iterable) -> Iterator[Listed]:
+def group(rows: Iterable[ExportRow] | Iterable[ValueRow]) -> Iterator[Listed]:
     """Consecutive rows of one indicator as one ``Listed`` (the reader keeps them together)."""
     current: list = []
     current_id = None
     for row in rows:
-        if row[_IND] != current_id:
+        if row.indicator_id != current_id:
             if current:
                 yield Listed(current)
-            current, current_id = [row], row[_IND]
+            current, current_id = [row], row.indicator_id
         else:
             current.append(row)
     if current:
@@ -155,11 +152,11 @@ def scored(items: Iterable[Listed], *, now: datetime, half_lifes: dict[str, floa
         key = None
         if len(rows) == 1 and not item.allowlisted:
             r = rows[0]
-            key = (item.kind, r[_CONFIDENCE], r[_LAST], r[_VALID_UNTIL])
+            key = (item.kind, r.confidence, r.last_seen, r.valid_until)
             item.score = single.get(key)
         if item.score is None:
-            evidence = [Evidence(r[_SOURCE], r[_FEED] or None, item.kind, r[_CONFIDENCE], as_time(r[_LAST]),
-                                 as_time(r[_VALID_UNTIL]), EXACT) for r in rows]
+            evidence = [Evidence(r.source, r.feed or None, item.kind, r.confidence, as_time(r.last_seen),
+                                 as_time(r.valid_until), EXACT) for r in rows]
             item.score, _ = score(evidence, now=now, half_lifes=half_lifes, allowlisted=item.allowlisted)
             if key is not None and len(single) < 65536:
                 single[key] = item.score

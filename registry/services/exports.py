@@ -36,6 +36,7 @@ from sqlalchemy import Connection
 
 from registry.domain.kinds import DOMAIN, IPV4, IPV6, KINDS
 from registry.domain.opaque import Sealer
+from registry.domain.rows import as_time
 from registry.domain.times import utcnow
 from registry.domain.tlp import Viewer
 from registry.export import cidr, csvfile, jsonl, misp, rpz, text
@@ -43,7 +44,6 @@ from registry.export.records import Listed, group, scored
 from registry.services.errors import Invalid, NotFound
 from registry.services.filters import parse_kind, parse_since
 from registry.storage import export_reads as reads
-from registry.storage.bulk import as_time
 from registry.storage.db import Database
 from registry.storage.visibility import visible_state
 
@@ -163,7 +163,7 @@ def rpz_serial(conn: Connection, viewer: Viewer, now: datetime) -> int:
     ETag's clock). It grows when the zone may have changed, and never counts others' changes.
     (Serials were the change sequence before: a jump to Unix seconds is an increase in DNS
     serial arithmetic as long as the old serial was below 2^31 short of it.)"""
-    newest = visible_state(conn, viewer)[2]
+    newest = visible_state(conn, viewer).assertion_modified
     hour = int(now.timestamp() // CLOCK_BUCKET.total_seconds() * CLOCK_BUCKET.total_seconds())
     return max(int(as_time(newest).timestamp()) if newest is not None else 0, hour)
 

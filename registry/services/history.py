@@ -14,7 +14,7 @@ from registry.domain.tlp import Viewer
 from registry.services.errors import Invalid
 from registry.services.lookup import assertion_dict, lookup
 from registry.services.stix_export import indicator_bundle
-from registry.storage import indicators as store
+from registry.storage import indicator_reads as store
 
 
 def canonical(value: str, region: str | None) -> str:

@@ -19,14 +19,14 @@ from registry.domain.allowlist import Allowlist, emergency_reason
 from registry.domain.keys import probe_keys
 from registry.domain.kinds import PHONE, Value
 from registry.domain.normalize import NormalizeError, normalize_one, phone_display
+from registry.domain.rows import ASSERTION_FIELDS, LookupMatch, as_time, decode_labels
 from registry.domain.scoring import allowlisted_score, combine, decayed, match_weight
 from registry.domain.times import iso, utcnow
 from registry.domain.tlp import Viewer
 from registry.services import collector
 from registry.services.errors import Invalid
-from registry.storage import indicators as store
+from registry.storage import indicator_reads as store
 from registry.storage import tables as t
-from registry.storage.bulk import as_time
 from registry.storage.lookup_state import lookup_state
 from registry.storage.visibility import visible
 
@@ -93,7 +93,7 @@ class _Found:
 
     __slots__ = ("row", "assertions", "sightings", "terms", "sighting_count", "_by_match", "_scores")
 
-    def __init__(self, row, assertions: list, terms: list, sightings: list, scores: dict) -> None:
+    def __init__(self, row: LookupMatch, assertions: list, terms: list, sightings: list, scores: dict) -> None:
         self.row = row
         self.assertions = assertions
         self.terms = terms
@@ -106,13 +106,14 @@ class _Found:
         """(match entry, weighed terms, score when this is the query's only match)."""
         parts = self._by_match.get(match)
         if parts is None:
-            _, kind, value, display, prefix_len = self.row[: store.ASSERTION_AT]
-            entry = {"match": match, "kind": kind, "value": value}
-            if display:
-                entry["display"] = display
+            row = self.row
+            kind = row.kind
+            entry = {"match": match, "kind": kind, "value": row.value}
+            if row.display:
+                entry["display"] = row.display
             entry["assertions"] = self.assertions
             entry["sightings"] = self.sightings
-            weight = match_weight(match, kind, prefix_len)
+            weight = match_weight(match, kind, row.prefix_len)
             weighed = [(term, match, weight) for term in self.terms]
             key = (*weighed, self.sighting_count)
             scored = self._scores.get(key)
@@ -139,39 +140,38 @@ class _Times:
         return got
 
 
-def _visible_fragments(conn: Connection, rows: list, viewer: Viewer, now, half_lifes) -> dict[str, _Found]:
+def _visible_fragments(conn: Connection, rows: list[LookupMatch], viewer: Viewer, now,
+                       half_lifes) -> dict[str, _Found]:
     """Canonical value → what the viewer may see of that matched indicator (``rows``: from
     ``store.lookup_matches``); indicators the viewer sees nothing of are left out."""
     if not rows:
         return {}
-    by_id = {row[0]: row for row in rows}
+    by_id = {row.id: row for row in rows}
     ids = list(by_id)
     times = _Times()
     see = viewer.can_see
-    labels_of = store.decode_labels
     assertions: dict[int, tuple[list, list]] = {}
     # A feed's rows share everything but the indicator: one shown dict, and one Term per
     # indicator kind, serve them all (None: hidden from this viewer).
     made: dict[tuple, tuple[dict, dict] | None] = {}
     scores: dict[tuple, tuple] = {}
-    at = store.ASSERTION_AT
     for row in rows:
-        if row[at] is None:  # no assertion
+        if row.assertion_id is None:  # no assertion
             continue
-        payload = row[at + 1 :]
-        got = made.get(payload, _UNMADE)
+        said = row[ASSERTION_FIELDS]
+        got = made.get(said, _UNMADE)
         if got is _UNMADE:
-            got = made[payload] = _shown(payload, times, labels_of) if see(payload[3], payload[0]) else None
+            got = made[said] = _shown(row, times) if see(row.tlp, row.source) else None
         if got is None:
             continue
         shown, terms_by_kind = got
-        ind = row[0]
-        kind = by_id[ind][1]
+        ind = row.id
+        kind = row.kind
         term = terms_by_kind.get(kind)
         if term is None:
-            source, feed, confidence, _, _, _, valid_until, _, last_seen, _ = payload
-            term = terms_by_kind[kind] = decayed(source, feed or None, kind, confidence, times(last_seen)[0],
-                                                 times(valid_until)[0], now=now, half_lifes=half_lifes)
+            term = terms_by_kind[kind] = decayed(row.source, row.feed or None, kind, row.confidence,
+                                                 times(row.last_seen)[0], times(row.valid_until)[0], now=now,
+                                                 half_lifes=half_lifes)
         have = assertions.get(ind)
         if have is None:
             assertions[ind] = ([shown], [term])
@@ -187,21 +187,20 @@ def _visible_fragments(conn: Connection, rows: list, viewer: Viewer, now, half_l
         shown, terms = assertions.get(ind) or ([], [])
         seen_by = sightings.get(ind)
         if shown or seen_by:  # else hidden from this viewer: as if unknown
-            found[row[2]] = _Found(row, shown, terms, seen_by or [], scores)
+            found[row.value] = _Found(row, shown, terms, seen_by or [], scores)
     return found
 
 
 _UNMADE = object()
 
 
-def _shown(payload: tuple, times: _Times, labels_of) -> tuple[dict, dict]:
-    """An assertion as answers show it (``payload``: a ``lookup_matches`` row after the
-    assertion's id), with an empty Term per kind map."""
-    source, feed, confidence, tlp, labels, description, valid_until, first_seen, last_seen, reported = payload
+def _shown(row: LookupMatch, times: _Times) -> tuple[dict, dict]:
+    """A match's assertion as answers show it, with an empty Term per kind map."""
     shown = {
-        "source": source, "feed": feed or None, "confidence": confidence, "tlp": tlp, "labels": labels_of(labels),
-        "description": description, "first_seen": times(first_seen)[1], "last_seen": times(last_seen)[1],
-        "valid_until": times(valid_until)[1], "times_reported": reported,
+        "source": row.source, "feed": row.feed or None, "confidence": row.confidence, "tlp": row.tlp,
+        "labels": decode_labels(row.labels), "description": row.description,
+        "first_seen": times(row.first_seen)[1], "last_seen": times(row.last_seen)[1],
+        "valid_until": times(row.valid_until)[1], "times_reported": row.times_reported,
     }
     return shown, {}
 
@@ -269,7 +268,7 @@ def assertion_dict(a) -> dict:
         "feed": a.feed or None,
         "confidence": a.confidence,
         "tlp": a.tlp,
-        "labels": store.decode_labels(a.labels),
+        "labels": decode_labels(a.labels),
         "description": a.description,
         "first_seen": iso(a.first_seen),
         "last_seen": iso(a.last_seen),

@@ -18,7 +18,7 @@ from registry.domain.tlp import Viewer
 from registry.services.errors import Invalid
 from registry.services.filters import parse_kind, parse_since
 from registry.services.lookup import assertion_dict
-from registry.storage import indicators as store
+from registry.storage import indicator_reads as store
 from registry.storage import tables as t
 from registry.storage.visibility import visible
 

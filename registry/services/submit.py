@@ -228,12 +228,15 @@ class Submitter:
                            prov.confidence, prov.tlp, prov.description, prov.valid_until, None, None,
                            prov.external_ref, line)
             elif tag == pipeline.ALLOWLISTED:
+                _, raw, reason = row
                 report.allowlisted += 1
-                self._set_result(slot(row[1]), ALLOWLISTED, reason=row[2])
+                self._set_result(slot(raw), ALLOWLISTED, reason=reason)
             elif tag == pipeline.REJECTED:
-                self.reject(row[2], row[3], row[4], index=slot(row[1]))
-            else:
-                self.reject(row[1], row[2], row[3])
+                _, raw, line_no, line, reason = row
+                self.reject(line_no, line, reason, index=slot(raw))
+            else:  # SKIPPED
+                _, line_no, line, reason = row
+                self.reject(line_no, line, reason)
                 continue
             read += 1
         report.read += read

@@ -18,6 +18,8 @@ from functools import lru_cache
 import orjson
 from sqlalchemy import Connection
 
+from registry.domain.rows import as_time
+
 CHUNK = 5000  # values per IN list: one json_each/array parameter each, short enough for PG's planner
 
 
@@ -124,18 +126,6 @@ def update_many(conn: Connection, table: str, set_columns: Sequence[str], rows: 
     if extra_set:
         sets += ", " + extra_set
     _executemany(conn, f"UPDATE {table} SET {sets} WHERE {key} = {mark}", rows)
-
-
-@lru_cache(maxsize=65536)
-def _parse_sqlite_time(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
-
-
-def as_time(value) -> datetime | None:
-    """A time column read through the driver: SQLite gives text, PostgreSQL a datetime."""
-    if value is None or isinstance(value, datetime):
-        return value
-    return _parse_sqlite_time(value)
 
 
 def driver_rows(conn: Connection, sql: str, params: Sequence = ()) -> tuple[list[tuple], list[str]]:

@@ -7,8 +7,9 @@ Two orders: by indicator id (every format but cidr), and by address range
 they stream past). A page is cut at an indicator boundary, so a consumer grouping
 consecutive rows never sees one indicator split in two.
 
-Times come back as stored (text on SQLite, aware datetimes on PostgreSQL), as in
-``stix_reads``: parsing a million timestamps through SQLAlchemy costs more than the query.
+Rows come back as ``domain.rows.ExportRow`` (or ``ValueRow``: the indicator's fields alone), times
+as stored (text on SQLite, aware datetimes on PostgreSQL), as in ``stix_reads``: parsing a million
+timestamps through SQLAlchemy costs more than the query.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, String, and_, func, or_, select, tuple_, type_coerce
 
+from registry.domain.rows import ExportRow, ValueRow, made
 from registry.domain.tlp import Viewer
 from registry.storage import bulk
 from registry.storage import tables as t
@@ -43,12 +45,6 @@ class Selection:
     current_at: datetime | None = None  # leave out assertions past valid_until at this time
     include_allowlisted: bool = False
     ranges_only: bool = False  # IP networks and addresses only (the CIDR export)
-
-
-# The columns of an export row, in this order (export.records unpacks them by position).
-ROW_COLUMNS = ("indicator_id", "kind", "value", "display", "allowlisted", "range_start", "range_end",
-               "source", "org_id", "feed", "confidence", "tlp", "labels", "description", "valid_until",
-               "first_seen", "last_seen", "times_reported", "modified")
 
 
 def _raw_time(conn: Connection, column, name: str):
@@ -76,9 +72,6 @@ def _conditions(viewer: Viewer, sel: Selection) -> list:
     return conditions
 
 
-VALUE_COLUMNS = ROW_COLUMNS[:7]  # enough for formats that list values (text, cidr, rpz)
-
-
 def _select(conn: Connection, viewer: Viewer, sel: Selection, *, values_only: bool = False):
     columns = (
         IND.id.label("indicator_id"), IND.kind, IND.value, IND.display, IND.allowlisted, IND.range_start,
@@ -86,17 +79,17 @@ def _select(conn: Connection, viewer: Viewer, sel: Selection, *, values_only: bo
         _raw_time(conn, A.valid_until, "valid_until"), _raw_time(conn, A.first_seen, "first_seen"),
         _raw_time(conn, A.last_seen, "last_seen"), A.times_reported, _raw_time(conn, A.modified, "modified"),
     )
-    assert tuple(c.key for c in columns) == ROW_COLUMNS
+    assert tuple(c.key for c in columns) == ExportRow._fields
     if values_only:  # fewer columns: the text export reads its rows much faster
-        columns = columns[:len(VALUE_COLUMNS)]
+        columns = columns[:len(ValueRow._fields)]
     joined = t.indicator.join(t.assertion, A.indicator_id == IND.id).join(t.organization, ORG.id == A.org_id)
     return select(*columns).select_from(joined).where(*_conditions(viewer, sel))
 
 
 def rows(conn: Connection, viewer: Viewer, sel: Selection, *, order: str = BY_ID, page: int = PAGE,
          where=None, values_only: bool = False) -> Iterator:
-    """Every matching row (``ROW_COLUMNS``, or only ``VALUE_COLUMNS``), one indicator's rows
-    together, in ``order``; ``where``: one more condition (the MISP event's org and day)."""
+    """Every matching row (``ExportRow``, or ``ValueRow`` when ``values_only``), one indicator's
+    rows together, in ``order``; ``where``: one more condition (the MISP event's org and day)."""
     if order == BY_RANGE:
         sel = Selection(**{**_fields(sel), "ranges_only": True})
         key = (IND.range_start, IND.range_end, IND.id)
@@ -106,24 +99,35 @@ def rows(conn: Connection, viewer: Viewer, sel: Selection, *, order: str = BY_ID
     if where is not None:
         base = base.where(where)
     base = base.order_by(*key)
+    row_type = ValueRow if values_only else ExportRow
     after: tuple | None = None
     while True:
         query = base if after is None else base.where(_after(key, after))
-        batch = conn.execute(query.limit(page)).all()
+        batch = _fetch(conn, query.limit(page), row_type)
         if len(batch) < page:
             yield from batch
             return
-        last = batch[-1][0]
-        if batch[0][0] == last:
+        last = batch[-1].indicator_id
+        if batch[0].indicator_id == last:
             # One indicator fills the page: take all of its rows at once, then go on after it.
-            yield from conn.execute(base.where(IND.id == last)).all()
+            yield from _fetch(conn, base.where(IND.id == last), row_type)
             after = _key_of(batch[-1], order)
             continue
         end = len(batch)
-        while batch[end - 1][0] == last:  # the last indicator may go on in the next page
+        while batch[end - 1].indicator_id == last:  # the last indicator may go on in the next page
             end -= 1
         yield from batch[:end]
         after = _key_of(batch[end - 1], order)
+
+
+def _fetch(conn: Connection, query, row_type: type[ValueRow] | type[ExportRow]) -> list:
+    """The rows of ``query`` as ``row_type``, made from the driver's own tuples: SQLAlchemy's
+    rows would be built first, for nothing (see docs/performance.md)."""
+    result = conn.execute(query)
+    try:
+        return list(made(row_type, result.cursor.fetchall()))
+    finally:
+        result.close()
 
 
 def _fields(sel: Selection) -> dict:
@@ -138,9 +142,8 @@ def _after(key: tuple, after: tuple):
     return tuple_(*key) > tuple_(*after)
 
 
-def _key_of(row, order: str) -> tuple:
-    # ROW_COLUMNS: indicator_id [0], range_start [5], range_end [6]
-    return (row[5], row[6], row[0]) if order == BY_RANGE else (row[0],)
+def _key_of(row: ValueRow | ExportRow, order: str) -> tuple:
+    return (row.range_start, row.range_end, row.indicator_id) if order == BY_RANGE else (row.indicator_id,)
 
 
 def slices(conn: Connection, viewer: Viewer, sel: Selection) -> list:

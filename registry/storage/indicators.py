@@ -1,4 +1,5 @@
-"""Bulk reads and writes of indicators and assertions.
+"""Bulk writes of indicators and assertions: ``upsert`` one source's assertions, and
+``ensure_indicators``. The reads are in ``indicator_reads``.
 
 Every statement here takes many rows at once: one ``IN`` query per chunk of values, one
 ``executemany`` per kind of write (see ``bulk`` for why the hot ones skip Core's per-row
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, text
 
 from registry.domain import lanes
 from registry.domain.kinds import IPV4, IPV6, Value
@@ -310,121 +311,3 @@ def _insert_indicators(conn: Connection, rows: list[list], lengths: set):
 
 _VALUE_OF_ROW = operator.itemgetter(2)
 
-
-# -- reads ---------------------------------------------------------------------------------
-
-def prefix_lengths(conn: Connection) -> list[tuple[str, int]]:
-    return conn.exec_driver_sql("SELECT kind, length FROM prefix_length").fetchall()
-
-
-def find_by_values(conn: Connection, values: Sequence[str]) -> list:
-    """Indicator rows whose canonical value is one of ``values``."""
-    return bulk.select_in(
-        conn, "SELECT id, kind, value, display, prefix_len, allowlisted, detail FROM indicator", "value", values
-    )
-
-
-def assertions_for(conn: Connection, indicator_ids: Sequence[int]) -> list:
-    """Assertions of these indicators with their source org's slug, by indicator then id."""
-    rows = bulk.select_in(
-        conn,
-        "SELECT a.id, a.indicator_id, o.slug AS source, a.feed, a.confidence, a.tlp, a.labels, a.description, "
-        "a.valid_until, a.first_seen, a.last_seen, a.times_reported, a.stix_id, a.external_ref, a.seq "
-        "FROM assertion a JOIN organization o ON o.id = a.org_id",
-        "a.indicator_id", indicator_ids, times=("valid_until", "first_seen", "last_seen"),
-    )
-    rows.sort(key=lambda r: (r.indicator_id, r.id))
-    return rows
-
-
-#: Columns of ``lookup_matches`` rows, in order: the indicator's, then one assertion's.
-LOOKUP_MATCH = ("id", "kind", "value", "display", "prefix_len", "assertion_id", "source", "feed", "confidence",
-                "tlp", "labels", "description", "valid_until", "first_seen", "last_seen", "times_reported")
-ASSERTION_AT = LOOKUP_MATCH.index("assertion_id")  # a row's indicator part ends here
-
-
-def lookup_matches(conn: Connection, values: Sequence[str]) -> list[tuple]:
-    """The lookup's read: the indicators whose value is one of ``values``, each with each of its
-    assertions (``LOOKUP_MATCH``; the assertion columns None for an indicator without any), by
-    indicator then assertion id. Plain driver tuples, times as the driver gives them (see
-    ``bulk.as_time``): a batch reads a hundred thousand, and named tuples or per-row time
-    parsing cost as much as the query. (One statement where there were two, one over the
-    values and one over the ids found: measured, the same time; one read fewer to keep.)"""
-    rows = bulk.tuples_in(
-        conn,
-        "SELECT i.id, i.kind, i.value, i.display, i.prefix_len, a.id, o.slug, a.feed, a.confidence, a.tlp, "
-        "a.labels, a.description, a.valid_until, a.first_seen, a.last_seen, a.times_reported "
-        "FROM indicator i LEFT JOIN assertion a ON a.indicator_id = i.id LEFT JOIN organization o ON o.id = a.org_id",
-        "i.value", values,
-    )
-    rows.sort(key=_by_indicator_then_id)  # an indicator without assertions has one row: no None compared
-    return rows
-
-
-_by_indicator_then_id = operator.itemgetter(0, ASSERTION_AT)
-
-
-def sightings_for(conn: Connection, indicator_ids: Sequence[int]) -> list:
-    """Sightings of these indicators with their org's slug, by indicator then id."""
-    rows = bulk.select_in(
-        conn,
-        "SELECT s.id, s.indicator_id, o.slug AS source, s.case_ref, s.count, s.tlp, s.description, "
-        "s.first_seen, s.last_seen, s.stix_id FROM sighting s JOIN organization o ON o.id = s.org_id",
-        "s.indicator_id", indicator_ids, times=("first_seen", "last_seen"),
-    )
-    rows.sort(key=lambda r: (r.indicator_id, r.id))
-    return rows
-
-
-def within(conn: Connection, start: bytes, end: bytes, *, limit: int, visible_clause) -> list:
-    """Indicators whose IP range lies inside ``[start, end]`` (an index range scan) and that have
-    an assertion matching ``visible_clause``, by range: the limit and the order count only rows
-    the caller sees (a tie broken by row id would tell which was reported first)."""
-    col, a, o = t.indicator.c, t.assertion.c, t.organization.c
-    seen = select(a.id).join_from(t.assertion, t.organization, a.org_id == o.id).where(
-        a.indicator_id == col.id, visible_clause)
-    return list(
-        conn.execute(
-            select(col.id, col.kind, col.value, col.display, col.prefix_len, col.allowlisted, col.detail)
-            .where(col.range_start >= start, col.range_start <= end, col.range_end <= end, seen.exists())
-            .order_by(col.range_start, col.range_end)
-            .limit(limit)
-        )
-    )
-
-
-def search_page(conn: Connection, *, visible_clause, kind: str | None = None, label: str | None = None,
-                source: str | None = None, since=None, since_seq: int | None = None,
-                within: tuple[bytes, bytes] | None = None, after_value: str | None = None, limit: int = 100) -> list:
-    """Indicators with at least one assertion matching the filters (and visible), by value.
-
-    By value, not id: ids are handed out to every org's indicators in turn, so their order would
-    tell a caller that a value it sees was first reported (by someone it cannot see) before
-    another; the order of values tells nothing. The unique value index serves it."""
-    from sqlalchemy import exists
-
-    a, o, i = t.assertion.c, t.organization.c, t.indicator.c
-    conditions = [a.indicator_id == i.id, visible_clause]
-    if label:
-        escaped = label.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        conditions.append(a.labels.like(f"%,{escaped},%", escape="\\"))  # a label, not a pattern
-    if source:
-        conditions.append(o.slug == source)
-    if since is not None:
-        conditions.append(a.modified >= since)
-    if since_seq is not None:
-        conditions.append(a.seq > since_seq)
-    has_assertion = exists(select(a.id).join_from(t.assertion, t.organization, a.org_id == o.id).where(*conditions))
-    query = (
-        select(i.id, i.kind, i.value, i.display, i.prefix_len, i.allowlisted, i.detail)
-        .where(has_assertion)
-        .order_by(i.value)
-        .limit(limit)
-    )
-    if after_value is not None:
-        query = query.where(i.value > after_value)
-    if kind:
-        query = query.where(i.kind == kind)
-    if within:
-        query = query.where(i.range_start >= within[0], i.range_start <= within[1], i.range_end <= within[1])
-    return list(conn.execute(query))

@@ -16,7 +16,7 @@ from registry.domain.networks import NetworkSet
 from registry.storage import bulk
 from registry.storage.allowlist import load_allowlist
 from registry.storage.caches import caches_of
-from registry.storage.indicators import prefix_lengths
+from registry.storage.indicator_reads import prefix_lengths
 from registry.storage.networks import network_set
 
 _VERSIONS = (

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, and_, false, func, or_, select
 
+from registry.domain.rows import VisibleState
 from registry.domain.tlp import RED, Viewer
 from registry.storage import tables as t
 
@@ -21,7 +22,7 @@ def visible(viewer: Viewer, tlp_col, org_slug_col):
     return or_(*clauses) if clauses else false()
 
 
-def visible_state(conn: Connection, viewer: Viewer) -> tuple:
+def visible_state(conn: Connection, viewer: Viewer) -> VisibleState:
     """(rows, highest seq, newest modified) of the assertions and then of the sightings the viewer
     may see. Together they move whenever what the viewer sees may have: a row it sees is added
     or changed (the highest seq grows) or hidden from it (the count drops; a row hidden while
@@ -32,4 +33,4 @@ def visible_state(conn: Connection, viewer: Viewer) -> tuple:
         joined = table.join(t.organization, t.organization.c.id == table.c.org_id)
         query = select(func.count(), func.max(table.c.seq), func.max(table.c.modified)).select_from(joined)
         out += tuple(conn.execute(query.where(visible(viewer, table.c.tlp, t.organization.c.slug))).one())
-    return out
+    return VisibleState._make(out)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import time
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 import orjson
@@ -118,6 +119,15 @@ def verdict(answer: dict) -> str:
     return "listed" if answer["listed"] else "not listed"
 
 
+class _Shown(NamedTuple):
+    """One answer as the lookup page lists it (lookup.html unpacks these fields in this order)."""
+
+    answer: dict
+    verdict: str
+    sources: list[str]
+    levels: list[str]
+
+
 def _sources_and_levels(answer: dict) -> tuple[list[str], list[str]]:
     """The agencies behind an answer, and the TLP levels of what it shows, least restricted first."""
     sources: dict[str, None] = {}
@@ -150,8 +160,8 @@ def home():
         answers = do_lookup(conn, values, g.principal.viewer, region=pages.region(), half_lifes=pages.half_lifes())
     metrics.count_lookups(answers)
     audit("lookup", values, sum(1 for a in answers if a.get("listed")))
-    rows = [(a, verdict(a), *_sources_and_levels(a)) for a in answers]
-    counts = {name: sum(1 for row in rows if row[1] == name) for name in ("listed", "not listed", "allowlisted", "error")}
+    rows = [_Shown(a, verdict(a), *_sources_and_levels(a)) for a in answers]
+    counts = {name: sum(1 for row in rows if row.verdict == name) for name in ("listed", "not listed", "allowlisted", "error")}
     return page("lookup.html", text=text, answers=rows, counts=counts, repeats=repeats)
 
 

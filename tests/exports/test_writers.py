@@ -9,6 +9,7 @@ from netaddr import IPSet, cidr_merge
 
 from registry.domain.kinds import EXACT
 from registry.domain.normalize import normalize_one
+from registry.domain.rows import ExportRow
 from registry.domain.scoring import Evidence, score
 from registry.export import cidr, rpz
 from registry.export.records import group, scored
@@ -19,14 +20,14 @@ NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 def row(indicator_id, value, *, source="ccib-th", feed="", confidence=70, tlp="amber", labels=",x,",
         last="2026-11-20 08:00:00.000000", valid_until=None, allowlisted=None):
     v = normalize_one(value)
-    return (indicator_id, v.kind, v.value, v.display, allowlisted, v.range_start, v.range_end, source, 1, feed,
-            confidence, tlp, labels, None, valid_until, "2026-11-01 00:00:00.000000", last, 1, last)
+    return ExportRow(indicator_id, v.kind, v.value, v.display, allowlisted, v.range_start, v.range_end, source, 1,
+                     feed, confidence, tlp, labels, None, valid_until, "2026-11-01 00:00:00.000000", last, 1, last)
 
 
 def test_cidr_merges_overlapping_adjacent_and_keeps_families_apart():
     values = ["10.0.0.0/25", "10.0.0.128/25", "10.0.0.7", "10.0.2.0/24", "10.0.3.0/24", "10.0.5.1",
               "2001:db8::/33", "2001:db8:8000::/33", "2001:db9::1"]
-    rows = sorted((row(i, v) for i, v in enumerate(values, 1)), key=lambda r: (r[5], r[6], r[0]))
+    rows = sorted((row(i, v) for i, v in enumerate(values, 1)), key=lambda r: (r.range_start, r.range_end, r.indicator_id))
     blocks = list(cidr.blocks(group(rows)))
     assert blocks == ["10.0.0.0/24", "10.0.2.0/23", "10.0.5.1/32", "2001:db8::/32", "2001:db9::1/128"]
     assert IPSet(blocks) == IPSet(values) and [str(n) for n in cidr_merge(values)] == blocks
@@ -48,8 +49,10 @@ def test_scores_match_the_scoring_rule_whatever_is_remembered():
             row(5, "e.example"), row(5, "e.example", source="pdrm-my", confidence=40),
             row(6, "f.example", allowlisted="test"), row(7, "g.example")]
     for item in scored(group(rows), now=NOW, half_lifes=None, min_score=None):
-        expected, _ = score([Evidence(r[7], r[9] or None, r[1], r[10], datetime.fromisoformat(r[16]).replace(tzinfo=UTC),
-                                      datetime.fromisoformat(r[14]).replace(tzinfo=UTC) if r[14] else None, EXACT)
+        expected, _ = score([Evidence(r.source, r.feed or None, r.kind, r.confidence,
+                                      datetime.fromisoformat(r.last_seen).replace(tzinfo=UTC),
+                                      datetime.fromisoformat(r.valid_until).replace(tzinfo=UTC) if r.valid_until else None,
+                                      EXACT)
                              for r in item.rows], now=NOW, allowlisted=item.allowlisted)
         assert item.score == expected, item.value
     kept = [i.value for i in scored(group(rows), now=NOW, half_lifes=None, min_score=70)]
