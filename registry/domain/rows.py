@@ -128,3 +128,55 @@ class VisibleState(NamedTuple):
     sightings: int
     sighting_seq: int | None
     sighting_modified: object
+
+
+# -- STIX rows ---------------------------------------------------------------------------------
+# What the STIX export and TAXII read (storage.stix_reads → services.stix_export → stix.build):
+# an assertion or a sighting joined to its indicator. Times as stored (stix.times reads them).
+
+class StixAssertion(NamedTuple):
+    id: int
+    seq: int
+    org_id: int
+    feed: str  # "" when none
+    confidence: int
+    tlp: str
+    labels: str  # stored form (``label_tuple`` decodes it)
+    description: str | None
+    valid_until: object
+    first_seen: object
+    modified: object
+    stix_id: str | None  # the source's own id, None for a derived one
+    external_ref: str | None
+    kind: str
+    value: str
+    allowlisted: str | None  # the allowlist's reason
+
+
+class StixSighting(NamedTuple):
+    id: int
+    seq: int
+    indicator_id: int
+    org_id: int
+    case_ref: str | None
+    count: int
+    tlp: str
+    description: str | None
+    first_seen: object
+    last_seen: object
+    created: object
+    modified: object
+    stix_id: str
+    kind: str
+    value: str
+
+
+class StixItem(NamedTuple):
+    """One object of a STIX export stream (services.stix_export → stix.export.bundle_chunks), in
+    change-sequence order: the row's seq and stored ``modified`` time, the object, and for an
+    Indicator the (kind, value) it was built from (its SCOs are made from them)."""
+
+    seq: int
+    modified: object
+    obj: dict
+    indicator: tuple[str, str] | None

@@ -3,7 +3,7 @@ The rows are read here (storage.stix_reads applies the visibility rule in SQL) a
 pure builders of ``registry.stix`` (build, export, references) with the orgs this export read
 (``build.Orgs``, one per call: no module keeps what an export loaded).
 
-- ``iter_objects`` yields ``(seq, date_added, object)`` for every Indicator (one per visible
+- ``iter_objects`` yields an ``Entry`` (seq, date_added, object) for every Indicator (one per visible
   assertion) and Sighting (one per visible sighting), merged in seq order: the TAXII server
   pages over it (``since_seq`` is its ``next``).
 - ``referenced_objects`` gives what a list of them refers to (identities, markings, SCOs, the
@@ -18,10 +18,13 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterator
 from datetime import datetime
+from operator import attrgetter
+from typing import NamedTuple
 
 from sqlalchemy import Connection
 
 from registry.domain.opaque import Sealer
+from registry.domain.rows import StixItem
 from registry.domain.tlp import Viewer
 from registry.stix import build, ids
 from registry.stix import export as writer
@@ -35,10 +38,18 @@ from registry.storage.visibility import visible_state
 PAGE = 5000
 
 
+class Entry(NamedTuple):
+    """An object of the stream with the time it was added (its row's last change)."""
+
+    seq: int
+    added: datetime
+    obj: dict
+
+
 def iter_objects(conn: Connection, viewer: Viewer, *, since_seq: int | None = None,
                  since_time: datetime | None = None, kind: str | None = None, label: str | None = None,
                  source: str | None = None, page: int = PAGE,
-                 orgs: build.Orgs | None = None) -> Iterator[tuple[int, datetime, dict]]:
+                 orgs: build.Orgs | None = None) -> Iterator[Entry]:
     """(seq, date_added, object) of the Indicators and Sightings the viewer may see, by seq.
 
     ``since_seq``: only changes after this sequence number; ``since_time``: only rows changed at
@@ -48,9 +59,9 @@ def iter_objects(conn: Connection, viewer: Viewer, *, since_seq: int | None = No
     their Identities too (a TAXII page); else they are read here. ``date_added`` is when the
     row last changed (its ``modified``).
     """
-    for seq, modified, obj, _value in _rows(conn, viewer, since_seq=since_seq, since_time=since_time, kind=kind,
-                                            label=label, source=source, page=page, orgs=orgs):
-        yield seq, as_datetime(modified), obj
+    for item in _rows(conn, viewer, since_seq=since_seq, since_time=since_time, kind=kind, label=label,
+                      source=source, page=page, orgs=orgs):
+        yield Entry(item.seq, as_datetime(item.modified), item.obj)
 
 
 def referenced_objects(conn: Connection, objs) -> list[dict]:
@@ -131,8 +142,8 @@ def indicator_bundle(conn: Connection, viewer: Viewer, indicator_id: int) -> dic
 
 def _rows(conn: Connection, viewer: Viewer, *, since_seq=None, since_time=None, kind=None, label=None,
           source=None, current_at=None, include_allowlisted=True, page: int = PAGE,
-          orgs: build.Orgs | None = None) -> Iterator[tuple[int, object, dict, tuple | None]]:
-    """(seq, stored modified time, object, (kind, value) of an indicator), merged by seq.
+          orgs: build.Orgs | None = None) -> Iterator[StixItem]:
+    """The Indicators and Sightings as ``StixItem``s, merged by seq.
     ``current_at``: leave out assertions past valid_until then (and sightings pointing only at
     such); ``include_allowlisted`` False: leave out allowlisted values and their sightings."""
     if orgs is None:
@@ -144,7 +155,10 @@ def _rows(conn: Connection, viewer: Viewer, *, since_seq=None, since_time=None, 
     sightings = _sighting_rows(conn, viewer, orgs, after=after, page=page, kind=kind, label=label,
                                source=source, since_time=since_time, current_at=current_at,
                                include_allowlisted=include_allowlisted)
-    return heapq.merge(indicators, sightings, key=lambda row: row[0])
+    return heapq.merge(indicators, sightings, key=_seq_of)
+
+
+_seq_of = attrgetter("seq")
 
 
 def _indicator_rows(conn, viewer, orgs, *, after: int, page: int, **filters):
@@ -152,18 +166,18 @@ def _indicator_rows(conn, viewer, orgs, *, after: int, page: int, **filters):
     while True:
         rows = reads.assertion_page(conn, viewer, after_seq=after, limit=page, **filters)
         for row in rows:
-            # (id, seq, org_id, …, modified [10], …, kind [13], value [14], …): see ASSERTION_COLUMNS
-            yield row[1], row[10], indicator(row, orgs[row[2]]), (row[13], row[14])
+            yield StixItem(row.seq, row.modified, indicator(row, orgs[row.org_id]), (row.kind, row.value))
         if len(rows) < page:
             return
-        after = rows[-1][1]
+        after = rows[-1].seq
 
 
 def _sighting_rows(conn, viewer, orgs, *, after: int, page: int, label, current_at, **filters):
     while True:
         rows = reads.sighting_page(conn, viewer, after_seq=after, limit=page, **filters)
         objs = _sightings(conn, viewer, rows, orgs, label=label, source=filters.get("source"), current_at=current_at)
-        yield from ((row.seq, row.modified, obj, None) for row, obj in zip(rows, objs, strict=True) if obj is not None)
+        yield from (StixItem(row.seq, row.modified, obj, None) for row, obj in zip(rows, objs, strict=True)
+                    if obj is not None)
         if len(rows) < page:
             return
         after = rows[-1].seq

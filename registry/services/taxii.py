@@ -34,6 +34,7 @@ from registry.domain.kinds import KINDS, PHONE
 from registry.domain.times import parse_time
 from registry.services import stix_export as export
 from registry.services.errors import Forbidden, NotFound
+from registry.services.stix_export import Entry
 from registry.services.taxii_query import ObjectQuery, ms_precision, stix_time, version_of
 from registry.stix import mapping
 from registry.stix.build import Orgs
@@ -95,41 +96,41 @@ def collection(collection_id: str) -> CollectionDef:
 # -- pages -------------------------------------------------------------------------------------
 @dataclass
 class Page:
-    entries: list[tuple[int, datetime, dict]]  # the collection's own objects: (seq, date_added, object)
+    entries: list[Entry]  # the collection's own objects
     context: list[dict] = field(default_factory=list)  # what they reference, served with them
     more: bool = False
 
     @property
     def objects(self) -> list[dict]:
-        return self.context + [obj for _seq, _added, obj in self.entries]
+        return self.context + [entry.obj for entry in self.entries]
 
     @property
     def next_seq(self) -> int | None:
         """Where the next page starts (sealed before it is shown)."""
-        return self.entries[-1][0] if self.more and self.entries else None
+        return self.entries[-1].seq if self.more and self.entries else None
 
     @property
     def date_added_first(self) -> str | None:
-        return stix_time(min(e[1] for e in self.entries)) if self.entries else None
+        return stix_time(min(e.added for e in self.entries)) if self.entries else None
 
     @property
     def date_added_last(self) -> str | None:
-        return stix_time(max(e[1] for e in self.entries)) if self.entries else None
+        return stix_time(max(e.added for e in self.entries)) if self.entries else None
 
 
 def _matching(conn: Connection, viewer, coll: CollectionDef, q: ObjectQuery, wanted: int, orgs: Orgs):
-    """(seq, date_added, object) of the collection's objects passing the query, in seq order."""
+    """The collection's objects passing the query, in seq order."""
     fetch = FILTERED_FETCH if q.filters_objects else wanted
     # The exporter's since_time is a coarse prefilter; the millisecond rule is applied here.
     rows = export.iter_objects(conn, viewer, since_seq=q.after_seq, since_time=q.added_after, kind=coll.kind,
                                page=fetch, orgs=orgs)
     cutoff = q.added_after + timedelta(milliseconds=1) if q.added_after else None
-    for seq, added, obj in rows:
-        if cutoff is not None and added < cutoff:
+    for entry in rows:
+        if cutoff is not None and entry.added < cutoff:
             continue
-        if q.filters_objects and not q.wants(obj):
+        if q.filters_objects and not q.wants(entry.obj):
             continue
-        yield seq, added, obj
+        yield entry
 
 
 def _first(rows: Iterator, count: int) -> list:
@@ -157,7 +158,7 @@ def objects_page(conn: Connection, viewer, coll: CollectionDef, q: ObjectQuery, 
     page = Page([])
     refs = PageContext(orgs.identities)
     for row in candidates:
-        new = refs.new_for(row[2])
+        new = refs.new_for(row.obj)
         if q.filters_objects:
             new = [o for o in new if q.wants(o)]
         # At least one object per page, or a limit below one object's references would stall.
@@ -179,10 +180,10 @@ def _by_ids(conn: Connection, viewer, coll: CollectionDef, q: ObjectQuery) -> Pa
     entries = []
     for stix_id in sorted(q.ids):
         for obj in _found(conn, viewer, coll, stix_id):
-            entries.append((0, parse_time(version_of(obj)), obj))  # date_added: see object_page
+            entries.append(Entry(0, parse_time(version_of(obj)), obj))  # date_added: see object_page
     if q.added_after is not None:
-        entries = [e for e in entries if ms_precision(e[1]) > q.added_after]
-    return Page(sorted((e for e in entries if q.wants(e[2])), key=lambda e: e[1]))
+        entries = [e for e in entries if ms_precision(e.added) > q.added_after]
+    return Page(sorted((e for e in entries if q.wants(e.obj)), key=lambda e: e.added))
 
 
 class PageContext:
@@ -258,7 +259,7 @@ def object_page(conn: Connection, viewer, coll: CollectionDef, stix_id: str, q: 
     if not found:
         raise NotFound(f"no object {stix_id!r} in collection {coll.name!r}", field="object")
     # One version per object, whose date_added is when that version was stored: its ``modified``.
-    entries = [(0, parse_time(version_of(o)), o) for o in found if q.wants(o)]
+    entries = [Entry(0, parse_time(version_of(o)), o) for o in found if q.wants(o)]
     if q.added_after is not None:
-        entries = [e for e in entries if ms_precision(e[1]) > q.added_after]
+        entries = [e for e in entries if ms_precision(e.added) > q.added_after]
     return Page(entries[: q.limit])

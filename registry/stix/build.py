@@ -66,39 +66,37 @@ def _labels_and_types(labels_text: str, allowlisted: bool) -> tuple[tuple[str, .
 
 
 def indicator(row, org: Org) -> dict:
-    """The Indicator for one assertion row (``stix_reads.ASSERTION_COLUMNS``, in that order:
-    unpacking a row costs far less than reading its fields by name, a million times).
+    """The Indicator for one assertion row (``domain.rows.StixAssertion``).
 
     created = valid_from = first_seen; modified = the row's last change, never before created;
     valid_until only when after valid_from (STIX requires it). An allowlisted value is exported
     with indicator_types ["benign"]: the registry's own judgement travels with the data, and the
     round trip keeps the assertion (the receiving registry's allowlist decides again).
     """
-    (_id, _seq, _org_id, feed, confidence, tlp, labels_text, description, valid_until, first_seen, modified,
-     own_id, external_ref, kind, value, allowlisted) = row
-    created = stamp(first_seen)
-    modified = stamp(modified)
+    feed, kind, value = row.feed, row.kind, row.value
+    created = stamp(row.first_seen)
+    modified = stamp(row.modified)
     if modified < created:  # same format, so text order is time order
         modified = created
-    labels, types = _labels_and_types(labels_text, allowlisted is not None)
+    labels, types = _labels_and_types(row.labels, row.allowlisted is not None)
     obj = {
         "type": "indicator", "spec_version": "2.1",
-        "id": own_id or org.indicator_id(value, feed),
+        "id": row.stix_id or org.indicator_id(value, feed),
         "created_by_ref": org.stix_id, "created": created, "modified": modified,
-        "name": value, "description": description or org.description(kind),
+        "name": value, "description": row.description or org.description(kind),
         "indicator_types": list(types), "pattern": mapping.pattern(kind, value), "pattern_type": "stix",
         "pattern_version": "2.1", "valid_from": created,
     }
-    if valid_until is not None:
-        valid_until = stamp(valid_until)
+    if row.valid_until is not None:
+        valid_until = stamp(row.valid_until)
         if valid_until > created:
             obj["valid_until"] = valid_until
-    obj["confidence"] = confidence
+    obj["confidence"] = row.confidence
     if labels:
         obj["labels"] = list(labels)
-    if feed or external_ref:
-        obj["external_references"] = [_reference(feed or org.slug, external_ref)]
-    obj["object_marking_refs"] = [TLP2_IDS[tlp]]
+    if feed or row.external_ref:
+        obj["external_references"] = [_reference(feed or org.slug, row.external_ref)]
+    obj["object_marking_refs"] = [TLP2_IDS[row.tlp]]
     return obj
 
 

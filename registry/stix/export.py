@@ -16,6 +16,7 @@ from itertools import islice
 
 import orjson
 
+from registry.domain.rows import StixItem
 from registry.domain.tlp import Viewer
 from registry.stix import build, ids
 from registry.stix.extension import PHONE_EXTENSION_OBJECT, REGISTRY_IDENTITY_OBJECT
@@ -25,10 +26,10 @@ from registry.stix.references import References
 CHUNK_OBJECTS = 2000  # objects per serialised chunk of a streamed bundle
 
 
-def bundle_chunks(bundle_id: str, rows: Iterator[tuple[int, object, dict, tuple | None]],
+def bundle_chunks(bundle_id: str, rows: Iterator[StixItem],
                   orgs: build.Orgs) -> Iterator[bytes]:
-    """The bundle ``bundle_id`` of these (seq, modified, object, (kind, value) of an indicator)
-    rows, each object after what it refers to, as chunks of bytes."""
+    """The bundle ``bundle_id`` of these items, each object after what it refers to, as chunks
+    of bytes."""
     head = b'{"type":"bundle","id":"' + bundle_id.encode() + b'"'
     refs = References(orgs.identities)
     first = True
@@ -37,9 +38,9 @@ def bundle_chunks(bundle_id: str, rows: Iterator[tuple[int, object, dict, tuple 
         if not batch:
             break
         out: list[dict] = []
-        for _seq, _modified, obj, value in batch:
-            out.extend(refs.new_for(obj, value))
-            out.append(obj)
+        for item in batch:
+            out.extend(refs.new_for(item.obj, item.indicator))
+            out.append(item.obj)
         data = orjson.dumps(out)[1:-1]
         yield head + b',"objects":[' + data if first else b"," + data
         first = False

@@ -18,7 +18,7 @@ from functools import lru_cache
 import orjson
 from sqlalchemy import Connection
 
-from registry.domain.rows import as_time
+from registry.domain.rows import as_time, made
 
 CHUNK = 5000  # values per IN list: one json_each/array parameter each, short enough for PG's planner
 
@@ -187,3 +187,14 @@ def _row_type(columns: tuple[str, ...], times: tuple[str, ...]):
         return row_type._make(values)
 
     return make
+
+
+def fetch_as(conn: Connection, query, row_type: type[tuple]) -> list:
+    """The rows of ``query`` as ``row_type`` (a named tuple whose fields are the select's
+    columns), made from the driver's own tuples: SQLAlchemy's rows would be built first, for
+    nothing (docs/performance.md, "Rows by name")."""
+    result = conn.execute(query)
+    try:
+        return list(made(row_type, result.cursor.fetchall()))
+    finally:
+        result.close()

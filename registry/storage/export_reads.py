@@ -20,7 +20,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, String, and_, func, or_, select, tuple_, type_coerce
 
-from registry.domain.rows import ExportRow, ValueRow, made
+from registry.domain.rows import ExportRow, ValueRow
 from registry.domain.tlp import Viewer
 from registry.storage import bulk
 from registry.storage import tables as t
@@ -103,14 +103,14 @@ def rows(conn: Connection, viewer: Viewer, sel: Selection, *, order: str = BY_ID
     after: tuple | None = None
     while True:
         query = base if after is None else base.where(_after(key, after))
-        batch = _fetch(conn, query.limit(page), row_type)
+        batch = bulk.fetch_as(conn, query.limit(page), row_type)
         if len(batch) < page:
             yield from batch
             return
         last = batch[-1].indicator_id
         if batch[0].indicator_id == last:
             # One indicator fills the page: take all of its rows at once, then go on after it.
-            yield from _fetch(conn, base.where(IND.id == last), row_type)
+            yield from bulk.fetch_as(conn, base.where(IND.id == last), row_type)
             after = _key_of(batch[-1], order)
             continue
         end = len(batch)
@@ -118,16 +118,6 @@ def rows(conn: Connection, viewer: Viewer, sel: Selection, *, order: str = BY_ID
             end -= 1
         yield from batch[:end]
         after = _key_of(batch[end - 1], order)
-
-
-def _fetch(conn: Connection, query, row_type: type[ValueRow] | type[ExportRow]) -> list:
-    """The rows of ``query`` as ``row_type``, made from the driver's own tuples: SQLAlchemy's
-    rows would be built first, for nothing (see docs/performance.md)."""
-    result = conn.execute(query)
-    try:
-        return list(made(row_type, result.cursor.fetchall()))
-    finally:
-        result.close()
 
 
 def _fields(sel: Selection) -> dict:

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, String, or_, select, text, type_coerce
 
+from registry.domain.rows import StixAssertion, StixSighting
 from registry.domain.tlp import Viewer
 from registry.storage import bulk
 from registry.storage import tables as t
@@ -42,9 +43,6 @@ def org_slugs_by_stix_id(conn: Connection, stix_ids: Sequence[str]) -> dict[str,
     return {row.stix_id: row.slug for row in rows}
 
 
-# The columns of an assertion row, in this order (stix.build.indicator unpacks them).
-ASSERTION_COLUMNS = ("id", "seq", "org_id", "feed", "confidence", "tlp", "labels", "description", "valid_until",
-                     "first_seen", "modified", "stix_id", "external_ref", "kind", "value", "allowlisted")
 
 
 def _assertion_select(conn: Connection, viewer: Viewer):
@@ -54,7 +52,7 @@ def _assertion_select(conn: Connection, viewer: Viewer):
         _raw_time(conn, A.modified, "modified"), A.stix_id, A.external_ref,
         IND.kind, IND.value, IND.allowlisted,
     )
-    assert tuple(c.key for c in columns) == ASSERTION_COLUMNS
+    assert tuple(c.key for c in columns) == StixAssertion._fields
     joined = t.assertion.join(t.indicator, IND.id == A.indicator_id).join(t.organization, ORG.id == A.org_id)
     return select(*columns).select_from(joined).where(visible(viewer, A.tlp, ORG.slug))
 
@@ -84,15 +82,15 @@ def assertion_page(conn: Connection, viewer: Viewer, *, after_seq: int, limit: i
     query = _filtered(_assertion_select(conn, viewer).where(A.seq > after_seq), table=A, kind=kind, source=source,
                       since_time=since_time, label=label, current_at=current_at,
                       include_allowlisted=include_allowlisted)
-    return conn.execute(query.order_by(A.seq).limit(limit)).all()
+    return bulk.fetch_as(conn, query.order_by(A.seq).limit(limit), StixAssertion)
 
 
 def assertions_by_stix_id(conn: Connection, viewer: Viewer, stix_id: str) -> list:
-    return list(conn.execute(_assertion_select(conn, viewer).where(A.stix_id == stix_id).order_by(A.seq)))
+    return bulk.fetch_as(conn, _assertion_select(conn, viewer).where(A.stix_id == stix_id).order_by(A.seq), StixAssertion)
 
 
 def assertions_by_ids(conn: Connection, viewer: Viewer, ids: Sequence[int]) -> list:
-    return list(conn.execute(_assertion_select(conn, viewer).where(A.id.in_(list(ids))).order_by(A.seq)))
+    return bulk.fetch_as(conn, _assertion_select(conn, viewer).where(A.id.in_(list(ids))).order_by(A.seq), StixAssertion)
 
 
 def derived_id_page(conn: Connection, viewer: Viewer, *, after_id: int, limit: int) -> list:
@@ -114,6 +112,7 @@ def _sighting_select(conn: Connection, viewer: Viewer):
         _raw_time(conn, S.created, "created"), _raw_time(conn, S.modified, "modified"), S.stix_id,
         IND.kind, IND.value,
     )
+    assert tuple(c.key for c in columns) == StixSighting._fields
     joined = t.sighting.join(t.indicator, IND.id == S.indicator_id).join(t.organization, ORG.id == S.org_id)
     return select(*columns).select_from(joined).where(visible(viewer, S.tlp, ORG.slug))
 
@@ -123,11 +122,11 @@ def sighting_page(conn: Connection, viewer: Viewer, *, after_seq: int, limit: in
     """Visible sightings with ``seq > after_seq``, in seq order."""
     query = _filtered(_sighting_select(conn, viewer).where(S.seq > after_seq), table=S, kind=kind, source=source,
                       since_time=since_time, include_allowlisted=include_allowlisted)
-    return conn.execute(query.order_by(S.seq).limit(limit)).all()
+    return bulk.fetch_as(conn, query.order_by(S.seq).limit(limit), StixSighting)
 
 
 def sightings_by_stix_id(conn: Connection, viewer: Viewer, stix_id: str) -> list:
-    return list(conn.execute(_sighting_select(conn, viewer).where(S.stix_id == stix_id)))
+    return bulk.fetch_as(conn, _sighting_select(conn, viewer).where(S.stix_id == stix_id), StixSighting)
 
 
 def visible_assertions_of(conn: Connection, viewer: Viewer, indicator_ids: Sequence[int], *,
@@ -188,9 +187,11 @@ def own_ids_of(conn: Connection, keys: Sequence[tuple[int, str, str]]) -> dict[t
 
 def assertions_of_indicator(conn: Connection, viewer: Viewer, indicator_id: int) -> list:
     """The visible assertions of one indicator (its page's STIX), by seq."""
-    return list(conn.execute(_assertion_select(conn, viewer).where(A.indicator_id == indicator_id).order_by(A.seq)))
+    return bulk.fetch_as(conn, _assertion_select(conn, viewer).where(A.indicator_id == indicator_id).order_by(A.seq),
+                         StixAssertion)
 
 
 def sightings_of_indicator(conn: Connection, viewer: Viewer, indicator_id: int) -> list:
     """The visible sightings of one indicator, by seq."""
-    return list(conn.execute(_sighting_select(conn, viewer).where(S.indicator_id == indicator_id).order_by(S.seq)))
+    return bulk.fetch_as(conn, _sighting_select(conn, viewer).where(S.indicator_id == indicator_id).order_by(S.seq),
+                         StixSighting)

@@ -186,7 +186,7 @@ def get_manifest(collection_id: str):
     with _db().read() as conn:
         page = svc.manifest_page(conn, g.principal.viewer, coll, query)
     _audit("taxii-manifest", {"collection": coll.name, **request.args.to_dict()}, len(page.entries))
-    entries = [svc.manifest_entry(added, obj) for _seq, added, obj in page.entries]
+    entries = [svc.manifest_entry(entry.added, entry.obj) for entry in page.entries]
     return taxii_response(_envelope(page, entries), headers=_page_headers(page))
 
 
