@@ -176,7 +176,7 @@ def _lookup(values: list, region: str | None) -> list[dict]:
 # -- lookup ---------------------------------------------------------------------------------
 # A worker serves several requests at once (its threads); large batches take turns in it, as
 # when a worker had one thread: run together they would only share its core, while each held
-# its answers (a 10,000-value batch of listed values: about 50 MB) the whole time.
+# its answers (tens of MB for a large batch of listed values) the whole time.
 LARGE_BATCH = 1000
 _large_batches = threading.BoundedSemaphore(1)
 
