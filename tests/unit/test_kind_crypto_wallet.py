@@ -208,5 +208,14 @@ def test_every_canonical_value_normalises_to_itself_and_no_existing_kind_claims_
 def test_wallet_value_takes_a_chain_column():
     assert wallet_value("TRC20", "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t").value == (
         "tron:TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t")
+    assert wallet_value("USDT-TRC20", "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t").value == (
+        "tron:TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t")
     with pytest.raises(Invalid, match="unknown chain"):
         wallet_value("dogecoin", "DEA5vGb2NpAwCiCp5yTE16F3DueQUVivQp")
+
+
+def test_names_that_start_with_a_chain_are_not_labels():
+    # Scam domains often start with a chain's name: they stay domains.
+    for text in ("btc-exchange.com", "eth-wallet.com", "tron-usdt.net", "ton-connect.app",
+                 "bnb-chain.org", "sol_airdrop.xyz", "usdt-trc20.com", "bitcoin.org"):
+        assert not KIND.detect(text), text

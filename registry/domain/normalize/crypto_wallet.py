@@ -64,21 +64,25 @@ def _strip_labels(s: str) -> tuple[str | None, str]:
     chain = None
     if s[:15].lower() == "ton://transfer/":  # TON's payment links (ton-connect, Tonkeeper)
         return "ton", s[15:]
+    rest, joined = s, False
     while True:
-        m = _LABEL.match(s)
+        m = _LABEL.match(rest)
         if m is None:
             break
         word = m.group(1).lower().replace("-", "")
-        if word in _TOKENS:
-            s = s[m.end() :]
-            continue
         named = _NETWORKS.get(word)
-        if named is None:
+        if word not in _TOKENS and named is None:
             break
-        if chain is not None and named != chain:
-            raise Invalid(f"labelled both {chain} and {named}")
-        chain, s = named, s[m.end() :]
-    return chain, s.strip()
+        if named is not None:
+            if chain is not None and named != chain:
+                raise Invalid(f"labelled both {chain} and {named}")
+            chain = named
+        rest = rest[m.end() :]
+        # "USDT-TRC20: T…" joins labels with "-"; "btc-exchange.com" is a name, not a label.
+        joined = m.group(0)[-1] in "-_"
+    if joined:
+        return None, s
+    return chain, rest.strip()
 
 
 def _address_part(chain: str | None, s: str) -> str:
@@ -179,9 +183,17 @@ def _chain_address(hint: str | None, s: str) -> tuple[str, str]:
     return _base58(hint, s)
 
 
+def _chain_named(label: str) -> str | None:
+    """The chain a label names on its own (a CSV column: ``USDT-TRC20``, ``BEP-20``, ``btc``)."""
+    key = re.sub(r"[\s_\-]+", "", label.lower())
+    for token in _TOKENS:
+        key = key.removeprefix(token)
+    return _NETWORKS.get(key)
+
+
 def wallet_value(chain_hint: str | None, address: str) -> Value:
     """The canonical value of ``address``; ``chain_hint`` (a chain or network name) must agree."""
-    hint = _NETWORKS.get(chain_hint.lower().replace("-", "")) if chain_hint else None
+    hint = _chain_named(chain_hint) if chain_hint else None
     if chain_hint and hint is None:
         raise Invalid(f"unknown chain {chain_hint!r} (one of {', '.join(CHAINS)})")
     text = _address_part(hint, address.strip())
