@@ -84,7 +84,7 @@ def test_bech32_case_rules_and_testnet():
 
 
 def test_bitcoin_base58check():
-    # The genesis block's coinbase address; BIP-13's P2SH example form (Bitcoin wiki "Address").
+    # The genesis block's coinbase address; the P2SH example of the Bitcoin wiki's "Address".
     assert canon("1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa") == "btc:1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa"
     assert canon("3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy") == "btc:3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy"
     assert "Bitcoin checksum" in reason("1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNb")  # last char typo
@@ -139,8 +139,7 @@ def test_every_evm_network_label_gives_one_value():
                  "&uint256=1") == want
 
 
-# TRON: Tether's USDT-TRC20 token contract (tron.network's TRC-20 documentation and Tether's
-# transparency page list it), and the TRC-20 address in TRON's developer docs examples.
+# TRON: Tether's USDT-TRC20 token contract, as Tether and TRON's TRC-20 documentation list it.
 def test_tron():
     usdt = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"
     for text in (usdt, f"USDT-TRC20: {usdt}", f"TRC20 {usdt}", f"usdt trc20 {usdt}",
@@ -186,9 +185,13 @@ XMR_STANDARD = ("4AdUndXHHZ6cfufTMvppY6JwXNouMBzSkbLYfpAV5Usx3skxNgYeYTRj5UzqtRe
 XMR_INTEGRATED = ("4LL9oSLmtpccfufTMvppY6JwXNouMBzSkbLYfpAV5Usx3skxNgYeYTRj5UzqtReoS44qo9mtmXCqY45DJ"
                   "852K5Jv2bYXZKKQePHES9khPK")
 
+# A subaddress (prefix 42, "8…") from public address-validator test suites.
+XMR_SUBADDRESS = ("84EgZVjXKF4d1JkEhZSxm4LQQEx64AvqQEwkvWPtHEb5JMrB1Y86y1vCPSCiXsKzbfS9x8vCpx3gVgPaHCpo"
+                  "bPYqQzANTnC")
+
 
 def test_monero():
-    for address in (XMR_FUND, XMR_STANDARD, XMR_INTEGRATED):
+    for address in (XMR_FUND, XMR_STANDARD, XMR_INTEGRATED, XMR_SUBADDRESS):
         assert canon(address) == "xmr:" + address
         assert canon(f"monero:{address}?tx_amount=1") == "xmr:" + address
     assert "Monero checksum" in reason(XMR_FUND[:-1] + "B")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
 from registry.domain.normalize import domain, email, ip, phone, url
@@ -10,11 +12,10 @@ from registry.domain.normalize.file_hash import FILE_HASH, KIND, misp_file_hash
 
 EXISTING = (ip.IPV4_KIND, url.KIND, email.KIND, ip.IPV6_KIND, phone.KIND, domain.KIND)
 
-# The digests of the empty string: RFC 1321 (MD5) appendix A.5, RFC 3174 / FIPS 180 examples
-# (SHA-1, SHA-256) as published with those algorithms.
-MD5 = "d41d8cd98f00b204e9800998ecf8427e"
-SHA1 = "da39a3ee5e6b4b0d3255bfef95601890afd80709"
-SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+# The digests of "abc": RFC 1321's test suite (MD5), FIPS 180-2's examples (SHA-1, SHA-256).
+MD5 = "900150983cd24fb0d6963f7d28e17f72"
+SHA1 = "a9993e364706816aba3e25717850c26c9cd0d89d"
+SHA256 = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
 
 
 def canon(text: str) -> str:
@@ -51,6 +52,11 @@ def test_rejections_give_reasons(text, why):
     with pytest.raises(Invalid) as e:
         KIND.normalize(text, None, True)
     assert why in e.value.reason
+
+
+def test_the_vectors_are_the_digests_of_abc():
+    assert (hashlib.md5(b"abc").hexdigest(), hashlib.sha1(b"abc").hexdigest(),
+            hashlib.sha256(b"abc").hexdigest()) == (MD5, SHA1, SHA256)
 
 
 def test_bare_hex_is_detected_only_at_hash_lengths():
