@@ -21,7 +21,7 @@ import re
 import base58
 from Crypto.Hash import keccak
 
-from registry.domain.kinds import Value, new_value
+from registry.domain.kinds import URL, Value, new_value
 from registry.domain.normalize.errors import Invalid
 from registry.domain.normalize.handlers import Kind
 from registry.domain.normalize.monero_address import check_monero
@@ -240,4 +240,6 @@ def normalize_wallet(s: str, region: str | None, explicit: bool) -> tuple[Value,
     return (wallet_value(chain, rest),)
 
 
-KIND = Kind(CRYPTO_WALLET, "a crypto wallet address", looks_wallet, normalize_wallet)
+# ``ton://transfer/ADDR`` is a URL to detection: given as a wallet, it is read as one.
+KIND = Kind(CRYPTO_WALLET, "a crypto wallet address", looks_wallet, normalize_wallet,
+            explains=frozenset({URL}))

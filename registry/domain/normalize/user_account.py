@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from registry.domain.kinds import Value, new_value
+from registry.domain.kinds import URL, Value, new_value
 from registry.domain.normalize.account_links import link_account, platform_host
 from registry.domain.normalize.account_rules import PLATFORMS, identifier, platform_name
 from registry.domain.normalize.errors import Invalid
@@ -80,4 +80,6 @@ def account_of_url(url_value: str) -> Value | None:
         return None
 
 
-KIND = Kind(USER_ACCOUNT, "a messaging or social account", looks_account, normalize_user_account)
+# A URL given as an account is read as a platform's link: the reason is this kind's own.
+KIND = Kind(USER_ACCOUNT, "a messaging or social account", looks_account, normalize_user_account,
+            explains=frozenset({URL}))
