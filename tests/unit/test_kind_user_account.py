@@ -114,6 +114,12 @@ def test_account_of_url():
         assert account_of_url(not_account) is None, not_account
 
 
+def test_a_bare_telegram_subdomain_is_a_domain_unless_given_as_an_account():
+    assert not KIND.detect("kbank_support_th.t.me")
+    assert canon("kbank_support_th.t.me", "telegram") == "telegram:kbank_support_th"
+    assert "not to an account" in reason("t.me", "telegram")
+
+
 def test_links_with_a_scheme_are_left_to_the_url_kind():
     assert not KIND.detect("https://t.me/kbank_support_th")
     assert KIND.normalize("https://t.me/kbank_support_th", None, True)[0].value == (

@@ -32,9 +32,12 @@ def _value(platform: str, ident: str, region: str | None) -> Value:
     return new_value(USER_ACCOUNT, canonical, None, None, None, None, None)
 
 
-def _is_link(s: str) -> bool:
+def _is_link(s: str, with_path: bool = True) -> bool:
+    """A platform's link; ``with_path`` False also takes a bare host (``NAME.t.me``)."""
     m = _HOST.match(s)
-    return m is not None and m.end() < len(s) and platform_host(m.group(1)) is not None
+    if m is None or platform_host(m.group(1)) is None:
+        return False
+    return m.end() < len(s) or not with_path
 
 
 def looks_account(s: str) -> bool:
@@ -53,7 +56,7 @@ def normalize_account(text: str, platform: str | None, region: str | None = None
     m = _PREFIXED.fullmatch(s)
     if m is not None:
         named, ident = platform_name(m.group(1)), m.group(2)
-    elif _is_link(s):
+    elif _is_link(s, with_path=False):
         named, ident = link_account(s)
     elif want is None:
         if s[:1] == "@":
