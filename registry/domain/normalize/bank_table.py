@@ -23,7 +23,7 @@ ASEAN: tuple[str, ...] = ("BN", "KH", "ID", "LA", "MY", "MM", "PH", "SG", "TH", 
 # Account-number digits per country when the bank is unknown or the table gives no length: the
 # span of the account formats the banks of the country publish (the table's sources; in Vietnam
 # a customer may pick a "nice number", so the span is wide; Thailand: 10 digits at the
-# commercial banks, 12 at the state savings, housing and agricultural banks).
+# commercial banks, 12 at the state savings, housing and agricultural banks, up to 14 at two).
 COUNTRY_DIGITS: dict[str, tuple[int, int]] = {
     "BN": (8, 16),
     "KH": (9, 16),
@@ -33,7 +33,7 @@ COUNTRY_DIGITS: dict[str, tuple[int, int]] = {
     "MM": (10, 20),
     "PH": (10, 16),
     "SG": (9, 12),
-    "TH": (10, 12),
+    "TH": (10, 14),
     "VN": (6, 19),
 }
 
