@@ -141,6 +141,9 @@ SAME_ACCOUNT = [
         None,
         ["MB01 2345 6789", "MB Bank 0123456789", "Ngân hàng MB 0123456789"],
     ),
+    # Wing Bank (WINGKHPP) keys its wallets by phone and also has plain account numbers
+    ("acct:KH:WING:123456789012", None, ["Wing 1234 5678 9012"]),
+    ("acct:KH:WING:012345678", None, ["acct:KH:WING:012345678"]),
     # Digits alone with the country given: bank unknown
     ("acct:TH:-:1234567890", "TH", ["1234567890", "123-4-56789-0"]),
     ("acct:VN:-:19031234567012", "VN", ["1903 1234 5670 12"]),
@@ -164,9 +167,9 @@ WALLETS = [
     ("PromptPay 081-234-5678", None, "acct:TH:PROMPTPAY:+66812345678"),
     ("พร้อมเพย์ 0812345678", None, "acct:TH:PROMPTPAY:+66812345678"),
     ("Rabbit LINE Pay 0961234567", None, "acct:TH:RABBITLINEPAY:+66961234567"),
-    ("GCash +639171234567", None, "acct:PH:GCASH:+639171234567"),
-    ("GCash 0917 123 4567", None, "acct:PH:GCASH:+639171234567"),
-    ("Maya 09171234567", None, "acct:PH:PAYMAYA:+639171234567"),
+    ("GCash +639171234567", None, "acct:PH:GXCH:+639171234567"),
+    ("GCash 0917 123 4567", None, "acct:PH:GXCH:+639171234567"),
+    ("Maya 09171234567", None, "acct:PH:PAPH:+639171234567"),
     ("DANA 081234567890", None, "acct:ID:DANAID:+6281234567890"),
     ("OVO 0812-3456-7890", None, "acct:ID:OVOID:+6281234567890"),
     ("GoPay 081234567890", None, "acct:ID:GOPAY:+6281234567890"),
@@ -185,7 +188,7 @@ WALLETS = [
     ("M-Money 02055123456", None, "acct:LA:MMONEY:+8562055123456"),
     # One name, several countries: the region chooses
     ("ShopeePay 0812345678", "TH", "acct:TH:SHOPEEPAY:+66812345678"),
-    ("ShopeePay 09171234567", "PH", "acct:PH:SHOPEEPAY:+639171234567"),
+    ("ShopeePay 09171234567", "PH", "acct:PH:SHPH:+639171234567"),
     ("GrabPay 0123456789", "MY", "acct:MY:GRABPAY:+60123456789"),
 ]
 
@@ -291,7 +294,7 @@ def test_from_parts_reads_file_columns():
         assert from_parts(country, bank, "123-4-56789-0").value == expected, (country, bank)
     assert from_parts("TH", "", "1234567890").value == "acct:TH:-:1234567890"
     assert from_parts("TH", "BKCHTHBK", "1234567890").value == "acct:TH:BKCH:1234567890"
-    assert from_parts("PH", "GCash", "0917 123 4567").value == "acct:PH:GCASH:+639171234567"
+    assert from_parts("PH", "GCash", "0917 123 4567").value == "acct:PH:GXCH:+639171234567"
     assert from_parts("GB", "NatWest", "GB29 NWBK 6016 1331 9268 19").value == (
         "acct:GB:NWBK:NWBK60161331926819"
     )
@@ -368,6 +371,7 @@ def test_bank_table_rows_are_consistent():
             # a registry code is never 4 characters long: it cannot equal a BIC institution code
             assert len(bank.code) != 4 and bank.phone_wallet and not bank.bic, bank
         assert bank.code.isalnum() and bank.code.isupper()
+        assert bank.phone_wallet or not bank.number_too, bank
         low, high = bank.digits
         assert 6 <= low <= high <= 20
     for country in bank_table.ASEAN:

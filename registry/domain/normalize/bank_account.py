@@ -92,7 +92,7 @@ def _account(country: str, code: str, bank: Bank | None, written: str) -> Value:
             return _value(country, code, _wallet_phone(written, bank), bank, written)
         except Invalid:
             # a wallet that is also a bank (Wing) takes an account number too
-            if not bank.is_bic or written.lstrip("(")[:1] == "+":
+            if not bank.number_too or written.lstrip("(")[:1] == "+":
                 raise
     return _plain(country, code, bank, written)
 
@@ -149,7 +149,7 @@ def _canonical(s: str) -> Value:
         if _wallet_phone(number, bank) != number:
             raise Invalid(f"{number} is not written as E.164")
         return _value(country, code, number, bank, number)
-    if bank is not None and not bank.is_bic:
+    if bank is not None and bank.phone_wallet and not bank.number_too:
         raise Invalid(f"{bank.name} accounts are phone numbers in E.164 (+CC…)")
     if not number.isdigit():
         raise Invalid("the account number must be digits")

@@ -55,7 +55,8 @@ class Bank(NamedTuple):
     short_names: tuple[str, ...]
     national_code: str
     digits: tuple[int, int]
-    phone_wallet: bool
+    phone_wallet: bool  # accounts keyed by a phone number (their NUMBER is its E.164)
+    number_too: bool  # a phone wallet that also takes plain account numbers (Wing)
 
 
 def name_key(text: str) -> str:
@@ -102,7 +103,8 @@ def _read_rows() -> list[Bank]:
                 tuple(s for s in row["short_names"].split(";") if s),
                 row["national_code"],
                 _digits(row["digits"], country),
-                row["phone_wallet"] == "yes",
+                row["phone_wallet"] in ("yes", "also"),
+                row["phone_wallet"] == "also",
             )
         )
     return banks
