@@ -96,3 +96,14 @@ def test_the_new_kinds_claim_none_of_each_other_s_values():
                   "evm:0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed", "telegram:kbank_support_th"):
         assert KIND.detect(value) is False, value
         assert wallet.detect(value) != account.detect(value), value
+
+
+def test_bank_account_and_the_new_kinds_claim_none_of_each_other_s_values():
+    from registry.domain.normalize import bank_account, crypto_wallet, user_account
+
+    ours = (crypto_wallet.KIND, user_account.KIND, KIND)
+    for value in ("acct:TH:KASI:1234567890", "acct:TH:-:1234567890"):
+        assert [k.name for k in ours if k.detect(value)] == [], value
+    for value in (f"sha256:{SHA256}", MD5, "tron:TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t",
+                  "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t", "whatsapp:+66812345678", "x:scambank"):
+        assert not bank_account.KIND.detect(value), value
