@@ -12,8 +12,6 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from registry.domain.scoring import DEFAULT_HALF_LIFES
-
 if TYPE_CHECKING:
     from limits import RateLimitItem
 
@@ -104,7 +102,6 @@ class Setting:
 
 
 _SECONDS = "a number of seconds above 0"
-_DEFAULT_HALF_LIFES = ",".join(f"{kind}={days:g}" for kind, days in DEFAULT_HALF_LIFES.items())
 _RATE = "a rate such as '10 per 15 minutes' or '100/second'"
 
 SETTINGS: tuple[Setting, ...] = (
@@ -115,7 +112,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("RATE_LIMIT", "6000 per minute", "Per-key request rate limit (`limits` syntax: `6000 per minute`, `100/second`).",
             _rate, _RATE),
     Setting("REDIS_URL", None, "Redis URL for rate limits shared across workers and hosts; in memory when unset."),
-    Setting("HALF_LIFES", _DEFAULT_HALF_LIFES, "Days after which a report's weight halves, by kind.",
+    Setting("HALF_LIFES", "ipv4=30,ipv6=30,url=60,domain=120,email=180,phone=180", "Days after which a report's weight halves, by kind.",
             _half_lifes, "kind=days pairs separated by commas, such as 'ipv4=30,url=60'"),
     Setting("DEFAULT_REGION", "TH", "Region (ISO alpha-2) for national phone numbers in lookups when neither the request nor the caller's org gives one.",
             _region, "a two-letter region code such as 'TH', or empty"),

@@ -84,7 +84,7 @@ def test_openapi_kind_enums_are_the_kinds():
 def test_every_kind_has_a_default_half_life(kind):
     assert kind in scoring.DEFAULT_HALF_LIFES
     (setting,) = [s for s in SETTINGS if s.name == "HALF_LIFES"]
-    assert setting.parse(setting.default) == scoring.DEFAULT_HALF_LIFES  # REGISTRY_HALF_LIFES's default
+    assert setting.parse(setting.default) == scoring.DEFAULT_HALF_LIFES  # REGISTRY_HALF_LIFES's default agrees
 
 
 @pytest.mark.parametrize("kind", KINDS)
