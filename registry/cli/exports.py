@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from registry.cli.common import Fail, cli_audit, guard, open_db, settings
+from registry.domain.kinds import KINDS
 from registry.domain.tlp import Viewer
 
 
@@ -16,7 +17,7 @@ from registry.domain.tlp import Viewer
               help="stix: a STIX 2.1 bundle; csv: one indicator a row with its provenance summary; text: one value "
                    "a line; cidr: merged IPv4 and IPv6 blocks; rpz: a DNS response-policy zone; json: JSON lines; "
                    "misp: a MISP feed folder.")
-@click.option("--kind", type=click.Choice(["ipv4", "ipv6", "domain", "url", "phone", "email"]))
+@click.option("--kind", type=click.Choice(KINDS))
 @click.option("--label", help="Only assertions carrying this label.")
 @click.option("--source", help="Only this org's assertions (and sightings, for stix).")
 @click.option("--since", help="An ISO date or time, or a change sequence number: only what changed after it.")

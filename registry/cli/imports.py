@@ -17,6 +17,7 @@ from registry.cli.common import (
     tlp_option,
 )
 from registry.domain import tlp as tlp_mod
+from registry.domain.kinds import KINDS
 
 
 @click.command("import")
@@ -24,7 +25,7 @@ from registry.domain import tlp as tlp_mod
 @click.option("--org", "org_slug", required=True, help="Source organisation slug.")
 @click.option("--format", "fmt", type=click.Choice(["text", "csv", "jsonl", "stix", "misp"]), help="Default: detected from the content.")
 @click.option("--column", help="CSV column (header name or 0-based position) or JSON key holding the value.")
-@click.option("--kind", type=click.Choice(["ipv4", "ipv6", "domain", "url", "phone", "email"]), help="Kind of every value (default: detected per value).")
+@click.option("--kind", type=click.Choice(KINDS), help="Kind of every value (default: detected per value).")
 @click.option("--tlp", "tlp_text", default=tlp_mod.DEFAULT_TLP, show_default=True, help="clear, green, amber, amber+strict or red.")
 @click.option("--confidence", type=click.IntRange(0, 100), default=50, show_default=True)
 @click.option("--label", "labels", multiple=True, help="A label for every value (repeatable).")

@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 
 from registry.domain import json_input
 from registry.domain import tlp as tlp_mod
+from registry.domain.kinds import DOMAIN, EMAIL, PHONE, URL
 from registry.ingest.records import FeedFormatError, Record, clip_line
 
 #: MISP attribute type → registry kind hint (None: detect, an IP address or network).
@@ -36,13 +37,13 @@ ATTRIBUTE_KINDS: dict[str, str | None] = {
     "ip-dst": None,
     "ip-src|port": None,
     "ip-dst|port": None,
-    "domain": "domain",
-    "hostname": "domain",
-    "url": "url",
-    "email": "email",
-    "email-src": "email",
-    "email-dst": "email",
-    "phone-number": "phone",
+    "domain": DOMAIN,
+    "hostname": DOMAIN,
+    "url": URL,
+    "email": EMAIL,
+    "email-src": EMAIL,
+    "email-dst": EMAIL,
+    "phone-number": PHONE,
 }
 
 

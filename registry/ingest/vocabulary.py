@@ -12,17 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 
-from registry.domain.kinds import KINDS
+from registry.domain.kinds import DOMAIN, EMAIL, KINDS, PHONE, URL
 from registry.ingest.records import Record, Skipped
 
 _ADDRESS = ("ip", "ip4", "ip6", "ipv4", "ipv6", "ip_address", "ip-address", "ipaddress", "ip-src", "ip-dst",
             "ip:port", "ip-src|port", "ip-dst|port", "src_ip", "dst_ip", "cidr", "netblock", "network")
 _NAMES: dict[str, str | None] = {
     **dict.fromkeys(_ADDRESS),
-    **dict.fromkeys(("domain", "domain-name", "domain_name", "hostname", "host", "fqdn"), "domain"),
-    **dict.fromkeys(("url", "uri", "link"), "url"),
-    **dict.fromkeys(("email", "e-mail", "email-src", "email-dst", "email_address", "email-addr"), "email"),
-    **dict.fromkeys(("phone", "phone-number", "phone_number", "msisdn", "telephone", "tel"), "phone"),
+    **dict.fromkeys(("domain", "domain-name", "domain_name", "hostname", "host", "fqdn"), DOMAIN),
+    **dict.fromkeys(("url", "uri", "link"), URL),
+    **dict.fromkeys(("email", "e-mail", "email-src", "email-dst", "email_address", "email-addr"), EMAIL),
+    **dict.fromkeys(("phone", "phone-number", "phone_number", "msisdn", "telephone", "tel"), PHONE),
 }
 _HASHES = frozenset({"md5", "sha1", "sha224", "sha256", "sha384", "sha512", "ssdeep", "imphash", "tlsh", "ja3",
                      "md5_hash", "sha1_hash", "sha256_hash", "filename", "file", "hash"})

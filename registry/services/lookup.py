@@ -210,7 +210,7 @@ def _unparsed(query: str, exc: NormalizeError) -> dict:
     if reason:
         value = query.strip()
         return {
-            "query": query, "kind": "phone", "value": value, "listed": False, "score": 0,
+            "query": query, "kind": PHONE, "value": value, "listed": False, "score": 0,
             "explanation": [{"reason": f"allowlisted: {reason}", "points": 0}], "allowlisted": True,
             "allowlist_reason": reason, "matches": [],
         }

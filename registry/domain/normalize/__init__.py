@@ -8,7 +8,8 @@ One module per kind (``ip``: ipv4 and ipv6, ``url``, ``email``, ``phone``, ``dom
 giving a ``handlers.Kind`` (detector, normaliser, label) that the ``register`` call below adds;
 shared rules live beside them (``defang``: ``refang``; ``names``: domain names for the domain,
 URL and email kinds; ``phone_fast`` and ``phone_format``: compiled phonenumbers metadata).
-A new kind is one module plus its place in that call, and its name in ``kinds.KINDS``. Its
+A new kind is one module plus its place in that call, and its name in ``kinds.KINDS`` (the
+other places it needs: docs/design.md, "Where to add… A kind"). Its
 canonical values must never equal another kind's (a lookup probes bare values): a canonical
 value normalises to itself, detected as its own kind.
 
