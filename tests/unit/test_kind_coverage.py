@@ -59,6 +59,14 @@ def test_cli_kind_choices_are_the_kinds():
     assert _choices(export_cmd, "kind") == KINDS
 
 
+def test_export_format_choices_are_the_formats():
+    # The CLI spells the formats out so that every command does not import the export service
+    # at start; this keeps the two lists equal.
+    from registry.services.exports import FORMATS
+
+    assert _choices(export_cmd, "fmt") == FORMATS
+
+
 def test_openapi_kind_enums_are_the_kinds():
     enums = []
 
