@@ -22,6 +22,7 @@ from registry.services.errors import Invalid, RegistryError
 from registry.services.taxii import TAXII_MEDIA
 from registry.web.api import audit_lowered
 from registry.web.auth import Unauthorized
+from registry.web.errors import UnsupportedMediaType
 
 log = logging.getLogger(__name__)
 bp = Blueprint("taxii", __name__, url_prefix="/taxii2")
@@ -31,11 +32,6 @@ ROOT = "api"  # the one API root: /taxii2/api/
 class NotAcceptable(RegistryError):
     status = 406
     code = "not_acceptable"
-
-
-class UnsupportedMediaType(RegistryError):
-    status = 415
-    code = "unsupported_media_type"
 
 
 # -- media types and errors ---------------------------------------------------------------------
