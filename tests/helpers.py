@@ -8,7 +8,9 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from registry.storage.db import normalise_url
+from registry.services.orgs import add_org
+from registry.storage import migrate
+from registry.storage.db import Database, normalise_url
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PG_URL = os.environ.get("REGISTRY_TEST_DATABASE_URL")
@@ -37,6 +39,19 @@ def drop_pg_schema(schema: str) -> None:
     admin.dispose()
 
 
+def migrated_sqlite(folder: Path) -> tuple[str, Database]:
+    """A migrated SQLite database at ``folder``/registry.db: its URL and an open ``Database``."""
+    url = f"sqlite:///{folder / 'registry.db'}"
+    db = Database(url)
+    migrate.upgrade(db)
+    return url, db
+
+
+def add_member_orgs(db):
+    """ccib-th and pdrm-my, the two member agencies most tests write as; returns ``db``."""
+    add_org(db, "ccib-th", "Royal Thai Police CCIB", "TH")
+    add_org(db, "pdrm-my", "Royal Malaysia Police", "MY")
+    return db
 
 
 def stored_rows(db, table, values) -> dict[str, list[dict]]:

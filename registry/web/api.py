@@ -29,13 +29,9 @@ from registry.services.submit import (
 from registry.storage.db import current_seq
 from registry.web import fields, metrics
 from registry.web.auth import require
+from registry.web.errors import UnsupportedMediaType
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-
-class UnsupportedMediaType(RegistryError):
-    status = 415
-    code = "unsupported_media_type"
 
 
 class Unprocessable(RegistryError):

@@ -1,4 +1,5 @@
-"""One JSON error shape for every failure: ``{"error": {"code", "message", "details"}}``."""
+"""One JSON error shape for every failure: ``{"error": {"code", "message", "details"}}``; and the
+HTTP errors more than one blueprint raises (the services raise ``registry.services.errors``)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,12 @@ from werkzeug.exceptions import HTTPException
 from registry.services.errors import RegistryError
 
 log = logging.getLogger(__name__)
+
+
+class UnsupportedMediaType(RegistryError):
+    """A body in a media type the endpoint does not read (the API's and TAXII's)."""
+    status = 415
+    code = "unsupported_media_type"
 
 
 def error_response(status: int, code: str, message: str, details: dict | None = None):

@@ -12,8 +12,9 @@ from werkzeug.exceptions import HTTPException
 from registry.config import Settings
 from registry.domain import roles
 from registry.services import users
-from registry.services.errors import RegistryError
+from registry.services.errors import Forbidden, RegistryError
 from registry.web import session as web_session
+from registry.web.auth import Unauthorized
 
 log = logging.getLogger(__name__)
 
@@ -26,16 +27,6 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
-
-
-class NotSignedIn(RegistryError):
-    status = 401
-    code = "unauthorized"
-
-
-class Refused(RegistryError):
-    status = 403
-    code = "forbidden"
 
 
 def db():
@@ -102,10 +93,10 @@ def signed_in(role: str = roles.READER):
         def wrapper(*args, **kwargs):
             principal = g.get("principal")
             if principal is None:
-                raise NotSignedIn("sign in first")
+                raise Unauthorized("sign in first")
             if not roles.allows(principal.role, role):
-                raise Refused(f"this page needs the {role} role; you have {principal.role}",
-                              details={"needed_role": role, "role": principal.role})
+                raise Forbidden(f"this page needs the {role} role; you have {principal.role}",
+                                details={"needed_role": role, "role": principal.role})
             return view(*args, **kwargs)
 
         return wrapper
@@ -138,7 +129,7 @@ def install(bp: Blueprint) -> None:
 
     @bp.errorhandler(RegistryError)
     def _registry_error(exc: RegistryError):
-        if isinstance(exc, NotSignedIn) or (exc.status == 401 and g.get("principal") is None):
+        if exc.status == 401 and g.get("principal") is None:
             target = request.full_path if request.method == "GET" else request.path
             return redirect(url_for("ui.login", next=target.rstrip("?")))
         return page("error.html", exc.status, status=exc.status, message=exc.message, code=exc.code)

@@ -22,6 +22,7 @@ from registry.services.errors import Invalid, RegistryError
 from registry.services.taxii import TAXII_MEDIA
 from registry.web.api import audit_lowered
 from registry.web.auth import Unauthorized
+from registry.web.errors import UnsupportedMediaType
 
 log = logging.getLogger(__name__)
 bp = Blueprint("taxii", __name__, url_prefix="/taxii2")
@@ -31,11 +32,6 @@ ROOT = "api"  # the one API root: /taxii2/api/
 class NotAcceptable(RegistryError):
     status = 406
     code = "not_acceptable"
-
-
-class UnsupportedMediaType(RegistryError):
-    status = 415
-    code = "unsupported_media_type"
 
 
 # -- media types and errors ---------------------------------------------------------------------
@@ -169,22 +165,25 @@ def _envelope(page: svc.Page, items: list) -> dict:
     return body
 
 
-@bp.get(f"/{ROOT}/collections/<collection_id>/objects/", strict_slashes=False)
-def get_objects(collection_id: str):
+def _read_page(collection_id: str, read, *args) -> tuple[svc.CollectionDef, svc.Page]:
+    """The collection and the page of it the request's query asks for, as the caller may see it;
+    ``read`` is the service's page reader, ``args`` what it takes before the query."""
     coll = svc.collection(collection_id)
     query = taxii_query.parse_query(request.args, _sealer())
     with _db().read() as conn:
-        page = svc.objects_page(conn, g.principal.viewer, coll, query)
+        return coll, read(conn, g.principal.viewer, coll, *args, query)
+
+
+@bp.get(f"/{ROOT}/collections/<collection_id>/objects/", strict_slashes=False)
+def get_objects(collection_id: str):
+    coll, page = _read_page(collection_id, svc.objects_page)
     _audit("taxii-read", {"collection": coll.name, **request.args.to_dict()}, len(page.entries))
     return taxii_response(_envelope(page, page.objects), headers=_page_headers(page))
 
 
 @bp.get(f"/{ROOT}/collections/<collection_id>/manifest/", strict_slashes=False)
 def get_manifest(collection_id: str):
-    coll = svc.collection(collection_id)
-    query = taxii_query.parse_query(request.args, _sealer())
-    with _db().read() as conn:
-        page = svc.manifest_page(conn, g.principal.viewer, coll, query)
+    coll, page = _read_page(collection_id, svc.manifest_page)
     _audit("taxii-manifest", {"collection": coll.name, **request.args.to_dict()}, len(page.entries))
     entries = [svc.manifest_entry(entry.added, entry.obj) for entry in page.entries]
     return taxii_response(_envelope(page, entries), headers=_page_headers(page))
@@ -192,20 +191,14 @@ def get_manifest(collection_id: str):
 
 @bp.get(f"/{ROOT}/collections/<collection_id>/objects/<object_id>/", strict_slashes=False)
 def get_object(collection_id: str, object_id: str):
-    coll = svc.collection(collection_id)
-    query = taxii_query.parse_query(request.args, _sealer())
-    with _db().read() as conn:
-        page = svc.object_page(conn, g.principal.viewer, coll, object_id, query)
+    coll, page = _read_page(collection_id, svc.object_page, object_id)
     _audit("taxii-read", {"collection": coll.name, "id": object_id, **request.args.to_dict()}, len(page.entries))
     return taxii_response(_envelope(page, page.objects), headers=_page_headers(page))
 
 
 @bp.get(f"/{ROOT}/collections/<collection_id>/objects/<object_id>/versions/", strict_slashes=False)
 def get_versions(collection_id: str, object_id: str):
-    coll = svc.collection(collection_id)
-    query = taxii_query.parse_query(request.args, _sealer())
-    with _db().read() as conn:
-        page = svc.object_page(conn, g.principal.viewer, coll, object_id, query)
+    coll, page = _read_page(collection_id, svc.object_page, object_id)
     _audit("taxii-read", {"collection": coll.name, "versions": object_id}, len(page.entries))
     return taxii_response({"more": False, "versions": [taxii_query.version_of(obj) for obj in page.objects]},
                           headers=_page_headers(page))

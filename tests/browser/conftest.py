@@ -13,20 +13,18 @@ from pathlib import Path
 import pytest
 
 from registry.demo import load_demo
-from registry.services.access import ON_SERVER
 from registry.services.feeds import run_feed, sync_catalogue
 from registry.services.sightings import add_sighting
 from registry.services.submit import Provenance, Submission, Submitter
-from registry.services.users import add_user
-from registry.storage import migrate
 from registry.storage.db import Database
+from tests.helpers import migrated_sqlite
 from tests.web.conftest import start_server, stop_server
+from tests.web.ui_support import PASSWORD, add_users
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-PASSWORD = "correct horse battery staple"
-USERS = {
+USERS = {  # the site's own users: fewer than tests/web/ui_support.py's, and feedops holds RED here
     "somchai": ("ccib-th", "contributor", "red"),
     "aisyah": ("pdrm-my", "reader", "amber+strict"),
     "ops": ("registry-ops", "operator", "red"),
@@ -54,8 +52,7 @@ def seed(db: Database, tmp: Path) -> None:
         daily.write_text("\n".join(lines) + "\n", encoding="utf-8")
         run_feed(db, "partner-hub-daily", trigger="scheduler")
     run_feed(db, "partner-hub-phones", trigger="scheduler")
-    for username, (org, role, cap) in USERS.items():
-        add_user(db, username, org=org, role=role, password=PASSWORD, max_tlp=cap, by=ON_SERVER)
+    add_users(db, USERS)
     rows = [
         ("+66812345678", "amber", 85, ("call-centre-scam",), "DSI impostor calls; victims told to move savings"),
         ("login.kbank-secure.example", "green", 75, ("phishing",), "KBank credential phishing kit"),
@@ -77,9 +74,7 @@ def seed(db: Database, tmp: Path) -> None:
 @pytest.fixture(scope="session")
 def site(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("browser")
-    url = f"sqlite:///{tmp / 'registry.db'}"
-    db = Database(url)
-    migrate.upgrade(db)
+    url, db = migrated_sqlite(tmp)
     seed(db, tmp)
     process, base, env = start_server(url, tmp, workers=2)
     yield {"url": base, "db": db, "env": env, "tmp": tmp}

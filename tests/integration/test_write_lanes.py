@@ -14,12 +14,11 @@ from sqlalchemy import select
 
 from registry.domain.tlp import Viewer
 from registry.services.lookup import lookup
-from registry.services.orgs import add_org
 from registry.services.sightings import add_sighting
 from registry.services.stix_export import indicator_ids, iter_objects
 from registry.services.submit import Provenance, Submission, Submitter
 from registry.storage import tables as t
-from tests.helpers import stored_rows
+from tests.helpers import add_member_orgs, stored_rows
 
 NOW = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)
 LATER = NOW + timedelta(hours=3)
@@ -32,9 +31,7 @@ HIDDEN, UNKNOWN = "informant.lanes.example", "never-reported.lanes.example"
 
 @pytest.fixture
 def orgs(db):
-    add_org(db, ORG, "Royal Thai Police CCIB", "TH")
-    add_org(db, "pdrm-my", "Royal Malaysia Police", "MY")
-    return db
+    return add_member_orgs(db)
 
 
 def submit(db, viewer, values, *, now=NOW, **fields):

@@ -13,11 +13,11 @@ from sqlalchemy import text
 
 from registry.domain.tlp import Viewer
 from registry.services import stix_export as export
-from registry.services.orgs import add_org
 from registry.services.stix_import import import_bundle
 from registry.stix.claims import HELD, HELD_SIGHTING
 from registry.stix.markings import TLP2_IDS
 from registry.storage import orgs as org_store
+from tests.helpers import add_member_orgs
 from tests.stix.support import stix_indicator, stix_sighting
 
 ORG = "ccib-th"
@@ -30,9 +30,7 @@ VALUE, SEEN_VALUE = "45.33.22.10", "45.33.22.11"
 
 @pytest.fixture
 def orgs(db):
-    add_org(db, ORG, "Royal Thai Police CCIB", "TH")
-    add_org(db, "pdrm-my", "Royal Malaysia Police", "MY")
-    return db
+    return add_member_orgs(db)
 
 
 def post(db, viewer: Viewer, *objects):

@@ -1,7 +1,8 @@
 """Fixtures and helpers of the TAXII tests: a real `registry serve` per module on each engine
 (tests/web/conftest.py's), seeded members, taxii2-client handles and direct seeding.
 
-Test modules import the fixtures they use from here (``from tests.taxii.fixtures import …``)."""
+The ``engine_url`` and ``server`` fixtures reach every module through tests/taxii/conftest.py;
+modules import the helpers they use from here (``from tests.taxii.fixtures import …``)."""
 
 from __future__ import annotations
 

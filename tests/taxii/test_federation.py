@@ -20,11 +20,10 @@ from registry.storage import tables as t
 from registry.storage import taxii as taxii_store
 from registry.storage.db import Database
 from tests.stix.support import bundle
-from tests.taxii.fixtures import (  # noqa: F401  (engine_url: a fixture)
+from tests.taxii.fixtures import (
     another_database,
     client_collection,
     collection_id,
-    engine_url,
     launch,
     of_type,
     seed,
@@ -38,7 +37,7 @@ def ccib_values(i: int, level: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def registries(engine_url, tmp_path_factory):  # noqa: F811
+def registries(engine_url, tmp_path_factory):
     b_url, cleanup = another_database(engine_url, tmp_path_factory.mktemp("registry-b-db"))
     a = launch(engine_url, tmp_path_factory.mktemp("registry-a"))
     b = launch(b_url, tmp_path_factory.mktemp("registry-b"))
@@ -109,7 +108,7 @@ def test_b_gets_exactly_what_its_key_may_see_and_then_only_changes(registries):
     assert len(pulled_assertions(b.db)) == len(stored) + 2
 
 
-def test_a_green_capped_key_brings_only_clear_and_green(registries, engine_url, tmp_path):  # noqa: F811
+def test_a_green_capped_key_brings_only_clear_and_green(registries, engine_url, tmp_path):
     a, _ = registries
     url, cleanup = another_database(engine_url, tmp_path)
     c = Database(url)

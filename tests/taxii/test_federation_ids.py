@@ -18,7 +18,7 @@ from registry.stix.claims import HELD
 from registry.storage.db import Database
 from tests.feeds.support import add_feed
 from tests.stix.support import bundle, objects_with_id, stix_indicator
-from tests.taxii.fixtures import another_database, collection_id, engine_url, server  # noqa: F401  (fixtures)
+from tests.taxii.fixtures import another_database, collection_id
 
 A_HELD = "indicator--2a000000-0000-4000-8000-000000000001"  # ccib-th's on A; another org's on B
 A_SIGHTED = "indicator--2b000000-0000-4000-8000-000000000001"  # pdrm-my's on A, sighted there; ccib-th's RED on B
@@ -26,7 +26,7 @@ A_LATE = "indicator--2c000000-0000-4000-8000-000000000001"  # the same, sighted 
 
 
 @pytest.fixture(scope="module")
-def remote(server):  # noqa: F811
+def remote(server):
     import_bundle(server.db, [stix_indicator(A_HELD, "45.33.23.10", tlp="green")], org="ccib-th")
     import_bundle(server.db, [stix_indicator(A_SIGHTED, "45.33.23.20", tlp="green"),
                               stix_indicator(A_LATE, "45.33.23.30", tlp="green")], org="pdrm-my")
@@ -35,7 +35,7 @@ def remote(server):  # noqa: F811
 
 
 @pytest.fixture
-def local(engine_url, tmp_path):  # noqa: F811
+def local(engine_url, tmp_path):
     """Registry B, whose own orgs already hold A's ids for other indicators."""
     url, cleanup = another_database(engine_url, tmp_path)
     db = Database(url)

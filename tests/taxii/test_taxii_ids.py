@@ -13,15 +13,7 @@ from registry.services.stix_import import import_bundle
 from registry.stix.claims import DERIVED, HELD
 from registry.storage import orgs as org_store
 from tests.stix.support import objects_with_id, stix_indicator, stix_sighting
-from tests.taxii.fixtures import (  # noqa: F401  (engine_url, server: fixtures)
-    client_collection,
-    collection_id,
-    engine_url,
-    of_type,
-    seed,
-    server,
-    taxii_get,
-)
+from tests.taxii.fixtures import client_collection, collection_id, of_type, seed, taxii_get
 
 HELD_ID = "indicator--1a000000-0000-4000-8000-000000000001"
 RED_ID = "indicator--1b000000-0000-4000-8000-000000000001"
@@ -31,7 +23,7 @@ UNKNOWN = "sighting of REF, an indicator neither in the bundle nor stored"
 
 
 @pytest.fixture(scope="module")
-def seeded(server):  # noqa: F811
+def seeded(server):
     """ccib-th's GREEN indicator under its own id, its RED one, and a GREEN one whose id is derived."""
     import_bundle(server.db, [stix_indicator(HELD_ID, "45.33.22.10", tlp="green"),
                               stix_indicator(RED_ID, "45.33.22.11", tlp="red")], org="ccib-th")

@@ -6,20 +6,13 @@ from __future__ import annotations
 import pytest
 from taxii2client.v21 import as_pages
 
-from tests.taxii.fixtures import (  # noqa: F401  (engine_url, server: fixtures)
-    client_collection,
-    engine_url,
-    of_type,
-    seed,
-    server,
-    taxii_get,
-)
+from tests.taxii.fixtures import client_collection, of_type, seed, taxii_get
 
 SHARED = [f"+6681234{i:04d}" for i in range(300)]
 
 
 @pytest.fixture(scope="module")
-def same_time(server):  # noqa: F811
+def same_time(server):
     seed(server.db, "ccib-th", SHARED)  # one transaction: one date_added for all 300
     return server
 

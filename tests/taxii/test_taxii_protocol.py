@@ -13,15 +13,13 @@ from taxii2client.exceptions import AccessError
 from taxii2client.v21 import as_pages
 
 from registry.services.taxii import COLLECTIONS, STIX_MEDIA, TAXII_MEDIA
-from tests.taxii.fixtures import (  # noqa: F401  (engine_url, server: fixtures)
+from tests.taxii.fixtures import (
     client_collection,
     client_root,
     client_server,
     collection_id,
-    engine_url,
     of_type,
     seed,
-    server,
     taxii_get,
 )
 
@@ -30,7 +28,7 @@ IPS = [f"45.{i}.7.9" for i in range(1, 11)]
 
 
 @pytest.fixture(scope="module")
-def corpus(server):  # noqa: F811
+def corpus(server):
     """250 domains from ccib-th in one transaction, 10 IPv4 from pdrm-my, all TLP:GREEN."""
     seed(server.db, "ccib-th", DOMAINS)
     seed(server.db, "pdrm-my", IPS)

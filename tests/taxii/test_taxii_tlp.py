@@ -15,15 +15,13 @@ from registry.services.access import ON_SERVER
 from registry.services.keys import create_key
 from registry.services.sightings import add_sighting
 from registry.stix.markings import TLP2_IDS
-from tests.taxii.fixtures import (  # noqa: F401  (engine_url, server: fixtures)
+from tests.taxii.fixtures import (
     ORG_OF_KEY,
     another_database,
     client_collection,
-    engine_url,
     launch,
     of_type,
     seed,
-    server,
     stop_server,
 )
 from tests.web import write_matrix as wm
@@ -45,7 +43,7 @@ def values(i: int, level: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def matrix(server):  # noqa: F811
+def matrix(server):
     server.keys["ccib-green"] = create_key(server.db, SOURCE, "reader", "green", by=ON_SERVER)["key"]
     ORG_OF_KEY["ccib-green"] = SOURCE
     for i, level in enumerate(LEVELS):
@@ -103,7 +101,7 @@ def test_manifest_and_by_id_show_exactly_the_visible_levels(matrix, key):
 
 # -- the write path: TAXII POST ----------------------------------------------------------------
 @pytest.fixture(scope="module")
-def writes(engine_url, tmp_path_factory):  # noqa: F811
+def writes(engine_url, tmp_path_factory):
     """A registry of its own (the matrix above counts exactly what it published): ccib-th's RED
     key holds values at every level (tests/web/write_matrix.py); capped ccib-th contributors post."""
     url, cleanup = another_database(engine_url, tmp_path_factory.mktemp("writes-db"))

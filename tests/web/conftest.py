@@ -18,7 +18,14 @@ from registry.services.keys import create_key
 from registry.services.orgs import add_org
 from registry.storage import migrate
 from registry.storage.db import Database
-from tests.helpers import PG_SKIP, PG_URL, create_pg_schema, drop_pg_schema
+from tests.helpers import (
+    PG_SKIP,
+    PG_URL,
+    add_member_orgs,
+    create_pg_schema,
+    drop_pg_schema,
+    migrated_sqlite,
+)
 
 REGISTRY = Path(sys.executable).parent / "registry"
 
@@ -94,10 +101,7 @@ def stop_server(process: subprocess.Popen) -> None:
 def engine_url(request, tmp_path_factory):
     """A fresh migrated database URL per module and engine."""
     if request.param == "sqlite":
-        path = tmp_path_factory.mktemp("web") / "registry.db"
-        url = f"sqlite:///{path}"
-        db = Database(url)
-        migrate.upgrade(db)
+        url, db = migrated_sqlite(tmp_path_factory.mktemp("web"))
         db.dispose()
         yield url
         return
@@ -128,8 +132,7 @@ def another_database(engine_url: str, tmp: Path):
 
 def seed_members(db: Database) -> dict[str, str]:
     """Orgs and keys the HTTP tests use; returns name → key."""
-    add_org(db, "ccib-th", "Royal Thai Police CCIB", "TH")
-    add_org(db, "pdrm-my", "Royal Malaysia Police", "MY")
+    add_member_orgs(db)
     add_org(db, "bank-x", "Bank X fraud team", "TH")
     add_org(db, "registry-ops", "Registry operators", None)
     return {

@@ -22,8 +22,7 @@ from prometheus_client.mmap_dict import MmapedDict
 
 from registry.services.access import ON_SERVER
 from registry.services.keys import create_key
-from registry.storage import migrate
-from registry.storage.db import Database
+from tests.helpers import migrated_sqlite
 from tests.web.conftest import seed_members, start_server, stop_server
 
 REDIS_URL = os.environ.get("REGISTRY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -32,10 +31,7 @@ REDIS_URL = os.environ.get("REGISTRY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"
 @pytest.fixture(scope="module")
 def members(tmp_path_factory):
     """One migrated SQLite database with the usual orgs, shared by this module's servers."""
-    tmp = tmp_path_factory.mktemp("limits")
-    url = f"sqlite:///{tmp / 'registry.db'}"
-    db = Database(url)
-    migrate.upgrade(db)
+    url, db = migrated_sqlite(tmp_path_factory.mktemp("limits"))
     keys = seed_members(db)
     yield url, db, keys
     db.dispose()

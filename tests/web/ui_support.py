@@ -10,6 +10,7 @@ from registry.services.access import ON_SERVER
 from registry.services.audit import events
 from registry.services.orgs import add_org
 from registry.services.users import add_user
+from tests.helpers import add_member_orgs
 
 PASSWORD = "correct horse battery staple"
 
@@ -26,11 +27,15 @@ USERS = {
 
 
 def seed(db) -> None:
-    add_org(db, "ccib-th", "Royal Thai Police CCIB", "TH")
-    add_org(db, "pdrm-my", "Royal Malaysia Police", "MY")
+    add_member_orgs(db)
     add_org(db, "bank-x", "Bank X fraud team", "TH")
     add_org(db, "registry-ops", "Registry operators", None)
-    for username, (org, role, cap) in USERS.items():
+    add_users(db, USERS)
+
+
+def add_users(db, users: dict[str, tuple[str, str, str]]) -> None:
+    """Web users (username → (org, role, max_tlp)), each with PASSWORD."""
+    for username, (org, role, cap) in users.items():
         add_user(db, username, org=org, role=role, password=PASSWORD, max_tlp=cap, by=ON_SERVER)
 
 
