@@ -14,8 +14,8 @@ from functools import lru_cache
 from itertools import repeat
 from typing import NamedTuple
 
-# -- STIX (branch stixpure) ------------------------------------------------------------------------
-# The label decoders the STIX builders need; storage.indicators re-exports them for its callers.
+# -- Stored labels ------------------------------------------------------------------------------
+# Labels are stored as ``,a,b,`` (one LIKE finds a label); every reader decodes them here.
 
 
 def decode_labels(text: str | None) -> list[str]:

@@ -18,7 +18,6 @@ from sqlalchemy import Connection, text
 
 from registry.domain import lanes
 from registry.domain.kinds import IPV4, IPV6, Value
-from registry.domain.rows import decode_labels, label_tuple  # noqa: F401 (callers read them here)
 from registry.domain.tlp import RANK, Viewer
 from registry.storage import bulk
 from registry.storage import tables as t
