@@ -79,12 +79,19 @@ def _region(text: str) -> str | None:
 
 
 def _half_lifes(text: str) -> dict[str, float]:
+    from registry.domain.kinds import KINDS  # the kinds are pure constants (docs/design.md)
+
     out: dict[str, float] = {}
     for part in text.split(","):
         if not part.strip():
             continue
         kind, _, days = part.partition("=")
-        out[kind.strip()] = float(days)
+        kind, value = kind.strip(), float(days)
+        if kind not in KINDS:
+            raise ValueError(f"unknown kind {kind!r}")
+        if not math.isfinite(value) or value <= 0:
+            raise ValueError(f"{kind}: days must be above 0")
+        out[kind] = value
     return out
 
 
@@ -113,7 +120,7 @@ SETTINGS: tuple[Setting, ...] = (
             _rate, _RATE),
     Setting("REDIS_URL", None, "Redis URL for rate limits shared across workers and hosts; in memory when unset."),
     Setting("HALF_LIFES", "ipv4=30,ipv6=30,url=60,domain=120,email=180,phone=180", "Days after which a report's weight halves, by kind.",
-            _half_lifes, "kind=days pairs separated by commas, such as 'ipv4=30,url=60'"),
+            _half_lifes, "kind=days pairs separated by commas (known kinds, days above 0), such as 'ipv4=30,url=60'"),
     Setting("DEFAULT_REGION", "TH", "Region (ISO alpha-2) for national phone numbers in lookups when neither the request nor the caller's org gives one.",
             _region, "a two-letter region code such as 'TH', or empty"),
     Setting("MAX_BATCH", "10000", "Most values in one batch lookup request.", _whole(1), "a whole number of at least 1"),

@@ -22,6 +22,8 @@ BAD = [
     ("COOKIE_SECURE", "sometimes", "auto, true, false"),
     ("RATE_LIMIT", "often", "rate"),
     ("HALF_LIFES", "ipv4=a month", "kind=days"),
+    ("HALF_LIFES", "ipv5=30", "known kinds"),
+    ("HALF_LIFES", "url=0", "days above 0"),
     ("DEFAULT_REGION", "Thailand", "two-letter region"),
     ("SQLITE_MMAP_MB", "-1", "whole number of MiB"),
     ("LOGIN_SLOWDOWN_SECONDS", "61", "from 0 to 60"),
