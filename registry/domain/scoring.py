@@ -27,7 +27,8 @@ from registry.domain.kinds import (
 )
 
 # Days after which a report's weight halves, one entry per kind; REGISTRY_HALF_LIFES's default
-# (registry.config, which imports nothing of the project) says the same. A kind missing here
+# (a literal in registry.config's settings table, so docs/configuration.md can show it) says
+# the same. A kind missing here
 # decays with UNLISTED_HALF_LIFE: tests hold every kind to an entry (docs/design.md, "A kind").
 DEFAULT_HALF_LIFES = {IPV4: 30.0, IPV6: 30.0, URL: 60.0, DOMAIN: 120.0, EMAIL: 180.0, PHONE: 180.0}
 UNLISTED_HALF_LIFE = 90.0

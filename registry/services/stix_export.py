@@ -6,8 +6,8 @@ pure builders of ``registry.stix`` (build, export, references) with the orgs thi
 - ``iter_objects`` yields an ``Entry`` (seq, date_added, object) for every Indicator (one per visible
   assertion) and Sighting (one per visible sighting), merged in seq order: the TAXII server
   pages over it (``since_seq`` is its ``next``).
-- ``referenced_objects`` gives what a list of them refers to (identities, markings, SCOs, the
-  phone-number extension definition).
+- ``load_orgs`` reads the orgs whose Identities a page's objects refer to
+  (``stix.references.referenced_objects`` gives those objects).
 - ``stream_bundle`` writes a whole bundle as chunks of bytes: rows are read in keyset pages
   (``seq > after ORDER BY seq LIMIT page``), so memory stays flat however many rows there are.
 - ``objects_by_id`` finds one object (TAXII's object endpoint).
@@ -28,7 +28,6 @@ from registry.domain.rows import StixItem
 from registry.domain.tlp import Viewer
 from registry.stix import build, ids
 from registry.stix import export as writer
-from registry.stix.references import referenced_objects as _referenced
 from registry.stix.times import as_datetime
 from registry.storage import stix_reads as reads
 from registry.storage.caches import caches_of
@@ -62,12 +61,6 @@ def iter_objects(conn: Connection, viewer: Viewer, *, since_seq: int | None = No
     for item in _rows(conn, viewer, since_seq=since_seq, since_time=since_time, kind=kind, label=label,
                       source=source, page=page, orgs=orgs):
         yield Entry(item.seq, as_datetime(item.modified), item.obj)
-
-
-def referenced_objects(conn: Connection, objs) -> list[dict]:
-    """The identities, marking definitions, extension definition and SCOs ``objs`` reference,
-    each once, nothing before what it refers to (the identities as read now)."""
-    return _referenced(list(objs), load_orgs(conn).identities)
 
 
 def stream_bundle(conn: Connection, viewer: Viewer, *, sealer: Sealer | None = None, **filters) -> Iterator[bytes]:

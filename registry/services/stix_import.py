@@ -41,7 +41,6 @@ from registry.services.orgs import require_org
 from registry.services.stix_import_sightings import STATUS_ORDER, import_sightings
 from registry.services.stix_sources import Sources
 from registry.services.submit import (
-    LABEL,
     MAX_REJECT_SAMPLES,
     Provenance,
     Reject,
@@ -276,8 +275,7 @@ class _Import:
         self.indicator_values[obj_id] = values
         creator = text(obj, "created_by_ref")
         submitter = self._submitter(self.sources.slug_for(creator))
-        common = drafts.indicator_fields(obj, tlp=self.tlp_of(obj), creator_name=self.sources.name_of(creator),
-                                         is_label=LABEL.match)
+        common = drafts.indicator_fields(obj, tlp=self.tlp_of(obj), creator_name=self.sources.name_of(creator))
         own_id = obj_id.lower() if len(values) == 1 and drafts.is_id(obj_id, "indicator") else None
         result = self.result(obj_id, None)
         slots = []
@@ -337,7 +335,7 @@ class _Import:
             if submitter.report.results is not None:
                 slots.append(len(submitter.report.results))
             submitter.add(Submission(sco["value"], kind=mapping.KIND_OF_TYPE[sco["type"]], tlp=tlp,
-                                     labels=drafts.labels(carrier, LABEL.match), first_seen=first_seen,
+                                     labels=drafts.labels(carrier), first_seen=first_seen,
                                      line_no=text(obj, "id"), line=sco["value"]))
         self.pending.append((self.result(text(obj, "id"), None), submitter, slots))
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import operator
-import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from sqlalchemy import Connection
 from registry.domain import tlp as tlp_mod
 from registry.domain.allowlist import Allowlist, emergency_reason
 from registry.domain.kinds import value_from_fields
+from registry.domain.labels import is_label, label_slug
 from registry.domain.normalize import NormalizeError, normalize
 from registry.domain.times import utcnow
 from registry.services import pipeline
@@ -34,7 +34,6 @@ from registry.storage.allowlist import load_allowlist
 from registry.storage.caches import caches_of
 from registry.storage.writer import BackgroundWriter, InlineWriter
 
-LABEL = re.compile(r"^[a-z0-9][a-z0-9._:+-]{0,62}$")
 MAX_REJECT_SAMPLES = 20
 ALLOWLISTED, REJECTED = "allowlisted", "rejected"
 _allowlisted = operator.attrgetter("allowlisted")
@@ -114,11 +113,6 @@ class SubmitReport:
         return out
 
 
-def label_slug(label: str) -> str:
-    """``#Info Stealer`` → ``info-stealer``; empty when nothing is left."""
-    return label.strip().lstrip("#").lower().replace(" ", "-")
-
-
 def clean_labels(labels: Iterable[str], *, strict: bool = True) -> tuple[str, ...]:
     """Labels as sorted, distinct slugs. ``strict``: an invalid label raises Invalid (what a
     person typed); otherwise it is dropped (what a feed row carries)."""
@@ -127,7 +121,7 @@ def clean_labels(labels: Iterable[str], *, strict: bool = True) -> tuple[str, ..
         slug = label_slug(label)
         if not slug:
             continue
-        if LABEL.match(slug):
+        if is_label(slug):
             out.add(slug)
         elif strict:
             raise Invalid(f"label {label!r} must be a short slug such as call-centre-scam", field="labels")

@@ -7,10 +7,10 @@ here reads a database.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from registry.domain.labels import is_label, label_slug
 from registry.stix import mapping
 from registry.stix.patterns import PatternValue, Unrepresentable, pattern_values
 from registry.stix.times import parse_stix_time
@@ -33,7 +33,7 @@ def indicator_values(obj: dict) -> list[PatternValue]:
     return pattern_values(obj.get("pattern"))
 
 
-def indicator_fields(obj: dict, *, tlp: str, creator_name: str | None, is_label: Callable[[str], object]) -> dict:
+def indicator_fields(obj: dict, *, tlp: str, creator_name: str | None) -> dict:
     """What an Indicator says of each of its values, as ``Submission`` fields: labels,
     confidence, TLP (``tlp``, as the bundle marks it), description (none when it is the default
     one a registry export writes for ``creator_name``), valid_until, first_seen, external_ref."""
@@ -41,7 +41,7 @@ def indicator_fields(obj: dict, *, tlp: str, creator_name: str | None, is_label:
     if isinstance(description, str) and mapping.is_default_description(description, creator_name or ""):
         description = None
     return {
-        "labels": labels(obj, is_label), "confidence": confidence(obj), "tlp": tlp,
+        "labels": labels(obj), "confidence": confidence(obj), "tlp": tlp,
         "description": description[:MAX_DESCRIPTION] if isinstance(description, str) and description else None,
         "valid_until": parse_stix_time(obj.get("valid_until")),
         "first_seen": parse_stix_time(obj.get("valid_from")) or parse_stix_time(obj.get("created")),
@@ -49,15 +49,15 @@ def indicator_fields(obj: dict, *, tlp: str, creator_name: str | None, is_label:
     }
 
 
-def labels(obj: dict, is_label: Callable[[str], object]) -> tuple[str, ...]:
-    """The object's labels as registry labels (``is_label``: the registry's label rule), the
+def labels(obj: dict) -> tuple[str, ...]:
+    """The object's labels as registry labels (``domain.labels``), the
     TLP and STIX 2.0 indicator-type labels left out, cut to what the column holds."""
     version_20 = obj.get("spec_version") != "2.1"
     out = set()
     for label in items(obj, "labels"):
         if not isinstance(label, str):
             continue
-        slug = label.strip().lstrip("#").lower().replace(" ", "-")
+        slug = label_slug(label)
         if slug.startswith("tlp:") or (version_20 and slug in _INDICATOR_TYPES):
             continue
         if slug and is_label(slug):

@@ -18,6 +18,7 @@ from registry.stix import export as stix_writer
 from registry.stix import ids
 from registry.stix.extension import PHONE_EXTENSION_OBJECT, SCHEMA_PATH, SCHEMA_URN
 from registry.stix.markings import TLP2_IDS
+from registry.stix.references import referenced_objects
 from tests.stix.support import bundle, exported, of_type, submit, validate
 
 FEED_URL = "https://feeds.example/th-scams.csv"
@@ -229,7 +230,7 @@ def test_iter_objects_in_seq_order_with_filters(seeded):
 def test_referenced_objects_of_a_page(seeded):
     with seeded.read() as conn:
         page = [obj for _, _, obj in export.iter_objects(conn, Viewer.operator(), kind="phone")]
-        refs = export.referenced_objects(conn, page)
+        refs = referenced_objects(page, export.load_orgs(conn).identities)
     types = sorted(o["type"] for o in refs)
     assert types == ["extension-definition", "identity", "identity", "marking-definition", "phone-number"]
     assert validate(__import__("orjson").dumps({"type": "bundle", "id": "bundle--" + "1" * 8 + "-1111-4111-8111-"
