@@ -119,7 +119,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("RATE_LIMIT", "6000 per minute", "Per-key request rate limit (`limits` syntax: `6000 per minute`, `100/second`).",
             _rate, _RATE),
     Setting("REDIS_URL", None, "Redis URL for rate limits shared across workers and hosts; in memory when unset."),
-    Setting("HALF_LIFES", "ipv4=30,ipv6=30,url=60,domain=120,email=180,phone=180", "Days after which a report's weight halves, by kind.",
+    Setting("HALF_LIFES", "ipv4=30,ipv6=30,url=60,domain=120,email=180,phone=180,"
+            "bank-account=365,crypto-wallet=365,user-account=180,file-hash=730", "Days after which a report's weight halves, by kind.",
             _half_lifes, "kind=days pairs separated by commas (known kinds, days above 0), such as 'ipv4=30,url=60'"),
     Setting("DEFAULT_REGION", "TH", "Region (ISO alpha-2) for national phone numbers in lookups when neither the request nor the caller's org gives one.",
             _region, "a two-letter region code such as 'TH', or empty"),

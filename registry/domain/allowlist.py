@@ -14,12 +14,16 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from registry.domain.kinds import (
+    BANK_ACCOUNT,
+    CRYPTO_WALLET,
     DOMAIN,
     EMAIL,
+    FILE_HASH,
     IPV4,
     IPV6,
     PHONE,
     URL,
+    USER_ACCOUNT,
     Value,
     bytes_to_int,
     ip_bytes,
@@ -91,7 +95,7 @@ EMERGENCY_NUMBERS: dict[str, str] = {
 # How a value of each kind meets the list: IPs by range, domains with their parents, these by
 # their exact canonical value. A new kind takes a place here (docs/design.md, "A kind").
 RANGE_KINDS = frozenset({IPV4, IPV6})
-EXACT_KINDS = frozenset({URL, PHONE, EMAIL})
+EXACT_KINDS = frozenset({URL, PHONE, EMAIL, BANK_ACCOUNT, CRYPTO_WALLET, USER_ACCOUNT, FILE_HASH})
 
 
 @dataclass(frozen=True)

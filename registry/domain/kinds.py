@@ -16,9 +16,13 @@ DOMAIN = "domain"
 URL = "url"
 PHONE = "phone"
 EMAIL = "email"
+BANK_ACCOUNT = "bank-account"
+CRYPTO_WALLET = "crypto-wallet"
+USER_ACCOUNT = "user-account"
+FILE_HASH = "file-hash"
 
 # Each kind is read by its module in domain/normalize, registered there in detection order.
-KINDS: tuple[str, ...] = (IPV4, IPV6, DOMAIN, URL, PHONE, EMAIL)
+KINDS: tuple[str, ...] = (IPV4, IPV6, DOMAIN, URL, PHONE, EMAIL, BANK_ACCOUNT, CRYPTO_WALLET, USER_ACCOUNT, FILE_HASH)
 
 # Match types of a lookup, from the most to the least specific.
 EXACT = "exact"
@@ -26,7 +30,12 @@ CIDR = "cidr"
 PARENT_DOMAIN = "parent-domain"
 URL_HOST = "url-host"
 PHONE_PREFIX = "phone-prefix"
-MATCH_TYPES: tuple[str, ...] = (EXACT, CIDR, PARENT_DOMAIN, URL_HOST, PHONE_PREFIX)
+ACCOUNT_NUMBER = "account-number"  # the same digits at the same bank, or with the bank unknown
+SAME_NUMBER = "same-number"  # a phone and the e-wallet or WhatsApp account keyed by it
+URL_ACCOUNT = "url-account"  # a platform link and the account it points to
+MATCH_TYPES: tuple[str, ...] = (
+    EXACT, CIDR, PARENT_DOMAIN, URL_HOST, PHONE_PREFIX, ACCOUNT_NUMBER, SAME_NUMBER, URL_ACCOUNT,
+)
 
 _V4_MAPPED = 0xFFFF << 32
 

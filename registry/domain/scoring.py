@@ -13,10 +13,13 @@ from datetime import datetime
 from typing import NamedTuple
 
 from registry.domain.kinds import (
+    BANK_ACCOUNT,
     CIDR,
+    CRYPTO_WALLET,
     DOMAIN,
     EMAIL,
     EXACT,
+    FILE_HASH,
     IPV4,
     IPV6,
     PARENT_DOMAIN,
@@ -24,13 +27,19 @@ from registry.domain.kinds import (
     PHONE_PREFIX,
     URL,
     URL_HOST,
+    USER_ACCOUNT,
 )
 
 # Days after which a report's weight halves, one entry per kind; REGISTRY_HALF_LIFES's default
 # (a literal in registry.config's settings table, so docs/configuration.md can show it) says
 # the same. A kind missing here
 # decays with UNLISTED_HALF_LIFE: tests hold every kind to an entry (docs/design.md, "A kind").
-DEFAULT_HALF_LIFES = {IPV4: 30.0, IPV6: 30.0, URL: 60.0, DOMAIN: 120.0, EMAIL: 180.0, PHONE: 180.0}
+# An account, a wallet or a file hash names one thing for long (a mule account is used for
+# months, a hash never changes meaning); docs/design.md ("Kinds").
+DEFAULT_HALF_LIFES = {
+    IPV4: 30.0, IPV6: 30.0, URL: 60.0, DOMAIN: 120.0, EMAIL: 180.0, PHONE: 180.0,
+    BANK_ACCOUNT: 365.0, CRYPTO_WALLET: 365.0, USER_ACCOUNT: 180.0, FILE_HASH: 730.0,
+}
 UNLISTED_HALF_LIFE = 90.0
 
 AGENCY_BOOST = 5  # points per agency beyond the first

@@ -30,7 +30,19 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection
 
 from registry.domain import roles
-from registry.domain.kinds import DOMAIN, EMAIL, IPV4, IPV6, KINDS, PHONE, URL
+from registry.domain.kinds import (
+    BANK_ACCOUNT,
+    CRYPTO_WALLET,
+    DOMAIN,
+    EMAIL,
+    FILE_HASH,
+    IPV4,
+    IPV6,
+    KINDS,
+    PHONE,
+    URL,
+    USER_ACCOUNT,
+)
 from registry.domain.times import parse_time
 from registry.services import stix_export as export
 from registry.services.errors import Forbidden, NotFound
@@ -75,7 +87,9 @@ class CollectionDef:
 
 # One collection per kind: a kind without a title here stops the import (see docs/design.md, "A kind").
 _KIND_TITLES = {IPV4: "IPv4 addresses and networks", IPV6: "IPv6 addresses and networks",
-                DOMAIN: "Domain names", URL: "URLs", PHONE: "Phone numbers", EMAIL: "Email addresses"}
+                DOMAIN: "Domain names", URL: "URLs", PHONE: "Phone numbers", EMAIL: "Email addresses",
+                BANK_ACCOUNT: "Bank and e-wallet accounts", CRYPTO_WALLET: "Crypto wallets",
+                USER_ACCOUNT: "Messaging and social accounts", FILE_HASH: "File hashes"}
 COLLECTIONS: tuple[CollectionDef, ...] = (
     CollectionDef("indicators", "All indicators", "Every indicator and sighting you may see (TLP applies)."),
     *(CollectionDef(kind, _KIND_TITLES[kind], f"Indicators and sightings of kind {kind} (TLP applies).", kind)

@@ -15,7 +15,19 @@ from registry.cli.exports import export_cmd
 from registry.cli.imports import import_cmd
 from registry.config import SETTINGS
 from registry.domain import allowlist, scoring
-from registry.domain.kinds import DOMAIN, EMAIL, IPV4, IPV6, KINDS, PHONE, URL
+from registry.domain.kinds import (
+    BANK_ACCOUNT,
+    CRYPTO_WALLET,
+    DOMAIN,
+    EMAIL,
+    FILE_HASH,
+    IPV4,
+    IPV6,
+    KINDS,
+    PHONE,
+    URL,
+    USER_ACCOUNT,
+)
 from registry.domain.normalize import normalize_one
 from registry.export import misp as misp_export
 from registry.ingest import misp as misp_ingest
@@ -30,6 +42,8 @@ from tests.stix import test_export as stix_export_test
 SAMPLES = {
     IPV4: "45.77.10.9", IPV6: "2a01:4f9::1", DOMAIN: "evil-kinds.example", URL: "http://evil-kinds.example/pay",
     PHONE: "+66812345678", EMAIL: "scam@evil-kinds.example",
+    BANK_ACCOUNT: "KBank 123-4-56789-0", CRYPTO_WALLET: "USDT-TRC20: TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t",
+    USER_ACCOUNT: "t.me/kbank_support_th", FILE_HASH: "d41d8cd98f00b204e9800998ecf8427e",
 }
 
 

@@ -28,7 +28,7 @@ PRIVATE_STEPS = ("_maybe_strip_national_prefix_carrier_code", "_test_number_leng
 
 
 def test_every_kind_is_registered_once_in_the_documented_detection_order():
-    documented = re.findall(r"^\s+\d\. (\w+) ", normalize_package.__doc__, re.MULTILINE)
+    documented = re.findall(r"^\s+\d+\. ([\w-]+) ", normalize_package.__doc__, re.MULTILINE)
     assert handlers.registered() == tuple(documented)
     assert sorted(handlers.registered()) == sorted(KINDS)
 

@@ -4,7 +4,8 @@ Every feed line, API submission and search box goes through it. Canonical forms 
 docs/cli.md ("Canonical values"); a value that cannot be canonicalised raises
 :class:`NormalizeError` naming the value, the kind tried and why.
 
-One module per kind (``ip``: ipv4 and ipv6, ``url``, ``email``, ``phone``, ``domain``), each
+One module per kind (``ip``: ipv4 and ipv6, ``url``, ``email``, ``phone``, ``domain``,
+``bank_account``, ``crypto_wallet``, ``user_account``, ``file_hash``), each
 giving a ``handlers.Kind`` (detector, normaliser, label) that the ``register`` call below adds;
 shared rules live beside them (``defang``: ``refang``; ``names``: domain names for the domain,
 URL and email kinds; ``phone_fast`` and ``phone_format``: compiled phonenumbers metadata).
@@ -15,13 +16,21 @@ value normalises to itself, detected as its own kind.
 
 Detection (no kind given) asks the kinds in the order registered, the first to claim wins:
 
-    1. ipv4    dotted quad, with /prefix or :port, or an a-b range of them
-    2. url     scheme:// (a "://" after what is not a scheme: no kind at all)
-    3. email   any "@"
-    4. ipv6    colon-hex, bracketed, with /prefix or port, or an a-b range of them
-    5. phone   tel:, or digits and separators starting +/00 or with >= 6 digits, or a block
-               such as "8123 ****"
-    6. domain  a dot and no whitespace, slash or "@"
+    1. ipv4           dotted quad, with /prefix or :port, or an a-b range of them
+    2. url            scheme:// (a "://" after what is not a scheme: no kind at all)
+    3. user-account   platform:identifier, or a platform's link without a scheme (t.me/NAME);
+                      before email and domain, which would claim "line:@id", "instagram:a.b"
+    4. email          any "@"
+    5. ipv6           colon-hex, bracketed, with /prefix or port, or an a-b range of them
+    6. file-hash      algorithm:hex, or bare hex of exactly 32, 40 or 64 digits (before phone,
+                      which would claim a hash of digits only)
+    7. crypto-wallet  chain:address, a labelled address ("USDT-TRC20: T…"), a payment URI, or an
+                      address whose shape and checksum say its chain
+    8. bank-account   acct:CC:BANK:NUMBER, an IBAN in capitals, or a bank the table knows next
+                      to a number (digits alone are a phone, or a bank account only when given)
+    9. phone          tel:, or digits and separators starting +/00 or with >= 6 digits, or a block
+                      such as "8123 ****"
+   10. domain         a dot and no whitespace, slash or "@"
 
 Before any detection, the commonest feed lines take hand-written fast paths: a canonical
 dotted quad (split on dots, octets looked up in a dict: no ``ipaddress``), a valid E.164
@@ -33,7 +42,17 @@ ASCII domain (one regex: no ``idna``). What each kind costs is measured in docs/
 from __future__ import annotations
 
 from registry.domain.kinds import DOMAIN, IPV4, KINDS, PHONE, Value, new_value
-from registry.domain.normalize import domain, email, ip, phone, url
+from registry.domain.normalize import (
+    bank_account,
+    crypto_wallet,
+    domain,
+    email,
+    file_hash,
+    ip,
+    phone,
+    url,
+    user_account,
+)
 from registry.domain.normalize.defang import refang
 from registry.domain.normalize.errors import Invalid, NormalizeError
 from registry.domain.normalize.handlers import NORMALISERS, detect, explains, label, register
@@ -44,7 +63,10 @@ from registry.domain.normalize.phone_format import phone_display
 
 __all__ = ["NormalizeError", "detect_kind", "normalize", "normalize_one", "phone_display", "refang"]
 
-register(ip.IPV4_KIND, url.KIND, email.KIND, ip.IPV6_KIND, phone.KIND, domain.KIND)
+register(
+    ip.IPV4_KIND, url.KIND, user_account.KIND, email.KIND, ip.IPV6_KIND, file_hash.KIND,
+    crypto_wallet.KIND, bank_account.KIND, phone.KIND, domain.KIND,
+)
 
 
 def detect_kind(text: str) -> str | None:

@@ -5,8 +5,7 @@ BIC, the registry code the bank table gives an e-wallet without a BIC, or ``-`` 
 is unknown; NUMBER the account number as digits, or for a phone-keyed e-wallet the phone's
 E.164 (``acct:TH:TRUEMONEY:+66812345678``). An IBAN keeps its BBAN as NUMBER (letters and all,
 where the country's BBAN has letters) and takes BANK from the BIC schwifty's bank registry
-gives it. Which forms are read, and that the kind is not yet registered: docs/design.md
-("Kinds being added (issue 14)"). The bank table: ``bank_table``.
+gives it. Which forms are read: docs/design.md ("Kinds"). The bank table: ``bank_table``.
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ from schwifty import BIC, IBAN
 from schwifty import exceptions as iban_errors
 from schwifty import registry as iban_registry
 
-from registry.domain.kinds import PHONE, Value
+from registry.domain.kinds import BANK_ACCOUNT, PHONE, Value
 from registry.domain.normalize import bank_table
 from registry.domain.normalize.bank_table import ASEAN, Bank, bank_named
 from registry.domain.normalize.errors import Invalid
@@ -27,7 +26,6 @@ from registry.domain.normalize.handlers import Kind
 from registry.domain.normalize.phone import normalize_phone
 from registry.domain.normalize.phone_fast import check_region
 
-BANK_ACCOUNT = "bank-account"
 WALLET = "e-wallet"  # Value.detail of a phone-keyed e-wallet account
 
 _CANONICAL = re.compile(r"acct:([A-Za-z]{2}):([A-Za-z0-9]{1,16}|-):(\+?[A-Za-z0-9]{1,34})")

@@ -21,15 +21,13 @@ import re
 import base58
 from Crypto.Hash import keccak
 
-from registry.domain.kinds import URL, Value, new_value
+from registry.domain.kinds import CRYPTO_WALLET, URL, Value, new_value
 from registry.domain.normalize.errors import Invalid
 from registry.domain.normalize.handlers import Kind
 from registry.domain.normalize.monero_address import check_monero
 from registry.domain.normalize.segwit import segwit_decode
 from registry.domain.normalize.ton_address import FRIENDLY, is_raw_ton, ton_raw
 
-# Not yet in kinds.KINDS: registered by the session that wires the kind through every path.
-CRYPTO_WALLET = "crypto-wallet"
 CHAINS = ("btc", "ltc", "evm", "tron", "sol", "ton", "xmr")
 _CHAIN_NAMES = {
     "btc": "Bitcoin", "ltc": "Litecoin", "evm": "EVM (Ethereum, BSC, Polygon, …)",

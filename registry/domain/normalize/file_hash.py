@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import re
 
-from registry.domain.kinds import Value, new_value
+from registry.domain.kinds import FILE_HASH, Value, new_value
 from registry.domain.normalize.errors import Invalid
 from registry.domain.normalize.handlers import Kind
 
-# Not yet in kinds.KINDS: registered by the session that wires the kind through every path.
-FILE_HASH = "file-hash"
 HEX_DIGITS = {"md5": 32, "sha1": 40, "sha256": 64}
 _BY_LENGTH = {n: name for name, n in HEX_DIGITS.items()}
 _LABELLED = re.compile(r"(md5|sha-?1|sha-?256)\s*[:=\s]\s*(\S+)", re.IGNORECASE)

@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import re
 
-from registry.domain.kinds import URL, Value, new_value
+from registry.domain.kinds import URL, USER_ACCOUNT, Value, new_value
 from registry.domain.normalize.account_links import link_account, platform_host
 from registry.domain.normalize.account_rules import PLATFORMS, identifier, platform_name
 from registry.domain.normalize.errors import Invalid
 from registry.domain.normalize.handlers import Kind
 
-# Not yet in kinds.KINDS: registered by the session that wires the kind through every path.
-USER_ACCOUNT = "user-account"
 # ``twitter:`` is read as ``x:``; other aliases only with the platform given apart.
 _PREFIXED = re.compile(r"(" + "|".join((*PLATFORMS, "twitter")) + r")\s*:\s*(\S.*)",
                        re.IGNORECASE | re.DOTALL)
