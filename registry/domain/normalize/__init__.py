@@ -41,7 +41,7 @@ ASCII domain (one regex: no ``idna``). What each kind costs is measured in docs/
 
 from __future__ import annotations
 
-from registry.domain.kinds import DOMAIN, IPV4, KINDS, PHONE, Value, new_value
+from registry.domain.kinds import DOMAIN, IPV4, KINDS, PHONE, USER_ACCOUNT, Value, new_value
 from registry.domain.normalize import (
     bank_account,
     crypto_wallet,
@@ -85,11 +85,15 @@ def _undetected_reason(s: str) -> str:
     return "not a recognised indicator"
 
 
-def normalize(raw: str, kind: str | None = None, region: str | None = None) -> tuple[Value, ...]:
+def normalize(
+    raw: str, kind: str | None = None, region: str | None = None, platform: str | None = None
+) -> tuple[Value, ...]:
     """Canonical values for one raw indicator (an a-b IP range gives several CIDRs).
 
     ``kind`` forces the kind (one of ``KINDS``); ``None`` detects it. ``region`` is the
-    ISO 3166 alpha-2 default region for national phone numbers. Raises
+    ISO 3166 alpha-2 default region for national phone numbers (and bank accounts).
+    ``platform`` (telegram, line, …) makes the value a user-account of that platform, so
+    ``@name`` reads; a kind other than user-account with it is an error. Raises
     :class:`NormalizeError` naming the value, the kind tried and the reason.
     """
     if not isinstance(raw, str):
@@ -97,6 +101,15 @@ def normalize(raw: str, kind: str | None = None, region: str | None = None) -> t
     if kind is not None and kind not in NORMALISERS:
         raise NormalizeError(raw, kind, f"unknown kind (expected one of {', '.join(KINDS)})")
     s = refang(raw)
+    if platform:
+        if kind not in (None, USER_ACCOUNT):
+            raise NormalizeError(raw, kind, f"a platform ({platform}) is given only with kind {USER_ACCOUNT}")
+        try:
+            if not s:
+                raise Invalid("empty value")
+            return (user_account.normalize_account(s, platform, region),)
+        except Invalid as e:
+            raise NormalizeError(raw, USER_ACCOUNT, e.reason) from None
     # Fast paths for the commonest feed lines, checked before any detection (inline: a call
     # each would cost a tenth of the dotted quad's time):
     if kind is None or kind == IPV4:  # a plain dotted quad (canonical as written)
@@ -145,9 +158,11 @@ def normalize(raw: str, kind: str | None = None, region: str | None = None) -> t
         raise NormalizeError(raw, kind, reason) from None
 
 
-def normalize_one(raw: str, kind: str | None = None, region: str | None = None) -> Value:
+def normalize_one(
+    raw: str, kind: str | None = None, region: str | None = None, platform: str | None = None
+) -> Value:
     """Like :func:`normalize` but for exactly one value (an a-b range must be one CIDR)."""
-    values = normalize(raw, kind, region)
+    values = normalize(raw, kind, region, platform)
     if len(values) != 1:
         raise NormalizeError(
             raw, values[0].kind, f"expands to {len(values)} values (a range that is not one CIDR)"
