@@ -1,4 +1,4 @@
-"""Golden tests of the file-hash kind (not yet registered)."""
+"""Golden tests of the file-hash kind."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ import hashlib
 
 import pytest
 
-from registry.domain.normalize import domain, email, ip, phone, url
+from registry.domain.kinds import FILE_HASH
+from registry.domain.normalize import NormalizeError, domain, email, ip, normalize, phone, url
 from registry.domain.normalize.errors import Invalid
-from registry.domain.normalize.file_hash import FILE_HASH, KIND, misp_file_hash
+from registry.domain.normalize.file_hash import KIND, file_hashes_text, misp_file_hash, other_hashes
 
 EXISTING = (ip.IPV4_KIND, url.KIND, email.KIND, ip.IPV6_KIND, phone.KIND, domain.KIND)
 
@@ -107,3 +108,37 @@ def test_bank_account_and_the_new_kinds_claim_none_of_each_other_s_values():
     for value in (f"sha256:{SHA256}", MD5, "tron:TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t",
                   "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t", "whatsapp:+66812345678", "x:scambank"):
         assert not bank_account.KIND.detect(value), value
+
+
+@pytest.mark.parametrize("text", [
+    f"sha256:{SHA256} md5:{MD5}",
+    f"{MD5},{SHA1}; {SHA256}",
+    f"MD5 {MD5} SHA-1: {SHA1} sha256={SHA256.upper()}",
+])
+def test_several_hashes_of_one_file_are_one_value_named_by_the_strongest(text):
+    (value,) = normalize(text)
+    assert value.kind == FILE_HASH and value.value == f"sha256:{SHA256}"
+    assert set(other_hashes(value)) <= {f"md5:{MD5}", f"sha1:{SHA1}"} and other_hashes(value)
+    assert normalize(value.value) == (value._replace(detail=None),)
+
+
+def test_the_text_of_a_hashes_dictionary_keeps_the_kept_algorithms():
+    text = file_hashes_text({"MD5": MD5, "SHA-256": SHA256, "SHA-512": "ab" * 64})
+    assert text == f"md5:{MD5} sha256:{SHA256}"
+    (value,) = normalize(text)
+    assert other_hashes(value) == (f"md5:{MD5}",)
+
+
+@pytest.mark.parametrize(("text", "why"), [
+    (f"md5:{MD5} md5:{SHA1[:32]}", "two different md5 hashes"),
+    (f"sha256:{SHA256} sha512:{SHA256}{SHA256}", "unsupported hash algorithm 'sha512'"),
+])
+def test_several_hashes_that_are_not_one_file_are_rejected(text, why):
+    with pytest.raises(NormalizeError) as e:
+        normalize(text)
+    assert why in e.value.reason
+
+
+@pytest.mark.parametrize("text", ["123456 7890123", f"{MD5} hello"])
+def test_short_digit_groups_are_not_hashes(text):
+    assert not KIND.detect(text)

@@ -2,7 +2,13 @@
 
 The algorithm is named (``sha256:…``, ``SHA-256 …``, ``sha1=…``) or told by the length of
 bare hex: 32, 40 or 64 digits exactly. MISP's ``filename|sha256`` attributes give the hash of
-a named file: :func:`misp_file_hash`. See docs/design.md ("Kinds being added (issue 14)").
+a named file: :func:`misp_file_hash`.
+
+Several hashes of one file given together (``sha256:… md5:…``, separated by spaces, commas or
+semicolons; what a STIX ``file:hashes`` or a MISP file object holds, see :func:`file_hashes_text`)
+are one value: the strongest hash is its value, the others its ``detail``
+(``md5:…,sha1:…``), which storage keeps as the indicator's other names so a lookup by any of
+them finds it. See docs/design.md ("Kinds").
 """
 
 from __future__ import annotations
@@ -22,11 +28,13 @@ _HEX = re.compile(r"[0-9a-fA-F]+")
 
 
 def looks_hash(s: str) -> bool:
-    """``algorithm:hex`` (any algorithm: the normaliser names those not kept), or bare hex of
-    exactly 32, 40 or 64 digits."""
+    """``algorithm:hex`` (any algorithm: the normaliser names those not kept), bare hex of
+    exactly 32, 40 or 64 digits, or several of these (one file's hashes)."""
     if _LABELLED.fullmatch(s) or _OTHER.match(s):
         return True
-    return len(s) in _BY_LENGTH and _HEX.fullmatch(s) is not None
+    if len(s) in _BY_LENGTH and _HEX.fullmatch(s) is not None:
+        return True
+    return _parts(s) is not None
 
 
 def hash_value(algorithm: str | None, digest: str) -> Value:
@@ -48,12 +56,68 @@ def hash_value(algorithm: str | None, digest: str) -> Value:
     return new_value(FILE_HASH, f"{name}:{digest.lower()}", None, None, None, None, None)
 
 
-def normalize_hash(s: str, region: str | None, explicit: bool) -> tuple[Value, ...]:
+_STRENGTH = ("sha256", "sha1", "md5")  # the first present names the file
+
+
+def _one(s: str) -> Value:
     other = _OTHER.match(s)
     if other is not None:
         raise Invalid(f"unsupported hash algorithm {other.group(1)!r} (md5, sha1 or sha256)")
     m = _LABELLED.fullmatch(s)
-    return (hash_value(m.group(1), m.group(2)) if m else hash_value(None, s),)
+    return hash_value(m.group(1), m.group(2)) if m else hash_value(None, s)
+
+
+_ITEM = re.compile(r"\s*(?:(md5|sha-?1|sha-?256|sha-?224|sha-?384|sha-?512)\s*[:=\s]\s*)?([0-9A-Fa-f]+)\s*[,;]?",
+                   re.IGNORECASE)
+
+
+def _parts(s: str) -> list[str] | None:
+    """The hashes of ``s`` when it holds several (labelled, or bare of a hash's length; separated
+    by spaces, commas or semicolons), else None."""
+    pos, parts = 0, []
+    while pos < len(s):
+        m = _ITEM.match(s, pos)
+        if m is None or m.end() == pos or not m.group(1) and len(m.group(2)) not in _BY_LENGTH:
+            return None
+        parts.append(f"{m.group(1)}:{m.group(2)}" if m.group(1) else m.group(2))
+        pos = m.end()
+    return parts if len(parts) > 1 else None
+
+
+def several(values: list[Value]) -> Value:
+    """One value for several hashes of one file: the strongest names it, the others are its
+    ``detail``; two different hashes of one algorithm are two files, an error."""
+    by_name: dict[str, str] = {}
+    for value in values:
+        name = value.value.partition(":")[0]
+        if by_name.setdefault(name, value.value) != value.value:
+            raise Invalid(f"two different {name} hashes: several hashes must be of one file")
+    names = [name for name in _STRENGTH if name in by_name]
+    others = ",".join(by_name[name] for name in reversed(names[1:]))
+    return new_value(FILE_HASH, by_name[names[0]], None, None, None, None, others or None)
+
+
+def normalize_hash(s: str, region: str | None, explicit: bool) -> tuple[Value, ...]:
+    parts = _parts(s)
+    if parts is None:
+        return (_one(s),)
+    return (several([_one(part) for part in parts]),)
+
+
+def file_hashes_text(hashes: dict[str, str]) -> str:
+    """The text :func:`normalize_hash` reads for ``{algorithm: hex}`` (a STIX ``hashes``
+    dictionary, a MISP file object's hashes): ``md5:… sha256:…``, the algorithms kept only."""
+    kept = []
+    for algorithm, digest in hashes.items():
+        name = algorithm.lower().replace("-", "")
+        if name in HEX_DIGITS:
+            kept.append(f"{name}:{digest}")
+    return " ".join(kept)
+
+
+def other_hashes(value: Value) -> tuple[str, ...]:
+    """The other canonical hashes a file-hash value carries (from several given together)."""
+    return tuple(value.detail.split(",")) if value.detail else ()
 
 
 def misp_file_hash(attribute_type: str, value: str) -> tuple[str, Value]:
