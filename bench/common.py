@@ -54,10 +54,65 @@ def phone(rng: random.Random) -> str:
     return prefix + "".join(str(rng.randrange(10)) for _ in range(digits))
 
 
-def mixed_values(count: int, *, seed: int = 1, cidr_share: float = 0.1) -> Iterator[str]:
-    """``count`` values: IPv4 addresses, CIDRs (``cidr_share``), domains and phone numbers."""
+# The new kinds as people write them (issue 14's mix): a bank name and a number, an e-wallet's
+# phone, a labelled USDT address, a platform handle or link, a hash.
+BANKS = (("KBank", 10), ("SCB", 10), ("Bangkok Bank", 10), ("Krungthai", 10), ("Maybank", 12), ("CIMB", 10),
+         ("BDO", 12), ("BCA", 10), ("Vietcombank", 13), ("ABA", 9))
+WALLETS = (("TrueMoney", "08"), ("GCash", "0917"), ("PromptPay", "09"))
+PLATFORMS = ("telegram:", "t.me/", "line:@", "tiktok:@", "instagram:", "wa.me/")
+
+
+def _digits(rng: random.Random, n: int) -> str:
+    return "".join(str(rng.randrange(10)) for _ in range(n))
+
+
+def bank_account(rng: random.Random) -> str:
+    if rng.random() < 0.2:
+        name, start = rng.choice(WALLETS)
+        return f"{name} {start}{_digits(rng, 10 - len(start) + (1 if name == 'GCash' else 0))}"
+    name, length = rng.choice(BANKS)
+    return f"{name} {_digits(rng, length)}"
+
+
+def crypto_wallet(rng: random.Random) -> str:
+    import base58
+
+    from registry.domain.normalize.crypto_wallet import eip55
+
+    body = rng.randbytes(20)
+    r = rng.random()
+    if r < 0.6:  # USDT on TRON: the compounds' currency
+        return "USDT-TRC20: " + base58.b58encode_check(b"\x41" + body).decode()
+    if r < 0.85:
+        return "ERC20 0x" + eip55(body.hex())
+    return base58.b58encode_check(b"\x00" + body).decode()  # a Bitcoin P2PKH address
+
+
+def user_account(rng: random.Random) -> str:
+    platform = rng.choice(PLATFORMS)
+    if platform == "wa.me/":  # a WhatsApp account is its phone number
+        return platform + "668" + _digits(rng, 8)
+    return platform + rng.choice(WORDS) + "_" + rng.choice(WORDS) + str(rng.randrange(100000))
+
+
+def file_hash(rng: random.Random) -> str:
+    return rng.randbytes(32).hex() if rng.random() < 0.7 else "md5:" + rng.randbytes(16).hex()
+
+
+NEW_KINDS = (bank_account, bank_account, bank_account, crypto_wallet, crypto_wallet, user_account, user_account,
+             file_hash)
+
+
+def mixed_values(count: int, *, seed: int = 1, cidr_share: float = 0.1, new_kinds: float = 0.0) -> Iterator[str]:
+    """``count`` values: IPv4 addresses, CIDRs (``cidr_share``), domains and phone numbers, and
+    with ``new_kinds`` that share of bank accounts, crypto wallets, user accounts and file hashes
+    (0 keeps the sequence of values the figures before them were taken with)."""
     rng = random.Random(seed)
+    other = random.Random(seed + 7919)  # the new kinds' own stream: the old values stay as they were
     for _ in range(count):
+        if new_kinds and other.random() < new_kinds:
+            yield other.choice(NEW_KINDS)(other)
+            continue
         r = rng.random()
         if r < cidr_share:
             yield cidr(rng)
@@ -69,15 +124,15 @@ def mixed_values(count: int, *, seed: int = 1, cidr_share: float = 0.1) -> Itera
             yield phone(rng)
 
 
-def write_feed(path, lines: int) -> None:
+def write_feed(path, lines: int, new_kinds: float = 0.0) -> None:
     """A plain-list feed of ``lines`` mixed values (the import and feed benchmarks' input)."""
     with open(path, "w") as fh:
         fh.write("# generated benchmark feed\n")
-        for value in mixed_values(lines):
+        for value in mixed_values(lines, new_kinds=new_kinds):
             fh.write(value + "\n")
 
 
-def raw_insert(lines: int, db_path) -> tuple[float, int]:
+def raw_insert(lines: int, db_path, new_kinds: float = 0.0) -> tuple[float, int]:
     """The baseline of the import and feed benchmarks: the same values, normalised beforehand
     (not timed), inserted with one sqlite3 executemany into a table with a unique index on the
     value. Returns (seconds, rows)."""
@@ -86,7 +141,7 @@ def raw_insert(lines: int, db_path) -> tuple[float, int]:
     from registry.domain.normalize import NormalizeError, normalize
 
     rows = []
-    for value in mixed_values(lines):
+    for value in mixed_values(lines, new_kinds=new_kinds):
         try:
             for v in normalize(value, None, "TH"):
                 rows.append((v.kind, v.value, "2026-11-22 00:00:00", "2026-11-22 00:00:00"))
@@ -132,6 +187,12 @@ def fresh_schema(postgres: str, name: str) -> Iterator[str]:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+def new_kinds_option(parser) -> None:
+    parser.add_argument("--new-kinds", type=float, default=0.0, metavar="SHARE",
+                        help="share of rows of the new kinds (bank and e-wallet accounts, crypto wallets, "
+                             "user accounts, file hashes), e.g. 0.1")
 
 
 def postgres_option(parser) -> None:

@@ -4,6 +4,11 @@ of 100,000 mixed values through the lookup service (in one process, as every cal
 query for the exact values; then single lookups.
 
     .venv/bin/python bench/lookup.py [--indicators N] [--batch N] [--singles N] [--postgres URL]
+                                     [--new-kinds SHARE]
+
+With ``--new-kinds 0.1`` a tenth of the stored and of the looked-up values are of the kinds of
+issue 14 (bank and e-wallet accounts, crypto wallets, user accounts, file hashes), in a database
+of their own.
 
 The database is built once through the real submit path, then reused when the same --indicators
 is asked again: a file in bench/out/ on SQLite, a schema of its own (kept) on PostgreSQL. Its
@@ -26,7 +31,15 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from common import Timer, mixed_values, peak_rss_mb, postgres_admin, postgres_option, schema_url
+from common import (
+    Timer,
+    mixed_values,
+    new_kinds_option,
+    peak_rss_mb,
+    postgres_admin,
+    postgres_option,
+    schema_url,
+)
 from sqlalchemy import text
 
 from registry.domain.normalize import NormalizeError, normalize_one
@@ -45,37 +58,41 @@ BUILT = datetime(2026, 11, 22, 0, 0, tzinfo=UTC)
 NOW = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)  # the timed batches' "now": answers that do not drift
 
 
-def sqlite_path(indicators: int) -> Path:
+def _mix(new_kinds: float) -> str:
+    return f"-new{round(new_kinds * 100)}" if new_kinds else ""
+
+
+def sqlite_path(indicators: int, new_kinds: float = 0.0) -> Path:
     """The cached SQLite database (bench/export.py, stix_export.py and http_api.py reuse it)."""
-    return OUT / f"lookup-{indicators}-{VERSION}.db"
+    return OUT / f"lookup-{indicators}-{VERSION}{_mix(new_kinds)}.db"
 
 
-def build(path: Path, count: int, cidr_share: float) -> None:
-    build_into(Database(f"sqlite:///{path}"), count, cidr_share)
+def build(path: Path, count: int, cidr_share: float, new_kinds: float = 0.0) -> None:
+    build_into(Database(f"sqlite:///{path}"), count, cidr_share, new_kinds)
 
 
-def build_into(db: Database, count: int, cidr_share: float) -> None:
+def build_into(db: Database, count: int, cidr_share: float, new_kinds: float = 0.0) -> None:
     migrate.upgrade(db)
     add_org(db, "bench", "Bench", "TH")
     with Timer() as t, db.write() as conn:
         submitter = Submitter(conn, Provenance(org="bench", confidence=70, labels=("bench",)), batch_size=5000,
                               now=BUILT)
-        for value in mixed_values(count, seed=7, cidr_share=cidr_share):
+        for value in mixed_values(count, seed=7, cidr_share=cidr_share, new_kinds=new_kinds):
             submitter.add(Submission(value))
         report = submitter.finish()
     print(f"built {report.new:,} indicators in {t.seconds:.0f} s (rejected {report.rejected})")
     db.dispose()
 
 
-def database_url(indicators: int, postgres: str | None) -> str:
+def database_url(indicators: int, postgres: str | None, new_kinds: float = 0.0) -> str:
     """The benchmark database's URL, built first if it is not there yet."""
     OUT.mkdir(exist_ok=True)
     if not postgres:
-        path = sqlite_path(indicators)
+        path = sqlite_path(indicators, new_kinds)
         if not path.exists():
-            build(path, indicators, cidr_share=0.1)
+            build(path, indicators, cidr_share=0.1, new_kinds=new_kinds)
         return f"sqlite:///{path}"
-    schema = f"bench_lookup_{indicators}_{VERSION}"
+    schema = f"bench_lookup_{indicators}_{VERSION}{_mix(new_kinds).replace('-', '_')}"
     url = schema_url(postgres, schema)
     admin = postgres_admin(postgres)
     with admin.begin() as conn:
@@ -89,7 +106,7 @@ def database_url(indicators: int, postgres: str | None) -> str:
     admin.dispose()
     if not built:
         print(f"building schema {schema} on PostgreSQL (once; kept for later runs) ...", flush=True)
-        build_into(Database(url), indicators, cidr_share=0.1)
+        build_into(Database(url), indicators, cidr_share=0.1, new_kinds=new_kinds)
     return url
 
 
@@ -139,8 +156,9 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=100_000)
     parser.add_argument("--singles", type=int, default=2_000)
     postgres_option(parser)
+    new_kinds_option(parser)
     args = parser.parse_args()
-    url = database_url(args.indicators, args.postgres)
+    url = database_url(args.indicators, args.postgres, args.new_kinds)
     db = Database(url)
     engine = "SQLite" if db.is_sqlite else "PostgreSQL"
     with db.read() as conn:
@@ -151,11 +169,13 @@ def main() -> None:
     # Half of each batch is known values, half fresh ones (which may still fall inside a range).
     # Every timed batch has values of its own: per-value caches (a domain's registrable part,
     # a number's display form) must not carry over from one timing to the next.
-    known = [v for i, v in enumerate(mixed_values(args.indicators, seed=7, cidr_share=0.1)) if i % 10 == 0]
+    known = [v for i, v in enumerate(mixed_values(args.indicators, seed=7, cidr_share=0.1, new_kinds=args.new_kinds))
+             if i % 10 == 0]
 
     def batch(seed: int) -> list[str]:
         rng = random.Random(seed)
-        fresh = list(mixed_values(args.batch - args.batch // 2, seed=1000 + seed, cidr_share=0))
+        fresh = list(mixed_values(args.batch - args.batch // 2, seed=1000 + seed, cidr_share=0,
+                                  new_kinds=args.new_kinds))
         values = rng.sample(known, args.batch // 2) + fresh
         rng.shuffle(values)
         return values
