@@ -166,3 +166,22 @@ def test_no_module_binds_a_private_name_of_a_library_at_import():
     package = Path(registry.__file__).parent
     found = {str(p.relative_to(package)): _private_bindings_at_import(p) for p in sorted(package.rglob("*.py"))}
     assert {path: names for path, names in found.items() if names} == {}
+
+
+@pytest.mark.parametrize(("text", "region", "named"), [
+    ("123-4-56789-0", None, "or a bank account number: give the kind bank-account"),
+    ("1234567890", "TH", "or a bank account number: give the kind bank-account"),
+    ("@kbank_support", None, "an @name is a messaging account: give its platform (telegram, line,"),
+])
+def test_a_value_only_its_kind_would_tell_names_the_other_candidates(text, region, named):
+    with pytest.raises(NormalizeError) as e:
+        normalize(text, None, region)
+    assert named in e.value.reason
+    with pytest.raises(NormalizeError) as e:  # the kind given: its own reason only
+        normalize(text, "phone" if text[0] != "@" else "email", region)
+    assert named not in e.value.reason
+
+
+def test_the_other_candidates_read_as_named():
+    assert normalize("123-4-56789-0", "bank-account", "TH")[0].value == "acct:TH:-:1234567890"
+    assert normalize("@kbank_support", None, None, "telegram")[0].value == "telegram:kbank_support"

@@ -41,8 +41,11 @@ ASCII domain (one regex: no ``idna``). What each kind costs is measured in docs/
 
 from __future__ import annotations
 
-from registry.domain.kinds import DOMAIN, IPV4, KINDS, PHONE, USER_ACCOUNT, Value, new_value
+import re
+
+from registry.domain.kinds import DOMAIN, EMAIL, IPV4, KINDS, PHONE, USER_ACCOUNT, Value, new_value
 from registry.domain.normalize import (
+    account_rules,
     bank_account,
     crypto_wallet,
     domain,
@@ -155,7 +158,23 @@ def normalize(
             seen = detect(s) if s else None
             if seen is not None and seen != kind and not explains(kind, seen):
                 reason = f"looks like {label(seen)}; {reason}"
+        elif not explicit and s:
+            reason += _other_candidates(s, kind, region)
         raise NormalizeError(raw, kind, reason) from None
+
+
+_HANDLE = re.compile(r"@[\w.]+")
+_NATIONAL_DIGITS = re.compile(r"\d[\d\s\-./]*\d")
+
+
+def _other_candidates(s: str, detected: str | None, region: str | None) -> str:
+    """What else a detected value that failed may be, when only its kind would tell: digits that
+    are no phone may be a bank account, an ``@name`` an account on some platform."""
+    if detected == PHONE and _NATIONAL_DIGITS.fullmatch(s) and 6 <= sum(c.isdigit() for c in s) <= 20:
+        return "; or a bank account number: give the kind bank-account (with the bank or the region)"
+    if detected == EMAIL and _HANDLE.fullmatch(s):
+        return f"; an @name is a messaging account: give its platform ({', '.join(account_rules.PLATFORMS)})"
+    return ""
 
 
 def normalize_one(
