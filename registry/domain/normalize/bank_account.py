@@ -37,6 +37,7 @@ _NUMBER_FIRST = re.compile(rf"(?P<number>{_NUMBER})\s+(?P<name>\D*[^\d\s])")
 _CODE_FIRST = re.compile(r"(?P<code>\d{3})[\s\-]+(?P<rest>\d[\d\s\-]*\d)")
 _BIC_SHAPE = re.compile(r"[A-Za-z]{6}[A-Za-z0-9]{2}(?:[A-Za-z0-9]{3})?")
 _NUMBER_ALONE = re.compile(_NUMBER)
+_LETTER = re.compile(r"[^\W\d_]")
 
 _IBAN_REASONS = {
     iban_errors.InvalidChecksumDigits: "wrong IBAN checksum (the check digits do not match)",
@@ -263,6 +264,8 @@ def looks_bank_account(s: str) -> bool:
     """The canonical form, an IBAN as written (capitals, its country's length), or a bank or
     wallet the table knows followed (or preceded) by a number. Digits alone never: they stay
     phones, or nothing, unless the kind is given."""
+    if _LETTER.search(s) is None:  # digits alone: most feed lines stop here
+        return False
     if s[:5].lower() == "acct:":
         return "@" not in s  # "acct:user@host" is a WebFinger account, not this
     if _IBAN_WRITTEN.fullmatch(s):

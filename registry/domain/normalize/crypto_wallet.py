@@ -29,6 +29,7 @@ from registry.domain.normalize.segwit import segwit_decode
 from registry.domain.normalize.ton_address import FRIENDLY, is_raw_ton, ton_raw
 
 CHAINS = ("btc", "ltc", "evm", "tron", "sol", "ton", "xmr")
+_SHORTEST = 14  # no chain's address is shorter (BIP-350's shortest segwit address)
 _CHAIN_NAMES = {
     "btc": "Bitcoin", "ltc": "Litecoin", "evm": "EVM (Ethereum, BSC, Polygon, …)",
     "tron": "TRON", "sol": "Solana", "ton": "TON", "xmr": "Monero",
@@ -214,6 +215,8 @@ def wallet_value(chain_hint: str | None, address: str) -> Value:
 
 def looks_wallet(s: str) -> bool:
     """A chain label (``btc:``, ``TRC20 ``, ``bitcoin:`` …) or an address's own shape."""
+    if len(s) < _SHORTEST:
+        return False
     try:
         chain, _rest = _strip_labels(s)
     except Invalid:  # two chains named: the normaliser's reason says so

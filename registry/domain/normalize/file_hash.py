@@ -30,6 +30,8 @@ _HEX = re.compile(r"[0-9a-fA-F]+")
 def looks_hash(s: str) -> bool:
     """``algorithm:hex`` (any algorithm: the normaliser names those not kept), bare hex of
     exactly 32, 40 or 64 digits, or several of these (one file's hashes)."""
+    if len(s) < 32:  # shorter than an MD5: most feed lines stop here
+        return False
     if _LABELLED.fullmatch(s) or _OTHER.match(s):
         return True
     if len(s) in _BY_LENGTH and _HEX.fullmatch(s) is not None:

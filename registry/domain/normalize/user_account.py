@@ -22,6 +22,7 @@ from registry.domain.normalize.handlers import Kind
 # ``twitter:`` is read as ``x:``; other aliases only with the platform given apart.
 _PREFIXED = re.compile(r"(" + "|".join((*PLATFORMS, "twitter")) + r")\s*:\s*(\S.*)",
                        re.IGNORECASE | re.DOTALL)
+_PREFIX_OR_PATH = re.compile(r"[:/?#\s]")  # a platform: prefix, or what follows a link's host
 _HOST = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.\-]*://)?(?:[^/?#@]*@)?([^/?#:\s]+)")
 
 
@@ -41,6 +42,8 @@ def _is_link(s: str, with_path: bool = True) -> bool:
 def looks_account(s: str) -> bool:
     """``platform:identifier``, or a platform's link written without ``scheme://`` (one with
     a scheme is a URL, which probes the account: :func:`account_of_url`)."""
+    if _PREFIX_OR_PATH.search(s) is None:  # most feed lines: no regex over the platform names
+        return False
     if _PREFIXED.fullmatch(s):
         return True
     return "://" not in s and _is_link(s)
