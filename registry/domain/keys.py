@@ -4,7 +4,9 @@ Canonical values are unique across kinds (an IP never looks like a domain, a pho
 with ``+``, a URL has a scheme, an email an ``@``; the normalize package holds every kind it
 registers to this), so a probe key is a canonical value and one indexed ``value IN (…)``
 query finds every match. A kind without parents (no network, domain or number block above
-its values) needs nothing here: it probes its own value.
+its values) and no other value naming the same thing (an account's number at an unknown
+bank, the accounts keyed by a phone number, the account a link points to) needs nothing
+here: it probes its own value. The match types: docs/design.md ("Data flow of a lookup").
 """
 
 from __future__ import annotations
@@ -12,12 +14,15 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from urllib.parse import urlsplit
 
 import idna
+import phonenumbers
 
 from registry.domain.kinds import (
+    ACCOUNT_NUMBER,
+    BANK_ACCOUNT,
     CIDR,
     DOMAIN,
     EMAIL,
@@ -27,13 +32,20 @@ from registry.domain.kinds import (
     PARENT_DOMAIN,
     PHONE,
     PHONE_PREFIX,
+    SAME_NUMBER,
     URL,
+    URL_ACCOUNT,
     URL_HOST,
+    USER_ACCOUNT,
     Value,
     bytes_to_int,
     ip_bytes,
 )
 from registry.domain.networks import NetworkSet
+from registry.domain.normalize import bank_table
+from registry.domain.normalize.account_links import platform_host
+from registry.domain.normalize.account_rules import PHONE_PLATFORMS
+from registry.domain.normalize.user_account import account_of_url
 
 
 @dataclass(frozen=True)
@@ -87,7 +99,56 @@ def probe_keys(value: Value, lengths: PrefixLengths, networks: NetworkSet | None
         keys.extend((parent, PARENT_DOMAIN) for parent in parent_domains(domain))
     elif value.kind == PHONE:
         keys.extend(_phone_prefixes(value.value, lengths))
+        if value.value[-1] != "*":  # a block is no one's account
+            keys.extend(_same_number(value.value, value.value))
+    elif value.kind == BANK_ACCOUNT:
+        keys.extend(_account_keys(value.value))
+    elif value.kind == USER_ACCOUNT:
+        ident = value.value.partition(":")[2]
+        if ident[:1] == "+":  # an account keyed by a phone number (whatsapp:+66…)
+            keys.extend(_same_number(ident, value.value))
     return keys
+
+
+def _account_keys(canonical: str) -> list[Probe]:
+    """A bank account's ``account-number`` keys: with its bank known, the same number with
+    the bank unknown; with the bank unknown, the same number at each bank of the country the
+    bank table lists (one that takes numbers of its length). A phone-keyed wallet's number
+    gives its ``same-number`` keys instead."""
+    _, country, code, number = canonical.split(":")
+    if number[:1] == "+":
+        return _same_number(number, canonical)
+    if code != "-":
+        return [(f"acct:{country}:-:{number}", ACCOUNT_NUMBER)]
+    return [(f"acct:{country}:{bank}:{number}", ACCOUNT_NUMBER)
+            for bank in bank_table.number_codes(country, len(number))]
+
+
+def _same_number(e164: str, own: str) -> list[Probe]:
+    """Every value keyed by the phone number ``e164`` but ``own``: the phone, each phone-keyed
+    e-wallet of its country, each phone-keyed platform's account (``same-number``)."""
+    prefixes = _number_keys()
+    digits = e164[1:]
+    # Calling codes are prefix-free: the first one found is the number's.
+    found = prefixes.get(digits[:2]) or prefixes.get(digits[:3]) or prefixes.get(digits[:1]) or _PHONE_KEYED
+    return [(key, SAME_NUMBER) for key in (prefix + e164 for prefix in found) if key != own]
+
+
+_PHONE_KEYED = ("", *(f"{platform}:" for platform in PHONE_PLATFORMS))  # the phone, then its accounts
+
+
+@cache
+def _number_keys() -> dict[str, tuple[str, ...]]:
+    """Calling code (digits) → what a number of it is prefixed with to name each value it keys:
+    ``""`` (the phone itself), ``acct:CC:WALLET:`` per phone-keyed e-wallet of that country,
+    ``PLATFORM:`` per phone-keyed platform. Codes of countries without a wallet are left out
+    (the phone and the platforms, ``_PHONE_KEYED``, serve them)."""
+    out: dict[str, tuple[str, ...]] = {}
+    for country, codes in bank_table.phone_wallet_codes().items():
+        calling = str(phonenumbers.country_code_for_region(country))
+        wallets = tuple(f"acct:{country}:{code}:" for code in codes)
+        out[calling] = (*out.get(calling, _PHONE_KEYED[:1]), *wallets)
+    return {calling: (*found, *_PHONE_KEYED[1:]) for calling, found in out.items()}
 
 
 def _ip_supernets(value: Value, lengths: PrefixLengths, networks: NetworkSet | None) -> list[Probe]:
@@ -126,7 +187,12 @@ def _url_keys(url: str, lengths: PrefixLengths, networks: NetworkSet | None) -> 
         ip = _host_ip(host)
         if ip is not None:
             return [*_ip_supernets(ip, lengths, networks), (ip.value, URL_HOST)]
-    return [*((parent, PARENT_DOMAIN) for parent in parent_domains(host)), (host, URL_HOST)]
+    keys = [*((parent, PARENT_DOMAIN) for parent in parent_domains(host)), (host, URL_HOST)]
+    if platform_host(host) is not None:  # a platform's link: the account it points to, if any
+        account = account_of_url(url)
+        if account is not None:
+            keys.append((account.value, URL_ACCOUNT))
+    return keys
 
 
 def _host_ip(host: str) -> Value | None:
