@@ -277,6 +277,18 @@ def test_same_number_needs_the_same_number(orgs):
     assert found(answers) == [[], [], [], [], []]
 
 
+def test_wallets_and_accounts_listed_after_a_lookup_are_found_by_the_next(orgs):
+    put(orgs, "ccib-th", ["+66812345678"])
+    assert found(look(orgs, "+66812345678", "whatsapp:+66812345678")) == [[("exact", "+66812345678")],
+                                                                            [("same-number", "+66812345678")]]
+    put(orgs, "pdrm-my", ["acct:TH:PROMPTPAY:+66812345678"])  # the first PromptPay wallet listed
+    assert found(look(orgs, "+66812345678"))[0][1:] == [("same-number", "acct:TH:PROMPTPAY:+66812345678")]
+    put(orgs, "pdrm-my", ["viber:+66812345678"])
+    assert found(look(orgs, "whatsapp:+66812345678")) == [[
+        ("same-number", "+66812345678"), ("same-number", "acct:TH:PROMPTPAY:+66812345678"),
+        ("same-number", "viber:+66812345678")]]
+
+
 def test_url_account_finds_the_account_a_platform_link_points_to(orgs):
     put(orgs, "ccib-th", ["telegram:kbank_support_th", "telegram:abcdefghij", "whatsapp:+66812345678"], confidence=80)
     answers = look(orgs, "https://t.me/kbank_support_th/12", "https://wa.me/66812345678?text=hi",

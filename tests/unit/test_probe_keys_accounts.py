@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from registry.domain.keys import PrefixLengths, probe_keys
+from registry.domain.keys import PrefixLengths, number_key_prefixes, probe_keys
 from registry.domain.kinds import (
     ACCOUNT_NUMBER,
     EXACT,
@@ -20,12 +20,14 @@ from registry.domain.normalize import normalize_one
 from registry.domain.scoring import match_weight
 
 NONE = PrefixLengths()
+ALL = frozenset(number_key_prefixes())  # every kind of phone-keyed wallet and account listed
+EVERY = PrefixLengths(numbers=ALL)
 TH_WALLETS = ["acct:TH:TRUEMONEY:", "acct:TH:PROMPTPAY:", "acct:TH:RABBITLINEPAY:", "acct:TH:SHOPEEPAY:"]
 PHONE_ACCOUNTS = ["whatsapp:", "zalo:", "viber:", "signal:"]
 NUMBER = "+66812345678"
 
 
-def keys(raw: str, kind: str | None = None, region: str | None = None, lengths: PrefixLengths = NONE):
+def keys(raw: str, kind: str | None = None, region: str | None = None, lengths: PrefixLengths = EVERY):
     return probe_keys(normalize_one(raw, kind, region), lengths)
 
 
@@ -69,7 +71,7 @@ def test_a_phone_probes_the_wallets_of_its_country_and_the_phone_keyed_accounts(
 
 
 def test_its_number_blocks_come_before_the_same_number_keys():
-    found = keys(NUMBER, lengths=PrefixLengths(phone=frozenset({5})))
+    found = keys(NUMBER, lengths=PrefixLengths(phone=frozenset({5}), numbers=ALL))
     assert found[:2] == [(NUMBER, EXACT), ("+66812*", "phone-prefix")] and found[2][1] == SAME_NUMBER
 
 
@@ -77,6 +79,27 @@ def test_a_number_of_a_country_without_wallets_probes_the_accounts_only():
     number = "+6561234567"  # Singapore: no phone-keyed wallet in the table
     assert keys(number)[1:] == [(prefix + number, SAME_NUMBER) for prefix in PHONE_ACCOUNTS]
     assert keys("+14155552671")[1:] == [(p + "+14155552671", SAME_NUMBER) for p in PHONE_ACCOUNTS]
+
+
+def test_only_the_kinds_of_wallet_and_account_listed_are_probed():
+    assert keys(NUMBER, lengths=NONE) == [(NUMBER, EXACT)]  # none listed: the phone alone
+    assert keys("TrueMoney 0812345678", None, "TH", NONE)[1:] == [(NUMBER, SAME_NUMBER)]  # the phone always
+    some = PrefixLengths(numbers=frozenset({"acct:TH:PROMPTPAY:", "whatsapp:", "acct:MY:BOOST:"}))
+    assert keys(NUMBER, lengths=some)[1:] == [
+        ("acct:TH:PROMPTPAY:" + NUMBER, SAME_NUMBER), ("whatsapp:" + NUMBER, SAME_NUMBER)]
+    assert keys("whatsapp:+66812345678", lengths=some)[1:] == [
+        (NUMBER, SAME_NUMBER), ("acct:TH:PROMPTPAY:" + NUMBER, SAME_NUMBER)]
+    assert keys("+6561234567", lengths=some)[1:] == [("whatsapp:+6561234567", SAME_NUMBER)]
+    only_boost = PrefixLengths(numbers=frozenset({"acct:MY:BOOST:"}))
+    assert keys(NUMBER, lengths=only_boost) == [(NUMBER, EXACT)]  # another country's wallet
+    assert keys("+60123456789", lengths=only_boost)[1:] == [("acct:MY:BOOST:+60123456789", SAME_NUMBER)]
+
+
+def test_every_prefix_is_a_wallet_of_the_table_or_a_phone_keyed_platform():
+    prefixes = number_key_prefixes()
+    assert {"acct:TH:TRUEMONEY:", "acct:PH:GXCH:", "acct:KH:WING:", "whatsapp:", "zalo:", "viber:",
+            "signal:"} <= set(prefixes)
+    assert not any(p.startswith(("acct:TH:KASI:", "telegram:", "acct:SG:")) for p in prefixes)
 
 
 def test_a_number_block_is_no_ones_account():
@@ -131,7 +154,7 @@ def test_invites_groups_and_other_urls_probe_no_account(url):
     ("https://t.me/kbank_support_th/12", None, None),
 ])
 def test_value_first_then_match_types_in_their_order_without_repeats(raw, kind, region):
-    found = keys(raw, kind, region, PrefixLengths(phone=frozenset({4, 7})))
+    found = keys(raw, kind, region, PrefixLengths(phone=frozenset({4, 7}), numbers=ALL))
     assert found[0] == (normalize_one(raw, kind, region).value, EXACT)
     order = [MATCH_TYPES.index(match) for _, match in found]
     assert order == sorted(order) and EXACT not in {match for _, match in found[1:]}
