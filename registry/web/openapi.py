@@ -16,11 +16,7 @@ from registry.web.openapi_components import BODY_ERRORS, COMMON_ERRORS, SCHEMAS,
 
 _REGION = {"type": "string", "pattern": "^[A-Za-z]{2}$"}  # ISO 3166 alpha-2
 _VALUE = {"type": "string", "minLength": 1, "maxLength": 2048}
-_LOOKUP_KIND = {"type": "string", "enum": list(KINDS)}
 _PLATFORM = {"type": "string", "enum": [*PLATFORMS, *ALIASES]}
-_LOOKUP_KIND_TEXT = "read every value as this kind (default: detected per value)"
-_PLATFORM_TEXT = ("read every value as an account on this platform (kind user-account), so @name reads; "
-                  "twitter, fb, ig, tg, wa and weixin name x, facebook, instagram, telegram, whatsapp and wechat")
 # Present when the write lowered the TLP of a row the caller could see.
 _LOWERED = {"type": "object", "required": ["from", "to"], "properties": {
     "from": {"type": "string", "enum": list(LEVELS)}, "to": {"type": "string", "enum": list(LEVELS)}}}
@@ -102,6 +98,11 @@ def _export_paths() -> dict:
     return paths
 
 
+_LOOKUP_KIND = {"type": "string", "enum": list(KINDS)}
+_LOOKUP_KIND_TEXT = "read every value as this kind (default: detected per value)"
+_LOOKUP_PLATFORM_TEXT = ("read every value as an account on this platform (kind user-account), so @name reads; "
+                         "twitter, fb, ig, tg, wa and weixin name x, facebook, instagram, telegram, whatsapp and "
+                         "wechat")
 _FEED_NAME = {"name": "name", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]{0,98}[a-z0-9]$"}}
 
 
@@ -135,7 +136,7 @@ def spec() -> dict:
                         {"name": "region", "in": "query", "schema": _REGION,
                          "description": "ISO alpha-2 region for national phone numbers (default: the key's org country)"},
                         {"name": "kind", "in": "query", "schema": _LOOKUP_KIND, "description": _LOOKUP_KIND_TEXT},
-                        {"name": "platform", "in": "query", "schema": _PLATFORM, "description": _PLATFORM_TEXT},
+                        {"name": "platform", "in": "query", "schema": _PLATFORM, "description": _LOOKUP_PLATFORM_TEXT},
                     ],
                     "responses": {"200": _json({"$ref": "#/components/schemas/Answer"}), **COMMON_ERRORS},
                 },
@@ -149,7 +150,7 @@ def spec() -> dict:
                                 "values": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 10000},
                                 "region": _REGION,
                                 "kind": {**_LOOKUP_KIND, "description": _LOOKUP_KIND_TEXT},
-                                "platform": {**_PLATFORM, "description": _PLATFORM_TEXT},
+                                "platform": {**_PLATFORM, "description": _LOOKUP_PLATFORM_TEXT},
                             },
                         }}},
                     },
