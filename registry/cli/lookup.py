@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from registry.cli.common import Fail, echo_json, guard, json_option, open_db, settings
+from registry.domain.kinds import KINDS
 from registry.domain.tlp import Viewer
 
 
@@ -12,9 +13,11 @@ from registry.domain.tlp import Viewer
 @click.argument("values", nargs=-1)
 @click.option("--file", "file", type=click.File("r", encoding="utf-8-sig"), help="Read values from a file, one a line ('-' for stdin).")
 @click.option("--region", help="Region for national phone numbers (ISO alpha-2); default REGISTRY_DEFAULT_REGION.")
+@click.option("--kind", type=click.Choice(KINDS), help="Kind of every value (default: detected per value).")
+@click.option("--platform", help="Read every value as an account on this platform (telegram, line, …), so @name reads.")
 @json_option("Print a JSON list, one answer per value, in input order.")
 @guard
-def lookup(values, file, region, as_json) -> None:
+def lookup(values, file, region, kind, platform, as_json) -> None:
     """Is this value known? By whom, how sure, under which TLP?"""
     from registry.services import collector
     from registry.services.lookup import lookup as do_lookup
@@ -29,7 +32,7 @@ def lookup(values, file, region, as_json) -> None:
     with collector.paused(len(queries) >= 1000):
         with open_db().read() as conn:
             answers = do_lookup(conn, queries, Viewer.operator(), region=(region or settings().default_region or "").upper() or None,
-                                half_lifes=settings().half_lifes)
+                                kind=kind, platform=platform, half_lifes=settings().half_lifes)
         _echo_answers(answers, as_json)
         del answers
 

@@ -4,7 +4,9 @@ Canonical values are unique across kinds (an IP never looks like a domain, a pho
 with ``+``, a URL has a scheme, an email an ``@``; the normalize package holds every kind it
 registers to this), so a probe key is a canonical value and one indexed ``value IN (…)``
 query finds every match. A kind without parents (no network, domain or number block above
-its values) needs nothing here: it probes its own value.
+its values) and no other value naming the same thing (an account's number at an unknown
+bank, the accounts keyed by a phone number, the account a link points to) needs nothing
+here: it probes its own value. The match types: docs/design.md ("Data flow of a lookup").
 """
 
 from __future__ import annotations
@@ -16,8 +18,11 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 
 import idna
+import phonenumbers
 
 from registry.domain.kinds import (
+    ACCOUNT_NUMBER,
+    BANK_ACCOUNT,
     CIDR,
     DOMAIN,
     EMAIL,
@@ -27,25 +32,37 @@ from registry.domain.kinds import (
     PARENT_DOMAIN,
     PHONE,
     PHONE_PREFIX,
+    SAME_NUMBER,
     URL,
+    URL_ACCOUNT,
     URL_HOST,
+    USER_ACCOUNT,
     Value,
     bytes_to_int,
     ip_bytes,
 )
 from registry.domain.networks import NetworkSet
+from registry.domain.normalize import bank_table
+from registry.domain.normalize.account_links import platform_host
+from registry.domain.normalize.account_rules import PHONE_PLATFORMS
+from registry.domain.normalize.user_account import account_of_url
 
 
 @dataclass(frozen=True)
 class PrefixLengths:
-    """Prefix lengths present in storage: IP networks by family, phone blocks by digit count.
+    """What storage holds that probes depend on: prefix lengths of IP networks by family and
+    of phone blocks by digit count, and ``numbers``, the prefixes under which listed wallets
+    and accounts name a phone number (``acct:TH:TRUEMONEY:``, ``whatsapp:``: of
+    ``number_key_prefixes()``).
 
-    Probing only these keeps an address lookup to a handful of index probes.
+    Probing only these keeps an address lookup to a handful of index probes, and a phone's
+    to its own value and blocks until a wallet or an account keyed by a phone is listed.
     """
 
     ipv4: frozenset[int] = field(default_factory=frozenset)
     ipv6: frozenset[int] = field(default_factory=frozenset)
     phone: frozenset[int] = field(default_factory=frozenset)
+    numbers: frozenset[str] = field(default_factory=frozenset)
 
     def __post_init__(self) -> None:
         # (length, mask) pairs in order, computed once per lookup batch, not once per value.
@@ -54,14 +71,21 @@ class PrefixLengths:
             self, "_v6", tuple((n, ((1 << 128) - 1) ^ ((1 << (128 - n)) - 1)) for n in sorted(self.ipv6))
         )
         object.__setattr__(self, "_phone", tuple(sorted(self.phone, reverse=True)))
+        # Calling code → the present prefixes of its numbers' wallets and accounts (the key
+        # "" for codes without wallets), so a phone's same-number keys are a few dict probes.
+        present = {}
+        if self.numbers:
+            for calling, prefixes in (*_number_prefixes_by_code().items(), ("", _PHONE_ACCOUNTS)):
+                present[calling] = tuple(p for p in prefixes if p in self.numbers)
+        object.__setattr__(self, "_numbers", present)
 
     @classmethod
-    def from_rows(cls, rows: Iterable[tuple[str, int]]) -> PrefixLengths:
+    def from_rows(cls, rows: Iterable[tuple[str, int]], numbers: Iterable[str] = ()) -> PrefixLengths:
         sets: dict[str, set[int]] = {IPV4: set(), IPV6: set(), PHONE: set()}
         for kind, length in rows:
             if kind in sets and length is not None:
                 sets[kind].add(int(length))
-        return cls(frozenset(sets[IPV4]), frozenset(sets[IPV6]), frozenset(sets[PHONE]))
+        return cls(frozenset(sets[IPV4]), frozenset(sets[IPV6]), frozenset(sets[PHONE]), frozenset(numbers))
 
 
 Probe = tuple[str, str]  # (canonical value to look for, match type)
@@ -87,7 +111,72 @@ def probe_keys(value: Value, lengths: PrefixLengths, networks: NetworkSet | None
         keys.extend((parent, PARENT_DOMAIN) for parent in parent_domains(domain))
     elif value.kind == PHONE:
         keys.extend(_phone_prefixes(value.value, lengths))
+        number = value.value
+        if lengths.numbers and number[-1] != "*":  # a block is no one's account
+            keys.extend([(prefix + number, SAME_NUMBER) for prefix in _present_prefixes(number, lengths)])
+    elif value.kind == BANK_ACCOUNT:
+        keys.extend(_account_keys(value.value, lengths))
+    elif value.kind == USER_ACCOUNT:
+        ident = value.value.partition(":")[2]
+        if ident[:1] == "+":  # an account keyed by a phone number (whatsapp:+66…)
+            keys.extend(_same_number(ident, value.value, lengths))
     return keys
+
+
+def _account_keys(canonical: str, lengths: PrefixLengths) -> list[Probe]:
+    """A bank account's ``account-number`` keys: with its bank known, the same number with
+    the bank unknown; with the bank unknown, the same number at each bank of the country the
+    bank table lists (one that takes numbers of its length). A phone-keyed wallet's number
+    gives its ``same-number`` keys instead."""
+    _, country, code, number = canonical.split(":")
+    if number[:1] == "+":
+        return _same_number(number, canonical, lengths)
+    if code != "-":
+        return [(f"acct:{country}:-:{number}", ACCOUNT_NUMBER)]
+    return [(f"acct:{country}:{bank}:{number}", ACCOUNT_NUMBER)
+            for bank in bank_table.number_codes(country, len(number))]
+
+
+def _same_number(e164: str, own: str, lengths: PrefixLengths) -> list[Probe]:
+    """Every value keyed by the phone number ``e164`` but ``own`` (a wallet or an account of
+    that number): the phone, and each listed kind of phone-keyed e-wallet of its country and
+    of phone-keyed platform account (``same-number``)."""
+    keys = [(e164, SAME_NUMBER)]
+    if lengths.numbers:
+        keys.extend((key, SAME_NUMBER) for key in (p + e164 for p in _present_prefixes(e164, lengths)) if key != own)
+    return keys
+
+
+def _present_prefixes(e164: str, lengths: PrefixLengths) -> tuple[str, ...]:
+    """The prefixes present (``lengths.numbers``) of the wallets and accounts ``e164`` could
+    key: calling codes are prefix-free, so the first one found is the number's (one found
+    empty has no platform's prefix either, as ``present[""]`` then has none)."""
+    present = lengths._numbers
+    found = present.get(e164[1:3]) or present.get(e164[1:4]) or present.get(e164[1:2])
+    return present[""] if found is None else found
+
+
+_PHONE_ACCOUNTS = tuple(f"{platform}:" for platform in PHONE_PLATFORMS)
+
+
+@lru_cache(maxsize=1)
+def _number_prefixes_by_code() -> dict[str, tuple[str, ...]]:
+    """Calling code (digits) → ``acct:CC:WALLET:`` for each phone-keyed e-wallet of its
+    country, then ``PLATFORM:`` for each phone-keyed platform (codes without a wallet are left
+    out: ``_PHONE_ACCOUNTS`` serves them). Read from the bank table on first use."""
+    wallets: dict[str, tuple[str, ...]] = {}
+    for country, codes in bank_table.phone_wallet_codes().items():
+        calling = str(phonenumbers.country_code_for_region(country))
+        wallets[calling] = (*wallets.get(calling, ()), *(f"acct:{country}:{code}:" for code in codes))
+    return {calling: (*found, *_PHONE_ACCOUNTS) for calling, found in wallets.items()}
+
+
+@lru_cache(maxsize=1)
+def number_key_prefixes() -> tuple[str, ...]:
+    """Every prefix under which a wallet or an account names a phone number
+    (``acct:TH:TRUEMONEY:``, ``whatsapp:``): storage says which are present
+    (``PrefixLengths.numbers``)."""
+    return tuple(sorted({p for found in _number_prefixes_by_code().values() for p in found} | set(_PHONE_ACCOUNTS)))
 
 
 def _ip_supernets(value: Value, lengths: PrefixLengths, networks: NetworkSet | None) -> list[Probe]:
@@ -126,7 +215,12 @@ def _url_keys(url: str, lengths: PrefixLengths, networks: NetworkSet | None) -> 
         ip = _host_ip(host)
         if ip is not None:
             return [*_ip_supernets(ip, lengths, networks), (ip.value, URL_HOST)]
-    return [*((parent, PARENT_DOMAIN) for parent in parent_domains(host)), (host, URL_HOST)]
+    keys = [*((parent, PARENT_DOMAIN) for parent in parent_domains(host)), (host, URL_HOST)]
+    if platform_host(host) is not None:  # a platform's link: the account it points to, if any
+        account = account_of_url(url)
+        if account is not None:
+            keys.append((account.value, URL_ACCOUNT))
+    return keys
 
 
 def _host_ip(host: str) -> Value | None:

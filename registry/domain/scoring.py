@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from registry.domain.kinds import (
+    ACCOUNT_NUMBER,
     BANK_ACCOUNT,
     CIDR,
     CRYPTO_WALLET,
@@ -25,7 +26,9 @@ from registry.domain.kinds import (
     PARENT_DOMAIN,
     PHONE,
     PHONE_PREFIX,
+    SAME_NUMBER,
     URL,
+    URL_ACCOUNT,
     URL_HOST,
     USER_ACCOUNT,
 )
@@ -65,13 +68,14 @@ class Evidence:
 def match_weight(match: str, kind: str, prefix_len: int | None) -> float:
     """How much a match of this type says about the query itself.
 
-    A listed /24 says more about one of its addresses than a listed /12 does.
+    A listed /24 says more about one of its addresses than a listed /12 does. Why each weight:
+    docs/design.md ("Data flow of a lookup").
     """
     if match in (EXACT,):
         return 1.0
-    if match == URL_HOST:
+    if match in (URL_HOST, URL_ACCOUNT, SAME_NUMBER):
         return 0.9
-    if match == PARENT_DOMAIN:
+    if match in (PARENT_DOMAIN, ACCOUNT_NUMBER):
         return 0.8
     if match == CIDR:
         host_bits = (32 if kind == IPV4 else 128) - (prefix_len or 0)

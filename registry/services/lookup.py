@@ -17,8 +17,10 @@ from sqlalchemy import Connection
 
 from registry.domain.allowlist import Allowlist, emergency_reason
 from registry.domain.keys import probe_keys
-from registry.domain.kinds import PHONE, Value
+from registry.domain.kinds import KINDS, PHONE, USER_ACCOUNT, Value
 from registry.domain.normalize import NormalizeError, normalize_one, phone_display
+from registry.domain.normalize.account_rules import PLATFORMS, platform_name
+from registry.domain.normalize.errors import Invalid as NotAPlatform
 from registry.domain.rows import ASSERTION_FIELDS, LookupMatch, as_time, decode_labels
 from registry.domain.scoring import allowlisted_score, combine, decayed, match_weight
 from registry.domain.times import iso, utcnow
@@ -39,6 +41,8 @@ def lookup(
     viewer: Viewer,
     *,
     region: str | None = None,
+    kind: str | None = None,
+    platform: str | None = None,
     now: datetime | None = None,
     half_lifes: dict[str, float] | None = None,
 ) -> list[dict]:
@@ -46,12 +50,35 @@ def lookup(
     in this process however large the batch. Its reads are several statements: on a
     ``Database.read()`` connection they see one snapshot. Answers of one batch share their
     nested parts (an indicator's assertions, equal explanations): they are read-only.
+
+    ``kind`` and ``platform`` read every query as that kind (a user-account of that platform),
+    as an import's do; an unknown one raises ``Invalid`` naming it.
     """
+    kind, platform = _options(kind, platform)
     with collector.paused(len(queries) >= 1000):
-        return _lookup(conn, queries, viewer, region=region, now=now or utcnow(), half_lifes=half_lifes)
+        return _lookup(conn, queries, viewer, region=region, kind=kind, platform=platform, now=now or utcnow(),
+                       half_lifes=half_lifes)
 
 
-def _lookup(conn, queries, viewer, *, region, now, half_lifes) -> list[dict]:
+def _options(kind, platform) -> tuple[str | None, str | None]:
+    """The kind and platform of a lookup, checked before any value is read."""
+    if kind is not None and (not isinstance(kind, str) or kind not in KINDS):
+        raise Invalid(f"kind must be one of {', '.join(KINDS)}, not {kind!r}", field="kind",
+                      details={"allowed": list(KINDS)})
+    if platform is None:
+        return kind, None
+    if not isinstance(platform, str):
+        raise Invalid(f"platform must be one of {', '.join(PLATFORMS)}, not {platform!r}", field="platform")
+    try:
+        platform = platform_name(platform)
+    except NotAPlatform as exc:
+        raise Invalid(exc.reason, field="platform", details={"allowed": list(PLATFORMS)}) from None
+    if kind not in (None, USER_ACCOUNT):
+        raise Invalid(f"a platform ({platform}) is given only with kind {USER_ACCOUNT}, not {kind}", field="platform")
+    return USER_ACCOUNT, platform
+
+
+def _lookup(conn, queries, viewer, *, region, kind, platform, now, half_lifes) -> list[dict]:
     allowlist, lengths, networks = lookup_state(conn)
 
     parsed: list[Value | dict] = []
@@ -64,9 +91,9 @@ def _lookup(conn, queries, viewer, *, region, now, half_lifes) -> list[dict]:
             add_probes(())
             continue
         try:
-            value = normalize_one(query, None, region)
+            value = normalize_one(query, kind, region, platform)
         except NormalizeError as exc:
-            add_parsed(_unparsed(query, exc))
+            add_parsed(_unparsed(query, exc, kind))
             add_probes(())
             continue
         add_parsed(value)
@@ -205,8 +232,9 @@ def _shown(row: LookupMatch, times: _Times) -> tuple[dict, dict]:
     return shown, {}
 
 
-def _unparsed(query: str, exc: NormalizeError) -> dict:
-    reason = emergency_reason(query)
+def _unparsed(query: str, exc: NormalizeError, kind: str | None) -> dict:
+    # "191" asked as another kind is that kind's error, not an emergency number
+    reason = emergency_reason(query) if kind in (None, PHONE) else None
     if reason:
         value = query.strip()
         return {

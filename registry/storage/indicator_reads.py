@@ -21,6 +21,29 @@ def prefix_lengths(conn: Connection) -> list[tuple[str, int]]:
     return conn.exec_driver_sql("SELECT kind, length FROM prefix_length").fetchall()
 
 
+# Which prefixes (``acct:TH:TRUEMONEY:``, ``whatsapp:``) some indicator's value continues with
+# a phone number: one range probe of the value index each (an E.164 number has at most 15
+# digits, so every such value lies between PREFIX+ and PREFIX+9999999999999999, in any
+# collation), the prefix itself checked exactly.
+_NUMBER_KEYED = {
+    "sqlite": "SELECT p.value FROM json_each(?) AS p WHERE EXISTS (SELECT 1 FROM indicator "
+              "WHERE value > p.value || '+' AND value <= p.value || '+9999999999999999' "
+              "AND substr(value, 1, length(p.value) + 1) = p.value || '+')",
+    "postgresql": "SELECT p FROM unnest(%s::text[]) AS p WHERE EXISTS (SELECT 1 FROM indicator "
+                  "WHERE value > p || '+' AND value <= p || '+9999999999999999' "
+                  "AND left(value, length(p) + 1) = p || '+')",
+}
+
+
+def number_keyed(conn: Connection, prefixes: Sequence[str]) -> set[str]:
+    """Those of ``prefixes`` under which some listed value names a phone number (``PREFIX+…``)."""
+    if not prefixes:
+        return set()
+    sql = _NUMBER_KEYED["sqlite" if bulk.is_sqlite(conn) else "postgresql"]
+    rows, _ = bulk.driver_rows(conn, sql, (bulk.values_param(conn, prefixes),))
+    return {row[0] for row in rows}
+
+
 def find_by_values(conn: Connection, values: Sequence[str]) -> list:
     """Indicator rows whose canonical value is one of ``values``."""
     return bulk.select_in(

@@ -161,9 +161,10 @@ def _region(value) -> str | None:
     return value.upper()
 
 
-def _lookup(values: list, region: str | None) -> list[dict]:
+def _lookup(values: list, region: str | None, kind=None, platform=None) -> list[dict]:
     with _db().read() as conn:
-        answers = do_lookup(conn, values, g.principal.viewer, region=region, half_lifes=_settings().half_lifes)
+        answers = do_lookup(conn, values, g.principal.viewer, region=region, kind=kind, platform=platform,
+                            half_lifes=_settings().half_lifes)
     metrics.count_lookups(answers)
     audit("lookup", values, sum(1 for a in answers if a.get("listed")))
     return answers
@@ -183,7 +184,8 @@ def lookup_one():
     value = request.args.get("value")
     if not value:
         raise Invalid("give the value to look up as ?value=…", field="value")
-    return jsonify(_lookup([value], _region(request.args.get("region")))[0])
+    args = request.args
+    return jsonify(_lookup([value], _region(args.get("region")), args.get("kind"), args.get("platform"))[0])
 
 
 @bp.post("/lookup")
@@ -196,10 +198,11 @@ def lookup_batch():
         raise Invalid(f"at most {limit} values per batch; got {len(values)}: split the batch", field="values",
                       details={"limit": limit, "got": len(values)})
     region = _region(body.get("region"))
+    kind, platform = body.get("kind"), body.get("platform")
     if len(values) < LARGE_BATCH:
-        return jsonify({"results": _lookup(values, region)})
+        return jsonify({"results": _lookup(values, region, kind, platform)})
     with _large_batches:
-        return jsonify({"results": _lookup(values, region)})
+        return jsonify({"results": _lookup(values, region, kind, platform)})
 
 
 # -- indicators -----------------------------------------------------------------------------

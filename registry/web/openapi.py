@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from registry import __version__
 from registry.domain.kinds import KINDS
+from registry.domain.normalize.account_rules import ALIASES, PLATFORMS
 from registry.domain.roles import ROLES
 from registry.domain.tlp import LEVELS
 from registry.web.openapi_components import BODY_ERRORS, COMMON_ERRORS, SCHEMAS, error_response
 
 _REGION = {"type": "string", "pattern": "^[A-Za-z]{2}$"}  # ISO 3166 alpha-2
 _VALUE = {"type": "string", "minLength": 1, "maxLength": 2048}
+_PLATFORM = {"type": "string", "enum": [*PLATFORMS, *ALIASES]}
 # Present when the write lowered the TLP of a row the caller could see.
 _LOWERED = {"type": "object", "required": ["from", "to"], "properties": {
     "from": {"type": "string", "enum": list(LEVELS)}, "to": {"type": "string", "enum": list(LEVELS)}}}
@@ -96,6 +98,11 @@ def _export_paths() -> dict:
     return paths
 
 
+_LOOKUP_KIND = {"type": "string", "enum": list(KINDS)}
+_LOOKUP_KIND_TEXT = "read every value as this kind (default: detected per value)"
+_LOOKUP_PLATFORM_TEXT = ("read every value as an account on this platform (kind user-account), so @name reads; "
+                         "twitter, fb, ig, tg, wa and weixin name x, facebook, instagram, telegram, whatsapp and "
+                         "wechat")
 _FEED_NAME = {"name": "name", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]{0,98}[a-z0-9]$"}}
 
 
@@ -128,6 +135,8 @@ def spec() -> dict:
                         {"name": "value", "in": "query", "required": True, "schema": {"type": "string", "minLength": 1}},
                         {"name": "region", "in": "query", "schema": _REGION,
                          "description": "ISO alpha-2 region for national phone numbers (default: the key's org country)"},
+                        {"name": "kind", "in": "query", "schema": _LOOKUP_KIND, "description": _LOOKUP_KIND_TEXT},
+                        {"name": "platform", "in": "query", "schema": _PLATFORM, "description": _LOOKUP_PLATFORM_TEXT},
                     ],
                     "responses": {"200": _json({"$ref": "#/components/schemas/Answer"}), **COMMON_ERRORS},
                 },
@@ -140,6 +149,8 @@ def spec() -> dict:
                             "properties": {
                                 "values": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 10000},
                                 "region": _REGION,
+                                "kind": {**_LOOKUP_KIND, "description": _LOOKUP_KIND_TEXT},
+                                "platform": {**_PLATFORM, "description": _LOOKUP_PLATFORM_TEXT},
                             },
                         }}},
                     },

@@ -75,6 +75,32 @@ def test_lookup_reads_values_from_a_file_in_input_order(cli, tmp_path):
     assert answers[0]["listed"] and "error" in answers[1] and answers[2]["allowlisted"]
 
 
+def test_lookup_takes_a_kind_and_a_platform(cli, tmp_path):
+    listed = tmp_path / "mules.txt"
+    listed.write_text("acct:TH:KASI:1234567890\ntelegram:kbank_support_th\nacct:TH:TRUEMONEY:+66891234567\n",
+                      encoding="utf-8")
+    assert json.loads(cli("import", listed, "--org", "ccib-th", "--json").stdout)["new"] == 3
+    answers = json.loads(cli("lookup", "--json", "--kind", "bank-account", "--region", "TH", "1234567890",
+                             "089-123-4567").stdout)
+    assert [(a["value"], [(m["match"], m["value"]) for m in a["matches"]]) for a in answers] == [
+        ("acct:TH:-:1234567890", [("account-number", "acct:TH:KASI:1234567890")]),
+        ("acct:TH:-:0891234567", []),  # digits at an unknown bank: not the wallet keyed by +66891234567
+    ]
+    human = cli("lookup", "--platform", "telegram", "@KBank_Support_TH", "--region", "TH").stdout
+    assert "[user-account telegram:kbank_support_th]  LISTED" in human
+    phone = json.loads(cli("lookup", "--json", "0891234567", "--region", "TH").stdout)[0]
+    assert [(m["match"], m["value"]) for m in phone["matches"]] == [("same-number", "acct:TH:TRUEMONEY:+66891234567")]
+
+
+def test_lookup_names_an_unknown_kind_or_platform(cli):
+    platform = cli("lookup", "--platform", "myspace", "@name", ok=False)
+    assert platform.exit_code == 2 and "unknown platform 'myspace'" in platform.output
+    kind = cli("lookup", "--kind", "bank", "1234567890", ok=False)
+    assert kind.exit_code == 2 and "'bank' is not one of" in kind.output and "bank-account" in kind.output
+    both = cli("lookup", "--kind", "phone", "--platform", "line", "@name", ok=False)
+    assert both.exit_code == 2 and "only with kind user-account" in both.output
+
+
 def test_search_within(cli):
     cli("import", FIXTURES / "spamhaus" / "spamhaus_drop_2025-01-17.txt", "--org", "spamhaus")
     result = json.loads(cli("search", "--within", "1.10.0.0/16", "--json").stdout)

@@ -36,9 +36,14 @@ def count(db, table) -> int:
         return conn.execute(select(func.count()).select_from(table)).scalar_one()
 
 
-def look(db, *values, viewer=OPERATOR, now=NOW, region=None):
+def look(db, *values, viewer=OPERATOR, now=NOW, region=None, kind=None, platform=None):
     with db.read() as conn:
-        return lookup(conn, list(values), viewer, now=now, region=region)
+        return lookup(conn, list(values), viewer, now=now, region=region, kind=kind, platform=platform)
+
+
+def found(answers) -> list[list[tuple[str, str]]]:
+    """Each answer's matches as (match type, matched value), in their order."""
+    return [[(m["match"], m["value"]) for m in a["matches"]] for a in answers]
 
 
 def test_org_rules(db):
@@ -209,3 +214,100 @@ def test_label_filter_is_a_label_not_a_pattern(orgs):
         percent = search_indicators(conn, OPERATOR, Filters.parse({"label": "%"}))
     assert [i["value"] for i in exact["indicators"]] == ["one.example"]
     assert wildcard["indicators"] == [] and percent["indicators"] == []
+
+
+# -- the account kinds' match types (docs/design.md, "Data flow of a lookup") ----------------------
+
+def test_account_number_matches_the_same_digits_with_the_bank_unknown_both_ways(orgs):
+    put(orgs, "ccib-th", ["KBank 123-4-56789-0"], confidence=80)  # acct:TH:KASI:1234567890
+    put(orgs, "ccib-th", ["222-333-4445"], kind="bank-account", region="TH", confidence=80)  # bank unknown
+    answers = look(orgs, "acct:TH:-:1234567890", "SCB 222-333-4445", "KBank 1234567890")
+    assert found(answers) == [
+        [("account-number", "acct:TH:KASI:1234567890")],
+        [("account-number", "acct:TH:-:2223334445")],
+        [("exact", "acct:TH:KASI:1234567890")],
+    ]
+    assert [a["score"] for a in answers] == [64, 64, 80]  # account-number weighs 0.8
+    # digits alone, the kind and the region given: any bank of the region's country
+    alone = look(orgs, "1234567890", "2223334445", kind="bank-account", region="TH")
+    assert found(alone) == [[("account-number", "acct:TH:KASI:1234567890")], [("exact", "acct:TH:-:2223334445")]]
+    assert alone[0]["value"] == "acct:TH:-:1234567890"
+
+
+def test_account_number_needs_the_same_country_and_no_other_known_bank(orgs):
+    put(orgs, "ccib-th", ["KBank 123-4-56789-0", "acct:TH:-:2223334445"])
+    answers = look(orgs, "SCB 123-4-56789-0", "acct:MY:-:1234567890", "acct:MY:-:2223334445",
+                   "acct:TH:-:1234567899")
+    assert found(answers) == [[], [], [], []]
+    # without a region, digits alone are no account: an error naming the kind, not a match
+    [alone] = look(orgs, "1234567890", kind="bank-account")
+    assert "bank-account" in alone["error"] and "region" in alone["error"]
+    # an emergency number asked as an account is that kind's error, not an allowlisted phone
+    [emergency] = look(orgs, "191", kind="bank-account", region="TH")
+    assert "too short" in emergency["error"] and "allowlisted" not in emergency
+
+
+def test_same_number_matches_a_phone_its_wallets_and_its_whatsapp_both_ways(orgs):
+    put(orgs, "ccib-th", ["+66812345678", "wa.me/66861234567"], confidence=80)
+    put(orgs, "pdrm-my", ["TrueMoney 089-123-4567"], region="TH", confidence=80)  # acct:TH:TRUEMONEY:+66891234567
+    answers = look(orgs, "TrueMoney 081-234-5678", "whatsapp:+66812345678", "+66891234567",
+                   "PromptPay 0891234567", "wa.me/66891234567", "0861234567", "TrueMoney 0861234567",
+                   region="TH")
+    assert found(answers) == [
+        [("same-number", "+66812345678")],  # wallet -> phone
+        [("same-number", "+66812345678")],  # whatsapp -> phone
+        [("same-number", "acct:TH:TRUEMONEY:+66891234567")],  # phone -> wallet
+        [("same-number", "acct:TH:TRUEMONEY:+66891234567")],  # wallet -> wallet of the same number
+        [("same-number", "acct:TH:TRUEMONEY:+66891234567")],  # whatsapp -> wallet
+        [("same-number", "whatsapp:+66861234567")],  # phone -> whatsapp
+        [("same-number", "whatsapp:+66861234567")],  # wallet -> whatsapp
+    ]
+    assert answers[0]["score"] == 72  # same-number weighs 0.9
+    # the number itself and its wallet listed: both matches, the exact one first, one score
+    put(orgs, "pdrm-my", ["TrueMoney 0812345678"], region="TH", confidence=60)
+    [both] = look(orgs, "+66812345678")
+    assert found([both]) == [[("exact", "+66812345678"), ("same-number", "acct:TH:TRUEMONEY:+66812345678")]]
+    assert both["score"] == 96  # 100 × (1 − 0.2 × 0.46), plus 5 for a second agency
+
+
+def test_same_number_needs_the_same_number(orgs):
+    put(orgs, "ccib-th", ["+66812345678", "TrueMoney 0891234567", "whatsapp:+66861234567"], region="TH")
+    answers = look(orgs, "+66812345679", "+60123456789", "TrueMoney 0891234568", "zalo:+66861234568",
+                   "+85597123*", region="TH")
+    assert found(answers) == [[], [], [], [], []]
+
+
+def test_wallets_and_accounts_listed_after_a_lookup_are_found_by_the_next(orgs):
+    put(orgs, "ccib-th", ["+66812345678"])
+    assert found(look(orgs, "+66812345678", "whatsapp:+66812345678")) == [[("exact", "+66812345678")],
+                                                                            [("same-number", "+66812345678")]]
+    put(orgs, "pdrm-my", ["acct:TH:PROMPTPAY:+66812345678"])  # the first PromptPay wallet listed
+    assert found(look(orgs, "+66812345678"))[0][1:] == [("same-number", "acct:TH:PROMPTPAY:+66812345678")]
+    put(orgs, "pdrm-my", ["viber:+66812345678"])
+    assert found(look(orgs, "whatsapp:+66812345678")) == [[
+        ("same-number", "+66812345678"), ("same-number", "acct:TH:PROMPTPAY:+66812345678"),
+        ("same-number", "viber:+66812345678")]]
+
+
+def test_url_account_finds_the_account_a_platform_link_points_to(orgs):
+    put(orgs, "ccib-th", ["telegram:kbank_support_th", "telegram:abcdefghij", "whatsapp:+66812345678"], confidence=80)
+    answers = look(orgs, "https://t.me/kbank_support_th/12", "https://wa.me/66812345678?text=hi",
+                   "@KBank_Support_TH", "https://t.me/joinchat/abcdefghij", "https://t.me/+abcdefghij")
+    assert found(answers[:2]) == [[("url-account", "telegram:kbank_support_th")],
+                                  [("url-account", "whatsapp:+66812345678")]]
+    assert answers[0]["kind"] == "url" and answers[0]["score"] == 72  # url-account weighs 0.9
+    assert "error" in answers[2]  # an @name without its platform is no account
+    assert found(answers[3:]) == [[], []]  # invite links stay URLs: no account is probed
+    [named] = look(orgs, "@KBank_Support_TH", platform="telegram")
+    assert found([named]) == [[("exact", "telegram:kbank_support_th")]]
+
+
+def test_a_lookup_names_an_unknown_kind_or_platform(orgs):
+    with pytest.raises(Invalid, match="'bank-acount'") as kind:
+        look(orgs, "1234567890", kind="bank-acount")
+    assert kind.value.field == "kind"
+    with pytest.raises(Invalid, match="unknown platform 'myspace'") as platform:
+        look(orgs, "@name", platform="myspace")
+    assert platform.value.field == "platform"
+    with pytest.raises(Invalid, match="only with kind user-account"):
+        look(orgs, "@name", kind="phone", platform="telegram")

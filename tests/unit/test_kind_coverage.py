@@ -13,6 +13,7 @@ import pytest
 
 from registry.cli.exports import export_cmd
 from registry.cli.imports import import_cmd
+from registry.cli.lookup import lookup as lookup_cmd
 from registry.config import SETTINGS
 from registry.domain import allowlist, scoring
 from registry.domain.kinds import (
@@ -71,6 +72,7 @@ def _choices(command: click.Command, name: str) -> tuple[str, ...]:
 def test_cli_kind_choices_are_the_kinds():
     assert _choices(import_cmd, "kind") == KINDS
     assert _choices(export_cmd, "kind") == KINDS
+    assert _choices(lookup_cmd, "kind") == KINDS
 
 
 def test_export_format_choices_are_the_formats():

@@ -174,3 +174,40 @@ def test_audit_records_lookups_and_verifies(server):
     verified = subprocess.run([str(REGISTRY), "audit", "verify", "--json"], env=server.env, capture_output=True, text=True)
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert json.loads(verified.stdout)["ok"] is True
+
+
+def test_lookup_takes_a_kind_and_a_platform_single_and_batch(server):
+    submitted = server.post("/api/v1/indicators", key="ccib-contrib", json={"indicators": [
+        {"value": "KBank 765-4-32109-8", "confidence": 80}, {"value": "telegram:kbank_helpdesk_th", "confidence": 80}]})
+    assert [r["status"] for r in submitted.json()["results"]] == ["new", "new"], submitted.text
+    digits = server.get("/api/v1/lookup", key="pdrm-reader",
+                        params={"value": "7654321098", "kind": "bank-account", "region": "TH"}).json()
+    assert digits["value"] == "acct:TH:-:7654321098"
+    assert [(m["match"], m["value"]) for m in digits["matches"]] == [("account-number", "acct:TH:KASI:7654321098")]
+    named = server.get("/api/v1/lookup", key="pdrm-reader", params={"value": "@KBank_Helpdesk_TH", "platform": "tg"})
+    assert named.json()["value"] == "telegram:kbank_helpdesk_th" and named.json()["listed"]
+    batch = server.post("/api/v1/lookup", key="pdrm-reader", json={
+        "values": ["765-4-32109-8", "0812345678"], "kind": "bank-account", "region": "TH"}).json()["results"]
+    assert batch[0]["listed"] and batch[1]["value"] == "acct:TH:-:0812345678" and not batch[1]["listed"]
+    accounts = server.post("/api/v1/lookup", key="pdrm-reader", json={
+        "values": ["@kbank_helpdesk_th", "https://t.me/kbank_helpdesk_th"], "platform": "telegram"}).json()["results"]
+    assert [a["value"] for a in accounts] == ["telegram:kbank_helpdesk_th"] * 2 and accounts[1]["listed"]
+    # without the platform the link is a URL that finds the account it points to
+    link = server.get("/api/v1/lookup", key="pdrm-reader", params={"value": "https://t.me/kbank_helpdesk_th/7"}).json()
+    assert [(m["match"], m["value"]) for m in link["matches"]] == [("url-account", "telegram:kbank_helpdesk_th")]
+
+
+@pytest.mark.parametrize(("request_args", "field", "named"), [
+    ({"params": {"value": "1234567890", "kind": "bank"}}, "kind", "'bank'"),
+    ({"params": {"value": "@name", "platform": "myspace"}}, "platform", "'myspace'"),
+    ({"params": {"value": "@name", "kind": "phone", "platform": "line"}}, "platform", "user-account"),
+    ({"json": {"values": ["1234567890"], "kind": "iban"}}, "kind", "'iban'"),
+    ({"json": {"values": ["1234567890"], "kind": 7}}, "kind", "7"),
+    ({"json": {"values": ["@name"], "platform": "Friendster"}}, "platform", "'Friendster'"),
+])
+def test_lookup_names_an_unknown_kind_or_platform(server, request_args, field, named):
+    method = server.post if "json" in request_args else server.get
+    answer = method("/api/v1/lookup", key="pdrm-reader", **request_args)
+    assert answer.status_code == 400, answer.text
+    error = answer.json()["error"]
+    assert error["details"]["field"] == field and named in error["message"]

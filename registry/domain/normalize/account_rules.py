@@ -26,6 +26,10 @@ PLATFORMS = (
     "telegram", "line", "whatsapp", "facebook", "instagram", "tiktok", "x", "wechat", "zalo",
     "viber", "signal",
 )
+# The platforms whose accounts may be phone numbers (their identifier is then the E.164): every
+# WhatsApp, Zalo and Viber account, a Signal account given by number. A lookup of a number
+# probes them (registry.domain.keys, match type same-number).
+PHONE_PLATFORMS = ("whatsapp", "zalo", "viber", "signal")
 # Other names people give a platform: for the --platform flag only, never in ``platform:id``
 # text (``fb::1`` is an IPv6 address).
 ALIASES = {"twitter": "x", "fb": "facebook", "ig": "instagram", "tg": "telegram",

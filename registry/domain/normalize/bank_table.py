@@ -12,7 +12,7 @@ import csv
 import io
 import unicodedata
 from collections import defaultdict
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import NamedTuple
 
@@ -213,3 +213,29 @@ def check_length(number: str, country: str, bank: Bank | None) -> None:
         )
     if len(number) > high:
         raise Invalid(f"account number too long for {where}: {len(number)} digits, expected {want}")
+
+
+@lru_cache(maxsize=512)
+def number_codes(country: str, length: int) -> tuple[str, ...]:
+    """The codes of the banks and wallets of ``country`` that take a plain account number of
+    ``length`` digits, in table order: where a lookup of digits whose bank is unknown looks
+    (docs/design.md, "Data flow of a lookup"). A bank the table does not list is not among
+    them (a BIC's code kept for an unlisted bank is found only by its own code)."""
+    return tuple(
+        bank.code
+        for bank in table().banks
+        if bank.country == country
+        and (not bank.phone_wallet or bank.number_too)
+        and bank.digits[0] <= length <= bank.digits[1]
+    )
+
+
+@cache
+def phone_wallet_codes() -> dict[str, tuple[str, ...]]:
+    """Country → the codes of its phone-keyed e-wallets (whose NUMBER is a phone's E.164), in
+    table order."""
+    found: dict[str, list[str]] = defaultdict(list)
+    for bank in table().banks:
+        if bank.phone_wallet:
+            found[bank.country].append(bank.code)
+    return {country: tuple(codes) for country, codes in found.items()}
