@@ -46,7 +46,7 @@ class Indicator(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    kind: str = Field(max_length=8)
+    kind: str = Field(max_length=16)
     value: str = Field(max_length=2048, unique=True)
     display: str | None = Field(default=None, max_length=2048)
     prefix_len: int | None = None
@@ -122,7 +122,7 @@ class AllowlistEntry(SQLModel, table=True):
     __tablename__ = "allowlist_entry"
 
     id: int | None = Field(default=None, primary_key=True)
-    kind: str = Field(max_length=8)
+    kind: str = Field(max_length=16)
     value: str = Field(max_length=2048, unique=True)
     reason: str = Field(max_length=200)
     created: datetime
@@ -134,7 +134,7 @@ class PrefixLength(SQLModel, table=True):
 
     __tablename__ = "prefix_length"
 
-    kind: str = Field(max_length=8, primary_key=True)
+    kind: str = Field(max_length=16, primary_key=True)
     length: int = Field(primary_key=True)
 
 
