@@ -33,8 +33,9 @@ PHONE_PREFIX = "phone-prefix"
 ACCOUNT_NUMBER = "account-number"  # the same digits at the same bank, or with the bank unknown
 SAME_NUMBER = "same-number"  # a phone and the e-wallet or WhatsApp account keyed by it
 URL_ACCOUNT = "url-account"  # a platform link and the account it points to
+SAME_FILE = "same-file"  # another hash of the listed file (domain.same_file)
 MATCH_TYPES: tuple[str, ...] = (
-    EXACT, CIDR, PARENT_DOMAIN, URL_HOST, PHONE_PREFIX, ACCOUNT_NUMBER, SAME_NUMBER, URL_ACCOUNT,
+    EXACT, CIDR, PARENT_DOMAIN, URL_HOST, PHONE_PREFIX, ACCOUNT_NUMBER, SAME_NUMBER, URL_ACCOUNT, SAME_FILE,
 )
 
 _V4_MAPPED = 0xFFFF << 32

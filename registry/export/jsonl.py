@@ -6,6 +6,9 @@ and every exported assertion in the shape lookup answers use:
      "first_seen": "…", "last_seen": "…", "valid_until": null, "times_reported": 3,
      "allowlisted": null, "assertions": [{"source": "ccib-th", "feed": null, …}]}
 
+A file hash listed with its file's other hashes carries them, strongest first:
+``"hashes": ["sha1:…", "md5:…"]``.
+
 ``registry import`` reads it back (value, kind, labels, confidence, first_seen)."""
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ MEDIA_TYPE = "application/x-ndjson"
 def line(item: Listed) -> bytes:
     summary = item.summary()
     summary["assertions"] = [c.to_dict() for c in summary.pop("claims")]
+    if item.hashes:
+        summary["hashes"] = item.hashes
     return orjson.dumps(summary) + b"\n"
 
 

@@ -59,15 +59,17 @@ class Claim:
 
 class Listed:
     """One exported indicator: its value and the assertions the export selected (``ValueRow``s,
-    for the formats that list values, carry no claims)."""
+    for the formats that list values, carry no claims); ``hashes``, a file's other hashes, when
+    the export asked for them."""
 
-    __slots__ = ("rows", "id", "kind", "value", "score")
+    __slots__ = ("rows", "id", "kind", "value", "score", "hashes")
 
     def __init__(self, rows: list[ExportRow] | list[ValueRow]) -> None:
         first = rows[0]
         self.rows = rows
         self.id, self.kind, self.value = first.indicator_id, first.kind, first.value
         self.score: int | None = None
+        self.hashes: list[str] = []
 
     @property
     def display(self) -> str | None:

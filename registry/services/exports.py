@@ -30,11 +30,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import islice
 from pathlib import Path
 
 from sqlalchemy import Connection
 
-from registry.domain.kinds import DOMAIN, IPV4, IPV6, KINDS
+from registry.domain.kinds import DOMAIN, FILE_HASH, IPV4, IPV6, KINDS
 from registry.domain.opaque import Sealer
 from registry.domain.rows import as_time
 from registry.domain.times import utcnow
@@ -43,6 +44,7 @@ from registry.export import cidr, csvfile, jsonl, misp, rpz, text
 from registry.export.records import Listed, group, scored
 from registry.services.errors import Invalid, NotFound
 from registry.services.filters import parse_kind, parse_since
+from registry.storage import aliases
 from registry.storage import export_reads as reads
 from registry.storage.db import Database
 from registry.storage.visibility import visible_state
@@ -196,7 +198,19 @@ def stream(conn: Connection, viewer: Viewer, fmt: str, query: ExportQuery, *, no
         return rpz.write(items, zone=query.zone, serial=rpz_serial(conn, viewer, now))
     if fmt == "csv":
         return csvfile.write(items, raw=query.raw)
+    if fmt == "json":
+        items = _with_hashes(conn, items)
     return {"text": text.write, "json": jsonl.write}[fmt](items)
+
+
+def _with_hashes(conn: Connection, items: Iterator[Listed], run: int = 1000) -> Iterator[Listed]:
+    """``items`` with each file's other hashes (``Listed.hashes``), read once per run of
+    indicators that holds a file hash."""
+    while batch := list(islice(items, run)):
+        files = {item.id: item for item in batch if item.kind == FILE_HASH}
+        for indicator_id, hashes in (aliases.aliases_of(conn, files) if files else {}).items():
+            files[indicator_id].hashes = hashes
+        yield from batch
 
 
 def _stix(conn: Connection, viewer: Viewer, query: ExportQuery, now: datetime, sealer: Sealer | None) -> Iterator[bytes]:

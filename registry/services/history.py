@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
+from registry.domain.kinds import EXACT, FILE_HASH, SAME_FILE
 from registry.domain.normalize import NormalizeError, normalize_one
 from registry.domain.tlp import Viewer
 from registry.services.errors import Invalid
@@ -27,27 +28,44 @@ def canonical(value: str, region: str | None) -> str:
 def indicator_history(conn: Connection, value: str, viewer: Viewer, *, region: str | None = None,
                       half_lifes: dict[str, float] | None = None, now: datetime | None = None) -> dict:
     """``answer`` (the lookup answer), ``assertions`` and ``sightings`` of the indicator itself
-    (empty when it is only covered by a wider listing, or hidden), and ``timeline``, oldest first."""
+    (empty when it is only covered by a wider listing, or hidden), ``related`` (the other
+    matches), ``file_hashes`` (every hash of a file, strongest first) and ``timeline``, oldest
+    first.
+
+    The indicator itself is the exact match, or else the file a file hash is another hash of
+    (``same-file``: the same file, listed under its strongest hash)."""
     answer = lookup(conn, [value], viewer, region=region, half_lifes=half_lifes, now=now)[0]
     if "error" in answer:
         raise Invalid(answer["error"], field="value")
-    exact = next((m for m in answer["matches"] if m["match"] == "exact"), None)
+    itself = next((m for m in answer["matches"] if m["match"] == EXACT), None) or next(
+        (m for m in answer["matches"] if m["match"] == SAME_FILE), None)
     assertions, sightings, indicator_id = [], [], None
-    if exact is not None:
-        row = store.find_by_values(conn, [exact["value"]])[0]
+    if itself is not None:
+        row = store.find_by_values(conn, [itself["value"]])[0]
         indicator_id = row.id
         for a in store.assertions_for(conn, [row.id]):
             if viewer.can_see(a.tlp, a.source):
                 assertions.append({**assertion_dict(a), "external_ref": a.external_ref})
-        sightings = exact["sightings"]
+        sightings = itself["sightings"]
     return {
         "answer": answer,
         "indicator_id": indicator_id,
         "assertions": assertions,
         "sightings": sightings,
-        "related": [m for m in answer["matches"] if m["match"] != "exact"],
+        "related": [m for m in answer["matches"] if m is not itself],
+        "file_hashes": _file_hashes(answer, itself),
         "timeline": timeline(assertions, sightings),
     }
+
+
+def _file_hashes(answer: dict, shown: dict | None) -> list[str]:
+    """Every hash of the file the page shows, strongest first, the queried one among them (empty
+    for other kinds)."""
+    if answer["kind"] != FILE_HASH:
+        return []
+    if shown is None:
+        return [answer["value"]]
+    return [shown["value"], *shown.get("hashes", ())]
 
 
 def timeline(assertions: list[dict], sightings: list[dict]) -> list[dict]:

@@ -15,9 +15,10 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
+from registry.domain import same_file
 from registry.domain.allowlist import Allowlist, emergency_reason
 from registry.domain.keys import probe_keys
-from registry.domain.kinds import KINDS, PHONE, USER_ACCOUNT, Value
+from registry.domain.kinds import FILE_HASH, KINDS, PHONE, USER_ACCOUNT, Value
 from registry.domain.normalize import NormalizeError, normalize_one, phone_display
 from registry.domain.normalize.account_rules import PLATFORMS, platform_name
 from registry.domain.normalize.errors import Invalid as NotAPlatform
@@ -27,6 +28,7 @@ from registry.domain.times import iso, utcnow
 from registry.domain.tlp import Viewer
 from registry.services import collector
 from registry.services.errors import Invalid
+from registry.storage import aliases
 from registry.storage import indicator_reads as store
 from registry.storage import tables as t
 from registry.storage.lookup_state import lookup_state
@@ -84,6 +86,7 @@ def _lookup(conn, queries, viewer, *, region, kind, platform, now, half_lifes) -
     parsed: list[Value | dict] = []
     probes: list[list[tuple[str, str]]] = []
     keys: set[str] = set()
+    files: list[int] = []  # positions of the file-hash queries
     add_parsed, add_probes, add_keys = parsed.append, probes.append, keys.update  # per value: bound once
     for query in queries:
         if not isinstance(query, str):
@@ -96,12 +99,18 @@ def _lookup(conn, queries, viewer, *, region, kind, platform, now, half_lifes) -
             add_parsed(_unparsed(query, exc, kind))
             add_probes(())
             continue
+        if value.kind == FILE_HASH:
+            files.append(len(parsed))
         add_parsed(value)
         value_probes = probe_keys(value, lengths, networks)
         add_probes(value_probes)
         add_keys(map(_KEY_OF_PROBE, value_probes))
+    if files:
+        _same_file_probes(conn, files, parsed, probes, keys)
 
     found = _visible_fragments(conn, store.lookup_matches(conn, sorted(keys)) if keys else [], viewer, now, half_lifes)
+    if files:
+        _file_hashes(conn, found)
 
     answers = []
     combined_scores: dict[tuple, tuple] = {}  # answers with several matches: equal parts, one score
@@ -113,12 +122,31 @@ def _lookup(conn, queries, viewer, *, region, kind, platform, now, half_lifes) -
     return answers
 
 
+def _same_file_probes(conn: Connection, files: list[int], parsed: list, probes: list, keys: set[str]) -> None:
+    """The file-hash queries' ``same-file`` probes (``domain.same_file.file_probes``): the other
+    hashes a query gave, and the indicators its hashes are aliases of (one read, only when a
+    query is a file hash)."""
+    linked = aliases.aliased(conn, {h for n in files for h in same_file.hashes_of(parsed[n])})
+    for n in files:
+        more = same_file.file_probes(parsed[n], linked)
+        if more:
+            probes[n] = [*probes[n], *more]
+            keys.update(map(_KEY_OF_PROBE, more))
+
+
+def _file_hashes(conn: Connection, found: dict[str, _Found]) -> None:
+    """The other hashes of each matched file (its aliases), which its match entries show."""
+    files = {f.row.id: f for f in found.values() if f.row.kind == FILE_HASH}
+    for indicator_id, hashes in aliases.aliases_of(conn, files).items():
+        files[indicator_id].hashes = hashes
+
+
 class _Found:
     """What a viewer may see of one matched indicator, built once per batch however many
     queries match it; the parts of an answer that depend only on the indicator and the match
     type are memoised per match type."""
 
-    __slots__ = ("row", "assertions", "sightings", "terms", "sighting_count", "_by_match", "_scores")
+    __slots__ = ("row", "assertions", "sightings", "terms", "sighting_count", "hashes", "_by_match", "_scores")
 
     def __init__(self, row: LookupMatch, assertions: list, terms: list, sightings: list, scores: dict) -> None:
         self.row = row
@@ -126,6 +154,7 @@ class _Found:
         self.terms = terms
         self.sightings = sightings
         self.sighting_count = sum(s["count"] for s in sightings)
+        self.hashes: list[str] | None = None  # a file's other hashes
         self._by_match: dict[str, tuple] = {}
         self._scores = scores  # the batch's: indicators with equal terms share one score and explanation
 
@@ -138,6 +167,8 @@ class _Found:
             entry = {"match": match, "kind": kind, "value": row.value}
             if row.display:
                 entry["display"] = row.display
+            if self.hashes:
+                entry["hashes"] = self.hashes
             entry["assertions"] = self.assertions
             entry["sightings"] = self.sightings
             weight = match_weight(match, kind, row.prefix_len)

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
-from registry.domain.kinds import EXACT
+from registry.domain.kinds import EXACT, FILE_HASH
 from registry.domain.normalize import NormalizeError, normalize_one
 from registry.domain.opaque import Sealer
 from registry.domain.scoring import Evidence, score
@@ -18,6 +18,7 @@ from registry.domain.tlp import Viewer
 from registry.services.errors import Invalid
 from registry.services.filters import parse_kind, parse_since
 from registry.services.lookup import assertion_dict
+from registry.storage import aliases
 from registry.storage import indicator_reads as store
 from registry.storage import tables as t
 from registry.storage.visibility import visible
@@ -120,6 +121,8 @@ def search_indicators(conn: Connection, viewer: Viewer, filters: Filters, *, hal
         for s in store.sightings_for(conn, ids) if ids else ():
             if viewer.can_see(s.tlp, s.source):
                 sightings[s.indicator_id].append(s)
+        files = [r.id for r in rows if r.kind == FILE_HASH]
+        hashes = aliases.aliases_of(conn, files) if files else {}
         for row in rows:
             after = row.value
             assertions = by_indicator[row.id]
@@ -131,14 +134,15 @@ def search_indicators(conn: Connection, viewer: Viewer, filters: Filters, *, hal
             if filters.min_score is not None and points < filters.min_score:
                 continue
             seen = [*assertions, *sightings[row.id]]
-            results.append(
-                {
-                    "kind": row.kind, "value": row.value, "display": row.display,
-                    "score": points, "allowlisted": row.allowlisted is not None,
-                    "first_seen": iso(min(x.first_seen for x in seen)), "last_seen": iso(max(x.last_seen for x in seen)),
-                    "assertions": [assertion_dict(a) for a in assertions],
-                }
-            )
+            result = {
+                "kind": row.kind, "value": row.value, "display": row.display,
+                "score": points, "allowlisted": row.allowlisted is not None,
+                "first_seen": iso(min(x.first_seen for x in seen)), "last_seen": iso(max(x.last_seen for x in seen)),
+                "assertions": [assertion_dict(a) for a in assertions],
+            }
+            if row.id in hashes:
+                result["hashes"] = hashes[row.id]  # a file's other hashes
+            results.append(result)
             if len(results) == filters.limit:
                 return {"indicators": results, "next": encode_cursor(after)}
         if len(rows) < filters.limit:

@@ -11,14 +11,16 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
+from registry.domain import same_file
 from registry.domain.allowlist import Allowlist
-from registry.domain.kinds import Value
+from registry.domain.kinds import FILE_HASH, Value
 from registry.domain.normalize import NormalizeError, normalize_one
 from registry.domain.times import iso, utcnow
 from registry.domain.tlp import Viewer
 from registry.services.errors import Invalid
 from registry.services.lowered import Lowered
 from registry.services.orgs import require_org
+from registry.storage import aliases
 from registry.storage import indicators as ind_store
 from registry.storage import sightings as store
 from registry.storage.allowlist import load_allowlist
@@ -39,8 +41,14 @@ def record(conn: Connection, owner, value: Value, *, count: int, tlp: str, case_
     """Record that ``owner`` (an org row) saw the canonical ``value``: (status, row, the TLP it
     lowered, see storage.sightings.upsert) and the value's allowlist reason, if any."""
     allowlisted = allowlist.reason_for(value)
+    pairs = ()
+    if value.kind == FILE_HASH:  # the file's indicator, under whichever hash it is listed (domain.same_file)
+        targets, pairs = aliases.resolve(conn, [value])
+        value = same_file.plain(targets[value.value])
     pending = ind_store.Pending(value=value, confidence=0, tlp=tlp, labels=(), allowlisted=allowlisted)
     ids, _ = ind_store.ensure_indicators(conn, [pending], now)
+    if pairs:
+        aliases.add(conn, pairs)
     sighted = store.upsert(
         conn, indicator_id=ids[value.value], org_id=owner.id, case_ref=case_ref, count=count, tlp=tlp,
         description=description, seen=seen, now=now, stix_id=stix_id, last_seen=last_seen, viewer=viewer,

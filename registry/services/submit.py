@@ -17,9 +17,10 @@ from itertools import compress
 
 from sqlalchemy import Connection
 
+from registry.domain import same_file
 from registry.domain import tlp as tlp_mod
 from registry.domain.allowlist import Allowlist, emergency_reason
-from registry.domain.kinds import value_from_fields
+from registry.domain.kinds import FILE_HASH, value_from_fields
 from registry.domain.labels import is_label, label_slug
 from registry.domain.normalize import NormalizeError, normalize
 from registry.domain.times import utcnow
@@ -28,8 +29,8 @@ from registry.services.errors import Invalid
 from registry.services.lowered import Lowered
 from registry.services.orgs import require_org
 from registry.stix import ids
+from registry.storage import aliases, stix_reads
 from registry.storage import indicators as store
-from registry.storage import stix_reads
 from registry.storage.allowlist import load_allowlist
 from registry.storage.caches import caches_of
 from registry.storage.writer import BackgroundWriter, InlineWriter
@@ -37,6 +38,7 @@ from registry.storage.writer import BackgroundWriter, InlineWriter
 MAX_REJECT_SAMPLES = 20
 ALLOWLISTED, REJECTED = "allowlisted", "rejected"
 _allowlisted = operator.attrgetter("allowlisted")
+_kind_of = operator.attrgetter("value.kind")
 
 
 @dataclass(frozen=True)
@@ -243,10 +245,9 @@ class Submitter:
             key = value.value
             pending = pending_by_value.get(key)
             if pending is not None:  # the same value again in this batch: merge, count it unchanged
-                if labels != pending.labels:
-                    pending.labels = tuple(sorted(set(pending.labels) | set(labels)))
-                pending.confidence = max(pending.confidence, confidence)
-                pending.named = pending.named or named
+                _merge(pending, labels, confidence, named)
+                if value.detail != pending.value.detail and value.kind == FILE_HASH:  # more of the file's hashes
+                    pending.value = same_file.joined(pending.value, value)
                 self.report.unchanged += 1
                 self._set_result(index, store.UNCHANGED, value=value)
                 continue
@@ -273,12 +274,17 @@ class Submitter:
     def flush(self) -> None:
         if not self._pending:
             return
-        # Sorted by value: the unique-value index takes each batch in key order (fewer pages touched).
         pending = self._pending
+        # File hashes land on their file's indicator, and bring its other hashes (aliases) along.
+        renamed, pairs = self._same_file() if FILE_HASH in set(map(_kind_of, pending.values())) else ({}, ())
+        # Sorted by value: the unique-value index takes each batch in key order (fewer pages touched).
         items = [pending[key] for key in sorted(pending)]
         feed = self.prov.feed or ""
         statuses, lowered, served = store.upsert(self.conn, self.org.id, feed, items, self.now, writer=self.writer,
                                                  viewer=self.viewer, org=self.org.slug, derive=self._derive)
+        if pairs:
+            conn = self.conn
+            self.writer.then(lambda: aliases.add(conn, pairs))  # after the batch's indicators are written
         report = self.report
         counts = Counter(statuses)
         # Allowlisted rows are stored (flagged) but counted apart.
@@ -296,13 +302,49 @@ class Submitter:
             if report.results is not None:  # the writer saw the row: it may be told what it had
                 report.results[self._owners[item.value.value]]["tlp_lowered"] = {"from": level, "to": item.tlp}
         for n, served_id, held in served:
-            report.served_ids[items[n].value.value] = (served_id, held)
+            key = items[n].value.value
+            report.served_ids[key] = (served_id, held)
+            for given in renamed.get(key, ()):  # asked for by the value it was given as
+                report.served_ids[given] = (served_id, held)
         self._pending.clear()
         self._owners.clear()
         if self.on_batch:
             after = self.on_batch(self)
             if after is not None:
                 self.writer.then(after)
+
+    def _same_file(self) -> tuple[dict[str, list[str]], list[tuple[str, str]]]:
+        """Each file hash of the batch onto the indicator it lands on (``domain.same_file``): an
+        item whose file is listed under another hash takes that value (merged, as a repeat, with
+        the batch's item of it), and no item keeps other hashes in its value (the indicator row
+        stores none: they are aliases). (values given that now stand under another, by that
+        value; the aliases to store)."""
+        self.writer.wait()  # the reads must see the previous batch and its aliases
+        pending, owners = self._pending, self._owners
+        files = [p.value for p in pending.values() if p.value.kind == FILE_HASH]
+        targets, pairs = aliases.resolve(self.conn, files)
+        renamed: dict[str, list[str]] = {}
+        for value in files:
+            key, target = value.value, targets[value.value]
+            if target == key and value.detail is None:
+                continue
+            item = pending.pop(key)
+            owner = owners.pop(key, None)
+            into = pending.get(target)
+            if into is None:
+                item.value = same_file.plain(target)
+                pending[target] = item
+                if owner is not None:
+                    owners[target] = owner
+            else:
+                _merge(into, item.labels, item.confidence, item.named)
+                self.report.unchanged += 1
+                self._set_result(owner, store.UNCHANGED, value=into.value)
+            if target != key:
+                renamed.setdefault(target, []).append(key)
+        for _, target in pairs:  # the item that lands on each file given new hashes
+            pending[target].news = True
+        return renamed, pairs
 
     def _derive(self, value: str, lane: int) -> str:
         """The Indicator id of this source's row of ``value`` in ``lane`` (a capped writer's batch)."""
@@ -347,6 +389,14 @@ class Submitter:
             result["error"] = error
         if reason:
             result["reason"] = reason
+
+
+def _merge(pending: store.Pending, labels: tuple[str, ...], confidence: int, named: bool) -> None:
+    """What a repeat of ``pending``'s value in one batch adds to it."""
+    if labels != pending.labels:
+        pending.labels = tuple(sorted(set(pending.labels) | set(labels)))
+    pending.confidence = max(pending.confidence, confidence)
+    pending.named = pending.named or named
 
 
 def submit(conn: Connection, provenance: Provenance, submissions: Iterable[Submission], **kwargs) -> SubmitReport:

@@ -79,7 +79,7 @@ def insert_many(conn: Connection, table: str, columns: Sequence[str], rows: list
     sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({values})"
     if ignore_conflicts:
         sql += " ON CONFLICT DO NOTHING"
-    _executemany(conn, sql, rows)
+    executemany(conn, sql, rows)
 
 
 _LITERALS_FROM = 100  # rows: fewer gain less than the columns' scan costs
@@ -106,7 +106,7 @@ def _shared_as_literals(conn: Connection, rows: list) -> tuple[str, list]:
     return ", ".join(values), list(zip(*varying, strict=True)) if varying else [()] * len(rows)
 
 
-def _executemany(conn: Connection, sql: str, rows: list) -> None:
+def executemany(conn: Connection, sql: str, rows: list) -> None:
     """On the DBAPI cursor, inside ``conn``'s transaction: rows may be lists (the import fills
     drafted rows in place), which SQLAlchemy's own executemany refuses."""
     cursor = conn.connection.dbapi_connection.cursor()
@@ -125,7 +125,7 @@ def update_many(conn: Connection, table: str, set_columns: Sequence[str], rows: 
     sets = ", ".join(f"{c} = {mark}" for c in set_columns)
     if extra_set:
         sets += ", " + extra_set
-    _executemany(conn, f"UPDATE {table} SET {sets} WHERE {key} = {mark}", rows)
+    executemany(conn, f"UPDATE {table} SET {sets} WHERE {key} = {mark}", rows)
 
 
 def driver_rows(conn: Connection, sql: str, params: Sequence = ()) -> tuple[list[tuple], list[str]]:

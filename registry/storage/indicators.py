@@ -49,6 +49,9 @@ class Pending:
     # It came with an id of its own (STIX), kept or not: a capped writer is told the id its row is
     # served under (``Upserted.ids``), since only the write knows which of the source's rows that is.
     named: bool = False
+    # It brings news the assertion's fields do not show (more hashes of a file): an existing row
+    # is updated (a new ``seq``), so exports and TAXII since a position carry it again.
+    news: bool = False
 
 
 NEW, UPDATED, UNCHANGED = "new", "updated", "unchanged"
@@ -146,6 +149,7 @@ def upsert(conn: Connection, org_id: int, feed: str, items: list[Pending], now: 
             if (
                 row.confidence != p.confidence or row.tlp != p.tlp or row.labels != labels
                 or row.description != description or row.valid_until != p.valid_until or expired_before
+                or p.news
             ):
                 changed.append((p, labels, description, row.id))
                 statuses[n] = UPDATED

@@ -4,7 +4,8 @@ Times are timezone-aware UTC (sqlmodel.UTCDateTime); SQLite stores them without 
 
 Notes on choices:
 - ``indicator.value`` is unique on its own: canonical values of different kinds never collide,
-  so lookups probe one index with ``value IN (…)``.
+  so lookups probe one index with ``value IN (…)``. A file's other hashes are
+  ``indicator_alias`` rows (the indicator row keeps no ``detail`` for them).
 - ``assertion.feed`` is ``''`` for a direct submission (not NULL) so that the unique key
   ``(indicator_id, org_id, feed, lane)`` holds on SQLite and PostgreSQL alike.
 - ``lane`` (assertion and sighting) is 0 for the ordinary row; a writer who may not see that row
@@ -46,7 +47,7 @@ class Indicator(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    kind: str = Field(max_length=8)
+    kind: str = Field(max_length=16)
     value: str = Field(max_length=2048, unique=True)
     display: str | None = Field(default=None, max_length=2048)
     prefix_len: int | None = None
@@ -56,6 +57,17 @@ class Indicator(SQLModel, table=True):
     allowlisted: str | None = Field(default=None, max_length=200)  # the reason, when allowlisted
     first_seen: datetime
     last_seen: datetime
+
+
+class IndicatorAlias(SQLModel, table=True):
+    """Another hash of a file-hash indicator's file (given together with it): a lookup of the
+    alias finds the indicator (match ``same-file``), a submission of it lands there. An alias
+    names one indicator (its key); the first link stays (``domain.same_file``)."""
+
+    __tablename__ = "indicator_alias"
+
+    alias: str = Field(max_length=100, primary_key=True)  # a canonical hash, md5:… sha1:… sha256:…
+    indicator_id: int = Field(foreign_key="indicator.id", index=True)
 
 
 class Assertion(SQLModel, table=True):
@@ -122,7 +134,7 @@ class AllowlistEntry(SQLModel, table=True):
     __tablename__ = "allowlist_entry"
 
     id: int | None = Field(default=None, primary_key=True)
-    kind: str = Field(max_length=8)
+    kind: str = Field(max_length=16)
     value: str = Field(max_length=2048, unique=True)
     reason: str = Field(max_length=200)
     created: datetime
@@ -134,7 +146,7 @@ class PrefixLength(SQLModel, table=True):
 
     __tablename__ = "prefix_length"
 
-    kind: str = Field(max_length=8, primary_key=True)
+    kind: str = Field(max_length=16, primary_key=True)
     length: int = Field(primary_key=True)
 
 
@@ -161,6 +173,7 @@ class StixIdKey(SQLModel, table=True):
 
 organization = Organization.__table__
 indicator = Indicator.__table__
+indicator_alias = IndicatorAlias.__table__
 assertion = Assertion.__table__
 sighting = Sighting.__table__
 allowlist_entry = AllowlistEntry.__table__

@@ -184,6 +184,7 @@ def spec() -> dict:
                                 "score": {"type": "integer"}, "allowlisted": {"type": "boolean"},
                                 "first_seen": {"type": "string", "description": "the earliest visible report or sighting"},
                                 "last_seen": {"type": "string", "description": "the latest visible report or sighting"},
+                                "hashes": {"$ref": "#/components/schemas/Hashes"},
                                 "assertions": {"type": "array", "items": {"$ref": "#/components/schemas/Assertion"}},
                             }}},
                             "next": {"type": ["string", "null"]},

@@ -70,6 +70,10 @@ _SIGHTING = {
         "case_ref": {"type": "string"},
     },
 }
+_HASHES = {
+    "type": "array", "items": {"type": "string"},
+    "description": "a file-hash indicator's other hashes (of the same file), strongest first",
+}
 _ANSWER = {
     "type": "object",
     "description": "A lookup answer, or {query, error} when the value cannot be parsed.",
@@ -95,6 +99,7 @@ _ANSWER = {
                     "kind": {"type": "string", "enum": list(KINDS)},
                     "value": {"type": "string"},
                     "display": {"type": "string"},
+                    "hashes": {"$ref": "#/components/schemas/Hashes"},
                     "assertions": {"type": "array", "items": {"$ref": "#/components/schemas/Assertion"}},
                     "sightings": {"type": "array", "items": {"$ref": "#/components/schemas/Sighting"}},
                 },
@@ -152,5 +157,5 @@ _FEED = {
 }
 
 #: ``components.schemas``, referred to as ``#/components/schemas/<name>``.
-SCHEMAS = {"Error": _ERROR, "Assertion": _ASSERTION, "Sighting": _SIGHTING, "Answer": _ANSWER,
+SCHEMAS = {"Error": _ERROR, "Assertion": _ASSERTION, "Sighting": _SIGHTING, "Answer": _ANSWER, "Hashes": _HASHES,
            "Feed": _FEED, "FeedRun": _RUN}

@@ -44,9 +44,8 @@ def test_users_made_before_session_generations_can_still_sign_in(db):
     assert users.from_session(db, user.id, 0) is not None
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def at_0003(request, tmp_path):
-    """A database migrated up to 0003 only (before STIX ids were made unique)."""
+def _migrated_to(request, tmp_path, revision: str):
+    """A database of the engine ``request.param`` names, migrated up to ``revision`` only."""
     if request.param == "sqlite":
         db, schema = Database(f"sqlite:///{tmp_path / 'old.db'}"), None
     else:
@@ -54,11 +53,26 @@ def at_0003(request, tmp_path):
             pytest.skip(PG_SKIP)
         schema, url = create_pg_schema()
         db = Database(url)
-    migrate.upgrade(db, "0003")
+    migrate.upgrade(db, revision)
     yield db
     db.dispose()
     if schema:
         drop_pg_schema(schema)
+
+
+ENGINES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=ENGINES)
+def at_0003(request, tmp_path):
+    """A database migrated up to 0003 only (before STIX ids were made unique)."""
+    yield from _migrated_to(request, tmp_path, "0003")
+
+
+@pytest.fixture(params=ENGINES)
+def at_0006(request, tmp_path):
+    """A database migrated up to 0006 only (kinds of 8 characters, no file aliases)."""
+    yield from _migrated_to(request, tmp_path, "0006")
 
 
 def test_the_upgrade_leaves_each_stix_id_to_one_object(at_0003):
@@ -95,3 +109,29 @@ def test_the_upgrade_leaves_each_stix_id_to_one_object(at_0003):
     assert sightings[1].startswith("sighting--") and sightings[3].startswith("sighting--")
     with pytest.raises(IntegrityError), at_0003.write() as conn:  # and the indexes keep it so
         conn.execute(text("UPDATE assertion SET stix_id = :taken WHERE id = 2"), {"taken": taken.lower()})
+
+
+def test_the_new_kinds_and_file_aliases_come_and_go_with_their_migrations(at_0006):
+    now = utcnow()
+    times = {"first_seen": now, "last_seen": now}
+    with at_0006.write() as conn:
+        conn.execute(t.organization.insert().values(id=1, slug="ccib-th", name="CCIB", stix_id="identity--1",
+                                                    created=now))
+        conn.execute(t.indicator.insert().values(id=1, kind="ipv4", value="1.10.16.5", **times))
+    migrate.upgrade(at_0006)
+    sha256, md5 = f"sha256:{'a' * 64}", f"md5:{'b' * 32}"
+    with at_0006.write() as conn:  # a kind longer than 8 characters fits now, and its aliases
+        conn.execute(t.indicator.insert().values(id=2, kind="file-hash", value=sha256, **times))
+        conn.execute(t.indicator_alias.insert().values(alias=md5, indicator_id=2))
+        conn.execute(t.assertion.insert().values(indicator_id=2, org_id=1, feed="", confidence=50, tlp="green",
+                                                 labels=",", modified=now, seq=1, **times))
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrate.MIGRATIONS))
+    with at_0006.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0006")
+    with at_0006.read() as conn:
+        assert conn.execute(text("SELECT value FROM indicator")).scalars().all() == ["1.10.16.5"]
+        assert conn.execute(text("SELECT count(*) FROM assertion")).scalar_one() == 0
+    migrate.upgrade(at_0006)
+    assert not migrate.pending(at_0006)
