@@ -115,7 +115,7 @@ def test_misp_fetches_only_new_or_changed_events(sqlite_db, tmp_path):
     url = write_misp(tmp_path)
     add_feed(sqlite_db, "tweetfeed", url, "misp", tlp="green")
     first = run_feed(sqlite_db, "tweetfeed")
-    assert (first.status, first.rows, first.new) == ("ok", 52, 52)
+    assert (first.status, first.rows, first.new) == ("ok", 55, 55)
     manifest_path = tmp_path / "misp/manifest.json"
     manifest = json.loads(manifest_path.read_text())
     changed = "3f683153-718d-553a-9f11-83cb317e5974"
@@ -124,7 +124,7 @@ def test_misp_fetches_only_new_or_changed_events(sqlite_db, tmp_path):
     manifest_path.write_text(json.dumps(manifest))
     second = run_feed(sqlite_db, "tweetfeed")
     assert second.status == "ok"
-    assert (second.rows, second.new, second.unchanged, second.rejected) == (36, 0, 36, 1)  # only the changed event
+    assert (second.rows, second.new, second.unchanged, second.rejected) == (38, 0, 38, 1)  # only the changed event
     assert second.rejects[0]["text"] == "event 00000000-0000-4000-8000-000000000000"
     with sqlite_db.read() as conn:
         cursor = json.loads(store.get(conn, "tweetfeed").cursor)["events"]
@@ -328,19 +328,25 @@ def test_feed_type_names_become_kinds(sqlite_db, tmp_path):
         "44d88612fea8a8f36de82e1278abb02f,md5_hash,\n"
         "0812345678,mobile,scam\n"
         "ACC-0001,bank-account,\n"
-        "weird.example,gizmo,\n")
+        "weird.example,gizmo,\n"
+        "3:hMCEpFRzMp:hMCEpvzMp,ssdeep,\n"
+        "@kbank_help,Telegram ID,scam\n"
+        "1234567890,Bank Account,mule\n")
     add_feed(sqlite_db, "typed", "file://" + str(tmp_path / "iocs.csv"), "csv", column="ioc",
              columns={"kind": "ioc_type", "labels": "tags"}, kinds={"mobile": "phone", "bank-account": ""},
              region="TH")
     run = run_feed(sqlite_db, "typed")
-    assert (run.rows, run.new, run.rejected) == (6, 3, 3)
-    assert set(stored(sqlite_db, "typed")) == {"41.2.3.4", "evil-host.example", "+66812345678"}
+    assert (run.rows, run.new, run.rejected) == (9, 6, 3)
+    assert set(stored(sqlite_db, "typed")) == {"41.2.3.4", "evil-host.example", "+66812345678",
+                                               "md5:44d88612fea8a8f36de82e1278abb02f", "telegram:kbank_help",
+                                               "acct:TH:-:1234567890"}
+    kept = ("(IPs, domains, URLs, e-mail addresses, phone numbers, bank accounts, crypto wallets, user accounts and "
+            "MD5, SHA-1 or SHA-256 file hashes)")
     assert [(r["line"], r["reason"]) for r in run.rejects] == [
-        (4, "a md5_hash value: not a kind the registry keeps (IPs, domains, URLs, e-mail addresses, phone numbers)"),
-        (6, "a bank-account value: not a kind the registry keeps (IPs, domains, URLs, e-mail addresses, phone "
-            "numbers)"),
+        (6, f"a bank-account value: not a kind the registry keeps {kept}"),
         (7, "'weird.example' is not a valid gizmo: unknown kind (expected one of ipv4, ipv6, domain, url, phone, "
-            "email)")]
+            "email, bank-account, crypto-wallet, user-account, file-hash)"),
+        (8, f"a ssdeep value: not a kind the registry keeps {kept}")]
 
 
 def test_health_in_one_word(sqlite_db, tmp_path):
