@@ -13,6 +13,7 @@ import pytest
 
 from registry.domain.times import iso, utcnow
 from registry.domain.tlp import Viewer
+from registry.ingest.catalogue import CatalogueError
 from registry.services.errors import Invalid, NotFound
 from registry.services.feed_runs import FeedBusy, FeedDisabled
 from registry.services.feeds import feed_runs, list_feeds, run_feed, sync_catalogue
@@ -367,3 +368,24 @@ def test_health_in_one_word(sqlite_db, tmp_path):
         conn.exec_driver_sql("UPDATE feed_run SET started = '2000-01-01 00:00:00.000000'")
     feed = list_feeds(sqlite_db, Viewer.operator())[0]
     assert feed["health"] == "stale" and feed["next_due"] <= iso(utcnow())  # overdue: at once
+
+
+def test_a_feed_platform_reads_at_names_and_its_columns_map_names_the_parts(sqlite_db, tmp_path):
+    (tmp_path / "handles.txt").write_text("@kbank_support_th\n@scam_officer_th\n")
+    add_feed(sqlite_db, "handles", "file://" + str(tmp_path / "handles.txt"), "text", platform="Telegram")
+    run = run_feed(sqlite_db, "handles")
+    assert (run.rows, run.new, run.rejected) == (2, 2, 0)
+    assert set(stored(sqlite_db, "handles")) == {"telegram:kbank_support_th", "telegram:scam_officer_th"}
+    # A header the reader does not know: the feed's columns name the bank and the number.
+    (tmp_path / "mules.csv").write_text("ref,acct,institution code\n1,123-4-56789-0,KASI\n2,1234567890,\n")
+    add_feed(sqlite_db, "mules", "file://" + str(tmp_path / "mules.csv"), "csv",
+             column="acct", columns={"bank": "institution code"})
+    mules = run_feed(sqlite_db, "mules")
+    assert mules.status == "ok", mules.error
+    assert (mules.rows, mules.new, mules.rejected) == (2, 2, 0)
+    assert set(stored(sqlite_db, "mules")) == {"acct:TH:KASI:1234567890", "acct:TH:-:1234567890"}
+    for fields, said in (({"platform": "myspace"}, "platform: unknown platform 'myspace'"),
+                         ({"platform": "line", "kind": "ipv4"}, "platform: a platform is given only with kind"),
+                         ({"columns": {"bnak": "x"}}, "columns: unknown field 'bnak'")):
+        with pytest.raises(CatalogueError, match=said):
+            add_feed(sqlite_db, "bad", "file://" + str(tmp_path / "handles.txt"), "text", **fields)
