@@ -17,7 +17,7 @@ from registry.cli.common import (
     tlp_option,
 )
 from registry.domain import tlp as tlp_mod
-from registry.domain.kinds import KINDS
+from registry.domain.kinds import KINDS, USER_ACCOUNT
 
 
 @click.command("import")
@@ -29,11 +29,15 @@ from registry.domain.kinds import KINDS
 @click.option("--tlp", "tlp_text", default=tlp_mod.DEFAULT_TLP, show_default=True, help="clear, green, amber, amber+strict or red.")
 @click.option("--confidence", type=click.IntRange(0, 100), default=50, show_default=True)
 @click.option("--label", "labels", multiple=True, help="A label for every value (repeatable).")
-@click.option("--region", help="Default phone region (ISO alpha-2); default: the org's country.")
+@click.option("--platform", help="Platform of @name values (user-account: telegram, line, whatsapp, …); "
+                                 "rows of other kinds keep theirs.")
+@click.option("--region", help="Default region (ISO alpha-2) of national phone numbers and account numbers; "
+                               "default: the org's country.")
 @click.option("--feed", help="Feed name to record as the channel (default: a direct submission).")
 @json_option("Print the counts as JSON.")
 @guard
-def import_cmd(file, org_slug, fmt, column, kind, tlp_text, confidence, labels, region, feed, as_json) -> None:
+def import_cmd(file, org_slug, fmt, column, kind, platform, tlp_text, confidence, labels, region, feed,
+               as_json) -> None:
     """Import a plain list, FireHOL netset, CSV or JSON-lines file."""
     from registry.services.imports import import_file
     from registry.services.submit import Provenance, clean_labels
@@ -43,9 +47,11 @@ def import_cmd(file, org_slug, fmt, column, kind, tlp_text, confidence, labels, 
         column = int(column)
     if region is not None and (len(region) != 2 or not region.isalpha()):
         raise click.BadParameter(f"{region!r} is not an ISO 3166 alpha-2 region such as TH", param_hint="--region")
+    if platform is not None:
+        platform = platform_option(platform, kind)
     prov = Provenance(
         org=org_slug, feed=feed, tlp=tlp, confidence=confidence, labels=clean_labels(labels),
-        region=region.upper() if region else None, kind=kind,
+        region=region.upper() if region else None, kind=kind, platform=platform,
     )
     db = open_db()
     bar = None
@@ -69,6 +75,21 @@ def import_cmd(file, org_slug, fmt, column, kind, tlp_text, confidence, labels, 
     accepted = report.new + report.updated + report.unchanged + report.allowlisted
     if (report.read or report.rejected) and not accepted:  # rows the parser itself refused count too
         sys.exit(EXIT_FAILED)
+
+
+def platform_option(name: str, kind: str | None) -> str:
+    """``--platform``'s platform (``Twitter`` is ``x``), with the kinds it goes with."""
+    from registry.domain.normalize.account_rules import platform_name
+    from registry.domain.normalize.errors import Invalid
+
+    try:
+        platform = platform_name(name)
+    except Invalid as exc:
+        raise click.BadParameter(exc.reason, param_hint="--platform") from None
+    if kind not in (None, USER_ACCOUNT):
+        raise click.BadParameter(f"a platform goes with --kind {USER_ACCOUNT} (or no --kind), not {kind}",
+                                 param_hint="--platform")
+    return platform
 
 
 def _echo_report(file: Path, used: str, report) -> None:

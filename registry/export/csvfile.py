@@ -14,7 +14,7 @@ Two forms, with the same columns:
 Columns (``COLUMNS``; docs/exports.md says the same):
 
 value           the canonical value (the column ``registry import`` picks up)
-kind            ipv4, ipv6, domain, url, phone, email
+kind            one of registry.domain.kinds.KINDS
 score           0-100 over the exported assertions, as the search API scores
 sources         the orgs whose assertions are exported
 max_confidence  the highest confidence among them

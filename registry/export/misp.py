@@ -26,7 +26,19 @@ from datetime import date
 
 import orjson
 
-from registry.domain.kinds import DOMAIN, EMAIL, IPV4, IPV6, PHONE, URL
+from registry.domain.kinds import (
+    BANK_ACCOUNT,
+    CRYPTO_WALLET,
+    DOMAIN,
+    EMAIL,
+    FILE_HASH,
+    IPV4,
+    IPV6,
+    PHONE,
+    URL,
+    USER_ACCOUNT,
+)
+from registry.domain.normalize.bank_account import iban_of
 from registry.domain.rows import as_time
 from registry.domain.tlp import CLEAR, RANK
 from registry.export.chunks import joined
@@ -37,7 +49,12 @@ HASHES_MEDIA_TYPE = "text/csv; charset=utf-8"
 # Namespace of the registry's MISP uuids (events and attributes): uuid5(NAMESPACE_URL, "registry:misp").
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "registry:misp")
 
-# Kind → (attribute type, category): MISP's own defaults for each type.
+# Kind → (attribute type, category): MISP's own defaults for each type. Some values of the new
+# kinds take another type (``attribute_of``): an IBAN country's account ``iban``, a Monero wallet
+# ``xmr``, an MD5 or SHA-1 hash ``md5``/``sha1``, an X account ``twitter-id``. MISP has no
+# attribute type for the other chains' wallets nor for the other platforms' accounts: those are
+# ``text`` with the canonical value (``tron:T…``, ``telegram:name``), which the registry's MISP
+# import reads back by its prefix.
 ATTRIBUTE_TYPES = {
     IPV4: ("ip-dst", "Network activity"),
     IPV6: ("ip-dst", "Network activity"),
@@ -45,7 +62,39 @@ ATTRIBUTE_TYPES = {
     URL: ("url", "Network activity"),
     EMAIL: ("email-src", "Payload delivery"),
     PHONE: ("phone-number", "Financial fraud"),
+    BANK_ACCOUNT: ("bank-account-nr", "Financial fraud"),
+    CRYPTO_WALLET: ("btc", "Financial fraud"),
+    USER_ACCOUNT: ("text", "Social network"),
+    FILE_HASH: ("sha256", "Payload delivery"),
 }
+_WALLET_TYPES = {"btc": "btc", "xmr": "xmr"}  # chain → MISP type; the others are text
+
+
+def attribute_of(kind: str, value: str) -> tuple[str, str, str]:
+    """(type, category, MISP value) of a canonical value. A bank account of an ASEAN member stays
+    ``acct:CC:BANK:NUMBER`` in ``bank-account-nr``: the digits alone would lose the bank and country
+    that tell two accounts of the same number apart."""
+    attribute_type, category = ATTRIBUTE_TYPES[kind]
+    if kind == FILE_HASH:
+        algorithm, _, digest = value.partition(":")
+        return algorithm, category, digest
+    if kind == CRYPTO_WALLET:
+        chain, _, address = value.partition(":")
+        wallet_type = _WALLET_TYPES.get(chain)
+        return (wallet_type, category, address) if wallet_type else ("text", category, value)
+    if kind == USER_ACCOUNT:
+        platform, _, identifier = value.partition(":")
+        return ("twitter-id", category, identifier) if platform == "x" else (attribute_type, category, value)
+    if kind == BANK_ACCOUNT:
+        iban = iban_of(value)
+        if iban is not None:
+            return "iban", category, iban
+    return attribute_type, category, value
+
+
+def attribute_value(kind: str, value: str) -> str:
+    """The value as the MISP attribute writes it (``hashes.csv`` hashes that)."""
+    return attribute_of(kind, value)[2]
 THREAT_LEVEL_UNDEFINED, ANALYSIS_COMPLETED = "4", "2"
 DISTRIBUTION_ORG_ONLY, DISTRIBUTION_ALL, DISTRIBUTION_INHERIT = "0", "3", "5"
 
@@ -117,7 +166,7 @@ def day_of(value) -> str:
 
 def attribute(item: Listed, event_id: str) -> dict:
     claims = item.claims()
-    attribute_type, category = ATTRIBUTE_TYPES[item.kind]
+    attribute_type, category, value = attribute_of(item.kind, item.value)
     tlp = max((c.tlp for c in claims), key=RANK.__getitem__)
     labels = sorted({label for c in claims for label in c.labels})
     feeds = sorted({c.feed for c in claims if c.feed})
@@ -126,7 +175,7 @@ def attribute(item: Listed, event_id: str) -> dict:
                                       *sorted({c.description for c in claims if c.description})]))
     return {
         "uuid": str(uuid.uuid5(NAMESPACE, f"attribute\x1f{event_id}\x1f{item.value}")),
-        "type": attribute_type, "category": category, "to_ids": True, "value": item.value, "comment": comment,
+        "type": attribute_type, "category": category, "to_ids": True, "value": value, "comment": comment,
         "timestamp": str(max(int(as_time(c.modified).timestamp()) for c in claims)),
         "distribution": DISTRIBUTION_INHERIT,
         "Tag": [{"name": f"tlp:{tlp}"}, *({"name": label} for label in labels)],

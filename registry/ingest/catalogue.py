@@ -21,7 +21,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from registry.domain import tlp as tlp_mod
-from registry.domain.kinds import KINDS
+from registry.domain.kinds import KINDS, USER_ACCOUNT
+from registry.domain.normalize.account_rules import platform_name
+from registry.domain.normalize.errors import Invalid
 from registry.domain.schedules import parse_schedule
 
 FEED_FORMATS = ("text", "csv", "jsonl", "json", "stix", "taxii", "misp")
@@ -41,7 +43,8 @@ OPTIONS: dict[str, type | tuple[type, ...]] = {
     "kind": str,  # the kind of every value (default: detected per value)
     "region": str,  # default region for national phone numbers (default: the provider's country)
     "column": (str, int),  # csv: the value column; jsonl/json: the value key or path
-    "columns": dict,  # csv/jsonl: kind, labels, confidence, first_seen, description columns
+    "columns": dict,  # csv/jsonl: kind, labels, confidence, first_seen, description, bank, country, platform columns
+    "platform": str,  # the platform of every @name value (user-account: telegram, line, …)
     "kinds": dict,  # the feed's own type names → registry kinds ("" skips such rows)
     "delimiter": str,
     "has_header": bool,
@@ -183,6 +186,13 @@ def definition(data: dict, *, source: str | None = None, base: Path | None = Non
 def _check_options(options: dict, fmt: str, bad) -> None:
     if "kind" in options and options["kind"] not in KINDS:
         raise bad("kind", f"{options['kind']!r} is not one of {', '.join(KINDS)}")
+    if "platform" in options:
+        try:
+            options["platform"] = platform_name(options["platform"])
+        except Invalid as exc:
+            raise bad("platform", exc.reason) from None
+        if options.get("kind", USER_ACCOUNT) != USER_ACCOUNT:
+            raise bad("platform", f"a platform is given only with kind {USER_ACCOUNT!r}")
     for key in ("region", "provider_country"):
         if key in options and not re.fullmatch(r"[A-Za-z]{2}", options[key]):
             raise bad(key, f"{options[key]!r} must be an ISO 3166 alpha-2 code such as TH")
@@ -196,7 +206,7 @@ def _check_options(options: dict, fmt: str, bad) -> None:
     if "batch_size" in options and not 1 <= options["batch_size"] <= 100_000:
         raise bad("batch_size", "must be from 1 to 100000")
     if "columns" in options:
-        allowed = {"value", "kind", "labels", "confidence", "first_seen", "description"}
+        allowed = {"value", "kind", "labels", "confidence", "first_seen", "description", "bank", "country", "platform"}
         extra = sorted(set(options["columns"]) - allowed)
         if extra:
             raise bad("columns", f"unknown field {extra[0]!r} (known: {', '.join(sorted(allowed))})")

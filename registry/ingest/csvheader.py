@@ -2,7 +2,8 @@
 
 A header is a row of column names (letters, digits, ``_``, spaces and a little punctuation)
 naming at least one column a feed header is known to have; abuse.ch writes it inside a ``#``
-comment (``# id,dateadded,url,...``), which counts only when it names a value column. The
+comment (``# id,dateadded,url,...``), which counts only when it names a value column (or a
+column of a value written in several, ``parts``). The
 delimiter is the one among ``,``, tab, ``;`` and ``|`` under which the largest share of the
 sampled rows have the same number (two or more) of cells; ``,`` when none does.
 """
@@ -12,6 +13,9 @@ from __future__ import annotations
 import csv
 import re
 from collections import Counter
+
+from registry.domain.kinds import BANK_ACCOUNT, CRYPTO_WALLET, FILE_HASH, USER_ACCOUNT
+from registry.ingest.parts import PART_COLUMNS
 
 #: Header names taken as the value column when none is given, in order of preference.
 VALUE_COLUMNS: tuple[str, ...] = (
@@ -47,8 +51,30 @@ VALUE_COLUMNS: tuple[str, ...] = (
     "number",
     "email",
     "email_address",
+    "iban",
+    "bank_account",
+    "account_number",
+    "account_no",
+    "wallet",
+    "wallet_address",
+    "crypto_wallet",
+    "crypto_address",
+    "btc_address",
+    "user_account",
+    "handle",
+    "username",
+    "file_hash",
+    "hash",
 )
 VALUE_COLUMN_SET = frozenset(VALUE_COLUMNS)
+#: The kind of the values in a value column of these names, for rows that name no kind of their
+#: own (an account number's digits would otherwise read as a phone number).
+COLUMN_KINDS: dict[str, str] = {
+    **dict.fromkeys(("iban", "bank_account", "account_number", "account_no"), BANK_ACCOUNT),
+    **dict.fromkeys(("wallet", "wallet_address", "crypto_wallet", "crypto_address", "btc_address"), CRYPTO_WALLET),
+    **dict.fromkeys(("user_account", "handle", "username"), USER_ACCOUNT),
+    **dict.fromkeys(("file_hash", "hash"), FILE_HASH),
+}
 #: Other names often found in feed headers (only used to recognise a header row).
 _OTHER_COLUMNS = frozenset(
     {
@@ -102,6 +128,8 @@ _OTHER_COLUMNS = frozenset(
         "verified",
     }
 )
+_VALUE_OR_PART = VALUE_COLUMN_SET | PART_COLUMNS
+_KNOWN_COLUMNS = _VALUE_OR_PART | _OTHER_COLUMNS
 _NAME_CELL = re.compile(r"[A-Za-z_][A-Za-z0-9_ ()/#-]{0,63}")
 DELIMITERS = (",", "\t", ";", "|")
 #: How many data rows are read to sniff a delimiter or recognise a header.
@@ -132,7 +160,7 @@ def is_header_row(cells: list[str]) -> bool:
     if not names_only(cells):
         return False
     keys = {column_key(c) for c in cells}
-    return bool(keys & (VALUE_COLUMN_SET | _OTHER_COLUMNS))
+    return bool(keys & _KNOWN_COLUMNS)
 
 
 def comment_header_cells(body: str) -> list[str] | None:
@@ -143,7 +171,7 @@ def comment_header_cells(body: str) -> list[str] | None:
             if (
                 len(cells) >= 2
                 and names_only(cells)
-                and any(column_key(c) in VALUE_COLUMN_SET for c in cells)
+                and any(column_key(c) in _VALUE_OR_PART for c in cells)
             ):
                 return cells
     return None

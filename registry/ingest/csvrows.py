@@ -25,8 +25,11 @@ from functools import lru_cache
 from itertools import chain
 from typing import BinaryIO
 
+from registry.domain.kinds import BANK_ACCOUNT, USER_ACCOUNT
+from registry.domain.normalize.file_hash import file_hashes_text
 from registry.domain.spreadsheet import unguard
 from registry.ingest.csvheader import (
+    COLUMN_KINDS,
     SAMPLE_ROWS,
     VALUE_COLUMNS,
     column_key,
@@ -35,6 +38,8 @@ from registry.ingest.csvheader import (
     sniff_delimiter,
     split_cells,
 )
+from registry.ingest.parts import FIELDS as PART_FIELDS
+from registry.ingest.parts import Layout, hash_layout, pair_layout
 from registry.ingest.records import MAX_REPORTED_LINE, FeedFormatError, Record, Skipped, clip_line
 from registry.ingest.textio import HEAD_BYTES, NOT_UTF8, iter_lines
 
@@ -112,7 +117,7 @@ def _int_or_none(cell: str) -> int | None:
             return None
 
 
-_FIELDS = ("kind", "labels", "confidence", "first_seen", "description")
+_FIELDS = ("kind", "labels", "confidence", "first_seen", "description", *PART_FIELDS)
 
 
 def _read_ahead(lines: Iterator[tuple[int, str | None, bytes]],
@@ -248,6 +253,22 @@ class _Columns:
             )
         return None
 
+    def layout(self, column: str | int | None, fields: dict[str, str | int]) -> Layout | None:
+        """The columns of a value written in several (``parts``): the ``bank``, ``country`` or
+        ``platform`` the column map names, else a pair of the header's columns; without a value
+        column given or a well-known one, the header's hash columns."""
+        keys = self.keys
+        if any(name in fields for name in PART_FIELDS):
+            kind = BANK_ACCOUNT if "bank" in fields or "country" in fields else USER_ACCOUNT
+            return Layout(kind, column, **{name: fields[name] for name in PART_FIELDS if name in fields})
+        if keys is None:
+            return None
+        index = self.resolve(column, "value") if column is not None else None
+        found = pair_layout(keys, None if index is None else keys[index] if index < len(keys) else index)
+        if found is not None or column is not None or any(wanted in keys for wanted in VALUE_COLUMNS):
+            return found
+        return hash_layout(keys)
+
     def label(self, index: int) -> str:
         if self.header is not None and index < len(self.header):
             return self.header[index]
@@ -318,11 +339,23 @@ def parse_csv(
     )
     resolver = _Columns(header, header_line, name)
     fields, column = _field_columns(columns, column, name)
-    value_index = resolver.value_index(column, first)
-    if value_index is None:  # an empty file
-        return
+    layout = resolver.layout(column, fields)
+    if layout is not None and layout.hashes:
+        hash_items = tuple((algorithm, resolver.resolve(spec, algorithm)) for algorithm, spec in layout.hashes)
+        value_index, value_label = None, ", ".join(resolver.label(i) for _, i in hash_items)
+    else:
+        if layout is not None and layout.value is not None:
+            column = layout.value
+        hash_items = ()
+        value_index = resolver.value_index(column, first)
+        if value_index is None:  # an empty file
+            return
+        value_label = resolver.label(value_index)
+    if layout is not None:
+        fields = {**fields, **dict(layout.fields())}
     field_items = tuple((f, resolver.resolve(spec, f)) for f, spec in fields.items())
-    value_label = resolver.label(value_index)
+    # Rows naming no kind of their own take the layout's, or the value column's (an account number).
+    row_kind = layout.kind if layout is not None else COLUMN_KINDS.get(column_key(value_label))
 
     rest = row_iter if first_is_header or first is None else chain([first], row_iter)
     for line_no, text, bad_utf8, cells, error in rest:
@@ -341,15 +374,22 @@ def parse_csv(
         ):
             continue  # the header repeated (concatenated exports)
         n = len(cells)
-        if value_index >= n:
-            yield Skipped(line_no, text, f"row has {n} fields, no column {value_label}")
-            continue
         if spreadsheet_quotes:
             cells = [unguard(c) for c in cells]
-        value = cells[value_index].strip()
-        if value.lower() in _NULLS:
-            yield Skipped(line_no, text, f"empty value in column {value_label}")
-            continue
+        if hash_items:
+            value = file_hashes_text({algorithm: cell for algorithm, i in hash_items
+                                      if i < n and (cell := cells[i].strip()).lower() not in _NULLS})
+            if not value:
+                yield Skipped(line_no, text, f"no hash in columns {value_label}")
+                continue
+        else:
+            if value_index >= n:
+                yield Skipped(line_no, text, f"row has {n} fields, no column {value_label}")
+                continue
+            value = cells[value_index].strip()
+            if value.lower() in _NULLS:
+                yield Skipped(line_no, text, f"empty value in column {value_label}")
+                continue
         record = Record(line_no, value, text)
         for f, index in field_items:
             if index < n:
@@ -364,7 +404,11 @@ def parse_csv(
                     record.kind = cell
                 elif f == "first_seen":
                     record.first_seen = cell
-                else:
+                elif f == "description":
                     record.description = cell
+                else:
+                    setattr(record, f, cell)  # bank, country, platform
+        if record.kind is None:
+            record.kind = row_kind
         yield record
 

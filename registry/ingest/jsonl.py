@@ -10,10 +10,24 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from registry.domain import json_input
+from registry.ingest.csvheader import COLUMN_KINDS
+from registry.ingest.parts import (
+    BANK_COLUMNS,
+    HASH_COLUMNS,
+    PLATFORM_COLUMNS,
+    hash_layout,
+    hashes_value,
+    pair_layout,
+)
 from registry.ingest.records import FeedFormatError, Record, Skipped
 from registry.ingest.textio import NOT_UTF8, iter_lines
 
-VALUE_KEYS = ("value", "indicator", "ioc", "cidr", "ip", "ip_address", "domain", "url", "number", "phone")
+VALUE_KEYS = ("value", "indicator", "ioc", "cidr", "ip", "ip_address", "domain", "url", "number", "phone",
+              "iban", "bank_account", "account_number", "wallet", "wallet_address", "user_account", "handle",
+              "username", "file_hash", "hash")
+#: Keys that may start a value written under several keys (``parts``): only objects holding one
+#: are checked for such a layout, so the other lines cost one set test.
+_PART_KEYS = frozenset((*BANK_COLUMNS, *PLATFORM_COLUMNS, *HASH_COLUMNS))
 
 
 def parse_jsonl(stream: BinaryIO, *, name: str = "<input>", key: str | int | None = None) -> Iterator[Record | Skipped]:
@@ -44,15 +58,28 @@ def parse_jsonl(stream: BinaryIO, *, name: str = "<input>", key: str | int | Non
 def record_from_object(obj: dict, line_no: int, line: str, key: str | None = None) -> Record | Skipped | None:
     """The record of one JSON object: the value under ``key`` (default: the first of
     ``VALUE_KEYS`` present), with the hints the object carries (``kind``, ``labels`` or
-    ``tags``, ``confidence``, ``first_seen``, ``description``). None for a metadata record."""
-    field = key or next((k for k in VALUE_KEYS if k in obj), None)
-    if field is None or field not in obj:
+    ``tags``, ``confidence``, ``first_seen``, ``description``). A value under several keys (``parts``: ``bank`` and ``account_number``,
+    ``platform`` and ``handle``, ``md5`` and ``sha256``…) is read as the CSV columns are. None for
+    a metadata record."""
+    layout = None if _PART_KEYS.isdisjoint(obj) else pair_layout(obj.keys(), key)
+    field = key or (layout.value if layout is not None else next((k for k in VALUE_KEYS if k in obj), None))
+    if field is None and layout is None:
+        layout = hash_layout(obj.keys())
+    if layout is not None and layout.hashes:
+        value = hashes_value(layout, lambda k: _text(obj.get(k)))
+        if not value:
+            return Skipped(line_no, line, f"no hash under {layout.described()}")
+    elif field is None or field not in obj:
         if obj.get("type") == "metadata":
             return None
         return Skipped(line_no, line, f"no {field or 'value'!r} key")
-    value = obj[field]
+    else:
+        value = obj[field]
     if not isinstance(value, str) or not value.strip():
         return Skipped(line_no, line, f"empty or non-text {field!r}")
+    kind = obj.get("kind") if isinstance(obj.get("kind"), str) else None
+    if kind is None:
+        kind = layout.kind if layout is not None else COLUMN_KINDS.get(field)
     labels = obj.get("labels") or obj.get("tags") or ()
     if isinstance(labels, str):
         labels = labels.replace(",", " ").split()
@@ -61,9 +88,15 @@ def record_from_object(obj: dict, line_no: int, line: str, key: str | None = Non
         line_no=line_no,
         value=value.strip(),
         line=line,
-        kind=obj.get("kind") if isinstance(obj.get("kind"), str) else None,
+        kind=kind,
         labels=tuple(str(label) for label in labels) if isinstance(labels, list | tuple) else (),
         confidence=confidence if isinstance(confidence, int) and not isinstance(confidence, bool) else None,
-        first_seen=obj.get("first_seen") if isinstance(obj.get("first_seen"), str) else None,
-        description=obj.get("description") if isinstance(obj.get("description"), str) else None,
+        first_seen=_text(obj.get("first_seen")),
+        description=_text(obj.get("description")),
+        **({name: _text(obj.get(column)) for name, column in layout.fields()} if layout is not None else {}),
     )
+
+
+def _text(value) -> str | None:
+    """A key's value when it is non-empty text, else None."""
+    return value.strip() if isinstance(value, str) and value.strip() else None

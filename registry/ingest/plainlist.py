@@ -29,6 +29,9 @@ For each line:
      value, and whatever follows it is a remark (``081 234 5678 call centre``); but when
      the part is only such tokens and each has 7 digits or more, each token is a number
      of its own (``0812345678 0823456789``);
+   - a part that kind detection reads whole as a bank account (``KBank 123-4-56789-0``, an
+     IBAN in groups of four), a crypto wallet (``USDT-TRC20: T…``, ``ERC20 0x…``), a user
+     account or one file's hashes (``md5:… sha256:…``) is one value;
    - leading timestamps and separator tokens (``2021-04-08``, ``12:30``, ``-``, ``|``,
      ``=>``) are dropped first (``2021-04-08 - 1-909-741-1518 (repeat)``);
    - when every token but separators looks like an indicator (IP, CIDR, domain, URL,
@@ -48,6 +51,8 @@ import re
 from collections.abc import Iterator
 from typing import BinaryIO
 
+from registry.domain.kinds import BANK_ACCOUNT, CRYPTO_WALLET, FILE_HASH, USER_ACCOUNT
+from registry.domain.normalize import detect_kind
 from registry.ingest.records import Record, Skipped, clip_line
 from registry.ingest.textio import NOT_UTF8, iter_lines
 
@@ -118,6 +123,9 @@ _FILLER = re.compile(
 )
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")  # 2021-04-08 is never part of a phone number
 _TOKEN = re.compile(r"\S+")
+# Kinds whose written forms hold spaces: "KBank 123-4-56789-0", an IBAN in groups of four,
+# "USDT-TRC20: T…", "md5:… sha256:…" (one file's hashes) are one value each.
+_SPACED_KINDS = frozenset({BANK_ACCOUNT, CRYPTO_WALLET, FILE_HASH, USER_ACCOUNT})
 _VCARD_VALUE = re.compile(r"(?:[\w-]+\.)?(?:TEL|EMAIL)(?:;[^:]*)?:(.*)", re.IGNORECASE)
 
 
@@ -194,6 +202,8 @@ def _part_values(part: str) -> list[str]:
     phone = _phone_run(part, tokens)
     if phone is not None:
         return [phone]
+    if detect_kind(part) in _SPACED_KINDS:
+        return [part]
     words = [m.group() for m in tokens]
     meaningful = [w for w in words if not _SEPARATOR.fullmatch(w)]
     if meaningful and all(looks_like_indicator(w) for w in meaningful):

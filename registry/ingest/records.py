@@ -31,6 +31,11 @@ class Record:
     confidence: int | None = None  # per-row confidence
     first_seen: str | None = None  # per-row timestamp text, unparsed
     description: str | None = None
+    # A row that writes one value in separate cells (docs/feeds.md, "Columns"): the platform of a
+    # user-account handle; the bank and country of a bank-account number (normalize reads them).
+    platform: str | None = None
+    bank: str | None = None
+    country: str | None = None
 
 
 @dataclass(slots=True)

@@ -263,7 +263,7 @@ def misp_hashes(conn: Connection, viewer: Viewer, query: ExportQuery, *, now: da
                 event_id = misp.event_uuid(orgs[claim.org_id].stix_id, misp.day_of(claim.first_seen))
                 if event_id not in seen:
                     seen.add(event_id)
-                    yield item.value, event_id
+                    yield misp.attribute_value(item.kind, item.value), event_id
 
     return misp.write_hashes(pairs())
 

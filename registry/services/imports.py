@@ -65,6 +65,9 @@ def to_submission(record: Record) -> Submission:
         first_seen=first_seen,
         line_no=record.line_no,
         line=record.line,
+        platform=record.platform,
+        bank=record.bank,
+        country=record.country,
     )
 
 
@@ -115,6 +118,7 @@ def run_import(submitter: Submitter, stream: BinaryIO, fmt: str, *, name: str, c
     with collector.paused():
         if parallel and fmt == "text":
             for rows in prepare_text_parallel(stream, name=name, kind=submitter.prov.kind, region=submitter.region,
+                                              platform=submitter.prov.platform,
                                               allowlist=submitter.allowlist.entries):
                 if on_rows:
                     on_rows(len(rows))
@@ -144,9 +148,15 @@ def submit_items(submitter: Submitter, items, *, parallel: bool = False) -> Subm
         return submitter.finish()
     subs = (item if isinstance(item, Skipped) else to_submission(item) for item in items)
     kind = submitter.prov.kind
+
+    def parts_of(sub: Submission) -> tuple | None:
+        platform = submitter.platform_for(sub, sub.kind or kind)
+        return (platform, sub.bank, sub.country) if platform or sub.bank or sub.country else None
+
     for item, result in normalize_parallel(
         subs, value_of=lambda i: None if isinstance(i, Skipped) else i.value,
-        kind_of=lambda i: i.kind or kind, region=submitter.region, allowlist=submitter.allowlist.entries,
+        kind_of=lambda i: i.kind or kind, parts_of=parts_of, region=submitter.region,
+        allowlist=submitter.allowlist.entries,
     ):
         if result is None:
             submitter.reject(item.line_no, item.line, item.reason)

@@ -47,13 +47,18 @@ def _start_worker(entries: list[Entry]) -> None:
     gc.freeze()  # ...which the collector then never scans again (a feed's rows are acyclic)
 
 
-def _normalize_chunk(values: list[tuple[str, str | None]], region: str | None) -> list:
-    """Per value: ``(values, allowlist reasons)`` or the NormalizeError."""
+def _normalize_chunk(values: list[tuple], region: str | None) -> list:
+    """Per ``(raw, kind)`` or ``(raw, kind, platform, bank, country)``: ``(values, allowlist
+    reasons)`` or the NormalizeError."""
     out = []
     reason_for = _allowlist.reason_for
-    for raw, kind in values:
+    for item in values:
         try:
-            found = normalize(raw, kind, region)
+            if len(item) == 2:
+                found = normalize(item[0], item[1], region)
+            else:
+                raw, kind, platform, bank, country = item
+                found = normalize(raw, kind, region, platform, bank=bank, country=country)
         except NormalizeError as exc:
             out.append(exc)
             continue
@@ -66,7 +71,7 @@ SKIPPED, REJECTED, ALLOWLISTED, NORMALISED = 0, 1, 2, 3
 
 
 def _prepare_text_chunk(piece: bytes, first_line: int, vcard: bool, name: str, kind: str | None,
-                        region: str | None) -> list[tuple] | tuple:
+                        region: str | None, platform: str | None = None) -> list[tuple] | tuple:
     """A piece of a plain list, parsed, normalised and allowlisted: per row
     ``(SKIPPED, line_no, line, reason)``, ``(REJECTED, value, line_no, line, reason)``,
     ``(ALLOWLISTED, value, reason)`` (an emergency number) or ``(NORMALISED, value, raw, values,
@@ -82,7 +87,7 @@ def _prepare_text_chunk(piece: bytes, first_line: int, vcard: bool, name: str, k
                 append((SKIPPED, record.line_no, record.line, record.reason))
                 continue
             try:
-                found = normalize(record.value, kind, region)
+                found = normalize(record.value, kind, region, platform)
             except NormalizeError as exc:
                 reason = emergency_reason(record.value)
                 append((ALLOWLISTED, record.value, reason) if reason
@@ -96,8 +101,8 @@ def _prepare_text_chunk(piece: bytes, first_line: int, vcard: bool, name: str, k
 
 
 def prepare_text_parallel(stream: BinaryIO, *, name: str, kind: str | None, region: str | None,
-                          allowlist: list[Entry], workers: int | None = None, window: int = WINDOW,
-                          ) -> Iterator[list[tuple]]:
+                          allowlist: list[Entry], platform: str | None = None, workers: int | None = None,
+                          window: int = WINDOW) -> Iterator[list[tuple]]:
     """Yield, piece by piece of a plain list, the rows ``_prepare_text_chunk`` describes.
     Raises ``FeedFormatError`` as ``parse_text`` would (binary data, a runaway line)."""
     vcard = None
@@ -114,7 +119,7 @@ def prepare_text_parallel(stream: BinaryIO, *, name: str, kind: str | None, regi
         for first_line, piece in line_chunks(stream, name=name):
             if vcard is None:
                 vcard = plainlist.vcard_start(piece)
-            pending.append(pool.submit(_prepare_text_chunk, piece, first_line, vcard, name, kind, region))
+            pending.append(pool.submit(_prepare_text_chunk, piece, first_line, vcard, name, kind, region, platform))
             if len(pending) >= window:
                 yield result(pending.popleft())
         while pending:
@@ -127,23 +132,30 @@ def _pool(allowlist: list[Entry], workers: int | None) -> ProcessPoolExecutor:
                                initializer=_start_worker, initargs=(allowlist,))
 
 
+def _work(value: str, kind: str | None, parts: tuple | None) -> tuple:
+    # Most rows are a value and a kind: the other fields cross only when a row has them.
+    return (value, kind) if parts is None else (value, kind, *parts)
+
+
 def default_workers() -> int:
     return max(1, min(3, (os.cpu_count() or 1) - 1))
 
 
 def normalize_parallel(
-    items: Iterable, *, value_of, kind_of, region: str | None, allowlist: list[Entry],
+    items: Iterable, *, value_of, kind_of, region: str | None, allowlist: list[Entry], parts_of=None,
     workers: int | None = None, chunk: int = CHUNK, window: int = WINDOW,
 ) -> Iterator[tuple[object, tuple | NormalizeError | None]]:
     """Yield ``(item, (values, allowlist reasons) or NormalizeError)`` in order; items whose
-    ``value_of`` is None (skipped lines) come back with None. The allowlist check runs in the
+    ``value_of`` is None (skipped lines) come back with None. ``parts_of(item)``: None, or the
+    ``(platform, bank, country)`` its value is read with. The allowlist check runs in the
     workers too: it is the next costliest step per row."""
     with _pool(allowlist, workers) as pool:
         pending: deque[tuple[list, Future]] = deque()
         batch: list = []
 
         def send(batch: list) -> None:
-            work = [(value_of(i), kind_of(i)) for i in batch if value_of(i) is not None]
+            work = [_work(value_of(i), kind_of(i), parts_of(i) if parts_of is not None else None)
+                    for i in batch if value_of(i) is not None]
             pending.append((batch, pool.submit(_normalize_chunk, work, region)))
 
         def drain_one() -> Iterator:

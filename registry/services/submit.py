@@ -20,7 +20,7 @@ from sqlalchemy import Connection
 from registry.domain import same_file
 from registry.domain import tlp as tlp_mod
 from registry.domain.allowlist import Allowlist, emergency_reason
-from registry.domain.kinds import FILE_HASH, value_from_fields
+from registry.domain.kinds import FILE_HASH, USER_ACCOUNT, value_from_fields
 from registry.domain.labels import is_label, label_slug
 from registry.domain.normalize import NormalizeError, normalize
 from registry.domain.times import utcnow
@@ -55,6 +55,7 @@ class Provenance:
     description: str | None = None
     valid_until: datetime | None = None
     external_ref: str | None = None
+    platform: str | None = None  # the platform of rows that are accounts or of no given kind (`@name`)
 
 
 @dataclass(slots=True)
@@ -76,6 +77,10 @@ class Submission:
     external_ref: str | None = None  # a URL about this value (a STIX external reference); else the provenance's
     line_no: int | None = None
     line: str | None = None
+    # A value written in separate cells (ingest.parts): an account's platform, an account number's bank and country.
+    platform: str | None = None
+    bank: str | None = None
+    country: str | None = None
 
 
 @dataclass(slots=True)
@@ -179,11 +184,20 @@ class Submitter:
 
     # -- input -------------------------------------------------------------------------
     def add(self, sub: Submission) -> None:
+        kind = sub.kind or self.prov.kind
         try:
-            values = normalize(sub.value, sub.kind or self.prov.kind, self.region)
+            platform = sub.platform or (self.platform_for(sub, kind) if self.prov.platform else None)
+            values = normalize(sub.value, kind, self.region, platform, bank=sub.bank, country=sub.country)
         except NormalizeError as exc:
             values = exc
         self.add_normalized(sub, values)
+
+    def platform_for(self, sub: Submission, kind: str | None) -> str | None:
+        """The platform ``sub`` is read with: its own, else the provenance's when the row is of no
+        other kind (a file's rows of other kinds keep theirs under ``--platform``)."""
+        if sub.platform:
+            return sub.platform
+        return self.prov.platform if kind is None or kind == USER_ACCOUNT else None
 
     def add_normalized(self, sub: Submission, values: tuple | NormalizeError, reasons: tuple | None = None) -> None:
         """Add a submission whose value was already normalised (``pipeline.normalize_parallel``

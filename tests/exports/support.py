@@ -12,6 +12,7 @@ from registry.services import exports
 from registry.services.orgs import add_org
 from registry.services.submit import Provenance, Submission, Submitter
 
+XMR = "44AFFq5kSiGBoZ4NMDwYtN18obc8AemS33DBLWs3H7otXft3XjrpDtQGv7SqSsaBYBb98uNbr2VBBEt7f2wfn3RVGQBEP3A"
 # ccib-th's reports (TLP:AMBER, confidence 70, label phishing) and spamhaus' (TLP:CLEAR, 90, spam).
 CCIB = [
     "45.77.10.0/25", "45.77.10.128/25", "45.77.10.9",  # adjacent halves of a /24, and an address inside
@@ -20,6 +21,13 @@ CCIB = [
     "evil-export.example", "login.bank-export.example", "bücher-export.example",
     "+66812345678", "+85597123*",
     "http://evil-export.example/pay", "scam@evil-export.example",
+    # the kinds of issue 14: a mule account, an IBAN, a phone-keyed e-wallet; TRON, Bitcoin and Monero
+    # wallets; Telegram and X accounts; an MD5 and a SHA-256
+    "KBank 123-4-56789-0", "GB82 WEST 1234 5698 7654 32", "TrueMoney 081 234 5678",
+    "USDT-TRC20: TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t", "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4",
+    XMR,
+    "t.me/kbank_support_th", "x:scam_export",
+    "d41d8cd98f00b204e9800998ecf8427e", "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
 ]
 SPAMHAUS = ["45.77.10.0/25", "91.92.0.0/16"]
 EXPIRED = "expired-export.example"  # ccib-th's, valid until two days ago

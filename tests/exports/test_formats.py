@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 from datetime import timedelta
 
 import dns.rdatatype
@@ -18,10 +19,14 @@ from netaddr import IPNetwork, IPSet, cidr_merge
 from pymisp import MISPEvent
 
 from registry.cli import main
+from registry.domain.kinds import BANK_ACCOUNT, IPV4, IPV6
+from registry.domain.normalize import normalize_one
 from registry.domain.times import utcnow
 from registry.domain.tlp import Viewer
+from registry.export import misp
 from registry.export.csvfile import COLUMNS
 from registry.export.records import group
+from registry.ingest import misp as misp_ingest
 from registry.services import exports
 from registry.services.errors import Invalid, NotFound
 from registry.storage import export_reads
@@ -32,6 +37,7 @@ from tests.exports.support import (
     EXPIRED,
     LISTED,
     SPAMHAUS,
+    XMR,
     export_bytes,
     lines,
     seed,
@@ -45,7 +51,7 @@ def seeded(db):
 
 
 def ip_values(values):
-    return [v for v in values if v[0].isdigit() or ":" in v and "@" not in v and "://" not in v]
+    return [v for v in values if normalize_one(v).kind in (IPV4, IPV6)]
 
 
 def test_text_lists_each_current_value_once(seeded):
@@ -137,12 +143,18 @@ def test_csv_round_trips_through_registry_import(seeded, tmp_path, monkeypatch):
     assert (report["format"], report["read"], report["new"], report["rejected"]) == ("csv", len(LISTED), len(LISTED), 0)
     again = list(csv.DictReader(io.StringIO(_other_export(tmp_path, "csv").decode())))
     original = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
-    assert sorted((r["value"], r["kind"], r["display"]) for r in again) == sorted(
-        (r["value"], r["kind"], r["display"]) for r in original)
+    assert sorted((r["value"], r["kind"], _display(r)) for r in again) == sorted(
+        (r["value"], r["kind"], _display(r)) for r in original)
     assert {r["sources"] for r in again} == {"hub-a"} and {r["tlp"] for r in again} == {"green"}
     # Each row's labels, confidence and first report come back too (the import's defaults fill the rest).
     assert sorted((r["value"], r["labels"], r["max_confidence"], r["first_seen"]) for r in again) == sorted(
         (r["value"], r["labels"], r["max_confidence"], r["first_seen"]) for r in original)
+
+
+def _display(row: dict) -> str:
+    # A bank account's display is the account as first written ("Kasikornbank 123-4-56789-0"); read
+    # back from its canonical value it is the digits at that bank: only the bank's name is carried.
+    return re.sub(r"[\d\s+\-]+$", "", row["display"]) if row["kind"] == BANK_ACCOUNT else row["display"]
 
 
 def test_json_lines_carry_every_visible_assertion_and_import_back(seeded, tmp_path, monkeypatch):
@@ -180,13 +192,29 @@ def test_misp_feed_loads_in_pymisp(seeded, tmp_path):
         assert event.uuid == uuid and event.info == head["info"] and event.Orgc.name in head["info"]
         events[event.Orgc.name] = event
     ccib, spamhaus = events["Royal Thai Police CCIB"], events["The Spamhaus Project"]
-    assert sorted(a.value for a in ccib.attributes) == sorted(v for v in LISTED if v != "91.92.0.0/16")
+    as_misp = {normalize_one(v).value: misp.attribute_of(normalize_one(v).kind, normalize_one(v).value) for v in LISTED}
+    assert sorted(a.value for a in ccib.attributes) == sorted(as_misp[v][2] for v in LISTED if v != "91.92.0.0/16")
     assert sorted(a.value for a in spamhaus.attributes) == sorted(SPAMHAUS)
     types = {a.value: (a.type, a.category) for a in ccib.attributes}
     assert types["+66812345678"] == ("phone-number", "Financial fraud")
     assert types["evil-export.example"] == ("domain", "Network activity")
     assert types["45.77.10.0/25"] == ("ip-dst", "Network activity")
     assert types["scam@evil-export.example"][0] == "email-src"
+    # The kinds of issue 14 in MISP's own types where it has one, text (the canonical value) where not.
+    assert types["acct:TH:KASI:1234567890"] == ("bank-account-nr", "Financial fraud")
+    assert types["GB82WEST12345698765432"] == ("iban", "Financial fraud")
+    assert types["acct:TH:TRUEMONEY:+66812345678"] == ("bank-account-nr", "Financial fraud")
+    assert types["bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4"] == ("btc", "Financial fraud")
+    assert types[XMR] == ("xmr", "Financial fraud")
+    assert types["tron:TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"] == ("text", "Financial fraud")
+    assert types["telegram:kbank_support_th"] == ("text", "Social network")
+    assert types["scam_export"] == ("twitter-id", "Social network")
+    assert types["d41d8cd98f00b204e9800998ecf8427e"] == ("md5", "Payload delivery")
+    assert types["e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"] == ("sha256", "Payload delivery")
+    # ...and the registry's MISP import reads each back as the value exported.
+    event = misp_ingest.parse_event((folder / f"{ccib.uuid}.json").read_bytes())
+    assert sorted(normalize_one(r.value, r.kind, "TH", r.platform).value for r in event.records) == sorted(
+        v for v in LISTED if v != "91.92.0.0/16")
     assert {t.name for a in ccib.attributes for t in a.tags} == {"tlp:amber", "phishing"}
     assert [t.name for t in ccib.tags] == ["tlp:amber"] and ccib.distribution == 0
     assert [t.name for t in spamhaus.tags] == ["tlp:clear"] and spamhaus.distribution == 3
@@ -263,4 +291,4 @@ def test_bad_filters_name_their_field():
 
 
 def test_seed_is_what_the_tests_say():
-    assert len(CCIB) == 16 and len(set(CCIB)) == 16
+    assert len(CCIB) == 26 and len(set(CCIB)) == 26

@@ -186,7 +186,7 @@ def test_a_misp_feed_over_http(sqlite_db, http, tmp_path):
             Answer(304) if headers and h.headers.get("If-None-Match") == '"m1"' else Answer(200, body, headers)))
     add_feed(sqlite_db, "misp-http", http.url + "/misp/", "misp", **FAST)
     run = run_feed(sqlite_db, "misp-http")
-    assert (run.status, run.rows, run.new) == ("ok", 52, 52)
+    assert (run.status, run.rows, run.new) == ("ok", 55, 55)
     assert sorted(p for p, _ in http.requests) == sorted(
         ["/misp/manifest.json"] + [f"/misp/{p.name}" for p in folder.iterdir() if p.name != "manifest.json"])
     again = run_feed(sqlite_db, "misp-http")

@@ -38,6 +38,8 @@ def misp_folder(source: Path, target: Path) -> Path:
     return target / "manifest.json"
 
 
+TWEETFEED_MD5 = "8523f2ff3ff13e510a9bf75665562b3b"
+CIRCL_SHA1 = "77b0c41b7d340b8a3d903f21347bbf06aa766b5b"
 # (sample, format, options, figures {rows, new, unchanged, allowlisted, rejected},
 #  rejects [(line, reason start)] (the first ones), canonical values that must be stored)
 GOLDEN = [
@@ -80,17 +82,18 @@ GOLDEN = [
     # headerless, by position; its type column (url, domain, ip, sha256) gives the kinds
     ("mixed/tweetfeed_today_2026-08-22.csv", "csv",
      {"column": 3, "has_header": False, "columns": {"labels": 4, "kind": 2}},
-     (59, 58, 0, 0, 1), [(56, "a sha256 value: not a kind the registry keeps")],
-     ["84.247.187.67", "bayberryalgebraic.com", "vkvfaith.com"]),
+     (59, 59, 0, 0, 0), [],
+     ["84.247.187.67", "bayberryalgebraic.com", "vkvfaith.com",
+      "sha256:0e5b4d540f72a6d2d3c470b0455c5f59ac65413da375d702f8430edd981e07d3"]),
     ("stix/tweetfeed_stix21_bundle_today_2026-08-22.json", "stix", {}, (59, 58, 0, 0, 1),
      [("indicator--d40e8c3c-3035-51b3-8cc0-70c14e29a43c", "file:hashes.SHA-256 is not a value the registry keeps")],
      ["84.247.187.67", "bayberryalgebraic.com", "vkvfaith.com"]),
-    # ip-dst, domain and url attributes; hashes are ignored, not rejected
-    ("misp/tweetfeed_feed", "misp", {}, (52, 52, 0, 0, 0), [],
-     ["193.27.90.102", "site-9dwosyvie.godaddysites.com"]),
-    # to_ids attributes only: hostnames and ip-dst (links, hashes, regkeys are not values here)
-    ("misp/circl_osint_events", "misp", {}, (6, 6, 0, 0, 0), [],
-     ["104.148.70.217", "98.126.156.210", "www.fyoutside.com"]),
+    # ip-dst, domain, url, sha256 and md5 attributes
+    ("misp/tweetfeed_feed", "misp", {}, (55, 55, 0, 0, 0), [],
+     ["193.27.90.102", "site-9dwosyvie.godaddysites.com", f"md5:{TWEETFEED_MD5}"]),
+    # to_ids attributes only: hostnames, ip-dst and file hashes (links, file names, regkeys are not values here)
+    ("misp/circl_osint_events", "misp", {}, (53, 53, 0, 0, 0), [],
+     ["104.148.70.217", "98.126.156.210", "www.fyoutside.com", f"sha1:{CIRCL_SHA1}"]),
 ]
 
 

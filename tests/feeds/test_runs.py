@@ -13,6 +13,7 @@ import pytest
 
 from registry.domain.times import iso, utcnow
 from registry.domain.tlp import Viewer
+from registry.ingest.catalogue import CatalogueError
 from registry.services.errors import Invalid, NotFound
 from registry.services.feed_runs import FeedBusy, FeedDisabled
 from registry.services.feeds import feed_runs, list_feeds, run_feed, sync_catalogue
@@ -115,7 +116,7 @@ def test_misp_fetches_only_new_or_changed_events(sqlite_db, tmp_path):
     url = write_misp(tmp_path)
     add_feed(sqlite_db, "tweetfeed", url, "misp", tlp="green")
     first = run_feed(sqlite_db, "tweetfeed")
-    assert (first.status, first.rows, first.new) == ("ok", 52, 52)
+    assert (first.status, first.rows, first.new) == ("ok", 55, 55)
     manifest_path = tmp_path / "misp/manifest.json"
     manifest = json.loads(manifest_path.read_text())
     changed = "3f683153-718d-553a-9f11-83cb317e5974"
@@ -124,7 +125,7 @@ def test_misp_fetches_only_new_or_changed_events(sqlite_db, tmp_path):
     manifest_path.write_text(json.dumps(manifest))
     second = run_feed(sqlite_db, "tweetfeed")
     assert second.status == "ok"
-    assert (second.rows, second.new, second.unchanged, second.rejected) == (36, 0, 36, 1)  # only the changed event
+    assert (second.rows, second.new, second.unchanged, second.rejected) == (38, 0, 38, 1)  # only the changed event
     assert second.rejects[0]["text"] == "event 00000000-0000-4000-8000-000000000000"
     with sqlite_db.read() as conn:
         cursor = json.loads(store.get(conn, "tweetfeed").cursor)["events"]
@@ -328,19 +329,25 @@ def test_feed_type_names_become_kinds(sqlite_db, tmp_path):
         "44d88612fea8a8f36de82e1278abb02f,md5_hash,\n"
         "0812345678,mobile,scam\n"
         "ACC-0001,bank-account,\n"
-        "weird.example,gizmo,\n")
+        "weird.example,gizmo,\n"
+        "3:hMCEpFRzMp:hMCEpvzMp,ssdeep,\n"
+        "@kbank_help,Telegram ID,scam\n"
+        "1234567890,Bank Account,mule\n")
     add_feed(sqlite_db, "typed", "file://" + str(tmp_path / "iocs.csv"), "csv", column="ioc",
              columns={"kind": "ioc_type", "labels": "tags"}, kinds={"mobile": "phone", "bank-account": ""},
              region="TH")
     run = run_feed(sqlite_db, "typed")
-    assert (run.rows, run.new, run.rejected) == (6, 3, 3)
-    assert set(stored(sqlite_db, "typed")) == {"41.2.3.4", "evil-host.example", "+66812345678"}
+    assert (run.rows, run.new, run.rejected) == (9, 6, 3)
+    assert set(stored(sqlite_db, "typed")) == {"41.2.3.4", "evil-host.example", "+66812345678",
+                                               "md5:44d88612fea8a8f36de82e1278abb02f", "telegram:kbank_help",
+                                               "acct:TH:-:1234567890"}
+    kept = ("(IPs, domains, URLs, e-mail addresses, phone numbers, bank accounts, crypto wallets, user accounts and "
+            "MD5, SHA-1 or SHA-256 file hashes)")
     assert [(r["line"], r["reason"]) for r in run.rejects] == [
-        (4, "a md5_hash value: not a kind the registry keeps (IPs, domains, URLs, e-mail addresses, phone numbers)"),
-        (6, "a bank-account value: not a kind the registry keeps (IPs, domains, URLs, e-mail addresses, phone "
-            "numbers)"),
+        (6, f"a bank-account value: not a kind the registry keeps {kept}"),
         (7, "'weird.example' is not a valid gizmo: unknown kind (expected one of ipv4, ipv6, domain, url, phone, "
-            "email)")]
+            "email, bank-account, crypto-wallet, user-account, file-hash)"),
+        (8, f"a ssdeep value: not a kind the registry keeps {kept}")]
 
 
 def test_health_in_one_word(sqlite_db, tmp_path):
@@ -361,3 +368,24 @@ def test_health_in_one_word(sqlite_db, tmp_path):
         conn.exec_driver_sql("UPDATE feed_run SET started = '2000-01-01 00:00:00.000000'")
     feed = list_feeds(sqlite_db, Viewer.operator())[0]
     assert feed["health"] == "stale" and feed["next_due"] <= iso(utcnow())  # overdue: at once
+
+
+def test_a_feed_platform_reads_at_names_and_its_columns_map_names_the_parts(sqlite_db, tmp_path):
+    (tmp_path / "handles.txt").write_text("@kbank_support_th\n@scam_officer_th\n")
+    add_feed(sqlite_db, "handles", "file://" + str(tmp_path / "handles.txt"), "text", platform="Telegram")
+    run = run_feed(sqlite_db, "handles")
+    assert (run.rows, run.new, run.rejected) == (2, 2, 0)
+    assert set(stored(sqlite_db, "handles")) == {"telegram:kbank_support_th", "telegram:scam_officer_th"}
+    # A header the reader does not know: the feed's columns name the bank and the number.
+    (tmp_path / "mules.csv").write_text("ref,acct,institution code\n1,123-4-56789-0,KASI\n2,1234567890,\n")
+    add_feed(sqlite_db, "mules", "file://" + str(tmp_path / "mules.csv"), "csv",
+             column="acct", columns={"bank": "institution code"})
+    mules = run_feed(sqlite_db, "mules")
+    assert mules.status == "ok", mules.error
+    assert (mules.rows, mules.new, mules.rejected) == (2, 2, 0)
+    assert set(stored(sqlite_db, "mules")) == {"acct:TH:KASI:1234567890", "acct:TH:-:1234567890"}
+    for fields, said in (({"platform": "myspace"}, "platform: unknown platform 'myspace'"),
+                         ({"platform": "line", "kind": "ipv4"}, "platform: a platform is given only with kind"),
+                         ({"columns": {"bnak": "x"}}, "columns: unknown field 'bnak'")):
+        with pytest.raises(CatalogueError, match=said):
+            add_feed(sqlite_db, "bad", "file://" + str(tmp_path / "handles.txt"), "text", **fields)

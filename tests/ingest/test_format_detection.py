@@ -31,6 +31,10 @@ EXPECTED = {
     "misp/tweetfeed_feed/hashes_first50lines.csv": "csv",  # headerless md5,uuid
     "misp/tweetfeed_feed/manifest.json": "misp",  # a MISP feed manifest (138 KB, one line)
     "mixed/tweetfeed_today_2026-08-22.csv": "csv",  # headerless
+    "mixed/scam_case_all_kinds.txt": "text",
+    "mixed/mule_accounts.csv": "csv",
+    "mixed/user_accounts.csv": "csv",
+    "mixed/file_hashes.csv": "csv",  # header quoted, after a comment
     "phishing/criticalpath_AtomSpam_urls_first300lines.txt": "text",
     "phishing/openphish_feed_2025-05-30_ip_and_punycode.txt": "text",
     "phishing/openphish_feed_2026-08-22.txt": "text",

@@ -181,7 +181,7 @@ def test_demo_loads_orgs_keys_and_feeds_once(env):
     first = runner.invoke(main, ["demo"], catch_exceptions=False)
     assert first.exit_code == 0, first.output
     assert "feed demo-spamhaus-drop: ok, rows 1385, new 1385" in first.output
-    assert "feed demo-tweetfeed-misp: ok, rows 52, new 52" in first.output
+    assert "feed demo-tweetfeed-misp: ok, rows 55, new 55" in first.output
     keys = (env / "instance" / "demo-keys.txt").read_text().splitlines()[1:]
     assert [line.split()[:2] for line in keys] == [
         ["ccib-th", "contributor"], ["pdrm-my", "reader"], ["bank-x", "reader"], ["registry-ops", "operator"]]

@@ -106,3 +106,18 @@ def test_parallel_runaway_line_in_the_middle_names_it(db, tmp_path):
         import_file(db, feed, Provenance(org="ccib-th"), parallel=True)
     with db.read() as conn:
         assert conn.execute(text("SELECT count(*) FROM indicator")).scalar() == 0
+
+
+@pytest.mark.parametrize("feed", ["mixed/scam_case_all_kinds.txt", "mixed/mule_accounts.csv",
+                                  "mixed/user_accounts.csv", "mixed/file_hashes.csv"])
+def test_parallel_path_reads_every_kind_as_the_plain_path(db, tmp_path, sqlite_template, feed):
+    # The CSV rows' bank, country and platform cells cross to the workers with their values.
+    report = _parity(db, tmp_path, sqlite_template, FIXTURES / feed, Provenance(org="ccib-th"))
+    assert report.new and report.rejected
+
+
+def test_parallel_text_path_takes_the_platform(db, tmp_path, sqlite_template):
+    feed = tmp_path / "names.txt"
+    feed.write_text("".join(f"@scam_officer_{i}\n" for i in range(50)) + "@ab\n")
+    report = _parity(db, tmp_path, sqlite_template, feed, Provenance(org="ccib-th", platform="telegram"))
+    assert (report.new, report.rejected) == (50, 1)

@@ -43,7 +43,17 @@ from __future__ import annotations
 
 import re
 
-from registry.domain.kinds import DOMAIN, EMAIL, IPV4, KINDS, PHONE, USER_ACCOUNT, Value, new_value
+from registry.domain.kinds import (
+    BANK_ACCOUNT,
+    DOMAIN,
+    EMAIL,
+    IPV4,
+    KINDS,
+    PHONE,
+    USER_ACCOUNT,
+    Value,
+    new_value,
+)
 from registry.domain.normalize import (
     account_rules,
     bank_account,
@@ -89,14 +99,17 @@ def _undetected_reason(s: str) -> str:
 
 
 def normalize(
-    raw: str, kind: str | None = None, region: str | None = None, platform: str | None = None
+    raw: str, kind: str | None = None, region: str | None = None, platform: str | None = None,
+    *, bank: str | None = None, country: str | None = None,
 ) -> tuple[Value, ...]:
     """Canonical values for one raw indicator (an a-b IP range gives several CIDRs).
 
     ``kind`` forces the kind (one of ``KINDS``); ``None`` detects it. ``region`` is the
     ISO 3166 alpha-2 default region for national phone numbers (and bank accounts).
     ``platform`` (telegram, line, …) makes the value a user-account of that platform, so
-    ``@name`` reads; a kind other than user-account with it is an error. Raises
+    ``@name`` reads; a kind other than user-account with it is an error. ``bank`` and
+    ``country`` (a file row's separate bank and country cells; either makes ``raw`` the
+    account number of a bank-account, ``bank_account.from_parts``) likewise. Raises
     :class:`NormalizeError` naming the value, the kind tried and the reason.
     """
     if not isinstance(raw, str):
@@ -104,6 +117,14 @@ def normalize(
     if kind is not None and kind not in NORMALISERS:
         raise NormalizeError(raw, kind, f"unknown kind (expected one of {', '.join(KINDS)})")
     s = refang(raw)
+    if bank or country:
+        if kind not in (None, BANK_ACCOUNT):
+            raise NormalizeError(raw, kind, f"a bank or country column is given only with kind {BANK_ACCOUNT}")
+        try:
+            return (bank_account.from_parts(country, bank, s, region),)
+        except Invalid as e:
+            where = ", ".join(f"{name} {text!r}" for name, text in (("bank", bank), ("country", country)) if text)
+            raise NormalizeError(raw, BANK_ACCOUNT, f"{e.reason} ({where})") from None
     if platform:
         if kind not in (None, USER_ACCOUNT):
             raise NormalizeError(raw, kind, f"a platform ({platform}) is given only with kind {USER_ACCOUNT}")

@@ -243,10 +243,12 @@ def normalize_bank_account(s: str, region: str | None, explicit: bool) -> tuple[
     return (_account(found_country, code, bank, written),)
 
 
-def from_parts(country: str | None, bank: str | None, number: str) -> Value:
+def from_parts(country: str | None, bank: str | None, number: str, region: str | None = None) -> Value:
     """The account of a file row with separate columns: ``country`` (ISO 3166 alpha-2, may be
     empty when the bank names it), ``bank`` (a name, short name, BIC, BIC institution code or
-    national bank code; empty: unknown) and ``number``. Raises ``Invalid`` with the reason."""
+    national bank code; empty: unknown) and ``number``. ``region`` (the import's default
+    country) stands in for an empty ``country``: it chooses between countries, and a named
+    bank's own country wins over it. Raises ``Invalid`` with the reason."""
     cc = check_region(country) if country and country.strip() else None
     written = (number or "").strip()
     if not written:
@@ -254,10 +256,20 @@ def from_parts(country: str | None, bank: str | None, number: str) -> Value:
     iban = _iban_text(written)
     if iban is not None:
         return _from_iban(iban)  # an IBAN names its bank, whatever the bank column says
+    default = cc or (check_region(region) if region else None)
     if not (bank or "").strip():
-        return _digits_alone(written, cc)
-    found_country, code, row = _resolve(bank, cc, strict=True)
+        return _digits_alone(written, default)
+    found_country, code, row = _resolve(bank, default, strict=cc is not None)
     return _account(found_country, code, row, written)
+
+
+def iban_of(canonical: str) -> str | None:
+    """The IBAN (compact) of a canonical account of an IBAN country, None for an ASEAN
+    member's account (none of them uses IBANs): the MISP export writes such values as ``iban``."""
+    _, country, _, number = canonical.split(":", 3)
+    if country in ASEAN:
+        return None
+    return _iban_from_bban(country, number)
 
 
 def looks_bank_account(s: str) -> bool:

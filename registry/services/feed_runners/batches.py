@@ -63,6 +63,6 @@ def provenance(feed: store.FeedRow) -> Provenance:
     return Provenance(
         org=feed.provider, feed=feed.name, tlp=feed.tlp, confidence=feed.confidence,
         labels=clean_labels(feed.labels), region=options.get("region", "").upper() or None,
-        kind=options.get("kind"),
+        kind=options.get("kind"), platform=options.get("platform"),
         external_ref=feed.url if feed.url.startswith(("http://", "https://")) else None,
     )
