@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import orjson
 from sqlalchemy import Connection
 
 from registry.domain import json_input, lanes
@@ -323,21 +324,38 @@ class _Import:
                 self._observed_values(sco, [sco], context.get(text(sco, "id"), sco))
 
     def _observed_values(self, obj: dict, scos: list[dict], carrier: dict) -> None:
-        values = [sco for sco in scos if text(sco, "type") in mapping.KIND_OF_TYPE and text(sco, "value")]
-        if not values:
+        """The values of ``scos`` (``obj``'s: itself, or an observed-data's embedded objects);
+        an SCO of a kept type naming no value is a reject with its reason."""
+        values, reasons = [], []
+        for sco in scos:
+            try:
+                found = drafts.observable_text(sco)
+            except Unrepresentable as exc:
+                reasons.append((sco, str(exc)))
+                continue
+            if found is not None:
+                values.append((sco, found))
+        if not values and not reasons:
             self.report.skipped[str(obj.get("type"))] += 1
+            return
+        obj_id = text(obj, "id")
+        for sco, reason in reasons:
+            self.rejected(Reject(obj_id, orjson.dumps(sco).decode()[:500], reason))
+        if not values:
+            self.result(obj_id, "rejected", "; ".join(reason for _sco, reason in reasons))
             return
         submitter = self._submitter(self.sources.slug_for(text(carrier, "created_by_ref")))
         tlp = self.tlp.of(obj) or self.tlp.of(carrier) or self.default_tlp
         first_seen = parse_stix_time(carrier.get("first_observed"))
         slots = []
-        for sco in values:
+        for sco, found in values:
             if submitter.report.results is not None:
                 slots.append(len(submitter.report.results))
-            submitter.add(Submission(sco["value"], kind=mapping.KIND_OF_TYPE[sco["type"]], tlp=tlp,
+            submitter.add(Submission(found, kind=mapping.KIND_OF_TYPE[sco["type"]], tlp=tlp,
                                      labels=drafts.labels(carrier), first_seen=first_seen,
-                                     line_no=text(obj, "id"), line=sco["value"]))
-        self.pending.append((self.result(text(obj, "id"), None), submitter, slots))
+                                     line_no=obj_id, line=found))
+        result = self.result(obj_id, None, "; ".join(reason for _sco, reason in reasons))
+        self.pending.append((result, submitter, slots))
 
     def _collect_results(self) -> None:
         """One result per imported object: the strongest status among its values."""
@@ -348,8 +366,8 @@ class _Import:
             statuses = [r["status"] for r in results]
             entry["status"] = min(statuses, key=STATUS_ORDER.index) if statuses else "rejected"
             errors = [r["error"] for r in results if r.get("error")]
-            if errors:
-                entry["error"] = "; ".join(errors)
+            if errors:  # after what the object itself had (an SCO beside the values naming none)
+                entry["error"] = "; ".join(filter(None, (entry.get("error"), *errors)))
         self.pending.clear()
 
     # -- ids not kept -----------------------------------------------------------------------------

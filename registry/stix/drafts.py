@@ -12,7 +12,15 @@ from datetime import datetime
 
 from registry.domain.labels import is_label, label_slug
 from registry.stix import mapping
-from registry.stix.patterns import PatternValue, Unrepresentable, pattern_values
+from registry.stix.patterns import (
+    VALUE_TYPES,
+    PatternValue,
+    Unrepresentable,
+    account_text,
+    bank_account_text,
+    hashes_text,
+    pattern_values,
+)
 from registry.stix.times import parse_stix_time
 
 # STIX 2.0 put the indicator type vocabulary in ``labels``; those are not registry labels.
@@ -31,6 +39,29 @@ def indicator_values(obj: dict) -> list[PatternValue]:
     if pattern_type != "stix":
         raise Unrepresentable(f"pattern_type {pattern_type} is not STIX patterning")
     return pattern_values(obj.get("pattern"))
+
+
+def observable_text(sco: dict) -> str | None:
+    """The text of the value an SCO names, for its kind to read (``mapping.KIND_OF_TYPE``): its
+    ``value``; a file's hashes (one file); an account's platform and login or number; a bank
+    account's value, IBAN or number and BIC. None for an SCO of a type the registry does not
+    keep; Unrepresentable, with the reason, for one of a kept type that names no value."""
+    stix_type = text(sco, "type")
+    if stix_type == "file":
+        hashes = sco.get("hashes")
+        if not isinstance(hashes, dict):
+            raise Unrepresentable("a file without hashes (a file is kept by its MD5, SHA-1 or SHA-256 hash)")
+        return hashes_text(hashes)
+    if stix_type == "user-account":
+        return account_text(sco.get("account_type"), sco.get("account_login"), sco.get("user_id"))
+    if stix_type == "bank-account":
+        return bank_account_text(sco.get("value"), sco.get("iban"), sco.get("account_number"), sco.get("bic"))
+    if stix_type in VALUE_TYPES:
+        value = text(sco, "value")
+        if value is None:
+            raise Unrepresentable(f"a {stix_type} without a value")
+        return value
+    return None
 
 
 def indicator_fields(obj: dict, *, tlp: str, creator_name: str | None) -> dict:

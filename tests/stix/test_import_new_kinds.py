@@ -1,0 +1,173 @@
+"""Importing the new kinds from the STIX other producers write: OpenCTI's indicators and
+observables (bank-account, cryptocurrency-wallet, user-account, file with several hashes) and
+MISP's STIX 2.1 export (misp-stix: file objects, filename|sha256, telegram, facebook and twitter
+accounts). What the registry cannot hold is rejected with its reason; the rest lands."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from registry.services.orgs import add_org
+from registry.services.stix_import import import_bundle
+from tests.stix.support import STAMP, exported, of_type
+
+MD5, SHA1 = "8764605c6f388c89096b534d33565802", "46aba99aa7158e4609aaa72b50990842fd22ae86"
+SHA256 = "ec5aedf5ecc6bdadd4120932170d1b10f6cfa175cfda22951dfd882928ab279b"
+SHA512 = "ab" * 64
+OCTI_SCO = "extension-definition--f93e2c80-4231-4f9a-af8b-95c9bd566a82"  # OpenCTI's new-sco extension
+OCTI = "extension-definition--ea279b3e-5c71-4632-ac08-831c66a786ba"
+MISP_IDENTITY = "identity--a0c22599-9e58-4da4-96ac-7051603fa951"
+
+
+def stored(db) -> dict[str, tuple[str, str | None]]:
+    with db.read() as conn:
+        return {r.value: (r.kind, r.detail) for r in conn.execute(text("SELECT kind, value, detail FROM indicator"))}
+
+
+def indicator(n: int, pattern: str, **extra) -> dict:
+    return {"type": "indicator", "spec_version": "2.1", "id": f"indicator--7{n:07d}-0000-4000-8000-000000000000",
+            "created": STAMP, "modified": STAMP, "valid_from": STAMP, "pattern_type": "stix", "pattern_version": "2.1",
+            "pattern": pattern, **extra}
+
+
+def octi(sco_type: str, n: int, **properties) -> dict:
+    """An observable as OpenCTI's STIX export writes it (its own extensions beside the properties)."""
+    return {"type": sco_type, "spec_version": "2.1", "id": f"{sco_type}--8{n:07d}-0000-4000-8000-000000000000",
+            **properties, "extensions": {OCTI: {"extension_type": "property-extension", "score": 80},
+                                         OCTI_SCO: {"extension_type": "new-sco"}}}
+
+
+def test_opencti_indicators_of_the_new_kinds(db):
+    add_org(db, "ccib-th", "Thai CCIB", "TH")
+    objects = [
+        indicator(1, "[bank-account:iban = 'GB29NWBK60161331926819']"),
+        indicator(2, "[cryptocurrency-wallet:value = 'TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t']"),
+        indicator(3, f"[file:hashes.'SHA-256' = '{SHA256}' OR file:hashes.'SHA-512' = '{SHA512}' "
+                     f"OR file:hashes.'SHA-1' = '{SHA1}' OR file:hashes.MD5 = '{MD5}']"),
+        indicator(4, "[user-account:account_login = 'kbank_support_th']"),  # no platform: OpenCTI writes none
+        octi("bank-account", 1, iban="GB29NWBK60161331926819", bic="NWBKGB2L"),  # beside indicators: context
+    ]
+    report = import_bundle(db, objects, default_org="ccib-th")
+    assert (report.read, report.new, report.rejected) == (3, 3, 1)
+    assert [r.reason for r in report.rejects] == ["a user-account without account_type names no platform"]
+    assert report.skipped == {"bank-account": 1}
+    assert stored(db) == {
+        "acct:GB:NWBK:NWBK60161331926819": ("bank-account", "iban"),
+        "tron:TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t": ("crypto-wallet", None),
+        f"sha256:{SHA256}": ("file-hash", f"md5:{MD5},sha1:{SHA1}"),  # one file, named by its strongest hash
+    }
+    ids = {r["id"]: r.get("new_id") for r in report.results if r["status"] == "new"}
+    assert ids == {indicator(n, "")["id"]: None for n in (1, 2, 3)}  # one value each: their own ids kept
+    out = {o["id"]: o for o in of_type(exported(db), "indicator")}
+    assert out[indicator(2, "")["id"]]["pattern"] == "[cryptocurrency-wallet:value = 'tron:TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t']"
+
+
+def test_opencti_observables_of_the_new_kinds(db):
+    add_org(db, "ccib-th", "Thai CCIB", "TH")
+    objects = [
+        octi("bank-account", 1, iban="GB29NWBK60161331926819", bic="NWBKGB2L", account_number="31926819"),
+        octi("bank-account", 2, account_number="123-4-56789-0", bic="KASITHBK"),  # no IBAN in Thailand
+        octi("bank-account", 3, account_number="1234567890"),  # nothing but digits: the source's country
+        octi("cryptocurrency-wallet", 4, value="0x52908400098527886E0F7030069857D2E4169EE7"),
+        octi("user-account", 5, account_type="telegram", account_login="@KBank_Support_TH"),
+        octi("file", 6, hashes={"MD5": MD5, "SHA-256": SHA256, "SHA-512": SHA512}, name="kbank.apk"),
+        octi("bank-account", 7, bic="KASITHBK"),
+        octi("user-account", 8, account_type="skype", account_login="scammer"),
+    ]
+    rejects = []
+    report = import_bundle(db, objects, default_org="ccib-th", on_reject=rejects.append)
+    assert stored(db) == {
+        "acct:GB:NWBK:NWBK60161331926819": ("bank-account", "iban"),
+        "acct:TH:KASI:1234567890": ("bank-account", None),
+        "acct:TH:-:1234567890": ("bank-account", None),
+        "evm:0x52908400098527886e0f7030069857d2e4169ee7": ("crypto-wallet", None),
+        "telegram:kbank_support_th": ("user-account", None),
+        f"sha256:{SHA256}": ("file-hash", f"md5:{MD5}"),
+    }
+    assert [(r.line_no, r.reason) for r in rejects] == [
+        (objects[6]["id"], "a bank-account without value, iban or account_number"),
+        (objects[7]["id"], "a user-account of account_type 'skype': not a platform the registry keeps (telegram, "
+                           "line, whatsapp, facebook, instagram, tiktok, x, wechat, zalo, viber, signal)"),
+    ]
+    statuses = {r["id"]: r["status"] for r in report.results}
+    assert statuses == {o["id"]: "new" if i < 6 else "rejected" for i, o in enumerate(objects)}
+
+
+def test_what_the_kinds_reject_is_said_with_the_value(db):
+    add_org(db, "ccib-th", "Thai CCIB", "TH")
+    objects = [
+        indicator(1, "[cryptocurrency-wallet:value = 'TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6x']"),  # checksum broken
+        indicator(2, "[file:hashes.MD5 = 'abc']"),
+        indicator(3, "[user-account:account_type = 'telegram' AND user-account:account_login = 'ab']"),
+        indicator(4, "[bank-account:value = 'acct:TH:ZZZZZ:1234567890']"),
+        indicator(5, "[domain-name:value = 'still-lands.example']"),
+    ]
+    rejects = []
+    report = import_bundle(db, objects, default_org="ccib-th", on_reject=rejects.append)
+    assert report.new == 1 and report.rejected == 4
+    reasons = {r.line_no.split("--")[1][:8]: r.reason for r in rejects}
+    assert reasons == {  # the value, the kind tried and the reason
+        "70000001": "'TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6x' is not a valid crypto-wallet: TRON checksum does not match "
+                    "(a mistyped address?)",
+        "70000002": "'md5:abc' is not a valid file-hash: md5 has 32 hex digits, not 3",
+        "70000003": "'telegram:ab' is not a valid user-account: a Telegram username has 5 to 32 letters, digits or "
+                    "underscores, starting with a letter",
+        "70000004": "'acct:TH:ZZZZZ:1234567890' is not a valid bank-account: unknown bank code ZZZZZ in TH",
+    }
+
+
+def test_misp_stix21_export_of_files_and_accounts(db):
+    """As misp-stix writes MISP objects and attributes: indicators beside observed-data."""
+    add_org(db, "ccib-th", "Thai CCIB", "TH")
+    misp = {"created_by_ref": MISP_IDENTITY, "labels": ['misp:name="file"', 'misp:meta-category="file"']}
+    objects = [
+        {"type": "identity", "spec_version": "2.1", "id": MISP_IDENTITY, "created": STAMP, "modified": STAMP,
+         "name": "MISP-Project", "identity_class": "organization"},
+        indicator(1, f"[file:hashes.MD5 = '{MD5}' AND file:hashes.'SHA-1' = '{SHA1}' AND file:hashes.'SHA-256' = "
+                     f"'{SHA256}' AND file:name = 'oui' AND (file:content_ref.payload_bin = 'UEsDBAoACQAAAAaOU1Ev' "
+                     f"AND file:content_ref.x_misp_filename = 'oui' AND file:content_ref.hashes.MD5 = '{MD5}' "
+                     "AND file:content_ref.mime_type = 'application/zip')]", **misp),
+        indicator(2, "[file:name = 'filename4' AND file:hashes.'SHA-256' = "
+                     "'7fa3abc229fd3cb9a0a6f07d9da15e35528c630d0ad5902d5422b305cae7eaa4']", **misp),
+        indicator(3, "[user-account:account_type = 'telegram' AND user-account:user_id = '1234567890' AND "
+                     "user-account:account_login = 'T3l3gr4mUs3r' AND user-account:x_misp_phone = '0112233445']", **misp),
+        indicator(4, "[user-account:account_type = 'facebook' AND user-account:user_id = '1392781243']", **misp),
+        indicator(5, "[user-account:account_type = 'twitter' AND user-account:user_id = '1357111317']", **misp),
+        indicator(6, "[user-account:account_type = 'github' AND user-account:account_login = 'chrisr3d']", **misp),
+    ]
+    rejects = []
+    report = import_bundle(db, objects, on_reject=rejects.append)
+    assert report.orgs == [{"identity": MISP_IDENTITY, "name": "MISP-Project", "org": "misp-project",
+                            "match": "created"}]
+    assert stored(db) == {
+        f"sha256:{SHA256}": ("file-hash", f"md5:{MD5},sha1:{SHA1}"),
+        "sha256:7fa3abc229fd3cb9a0a6f07d9da15e35528c630d0ad5902d5422b305cae7eaa4": ("file-hash", None),
+        "telegram:t3l3gr4mus3r": ("user-account", None),
+        "facebook:1392781243": ("user-account", None),
+    }
+    assert [r.reason for r in rejects] == [
+        "the user_id of a x account is the platform's own number; the registry keeps its login (account_login)",
+        "a user-account of account_type 'github': not a platform the registry keeps (telegram, line, whatsapp, "
+        "facebook, instagram, tiktok, x, wechat, zalo, viber, signal)",
+    ]
+
+
+def test_misp_observed_data_of_a_file_and_an_account(db):
+    add_org(db, "ccib-th", "Thai CCIB", "TH")
+    objects = [
+        {"type": "observed-data", "spec_version": "2.1", "id": "observed-data--5e384ae7-672c-4250-9cda-3b4da964451a",
+         "created": STAMP, "modified": STAMP, "first_observed": "2026-10-25T16:22:00Z",
+         "last_observed": "2026-10-25T16:22:00Z", "number_observed": 1,
+         "object_refs": ["file--5e384ae7-672c-4250-9cda-3b4da964451a", "user-account--7ecc4537-89cd-4f17-8027-6e0f70710c53"]},
+        {"type": "file", "spec_version": "2.1", "id": "file--5e384ae7-672c-4250-9cda-3b4da964451a",
+         "hashes": {"MD5": MD5, "SHA-1": SHA1, "SHA-256": SHA256}, "size": 35, "name": "oui"},
+        {"type": "user-account", "spec_version": "2.1", "id": "user-account--7ecc4537-89cd-4f17-8027-6e0f70710c53",
+         "user_id": "1234567890", "account_login": "T3l3gr4mUs3r", "account_type": "telegram",
+         "x_misp_phone": ["0112233445", "0556677889"]},
+    ]
+    report = import_bundle(db, objects, default_org="ccib-th")
+    assert (report.new, report.rejected) == (2, 0)
+    assert stored(db) == {f"sha256:{SHA256}": ("file-hash", f"md5:{MD5},sha1:{SHA1}"),
+                          "telegram:t3l3gr4mus3r": ("user-account", None)}
+    with db.read() as conn:  # the observation's time is when it was first seen
+        assert {str(r[0])[:10] for r in conn.execute(text("SELECT first_seen FROM assertion"))} == {"2026-10-25"}
