@@ -14,6 +14,8 @@ What is read:
 - Observables (2.1 SCOs, 2.0 observed-data objects) only when the bundle has no indicators:
   then they are its content (an observables export); beside indicators they are context (our
   own export writes each indicator's SCO; Talos' observed-data is the blog post's URL).
+- MISP's custom objects of bank accounts and coin addresses (x-misp-attribute, x-misp-object:
+  misp-stix's export has no STIX type for them), with or without indicators beside them.
 - TLP: whatever way the object says it (stix.markings.BundleTlp: TLP 2.0/1.0 markings,
   MISP-style ``tlp:amber`` labels, a marked report holding it); none means ``tlp`` (default AMBER).
 Sources: see stix_sources.py. Everything else (reports, malware, relationships...) is skipped.
@@ -207,6 +209,7 @@ class _Import:
             self._indicator(obj)
         if not indicators:
             self._observables(by_type)
+        self._misp_custom(by_type)
         for submitter in self.submitters.values():
             submitter.finish()
         self._collect_results()
@@ -326,36 +329,54 @@ class _Import:
     def _observed_values(self, obj: dict, scos: list[dict], carrier: dict) -> None:
         """The values of ``scos`` (``obj``'s: itself, or an observed-data's embedded objects);
         an SCO of a kept type naming no value is a reject with its reason."""
-        values, reasons = [], []
+        found, reasons = [], []
         for sco in scos:
             try:
-                found = drafts.observable_text(sco)
+                value = drafts.observable_text(sco)
             except Unrepresentable as exc:
-                reasons.append((sco, str(exc)))
+                reasons.append((orjson.dumps(sco).decode()[:500], str(exc)))
                 continue
-            if found is not None:
-                values.append((sco, found))
-        if not values and not reasons:
+            if value is not None:
+                found.append((mapping.KIND_OF_TYPE[sco["type"]], value))
+        self._object_values(obj, found, reasons, carrier)
+
+    def _misp_custom(self, by_type: dict[str, list[dict]]) -> None:
+        """MISP's custom objects of the values STIX has no type for (bank accounts, coin
+        addresses: stix.drafts.misp_custom_values), read with or without indicators beside them:
+        MISP's export writes them so whatever their to_ids."""
+        for object_type in drafts.MISP_CUSTOM_TYPES:
+            for obj in by_type.pop(object_type, []):
+                try:
+                    found, reasons = drafts.misp_custom_values(obj), []
+                except Unrepresentable as exc:
+                    found, reasons = [], [(orjson.dumps(obj).decode()[:500], str(exc))]
+                self._object_values(obj, found, reasons, obj)
+
+    def _object_values(self, obj: dict, found: list[tuple[str, str]], reasons: list[tuple[str, str]],
+                       carrier: dict) -> None:
+        """Submit the (kind, text) values ``obj`` holds as one result, with its source, TLP,
+        labels and first seen read from ``carrier``; ``reasons``: (text, reason) of the parts
+        naming no value, each a reject. Neither: the object is skipped."""
+        if not found and not reasons:
             self.report.skipped[str(obj.get("type"))] += 1
             return
         obj_id = text(obj, "id")
-        for sco, reason in reasons:
-            self.rejected(Reject(obj_id, orjson.dumps(sco).decode()[:500], reason))
-        if not values:
-            self.result(obj_id, "rejected", "; ".join(reason for _sco, reason in reasons))
+        for what, reason in reasons:
+            self.rejected(Reject(obj_id, what, reason))
+        error = "; ".join(reason for _what, reason in reasons)
+        if not found:
+            self.result(obj_id, "rejected", error)
             return
         submitter = self._submitter(self.sources.slug_for(text(carrier, "created_by_ref")))
         tlp = self.tlp.of(obj) or self.tlp.of(carrier) or self.default_tlp
-        first_seen = parse_stix_time(carrier.get("first_observed"))
+        first_seen = parse_stix_time(carrier.get("first_observed")) or parse_stix_time(carrier.get("created"))
         slots = []
-        for sco, found in values:
+        for kind, value in found:
             if submitter.report.results is not None:
                 slots.append(len(submitter.report.results))
-            submitter.add(Submission(found, kind=mapping.KIND_OF_TYPE[sco["type"]], tlp=tlp,
-                                     labels=drafts.labels(carrier), first_seen=first_seen,
-                                     line_no=obj_id, line=found))
-        result = self.result(obj_id, None, "; ".join(reason for _sco, reason in reasons))
-        self.pending.append((result, submitter, slots))
+            submitter.add(Submission(value, kind=kind, tlp=tlp, labels=drafts.labels(carrier), first_seen=first_seen,
+                                     line_no=obj_id, line=value))
+        self.pending.append((self.result(obj_id, None, error), submitter, slots))
 
     def _collect_results(self) -> None:
         """One result per imported object: the strongest status among its values."""

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from registry.domain.kinds import BANK_ACCOUNT, CRYPTO_WALLET
 from registry.domain.labels import is_label, label_slug
 from registry.stix import mapping
 from registry.stix.patterns import (
@@ -62,6 +63,41 @@ def observable_text(sco: dict) -> str | None:
             raise Unrepresentable(f"a {stix_type} without a value")
         return value
     return None
+
+
+# MISP attribute types that MISP's STIX export (misp-stix) leaves as its own custom objects
+# (x-misp-attribute, x-misp-object: STIX has no type for them), and the kinds they are.
+MISP_CUSTOM_TYPES = ("x-misp-attribute", "x-misp-object")
+_MISP_KINDS = {"btc": CRYPTO_WALLET, "xmr": CRYPTO_WALLET, "iban": BANK_ACCOUNT, "bank-account-nr": BANK_ACCOUNT}
+
+
+def misp_custom_values(obj: dict) -> list[tuple[str, str]]:
+    """(kind, text) of the values a MISP custom object holds: an x-misp-attribute's value of a
+    type in ``_MISP_KINDS``; an x-misp-object's attributes of those types, a bank-account
+    object's IBAN (else its account number after its SWIFT code) and a coin-address object's
+    address after its symbol (BTC, ETH, USDT-TRC20...) being one value each. Empty: none."""
+    if text(obj, "type") == "x-misp-attribute":
+        kind, value = _MISP_KINDS.get(text(obj, "x_misp_type") or ""), text(obj, "x_misp_value")
+        return [(kind, value)] if kind and value else []
+    by_relation: dict[str, str] = {}
+    typed: list[tuple[str, str]] = []  # (MISP type, value) of the types in _MISP_KINDS
+    for attribute in items(obj, "x_misp_attributes"):
+        if not isinstance(attribute, dict) or not isinstance(attribute.get("value"), str):
+            continue
+        relation, value, misp_type = attribute.get("object_relation"), attribute["value"].strip(), attribute.get("type")
+        if isinstance(relation, str):
+            by_relation.setdefault(relation, value)
+        if isinstance(misp_type, str) and misp_type in _MISP_KINDS and value:
+            typed.append((misp_type, value))
+    name = text(obj, "x_misp_name")
+    first = {misp_type: value for misp_type, value in reversed(typed)}
+    if name == "bank-account" and ("iban" in first or "bank-account-nr" in first):
+        bic = by_relation.get("swift") or by_relation.get("bic")
+        return [(BANK_ACCOUNT, first.get("iban") or bank_account_text(None, None, first["bank-account-nr"], bic))]
+    if name == "coin-address" and typed:
+        symbol, address = by_relation.get("symbol"), typed[0][1]
+        return [(CRYPTO_WALLET, f"{symbol}:{address}" if symbol else address)]
+    return [(_MISP_KINDS[misp_type], value) for misp_type, value in typed]
 
 
 def indicator_fields(obj: dict, *, tlp: str, creator_name: str | None) -> dict:

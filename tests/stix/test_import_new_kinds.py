@@ -171,3 +171,51 @@ def test_misp_observed_data_of_a_file_and_an_account(db):
                           "telegram:t3l3gr4mus3r": ("user-account", None)}
     with db.read() as conn:  # the observation's time is when it was first seen
         assert {str(r[0])[:10] for r in conn.execute(text("SELECT first_seen FROM assertion"))} == {"2026-10-25"}
+
+
+def misp_custom(n: int, object_type: str, **properties) -> dict:
+    return {"type": object_type, "spec_version": "2.1", "id": f"{object_type}--9{n:07d}-0000-4000-8000-000000000000",
+            "created_by_ref": MISP_IDENTITY, "created": "2026-10-25T16:22:00.000Z", "modified": STAMP,
+            "labels": ['misp:category="Financial fraud"'], **properties}
+
+
+def test_misp_custom_objects_of_bank_accounts_and_coin_addresses(db):
+    """MISP's STIX export has no type for these: its own x-misp-attribute and x-misp-object."""
+    add_org(db, "ccib-th", "Thai CCIB", "TH")
+    add_org(db, "misp-project", "MISP-Project", "LU")
+    objects = [
+        {"type": "identity", "spec_version": "2.1", "id": MISP_IDENTITY, "created": STAMP, "modified": STAMP,
+         "name": "MISP-Project", "identity_class": "organization"},
+        indicator(1, "[domain-name:value = 'beside.example']", created_by_ref=MISP_IDENTITY),
+        misp_custom(1, "x-misp-attribute", x_misp_type="btc", x_misp_value="1E38kt7ryhbRXUzbam6iQ6sd93VHUUdjEE"),
+        misp_custom(2, "x-misp-attribute", x_misp_type="iban", x_misp_value="GB29 NWBK 6016 1331 9268 19"),
+        misp_custom(3, "x-misp-attribute", x_misp_type="comment", x_misp_value="not a value"),
+        misp_custom(4, "x-misp-object", x_misp_name="bank-account", x_misp_attributes=[
+            {"object_relation": "swift", "type": "bic", "value": "KASITHBK"},
+            {"object_relation": "account", "type": "bank-account-nr", "value": "123-4-56789-0", "to_ids": True},
+            {"object_relation": "beneficiary", "type": "text", "value": "John Smith"}]),
+        misp_custom(5, "x-misp-object", x_misp_name="coin-address", x_misp_attributes=[
+            {"object_relation": "address", "type": "btc", "value": "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"},
+            {"object_relation": "symbol", "type": "text", "value": "USDT-TRC20"}]),
+        misp_custom(6, "x-misp-object", x_misp_name="btc-wallet", x_misp_attributes=[
+            {"object_relation": "wallet-address", "type": "btc", "value": "1E38kt7ryhbRXUzbam6iQ6sd93VHUUdjEX"},
+            {"object_relation": "balance_BTC", "type": "float", "value": "2.25036953"}]),
+    ]
+    rejects = []
+    report = import_bundle(db, objects, on_reject=rejects.append)
+    assert stored(db) == {
+        "beside.example": ("domain", None),
+        "btc:1E38kt7ryhbRXUzbam6iQ6sd93VHUUdjEE": ("crypto-wallet", None),
+        "acct:GB:NWBK:NWBK60161331926819": ("bank-account", "iban"),
+        "acct:TH:KASI:1234567890": ("bank-account", None),
+        "tron:TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t": ("crypto-wallet", None),
+    }
+    assert [(r.line_no, r.reason) for r in rejects] == [(objects[7]["id"], "'1E38kt7ryhbRXUzbam6iQ6sd93VHUUdjEX' is "
+                                                         "not a valid crypto-wallet: Bitcoin checksum does not match "
+                                                         "(a mistyped address?)")]
+    assert report.skipped == {"x-misp-attribute": 1}
+    with db.read() as conn:  # the MISP org's, since when MISP has it
+        rows = conn.execute(text("SELECT DISTINCT o.slug, a.first_seen FROM assertion a JOIN organization o "
+                                 "ON o.id = a.org_id JOIN indicator i ON i.id = a.indicator_id "
+                                 "WHERE i.kind <> 'domain'")).all()
+    assert [(slug, str(first)[:10]) for slug, first in rows] == [("misp-project", "2026-10-25")]
