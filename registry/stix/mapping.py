@@ -8,6 +8,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from schwifty import IBAN
+from schwifty.exceptions import SchwiftyException
 
 from registry.domain.kinds import (
     BANK_ACCOUNT,
@@ -165,7 +166,10 @@ def _bank_account(value: str) -> tuple[tuple[str, object], ...]:
         fields["account_number"] = number
     else:
         iban = iban_from_bban(country, number)
-        found = IBAN(iban).bic
+        try:  # the BIC schwifty's bank registry gives the IBAN's bank, as the account was read
+            found = IBAN(iban).bic
+        except SchwiftyException:
+            found = None
         bic = str(found) if found is not None else None
         fields["id"] = sco_id("bank-account", {"iban": iban})
         fields["value"] = value

@@ -441,8 +441,8 @@ def account_text(account_type, login, user_id) -> str:
         return f"{platform}:{login.strip()}"
     if isinstance(user_id, str) and user_id.strip():
         if not numbered_platform(platform):
-            raise Unrepresentable(f"the user_id of a {platform} account is the platform's own number; the registry "
-                                  "keeps its login (account_login)")
+            raise Unrepresentable(f"a user_id on {platform} is the platform's own number for the account; the "
+                                  "registry keeps its login (account_login)")
         return f"{platform}:{user_id.strip()}"
     raise Unrepresentable(f"a {platform} user-account without account_login or user_id")
 

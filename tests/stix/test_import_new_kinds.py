@@ -19,9 +19,11 @@ OCTI = "extension-definition--ea279b3e-5c71-4632-ac08-831c66a786ba"
 MISP_IDENTITY = "identity--a0c22599-9e58-4da4-96ac-7051603fa951"
 
 
-def stored(db) -> dict[str, tuple[str, str | None]]:
+def stored(db) -> dict[str, str]:
+    """Kind by value of the stored indicators (a file's other hashes are storage's business: one
+    file is one indicator, named by its strongest hash)."""
     with db.read() as conn:
-        return {r.value: (r.kind, r.detail) for r in conn.execute(text("SELECT kind, value, detail FROM indicator"))}
+        return {r.value: r.kind for r in conn.execute(text("SELECT kind, value FROM indicator"))}
 
 
 def indicator(n: int, pattern: str, **extra) -> dict:
@@ -52,9 +54,9 @@ def test_opencti_indicators_of_the_new_kinds(db):
     assert [r.reason for r in report.rejects] == ["a user-account without account_type names no platform"]
     assert report.skipped == {"bank-account": 1}
     assert stored(db) == {
-        "acct:GB:NWBK:NWBK60161331926819": ("bank-account", "iban"),
-        "tron:TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t": ("crypto-wallet", None),
-        f"sha256:{SHA256}": ("file-hash", f"md5:{MD5},sha1:{SHA1}"),  # one file, named by its strongest hash
+        "acct:GB:NWBK:NWBK60161331926819": "bank-account",
+        "tron:TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t": "crypto-wallet",
+        f"sha256:{SHA256}": "file-hash",  # one file, named by its strongest hash
     }
     ids = {r["id"]: r.get("new_id") for r in report.results if r["status"] == "new"}
     assert ids == {indicator(n, "")["id"]: None for n in (1, 2, 3)}  # one value each: their own ids kept
@@ -77,12 +79,12 @@ def test_opencti_observables_of_the_new_kinds(db):
     rejects = []
     report = import_bundle(db, objects, default_org="ccib-th", on_reject=rejects.append)
     assert stored(db) == {
-        "acct:GB:NWBK:NWBK60161331926819": ("bank-account", "iban"),
-        "acct:TH:KASI:1234567890": ("bank-account", None),
-        "acct:TH:-:1234567890": ("bank-account", None),
-        "evm:0x52908400098527886e0f7030069857d2e4169ee7": ("crypto-wallet", None),
-        "telegram:kbank_support_th": ("user-account", None),
-        f"sha256:{SHA256}": ("file-hash", f"md5:{MD5}"),
+        "acct:GB:NWBK:NWBK60161331926819": "bank-account",
+        "acct:TH:KASI:1234567890": "bank-account",
+        "acct:TH:-:1234567890": "bank-account",
+        "evm:0x52908400098527886e0f7030069857d2e4169ee7": "crypto-wallet",
+        "telegram:kbank_support_th": "user-account",
+        f"sha256:{SHA256}": "file-hash",
     }
     assert [(r.line_no, r.reason) for r in rejects] == [
         (objects[6]["id"], "a bank-account without value, iban or account_number"),
@@ -140,13 +142,13 @@ def test_misp_stix21_export_of_files_and_accounts(db):
     assert report.orgs == [{"identity": MISP_IDENTITY, "name": "MISP-Project", "org": "misp-project",
                             "match": "created"}]
     assert stored(db) == {
-        f"sha256:{SHA256}": ("file-hash", f"md5:{MD5},sha1:{SHA1}"),
-        "sha256:7fa3abc229fd3cb9a0a6f07d9da15e35528c630d0ad5902d5422b305cae7eaa4": ("file-hash", None),
-        "telegram:t3l3gr4mus3r": ("user-account", None),
-        "facebook:1392781243": ("user-account", None),
+        f"sha256:{SHA256}": "file-hash",
+        "sha256:7fa3abc229fd3cb9a0a6f07d9da15e35528c630d0ad5902d5422b305cae7eaa4": "file-hash",
+        "telegram:t3l3gr4mus3r": "user-account",
+        "facebook:1392781243": "user-account",
     }
     assert [r.reason for r in rejects] == [
-        "the user_id of a x account is the platform's own number; the registry keeps its login (account_login)",
+        "a user_id on x is the platform's own number for the account; the registry keeps its login (account_login)",
         "a user-account of account_type 'github': not a platform the registry keeps (telegram, line, whatsapp, "
         "facebook, instagram, tiktok, x, wechat, zalo, viber, signal)",
     ]
@@ -167,8 +169,8 @@ def test_misp_observed_data_of_a_file_and_an_account(db):
     ]
     report = import_bundle(db, objects, default_org="ccib-th")
     assert (report.new, report.rejected) == (2, 0)
-    assert stored(db) == {f"sha256:{SHA256}": ("file-hash", f"md5:{MD5},sha1:{SHA1}"),
-                          "telegram:t3l3gr4mus3r": ("user-account", None)}
+    assert stored(db) == {f"sha256:{SHA256}": "file-hash",
+                          "telegram:t3l3gr4mus3r": "user-account"}
     with db.read() as conn:  # the observation's time is when it was first seen
         assert {str(r[0])[:10] for r in conn.execute(text("SELECT first_seen FROM assertion"))} == {"2026-10-25"}
 
@@ -204,11 +206,11 @@ def test_misp_custom_objects_of_bank_accounts_and_coin_addresses(db):
     rejects = []
     report = import_bundle(db, objects, on_reject=rejects.append)
     assert stored(db) == {
-        "beside.example": ("domain", None),
-        "btc:1E38kt7ryhbRXUzbam6iQ6sd93VHUUdjEE": ("crypto-wallet", None),
-        "acct:GB:NWBK:NWBK60161331926819": ("bank-account", "iban"),
-        "acct:TH:KASI:1234567890": ("bank-account", None),
-        "tron:TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t": ("crypto-wallet", None),
+        "beside.example": "domain",
+        "btc:1E38kt7ryhbRXUzbam6iQ6sd93VHUUdjEE": "crypto-wallet",
+        "acct:GB:NWBK:NWBK60161331926819": "bank-account",
+        "acct:TH:KASI:1234567890": "bank-account",
+        "tron:TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t": "crypto-wallet",
     }
     assert [(r.line_no, r.reason) for r in rejects] == [(objects[7]["id"], "'1E38kt7ryhbRXUzbam6iQ6sd93VHUUdjEX' is "
                                                          "not a valid crypto-wallet: Bitcoin checksum does not match "

@@ -86,7 +86,7 @@ def test_representable_patterns(pattern, values):
     ("[user-account:account_type = 'gitlab' AND user-account:account_login = 'j0hnd0e']",
      "account_type 'gitlab': not a platform the registry keeps"),
     ("[user-account:account_type = 'telegram' AND user-account:user_id = '1234567890']",
-     "the user_id of a telegram account is the platform's own number"),
+     "a user_id on telegram is the platform's own number for the account"),
     ("[user-account:account_type = 'line']", "a line user-account without account_login or user_id"),
     ("[bank-account:bic = 'KASITHBK']", "a bank-account without value, iban or account_number"),
     ("[x509-certificate:issuer = 'CN=WEBMAIL' AND x509-certificate:serial_number = '4c:0b']",
