@@ -106,7 +106,8 @@ def objects_by_id(conn: Connection, viewer: Viewer, stix_id: str) -> list[dict]:
             rows = _by_derived_id(conn, viewer, stix_id, orgs)
         if not rows:
             return []
-        return [build.indicator(rows[0], orgs[rows[0].org_id], other_hashes(conn, rows[:1]).get(rows[0].indicator_id, ()))]
+        others = other_hashes(conn, rows[:1]).get(rows[0].indicator_id, ())
+        return [build.indicator(rows[0], orgs[rows[0].org_id], others)]
     if object_type == "sighting":
         rows = reads.sightings_by_stix_id(conn, viewer, stix_id)
         return [obj for obj in _sightings(conn, viewer, rows[:1], orgs, label=None, source=None) if obj]
@@ -143,7 +144,6 @@ def other_hashes(conn: Connection, rows) -> dict[int, tuple[str, ...]]:
     Connecting its read is this function's body, without a query when no row is a file hash:
     ``ids = [row.indicator_id for row in rows if row.kind == FILE_HASH]``, then its read of
     those ids' aliases as tuples."""
-    return {}
     return {}
 
 

@@ -204,10 +204,10 @@ def _by_ids(conn: Connection, viewer, coll: CollectionDef, q: ObjectQuery) -> Pa
 class PageContext:
     """What a page's objects refer to, each handed out once per page: the source orgs'
     Identities, the TLP marking definitions and, for a phone number, bank account or crypto
-    wallet, the extension definition of its SCO type (with the registry Identity that made it). SCOs are left out: each restates its Indicator's
-    pattern and they would fill half of every page. (The exporter's ``References`` gives the
-    same objects plus the SCOs, at a pattern parse per Indicator.) ``identities``: the page's
-    orgs' Identities by STIX id (``build.Orgs.identities``)."""
+    wallet, the extension definition of its SCO type (with the registry Identity that made it).
+    SCOs are left out: each restates its Indicator's pattern and they would fill half of every
+    page. (The exporter's ``References`` gives the same objects plus the SCOs.) ``identities``:
+    the page's orgs' Identities by STIX id (``build.Orgs.identities``)."""
 
     def __init__(self, identities: dict[str, dict]) -> None:
         self.identities = identities

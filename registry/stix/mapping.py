@@ -1,7 +1,7 @@
 """How a registry value reads in STIX: its SCO type, the Indicator pattern over it, the SCO
 itself, and the indicator types its labels suggest. Used by the export and, in reverse, by
-the import (``KIND_OF_TYPE``, ``account_text``, ``HASH_NAMES``). The types and patterns of each
-kind: docs/stix-taxii.md ("Types and patterns")."""
+the import (``KIND_OF_TYPE``, ``hash_name``, ``numbered_platform``). The types and patterns of
+each kind: docs/stix-taxii.md ("Types and patterns")."""
 
 from __future__ import annotations
 
@@ -24,13 +24,8 @@ from registry.domain.kinds import (
 )
 from registry.domain.normalize.bank_account import iban_from_bban
 from registry.domain.normalize.bank_table import ASEAN, bank_coded
-from registry.stix.ids import (
-    BANK_ACCOUNT_EXTENSION,
-    CRYPTO_WALLET_EXTENSION,
-    PHONE_EXTENSION,
-    sco_id,
-    value_sco_id,
-)
+from registry.stix.extension import EXTENSIONS
+from registry.stix.ids import sco_id, value_sco_id
 
 STIX_TYPE = {
     IPV4: "ipv4-addr", IPV6: "ipv6-addr", DOMAIN: "domain-name", URL: "url", EMAIL: "email-addr",
@@ -38,11 +33,6 @@ STIX_TYPE = {
     USER_ACCOUNT: "user-account", FILE_HASH: "file",
 }
 KIND_OF_TYPE = {stix_type: kind for kind, stix_type in STIX_TYPE.items()}
-# SCO types STIX 2.1 lacks: declared by the registry's extension definitions (stix.extension).
-EXTENSION_OF_TYPE = {
-    "phone-number": PHONE_EXTENSION, "bank-account": BANK_ACCOUNT_EXTENSION,
-    "cryptocurrency-wallet": CRYPTO_WALLET_EXTENSION,
-}
 
 _NOUN = {
     IPV4: "IPv4 address", IPV6: "IPv6 address", DOMAIN: "Domain", URL: "URL", EMAIL: "Email address",
@@ -136,9 +126,9 @@ def sco(kind: str, value: str, others: tuple[str, ...] = ()) -> dict | None:
         out = dict(_bank_account(value))
     else:
         out = {"type": stix_type, "spec_version": "2.1", "id": value_sco_id(stix_type, value), "value": value}
-    extension = EXTENSION_OF_TYPE.get(stix_type)
+    extension = EXTENSIONS.get(stix_type)  # a type STIX lacks: declared by the registry
     if extension is not None:
-        out["extensions"] = {extension: {"extension_type": "new-sco"}}
+        out["extensions"] = {extension["id"]: {"extension_type": "new-sco"}}
     return out
 
 
