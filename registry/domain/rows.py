@@ -137,6 +137,7 @@ class VisibleState(NamedTuple):
 class StixAssertion(NamedTuple):
     id: int
     seq: int
+    indicator_id: int
     org_id: int
     feed: str  # "" when none
     confidence: int
@@ -174,9 +175,10 @@ class StixSighting(NamedTuple):
 class StixItem(NamedTuple):
     """One object of a STIX export stream (services.stix_export → stix.export.bundle_chunks), in
     change-sequence order: the row's seq and stored ``modified`` time, the object, and for an
-    Indicator the (kind, value) it was built from (its SCOs are made from them)."""
+    Indicator the (kind, value, other hashes of a file) it was built from (its SCO is made of
+    them)."""
 
     seq: int
     modified: object
     obj: dict
-    indicator: tuple[str, str] | None
+    indicator: tuple[str, str, tuple[str, ...]] | None

@@ -104,7 +104,10 @@ def objects_by_id(conn: Connection, viewer: Viewer, stix_id: str) -> list[dict]:
         rows = reads.assertions_by_stix_id(conn, viewer, stix_id)
         if not rows and orgs.ids.is_derived(stix_id):
             rows = _by_derived_id(conn, viewer, stix_id, orgs)
-        return [build.indicator(rows[0], orgs[rows[0].org_id])] if rows else []
+        if not rows:
+            return []
+        others = other_hashes(conn, rows[:1]).get(rows[0].indicator_id, ())
+        return [build.indicator(rows[0], orgs[rows[0].org_id], others)]
     if object_type == "sighting":
         rows = reads.sightings_by_stix_id(conn, viewer, stix_id)
         return [obj for obj in _sightings(conn, viewer, rows[:1], orgs, label=None, source=None) if obj]
@@ -127,8 +130,21 @@ def indicator_bundle(conn: Connection, viewer: Viewer, indicator_id: int) -> dic
     orgs = load_orgs(conn)
     assertions = reads.assertions_of_indicator(conn, viewer, indicator_id)
     rows = reads.sightings_of_indicator(conn, viewer, indicator_id)
+    others = other_hashes(conn, assertions[:1]).get(indicator_id, ())
     return writer.indicator_bundle(viewer, assertions, _sightings(conn, viewer, rows, orgs, label=None, source=None),
-                                   orgs)
+                                   orgs, others)
+
+
+def other_hashes(conn: Connection, rows) -> dict[int, tuple[str, ...]]:
+    """The other hashes of the files among these assertion rows (indicator id -> the canonical
+    ``md5:…``/``sha1:…`` of the same file as its value), which the file's Indicator pattern and
+    SCO name beside its value (docs/stix-taxii.md, "Types and patterns").
+
+    Storage does not keep a file's other hashes yet: until it does, no file has any here.
+    Connecting its read is this function's body, without a query when no row is a file hash:
+    ``ids = [row.indicator_id for row in rows if row.kind == FILE_HASH]``, then its read of
+    those ids' aliases as tuples."""
+    return {}
 
 
 # -- reading rows ------------------------------------------------------------------------------
@@ -158,8 +174,11 @@ def _indicator_rows(conn, viewer, orgs, *, after: int, page: int, **filters):
     indicator = build.indicator
     while True:
         rows = reads.assertion_page(conn, viewer, after_seq=after, limit=page, **filters)
+        hashes = other_hashes(conn, rows)
         for row in rows:
-            yield StixItem(row.seq, row.modified, indicator(row, orgs[row.org_id]), (row.kind, row.value))
+            others = hashes.get(row.indicator_id, ()) if hashes else ()
+            yield StixItem(row.seq, row.modified, indicator(row, orgs[row.org_id], others),
+                           (row.kind, row.value, others))
         if len(rows) < page:
             return
         after = rows[-1].seq

@@ -14,6 +14,8 @@ What is read:
 - Observables (2.1 SCOs, 2.0 observed-data objects) only when the bundle has no indicators:
   then they are its content (an observables export); beside indicators they are context (our
   own export writes each indicator's SCO; Talos' observed-data is the blog post's URL).
+- MISP's custom objects of bank accounts and coin addresses (x-misp-attribute, x-misp-object:
+  misp-stix's export has no STIX type for them), with or without indicators beside them.
 - TLP: whatever way the object says it (stix.markings.BundleTlp: TLP 2.0/1.0 markings,
   MISP-style ``tlp:amber`` labels, a marked report holding it); none means ``tlp`` (default AMBER).
 Sources: see stix_sources.py. Everything else (reports, malware, relationships...) is skipped.
@@ -29,6 +31,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import orjson
 from sqlalchemy import Connection
 
 from registry.domain import json_input, lanes
@@ -206,6 +209,7 @@ class _Import:
             self._indicator(obj)
         if not indicators:
             self._observables(by_type)
+        self._misp_custom(by_type)
         for submitter in self.submitters.values():
             submitter.finish()
         self._collect_results()
@@ -323,21 +327,56 @@ class _Import:
                 self._observed_values(sco, [sco], context.get(text(sco, "id"), sco))
 
     def _observed_values(self, obj: dict, scos: list[dict], carrier: dict) -> None:
-        values = [sco for sco in scos if text(sco, "type") in mapping.KIND_OF_TYPE and text(sco, "value")]
-        if not values:
+        """The values of ``scos`` (``obj``'s: itself, or an observed-data's embedded objects);
+        an SCO of a kept type naming no value is a reject with its reason."""
+        found, reasons = [], []
+        for sco in scos:
+            try:
+                value = drafts.observable_text(sco)
+            except Unrepresentable as exc:
+                reasons.append((orjson.dumps(sco).decode()[:500], str(exc)))
+                continue
+            if value is not None:
+                found.append((mapping.KIND_OF_TYPE[sco["type"]], value))
+        self._object_values(obj, found, reasons, carrier)
+
+    def _misp_custom(self, by_type: dict[str, list[dict]]) -> None:
+        """MISP's custom objects of the values STIX has no type for (bank accounts, coin
+        addresses: stix.drafts.misp_custom_values), read with or without indicators beside them:
+        MISP's export writes them so whatever their to_ids."""
+        for object_type in drafts.MISP_CUSTOM_TYPES:
+            for obj in by_type.pop(object_type, []):
+                try:
+                    found, reasons = drafts.misp_custom_values(obj), []
+                except Unrepresentable as exc:
+                    found, reasons = [], [(orjson.dumps(obj).decode()[:500], str(exc))]
+                self._object_values(obj, found, reasons, obj)
+
+    def _object_values(self, obj: dict, found: list[tuple[str, str]], reasons: list[tuple[str, str]],
+                       carrier: dict) -> None:
+        """Submit the (kind, text) values ``obj`` holds as one result, with its source, TLP,
+        labels and first seen read from ``carrier``; ``reasons``: (text, reason) of the parts
+        naming no value, each a reject. Neither: the object is skipped."""
+        if not found and not reasons:
             self.report.skipped[str(obj.get("type"))] += 1
+            return
+        obj_id = text(obj, "id")
+        for what, reason in reasons:
+            self.rejected(Reject(obj_id, what, reason))
+        error = "; ".join(reason for _what, reason in reasons)
+        if not found:
+            self.result(obj_id, "rejected", error)
             return
         submitter = self._submitter(self.sources.slug_for(text(carrier, "created_by_ref")))
         tlp = self.tlp.of(obj) or self.tlp.of(carrier) or self.default_tlp
-        first_seen = parse_stix_time(carrier.get("first_observed"))
+        first_seen = parse_stix_time(carrier.get("first_observed")) or parse_stix_time(carrier.get("created"))
         slots = []
-        for sco in values:
+        for kind, value in found:
             if submitter.report.results is not None:
                 slots.append(len(submitter.report.results))
-            submitter.add(Submission(sco["value"], kind=mapping.KIND_OF_TYPE[sco["type"]], tlp=tlp,
-                                     labels=drafts.labels(carrier), first_seen=first_seen,
-                                     line_no=text(obj, "id"), line=sco["value"]))
-        self.pending.append((self.result(text(obj, "id"), None), submitter, slots))
+            submitter.add(Submission(value, kind=kind, tlp=tlp, labels=drafts.labels(carrier), first_seen=first_seen,
+                                     line_no=obj_id, line=value))
+        self.pending.append((self.result(obj_id, None, error), submitter, slots))
 
     def _collect_results(self) -> None:
         """One result per imported object: the strongest status among its values."""
@@ -348,8 +387,8 @@ class _Import:
             statuses = [r["status"] for r in results]
             entry["status"] = min(statuses, key=STATUS_ORDER.index) if statuses else "rejected"
             errors = [r["error"] for r in results if r.get("error")]
-            if errors:
-                entry["error"] = "; ".join(errors)
+            if errors:  # after what the object itself had (an SCO beside the values naming none)
+                entry["error"] = "; ".join(filter(None, (entry.get("error"), *errors)))
         self.pending.clear()
 
     # -- ids not kept -----------------------------------------------------------------------------

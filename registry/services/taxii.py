@@ -9,7 +9,7 @@ Decisions:
   exporter's viewer filtering on every path. ``submissions`` is write-only (``can_read`` false,
   ``can_write`` for contributors and up): what is added there is read back, TLP-filtered,
   through the read collections, so there is one place to read and one rule for it.
-- Each page stands alone: the identities, TLP marking definitions and extension definition its
+- Each page stands alone: the identities, TLP marking definitions and extension definitions its
   objects reference come first in the same page, within ``limit`` (``match[type]``/``match[id]``
   select them like any object, but only beside an Indicator or Sighting that references them;
   a page always holds at least one collection object, so a limit below one object's references
@@ -50,7 +50,7 @@ from registry.services.stix_export import Entry
 from registry.services.taxii_query import ObjectQuery, ms_precision, stix_time, version_of
 from registry.stix import mapping
 from registry.stix.build import Orgs
-from registry.stix.extension import PHONE_EXTENSION_OBJECT, REGISTRY_IDENTITY_OBJECT
+from registry.stix.extension import EXTENSIONS, REGISTRY_IDENTITY_OBJECT
 from registry.stix.markings import marking_definition, tlp_of_marking_id
 
 TAXII_MEDIA = "application/taxii+json;version=2.1"
@@ -203,11 +203,11 @@ def _by_ids(conn: Connection, viewer, coll: CollectionDef, q: ObjectQuery) -> Pa
 
 class PageContext:
     """What a page's objects refer to, each handed out once per page: the source orgs'
-    Identities, the TLP marking definitions and, for a phone number, the extension definition
-    (with the registry Identity that made it). SCOs are left out: each restates its Indicator's
-    pattern and they would fill half of every page. (The exporter's ``References`` gives the
-    same objects plus the SCOs, at a pattern parse per Indicator.) ``identities``: the page's
-    orgs' Identities by STIX id (``build.Orgs.identities``)."""
+    Identities, the TLP marking definitions and, for a phone number, bank account or crypto
+    wallet, the extension definition of its SCO type (with the registry Identity that made it).
+    SCOs are left out: each restates its Indicator's pattern and they would fill half of every
+    page. (The exporter's ``References`` gives the same objects plus the SCOs.) ``identities``:
+    the page's orgs' Identities by STIX id (``build.Orgs.identities``)."""
 
     def __init__(self, identities: dict[str, dict]) -> None:
         self.identities = identities
@@ -224,13 +224,14 @@ class PageContext:
             if level:
                 self.seen.add(marking)
                 out.append(marking_definition(level))
-        if obj.get("pattern", "").startswith(_PHONE_PATTERN) and PHONE_EXTENSION_OBJECT["id"] not in self.seen:
-            self.seen.update((PHONE_EXTENSION_OBJECT["id"], REGISTRY_IDENTITY_OBJECT["id"]))
-            out += (REGISTRY_IDENTITY_OBJECT, PHONE_EXTENSION_OBJECT)
+        extension = EXTENSIONS.get(_pattern_type(obj))
+        if extension is not None and extension["id"] not in self.seen:
+            if REGISTRY_IDENTITY_OBJECT["id"] not in self.seen:
+                self.seen.add(REGISTRY_IDENTITY_OBJECT["id"])
+                out.append(REGISTRY_IDENTITY_OBJECT)
+            self.seen.add(extension["id"])
+            out.append(extension)
         return out
-
-
-_PHONE_PATTERN = f"[{mapping.STIX_TYPE[PHONE]}:"
 
 
 def manifest_page(conn: Connection, viewer, coll: CollectionDef, q: ObjectQuery) -> Page:
@@ -248,8 +249,14 @@ def _require_readable(coll: CollectionDef) -> None:
 
 
 # -- one object ----------------------------------------------------------------------------------
+def _pattern_type(obj: dict) -> str:
+    """The SCO type an exported Indicator's pattern starts with (each names one kind's type)."""
+    pattern = obj.get("pattern")
+    return pattern.lstrip("[( ").partition(":")[0] if isinstance(pattern, str) else ""
+
+
 def _pattern_kind(obj: dict) -> str | None:
-    return mapping.KIND_OF_TYPE.get(obj.get("pattern", "").lstrip("[( ").partition(":")[0])
+    return mapping.KIND_OF_TYPE.get(_pattern_type(obj))
 
 
 def _belongs(conn: Connection, viewer, coll: CollectionDef, obj: dict) -> bool:

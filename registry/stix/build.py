@@ -65,8 +65,9 @@ def _labels_and_types(labels_text: str, allowlisted: bool) -> tuple[tuple[str, .
     return tuple(labels), mapping.BENIGN if allowlisted else tuple(mapping.indicator_types(labels))
 
 
-def indicator(row, org: Org) -> dict:
-    """The Indicator for one assertion row (``domain.rows.StixAssertion``).
+def indicator(row, org: Org, others: tuple[str, ...] = ()) -> dict:
+    """The Indicator for one assertion row (``domain.rows.StixAssertion``); ``others``: the
+    other hashes of a file-hash value's file, which its pattern names too.
 
     created = valid_from = first_seen; modified = the row's last change, never before created;
     valid_until only when after valid_from (STIX requires it). An allowlisted value is exported
@@ -84,7 +85,7 @@ def indicator(row, org: Org) -> dict:
         "id": row.stix_id or org.indicator_id(value, feed),
         "created_by_ref": org.stix_id, "created": created, "modified": modified,
         "name": value, "description": row.description or org.description(kind),
-        "indicator_types": list(types), "pattern": mapping.pattern(kind, value), "pattern_type": "stix",
+        "indicator_types": list(types), "pattern": mapping.pattern(kind, value, others), "pattern_type": "stix",
         "pattern_version": "2.1", "valid_from": created,
     }
     if row.valid_until is not None:

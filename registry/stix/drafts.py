@@ -10,9 +10,18 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from registry.domain.kinds import BANK_ACCOUNT, CRYPTO_WALLET
 from registry.domain.labels import is_label, label_slug
 from registry.stix import mapping
-from registry.stix.patterns import PatternValue, Unrepresentable, pattern_values
+from registry.stix.patterns import (
+    VALUE_TYPES,
+    PatternValue,
+    Unrepresentable,
+    account_text,
+    bank_account_text,
+    hashes_text,
+    pattern_values,
+)
 from registry.stix.times import parse_stix_time
 
 # STIX 2.0 put the indicator type vocabulary in ``labels``; those are not registry labels.
@@ -31,6 +40,64 @@ def indicator_values(obj: dict) -> list[PatternValue]:
     if pattern_type != "stix":
         raise Unrepresentable(f"pattern_type {pattern_type} is not STIX patterning")
     return pattern_values(obj.get("pattern"))
+
+
+def observable_text(sco: dict) -> str | None:
+    """The text of the value an SCO names, for its kind to read (``mapping.KIND_OF_TYPE``): its
+    ``value``; a file's hashes (one file); an account's platform and login or number; a bank
+    account's value, IBAN or number and BIC. None for an SCO of a type the registry does not
+    keep; Unrepresentable, with the reason, for one of a kept type that names no value."""
+    stix_type = text(sco, "type")
+    if stix_type == "file":
+        hashes = sco.get("hashes")
+        if not isinstance(hashes, dict):
+            raise Unrepresentable("a file without hashes (a file is kept by its MD5, SHA-1 or SHA-256 hash)")
+        return hashes_text(hashes)
+    if stix_type == "user-account":
+        return account_text(sco.get("account_type"), sco.get("account_login"), sco.get("user_id"))
+    if stix_type == "bank-account":
+        return bank_account_text(sco.get("value"), sco.get("iban"), sco.get("account_number"), sco.get("bic"))
+    if stix_type in VALUE_TYPES:
+        value = text(sco, "value")
+        if value is None:
+            raise Unrepresentable(f"a {stix_type} without a value")
+        return value
+    return None
+
+
+# MISP attribute types that MISP's STIX export (misp-stix) leaves as its own custom objects
+# (x-misp-attribute, x-misp-object: STIX has no type for them), and the kinds they are.
+MISP_CUSTOM_TYPES = ("x-misp-attribute", "x-misp-object")
+_MISP_KINDS = {"btc": CRYPTO_WALLET, "xmr": CRYPTO_WALLET, "iban": BANK_ACCOUNT, "bank-account-nr": BANK_ACCOUNT}
+
+
+def misp_custom_values(obj: dict) -> list[tuple[str, str]]:
+    """(kind, text) of the values a MISP custom object holds: an x-misp-attribute's value of a
+    type in ``_MISP_KINDS``; an x-misp-object's attributes of those types, a bank-account
+    object's IBAN (else its account number after its SWIFT code) and a coin-address object's
+    address after its symbol (BTC, ETH, USDT-TRC20...) being one value each. Empty: none."""
+    if text(obj, "type") == "x-misp-attribute":
+        kind, value = _MISP_KINDS.get(text(obj, "x_misp_type") or ""), text(obj, "x_misp_value")
+        return [(kind, value)] if kind and value else []
+    by_relation: dict[str, str] = {}
+    typed: list[tuple[str, str]] = []  # (MISP type, value) of the types in _MISP_KINDS
+    for attribute in items(obj, "x_misp_attributes"):
+        if not isinstance(attribute, dict) or not isinstance(attribute.get("value"), str):
+            continue
+        relation, value, misp_type = attribute.get("object_relation"), attribute["value"].strip(), attribute.get("type")
+        if isinstance(relation, str):
+            by_relation.setdefault(relation, value)
+        if isinstance(misp_type, str) and misp_type in _MISP_KINDS and value:
+            typed.append((misp_type, value))
+    name = text(obj, "x_misp_name")
+    first = {misp_type: value for misp_type, value in reversed(typed)}
+    if name == "bank-account" and ("iban" in first or "bank-account-nr" in first):
+        bic = by_relation.get("swift") or by_relation.get("bic")
+        return [(BANK_ACCOUNT, first.get("iban") or bank_account_text(None, None, first["bank-account-nr"], bic))]
+    if name == "coin-address" and typed:
+        symbol, address = by_relation.get("symbol"), typed[0][1]
+        return [(CRYPTO_WALLET, f"{symbol}:{address}" if symbol else address)]
+    return [(_MISP_KINDS[misp_type], value) for misp_type, value in typed]
 
 
 def indicator_fields(obj: dict, *, tlp: str, creator_name: str | None) -> dict:

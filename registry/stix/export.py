@@ -5,7 +5,7 @@ reads a database.
 - ``bundle_chunks`` writes a whole bundle as chunks of bytes, one ``orjson.dumps`` per chunk of
   objects, so memory stays flat however many rows there are.
 - ``sighting_objects`` picks the Indicator each Sighting names among the visible assertions.
-- ``support_objects`` finds an Identity, TLP marking or the extension definition by id.
+- ``support_objects`` finds an Identity, TLP marking or extension definition by id.
 - ``indicator_bundle`` is one indicator's bundle (its page's STIX download).
 """
 
@@ -19,7 +19,7 @@ import orjson
 from registry.domain.rows import StixItem
 from registry.domain.tlp import Viewer
 from registry.stix import build, ids
-from registry.stix.extension import PHONE_EXTENSION_OBJECT, REGISTRY_IDENTITY_OBJECT
+from registry.stix.extension import EXTENSIONS_BY_ID, REGISTRY_IDENTITY_OBJECT
 from registry.stix.markings import marking_definition, tlp_of_marking_id
 from registry.stix.references import References
 
@@ -89,20 +89,21 @@ def support_objects(stix_id: str, orgs: build.Orgs) -> list[dict]:
     if object_type == "marking-definition":
         level = tlp_of_marking_id(stix_id)
         return [marking_definition(level)] if level and marking_definition(level)["id"] == stix_id else []
-    if object_type == "extension-definition" and stix_id == PHONE_EXTENSION_OBJECT["id"]:
-        return [PHONE_EXTENSION_OBJECT]
+    if object_type == "extension-definition" and stix_id in EXTENSIONS_BY_ID:
+        return [EXTENSIONS_BY_ID[stix_id]]
     return []
 
 
 def indicator_bundle(viewer: Viewer, assertions: Iterable, sightings: Iterable[dict | None],
-                     orgs: build.Orgs) -> dict:
+                     orgs: build.Orgs, others: tuple[str, ...] = ()) -> dict:
     """A bundle of one indicator as the viewer may see it: an Indicator per visible assertion
-    row, the Sighting objects (``sighting_objects``), and what they refer to."""
+    row, the Sighting objects (``sighting_objects``), and what they refer to. ``others``: the
+    other hashes of a file-hash indicator's file."""
     refs = References(orgs.identities)
     out: list[dict] = []
     for row in assertions:
-        obj = build.indicator(row, orgs[row.org_id])
-        out.extend(refs.new_for(obj, (row.kind, row.value)))
+        obj = build.indicator(row, orgs[row.org_id], others)
+        out.extend(refs.new_for(obj, (row.kind, row.value, others)))
         out.append(obj)
     for obj in sightings:
         if obj is not None:

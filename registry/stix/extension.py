@@ -1,30 +1,77 @@
-"""The registry's own STIX objects: its Identity and the extension definition that declares
-the ``phone-number`` SCO (STIX 2.1 has none). Both are constants, so every export carries the
-same bytes for them."""
+"""The registry's own STIX objects: its Identity and the extension definitions that declare the
+SCOs STIX 2.1 has none of: ``phone-number``, and the ``bank-account`` and
+``cryptocurrency-wallet`` OpenCTI uses (docs/stix-taxii.md, "Types and patterns"). All are
+constants, so every export carries the same bytes for them. Each SCO's JSON schema ships beside
+this module as ``TYPE.schema.json``, named by its ``$id`` (``schema_urn``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from registry.stix.ids import PHONE_EXTENSION, REGISTRY_IDENTITY
+from registry.stix.ids import (
+    BANK_ACCOUNT_EXTENSION,
+    CRYPTO_WALLET_EXTENSION,
+    PHONE_EXTENSION,
+    REGISTRY_IDENTITY,
+)
 
-SCHEMA_PATH = Path(__file__).with_name("phone-number.schema.json")
-# The schema's own $id: a name that never moves, unlike a URL of a deployment.
-SCHEMA_URN = "urn:x-registry:stix:phone-number:1.0.0"
 _CREATED = "2026-01-01T00:00:00.000Z"
+_MODIFIED = "2026-12-06T00:00:00.000Z"  # the Identity's description now names three SCOs
+
+
+def schema_path(sco_type: str) -> Path:
+    return Path(__file__).with_name(f"{sco_type}.schema.json")
+
+
+def schema_urn(sco_type: str) -> str:
+    """A schema's own $id: a name that never moves, unlike a URL of a deployment."""
+    return f"urn:x-registry:stix:{sco_type}:1.0.0"
+
+
+SCHEMA_PATH = schema_path("phone-number")
+SCHEMA_URN = schema_urn("phone-number")
 
 REGISTRY_IDENTITY_OBJECT = {
     "type": "identity", "spec_version": "2.1", "id": REGISTRY_IDENTITY, "created": _CREATED,
-    "modified": _CREATED, "name": "ASEAN cybercrime indicator registry", "identity_class": "system",
-    "description": "The registry software shared by ASEAN police cybercrime units; it defines the phone-number SCO.",
+    "modified": _MODIFIED, "name": "ASEAN cybercrime indicator registry", "identity_class": "system",
+    "description": "The registry software shared by ASEAN police cybercrime units; it defines the phone-number, "
+                   "bank-account and cryptocurrency-wallet SCOs.",
 }
 
-PHONE_EXTENSION_OBJECT = {
-    "type": "extension-definition", "spec_version": "2.1", "id": PHONE_EXTENSION,
-    "created_by_ref": REGISTRY_IDENTITY, "created": _CREATED, "modified": _CREATED,
-    "name": "phone-number",
-    "description": "A phone-number SCO: property value holds the number in E.164 form (+66812345678); its id is "
-                   "the STIX deterministic UUIDv5 over {\"value\": ...}, as OpenCTI's. The JSON schema ships with "
-                   "the registry as registry/stix/phone-number.schema.json.",
-    "schema": SCHEMA_URN, "version": "1.0.0", "extension_types": ["new-sco"],
+
+def _definition(stix_id: str, sco_type: str, description: str) -> dict:
+    return {
+        "type": "extension-definition", "spec_version": "2.1", "id": stix_id,
+        "created_by_ref": REGISTRY_IDENTITY, "created": _CREATED, "modified": _CREATED,
+        "name": sco_type,
+        "description": f"{description} The JSON schema ships with the registry as registry/stix/{sco_type}.schema.json.",
+        "schema": schema_urn(sco_type), "version": "1.0.0", "extension_types": ["new-sco"],
+    }
+
+
+PHONE_EXTENSION_OBJECT = _definition(
+    PHONE_EXTENSION, "phone-number",
+    "A phone-number SCO: property value holds the number in E.164 form (+66812345678); its id is the STIX "
+    "deterministic UUIDv5 over {\"value\": ...}, as OpenCTI's.",
+)
+BANK_ACCOUNT_EXTENSION_OBJECT = _definition(
+    BANK_ACCOUNT_EXTENSION, "bank-account",
+    "A bank or e-wallet account, as OpenCTI's Bank-Account observable: iban (when the account has one), bic, "
+    "account_number (digits, or the E.164 number of a phone-keyed e-wallet), and value, the registry's "
+    "acct:COUNTRY:BANK:NUMBER. Its id is the STIX deterministic UUIDv5 over {\"iban\": ...} when it has an IBAN "
+    "(as OpenCTI's), else over {\"value\": ...}.",
+)
+CRYPTO_WALLET_EXTENSION_OBJECT = _definition(
+    CRYPTO_WALLET_EXTENSION, "cryptocurrency-wallet",
+    "A cryptocurrency wallet, as OpenCTI's Cryptocurrency-Wallet observable: value holds CHAIN:ADDRESS (btc, ltc, "
+    "evm, tron, sol, ton, xmr), the chain the address was reported on; its id is the STIX deterministic UUIDv5 "
+    "over {\"value\": ...}.",
+)
+
+# The extension definition of each SCO type that needs one, by type.
+EXTENSIONS: dict[str, dict] = {
+    "phone-number": PHONE_EXTENSION_OBJECT,
+    "bank-account": BANK_ACCOUNT_EXTENSION_OBJECT,
+    "cryptocurrency-wallet": CRYPTO_WALLET_EXTENSION_OBJECT,
 }
+EXTENSIONS_BY_ID: dict[str, dict] = {obj["id"]: obj for obj in EXTENSIONS.values()}

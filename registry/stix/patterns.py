@@ -4,18 +4,28 @@ The registry keeps values, not detection logic, so a pattern is representable wh
 disjunction of plain value tests:
 
 - ``[T:value = 'x']`` and ``[T:value IN ('x', 'y')]`` for T in ipv4-addr, ipv6-addr,
-  domain-name, url, email-addr, phone-number;
+  domain-name, url, email-addr, phone-number, bank-account, cryptocurrency-wallet;
 - ``[ipv4-addr:value ISSUBSET '198.51.100.0/24']`` (and ipv6), a range;
 - ``[phone-number:value LIKE '+85597123%']``, a number block (``+85597123*``);
+- a file by its hashes: ``[file:hashes.'SHA-256' = 'x']``; several hashes of one file, one
+  hash per algorithm, joined by ``OR`` in one observation (as OpenCTI writes them) or by ``AND``
+  (as MISP does) are one value (``md5:… sha256:…``, which the file-hash kind reads as one file);
+- an account: ``[user-account:account_type = 'telegram' AND user-account:account_login = 'x']``
+  (or ``user_id`` for a phone-keyed account or a Facebook profile id); a bank account by its
+  ``value``, ``iban``, or ``account_number`` with or without ``bic``;
 - ``OR`` of any of these, inside one observation or between observations;
 - a reference written out, as MISP's STIX 2.0 export does:
   ``[network-traffic:dst_ref.type = 'ipv4-addr' AND network-traffic:dst_ref.value = '1.2.3.4']``
   (``src_ref``/``dst_ref`` of network-traffic, ``from_ref``/``sender_ref`` of email-message).
 
-Anything else (file hashes, x509 fields, ``AND`` of different tests, ``NOT``, ``MATCHES``,
-``FOLLOWEDBY``, qualifiers such as ``WITHIN``) raises ``Unrepresentable`` with the reason. Only
-``OR`` can be split into values without changing what the pattern means: keeping one side of an
-``AND`` would flag more than the source did.
+An ``AND`` inside one observation over one file, account or bank account names that object by
+the properties that identify it (hashes; platform and login; IBAN or number and bank); the
+other properties it tests (a file's name or size, an account's display name) describe the same
+object and are not kept. Anything else (x509 fields, a file by its name alone, ``AND`` of
+different objects, ``NOT``, ``MATCHES``, ``FOLLOWEDBY``, qualifiers such as ``WITHIN``) raises
+``Unrepresentable`` with the reason. Only ``OR`` can be split into values without changing what
+the pattern means: keeping one side of an ``AND`` of different objects would flag more than the
+source did.
 
 A small tokenizer and recursive-descent parser of our own: nothing is evaluated, and it costs a
 small fraction of the ANTLR-based ``stix2patterns`` a pattern (docs/performance.md; a bundle
@@ -27,7 +37,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from registry.stix.mapping import KIND_OF_TYPE
+from registry.domain.normalize.account_rules import PLATFORMS, platform_name
+from registry.domain.normalize.errors import Invalid
+from registry.stix.mapping import KIND_OF_TYPE, hash_name, numbered_platform
 
 
 class Unrepresentable(ValueError):
@@ -239,15 +251,30 @@ def _split_path(path: str) -> tuple[str, ...]:
 
 # -- from the tree to values -----------------------------------------------------------------------
 
+# Types whose ``value`` property is a registry value, and the objects named by other properties.
+VALUE_TYPES = frozenset(t for t in KIND_OF_TYPE if t not in ("file", "user-account"))
+_OBJECT_TYPES = frozenset(("file", "user-account", "bank-account"))
+_KEPT = ("IPs, domains, URLs, email addresses, phone numbers, bank accounts, crypto wallets, user accounts, "
+         "file hashes")
+_FILE_KEPT = "a file is kept by its MD5, SHA-1 or SHA-256 hash"
+# What identifies each object (tested with =); its other properties only describe it.
+_IDENTIFYING = {
+    "user-account": {("account_type",), ("account_login",), ("user_id",)},
+    "bank-account": {("value",), ("iban",), ("account_number",), ("bic",)},
+}
+
+
 def _values(node) -> list[PatternValue]:
     if isinstance(node, _Comparison):
         return [_comparison_value(node)] if node.op != "IN" else _in_values(node)
-    if node.kind in ("or", "obs-or"):
+    if node.kind == "or":
+        return _or_values(node.items)
+    if node.kind == "obs-or":
         return [v for item in node.items for v in _values(item)]
     if node.kind == "observation":
         return _values(node.items[0])
     if node.kind == "and":
-        return [_reference_value(node.items)]
+        return [_and_value(node.items)]
     if node.kind == "obs-and":
         raise Unrepresentable("AND between observations: only all of them together are suspicious")
     if node.kind == "followedby":
@@ -261,16 +288,28 @@ def _described(c: _Comparison) -> str:
     return f"{c.path[0]}:{'.'.join(c.path[1:])}"
 
 
+def _is_hash(c) -> bool:
+    return isinstance(c, _Comparison) and c.path[0] == "file" and len(c.path) == 3 and c.path[1] == "hashes"
+
+
 def _comparison_value(c: _Comparison) -> PatternValue:
     object_type, steps = c.path[0], c.path[1:]
     if c.negated:
         raise Unrepresentable(f"NOT {c.op} on {_described(c)} names what is not suspicious")
-    if steps != ("value",) or object_type not in KIND_OF_TYPE:
+    if _is_hash(c):
+        if c.op != "=" or not isinstance(c.value, str):
+            raise Unrepresentable(f"{c.op} on {_described(c)}: a file is named by its hash with =")
+        return PatternValue("file", hashes_text({c.path[2]: c.value}))
+    if object_type in _IDENTIFYING and steps in _IDENTIFYING[object_type]:
+        if c.op != "=" or not isinstance(c.value, str):
+            raise Unrepresentable(f"{c.op} on {_described(c)} cannot be held as a value")
+        return _object_value(object_type, {steps[0]: c.value})
+    if steps != ("value",) or object_type not in VALUE_TYPES:
         if object_type in ("network-traffic", "email-message") and len(steps) == 2 and steps[1] == "value" \
                 and (object_type, steps[0]) in _REFS and c.op == "=" and isinstance(c.value, str):
             return PatternValue("email-addr" if object_type == "email-message" else None, c.value)
-        raise Unrepresentable(f"{_described(c)} is not a value the registry keeps (IPs, domains, URLs, "
-                              "email addresses, phone numbers)")
+        kept = _FILE_KEPT if object_type == "file" else _KEPT
+        raise Unrepresentable(f"{_described(c)} is not a value the registry keeps ({kept})")
     if not isinstance(c.value, str):
         raise Unrepresentable(f"{_described(c)} {c.op} needs a string value")
     if c.op == "=":
@@ -291,6 +330,65 @@ def _in_values(c: _Comparison) -> list[PatternValue]:
     return [_comparison_value(_Comparison(c.path, "=", c.negated, v)) for v in c.value]
 
 
+def _or_values(items: tuple) -> list[PatternValue]:
+    """The values of an OR in one observation. Its file hashes, one per algorithm, are the hashes
+    of one file (OpenCTI writes a file's hashes so); with an algorithm twice, each is a file."""
+    hashes = [c for c in items if _is_hash(c) and c.op == "=" and not c.negated and isinstance(c.value, str)]
+    keys = [c.path[2].lower().replace("-", "") for c in hashes]
+    one_file = len(hashes) > 1 and len(set(keys)) == len(keys)  # a SHA-512 beside them: of the same file
+    out: list[PatternValue] = []
+    for item in items:
+        if one_file and item is hashes[0]:
+            out.append(PatternValue("file", hashes_text({c.path[2]: c.value for c in hashes})))
+        elif not (one_file and item in hashes):
+            out.extend(_values(item))
+    return out
+
+
+def _flat_and(items: tuple) -> list:
+    out = []
+    for item in items:
+        if isinstance(item, _Node) and item.kind == "and":
+            out.extend(_flat_and(item.items))
+        else:
+            out.append(item)
+    return out
+
+
+def _and_value(items: tuple) -> PatternValue:
+    """An AND in one observation: one object's identifying properties (the others describe it),
+    else a reference written out."""
+    flat = _flat_and(items)
+    types = {c.path[0] for c in flat if isinstance(c, _Comparison)}
+    if len(types) != 1 or next(iter(types)) not in _OBJECT_TYPES or not all(isinstance(c, _Comparison) for c in flat):
+        return _reference_value(items)
+    object_type = next(iter(types))
+    found: dict[str, str] = {}
+    for c in flat:
+        identifying = _is_hash(c) if object_type == "file" else c.path[1:] in _IDENTIFYING[object_type]
+        if not identifying:
+            continue  # a file's name, an account's display name: the same object, described
+        if c.negated or c.op != "=" or not isinstance(c.value, str):
+            raise Unrepresentable(f"{'NOT ' if c.negated else ''}{c.op} on {_described(c)} cannot name "
+                                  f"a {object_type}: it is named with =")
+        key = c.path[2] if object_type == "file" else c.path[1]
+        if found.setdefault(key, c.value) != c.value:
+            raise Unrepresentable(f"two different {_described(c)} in one observation: AND of different objects")
+    if object_type == "file":
+        if not found:
+            raise Unrepresentable(f"a file named by none of its hashes ({_FILE_KEPT})")
+        return PatternValue("file", hashes_text(found))
+    return _object_value(object_type, found)
+
+
+def _object_value(object_type: str, found: dict[str, str]) -> PatternValue:
+    if object_type == "user-account":
+        return PatternValue(object_type, account_text(found.get("account_type"), found.get("account_login"),
+                                                      found.get("user_id")))
+    return PatternValue(object_type, bank_account_text(found.get("value"), found.get("iban"),
+                                                       found.get("account_number"), found.get("bic")))
+
+
 def _reference_value(items: tuple) -> PatternValue:
     """``X:ref.type = 'T' AND X:ref.value = 'v'`` over one reference: the value, typed T."""
     both = Unrepresentable("AND of several conditions: only all of them together are suspicious")
@@ -307,6 +405,57 @@ def _reference_value(items: tuple) -> PatternValue:
     if len(values) != 1 or len(types) > 1 or len(values) + len(types) != len(items):
         raise both
     stix_type = next(iter(types)) if types else None
-    if stix_type is not None and stix_type not in KIND_OF_TYPE:
+    if stix_type is not None and stix_type not in VALUE_TYPES:
         raise Unrepresentable(f"a reference to a {stix_type} is not a value the registry keeps")
     return PatternValue(stix_type, values[0])
+
+
+# -- the objects that are not one value: their text for the kinds' normalisers ---------------------
+# (shared with stix.drafts, which reads the same objects as SCOs)
+
+def hashes_text(hashes: dict) -> str:
+    """``md5:… sha256:…`` of a STIX ``hashes`` dictionary, which the file-hash kind reads as one
+    file; Unrepresentable when it holds no hash the registry keeps."""
+    kept = {}
+    for key, digest in hashes.items():
+        name = hash_name(key) if isinstance(key, str) else None
+        if name is not None and isinstance(digest, str):
+            kept[name] = digest
+    if not kept:
+        names = ", ".join(str(k) for k in hashes) or "none"
+        raise Unrepresentable(f"a file with hashes {names}: {_FILE_KEPT}")
+    return " ".join(f"{name}:{digest}" for name, digest in kept.items())
+
+
+def account_text(account_type, login, user_id) -> str:
+    """``platform:identifier`` of a user-account's fields (the user-account kind checks the
+    identifier); Unrepresentable when they name no account the registry keeps."""
+    if not isinstance(account_type, str) or not account_type.strip():
+        raise Unrepresentable("a user-account without account_type names no platform")
+    try:
+        platform = platform_name(account_type)
+    except Invalid:
+        raise Unrepresentable(f"a user-account of account_type {account_type!r}: not a platform the registry "
+                              f"keeps ({', '.join(PLATFORMS)})") from None
+    if isinstance(login, str) and login.strip():
+        return f"{platform}:{login.strip()}"
+    if isinstance(user_id, str) and user_id.strip():
+        if not numbered_platform(platform):
+            raise Unrepresentable(f"a user_id on {platform} is the platform's own number for the account; the "
+                                  "registry keeps its login (account_login)")
+        return f"{platform}:{user_id.strip()}"
+    raise Unrepresentable(f"a {platform} user-account without account_login or user_id")
+
+
+def bank_account_text(value, iban, number, bic) -> str:
+    """The text the bank-account kind reads for a bank-account's fields: the registry's own
+    ``value``, else the IBAN, else the account number after its BIC (or alone: the source's
+    country then says where it is)."""
+    for text in (value, iban):
+        if isinstance(text, str) and text.strip():
+            return text.strip()
+    if isinstance(number, str) and number.strip():
+        if isinstance(bic, str) and bic.strip():
+            return f"{bic.strip()} {number.strip()}"
+        return number.strip()
+    raise Unrepresentable("a bank-account without value, iban or account_number")

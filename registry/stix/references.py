@@ -1,7 +1,7 @@
 """What exported Indicators and Sightings refer to, so a bundle or a TAXII page stands alone:
 the source orgs' Identities, the TLP 2.0 marking definitions, the SCO of each indicator's value,
-and, when a phone number appears, the phone-number extension definition and the registry's own
-Identity that created it.
+and, when a phone number, bank account or crypto wallet appears, the extension definition of its
+SCO and the registry's own Identity that created it.
 
 The TLP 2.0 marking definitions themselves name the OASIS TLP 2.0 extension definition; that
 object (and the OASIS identity it names) is not copied into bundles: like the TLP 1.0
@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from registry.domain.kinds import PHONE
+from registry.domain.normalize import NormalizeError, normalize
+from registry.domain.normalize.file_hash import other_hashes
 from registry.stix import mapping
-from registry.stix.extension import PHONE_EXTENSION_OBJECT, REGISTRY_IDENTITY_OBJECT
+from registry.stix.extension import EXTENSIONS, REGISTRY_IDENTITY_OBJECT
 from registry.stix.markings import marking_definition, tlp_of_marking_id
 from registry.stix.patterns import Unrepresentable, pattern_values
 
@@ -33,9 +34,10 @@ class References:
         self.seen: set[str] = set()
         self.scos: set[str] = set()
 
-    def new_for(self, obj: dict, value: tuple[str, str] | None = None) -> list[dict]:
+    def new_for(self, obj: dict, value: tuple[str, str, tuple[str, ...]] | None = None) -> list[dict]:
         """What ``obj`` refers to that was not handed out yet. ``value``: the (kind, canonical
-        value) of an Indicator, when the caller has it (else it is read back from the pattern)."""
+        value, other hashes of a file) of an Indicator, when the caller has it (else it is read
+        back from the pattern)."""
         out: list[dict] = []
         creator = obj.get("created_by_ref")
         if creator and creator not in self.seen:
@@ -58,8 +60,12 @@ class References:
             except (Unrepresentable, ValueError):
                 return out
             kind = mapping.KIND_OF_TYPE.get(found.stix_type)
-            if kind is not None:
-                self._value_objects(kind, found.value, markings, out)
+            try:  # a file's hashes read back as one text: its canonical value and the others
+                (canonical,) = normalize(found.value, kind) if kind is not None else (None,)
+            except (NormalizeError, ValueError):
+                return out
+            if canonical is not None:
+                self._value_objects(kind, canonical.value, other_hashes(canonical), markings, out)
         return out
 
     def _identity(self, stix_id: str, out: list[dict]) -> None:
@@ -68,12 +74,16 @@ class References:
             self.seen.add(stix_id)
             out.append(identity)
 
-    def _value_objects(self, kind: str, value: str, markings, out: list[dict]) -> None:
-        """The SCO of an indicator's value, after the extension definition a phone number needs."""
-        if kind == PHONE and PHONE_EXTENSION_OBJECT["id"] not in self.seen:
-            self.seen.update((PHONE_EXTENSION_OBJECT["id"], REGISTRY_IDENTITY_OBJECT["id"]))
-            out.extend((REGISTRY_IDENTITY_OBJECT, PHONE_EXTENSION_OBJECT))
-        sco = mapping.sco(kind, value)
+    def _value_objects(self, kind: str, value: str, others: tuple[str, ...], markings, out: list[dict]) -> None:
+        """The SCO of an indicator's value, after the extension definition its type needs."""
+        extension = EXTENSIONS.get(mapping.STIX_TYPE[kind])
+        if extension is not None and extension["id"] not in self.seen:
+            if REGISTRY_IDENTITY_OBJECT["id"] not in self.seen:
+                self.seen.add(REGISTRY_IDENTITY_OBJECT["id"])
+                out.append(REGISTRY_IDENTITY_OBJECT)
+            self.seen.add(extension["id"])
+            out.append(extension)
+        sco = mapping.sco(kind, value, others)
         if sco is None or sco["id"] in self.scos:
             return
         if len(self.scos) >= SCO_WINDOW:

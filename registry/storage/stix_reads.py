@@ -47,7 +47,7 @@ def org_slugs_by_stix_id(conn: Connection, stix_ids: Sequence[str]) -> dict[str,
 
 def _assertion_select(conn: Connection, viewer: Viewer):
     columns = (
-        A.id, A.seq, A.org_id, A.feed, A.confidence, A.tlp, A.labels, A.description,
+        A.id, A.seq, A.indicator_id, A.org_id, A.feed, A.confidence, A.tlp, A.labels, A.description,
         _raw_time(conn, A.valid_until, "valid_until"), _raw_time(conn, A.first_seen, "first_seen"),
         _raw_time(conn, A.modified, "modified"), A.stix_id, A.external_ref,
         IND.kind, IND.value, IND.allowlisted,

@@ -85,9 +85,9 @@ GOLDEN = [
      (59, 59, 0, 0, 0), [],
      ["84.247.187.67", "bayberryalgebraic.com", "vkvfaith.com",
       "sha256:0e5b4d540f72a6d2d3c470b0455c5f59ac65413da375d702f8430edd981e07d3"]),
-    ("stix/tweetfeed_stix21_bundle_today_2026-08-22.json", "stix", {}, (59, 58, 0, 0, 1),
-     [("indicator--d40e8c3c-3035-51b3-8cc0-70c14e29a43c", "file:hashes.SHA-256 is not a value the registry keeps")],
-     ["84.247.187.67", "bayberryalgebraic.com", "vkvfaith.com"]),
+    ("stix/tweetfeed_stix21_bundle_today_2026-08-22.json", "stix", {}, (59, 59, 0, 0, 0), [],
+     ["84.247.187.67", "bayberryalgebraic.com", "vkvfaith.com",
+      "sha256:0e5b4d540f72a6d2d3c470b0455c5f59ac65413da375d702f8430edd981e07d3"]),
     # ip-dst, domain, url, sha256 and md5 attributes
     ("misp/tweetfeed_feed", "misp", {}, (55, 55, 0, 0, 0), [],
      ["193.27.90.102", "site-9dwosyvie.godaddysites.com", f"md5:{TWEETFEED_MD5}"]),

@@ -4,6 +4,7 @@ filters and the by-id look-up. Every bundle passes stix2-validator (strict) and 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 import pytest
 import stix2
@@ -16,14 +17,25 @@ from registry.services.sightings import add_sighting
 from registry.services.submit import Submission
 from registry.stix import export as stix_writer
 from registry.stix import ids
-from registry.stix.extension import PHONE_EXTENSION_OBJECT, SCHEMA_PATH, SCHEMA_URN
+from registry.stix.extension import (
+    BANK_ACCOUNT_EXTENSION_OBJECT,
+    CRYPTO_WALLET_EXTENSION_OBJECT,
+    PHONE_EXTENSION_OBJECT,
+    SCHEMA_PATH,
+    SCHEMA_URN,
+    schema_path,
+    schema_urn,
+)
 from registry.stix.markings import TLP2_IDS
 from registry.stix.references import referenced_objects
 from tests.stix.support import bundle, exported, of_type, submit, validate
 
 FEED_URL = "https://feeds.example/th-scams.csv"
 VALUES = ["+66812345678", "+85597123*", "45.77.0.0/16", "45.77.10.1", "2a01:4f8::/32", "evil.example",
-          "http://evil.example/it's", "boss@evil.example"]
+          "http://evil.example/it's", "boss@evil.example",
+          "acct:TH:KASI:1234567890", "GB29 NWBK 6016 1331 9268 19", "TrueMoney +66812345678",
+          "USDT-TRC20: TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t", "t.me/kbank_support_th", "wa.me/66812345678",
+          "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"]
 
 
 @pytest.fixture
@@ -47,6 +59,12 @@ def test_each_assertion_becomes_an_indicator_of_its_source(seeded):
         "[ipv4-addr:value ISSUBSET '45.77.0.0/16']", "[ipv4-addr:value = '45.77.10.1']",
         "[ipv6-addr:value ISSUBSET '2a01:4f8::/32']", "[domain-name:value = 'evil.example']",
         r"[url:value = 'http://evil.example/it\'s']", "[email-addr:value = 'boss@evil.example']",
+        "[bank-account:value = 'acct:TH:KASI:1234567890']", "[bank-account:value = 'acct:GB:NWBK:NWBK60161331926819']",
+        "[bank-account:value = 'acct:TH:TRUEMONEY:+66812345678']",
+        "[cryptocurrency-wallet:value = 'tron:TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t']",
+        "[user-account:account_type = 'telegram' AND user-account:account_login = 'kbank_support_th']",
+        "[user-account:account_type = 'whatsapp' AND user-account:user_id = '+66812345678']",
+        "[file:hashes.'SHA-256' = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855']",
     ])
     (identity,) = [o for o in of_type(doc, "identity") if o["identity_class"] == "organization"]
     assert identity["name"] == "Thai CCIB"
@@ -74,7 +92,7 @@ def test_scos_use_the_stix_deterministic_ids(seeded):
     scos = {o["value"]: o for o in doc["objects"]
             if o["type"] in ("ipv4-addr", "ipv6-addr", "domain-name", "url", "email-addr", "phone-number")}
     # One SCO per exported value; a number block is no single number, so it has none.
-    assert sorted(scos) == sorted(v for v in VALUES if not v.endswith("*"))
+    assert sorted(scos) == sorted(v for v in VALUES[:8] if not v.endswith("*"))
     assert scos["45.77.10.1"]["id"] == stix2.IPv4Address(value="45.77.10.1").id
     assert scos["45.77.0.0/16"]["id"] == stix2.IPv4Address(value="45.77.0.0/16").id
     assert scos["evil.example"]["id"] == stix2.DomainName(value="evil.example").id
@@ -110,6 +128,87 @@ def test_the_phone_number_schema_ships_with_the_package():
 
     value = schema["allOf"][1]["properties"]["value"]["pattern"]
     assert re.match(value, "+66812345678") and not re.match(value, "081-234-5678")
+
+
+def test_new_kinds_scos_their_ids_extensions_and_schemas(seeded):
+    import json
+
+    import jsonschema
+
+    doc = exported(seeded)
+    scos = {o["type"]: [] for o in doc["objects"]}
+    for obj in doc["objects"]:
+        scos[obj["type"]].append(obj)
+    (wallet,) = scos["cryptocurrency-wallet"]
+    assert wallet["value"] == "tron:TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"
+    assert wallet["id"] == ids.sco_id("cryptocurrency-wallet", {"value": wallet["value"]})
+    banks = {o["value"]: o for o in scos["bank-account"]}
+    kbank = banks["acct:TH:KASI:1234567890"]
+    assert (kbank["account_number"], kbank["bic"]) == ("1234567890", "KASITHBK") and "iban" not in kbank
+    assert kbank["id"] == ids.sco_id("bank-account", {"value": "acct:TH:KASI:1234567890"})
+    iban = banks["acct:GB:NWBK:NWBK60161331926819"]  # OpenCTI's id: over the IBAN
+    assert (iban["iban"], iban["bic"]) == ("GB29NWBK60161331926819", "NWBKGB2LXXX")
+    assert iban["id"] == ids.sco_id("bank-account", {"iban": "GB29NWBK60161331926819"})
+    assert banks["acct:TH:TRUEMONEY:+66812345678"]["account_number"] == "+66812345678"
+    accounts = {o.get("account_login") or o.get("user_id"): o for o in scos["user-account"]}
+    telegram, whatsapp = accounts["kbank_support_th"], accounts["+66812345678"]
+    assert telegram["id"] == stix2.UserAccount(account_type="telegram", account_login="kbank_support_th").id
+    assert whatsapp["id"] == stix2.UserAccount(account_type="whatsapp", user_id="+66812345678").id
+    (file,) = scos["file"]
+    sha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    assert file["hashes"] == {"SHA-256": sha256} and file["id"] == stix2.File(hashes={"SHA-256": sha256}).id
+    # One extension definition per type STIX lacks, each once, after the Identity that made it.
+    definitions = {o["name"]: o for o in scos["extension-definition"]}
+    assert definitions == {"phone-number": PHONE_EXTENSION_OBJECT, "bank-account": BANK_ACCOUNT_EXTENSION_OBJECT,
+                           "cryptocurrency-wallet": CRYPTO_WALLET_EXTENSION_OBJECT}
+    assert [o["id"] for o in scos["identity"]].count(ids.REGISTRY_IDENTITY) == 1
+    order = [o["id"] for o in doc["objects"]]
+    for sco_type, definition in (("bank-account", BANK_ACCOUNT_EXTENSION_OBJECT),
+                                 ("cryptocurrency-wallet", CRYPTO_WALLET_EXTENSION_OBJECT)):
+        assert definition["schema"] == schema_urn(sco_type)
+        schema = json.loads(schema_path(sco_type).read_text())
+        assert schema["$id"] == schema_urn(sco_type)
+        own = schema["allOf"][1]  # the part past STIX's core schema (not fetched here)
+        for obj in scos[sco_type]:
+            assert obj["extensions"] == {definition["id"]: {"extension_type": "new-sco"}}
+            assert order.index(ids.REGISTRY_IDENTITY) < order.index(definition["id"]) < order.index(obj["id"])
+            jsonschema.validate(obj, own)
+    with pytest.raises(jsonschema.ValidationError):  # the schemas can fail
+        jsonschema.validate({**kbank, "value": "acct:th:kasi:1"}, json.loads(
+            schema_path("bank-account").read_text())["allOf"][1])
+
+
+def test_a_files_other_hashes_are_one_pattern_and_one_sco():
+    import orjson
+
+    from registry.domain.rows import StixAssertion
+    from registry.stix import build
+
+    sha256, md5 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "d41d8cd98f00b204e9800998ecf8427e"
+    sha1 = "da39a3ee5e6b4b0d3255bfef95601890afd80709"
+    org = build.Org(_OrgRow(1, "ccib-th", "Thai CCIB", "identity--2c1a7c5e-6a36-4d67-9a1f-0c3e5e8d9a10",
+                            datetime(2026, 1, 1, tzinfo=UTC)), ids.IndicatorIds("00" * 32))
+    when = datetime(2026, 11, 1, tzinfo=UTC)
+    row = StixAssertion(id=1, seq=1, indicator_id=1, org_id=1, feed="", confidence=70, tlp="amber", labels=",",
+                        description=None, valid_until=None, first_seen=when, modified=when, stix_id=None,
+                        external_ref=None, kind="file-hash", value=f"sha256:{sha256}", allowlisted=None)
+    obj = build.indicator(row, org, (f"md5:{md5}", f"sha1:{sha1}"))
+    assert obj["pattern"] == (f"[file:hashes.'SHA-256' = '{sha256}' OR file:hashes.MD5 = '{md5}' "
+                              f"OR file:hashes.'SHA-1' = '{sha1}']")
+    refs = referenced_objects([obj], {org.stix_id: org.identity})
+    (file,) = [o for o in refs if o["type"] == "file"]
+    assert file["hashes"] == {"SHA-256": sha256, "MD5": md5, "SHA-1": sha1}
+    assert file["id"] == stix2.File(hashes=file["hashes"]).id  # its MD5's, as stix2 picks it
+    validate(orjson.dumps({"type": "bundle", "id": "bundle--" + "2" * 8 + "-2222-4222-8222-" + "2" * 12,
+                           "objects": [*refs, obj]}))
+
+
+class _OrgRow(NamedTuple):
+    id: int
+    slug: str
+    name: str
+    stix_id: str
+    created: datetime
 
 
 def test_valid_until_only_after_valid_from_and_modified_never_before_created(db):

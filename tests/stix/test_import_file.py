@@ -14,7 +14,7 @@ def test_a_detected_bundle_goes_to_the_stix_importer(db):
     fmt, report = import_file(db, FIXTURES / "stix" / "oasis_apt1.json", Provenance(org="ccib-th", tlp="green"),
                               on_bytes=seen.append)
     assert fmt == "stix"
-    assert (report.read, report.new, report.rejected) == (7, 7, 5)
+    assert (report.read, report.new, report.rejected) == (10, 10, 2)  # 3 file hashes, 2 x509 rejects
     out = report.to_dict()
     assert out["indicators"] == 12 and out["rejects"][0]["line"].startswith("indicator--")
     assert "results" not in out  # a CLI import keeps counts, not a result per object

@@ -15,39 +15,41 @@ from registry.stix.patterns import Unrepresentable, pattern_values
 from tests.helpers import FIXTURES
 from tests.stix.support import exported, of_type
 
-HASH = "{} is not a value the registry keeps (IPs, domains, URLs, email addresses, phone numbers)"
+NOT_KEPT = ("{} is not a value the registry keeps (IPs, domains, URLs, email addresses, phone numbers, bank accounts, "
+            "crypto wallets, user accounts, file hashes)")
+FILE_NAME = "file:name is not a value the registry keeps (a file is kept by its MD5, SHA-1 or SHA-256 hash)"
 
 # file: indicators, values read, new, unchanged, allowlisted, rejects by reason, single-value
 # indicators (their ids come back), TLP of the assertions, sources (identity name → org, match)
 SAMPLES = {
-    "oasis_apt1.json": dict(
-        indicators=12, read=7, new=7, unchanged=0, allowlisted=0, kept=7, tlp={"amber": 7}, orgs={},
-        reasons={HASH.format("file:hashes.md5"): 3, HASH.format("x509-certificate:issuer"): 2},
+    "oasis_apt1.json": dict(  # its three file:hashes.md5 indicators land, ids and all
+        indicators=12, read=10, new=10, unchanged=0, allowlisted=0, kept=10, tlp={"amber": 10}, orgs={},
+        reasons={NOT_KEPT.format("x509-certificate:issuer"): 2},
     ),
     "oasis_indicator-for-c2-ip-address.json": dict(  # 10.0.0.0 is private: allowlisted, still kept
         indicators=1, read=1, new=0, unchanged=0, allowlisted=1, kept=1, tlp={"amber": 1}, orgs={}, reasons={},
     ),
     "oasis_indicators-for-C2-with-COA.json": dict(
-        indicators=2, read=1, new=0, unchanged=0, allowlisted=1, kept=1, tlp={"amber": 1},
+        indicators=2, read=2, new=1, unchanged=0, allowlisted=1, kept=2, tlp={"amber": 2},
         orgs={"The MITRE Corporation - DHS Support Team": ("the-mitre-corporation-dhs-support-team", "created")},
-        reasons={HASH.format("file:hashes.SHA-256"): 1},
+        reasons={},
     ),
     "oasis_poisonivy.json": dict(  # OR patterns: 23 indicators give 65 values, 42 distinct
         indicators=25, read=65, new=42, unchanged=22, allowlisted=0, kept=4, tlp={"amber": 42}, orgs={},
-        reasons={HASH.format("file:name"): 2,
+        reasons={FILE_NAME: 2,
                  "'domain autuo.xicp.net' is not a valid domain: invalid character ' ' in label 'domain autuo'": 1},
     ),
     "talos_stix20_US-Toll-Road-SMS.json": dict(  # STIX 2.0; TLP:WHITE on the report → CLEAR
         indicators=42, read=42, new=42, unchanged=0, allowlisted=0, kept=42, tlp={"clear": 42},
         orgs={"Talos": ("talos", "created")}, reasons={},
     ),
-    "talos_stix20_new_XorDDoS_controller_and_infrastructure.json": dict(
-        indicators=176, read=174, new=174, unchanged=0, allowlisted=0, kept=174, tlp={"clear": 174},
-        orgs={"Talos": ("talos", "created")}, reasons={HASH.format("file:hashes.SHA256"): 2},
+    "talos_stix20_new_XorDDoS_controller_and_infrastructure.json": dict(  # file:hashes.SHA256 read too
+        indicators=176, read=176, new=176, unchanged=0, allowlisted=0, kept=176, tlp={"clear": 176},
+        orgs={"Talos": ("talos", "created")}, reasons={},
     ),
     "tweetfeed_stix21_bundle_today_2026-08-22.json": dict(
-        indicators=59, read=58, new=58, unchanged=0, allowlisted=0, kept=58, tlp={"clear": 58},
-        orgs={"TweetFeed": ("tweetfeed", "created")}, reasons={HASH.format("file:hashes.SHA-256"): 1},
+        indicators=59, read=59, new=59, unchanged=0, allowlisted=0, kept=59, tlp={"clear": 59},
+        orgs={"TweetFeed": ("tweetfeed", "created")}, reasons={},
     ),
 }
 
@@ -102,7 +104,7 @@ def test_reimport_matches_orgs_by_identity_and_changes_nothing(db):
     data = (FIXTURES / "stix" / "tweetfeed_stix21_bundle_today_2026-08-22.json").read_bytes()
     import_bundle(db, data, default_org="ccib-th")
     again = import_bundle(db, data, default_org="ccib-th")
-    assert (again.new, again.updated, again.unchanged) == (0, 0, 58)
+    assert (again.new, again.updated, again.unchanged) == (0, 0, 59)
     assert again.orgs == [{"identity": "identity--96b9f522-7592-502b-a5f7-8fa59a268afd", "name": "TweetFeed",
                            "org": "tweetfeed", "match": "stix_id"}]
 
@@ -128,3 +130,26 @@ def test_talos_misp_labels_are_dropped(db):
     with db.read() as conn:
         labels = {r[0] for r in conn.execute(text("SELECT labels FROM assertion"))}
     assert labels == {","}  # misp:type="domain" and friends are machine tags, not labels
+
+
+APT1_FILES = {  # the OASIS APT1 bundle's file-hash Indicators
+    "indicator--8d12f44f-8ac0-4b12-8b4a-3699ca8c9691": "001dd76872d80801692ff942308c64e6",
+    "indicator--745e1537-b4f3-49da-9f64-df6b1b5df190": "002325a0a67fded0381b5648d7fe9b8e",
+    "indicator--1dbe6ed0-c305-458f-9cce-f83c678f5afd": "00dbb9e1c09dbdafb360f3163ba5a3de",
+}
+
+
+def test_apt1_file_hashes_land_and_keep_their_ids(db):
+    add_org(db, "ccib-th", "Thai CCIB", "TH")
+    report = import_bundle(db, (FIXTURES / "stix" / "oasis_apt1.json").read_bytes(), default_org="ccib-th")
+    results = {r["id"]: r for r in report.results}
+    doc = exported(db)
+    out = {o["id"]: o for o in of_type(doc, "indicator")}
+    files = {o["hashes"]["MD5"] for o in of_type(doc, "file")}
+    for stix_id, md5 in APT1_FILES.items():
+        assert results[stix_id]["status"] == "new" and "new_id" not in results[stix_id]
+        assert out[stix_id]["pattern"] == f"[file:hashes.MD5 = '{md5}']"
+        assert md5 in files
+    with db.read() as conn:
+        stored = {r[0] for r in conn.execute(text("SELECT value FROM indicator WHERE kind = 'file-hash'"))}
+    assert stored == {f"md5:{md5}" for md5 in APT1_FILES.values()}

@@ -54,13 +54,26 @@ def seed(db) -> None:
         Submission("http://kbank-verify.example/login?x='1'", tlp="red"),
         Submission("phish.example", stix_id="indicator--0b481f2c-a3ad-5d3f-8cd8-c2310ce0066b"),
         Submission("8.8.8.8"),  # allowlisted: kept, exported as benign
+        # the new kinds, as people write them
+        Submission("KBank 123-4-56789-0", labels=("mule-account",), confidence=90),
+        Submission("TrueMoney 081-234-5678", tlp="green"),
+        Submission("USDT-TRC20: TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t", valid_until=now + timedelta(days=30)),
+        Submission("https://t.me/kbank_support_th/12", kind="user-account"),
+        Submission("wa.me/66812345678", description="WhatsApp of the fake DSI officer"),
+        Submission("d41d8cd98f00b204e9800998ecf8427e", stix_id="indicator--5d0c4a36-8c4e-4b1e-9a2f-2e0b1f3c9d47"),
     ], feed="th-scams", confidence=75, tlp="amber", external_ref="https://feeds.example/th.csv")
     submit(db, "pnp-acg", [
         Submission("2a01:4f8::/32", tlp="green"),
         Submission("boss@gcash-refund.example", tlp="clear", labels=("phishing",)),
         Submission("phish.example", tlp="amber+strict", confidence=40),
+        Submission("GB29 NWBK 6016 1331 9268 19", tlp="green"),
+        Submission("ltc:3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy"),  # a 3… address: the chain travels with it
+        Submission("facebook.com/profile.php?id=100012345678", kind="user-account"),
+        Submission("x:Scam_Boss", tlp="clear"),
+        Submission("sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", labels=("fake-bank-app",)),
     ])
     add_sighting(db, org="pnp-acg", value="+66812345678", case_ref="PH-2026-0042", count=3, tlp="amber")
+    add_sighting(db, org="pnp-acg", value="acct:TH:KASI:1234567890", case_ref="PH-2026-0044", count=2, tlp="amber")
     add_sighting(db, org="pnp-acg", value="+66812345678", case_ref="PH-2026-0043", count=1, tlp="amber")
     add_sighting(db, org="ccib-th", value="phish.example", count=7, tlp="red")
 
@@ -115,8 +128,8 @@ def test_own_export_into_an_empty_registry_gives_the_same_data(db, second_db):
     seed(db)
     data = bundle(db)
     report = import_bundle(second_db, data)  # every object names its source: no default needed
-    assert (report.new, report.allowlisted, report.rejected) == (8, 1, 0)
-    assert dict(report.sightings) == {"new": 3}
+    assert (report.new, report.allowlisted, report.rejected) == (19, 1, 0)
+    assert dict(report.sightings) == {"new": 4}
     assert sorted((o["org"], o["match"]) for o in report.orgs) == [("ccib-th", "created"), ("pnp-acg", "created")]
 
     assert assertions(second_db) == assertions(db)
@@ -127,8 +140,8 @@ def test_own_export_into_an_empty_registry_gives_the_same_data(db, second_db):
         assert copy[stix_id] == obj, stix_id
 
     again = import_bundle(second_db, data)
-    assert (again.new, again.updated, again.unchanged, again.allowlisted) == (0, 0, 8, 1)
-    assert dict(again.sightings) == {"unchanged": 3}
+    assert (again.new, again.updated, again.unchanged, again.allowlisted) == (0, 0, 19, 1)
+    assert dict(again.sightings) == {"unchanged": 4}
     assert sightings(second_db) == sightings(db)  # counts not added twice
 
 
@@ -141,8 +154,8 @@ def test_what_a_viewer_exports_is_all_a_copy_gets(db, second_db):
     with second_db.read() as conn:
         tlps = sorted(r[0] for r in conn.execute(text("SELECT tlp FROM assertion")))
         cases = sorted(r[0] for r in conn.execute(text("SELECT case_ref FROM sighting")))
-    assert "red" not in tlps and len(tlps) == 8
-    assert cases == ["PH-2026-0042", "PH-2026-0043"]  # pnp-acg's own cases travel with its export
+    assert "red" not in tlps and len(tlps) == 19
+    assert cases == ["PH-2026-0042", "PH-2026-0043", "PH-2026-0044"]  # pnp-acg's own cases travel with its export
 
 
 def test_tlp_from_markings_labels_and_defaults(db):

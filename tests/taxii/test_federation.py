@@ -164,3 +164,38 @@ def test_the_cli_pulls_and_says_what_it_got(registries, monkeypatch):
     monkeypatch.delenv("HUB_B_KEY")
     missing = CliRunner().invoke(main, args)
     assert missing.exit_code == 2 and "HUB_B_KEY is not set" in missing.output
+
+
+# Values of the new kinds, by collection: what A serves of them as Indicators B's pull lands.
+NEW_KINDS = {
+    "bank-account": ["KBank 123-4-56789-0", "TrueMoney +66812345678", "GB29 NWBK 6016 1331 9268 19"],
+    "crypto-wallet": ["USDT-TRC20: TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t", "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4"],
+    "user-account": ["t.me/kbank_support_th", "wa.me/66812345678", "facebook:100012345678"],
+    "file-hash": ["md5:d41d8cd98f00b204e9800998ecf8427e",
+                  "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"],
+}
+
+
+def test_a_pull_of_the_new_kinds_collections_lands_them(registries, engine_url, tmp_path):
+    a, _ = registries
+    for values in NEW_KINDS.values():
+        seed(a.db, "pdrm-my", values, tlp="green")
+    url, cleanup = another_database(engine_url, tmp_path)
+    c = Database(url)
+    try:
+        seed_members(c)
+        add_org(c, "hub-a", "Registry A", "TH")
+        for kind, values in NEW_KINDS.items():
+            counts = pull(c, f"{a.url}/taxii2/api/", kind, org="hub-a", user="hub-b", password=a.keys["hub-b"])
+            assert (counts["new"], counts["rejected"]) == (len(values), 0), (kind, counts)
+        i = t.indicator.c
+        kinds = tuple(NEW_KINDS)
+        with a.db.read() as conn:
+            on_a = set(conn.execute(select(i.kind, i.value).where(i.kind.in_(kinds))).all())
+        with c.read() as conn:
+            on_c = set(conn.execute(select(i.kind, i.value).where(i.kind.in_(kinds))).all())
+        assert on_c == on_a and len(on_c) == sum(map(len, NEW_KINDS.values()))
+        assert {slug for slug, _tlp in pulled_assertions(c)} == {"pdrm-my"}
+    finally:
+        c.dispose()
+        cleanup()

@@ -50,13 +50,20 @@ def test_discovery_and_api_root(corpus):
 
 def test_collections_have_stable_ids_titles_and_permissions(corpus):
     reader = {c.alias: c for c in client_root(corpus, "pdrm-reader").collections}
-    assert set(reader) == {"indicators", "ipv4", "ipv6", "domain", "url", "phone", "email", "submissions"}
+    assert set(reader) == {"indicators", "ipv4", "ipv6", "domain", "url", "phone", "email", "bank-account",
+                           "crypto-wallet", "user-account", "file-hash", "submissions"}
     # Ids are uuid5 of the names: written out here, since clients store them.
     assert {c: reader[c].id for c in ("indicators", "domain", "submissions")} == {
         "indicators": "fe035f8e-4d6d-5cc4-a7b7-241bfdc107bf", "domain": "837ddca3-4c6e-5b6b-b716-da3ce04ef2bc",
         "submissions": "f07fba95-3bb7-51ae-b823-c91cae65e505"}
     assert {c.id for c in COLLECTIONS} == {c.id for c in reader.values()}
     assert reader["domain"].id == collection_id("domain") and reader["domain"].title == "Domain names"
+    assert {c: reader[c].id for c in ("bank-account", "crypto-wallet", "user-account", "file-hash")} == {
+        "bank-account": "57769371-fb32-56f2-a4ec-e4329bd07bd2", "crypto-wallet": "c1e96883-fb57-5380-8f01-1f66f6719c97",
+        "user-account": "ae50a33d-8af7-59e4-b2f5-71137c66d60e", "file-hash": "e351cc9c-970d-5bbe-9aef-08a606021c8c"}
+    assert {c: reader[c].title for c in ("bank-account", "crypto-wallet", "user-account", "file-hash")} == {
+        "bank-account": "Bank and e-wallet accounts", "crypto-wallet": "Crypto wallets",
+        "user-account": "Messaging and social accounts", "file-hash": "File hashes"}
     assert reader["indicators"].can_read and not reader["indicators"].can_write
     assert not reader["submissions"].can_read and not reader["submissions"].can_write
     assert reader["indicators"].media_types == [STIX_MEDIA]

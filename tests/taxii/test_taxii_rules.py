@@ -9,7 +9,12 @@ import pytest
 from registry.services.errors import Invalid
 from registry.services.taxii import PageContext
 from registry.services.taxii_query import MAX_LIMIT, parse_query, stix_time
-from registry.stix.extension import PHONE_EXTENSION_OBJECT, REGISTRY_IDENTITY_OBJECT
+from registry.stix.extension import (
+    BANK_ACCOUNT_EXTENSION_OBJECT,
+    CRYPTO_WALLET_EXTENSION_OBJECT,
+    PHONE_EXTENSION_OBJECT,
+    REGISTRY_IDENTITY_OBJECT,
+)
 from registry.stix.markings import TLP2_IDS
 from registry.web.taxii import _is_taxii21
 
@@ -58,3 +63,17 @@ def test_page_context_hands_out_each_reference_once_and_no_sco():
     assert [o["id"] for o in first] == [TLP2_IDS["green"], REGISTRY_IDENTITY_OBJECT["id"], PHONE_EXTENSION_OBJECT["id"]]
     assert not any(o["type"] == "phone-number" for o in first)
     assert context.new_for({**phone, "id": "indicator--2"}) == []
+
+
+def test_page_context_brings_each_sco_types_extension_once():
+    context = PageContext({})
+    base = {"type": "indicator", "object_marking_refs": [TLP2_IDS["green"]]}
+    bank = {**base, "id": "indicator--1", "pattern": "[bank-account:value = 'acct:TH:KASI:1234567890']"}
+    wallet = {**base, "id": "indicator--2", "pattern": "[cryptocurrency-wallet:value = 'btc:1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa']"}
+    account = {**base, "id": "indicator--3", "pattern": "[user-account:account_type = 'telegram' AND "
+                                                         "user-account:account_login = 'kbank_support_th']"}
+    assert [o["id"] for o in context.new_for(bank)] == [
+        TLP2_IDS["green"], REGISTRY_IDENTITY_OBJECT["id"], BANK_ACCOUNT_EXTENSION_OBJECT["id"]]
+    assert context.new_for(account) == []  # user-account and file are STIX's own: no extension
+    assert context.new_for(wallet) == [CRYPTO_WALLET_EXTENSION_OBJECT]  # its creator came with the first
+    assert context.new_for({**wallet, "id": "indicator--4"}) == []

@@ -120,7 +120,7 @@ def _iban_text(s: str) -> str | None:
     return None
 
 
-def _iban_from_bban(country: str, bban: str) -> str:
+def iban_from_bban(country: str, bban: str) -> str:
     """The IBAN of ``bban`` in ``country`` (ISO 7064 MOD 97-10 check digits)."""
     moved = "".join(str(int(c, 36)) for c in f"{bban}{country}00")
     return f"{country}{98 - int(moved) % 97:02d}{bban}"
@@ -134,7 +134,7 @@ def _canonical(s: str) -> Value:
     if country not in ASEAN:
         if country not in iban_registry.get_countries():
             raise Invalid(f"no account rules for {country} (ASEAN members, or an IBAN country)")
-        value = _from_iban(_iban_from_bban(country, number))
+        value = _from_iban(iban_from_bban(country, number))
         if value.value != f"acct:{country}:{code}:{number}":
             raise Invalid(f"the IBAN of this account gives {value.value}")
         return value
