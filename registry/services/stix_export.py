@@ -23,12 +23,14 @@ from typing import NamedTuple
 
 from sqlalchemy import Connection
 
+from registry.domain.kinds import FILE_HASH
 from registry.domain.opaque import Sealer
 from registry.domain.rows import StixItem
 from registry.domain.tlp import Viewer
 from registry.stix import build, ids
 from registry.stix import export as writer
 from registry.stix.times import as_datetime
+from registry.storage import aliases
 from registry.storage import stix_reads as reads
 from registry.storage.caches import caches_of
 from registry.storage.db import current_seq
@@ -138,13 +140,12 @@ def indicator_bundle(conn: Connection, viewer: Viewer, indicator_id: int) -> dic
 def other_hashes(conn: Connection, rows) -> dict[int, tuple[str, ...]]:
     """The other hashes of the files among these assertion rows (indicator id -> the canonical
     ``md5:…``/``sha1:…`` of the same file as its value), which the file's Indicator pattern and
-    SCO name beside its value (docs/stix-taxii.md, "Types and patterns").
-
-    Storage does not keep a file's other hashes yet: until it does, no file has any here.
-    Connecting its read is this function's body, without a query when no row is a file hash:
-    ``ids = [row.indicator_id for row in rows if row.kind == FILE_HASH]``, then its read of
-    those ids' aliases as tuples."""
-    return {}
+    SCO name beside its value (docs/stix-taxii.md, "Types and patterns"); no query when no row
+    is a file hash."""
+    ids = [row.indicator_id for row in rows if row.kind == FILE_HASH]
+    if not ids:
+        return {}
+    return {indicator_id: tuple(hashes) for indicator_id, hashes in aliases.aliases_of(conn, ids).items()}
 
 
 # -- reading rows ------------------------------------------------------------------------------

@@ -203,6 +203,17 @@ def test_a_files_other_hashes_are_one_pattern_and_one_sco():
                            "objects": [*refs, obj]}))
 
 
+def test_a_stored_files_other_hashes_export_in_its_pattern_and_sco(db):
+    sha256, md5 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "d41d8cd98f00b204e9800998ecf8427e"
+    add_org(db, "ccib-th", "Thai CCIB", "TH")
+    submit(db, "ccib-th", [f"sha256:{sha256} md5:{md5}"])
+    doc = exported(db)
+    (indicator,) = of_type(doc, "indicator")
+    assert indicator["pattern"] == f"[file:hashes.'SHA-256' = '{sha256}' OR file:hashes.MD5 = '{md5}']"
+    (file,) = of_type(doc, "file")
+    assert file["hashes"] == {"SHA-256": sha256, "MD5": md5}
+
+
 class _OrgRow(NamedTuple):
     id: int
     slug: str

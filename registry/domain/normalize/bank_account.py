@@ -269,7 +269,7 @@ def iban_of(canonical: str) -> str | None:
     _, country, _, number = canonical.split(":", 3)
     if country in ASEAN:
         return None
-    return _iban_from_bban(country, number)
+    return iban_from_bban(country, number)
 
 
 def looks_bank_account(s: str) -> bool:
