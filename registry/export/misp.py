@@ -164,9 +164,20 @@ def day_of(value) -> str:
     return value[:10] if isinstance(value, str) else as_time(value).date().isoformat()
 
 
-def attribute(item: Listed, event_id: str) -> dict:
+def attributes(item: Listed, event_id: str) -> Iterator[dict]:
+    """The item's attribute, and one more for each other hash of a file (``Listed.hashes``; MISP
+    correlates on each hash)."""
+    yield attribute(item, event_id)
+    for other in item.hashes:
+        yield attribute(item, event_id, other)
+
+
+def attribute(item: Listed, event_id: str, value_as: str | None = None) -> dict:
+    """The item's attribute; ``value_as``: another canonical value of the same indicator (a
+    file's other hash) written with the item's claims."""
     claims = item.claims()
-    attribute_type, category, value = attribute_of(item.kind, item.value)
+    canonical = value_as or item.value
+    attribute_type, category, value = attribute_of(item.kind, canonical)
     tlp = max((c.tlp for c in claims), key=RANK.__getitem__)
     labels = sorted({label for c in claims for label in c.labels})
     feeds = sorted({c.feed for c in claims if c.feed})
@@ -174,7 +185,7 @@ def attribute(item: Listed, event_id: str) -> dict:
     comment = "; ".join(filter(None, [f"confidence {confidence}", "feeds " + ", ".join(feeds) if feeds else None,
                                       *sorted({c.description for c in claims if c.description})]))
     return {
-        "uuid": str(uuid.uuid5(NAMESPACE, f"attribute\x1f{event_id}\x1f{item.value}")),
+        "uuid": str(uuid.uuid5(NAMESPACE, f"attribute\x1f{event_id}\x1f{canonical}")),
         "type": attribute_type, "category": category, "to_ids": True, "value": value, "comment": comment,
         "timestamp": str(max(int(as_time(c.modified).timestamp()) for c in claims)),
         "distribution": DISTRIBUTION_INHERIT,
@@ -191,8 +202,9 @@ def write_event(event: Event, items: Iterable[Listed]) -> Iterator[bytes]:
         yield head[:-2] + b',"Attribute":['
         first = True
         for item in items:
-            yield (b"" if first else b",") + orjson.dumps(attribute(item, event_id))
-            first = False
+            for one in attributes(item, event_id):
+                yield (b"" if first else b",") + orjson.dumps(one)
+                first = False
         yield b"]}}"
 
     return joined(parts())

@@ -257,13 +257,14 @@ def misp_hashes(conn: Connection, viewer: Viewer, query: ExportQuery, *, now: da
     selection = query.selection("misp", now or utcnow())
 
     def pairs() -> Iterator[tuple[str, str]]:
-        for item in group(reads.rows(conn, viewer, selection)):
+        for item in _with_hashes(conn, group(reads.rows(conn, viewer, selection))):
             seen = set()
             for claim in item.claims():
                 event_id = misp.event_uuid(orgs[claim.org_id].stix_id, misp.day_of(claim.first_seen))
                 if event_id not in seen:
                     seen.add(event_id)
-                    yield misp.attribute_value(item.kind, item.value), event_id
+                    for value in (item.value, *item.hashes):
+                        yield misp.attribute_value(item.kind, value), event_id
 
     return misp.write_hashes(pairs())
 
@@ -282,7 +283,7 @@ def _event_file(conn: Connection, viewer: Viewer, selection: reads.Selection, ev
     start = datetime.combine(misp.parse_day(event.day), datetime.min.time(), tzinfo=UTC)
     rows = reads.slice_rows(conn, viewer, selection, org_id=event.org_id, day_start=start,
                             day_end=start + timedelta(days=1))
-    return misp.write_event(event, group(rows))
+    return misp.write_event(event, _with_hashes(conn, group(rows)))
 
 
 def write_misp_folder(db: Database, viewer: Viewer, query: ExportQuery, folder: Path) -> int:

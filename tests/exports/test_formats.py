@@ -229,6 +229,31 @@ def test_misp_feed_loads_in_pymisp(seeded, tmp_path):
         exports.misp_event(conn, Viewer.operator(), exports.ExportQuery(), "00000000-0000-4000-8000-000000000000")
 
 
+def test_misp_feed_writes_each_hash_of_a_file(db, tmp_path):
+    from registry.services.orgs import add_org
+    from registry.services.submit import Provenance, Submission, Submitter
+
+    sha256, sha1 = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", "a9993e364706816aba3e25717850c26c9cd0d89d"
+    md5 = "900150983cd24fb0d6963f7d28e17f72"
+    add_org(db, "ccib-th", "Royal Thai Police CCIB", "TH")
+    with db.write() as conn:
+        submitter = Submitter(conn, Provenance(org="ccib-th", tlp="green", confidence=70))
+        submitter.add(Submission(f"md5:{md5} sha1:{sha1} sha256:{sha256}"))
+        submitter.finish()
+    folder = tmp_path / "feed"
+    exports.write_misp_folder(db, Viewer.operator(), exports.ExportQuery(), folder)
+    (uuid,) = orjson.loads((folder / "manifest.json").read_bytes())
+    event = MISPEvent()
+    event.load_file(str(folder / f"{uuid}.json"))
+    assert sorted((a.type, a.value) for a in event.attributes) == [("md5", md5), ("sha1", sha1), ("sha256", sha256)]
+    assert len({a.uuid for a in event.attributes}) == 3
+    assert sorted((folder / "hashes.csv").read_text().splitlines()) == sorted(
+        f"{hashlib.md5(h.encode()).hexdigest()},{uuid}" for h in (md5, sha1, sha256))
+    # The registry's MISP import reads the three back as the one file.
+    records = misp_ingest.parse_event((folder / f"{uuid}.json").read_bytes()).records
+    assert {normalize_one(r.value, r.kind).value for r in records} == {f"md5:{md5}", f"sha1:{sha1}", f"sha256:{sha256}"}
+
+
 def test_since_a_change_sequence_or_a_time(seeded):
     with seeded.read() as conn:
         seq = current_seq(conn)
