@@ -74,6 +74,10 @@ class Submission:
     external_ref: str | None = None  # a URL about this value (a STIX external reference); else the provenance's
     line_no: int | None = None
     line: str | None = None
+    # What this value is read with, beyond the provenance's: the platform of a bare ``@name``
+    # (a user-account), the region of a national number (else the provenance's or the org's).
+    platform: str | None = None
+    region: str | None = None
 
 
 @dataclass(slots=True)
@@ -178,7 +182,7 @@ class Submitter:
     # -- input -------------------------------------------------------------------------
     def add(self, sub: Submission) -> None:
         try:
-            values = normalize(sub.value, sub.kind or self.prov.kind, self.region)
+            values = normalize(sub.value, sub.kind or self.prov.kind, sub.region or self.region, sub.platform)
         except NormalizeError as exc:
             values = exc
         self.add_normalized(sub, values)
@@ -197,6 +201,8 @@ class Submitter:
                 self._set_result(index, ALLOWLISTED, reason=reason)
                 return
             self.reject(sub.line_no, sub.line or sub.value, str(exc), index=index)
+            if index is not None:  # the answer names the kind tried and the reason apart too
+                self.report.results[index].update(kind=exc.kind, reason=exc.reason)
             return
         labels = self._labels if not sub.labels else tuple(sorted(set(self._labels) | set(sub.labels)))
         prov = self.prov

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from registry import __version__
 from registry.domain.kinds import KINDS
+from registry.domain.normalize.account_rules import ALIASES, PLATFORMS
 from registry.domain.roles import ROLES
 from registry.domain.tlp import LEVELS
 from registry.web.openapi_components import BODY_ERRORS, COMMON_ERRORS, SCHEMAS, error_response
 
 _REGION = {"type": "string", "pattern": "^[A-Za-z]{2}$"}  # ISO 3166 alpha-2
 _VALUE = {"type": "string", "minLength": 1, "maxLength": 2048}
+_PLATFORM = {"type": "string", "enum": [*PLATFORMS, *ALIASES]}
 # Present when the write lowered the TLP of a row the caller could see.
 _LOWERED = {"type": "object", "required": ["from", "to"], "properties": {
     "from": {"type": "string", "enum": list(LEVELS)}, "to": {"type": "string", "enum": list(LEVELS)}}}
@@ -108,7 +110,8 @@ def spec() -> dict:
     return {
         "openapi": "3.1.0",
         "info": {
-            "title": "Registry of suspicious IPs, domains, URLs and phone numbers",
+            "title": "Registry of suspicious IPs, domains, URLs, phone numbers, bank and e-wallet accounts, "
+                     "crypto wallets, messaging accounts and file hashes",
             "version": __version__,
             "description": (
                 "Member agencies' API. Every read obeys TLP 2.0: a caller sees an assertion when its TLP is no "
@@ -186,10 +189,17 @@ def spec() -> dict:
                         "required": True,
                         "content": {"application/json": {"schema": {
                             "type": "object", "required": ["indicators"],
-                            "properties": {"indicators": {"type": "array", "minItems": 1, "maxItems": 10000, "items": {
+                            "properties": {
+                                "region": {**_REGION, "description": "ISO alpha-2 region for national phone and "
+                                           "account numbers (default: the key's org country)"},
+                                "indicators": {"type": "array", "minItems": 1, "maxItems": 10000, "items": {
                                 "type": "object", "required": ["value"], "properties": {
                                     "value": _VALUE,
                                     "kind": {"type": "string", "enum": list(KINDS)},
+                                    "platform": {**_PLATFORM, "description": "the platform of an account written "
+                                                 "@name (kind user-account or none); tg, wa, fb, ig, twitter and "
+                                                 "weixin name telegram, whatsapp, facebook, instagram, x and wechat"},
+                                    "region": {**_REGION, "description": "this value's region (default: the body's)"},
                                     "labels": {"type": "array", "items": {"type": "string"}},
                                     "confidence": {"type": "integer", "minimum": 0, "maximum": 100},
                                     "tlp": {"type": "string", "enum": list(LEVELS)},
@@ -203,7 +213,14 @@ def spec() -> dict:
                             "results": {"type": "array", "items": {"type": "object", "required": ["value", "status"],
                                         "properties": {"value": {"type": "string"}, "status": {"type": "string", "enum": [
                                             "new", "updated", "unchanged", "allowlisted", "rejected"]},
-                                            "error": {"type": "string"}, "tlp_lowered": _LOWERED}}},
+                                            "canonical": {"type": "string"},
+                                            "kind": {"type": ["string", "null"], "description": "the value's kind; "
+                                                     "of a rejected value, the kind tried (null: none fits)"},
+                                            "error": {"type": "string", "description": "why a value was rejected, "
+                                                      "naming the value and the kind tried"},
+                                            "reason": {"type": "string", "description": "the allowlist's reason, or "
+                                                       "the reason alone of a rejection"},
+                                            "tlp_lowered": _LOWERED}}},
                             "counts": {"type": "object"},
                         }}),
                         **COMMON_ERRORS, **BODY_ERRORS,
