@@ -262,7 +262,7 @@ def submit_indicators():
 def list_indicators():
     args = request.args.to_dict()
     _times_in_range(args, "since")
-    filters = Filters.parse(args, sealer=sealer())
+    filters = Filters.parse(args, sealer=sealer(), region=_region(None))
     with _db().read() as conn:
         # Read first: on PostgreSQL each statement may see later commits, and a position a little
         # before the page repeats a change at worst, where one after it could skip one.

@@ -164,6 +164,10 @@ def spec() -> dict:
                          "description": "ISO 8601 time, or the X-Registry-Position of an earlier answer (or a TAXII next): only what changed after it"},
                         {"name": "min_score", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 100}},
                         {"name": "within", "in": "query", "schema": {"type": "string"}, "description": "a CIDR"},
+                        {"name": "q", "in": "query", "schema": {"type": "string", "minLength": 2, "maxLength": 200},
+                         "description": "a value or a part of one, in the canonical value or its display (any case); "
+                                        "a value as written finds its canonical form, a bank's or e-wallet's name "
+                                        "(KBank, GCash) every account at it"},
                         {"name": "cursor", "in": "query", "schema": {"type": "string"},
                          "description": "the previous page's next, as given"},
                         {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},

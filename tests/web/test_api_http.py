@@ -209,6 +209,41 @@ def test_search_filters_and_cursor_paging(server):
     assert bad.status_code == 400 and bad.json()["error"]["details"]["field"] == "min_score"
 
 
+def test_search_by_a_value_or_a_part_of_one(server):
+    listed = {
+        "Bangkok Bank 101-2-34567-8": "acct:TH:BKKB:1012345678",
+        "GCash 0917 555 0101": "acct:PH:GXCH:+639175550101",
+        "USDT-TRC20: TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t": "tron:TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t",
+        "t.me/Search_Helpdesk": "telegram:search_helpdesk",
+        "md5:" + "C" * 32: "md5:" + "c" * 32,
+        "bkk-search.example": "bkk-search.example",
+    }
+    done = server.post("/api/v1/indicators", key="pdrm-contrib", json={"region": "TH", "indicators": [
+        {"value": value, "labels": ["text-search"], "tlp": "green"} for value in listed]})
+    assert [r["canonical"] for r in done.json()["results"]] == list(listed.values())
+
+    def found(q: str, key: str = "ccib-reader") -> list[str]:
+        page = server.get("/api/v1/indicators", key=key, params={"q": q, "label": "text-search"})
+        assert page.status_code == 200, page.text
+        return [i["value"] for i in page.json()["indicators"]]
+
+    assert found("Bangkok Bank 101-2-34567-8") == ["acct:TH:BKKB:1012345678"]  # as written: its canonical value
+    assert found("BBL") == found("ธนาคารกรุงเทพ") == ["acct:TH:BKKB:1012345678"]  # a bank's short or Thai name
+    assert found("bangkok bank") == ["acct:TH:BKKB:1012345678"]  # a part of the display, any case
+    assert found("34567") == ["acct:TH:BKKB:1012345678"]
+    assert found("gcash") == ["acct:PH:GXCH:+639175550101"]
+    assert found("+639175550101") == ["acct:PH:GXCH:+639175550101"]
+    assert found("TR7NHqjeKQ") == found("tron:") == ["tron:TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"]
+    assert found("SEARCH_helpdesk") == ["telegram:search_helpdesk"]
+    assert found("https://t.me/search_helpdesk/12") == ["telegram:search_helpdesk"]  # the account a link names
+    assert found("md5:" + "C" * 32) == ["md5:" + "c" * 32]
+    assert found("bkk") == ["acct:TH:BKKB:1012345678", "bkk-search.example"]  # by value, as pages go
+    assert found("100%_") == []  # LIKE's wildcards are searched as text
+    assert found("bangkok bank", key="bank-green") == ["acct:TH:BKKB:1012345678"]  # green: visible to green
+    short = server.get("/api/v1/indicators", key="ccib-reader", params={"q": "x"})
+    assert short.status_code == 400 and short.json()["error"]["details"]["field"] == "q"
+
+
 def test_audit_records_lookups_and_verifies(server):
     server.get("/api/v1/lookup", key="pdrm-reader", params={"value": "audit-probe.example"})
     server.post("/api/v1/lookup", key="pdrm-reader", json={"values": ["audit-a.example", "audit-b.example"]})
