@@ -99,8 +99,9 @@ def listed(i: int, name: str) -> list[tuple[str, str]]:
 
 
 def _the_lookup_has(match: str) -> bool:
-    """Whether the lookup's probe keys give ``match`` (a sample of each new match type)."""
-    samples = {ACCOUNT_NUMBER: "acct:TH:-:0000000001", SAME_NUMBER: wallet_phone(1),
+    """Whether the lookup's probe keys give ``match`` (a sample of each new match type; a wallet
+    probes its phone whatever is listed)."""
+    samples = {ACCOUNT_NUMBER: "acct:TH:-:0000000001", SAME_NUMBER: f"acct:TH:TRUEMONEY:{wallet_phone(1)}",
                URL_ACCOUNT: "https://t.me/tlp_kinds_1/12"}
     return match in {m for _, m in probe_keys(normalize_one(samples[match]), PrefixLengths())}
 
