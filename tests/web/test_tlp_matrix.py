@@ -31,19 +31,14 @@ from registry.domain.keys import PrefixLengths, probe_keys
 from registry.domain.kinds import (
     ACCOUNT_NUMBER,
     BANK_ACCOUNT,
-    CRYPTO_WALLET,
     DOMAIN,
-    EMAIL,
     EXACT,
-    FILE_HASH,
     IPV4,
     IPV6,
     KINDS,
     PHONE,
     SAME_NUMBER,
-    URL,
     URL_ACCOUNT,
-    USER_ACCOUNT,
 )
 from registry.domain.normalize import normalize_one, phone_display
 from registry.domain.tlp import LEVELS
@@ -92,8 +87,7 @@ def listed(i: int, name: str) -> list[tuple[str, str]]:
     """(kind, value) of what ccib-th publishes at the level numbered ``i`` (``name``: its slug)."""
     return [
         (DOMAIN, f"{name}.{LABEL}.example"), (IPV4, f"45.77.{i}.0/24"), (PHONE, f"+668123{i}*"),
-        *((kind, kind_value(kind, i)) for kind in (IPV6, URL, EMAIL, BANK_ACCOUNT, CRYPTO_WALLET, USER_ACCOUNT,
-                                                   FILE_HASH)),
+        *((kind, kind_value(kind, i)) for kind in KINDS if kind not in (DOMAIN, IPV4, PHONE)),  # every other kind
         (BANK_ACCOUNT, f"acct:TH:TRUEMONEY:{wallet_phone(i)}"),  # an e-wallet keyed by a phone number
     ]
 
