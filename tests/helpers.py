@@ -69,3 +69,40 @@ def stored_rows(db, table, values) -> dict[str, list[dict]]:
             fields = dict(row._mapping)
             out[fields.pop("value")].append(fields)
     return out
+
+
+def kind_value(kind: str, n: int) -> str:
+    """A canonical value of ``kind``, distinct for each whole number ``n`` below 60,000 and from
+    every other kind's (checksums valid where the kind has one): the TLP matrices' values of every kind."""
+    import hashlib
+    import ipaddress
+
+    import base58
+
+    from registry.domain.kinds import (
+        BANK_ACCOUNT,
+        CRYPTO_WALLET,
+        DOMAIN,
+        EMAIL,
+        FILE_HASH,
+        IPV4,
+        IPV6,
+        PHONE,
+        URL,
+        USER_ACCOUNT,
+    )
+
+    seed = hashlib.sha256(f"{kind}-{n}".encode()).digest()
+    values = {
+        IPV4: lambda: f"45.78.{n // 250}.{n % 250 + 1}",
+        IPV6: lambda: str(ipaddress.IPv6Address((0x2A0104F9 << 96) + n + 1)),
+        DOMAIN: lambda: f"kind-{n}.tlp-kinds.example",
+        URL: lambda: f"http://url-{n}.tlp-kinds.example/pay",
+        PHONE: lambda: f"+6682{n:07d}",
+        EMAIL: lambda: f"scam-{n}@mail-{n}.tlp-kinds.example",
+        BANK_ACCOUNT: lambda: f"acct:TH:KASI:{n:010d}",
+        CRYPTO_WALLET: lambda: "tron:" + base58.b58encode_check(b"\x41" + seed[:20]).decode(),
+        USER_ACCOUNT: lambda: f"telegram:tlp_kinds_{n}",
+        FILE_HASH: lambda: "sha256:" + seed.hex(),
+    }
+    return values[kind]()

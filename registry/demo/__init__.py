@@ -54,6 +54,11 @@ IMPORTS = (
     DemoImport("ccib-th-scam-numbers.csv", Provenance("ccib-th", tlp="amber", confidence=80, labels=("call-centre-scam",), kind="phone"), column="number"),
     DemoImport("pdrm-my-scam.txt", Provenance("pdrm-my", tlp="green", confidence=70, labels=("macau-scam",))),
     DemoImport("pnp-acg-ph-smishing.txt", Provenance("pnp-acg-ph", tlp="amber", confidence=65, labels=("smishing",))),
+    # Bank and e-wallet accounts, crypto wallets, messaging accounts and an APK's hash (docs/web.md).
+    DemoImport("ccib-th-mule-accounts.csv", Provenance("ccib-th", tlp="amber", confidence=80, labels=("call-centre-scam",)), column="account"),
+    DemoImport("pdrm-my-mule-accounts.csv", Provenance("pdrm-my", tlp="green", confidence=70, labels=("macau-scam",)), column="account"),
+    DemoImport("pnp-acg-ph-mule-accounts.csv", Provenance("pnp-acg-ph", tlp="amber", confidence=65, labels=("smishing",)), column="account"),
+    DemoImport("kh-police-compound.csv", Provenance("kh-police", tlp="green", confidence=70, labels=("scam-compound",)), column="account"),
 )
 
 

@@ -6,11 +6,15 @@ import base64
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import Connection
 
-from registry.domain.kinds import EXACT, FILE_HASH
-from registry.domain.normalize import NormalizeError, normalize_one
+from registry.domain.kinds import EXACT, FILE_HASH, URL
+from registry.domain.normalize import NormalizeError, normalize, normalize_one
+from registry.domain.normalize.bank_table import ASEAN, Bank, bank_named
+from registry.domain.normalize.errors import Invalid as NoSuchBank
+from registry.domain.normalize.user_account import account_of_url
 from registry.domain.opaque import Sealer
 from registry.domain.scoring import Evidence, score
 from registry.domain.times import iso, utcnow
@@ -38,11 +42,13 @@ class Filters:
     within: tuple[bytes, bytes] | None = None
     after: str | None = None  # the value the previous page ended at (its ``next``, decoded)
     limit: int = 100
+    text: TextSearch | None = None  # ``q``: a value, or a part of one (see text_search)
 
     @classmethod
-    def parse(cls, args: dict, *, sealer: Sealer | None = None) -> Filters:
+    def parse(cls, args: dict, *, sealer: Sealer | None = None, region: str | None = None) -> Filters:
         """From query-string style text values; every problem names its field. ``sealer``: see
-        ``filters.parse_since`` (the API passes the server's; the operator's CLI none)."""
+        ``filters.parse_since`` (the API passes the server's; the operator's CLI none); ``region``:
+        the searcher's, for a national number in ``q``."""
         kind = parse_kind(args.get("kind"))
         since, since_seq = parse_since(args.get("since"), sealer)
         min_score = _int(args, "min_score", 0, 100)
@@ -59,8 +65,57 @@ class Filters:
         return cls(
             kind=kind, label=(args.get("label") or "").strip().lower() or None, source=args.get("source") or None,
             since=since, since_seq=since_seq, min_score=min_score, within=within,
-            after=decode_cursor(args.get("cursor")), limit=limit or 100,
+            after=decode_cursor(args.get("cursor")), limit=limit or 100, text=text_search(args.get("q"), region),
         )
+
+
+class TextSearch(NamedTuple):
+    """What ``q`` finds: indicators whose value or display holds one of ``contains`` (lowercase),
+    or whose value starts with one of ``prefixes``."""
+
+    contains: tuple[str, ...]
+    prefixes: tuple[str, ...]
+
+
+MAX_QUERY = 200  # characters of q
+
+
+def text_search(q: str | None, region: str | None = None) -> TextSearch | None:
+    """``q`` as a text search: the text itself; its canonical value when it reads as one ("KBank
+    123-4-56789-0" finds ``acct:TH:KASI:1234567890``), and of a platform's link the account too;
+    and when it names a bank or e-wallet of the bank table ("KBank", "กสิกรไทย", "GCash"), every
+    account at it."""
+    q = (q or "").strip()
+    if not q:
+        return None
+    if len(q) < 2 or len(q) > MAX_QUERY:
+        raise Invalid(f"q must be 2 to {MAX_QUERY} characters, not {len(q)}", field="q")
+    contains = {q.lower()}
+    try:
+        values = normalize(q, None, region)
+    except NormalizeError:
+        values = ()
+    for value in values:
+        contains.add(value.value.lower())
+        account = account_of_url(value.value) if value.kind == URL else None
+        if account is not None:  # a platform's link: the account it points to too
+            contains.add(account.value.lower())
+    prefixes = sorted({f"acct:{bank.country}:{bank.code}:" for bank in _banks_named(q, region)})
+    return TextSearch(tuple(sorted(contains)), tuple(prefixes))
+
+
+def _banks_named(name: str, region: str | None) -> set[Bank]:
+    """Every bank or e-wallet the table knows by ``name``, in any country (a name some
+    countries share, "BCA", names one in each)."""
+    found = set()
+    for country in dict.fromkeys((region, *ASEAN)):
+        try:
+            bank = bank_named(name, country)
+        except NoSuchBank:
+            continue
+        if bank is not None:
+            found.add(bank)
+    return found
 
 
 def encode_cursor(value: str) -> str:
@@ -107,10 +162,11 @@ def search_indicators(conn: Connection, viewer: Viewer, filters: Filters, *, hal
     # min_score is applied after scoring, so filling a page may take several fetches; bounded,
     # and the cursor says where to go on.
     for _ in range(20):
+        text = filters.text or TextSearch((), ())
         rows = store.search_page(
             conn, visible_clause=clause, kind=filters.kind, label=filters.label, source=filters.source,
             since=filters.since, since_seq=filters.since_seq, within=filters.within, after_value=after,
-            limit=filters.limit,
+            limit=filters.limit, contains=text.contains, prefixes=text.prefixes,
         )
         ids = [r.id for r in rows]
         by_indicator = defaultdict(list)

@@ -77,8 +77,11 @@ class Submission:
     external_ref: str | None = None  # a URL about this value (a STIX external reference); else the provenance's
     line_no: int | None = None
     line: str | None = None
-    # A value written in separate cells (ingest.parts): an account's platform, an account number's bank and country.
+    # What this value is read with, beyond the provenance's: the platform of a bare ``@name``
+    # (a user-account), the region of a national number (else the provenance's or the org's);
+    # a value written in separate cells (ingest.parts): an account number's bank and country.
     platform: str | None = None
+    region: str | None = None
     bank: str | None = None
     country: str | None = None
 
@@ -187,7 +190,7 @@ class Submitter:
         kind = sub.kind or self.prov.kind
         try:
             platform = sub.platform or (self.platform_for(sub, kind) if self.prov.platform else None)
-            values = normalize(sub.value, kind, self.region, platform, bank=sub.bank, country=sub.country)
+            values = normalize(sub.value, kind, sub.region or self.region, platform, bank=sub.bank, country=sub.country)
         except NormalizeError as exc:
             values = exc
         self.add_normalized(sub, values)
@@ -213,6 +216,8 @@ class Submitter:
                 self._set_result(index, ALLOWLISTED, reason=reason)
                 return
             self.reject(sub.line_no, sub.line or sub.value, str(exc), index=index)
+            if index is not None:  # the answer names the kind tried and the reason apart too
+                self.report.results[index].update(kind=exc.kind, reason=exc.reason)
             return
         labels = self._labels if not sub.labels else tuple(sorted(set(self._labels) | set(sub.labels)))
         prov = self.prov

@@ -10,7 +10,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, exists, select
+from sqlalchemy import Connection, exists, func, or_, select
 
 from registry.domain.rows import LookupMatch, made
 from registry.storage import bulk
@@ -116,10 +116,20 @@ def within(conn: Connection, start: bytes, end: bytes, *, limit: int, visible_cl
     )
 
 
+def _like(text: str) -> str:
+    """``text`` as a LIKE pattern's literal part (with ``escape="\\"``)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def search_page(conn: Connection, *, visible_clause, kind: str | None = None, label: str | None = None,
                 source: str | None = None, since=None, since_seq: int | None = None,
-                within: tuple[bytes, bytes] | None = None, after_value: str | None = None, limit: int = 100) -> list:
+                within: tuple[bytes, bytes] | None = None, after_value: str | None = None, limit: int = 100,
+                contains: Sequence[str] = (), prefixes: Sequence[str] = ()) -> list:
     """Indicators with at least one assertion matching the filters (and visible), by value.
+
+    ``contains`` (lowercase texts) and ``prefixes``: an indicator whose value or display holds one
+    of the texts, ignoring case, or whose value starts with one of the prefixes (a scan: the text
+    search of ``services.search``).
 
     By value, not id: ids are handed out to every org's indicators in turn, so their order would
     tell a caller that a value it sees was first reported (by someone it cannot see) before
@@ -127,8 +137,7 @@ def search_page(conn: Connection, *, visible_clause, kind: str | None = None, la
     a, o, i = t.assertion.c, t.organization.c, t.indicator.c
     conditions = [a.indicator_id == i.id, visible_clause]
     if label:
-        escaped = label.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        conditions.append(a.labels.like(f"%,{escaped},%", escape="\\"))  # a label, not a pattern
+        conditions.append(a.labels.like(f"%,{_like(label)},%", escape="\\"))  # a label, not a pattern
     if source:
         conditions.append(o.slug == source)
     if since is not None:
@@ -148,4 +157,11 @@ def search_page(conn: Connection, *, visible_clause, kind: str | None = None, la
         query = query.where(i.kind == kind)
     if within:
         query = query.where(i.range_start >= within[0], i.range_start <= within[1], i.range_end <= within[1])
+    if contains or prefixes:
+        value, display = func.lower(i.value), func.lower(i.display)
+        query = query.where(or_(
+            *(value.like(f"%{_like(text)}%", escape="\\") for text in contains),
+            *(display.like(f"%{_like(text)}%", escape="\\") for text in contains),
+            *(i.value.like(f"{_like(prefix)}%", escape="\\") for prefix in prefixes),
+        ))
     return list(conn.execute(query))

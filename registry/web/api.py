@@ -153,12 +153,9 @@ def _times_in_range(args: dict, *names: str) -> None:
 
 
 def _region(value) -> str | None:
-    principal = g.principal
     if value is None:
-        return principal.country or _settings().default_region
-    if not isinstance(value, str) or len(value) != 2 or not value.isalpha():
-        raise Invalid("region must be an ISO 3166 alpha-2 code such as TH", field="region")
-    return value.upper()
+        return g.principal.country or _settings().default_region
+    return fields.region(value, "region")
 
 
 def _lookup(values: list, region: str | None, kind=None, platform=None) -> list[dict]:
@@ -216,6 +213,8 @@ def _submission(item, index: int) -> Submission:
     if kind is not None and (not isinstance(kind, str) or kind not in KINDS):
         raise Invalid(f"{where}.kind must be one of {', '.join(KINDS)}, not {fields.shown(kind)}",
                       field=f"{where}.kind", details={"allowed": list(KINDS)})
+    platform = fields.platform(item.get("platform"), f"{where}.platform", kind)
+    region = fields.region(item.get("region"), f"{where}.region")
     labels = item.get("labels")
     labels = [] if labels is None else fields.strings(labels, f"{where}.labels", example="phishing", at_least_one=False)
     try:
@@ -229,7 +228,7 @@ def _submission(item, index: int) -> Submission:
     description = fields.text(item.get("description"), f"{where}.description", max_len=MAX_DESCRIPTION)
     valid_until = fields.time(item.get("valid_until"), f"{where}.valid_until")
     return Submission(value=value, kind=kind, labels=labels, confidence=confidence, tlp=tlp,
-                      description=description, valid_until=valid_until)
+                      description=description, valid_until=valid_until, platform=platform, region=region)
 
 
 @bp.post("/indicators")
@@ -246,8 +245,9 @@ def submit_indicators():
         raise Invalid(f"at most {_max_batch()} indicators per request; got {len(items)}", field="indicators")
     submissions = [_submission(item, i) for i, item in enumerate(items)]
     principal = g.principal
+    region = fields.region(body.get("region"), "region") or principal.country
     with _db().write() as conn:
-        submitter = Submitter(conn, Provenance(org=principal.org, region=principal.country), keep_results=True,
+        submitter = Submitter(conn, Provenance(org=principal.org, region=region), keep_results=True,
                               viewer=principal.viewer)
         for sub in submissions:
             submitter.add(sub)
@@ -265,7 +265,7 @@ def submit_indicators():
 def list_indicators():
     args = request.args.to_dict()
     _times_in_range(args, "since")
-    filters = Filters.parse(args, sealer=sealer())
+    filters = Filters.parse(args, sealer=sealer(), region=_region(None))
     with _db().read() as conn:
         # Read first: on PostgreSQL each statement may see later commits, and a position a little
         # before the page repeats a change at worst, where one after it could skip one.

@@ -15,6 +15,9 @@ import orjson
 
 from registry.domain import json_input
 from registry.domain import tlp as tlp_mod
+from registry.domain.kinds import USER_ACCOUNT
+from registry.domain.normalize.account_rules import ALIASES, PLATFORMS, platform_name
+from registry.domain.normalize.errors import Invalid as UnknownPlatform
 from registry.domain.times import parse_time
 from registry.services.errors import Invalid
 
@@ -66,6 +69,33 @@ def tlp(value: object, field: str) -> str | None:
             pass
     raise Invalid(f"{field} must be one of {', '.join(tlp_mod.LEVELS)}, not {shown(value)}", field=field,
                   details={"allowed": list(tlp_mod.LEVELS)})
+
+
+def region(value: object, field: str) -> str | None:
+    """An ISO 3166 alpha-2 code, in capitals."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) != 2 or not value.isascii() or not value.isalpha():
+        raise Invalid(f"{field} must be an ISO 3166 alpha-2 code such as TH, not {shown(value)}", field=field)
+    return value.upper()
+
+
+def platform(value: object, field: str, kind: str | None) -> str | None:
+    """A messaging or social platform (``telegram``; ``tg`` and the other short names too), given
+    only where the value is read as a user-account (``kind`` none or user-account)."""
+    if value is None:
+        return None
+    allowed = [*PLATFORMS, *ALIASES]
+    try:
+        if not isinstance(value, str):
+            raise UnknownPlatform("not text")
+        name = platform_name(value)
+    except UnknownPlatform:
+        raise Invalid(f"{field} must be one of {', '.join(PLATFORMS)}, not {shown(value)}", field=field,
+                      details={"allowed": allowed}) from None
+    if kind not in (None, USER_ACCOUNT):
+        raise Invalid(f"{field} ({name}) is given only with kind {USER_ACCOUNT}, not {kind}", field=field)
+    return name
 
 
 def time(value: object, field: str) -> datetime | None:

@@ -115,7 +115,8 @@ def spec() -> dict:
     return {
         "openapi": "3.1.0",
         "info": {
-            "title": "Registry of suspicious IPs, domains, URLs and phone numbers",
+            "title": "Registry of suspicious IPs, domains, URLs, phone numbers, bank and e-wallet accounts, "
+                     "crypto wallets, messaging accounts and file hashes",
             "version": __version__,
             "description": (
                 "Member agencies' API. Every read obeys TLP 2.0: a caller sees an assertion when its TLP is no "
@@ -172,6 +173,10 @@ def spec() -> dict:
                          "description": "ISO 8601 time, or the X-Registry-Position of an earlier answer (or a TAXII next): only what changed after it"},
                         {"name": "min_score", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 100}},
                         {"name": "within", "in": "query", "schema": {"type": "string"}, "description": "a CIDR"},
+                        {"name": "q", "in": "query", "schema": {"type": "string", "minLength": 2, "maxLength": 200},
+                         "description": "a value or a part of one, in the canonical value or its display (any case); "
+                                        "a value as written finds its canonical form, a bank's or e-wallet's name "
+                                        "(KBank, GCash) every account at it"},
                         {"name": "cursor", "in": "query", "schema": {"type": "string"},
                          "description": "the previous page's next, as given"},
                         {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
@@ -198,10 +203,17 @@ def spec() -> dict:
                         "required": True,
                         "content": {"application/json": {"schema": {
                             "type": "object", "required": ["indicators"],
-                            "properties": {"indicators": {"type": "array", "minItems": 1, "maxItems": 10000, "items": {
+                            "properties": {
+                                "region": {**_REGION, "description": "ISO alpha-2 region for national phone and "
+                                           "account numbers (default: the key's org country)"},
+                                "indicators": {"type": "array", "minItems": 1, "maxItems": 10000, "items": {
                                 "type": "object", "required": ["value"], "properties": {
                                     "value": _VALUE,
                                     "kind": {"type": "string", "enum": list(KINDS)},
+                                    "platform": {**_PLATFORM, "description": "the platform of an account written "
+                                                 "@name (kind user-account or none); tg, wa, fb, ig, twitter and "
+                                                 "weixin name telegram, whatsapp, facebook, instagram, x and wechat"},
+                                    "region": {**_REGION, "description": "this value's region (default: the body's)"},
                                     "labels": {"type": "array", "items": {"type": "string"}},
                                     "confidence": {"type": "integer", "minimum": 0, "maximum": 100},
                                     "tlp": {"type": "string", "enum": list(LEVELS)},
@@ -215,7 +227,14 @@ def spec() -> dict:
                             "results": {"type": "array", "items": {"type": "object", "required": ["value", "status"],
                                         "properties": {"value": {"type": "string"}, "status": {"type": "string", "enum": [
                                             "new", "updated", "unchanged", "allowlisted", "rejected"]},
-                                            "error": {"type": "string"}, "tlp_lowered": _LOWERED}}},
+                                            "canonical": {"type": "string"},
+                                            "kind": {"type": ["string", "null"], "description": "the value's kind; "
+                                                     "of a rejected value, the kind tried (null: none fits)"},
+                                            "error": {"type": "string", "description": "why a value was rejected, "
+                                                      "naming the value and the kind tried"},
+                                            "reason": {"type": "string", "description": "the allowlist's reason, or "
+                                                       "the reason alone of a rejection"},
+                                            "tlp_lowered": _LOWERED}}},
                             "counts": {"type": "object"},
                         }}),
                         **COMMON_ERRORS, **BODY_ERRORS,

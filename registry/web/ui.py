@@ -16,6 +16,7 @@ from flask import Blueprint, Response, current_app, g, redirect, request, sessio
 from registry import __version__
 from registry.domain import tlp as tlp_mod
 from registry.domain.kinds import KINDS
+from registry.domain.normalize.account_rules import PLATFORMS
 from registry.domain.paste import MAX_PASTED, split_values
 from registry.domain.roles import CONTRIBUTOR, READER
 from registry.domain.times import parse_time
@@ -31,7 +32,7 @@ from registry.services.submit import (
     check_confidence,
     clean_labels,
 )
-from registry.web import login_throttle, metrics, pages
+from registry.web import facts, fields, login_throttle, metrics, pages
 from registry.web import session as web_session
 from registry.web.api import audit_lowered
 from registry.web.pages import audit, db, page, signed_in
@@ -42,9 +43,13 @@ pages.install(bp)
 MAX_VALUE = 2048
 
 
+_PLATFORM_CHOICES = tuple((p, facts.PLATFORM_NAMES[p]) for p in PLATFORMS)
+
+
 @bp.app_context_processor
 def _globals():
-    return {"version": __version__, "tlp_levels": tlp_mod.LEVELS, "kinds": KINDS, "max_pasted": MAX_PASTED}
+    return {"version": __version__, "tlp_levels": tlp_mod.LEVELS, "kinds": KINDS, "max_pasted": MAX_PASTED,
+            "platforms": _PLATFORM_CHOICES, "describe": facts.describe}
 
 
 # -- sign-in ---------------------------------------------------------------------------------
@@ -140,29 +145,44 @@ def _sources_and_levels(answer: dict) -> tuple[list[str], list[str]]:
     return list(sources), [level for level in tlp_mod.LEVELS if level in levels]
 
 
+def _kind_and_platform() -> tuple[str | None, str | None]:
+    """The form's kind and platform (either may be left empty), checked as the API checks them."""
+    kind = request.form.get("kind") or None
+    if kind is not None and kind not in KINDS:
+        raise Invalid(f"kind must be one of {', '.join(KINDS)}", field="kind")
+    return kind, fields.platform(request.form.get("platform") or None, "platform", kind)
+
+
 @bp.route("/", methods=["GET", "POST"])
 @signed_in(READER)
 def home():
     if request.method == "GET":
         return page("lookup.html", text="", answers=None)
     text = request.form.get("values") or ""
+    shown = {"text": text, "form_kind": request.form.get("kind"), "form_platform": request.form.get("platform")}
     values, repeats = split_values(text)
     if not values:
-        return page("lookup.html", 400, text=text, answers=None, error="Paste at least one value to look up.")
+        return page("lookup.html", 400, **shown, answers=None, error="Paste at least one value to look up.")
     if len(values) > MAX_PASTED:
-        return page("lookup.html", 400, text=text, answers=None,
+        return page("lookup.html", 400, **shown, answers=None,
                     error=f"At most {MAX_PASTED:,} values at a time; this has {len(values):,}: split it.")
     long = next((v for v in values if len(v) > MAX_VALUE), None)
     if long is not None:
-        return page("lookup.html", 400, text=text, answers=None,
+        return page("lookup.html", 400, **shown, answers=None,
                     error=f"A value is longer than {MAX_VALUE:,} characters: {long[:60]}…")
+    try:
+        kind, platform = _kind_and_platform()
+    except RegistryError as exc:
+        return page("lookup.html", 400, **shown, answers=None, error=exc.message)
+    given = {name: v for name, v in (("kind", kind), ("platform", platform)) if v}
     with db().read() as conn:
-        answers = do_lookup(conn, values, g.principal.viewer, region=pages.region(), half_lifes=pages.half_lifes())
+        answers = do_lookup(conn, values, g.principal.viewer, region=pages.region(), half_lifes=pages.half_lifes(),
+                            **given)
     metrics.count_lookups(answers)
     audit("lookup", values, sum(1 for a in answers if a.get("listed")))
     rows = [_Shown(a, verdict(a), *_sources_and_levels(a)) for a in answers]
     counts = {name: sum(1 for row in rows if row.verdict == name) for name in ("listed", "not listed", "allowlisted", "error")}
-    return page("lookup.html", text=text, answers=rows, counts=counts, repeats=repeats)
+    return page("lookup.html", **shown, answers=rows, counts=counts, repeats=repeats)
 
 
 # -- one indicator ---------------------------------------------------------------------------
@@ -251,9 +271,7 @@ def submit():
             raise Invalid("give at least one value, one a line", field="values")
         if len(values) > MAX_PASTED:
             raise Invalid(f"at most {MAX_PASTED:,} values at a time; this has {len(values):,}", field="values")
-        kind = request.form.get("kind") or None
-        if kind is not None and kind not in KINDS:
-            raise Invalid(f"kind must be one of {', '.join(KINDS)}", field="kind")
+        kind, platform = _kind_and_platform()
         labels = clean_labels(web_session.form_text("labels", limit=1000).replace(";", ",").split(","))
         confidence = check_confidence(_number("confidence", 50, 0, 100))
         tlp = _tlp("tlp")
@@ -267,7 +285,7 @@ def submit():
                               viewer=principal.viewer)
         for value in values:
             submitter.add(Submission(value=value, kind=kind, labels=labels, confidence=confidence, tlp=tlp,
-                                     description=description, valid_until=valid_until))
+                                     description=description, valid_until=valid_until, platform=platform))
         report = submitter.finish()
     audit("submit", values, report.new + report.updated)
     audit_lowered(report.lowered)

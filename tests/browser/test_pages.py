@@ -137,6 +137,45 @@ def test_submit_page(page, site, shots):
     page.screenshot(path=str(shots / "submit.png"), full_page=True)
 
 
+def test_look_up_a_bank_account_and_a_telegram_link_from_the_demo(page, site):
+    sign_in(page, site, "somchai")
+    link = "https://t.me/kbank_support_th/12"  # a post of the account two demo agencies report
+    page.fill("#values", f"KBank 1234567890\nt.me/kbank_support_th\n{link}\nTrueMoney 081-234-5678")
+    page.click("form.lookup button[type=submit]")
+    page.wait_for_selector("table.results")
+    verdicts = _verdicts(page)
+    assert verdicts["KBank 1234567890"] == verdicts["t.me/kbank_support_th"] == "listed"
+    assert verdicts["TrueMoney 081-234-5678"] == "listed"
+    bank = page.locator("table.results tr", has_text="KBank 1234567890")
+    assert "acct:TH:KASI:1234567890" in bank.inner_text() and "bank account" in bank.inner_text()
+    telegram = page.locator("table.results > tbody > tr:not(.details-row)", has_text="t.me/kbank_support_th").first
+    assert "Telegram" in telegram.inner_text()
+    assert verdicts[link] == "listed"  # the link is a URL that finds the account it names
+    details = page.locator("table.results tr.details-row", has_text="url-account")
+    details.locator("summary").click()
+    assert "telegram:kbank_support_th" in details.inner_text() and "kh-police" in details.inner_text()
+
+
+def test_submit_an_at_name_with_its_platform(page, site):
+    sign_in(page, site, "somchai")
+    page.click("header nav a:has-text('Submit')")
+    page.fill("#values", "@Fake_KBank_Officer\n@fake.kbank.th")
+    page.select_option("#platform", "telegram")
+    page.click("form.grid button[type=submit]")
+    page.wait_for_selector("text=Result")
+    rows = page.locator("table tbody tr")
+    assert rows.nth(0).locator("span.status").inner_text() == "new"
+    assert "value=telegram:fake_kbank_officer" in rows.nth(0).locator("a").get_attribute("href")
+    # Not a Telegram username (dots): rejected, saying why.
+    assert rows.nth(1).locator("span.status").inner_text() == "rejected"
+    assert "Telegram username" in rows.nth(1).inner_text()
+    assert page.locator("#platform").input_value() == "telegram"  # the form keeps the platform
+    rows.nth(0).locator("a").click()
+    page.wait_for_selector("h1.indicator")
+    assert "telegram:fake_kbank_officer" in page.inner_text("h1.indicator")
+    assert page.locator("dl.value-facts a").get_attribute("href") == "https://t.me/fake_kbank_officer"
+
+
 def test_feeds_page_shows_a_failed_feeds_reason_and_runs_a_feed(page, site, shots):
     sign_in(page, site, "feedops")
     page.click("header nav a:has-text('Feeds')")

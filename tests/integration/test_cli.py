@@ -191,3 +191,21 @@ def test_demo_loads_orgs_keys_and_feeds_once(env):
     assert [(r["status"], r["trigger"], r["new"]) for r in runs] == [("not-modified", "demo", 0), ("ok", "demo", 1385)]
     answer = json.loads(runner.invoke(main, ["lookup", "--json", "+66 81 234 5678"]).stdout)[0]
     assert answer["listed"] and answer["matches"][0]["assertions"][0]["source"] == "ccib-th"
+    # Every demo file lands whole, and the agencies' reports hold each of the new kinds.
+    assert all(" rejected 0" in line for line in first.output.splitlines() if line.startswith(("ccib", "pdrm", "pnp", "kh")))
+    reported = {
+        "KBank 123-4-56789-0": ("bank-account", {"ccib-th"}),
+        "TrueMoney 081-234-5678": ("bank-account", {"ccib-th"}),  # an e-wallet whose phone ccib-th lists too
+        "GCash 0917 123 4567": ("bank-account", {"pnp-acg-ph"}),
+        "USDT-TRC20: THQ1J6jMbyC1RZUhVsdbHehE5HP4KNvkF4": ("crypto-wallet", {"kh-police"}),
+        "0x69C5A54cE1123ce1D517bda48fa837C53211726b": ("crypto-wallet", {"kh-police"}),
+        "https://t.me/kbank_support_th": ("url", set()),  # a link: the account is found through it (url-account)
+        "telegram:kbank_support_th": ("user-account", {"ccib-th", "kh-police"}),
+        "line:kbank.officer": ("user-account", {"ccib-th"}),
+        "wa.me/855971234567": ("user-account", {"kh-police"}),
+        "sha256:f8deb1b96001813132235e8423bbc711aafc213c23d45886a83196d75717fca9": ("file-hash", {"ccib-th", "pnp-acg-ph"}),
+    }
+    answers = json.loads(runner.invoke(main, ["lookup", "--json", "--region", "TH", *reported]).stdout)
+    for (value, (kind, sources)), answer in zip(reported.items(), answers, strict=True):
+        exact = [m for m in answer["matches"] if m["match"] == "exact"]
+        assert answer["kind"] == kind and {a["source"] for m in exact for a in m["assertions"]} == sources, value

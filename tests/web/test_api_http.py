@@ -68,6 +68,65 @@ def test_submit_then_look_up_single_and_batch(server):
     assert "error" in results[1]
 
 
+def test_values_of_the_new_kinds_land_with_platform_and_region(server):
+    bad_checksum = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD"  # EIP-55's example, its last letter's case flipped
+    items = [
+        {"value": "KBank 123-4-56789-0", "labels": ["mule-account"]},
+        {"value": "TrueMoney 081-234-5678"},
+        {"value": "5140 1234 5678", "kind": "bank-account", "region": "MY"},
+        {"value": "USDT-TRC20: TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"},
+        {"value": "@KBank_Support_TH", "platform": "telegram"},
+        {"value": "@kbank.th", "platform": "LINE", "kind": "user-account"},
+        {"value": "0812345678", "platform": "wa"},
+        {"value": "https://t.me/kbank_support_th/12"},
+        {"value": "sha256:" + "ab" * 32},
+        {"value": bad_checksum},
+        {"value": "@someone", "platform": "myspace-not"},
+    ]
+    refused = server.post("/api/v1/indicators", key="ccib-contrib", json={"region": "TH", "indicators": items})
+    assert refused.status_code == 400, refused.text  # an unknown platform is its field's error, before any work
+    error = refused.json()["error"]
+    assert error["details"]["field"] == "indicators[10].platform"
+    assert "myspace-not" in error["message"] and "telegram" in error["message"]
+
+    items[-1] = {"value": "@someone_else", "platform": "tg"}
+    landed = server.post("/api/v1/indicators", key="ccib-contrib", json={"region": "TH", "indicators": items})
+    assert landed.status_code == 200, landed.text
+    results = landed.json()["results"]
+    assert [(r["status"], r.get("kind"), r.get("canonical")) for r in results] == [
+        ("new", "bank-account", "acct:TH:KASI:1234567890"),
+        ("new", "bank-account", "acct:TH:TRUEMONEY:+66812345678"),
+        ("new", "bank-account", "acct:MY:-:514012345678"),
+        ("new", "crypto-wallet", "tron:TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"),
+        ("new", "user-account", "telegram:kbank_support_th"),
+        ("new", "user-account", "line:@kbank.th"),
+        ("new", "user-account", "whatsapp:+66812345678"),
+        ("new", "url", "https://t.me/kbank_support_th/12"),
+        ("new", "file-hash", "sha256:" + "ab" * 32),
+        ("rejected", "crypto-wallet", None),
+        ("new", "user-account", "telegram:someone_else"),
+    ]
+    # A rejected value answers the value, the kind tried and the reason: apart, and in one message.
+    rejected = results[9]
+    assert rejected["value"] == bad_checksum and "EIP-55 checksum" in rejected["reason"]
+    assert bad_checksum in rejected["error"] and "crypto-wallet" in rejected["error"]
+    assert rejected["reason"] in rejected["error"]
+    answer = server.get("/api/v1/lookup", key="pdrm-reader", params={"value": "acct:TH:KASI:1234567890"}).json()
+    assert answer["listed"] and answer["matches"][0]["display"] == "Kasikornbank 123-4-56789-0"
+    assert answer["matches"][0]["assertions"][0]["labels"] == ["mule-account"]
+
+    def field_error(item: dict, field: str = "indicators[0].platform", **body) -> str:
+        response = server.post("/api/v1/indicators", key="ccib-contrib", json={"indicators": [item], **body})
+        assert response.status_code == 400, response.text
+        assert response.json()["error"]["details"]["field"] == field
+        return response.json()["error"]["message"]
+
+    assert "only with kind user-account" in field_error({"value": "@x_name", "platform": "telegram", "kind": "phone"})
+    assert "not 7" in field_error({"value": "@x_name", "platform": 7})
+    assert "alpha-2" in field_error({"value": "0812345678", "region": "THA"}, "indicators[0].region")
+    assert "alpha-2" in field_error({"value": "0812345678"}, "region", region=5)
+
+
 def test_batch_of_ten_thousand_is_answered_and_one_more_is_refused(server):
     values = [f"10k-{i}.batch.example" for i in range(10_000)]
     ok = server.post("/api/v1/lookup", key="pdrm-reader", json={"values": values})
@@ -148,6 +207,41 @@ def test_search_filters_and_cursor_paging(server):
     assert len(high["indicators"]) == 5  # confidence 30..34
     bad = server.get("/api/v1/indicators", key="ccib-reader", params={"min_score": "lots"})
     assert bad.status_code == 400 and bad.json()["error"]["details"]["field"] == "min_score"
+
+
+def test_search_by_a_value_or_a_part_of_one(server):
+    listed = {
+        "Bangkok Bank 101-2-34567-8": "acct:TH:BKKB:1012345678",
+        "GCash 0917 555 0101": "acct:PH:GXCH:+639175550101",
+        "USDT-TRC20: TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t": "tron:TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t",
+        "t.me/Search_Helpdesk": "telegram:search_helpdesk",
+        "md5:" + "C" * 32: "md5:" + "c" * 32,
+        "bkk-search.example": "bkk-search.example",
+    }
+    done = server.post("/api/v1/indicators", key="pdrm-contrib", json={"region": "TH", "indicators": [
+        {"value": value, "labels": ["text-search"], "tlp": "green"} for value in listed]})
+    assert [r["canonical"] for r in done.json()["results"]] == list(listed.values())
+
+    def found(q: str, key: str = "ccib-reader") -> list[str]:
+        page = server.get("/api/v1/indicators", key=key, params={"q": q, "label": "text-search"})
+        assert page.status_code == 200, page.text
+        return [i["value"] for i in page.json()["indicators"]]
+
+    assert found("Bangkok Bank 101-2-34567-8") == ["acct:TH:BKKB:1012345678"]  # as written: its canonical value
+    assert found("BBL") == found("ธนาคารกรุงเทพ") == ["acct:TH:BKKB:1012345678"]  # a bank's short or Thai name
+    assert found("bangkok bank") == ["acct:TH:BKKB:1012345678"]  # a part of the display, any case
+    assert found("34567") == ["acct:TH:BKKB:1012345678"]
+    assert found("gcash") == ["acct:PH:GXCH:+639175550101"]
+    assert found("+639175550101") == ["acct:PH:GXCH:+639175550101"]
+    assert found("TR7NHqjeKQ") == found("tron:") == ["tron:TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"]
+    assert found("SEARCH_helpdesk") == ["telegram:search_helpdesk"]
+    assert found("https://t.me/search_helpdesk/12") == ["telegram:search_helpdesk"]  # the account a link names
+    assert found("md5:" + "C" * 32) == ["md5:" + "c" * 32]
+    assert found("bkk") == ["acct:TH:BKKB:1012345678", "bkk-search.example"]  # by value, as pages go
+    assert found("100%_") == []  # LIKE's wildcards are searched as text
+    assert found("bangkok bank", key="bank-green") == ["acct:TH:BKKB:1012345678"]  # green: visible to green
+    short = server.get("/api/v1/indicators", key="ccib-reader", params={"q": "x"})
+    assert short.status_code == 400 and short.json()["error"]["details"]["field"] == "q"
 
 
 def test_audit_records_lookups_and_verifies(server):

@@ -1,16 +1,19 @@
-"""The TLP matrix over real HTTP: five TLP levels × reader keys × every read path, with the exact
-number of things each caller sees (on SQLite and on PostgreSQL, through `registry serve`).
+"""The TLP matrix over real HTTP: five TLP levels × reader keys × every read path × every kind, with
+the exact number of things each caller sees (on SQLite and on PostgreSQL, through `registry serve`).
 
-One source org (ccib-th) publishes, at each TLP level, a domain, an IPv4 /24, a phone block and a
-sighting-only phone number, plus five sightings (one per level) on an indicator another org made
-public. Each reader then looks everything up through every probe kind (exact, parent domain,
-URL host, CIDR, phone prefix, sighting only), singly and in a batch, searches, reads the
-sightings, and exports in every format (text, cidr, rpz, csv, json, stix, the MISP feed). An indicator whose only assertions or sightings are hidden must be answered exactly
+One source org (ccib-th) publishes, at each TLP level, a domain, an IPv4 /24, a phone block, a value
+of every other kind (an IPv6 address, a URL, an e-mail address, a bank account, an e-wallet keyed by
+a phone, a Telegram account, a TRON wallet, a file hash) and a sighting-only phone number, plus five
+sightings (one per level) on an indicator another org made public. Each reader then looks everything
+up through every probe (exact for each kind, parent domain, URL host, CIDR, phone prefix, sighting
+only, and, where the lookup has them, account number, same number and URL account), singly and in a
+batch, searches, reads the sightings, and exports in every format (text, cidr, rpz, csv, json, stix,
+the MISP feed). An indicator whose only assertions or sightings are hidden must be answered exactly
 like a value nobody ever reported. The admin audit listing is checked the same way.
 
 The write paths (submit, sighting, a posted STIX bundle, the web page's forms) run on a registry
-of their own (tests/web/write_matrix.py): a capped writer neither changes nor learns of what its
-cap hides, and every TLP it lowers is audited.
+of their own (tests/web/write_matrix.py), with a value of every kind: a capped writer neither
+changes nor learns of what its cap hides, and every TLP it lowers is audited.
 """
 
 from __future__ import annotations
@@ -18,17 +21,33 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from html import unescape
 
 import orjson
 import pytest
 import requests
 
-from registry.domain.normalize import phone_display
+from registry.domain.kinds import (
+    ACCOUNT_NUMBER,
+    BANK_ACCOUNT,
+    DOMAIN,
+    EXACT,
+    IPV4,
+    IPV6,
+    KINDS,
+    PHONE,
+    SAME_NUMBER,
+    URL_ACCOUNT,
+)
+from registry.domain.normalize import normalize_one, phone_display
 from registry.domain.tlp import LEVELS
+from registry.export import misp as misp_export
 from registry.services.access import ON_SERVER
 from registry.services.keys import create_key
 from registry.services.users import add_user
+from registry.stix import mapping
 from registry.storage.db import Database
+from tests.helpers import kind_value
 from tests.web import write_matrix as wm
 from tests.web.conftest import Server, another_database, seed_members, start_server, stop_server
 from tests.web.ui_support import PASSWORD, csrf_from, text_of
@@ -44,15 +63,14 @@ READERS = {
     "bank-green": ("other member, cap green", {"clear", "green"}),
     "admin": ("operators' org, cap red", {"clear", "green", "amber", "amber+strict"}),
 }
-# What each reader's answers must add up to, written out (6 probes per visible level, 3
-# assertion-bearing indicators per visible level, sighting counts 1..5 by level).
+# What each reader's sightings must add up to, written out (sighting counts 1..5 by level).
 EXPECTED = {
-    #               listed  search  sightings  sighting total  case refs
-    "ccib-reader": (30,     15,     5,         15,             5),
-    "ccib-green": (12,      6,      2,         3,              2),
-    "pdrm-reader": (24,     12,     4,         10,             0),
-    "bank-green": (12,      6,      2,         3,              0),
-    "admin": (24,           12,     4,         10,             0),
+    #               sightings  sighting total  case refs
+    "ccib-reader": (5,         15,             5),
+    "ccib-green": (2,          3,              2),
+    "pdrm-reader": (4,         10,             0),
+    "bank-green": (2,          3,              0),
+    "admin": (4,               10,             0),
 }
 
 
@@ -60,27 +78,41 @@ def slug(level: str) -> str:
     return level.replace("+", "-")
 
 
-def probes(i: int, level: str) -> dict[str, str]:
-    """The six ways to reach ccib-th's data at ``level``: match type → query."""
-    return {
-        "exact": f"{slug(level)}.{LABEL}.example",
-        "parent-domain": f"login.{slug(level)}.{LABEL}.example",
-        "url-host": f"http://{slug(level)}.{LABEL}.example/pay",
-        "cidr": f"45.77.{i}.9",
-        "phone-prefix": f"+668123{i}4567",
-        "sighting-only": f"+6681555000{i}",
+def wallet_phone(i: int) -> str:
+    return f"+6683{i:07d}"
+
+
+def listed(i: int, name: str) -> list[tuple[str, str]]:
+    """(kind, value) of what ccib-th publishes at the level numbered ``i`` (``name``: its slug)."""
+    return [
+        (DOMAIN, f"{name}.{LABEL}.example"), (IPV4, f"45.77.{i}.0/24"), (PHONE, f"+668123{i}*"),
+        *((kind, kind_value(kind, i)) for kind in KINDS if kind not in (DOMAIN, IPV4, PHONE)),  # every other kind
+        (BANK_ACCOUNT, f"acct:TH:TRUEMONEY:{wallet_phone(i)}"),  # an e-wallet keyed by a phone number
+    ]
+
+
+def probes(i: int, name: str) -> dict[str, tuple[str, str]]:
+    """The ways to reach ccib-th's data at the level numbered ``i``: probe → (query, match type)."""
+    found = {
+        "exact": (f"{name}.{LABEL}.example", EXACT),
+        "parent-domain": (f"login.{name}.{LABEL}.example", "parent-domain"),
+        "url-host": (f"http://{name}.{LABEL}.example/pay", "url-host"),
+        "cidr": (f"45.77.{i}.9", "cidr"),
+        "phone-prefix": (f"+668123{i}4567", "phone-prefix"),
+        "sighting-only": (f"+6681555000{i}", EXACT),
+        **{f"exact {kind}": (value, EXACT) for kind, value in listed(i, name)[3:-1]},
+        "exact e-wallet": (f"acct:TH:TRUEMONEY:{wallet_phone(i)}", EXACT),
     }
+    extra = {ACCOUNT_NUMBER: f"acct:TH:-:{i:010d}", SAME_NUMBER: wallet_phone(i),
+             URL_ACCOUNT: f"https://t.me/tlp_kinds_{i}/12"}
+    found.update((match, (query, match)) for match, query in extra.items())
+    return found
 
 
+INDICATORS_PER_LEVEL = len(listed(0, "x"))
+PROBES_PER_LEVEL = len(probes(0, "x"))
 # Never reported by anyone: the answers hidden data must be indistinguishable from.
-UNKNOWN = {
-    "exact": f"unknown.{LABEL}.example",
-    "parent-domain": f"login.unknown.{LABEL}.example",
-    "url-host": f"http://unknown.{LABEL}.example/pay",
-    "cidr": "45.77.200.9",
-    "phone-prefix": "+66819994567",
-    "sighting-only": "+66815559999",
-}
+UNKNOWN = probes(9, "unknown")
 SHARED = f"shared.{LABEL}.example"
 
 
@@ -90,16 +122,11 @@ def matrix(server):
     server.keys["ccib-green"] = create_key(server.db, SOURCE, "reader", "green", by=ON_SERVER)["key"]
     server.keys["ccib-admin"] = create_key(server.db, SOURCE, "admin", "red", by=ON_SERVER)["key"]
     server.keys["bank-admin"] = create_key(server.db, "bank-x", "admin", "green", by=ON_SERVER)["key"]
-    indicators = []
-    for i, level in enumerate(LEVELS):
-        indicators += [
-            {"value": f"{slug(level)}.{LABEL}.example", "tlp": level, "labels": [LABEL], "confidence": 60},
-            {"value": f"45.77.{i}.0/24", "tlp": level, "labels": [LABEL], "confidence": 60},
-            {"value": f"+668123{i}*", "tlp": level, "labels": [LABEL], "confidence": 60},
-        ]
+    indicators = [{"value": value, "tlp": level, "labels": [LABEL], "confidence": 60}
+                  for i, level in enumerate(LEVELS) for _, value in listed(i, slug(level))]
     submitted = server.post("/api/v1/indicators", key="ccib-contrib", json={"indicators": indicators})
     assert submitted.status_code == 200, submitted.text
-    assert [r["status"] for r in submitted.json()["results"]] == ["new"] * 15
+    assert [r["status"] for r in submitted.json()["results"]] == ["new"] * INDICATORS_PER_LEVEL * len(LEVELS)
     public = server.post("/api/v1/indicators", key="pdrm-contrib", json={"indicators": [
         {"value": SHARED, "tlp": "clear", "labels": [LABEL + "-shared"], "confidence": 40}]})
     assert public.status_code == 200 and public.json()["results"][0]["status"] == "new"
@@ -118,72 +145,72 @@ def _without(answer: dict, *names: str) -> dict:
 
 
 def _comparable(answer: dict) -> dict:
-    """An answer minus what names the value asked about (query, value; for phones the display,
-    which is the value formatted)."""
-    if answer.get("kind") == "phone" and "display" in answer:
-        assert answer["display"] == phone_display(answer["value"])
+    """An answer minus what names the value asked about (query, value, and the display, which is
+    the value as written or formatted)."""
+    if "display" in answer:
+        value = normalize_one(answer["query"])
+        assert answer["display"] == (value.display or phone_display(value.value)), answer
         return _without(answer, "query", "value", "display")
     return _without(answer, "query", "value")
 
 
 def _all_probes():
     for i, level in enumerate(LEVELS):
-        for match, query in probes(i, level).items():
-            yield level, match, query
+        for probe, (query, match) in probes(i, slug(level)).items():
+            yield level, probe, query, match
 
 
 @pytest.mark.parametrize("reader", list(READERS))
 def test_single_lookups_see_exactly_their_levels(matrix, reader):
     visible = READERS[reader][1]
     unknown = {}
-    for match, query in UNKNOWN.items():
+    for probe, (query, _) in UNKNOWN.items():
         answer = matrix.get("/api/v1/lookup", key=reader, params={"value": query})
         assert answer.status_code == 200, answer.text
-        assert answer.json()["listed"] is False and answer.json()["matches"] == []
-        unknown[match] = answer.json()
-    listed = 0
-    for level, match, query in _all_probes():
+        assert answer.json()["listed"] is False and answer.json()["matches"] == [], probe
+        unknown[probe] = answer.json()
+    listed_count = 0
+    for level, probe, query, match in _all_probes():
         response = matrix.get("/api/v1/lookup", key=reader, params={"value": query})
         assert response.status_code == 200, response.text
         answer = response.json()
         if level in visible:
-            listed += 1
-            assert answer["listed"] is True, (reader, level, match)
-            assert [m["match"] for m in answer["matches"]] == [
-                "exact" if match == "sighting-only" else match], (reader, level, match)
+            listed_count += 1
+            assert answer["listed"] is True, (reader, level, probe)
+            assert [m["match"] for m in answer["matches"]] == [match], (reader, level, probe)
             found = answer["matches"][0]
-            if match == "sighting-only":
+            if probe == "sighting-only":
                 assert found["assertions"] == []
                 assert [(s["source"], s["tlp"]) for s in found["sightings"]] == [(SOURCE, level)]
             else:
-                assert [(a["source"], a["tlp"]) for a in found["assertions"]] == [(SOURCE, level)]
+                assert [(a["source"], a["tlp"]) for a in found["assertions"]] == [(SOURCE, level)], (level, probe)
                 assert answer["score"] > 0
         else:
             # Hidden: the whole answer, bar the value itself, is that of a value never reported.
-            assert _comparable(answer) == _comparable(unknown[match]), (reader, level, match)
-    assert listed == EXPECTED[reader][0] == 6 * len(visible)
+            assert _comparable(answer) == _comparable(unknown[probe]), (reader, level, probe)
+    assert listed_count == PROBES_PER_LEVEL * len(visible)
 
 
 @pytest.mark.parametrize("reader", list(READERS))
 def test_batch_lookup_sees_exactly_their_levels(matrix, reader):
     visible = READERS[reader][1]
     cases = list(_all_probes())
-    queries = [q for _, _, q in cases] + list(UNKNOWN.values())
+    queries = [query for _, _, query, _ in cases] + [query for query, _ in UNKNOWN.values()]
     response = matrix.post("/api/v1/lookup", key=reader, json={"values": queries})
     assert response.status_code == 200, response.text
     results = response.json()["results"]
     assert [r["query"] for r in results] == queries
     unknown = dict(zip(UNKNOWN, results[len(cases):], strict=True))
     assert not any(a["listed"] for a in unknown.values())
-    for (level, match, _), answer in zip(cases, results, strict=False):
+    for (level, probe, _, _), answer in zip(cases, results, strict=False):
         if level in visible:
-            assert answer["listed"] is True, (reader, level, match)
+            assert answer["listed"] is True, (reader, level, probe)
             tlps = {a["tlp"] for m in answer["matches"] for a in m["assertions"]}
             tlps |= {s["tlp"] for m in answer["matches"] for s in m["sightings"]}
             assert tlps == {level}
         else:
-            assert _comparable(answer) == _comparable(unknown[match]), (reader, level, match)
-    assert sum(1 for r in results if r["listed"]) == EXPECTED[reader][0]
+            assert _comparable(answer) == _comparable(unknown[probe]), (reader, level, probe)
+    assert sum(1 for r in results if r["listed"]) == PROBES_PER_LEVEL * len(visible)
     # The single path and the batch path agree answer for answer (timestamps aside, none here).
     single = [matrix.get("/api/v1/lookup", key=reader, params={"value": q}).json() for q in queries[:12]]
     assert [_without(a, "explanation") for a in single] == [_without(a, "explanation") for a in results[:12]]
@@ -196,15 +223,20 @@ def test_search_lists_exactly_their_levels(matrix, reader):
     assert page.status_code == 200, page.text
     found = page.json()["indicators"]
     assert page.json()["next"] is None
-    assert len(found) == EXPECTED[reader][1] == 3 * len(visible)
+    assert len(found) == INDICATORS_PER_LEVEL * len(visible)
     assert sorted(a["tlp"] for i in found for a in i["assertions"]) == sorted(
-        level for level in visible for _ in range(3))
+        level for level in visible for _ in range(INDICATORS_PER_LEVEL))
     assert {a["source"] for i in found for a in i["assertions"]} == {SOURCE}
     # By source and by kind the counts hold too; unfiltered adds only pdrm's public indicator.
     by_source = matrix.get("/api/v1/indicators", key=reader, params={"source": SOURCE}).json()["indicators"]
-    assert len(by_source) == 3 * len(visible)
-    phones = matrix.get("/api/v1/indicators", key=reader, params={"label": LABEL, "kind": "phone"}).json()
-    assert len(phones["indicators"]) == len(visible)
+    assert len(by_source) == INDICATORS_PER_LEVEL * len(visible)
+    per_level = [kind for kind, _ in listed(0, "x")]
+    for kind in KINDS:
+        of_kind = matrix.get("/api/v1/indicators", key=reader, params={"label": LABEL, "kind": kind}).json()
+        assert len(of_kind["indicators"]) == per_level.count(kind) * len(visible), kind
+    # Text search sees what the reader may see and nothing more: every level's bank account, by its bank.
+    kasikorn = matrix.get("/api/v1/indicators", key=reader, params={"label": LABEL, "q": "KBank"}).json()
+    assert sorted(i["assertions"][0]["tlp"] for i in kasikorn["indicators"]) == sorted(visible)
     everything = matrix.get("/api/v1/indicators", key=reader, params={"limit": 1000}).json()["indicators"]
     assert sorted(i["value"] for i in everything) == sorted([i["value"] for i in found] + [SHARED])
     # Cursor paging one at a time reaches the same set and no more.
@@ -222,7 +254,7 @@ def test_search_lists_exactly_their_levels(matrix, reader):
 @pytest.mark.parametrize("reader", list(READERS))
 def test_sightings_inside_lookups_show_exactly_their_levels(matrix, reader):
     visible = READERS[reader][1]
-    _, _, n_sightings, total, case_refs = EXPECTED[reader]
+    n_sightings, total, case_refs = EXPECTED[reader]
     for response in (
         matrix.get("/api/v1/lookup", key=reader, params={"value": SHARED}).json(),
         matrix.post("/api/v1/lookup", key=reader, json={"values": [SHARED]}).json()["results"][0],
@@ -261,10 +293,20 @@ def _export(server, reader, fmt, **params):
     return response
 
 
+def _by_kind(supported: set[str], params: dict, n: int) -> list[tuple[dict, int]]:
+    """(query parameters, indicators expected) for a format that writes only the ``supported``
+    kinds: the whole export when it writes every kind listed, else one export per kind it writes."""
+    per_level = [kind for kind, _ in listed(0, "x")]
+    if supported >= set(per_level):
+        return [(params, n)]
+    return [({**params, "kind": kind}, n // len(per_level) * per_level.count(kind))
+            for kind in dict.fromkeys(per_level) if kind in supported]
+
+
 @pytest.mark.parametrize("reader", list(READERS))
 def test_every_export_format_holds_exactly_their_levels(matrix, reader):
     """text, cidr, rpz, csv, json, stix and the MISP feed, filtered by label and by source: the
-    same three indicators per visible level, nothing of a hidden one."""
+    same indicators of every kind per visible level, nothing of a hidden one."""
     import csv
     import io
 
@@ -273,38 +315,41 @@ def test_every_export_format_holds_exactly_their_levels(matrix, reader):
     from pymisp import MISPEvent
 
     visible = READERS[reader][1]
-    n = EXPECTED[reader][1]  # search's count: three indicators per visible level
+    n = INDICATORS_PER_LEVEL * len(visible)
     indices = [i for i, level in enumerate(LEVELS) if level in visible]
-    domains = sorted(f"{slug(LEVELS[i])}.{LABEL}.example" for i in indices)
-    networks = [f"45.77.{i}.0/24" for i in indices]
-    phones = [f"+668123{i}*" for i in indices]
+    values = [(kind, value) for i in indices for kind, value in listed(i, slug(LEVELS[i]))]
+    domains = sorted(value for kind, value in values if kind == DOMAIN)
+    networks = [value for kind, value in values if kind in (IPV4, IPV6)]
     for params in ({"label": LABEL}, {"source": SOURCE}):
-        assert sorted(_export(matrix, reader, "text", **params).text.split()) == sorted(domains + networks + phones)
+        assert sorted(_export(matrix, reader, "text", **params).text.split()) == sorted(v for _, v in values)
         blocks = _export(matrix, reader, "cidr", **params).text.split()
         assert IPSet(blocks) == IPSet(networks) and len(blocks) == len(cidr_merge(networks))
         zone = dns.zone.from_text(_export(matrix, reader, "rpz", **params).text, origin="rpz.registry.local.")
         assert sorted(str(name) for name in zone.nodes if str(name) != "@" and not str(name).startswith("*.")) \
             == domains
         assert len(zone.nodes) == 1 + 2 * len(domains)
-        rows = list(csv.DictReader(io.StringIO(_export(matrix, reader, "csv", **params).text)))
-        assert len(rows) == n == 3 * len(visible)
-        assert sorted(r["tlp"] for r in rows) == sorted(level for level in visible for _ in range(3))
+        rows = list(csv.DictReader(io.StringIO(_export(matrix, reader, "csv", raw="true", **params).text)))
+        assert len(rows) == n
+        assert sorted((r["kind"], r["value"]) for r in rows) == sorted(values)
+        assert sorted(r["tlp"] for r in rows) == sorted(level for level in visible for _ in range(INDICATORS_PER_LEVEL))
         assert {r["sources"] for r in rows} == {SOURCE}
         lines = [orjson.loads(line) for line in _export(matrix, reader, "json", **params).content.splitlines()]
         assert len(lines) == n
         assert sorted(a["tlp"] for line in lines for a in line["assertions"]) == sorted(r["tlp"] for r in rows)
-        bundle = _export(matrix, reader, "stix", **params).json()
-        assert len([o for o in bundle.get("objects", []) if o["type"] == "indicator"]) == n
-        manifest = matrix.get("/api/v1/export/misp/manifest.json", key=reader, params=params).json()
-        (uuid,) = manifest  # ccib-th's reports of today
-        assert manifest[uuid]["Tag"] == [{"name": "tlp:" + max(visible, key=LEVELS.index)}]
-        event = MISPEvent()
-        event.load(matrix.get(f"/api/v1/export/misp/{uuid}.json", key=reader, params=params).content)
-        assert len(event.attributes) == n
-        assert sorted(t.name for a in event.attributes for t in a.tags if t.name.startswith("tlp:")) == sorted(
-            "tlp:" + r["tlp"] for r in rows)
-        hashes = matrix.get("/api/v1/export/misp/hashes.csv", key=reader, params=params).text.split()
-        assert len(hashes) == n and {h.split(",")[1] for h in hashes} == {uuid}
+        for query, count in _by_kind(set(mapping.STIX_TYPE), params, n):
+            bundle = _export(matrix, reader, "stix", **query).json()
+            assert len([o for o in bundle.get("objects", []) if o["type"] == "indicator"]) == count, query
+        for query, count in _by_kind(set(misp_export.ATTRIBUTE_TYPES), params, n):
+            manifest = matrix.get("/api/v1/export/misp/manifest.json", key=reader, params=query).json()
+            (uuid,) = manifest  # ccib-th's reports of today
+            assert manifest[uuid]["Tag"] == [{"name": "tlp:" + max(visible, key=LEVELS.index)}]
+            event = MISPEvent()
+            event.load(matrix.get(f"/api/v1/export/misp/{uuid}.json", key=reader, params=query).content)
+            assert len(event.attributes) == count, query
+            assert sorted(t.name for a in event.attributes for t in a.tags if t.name.startswith("tlp:")) == sorted(
+                "tlp:" + r["tlp"] for r in rows if r["kind"] == query.get("kind", r["kind"]))
+            hashes = matrix.get("/api/v1/export/misp/hashes.csv", key=reader, params=query).text.split()
+            assert len(hashes) == count and {h.split(",")[1] for h in hashes} == {uuid}
 
 
 # -- the audit listing ----------------------------------------------------------------------
@@ -364,7 +409,11 @@ def test_audit_rows_follow_the_admin_keys_org(matrix):
 # -- the write paths ------------------------------------------------------------------------
 # On a registry of their own (the read matrix above counts exactly what it published); see
 # tests/web/write_matrix.py for the data and the checks. Keys and web users of ccib-th, capped at
-# GREEN and AMBER+STRICT, write what ccib-th's RED key holds at every level.
+# GREEN and AMBER+STRICT, write what ccib-th's RED key holds at every level, a value of every kind
+# (through STIX, of every kind the STIX mapping has).
+WRITE_KINDS = {"api": KINDS, "ui": KINDS, "stix": KINDS}
+
+
 @pytest.fixture(scope="module")
 def writes(engine_url, tmp_path_factory):
     url, cleanup = another_database(engine_url, tmp_path_factory.mktemp("writes-db"))
@@ -373,7 +422,8 @@ def writes(engine_url, tmp_path_factory):
     for writer, cap in wm.WRITERS.items():
         keys[writer] = create_key(db, SOURCE, "contributor", cap, by=ON_SERVER)["key"]
         add_user(db, writer, org=SOURCE, role="contributor", password=PASSWORD, max_tlp=cap, by=ON_SERVER)
-    wm.seed_held(db, ("api", "stix", "ui"))
+    for path, kinds in WRITE_KINDS.items():
+        wm.seed_held(db, (path,), kinds)
     process, server_url, env = start_server(url, tmp_path_factory.mktemp("writes-srv"))
     yield Server(url=server_url, db=db, process=process, env=env, keys=keys)
     stop_server(process)
@@ -381,82 +431,88 @@ def writes(engine_url, tmp_path_factory):
     cleanup()
 
 
-def _held_and_unheard(path: str, writer: str) -> list[str]:
-    return [wm.held(path, writer, level) for level in LEVELS] + [wm.unheard(path, writer)]
+def _by_kind_and_level(written: list, answers: list) -> dict:
+    """(kind, level) → the answer about that written value (level None: the unheard value)."""
+    return {(kind, level): answer for (kind, level, _), answer in zip(written, answers, strict=True)}
 
 
 @pytest.mark.parametrize("writer", list(wm.WRITERS))
 def test_api_submit_and_sighting_never_change_or_reveal_what_the_writer_cannot_see(writes, writer):
-    before = wm.snapshot(writes.db, "api", writer)
-    values = _held_and_unheard("api", writer)
+    kinds = WRITE_KINDS["api"]
+    before = wm.snapshot(writes.db, "api", writer, kinds)
+    written = wm.written("api", writer, kinds)
     response = writes.post("/api/v1/indicators", key=writer, json={"indicators": [
-        {"value": value, "tlp": "clear", "confidence": 30, "description": "writer text"} for value in values]})
+        {"value": value, "tlp": "clear", "confidence": 30, "description": "writer text"} for _, _, value in written]})
     assert response.status_code == 200, response.text
-    results = response.json()["results"]
-    unknown = _without(results[-1], "value", "canonical")
-    assert unknown["status"] == "new"
-    by_level = dict(zip(LEVELS, results, strict=False))
-    for level in wm.hidden_from(writer):
-        assert _without(by_level[level], "value", "canonical") == unknown, level
-    for level in LEVELS:
-        if level not in wm.hidden_from(writer):
-            assert by_level[level]["status"] == "updated", level
-            lowered = {"from": level, "to": "clear"} if level != "clear" else None
-            assert by_level[level].get("tlp_lowered") == lowered, level
+    results = _by_kind_and_level(written, response.json()["results"])
+    for kind in kinds:
+        unknown = _without(results[kind, None], "value", "canonical")
+        assert (unknown["status"], unknown["kind"]) == ("new", kind)
+        for level in wm.hidden_from(writer):
+            assert _without(results[kind, level], "value", "canonical") == unknown, (kind, level)
+        for level in LEVELS:
+            if level not in wm.hidden_from(writer):
+                assert results[kind, level]["status"] == "updated", (kind, level)
+                lowered = {"from": level, "to": "clear"} if level != "clear" else None
+                assert results[kind, level].get("tlp_lowered") == lowered, (kind, level)
     sighted = []
-    for value in values:
+    for _, _, value in written:
         answer = writes.post("/api/v1/sightings", key=writer, json={
             "value": value, "case_ref": wm.CASE, "tlp": "clear", "seen": wm.WRITTEN_AT})
         assert answer.status_code == 201, answer.text
         sighted.append(answer.json())
-    unknown = _without(sighted[-1], "value")
-    assert (unknown["status"], unknown["count"], unknown["first_seen"]) == ("new", 1, wm.WRITTEN_AT)
-    by_level = dict(zip(LEVELS, sighted, strict=False))
-    for level in wm.hidden_from(writer):
-        assert _without(by_level[level], "value") == unknown, level
-    for level in LEVELS:
-        if level not in wm.hidden_from(writer):
-            answer = by_level[level]
-            assert (answer["status"], answer["count"], answer["first_seen"]) == ("updated", 8, wm.HELD_AT), level
-    wm.check_rows(before, wm.snapshot(writes.db, "api", writer), "api", writer)
-    wm.check_lowered(writes.db, writer, "api", writes.keys[writer][:12])
+    sightings = _by_kind_and_level(written, sighted)
+    for kind in kinds:
+        unknown = _without(sightings[kind, None], "value")
+        assert (unknown["status"], unknown["count"], unknown["first_seen"]) == ("new", 1, wm.WRITTEN_AT)
+        for level in wm.hidden_from(writer):
+            assert _without(sightings[kind, level], "value") == unknown, (kind, level)
+        for level in LEVELS:
+            if level not in wm.hidden_from(writer):
+                answer = sightings[kind, level]
+                assert (answer["status"], answer["count"], answer["first_seen"]) == ("updated", 8, wm.HELD_AT), level
+    wm.check_rows(before, wm.snapshot(writes.db, "api", writer, kinds), "api", writer, kinds)
+    wm.check_lowered(writes.db, writer, "api", writes.keys[writer][:12], kinds)
 
 
 @pytest.mark.parametrize("writer", list(wm.WRITERS))
 def test_a_posted_stix_bundle_never_changes_or_reveals_what_the_writer_cannot_see(writes, writer):
-    before = wm.snapshot(writes.db, "stix", writer)
+    kinds = WRITE_KINDS["stix"]
+    before = wm.snapshot(writes.db, "stix", writer, kinds)
+    written = wm.written("stix", writer, kinds)
     bundle = {"type": "bundle", "id": f"bundle--{uuid.uuid4()}",
-              "objects": wm.stix_objects(_held_and_unheard("stix", writer))}
+              "objects": wm.stix_objects([value for _, _, value in written])}
     response = writes.post("/api/v1/indicators", key=writer, data=orjson.dumps(bundle),
                            headers={"Content-Type": "application/stix+json;version=2.1"})
     assert response.status_code == 200, response.text
     statuses = [r["status"] for r in response.json()["results"]]  # the indicators, then the sightings
-    expected = ["new" if level in wm.hidden_from(writer) else "updated" for level in LEVELS] + ["new"]
+    expected = ["new" if level is None or level in wm.hidden_from(writer) else "updated" for _, level, _ in written]
     assert statuses == expected + expected
-    wm.check_rows(before, wm.snapshot(writes.db, "stix", writer), "stix", writer)
-    wm.check_lowered(writes.db, writer, "stix", writes.keys[writer][:12])
+    wm.check_rows(before, wm.snapshot(writes.db, "stix", writer, kinds), "stix", writer, kinds)
+    wm.check_lowered(writes.db, writer, "stix", writes.keys[writer][:12], kinds)
 
 
 @pytest.mark.parametrize("writer", list(wm.WRITERS))
 def test_the_web_forms_never_change_or_reveal_what_the_writer_cannot_see(writes, writer):
-    before = wm.snapshot(writes.db, "ui", writer)
+    kinds = WRITE_KINDS["ui"]
+    before = wm.snapshot(writes.db, "ui", writer, kinds)
     session = requests.Session()
     login = session.get(writes.url + "/login", timeout=30)
     signed = session.post(writes.url + "/login", timeout=30, allow_redirects=False, data={
         "username": writer, "password": PASSWORD, "csrf_token": csrf_from(login.text)})
     assert signed.status_code == 302, signed.text
-    values = _held_and_unheard("ui", writer)
+    written = wm.written("ui", writer, kinds)
     form = session.get(writes.url + "/submit", timeout=30)
     page = session.post(writes.url + "/submit", timeout=30, data={
-        "values": "\n".join(values), "tlp": "clear", "confidence": "30", "description": "writer text",
-        "csrf_token": csrf_from(form.text)})
+        "values": "\n".join(value for _, _, value in written), "tlp": "clear", "confidence": "30",
+        "description": "writer text", "csrf_token": csrf_from(form.text)})
     assert page.status_code == 200, page.text
     shown = dict(re.findall(r'<code>([^<]+)</code></a></td>\s*<td><span class="status status-[a-z]+">([a-z]+)</span>',
                             page.text))
-    assert shown == {wm.held("ui", writer, level): "new" if level in wm.hidden_from(writer) else "updated"
-                     for level in LEVELS} | {wm.unheard("ui", writer): "new"}
+    assert {unescape(value): status for value, status in shown.items()} == {
+        value: "new" if level is None or level in wm.hidden_from(writer) else "updated" for _, level, value in written}
     lowered = [level for level in LEVELS[1:] if level not in wm.hidden_from(writer)]
-    assert text_of(page.text).count("TLP lowered from") == len(lowered)
+    assert text_of(page.text).count("TLP lowered from") == len(lowered) * len(kinds)
 
     def notice(value: str) -> str:
         form = session.get(writes.url + "/sighting", timeout=30)
@@ -467,13 +523,14 @@ def test_the_web_forms_never_change_or_reveal_what_the_writer_cannot_see(writes,
         found = re.search(r'<p class="notice" role="status">(.*?)</p>', done.text, flags=re.S)
         return text_of(found.group(1)).replace(value, "VALUE")
 
-    unknown = notice(wm.unheard("ui", writer))
-    assert unknown.startswith(f"Sighting new: VALUE (domain), 1 in all, case {wm.CASE}")
-    for level in LEVELS:
-        shown = notice(wm.held("ui", writer, level))
-        if level in wm.hidden_from(writer):
-            assert shown == unknown, level
-        else:
-            assert shown.startswith("Sighting updated: VALUE (domain), 8 in all"), level
-    wm.check_rows(before, wm.snapshot(writes.db, "ui", writer), "ui", writer)
-    wm.check_lowered(writes.db, writer, "ui", writer)
+    for kind in kinds:
+        unknown = notice(wm.unheard("ui", writer, kind))
+        assert unknown.startswith(f"Sighting new: VALUE ({kind}), 1 in all, case {wm.CASE}")
+        for level in LEVELS:
+            shown = notice(wm.held("ui", writer, level, kind))
+            if level in wm.hidden_from(writer):
+                assert shown == unknown, (kind, level)
+            else:
+                assert shown.startswith(f"Sighting updated: VALUE ({kind}), 8 in all"), (kind, level)
+    wm.check_rows(before, wm.snapshot(writes.db, "ui", writer, kinds), "ui", writer, kinds)
+    wm.check_lowered(writes.db, writer, "ui", writer, kinds)

@@ -355,6 +355,96 @@ def test_submit_page_reports_a_status_per_value_and_keeps_the_form_on_errors(app
     assert len(submitted) == 2 and submitted[-1]["actor"] == "somchai" and submitted[-1]["result_count"] == 1
 
 
+# -- the kinds beyond IPs, names and numbers -------------------------------------------------------
+NEW_KINDS = """\
+KBank 123-4-56789-0
+TrueMoney 081-234-5678
+USDT-TRC20: TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t
+t.me/kbank_support_th
+wa.me/66812345678
+sha256:""" + "ab" * 32
+
+
+def _statuses(page) -> list[str]:
+    return re.findall(r'<span class="status status-([a-z]+)">', page.text)
+
+
+def test_submit_and_look_up_the_new_kinds_with_a_platform_for_an_at_name(app):
+    client = app.test_client()
+    sign_in(client, "somchai")
+    form = client.get("/submit").text
+    assert all(f'<option value="{kind}"' in form for kind in ("bank-account", "crypto-wallet", "user-account", "file-hash"))
+    assert '<select id="platform" name="platform">' in form and '<option value="telegram"' in form
+    assert _statuses(_submit(client, NEW_KINDS, labels="mule-account")) == ["new"] * 6
+    # @name reads with its platform, and is an error without one (naming the value and why).
+    assert _statuses(_submit(client, "@Somchai_Helpdesk", platform="telegram")) == ["new"]
+    without = _submit(client, "@another_helpdesk")
+    assert _statuses(without) == ["rejected"] and "@name needs its platform" in text_of(without.text)
+    wrong = client.post("/submit", data={"values": "@x_name", "platform": "myspace", "csrf_token": token(client, "/submit")})
+    assert wrong.status_code == 400 and "platform must be one of telegram" in text_of(wrong.text)
+    assert 'value="@x_name"' not in wrong.text and "@x_name" in wrong.text  # the form kept what was typed
+
+    home = client.get("/").text
+    assert '<select id="lookup-kind" name="kind">' in home and '<select id="lookup-platform" name="platform">' in home
+    looked = client.post("/", data={"values": "KBank 1234567890\ntelegram:somchai_helpdesk\n"
+                                              "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t\nsha256:" + "ab" * 32 + "\n"
+                                              "acct:TH:TRUEMONEY:+66812345678\nwhatsapp:+66812345678",
+                                    "csrf_token": token(client)})
+    assert looked.status_code == 200
+    assert set(verdicts(looked.text).values()) == {"listed"}
+    text = text_of(looked.text)
+    for shown in ("bank-account bank account", "acct:TH:KASI:1234567890", "Kasikornbank 1234567890",
+                  "user-account Telegram", "crypto-wallet TRON", "file-hash SHA-256", "bank-account e-wallet",
+                  "user-account WhatsApp"):
+        assert shown in text, shown
+    bad = client.post("/", data={"values": "@somchai_helpdesk", "platform": "myspace", "csrf_token": token(client)})
+    assert bad.status_code == 400 and "platform must be one of" in text_of(bad.text)
+    mismatch = client.post("/", data={"values": "@x_name", "platform": "telegram", "kind": "phone",
+                                      "csrf_token": token(client)})
+    assert mismatch.status_code == 400 and "only with kind user-account" in text_of(mismatch.text)
+
+
+def test_the_lookup_form_reads_every_value_as_the_kind_and_platform_given(app):
+    client = app.test_client()
+    sign_in(client, "somchai")
+    _submit(client, "telegram:somchai_helpdesk")
+    looked = client.post("/", data={"values": "@Somchai_Helpdesk\nsomchai_helpdesk", "kind": "user-account",
+                                    "platform": "telegram", "csrf_token": token(client)})
+    assert looked.status_code == 200
+    assert verdicts(looked.text) == {"@Somchai_Helpdesk": "listed", "somchai_helpdesk": "listed"}
+    assert '<option value="telegram" selected>' in looked.text and "<details class=\"options\" open>" in looked.text
+
+
+def test_indicator_page_shows_what_each_new_kind_is(app):
+    client = app.test_client()
+    sign_in(client, "somchai")
+    _submit(client, NEW_KINDS + "\nline.me/R/ti/p/@kbank.th\nviber:+66812345678")
+
+    def facts(value: str) -> dict[str, str]:
+        page = client.get("/indicator", query_string={"value": value})
+        assert page.status_code == 200, text_of(page.text)
+        pairs = re.findall(r"<dt>(.*?)</dt>\s*<dd>(.*?)</dd>", page.text, flags=re.S)
+        return {name: text_of(dd) for name, dd in pairs}
+
+    assert facts("acct:TH:KASI:1234567890") == {
+        "Country": "Thailand (TH)", "Bank": "Kasikornbank (ธนาคารกสิกรไทย)", "BIC": "KASITHBK",
+        "Account number": "1234567890"}
+    wallet = facts("acct:TH:TRUEMONEY:+66812345678")
+    assert wallet["E-wallet"].startswith("TrueMoney Wallet") and wallet["Keyed by the phone number"] == "+66 81 234 5678"
+    assert "e-wallet" in text_of(client.get("/indicator?value=acct:TH:TRUEMONEY:%2B66812345678").text)
+    assert facts("tron:TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t")["Chain"].startswith("TRON")
+    assert facts("sha256:" + "ab" * 32) == {"Algorithm": "SHA-256", "Digest": "ab" * 32}
+    page = client.get("/indicator?value=telegram:kbank_support_th").text
+    assert '<a href="https://t.me/kbank_support_th" rel="noreferrer nofollow">' in page
+    assert facts("line:@kbank.th")["Public page"] == "https://line.me/R/ti/p/@kbank.th"
+    assert facts("whatsapp:+66812345678")["Public page"] == "https://wa.me/66812345678"
+    viber = facts("viber:+66812345678")  # Viber has no public page that names an account: no link
+    assert viber["Platform"] == "Viber" and "Public page" not in viber
+    _submit(client, f"sha256:{'cd' * 32} md5:{'ef' * 16}")  # one file, two hashes: each page names the other
+    assert facts("md5:" + "ef" * 16)["Other hashes of this file"] == "sha256:" + "cd" * 32
+    assert facts("sha256:" + "cd" * 32)["Other hashes of this file"] == "md5:" + "ef" * 16
+
+
 def test_sighting_page_records_and_refuses_what_is_wrong(app):
     client = app.test_client()
     sign_in(client, "somchai")
