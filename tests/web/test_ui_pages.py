@@ -440,7 +440,9 @@ def test_indicator_page_shows_what_each_new_kind_is(app):
     assert facts("whatsapp:+66812345678")["Public page"] == "https://wa.me/66812345678"
     viber = facts("viber:+66812345678")  # Viber has no public page that names an account: no link
     assert viber["Platform"] == "Viber" and "Public page" not in viber
-    _submit(client, f"sha256:{'cd' * 32} md5:{'ef' * 16}")  # one file, two hashes: each page names the other
+    # One file's hashes on one line (labels without colons: the line stays whole, docs/web.md):
+    # one file, each page naming the other hash.
+    _submit(client, f"SHA-256 {'cd' * 32} MD5 {'ef' * 16}")
     assert facts("md5:" + "ef" * 16)["Other hashes of this file"] == "sha256:" + "cd" * 32
     assert facts("sha256:" + "cd" * 32)["Other hashes of this file"] == "md5:" + "ef" * 16
 
