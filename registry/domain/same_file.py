@@ -1,7 +1,7 @@
 """One file, several hashes: which indicator a file's hashes land on, and what a lookup of them
 probes. Pure: storage reads the facts (which hashes are aliases, of which indicator, and that
-indicator's other aliases) and writes what :func:`plan` decides. See docs/design.md ("Kinds
-being added").
+indicator's other aliases) and writes what :func:`plan` decides. See docs/design.md ("The
+money and messaging kinds").
 
 A file-hash ``Value`` carries the file's other hashes in its ``detail`` (``file_hash``: several
 hashes given together are one value named by the strongest). Storage keeps those other hashes

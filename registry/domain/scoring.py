@@ -38,7 +38,7 @@ from registry.domain.kinds import (
 # the same. A kind missing here
 # decays with UNLISTED_HALF_LIFE: tests hold every kind to an entry (docs/design.md, "A kind").
 # An account, a wallet or a file hash names one thing for long (a mule account is used for
-# months, a hash never changes meaning); docs/design.md ("Kinds").
+# months, a hash never changes meaning); docs/design.md ("The money and messaging kinds").
 DEFAULT_HALF_LIFES = {
     IPV4: 30.0, IPV6: 30.0, URL: 60.0, DOMAIN: 120.0, EMAIL: 180.0, PHONE: 180.0,
     BANK_ACCOUNT: 365.0, CRYPTO_WALLET: 365.0, USER_ACCOUNT: 180.0, FILE_HASH: 730.0,

@@ -2,7 +2,7 @@
 
 A link to a post names its account (``t.me/NAME/12``); invite links, group joins and the
 platforms' own pages are not accounts (they stay URLs), and :func:`link_account` says so in
-its reason. See docs/design.md ("Kinds being added (issue 14)").
+its reason. See docs/design.md ("The money and messaging kinds").
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ case-insensitive); WeChat ("WeChat ID": 6 to 20 letters, digits, underscores or 
 starting with a letter; kept as written); Signal usernames (a nickname of 3 to 32 letters,
 digits or underscores, a period and at least 2 digits, case-insensitive). WhatsApp, Zalo
 and Viber accounts, and Signal accounts given by number, are phone numbers: their E.164.
-See docs/design.md ("Kinds being added (issue 14)").
+See docs/design.md ("The money and messaging kinds").
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ BIC, the registry code the bank table gives an e-wallet without a BIC, or ``-`` 
 is unknown; NUMBER the account number as digits, or for a phone-keyed e-wallet the phone's
 E.164 (``acct:TH:TRUEMONEY:+66812345678``). An IBAN keeps its BBAN as NUMBER (letters and all,
 where the country's BBAN has letters) and takes BANK from the BIC schwifty's bank registry
-gives it. Which forms are read: docs/design.md ("Kinds"). The bank table: ``bank_table``.
+gives it. Which forms are read: docs/design.md ("The money and messaging kinds"). The bank table: ``bank_table``.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 The rows live in ``registry/domain/data/asean_banks.csv`` (its header cites the sources and says
 what is covered); this module loads them and answers the questions the normaliser asks: which
 bank a written name, short name, BIC or national bank code means, and how many digits an
-account number may have there. See docs/design.md ("Kinds being added (issue 14)").
+account number may have there. See docs/design.md ("The money and messaging kinds").
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Crypto wallets: canonical ``CHAIN:ADDRESS`` (btc, ltc, evm, tron, sol, ton, xmr).
 
-Every checksum a chain has is verified (docs/design.md, "Kinds being added (issue 14)"):
+Every checksum a chain has is verified (docs/design.md, "The money and messaging kinds"):
 base58check (Bitcoin and Litecoin legacy, TRON: the ``base58`` package, double SHA-256),
 bech32 and bech32m (``segwit``), EIP-55 mixed case (Keccak-256 from pycryptodome), TON's
 CRC16 (``ton_address``), Monero's Keccak checksum (``monero_address``). A Solana address has

@@ -8,7 +8,7 @@ Several hashes of one file given together (``sha256:… md5:…``, separated by 
 semicolons; what a STIX ``file:hashes`` or a MISP file object holds, see :func:`file_hashes_text`)
 are one value: the strongest hash is its value, the others its ``detail``
 (``md5:…,sha1:…``), which storage keeps as the indicator's other names so a lookup by any of
-them finds it. See docs/design.md ("Kinds").
+them finds it. See docs/design.md ("The money and messaging kinds").
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 The decoding is BIP-350's reference code (github.com/sipa/bech32, ref/python/segwit_addr.py,
 which BIP-350 links), rewritten to raise a reason instead of answering None: the ``bech32``
-package on PyPI (1.2.0) predates BIP-350 and knows no bech32m. See docs/design.md ("Kinds
-being added (issue 14)").
+package on PyPI (1.2.0) predates BIP-350 and knows no bech32m. See docs/design.md ("The money
+and messaging kinds").
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ Read from ``telegram:name``, from a platform's link (``t.me/NAME``, ``wa.me/NUMB
 (``account_rules``) decide the characters and the case; an account keyed by a phone number
 (WhatsApp, Zalo, Viber, Signal by number) is that number's E.164. :func:`account_of_url`
 gives the account a canonical URL points to, for lookups that probe it. See docs/design.md
-("Kinds being added (issue 14)").
+("The money and messaging kinds").
 """
 
 from __future__ import annotations
