@@ -78,6 +78,11 @@ def _region(text: str) -> str | None:
     return region or None
 
 
+def _review_days(text: str) -> dict[str, float]:
+    """``kind=days`` pairs like the half-lives: the same rules (known kinds, days above 0)."""
+    return _half_lifes(text)
+
+
 def _half_lifes(text: str) -> dict[str, float]:
     from registry.domain.kinds import KINDS  # the kinds are pure constants (docs/design.md)
 
@@ -122,6 +127,18 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HALF_LIFES", "ipv4=30,ipv6=30,url=60,domain=120,email=180,phone=180,"
             "bank-account=365,crypto-wallet=365,user-account=180,file-hash=730", "Days after which a report's weight halves, by kind.",
             _half_lifes, "kind=days pairs separated by commas (known kinds, days above 0), such as 'ipv4=30,url=60'"),
+    Setting("REVIEW_DAYS", "ipv4=30,ipv6=30,url=90,domain=180,email=180,phone=180,"
+            "bank-account=365,crypto-wallet=365,user-account=180,file-hash=730",
+            "Days after an assertion was last seen by which its source must confirm it, by kind; unconfirmed, it ends then.",
+            _review_days, "kind=days pairs separated by commas (known kinds, days above 0), such as 'ipv4=30,phone=180'"),
+    Setting("DISPUTE_DAYS", "10", "Days a dispute may stay open before it is flagged to the orgs whose assertions it disputes.",
+            _whole(1), "a whole number of at least 1"),
+    Setting("RELIST_DAYS", "30", "Days after a delisting during which a feed's report of the value is held, not relisted.",
+            _whole(0), "a whole number of at least 0"),
+    Setting("RETENTION_DAYS", "0", "Days after an assertion ended before its history is purged (the audit keeps that it was); 0 keeps it forever.",
+            _whole(0), "a whole number of at least 0 (0: keep forever)"),
+    Setting("CHECKPOINT_MINUTES", "60", "How often the scheduler signs a checkpoint of the audit chain's head; 0 for on demand only.",
+            _whole(0), "a whole number of minutes (0: on demand only)"),
     Setting("DEFAULT_REGION", "TH", "Region (ISO alpha-2) for national phone numbers in lookups when neither the request nor the caller's org gives one.",
             _region, "a two-letter region code such as 'TH', or empty"),
     Setting("MAX_BATCH", "10000", "Most values in one batch lookup request.", _whole(1), "a whole number of at least 1"),
@@ -176,6 +193,11 @@ class Settings:
     rate_limit: RateLimitItem
     redis_url: str | None
     half_lifes: dict[str, float]  # read-only: shared by every request
+    review_days: dict[str, float]  # read-only, like half_lifes
+    dispute_days: int
+    relist_days: int
+    retention_days: int
+    checkpoint_minutes: int
     default_region: str | None
     max_batch: int
     max_body_mb: float

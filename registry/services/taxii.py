@@ -50,7 +50,7 @@ from registry.services.stix_export import Entry
 from registry.services.taxii_query import ObjectQuery, ms_precision, stix_time, version_of
 from registry.stix import mapping
 from registry.stix.build import Orgs
-from registry.stix.extension import EXTENSIONS, REGISTRY_IDENTITY_OBJECT
+from registry.stix.extension import definitions_for
 from registry.stix.markings import marking_definition, tlp_of_marking_id
 
 TAXII_MEDIA = "application/taxii+json;version=2.1"
@@ -224,13 +224,7 @@ class PageContext:
             if level:
                 self.seen.add(marking)
                 out.append(marking_definition(level))
-        extension = EXTENSIONS.get(_pattern_type(obj))
-        if extension is not None and extension["id"] not in self.seen:
-            if REGISTRY_IDENTITY_OBJECT["id"] not in self.seen:
-                self.seen.add(REGISTRY_IDENTITY_OBJECT["id"])
-                out.append(REGISTRY_IDENTITY_OBJECT)
-            self.seen.add(extension["id"])
-            out.append(extension)
+        out.extend(definitions_for(_pattern_type(obj), self.seen))
         return out
 
 

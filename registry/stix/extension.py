@@ -75,3 +75,19 @@ EXTENSIONS: dict[str, dict] = {
     "cryptocurrency-wallet": CRYPTO_WALLET_EXTENSION_OBJECT,
 }
 EXTENSIONS_BY_ID: dict[str, dict] = {obj["id"]: obj for obj in EXTENSIONS.values()}
+
+
+def definitions_for(sco_type: str, seen: set[str]) -> list[dict]:
+    """The objects an SCO of ``sco_type`` needs before it in a bundle or page and not in ``seen``
+    yet (added to it): its extension definition, after the registry Identity that creates it;
+    none for a type STIX has."""
+    extension = EXTENSIONS.get(sco_type)
+    if extension is None or extension["id"] in seen:
+        return []
+    out = []
+    if REGISTRY_IDENTITY_OBJECT["id"] not in seen:
+        seen.add(REGISTRY_IDENTITY_OBJECT["id"])
+        out.append(REGISTRY_IDENTITY_OBJECT)
+    seen.add(extension["id"])
+    out.append(extension)
+    return out

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from registry.domain.normalize import NormalizeError, normalize
 from registry.domain.normalize.file_hash import other_hashes
 from registry.stix import mapping
-from registry.stix.extension import EXTENSIONS, REGISTRY_IDENTITY_OBJECT
+from registry.stix.extension import definitions_for
 from registry.stix.markings import marking_definition, tlp_of_marking_id
 from registry.stix.patterns import Unrepresentable, pattern_values
 
@@ -76,13 +76,7 @@ class References:
 
     def _value_objects(self, kind: str, value: str, others: tuple[str, ...], markings, out: list[dict]) -> None:
         """The SCO of an indicator's value, after the extension definition its type needs."""
-        extension = EXTENSIONS.get(mapping.STIX_TYPE[kind])
-        if extension is not None and extension["id"] not in self.seen:
-            if REGISTRY_IDENTITY_OBJECT["id"] not in self.seen:
-                self.seen.add(REGISTRY_IDENTITY_OBJECT["id"])
-                out.append(REGISTRY_IDENTITY_OBJECT)
-            self.seen.add(extension["id"])
-            out.append(extension)
+        out.extend(definitions_for(mapping.STIX_TYPE[kind], self.seen))
         sco = mapping.sco(kind, value, others)
         if sco is None or sco["id"] in self.scos:
             return

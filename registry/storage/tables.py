@@ -21,7 +21,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, Index, LargeBinary, SmallInteger, UniqueConstraint, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Index,
+    LargeBinary,
+    SmallInteger,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 
@@ -34,6 +44,8 @@ class Organization(SQLModel, table=True):
     country: str | None = Field(default=None, max_length=2)
     stix_id: str = Field(max_length=64, unique=True)
     created: datetime
+    # Lookups by this org's users and keys must say why (purpose, case reference).
+    require_purpose: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
 
 
 class Indicator(SQLModel, table=True):
@@ -104,6 +116,45 @@ class Assertion(SQLModel, table=True):
     raw: str | None = Field(default=None, max_length=500)  # the source line, when it differs from the value
     modified: datetime
     seq: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    # Trust (docs/design.md, "Listed means in force"): the date by which the source must confirm
+    # the assertion, else it ends; why it ended when the registry ended it (``snapshot``,
+    # ``review``, ``delisted``: its ``valid_until`` says when); the source's grading.
+    review_at: datetime | None = None
+    end_reason: str | None = Field(default=None, max_length=16)
+    reliability: str | None = Field(default=None, max_length=1)  # A (reliable) … F (cannot be judged)
+    credibility: int | None = Field(default=None, sa_column=Column(SmallInteger))  # 1 (confirmed) … 6
+
+
+class Dispute(SQLModel, table=True):
+    """Someone says a value is wrongly listed; each source org decides for its own assertion."""
+
+    __tablename__ = "dispute"
+
+    id: int | None = Field(default=None, primary_key=True)
+    indicator_id: int = Field(foreign_key="indicator.id", index=True)
+    org_id: int = Field(foreign_key="organization.id")  # who disputes
+    actor: str | None = Field(default=None, max_length=64)  # key prefix or username
+    reason: str = Field(max_length=4000)
+    evidence: str | None = Field(default=None, max_length=4000)
+    status: str = Field(default="open", max_length=16, index=True)  # open, closed
+    created: datetime
+    closed: datetime | None = None
+    flagged: datetime | None = None  # when it was flagged to the sources as overdue
+
+
+class DisputeDecision(SQLModel, table=True):
+    """One org's decision on a dispute, for its own assertion (or an admin's, for any)."""
+
+    __tablename__ = "dispute_decision"
+
+    id: int | None = Field(default=None, primary_key=True)
+    dispute_id: int = Field(foreign_key="dispute.id", index=True)
+    assertion_id: int | None = Field(default=None, foreign_key="assertion.id")
+    org_id: int = Field(foreign_key="organization.id")
+    actor: str | None = Field(default=None, max_length=64)
+    decision: str = Field(max_length=16)  # delist, uphold
+    note: str | None = Field(default=None, max_length=4000)
+    decided: datetime
 
 
 class Sighting(SQLModel, table=True):
@@ -171,6 +222,8 @@ class StixIdKey(SQLModel, table=True):
     key: str = Field(max_length=64)  # hex
 
 
+dispute = Dispute.__table__
+dispute_decision = DisputeDecision.__table__
 organization = Organization.__table__
 indicator = Indicator.__table__
 indicator_alias = IndicatorAlias.__table__
@@ -238,9 +291,24 @@ class AuditEvent(SQLModel, table=True):
     hash: str = Field(max_length=64)
 
 
+class AuditCheckpoint(SQLModel, table=True):
+    """A signed head of the audit chain: the last row's id and hash at a time, signed with the
+    instance's Ed25519 key (docs/security.md, "Audit checkpoints")."""
+
+    __tablename__ = "audit_checkpoint"
+
+    id: int | None = Field(default=None, primary_key=True)
+    seq: int = Field(sa_column=Column(BigInteger, nullable=False))  # the audit row id of the head
+    hash: str = Field(max_length=64)
+    time: datetime
+    public_key: str = Field(max_length=64)  # hex of the raw Ed25519 public key
+    signature: str = Field(max_length=128)  # hex
+
+
 app_user = User.__table__
 api_key = ApiKey.__table__
 audit_event = AuditEvent.__table__
+audit_checkpoint = AuditCheckpoint.__table__
 
 
 class TaxiiStatus(SQLModel, table=True):
