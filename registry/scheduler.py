@@ -36,6 +36,7 @@ from registry.storage.db import Database
 
 log = logging.getLogger(__name__)
 REFRESH_JOB = "registry:refresh-feeds"
+REVIEW_JOB = "registry:review"  # daily: review ends recorded, ended history purged (services.review)
 WORKERS = 2  # feeds run at once (SQLite serialises their batches anyway)
 
 
@@ -92,6 +93,23 @@ class FeedScheduler:
                 log.info("scheduler: %s %s", what, ", ".join(names))
         return changes
 
+    def review(self) -> dict | None:
+        """The daily review job (``services.review.daily``): record the assertions ended by their
+        review date, and with REGISTRY_RETENTION_DAYS purge old history, audited."""
+        from registry.services.audit import AuditLog
+        from registry.services.review import daily
+
+        audit = AuditLog(self.db, synchronous=True)
+        try:
+            return daily(self.db, retention_days=self.settings.retention_days, relist_days=self.settings.relist_days,
+                         record=lambda subject, n: audit.record("review-purge", actor="scheduler", subject=subject,
+                                                                result_count=n, client="scheduler"))
+        except Exception:  # a database hiccup: tomorrow's run catches up
+            log.exception("scheduler: the daily review job failed")
+            return None
+        finally:
+            audit.close()
+
     def _refresh_quietly(self) -> None:
         try:
             self.refresh()
@@ -122,6 +140,8 @@ class FeedScheduler:
         self.refresh()
         self.scheduler.add_job(self._refresh_quietly, IntervalTrigger(seconds=self.refresh_seconds, timezone=UTC),
                                id=REFRESH_JOB, name="re-read the feed table", replace_existing=True)
+        self.scheduler.add_job(self.review, IntervalTrigger(days=1, timezone=UTC), id=REVIEW_JOB,
+                               name="review dates and retention", replace_existing=True, next_run_time=utcnow())
         return len(self._jobs)
 
     def stop(self) -> None:

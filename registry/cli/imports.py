@@ -14,6 +14,7 @@ from registry.cli.common import (
     guard,
     json_option,
     open_db,
+    settings,
     tlp_option,
 )
 from registry.domain import tlp as tlp_mod
@@ -51,7 +52,7 @@ def import_cmd(file, org_slug, fmt, column, kind, platform, tlp_text, confidence
         platform = platform_option(platform, kind)
     prov = Provenance(
         org=org_slug, feed=feed, tlp=tlp, confidence=confidence, labels=clean_labels(labels),
-        region=region.upper() if region else None, kind=kind, platform=platform,
+        region=region.upper() if region else None, kind=kind, platform=platform, review_days=settings().review_days,
     )
     db = open_db()
     bar = None

@@ -63,6 +63,10 @@ def format_answer(answer: dict) -> str:
             )
         for s in m["sightings"]:
             lines.append(f"    sighted by {s['source']} {s['count']}x, last {s['last_seen'][:10]}")
+    for h in answer.get("history", ()):  # ended: listed no more (docs/design.md, "Listed means in force")
+        via = f" via {h['feed']}" if h["feed"] else ""
+        lines.append(f"  history: {h['match']}: {h['value']} listed by {h['source']}{via} until {h['ended'][:10]} "
+                     f"({h['why']})")
     return "\n".join(lines)
 
 

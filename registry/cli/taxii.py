@@ -7,7 +7,16 @@ import sys
 
 import click
 
-from registry.cli.common import EXIT_FAILED, Fail, cli_audit, echo_json, guard, json_option, open_db
+from registry.cli.common import (
+    EXIT_FAILED,
+    Fail,
+    cli_audit,
+    echo_json,
+    guard,
+    json_option,
+    open_db,
+    settings,
+)
 
 
 @click.group()
@@ -38,7 +47,8 @@ def taxii_pull(url, collection, org_slug, user, password_env, full, as_json) -> 
             raise Fail(f"{password_env} is not set")
     db = open_db()
     try:
-        counts = pull(db, url, collection, org=org_slug, user=user, password=password, full=full)
+        counts = pull(db, url, collection, org=org_slug, user=user, password=password, full=full,
+                      review_days=settings().review_days)
     except PullFailed as exc:
         click.echo(f"pull failed: {exc.message}", err=True)
         sys.exit(EXIT_FAILED)

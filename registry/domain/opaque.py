@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 POSITION = "position"  # a change sequence number: TAXII next, since
 AUDIT = "audit"  # an audit row id: the audit listing's cursor
 FEED_RUN = "feed-run"  # a feed run's row id: the runs listing's cursor, and (tagged) a run's id
+ASSERTION = "assertion"  # an assertion's row id: what a review listing names and a confirmation takes
 _NONCE = 12
 _TOKEN_LENGTH = 48  # base64 of nonce (12) + number (8) + GCM tag (16)
 

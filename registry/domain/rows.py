@@ -81,6 +81,8 @@ class ExportRow(NamedTuple):
     last_seen: object
     times_reported: int
     modified: object
+    review_at: object = None  # with end_reason: whether it is in force (domain.standing)
+    end_reason: str | None = None
 
 
 # The indicator's fields of an ``ExportRow`` alone: what the formats that list values read
@@ -110,6 +112,8 @@ class LookupMatch(NamedTuple):
     first_seen: object
     last_seen: object
     times_reported: int | None
+    review_at: object = None  # with valid_until and end_reason: whether it is in force (domain.standing)
+    end_reason: str | None = None
 
 
 # The assertion's fields of a ``LookupMatch``: rows with equal ones (a feed's rows share all
@@ -152,6 +156,8 @@ class StixAssertion(NamedTuple):
     kind: str
     value: str
     allowlisted: str | None  # the allowlist's reason
+    review_at: object = None  # how it ended, if it did: stix.build's valid_until and revoked
+    end_reason: str | None = None
 
 
 class StixSighting(NamedTuple):

@@ -9,13 +9,44 @@ one is the source's own expiry.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+
+from registry.domain.kinds import (
+    BANK_ACCOUNT,
+    CRYPTO_WALLET,
+    DOMAIN,
+    EMAIL,
+    FILE_HASH,
+    IPV4,
+    IPV6,
+    PHONE,
+    URL,
+    USER_ACCOUNT,
+)
 
 EXPIRED = "expired"  # its valid_until, as its source gave it
 SNAPSHOT = "snapshot"  # a snapshot feed no longer lists it
 REVIEW = "review"  # its review date passed unconfirmed
 DELISTED = "delisted"  # a dispute's decision
 END_REASONS = (EXPIRED, SNAPSHOT, REVIEW, DELISTED)
+WHY = {  # what a history entry's "why" says, by reason
+    EXPIRED: "past its valid_until", SNAPSHOT: "no longer in its snapshot feed",
+    REVIEW: "its review date passed unconfirmed", DELISTED: "delisted after a dispute",
+}
+
+# Days after an assertion was last seen (or confirmed) by which its source must confirm it, by
+# kind; REGISTRY_REVIEW_DAYS's default (registry.config) says the same, and tests hold every kind
+# to an entry (docs/design.md, "Listed means in force").
+DEFAULT_REVIEW_DAYS = {
+    IPV4: 30.0, IPV6: 30.0, URL: 90.0, DOMAIN: 180.0, EMAIL: 180.0, PHONE: 180.0,
+    BANK_ACCOUNT: 365.0, CRYPTO_WALLET: 365.0, USER_ACCOUNT: 180.0, FILE_HASH: 730.0,
+}
+UNLISTED_REVIEW_DAYS = 180.0
+
+
+def review_date(kind: str, seen: datetime, review_days: dict[str, float] | None = None) -> datetime:
+    """When an assertion of ``kind`` last seen (or confirmed) at ``seen`` falls due for review."""
+    return seen + timedelta(days=(review_days or DEFAULT_REVIEW_DAYS).get(kind, UNLISTED_REVIEW_DAYS))
 
 
 def ended(valid_until: datetime | None, review_at: datetime | None, end_reason: str | None,

@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import repeat
 
+from registry.domain import standing
 from registry.domain.kinds import EXACT
 from registry.domain.rows import ExportRow, ValueRow, as_time
 from registry.domain.rows import label_tuple as labels_of
@@ -46,15 +48,20 @@ class Claim:
     last_seen: object
     times_reported: int
     modified: object
+    ended: tuple[str, str] | None = None  # (when, why) of an ended one (only with include_expired)
 
     def to_dict(self) -> dict:
-        """The shape of an assertion in lookup answers (services.lookup.assertion_dict)."""
-        return {
+        """The shape of an assertion in lookup answers (services.lookup.assertion_dict): an ended
+        one with its ``ended`` time and ``why``, as lookup history shows it."""
+        out = {
             "source": self.source, "feed": self.feed, "confidence": self.confidence, "tlp": self.tlp,
             "labels": list(self.labels), "description": self.description,
             "first_seen": iso_text(self.first_seen), "last_seen": iso_text(self.last_seen),
             "valid_until": iso_text(self.valid_until), "times_reported": self.times_reported,
         }
+        if self.ended is not None:
+            out["ended"], out["why"] = self.ended
+        return out
 
 
 class Listed:
@@ -62,7 +69,7 @@ class Listed:
     for the formats that list values, carry no claims); ``hashes``, a file's other hashes, when
     the export asked for them."""
 
-    __slots__ = ("rows", "id", "kind", "value", "score", "hashes")
+    __slots__ = ("rows", "id", "kind", "value", "score", "hashes", "ended")
 
     def __init__(self, rows: list[ExportRow] | list[ValueRow]) -> None:
         first = rows[0]
@@ -70,6 +77,9 @@ class Listed:
         self.id, self.kind, self.value = first.indicator_id, first.kind, first.value
         self.score: int | None = None
         self.hashes: list[str] = []
+        # Per row, (when, why) of one that ended, else None (``scored`` judges it; an export
+        # holds ended rows only when asked for: include_expired).
+        self.ended: list | None = None
 
     @property
     def display(self) -> str | None:
@@ -88,9 +98,10 @@ class Listed:
     def claims(self) -> list[Claim]:
         """By source, then feed, then (an org's rows in several write lanes) level and times: the
         same data gives the same order on either engine."""
+        ended = self.ended or repeat(None)
         out = [Claim(r.source, r.org_id, r.feed or None, r.confidence, r.tlp, labels_of(r.labels), r.description,
-                     r.valid_until, r.first_seen, r.last_seen, r.times_reported, r.modified)
-               for r in self.rows]
+                     r.valid_until, r.first_seen, r.last_seen, r.times_reported, r.modified, gone)
+               for r, gone in zip(self.rows, ended, strict=False)]
         if len(out) > 1:
             out.sort(key=lambda c: (c.source, c.feed or "", RANK[c.tlp], c.first_seen, c.modified))
         return out
@@ -141,9 +152,11 @@ def group(rows: Iterable[ExportRow] | Iterable[ValueRow]) -> Iterator[Listed]:
 
 
 def scored(items: Iterable[Listed], *, now: datetime, half_lifes: dict[str, float] | None,
-           min_score: int | None) -> Iterator[Listed]:
-    """Each indicator with its score over the selected assertions (as the search API scores),
-    leaving out those below ``min_score``.
+           min_score: int | None, ended_too: bool = False) -> Iterator[Listed]:
+    """Each indicator with its score over the selected assertions in force (as the search API
+    scores), leaving out those below ``min_score``. ``ended_too``: the rows may hold ended
+    assertions (an export asked for them: include_expired), which weigh nothing and are marked
+    (``Listed.ended``); else the reader selected only assertions in force.
 
     An indicator with one assertion scores by its kind, confidence, last report and end of
     validity alone, and the rows of one import run share those: such scores are remembered
@@ -151,16 +164,32 @@ def scored(items: Iterable[Listed], *, now: datetime, half_lifes: dict[str, floa
     single: dict[tuple, int] = {}
     for item in items:
         rows = item.rows
+        current = rows
+        if ended_too:
+            item.ended = [_ended(r, now) for r in rows]
+            if any(item.ended):
+                current = [r for r, gone in zip(rows, item.ended, strict=True) if gone is None]
+            else:
+                item.ended = None
         key = None
-        if len(rows) == 1 and not item.allowlisted:
-            r = rows[0]
+        if len(current) == 1 and not item.allowlisted:
+            r = current[0]
             key = (item.kind, r.confidence, r.last_seen, r.valid_until)
             item.score = single.get(key)
         if item.score is None:
             evidence = [Evidence(r.source, r.feed or None, item.kind, r.confidence, as_time(r.last_seen),
-                                 as_time(r.valid_until), EXACT) for r in rows]
+                                 as_time(r.valid_until), EXACT) for r in current]
             item.score, _ = score(evidence, now=now, half_lifes=half_lifes, allowlisted=item.allowlisted)
             if key is not None and len(single) < 65536:
                 single[key] = item.score
         if min_score is None or item.score >= min_score:
             yield item
+
+
+def _ended(row: ExportRow, now: datetime) -> tuple[str, str] | None:
+    """(when, why) the row's assertion ended (``domain.standing``), None while in force."""
+    valid_until, review_at = as_time(row.valid_until), as_time(row.review_at)
+    why = standing.ended(valid_until, review_at, row.end_reason, now)
+    if why is None:
+        return None
+    return iso(standing.end_time(valid_until, review_at, row.end_reason, now)), why

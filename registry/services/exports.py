@@ -21,8 +21,10 @@
 
 An export holds the visible assertions matching the filters, grouped by indicator: an indicator
 is exported when at least one remains, and its summary (sources, confidence, TLP, score) is over
-those. Expired assertions (past ``valid_until``) and allowlisted values are left out unless asked
-for; ``min_score`` is applied to that score.
+those. Only assertions in force are exported (docs/design.md, "Listed means in force": not past
+``valid_until`` or the review date, not delisted) unless ``include_expired`` asks for the ended
+ones too (they weigh nothing in the score; json marks them ``ended``/``why``); allowlisted values
+are left out unless asked for; ``min_score`` is applied to that score.
 """
 
 from __future__ import annotations
@@ -178,7 +180,8 @@ def indicators(conn: Connection, viewer: Viewer, fmt: str, query: ExportQuery, *
     values_only = fmt in VALUE_FORMATS and not scores
     items = group(reads.rows(conn, viewer, query.selection(fmt, now), order=order, values_only=values_only))
     if scores:
-        items = scored(items, now=now, half_lifes=half_lifes, min_score=query.min_score)
+        items = scored(items, now=now, half_lifes=half_lifes, min_score=query.min_score,
+                       ended_too=query.include_expired)
     return items
 
 

@@ -81,9 +81,10 @@ class PullFailed(RegistryError):
 
 def pull(db: Database, url: str, collection: str, *, org: str, user: str | None = None,
          password: str | None = None, per_request: int = PER_REQUEST, verify: bool | str = True,
-         full: bool = False) -> dict:
+         full: bool = False, review_days: dict[str, float] | None = None) -> dict:
     """Pull what is new in the remote collection (an id, or an alias/title the API root lists)
-    since the last pull (everything with ``full`` or the first time); the counts and the cursor."""
+    since the last pull (everything with ``full`` or the first time); the counts and the cursor.
+    ``review_days``: the settings' REVIEW_DAYS (``Provenance.review_days``)."""
     root = api_root(url)
     with db.read() as conn:
         require_org(conn, org)
@@ -95,7 +96,7 @@ def pull(db: Database, url: str, collection: str, *, org: str, user: str | None 
 
     counts, cursor, found, since = _pull(db, root, collection, since_for, org=org, feed=f"taxii:{urlsplit(root).netloc}"[:100],
                                          recorder=_DateAddedRecorder(user, password), per_request=per_request,
-                                         verify=verify)
+                                         verify=verify, review_days=review_days)
     with db.write() as conn:
         taxii_store.save_pull_state(conn, taxii_store.PullStateRow(
             url=root, collection_id=found.id, org=org, cursor=cursor, pulled=utcnow(), last_counts=counts))
@@ -104,21 +105,25 @@ def pull(db: Database, url: str, collection: str, *, org: str, user: str | None 
 
 def pull_collection(db: Database, url: str, collection: str, *, since: str | None, org: str, feed: str,
                     headers: dict | None = None, user: str | None = None, password: str | None = None,
-                    per_request: int = PER_REQUEST, verify: bool | str = True, on_page=None) -> tuple[dict, str | None]:
+                    per_request: int = PER_REQUEST, verify: bool | str = True, on_page=None,
+                    review_days: dict[str, float] | None = None) -> tuple[dict, str | None]:
     """Pull a collection from ``since`` as ``feed``'s assertions (a TAXII feed run); the counts and
     the new cursor, which the caller stores. ``on_page(counts)`` runs after each page's transaction."""
     counts, cursor, _found, _since = _pull(db, api_root(url), collection, lambda _found: since, org=org, feed=feed,
                                            recorder=_DateAddedRecorder(user, password, headers),
-                                           per_request=per_request, verify=verify, on_page=on_page)
+                                           per_request=per_request, verify=verify, on_page=on_page,
+                                           review_days=review_days)
     return counts, cursor
 
 
-def _pull(db, root, collection, since_for, *, org, feed, recorder, per_request, verify, on_page=None):
+def _pull(db, root, collection, since_for, *, org, feed, recorder, per_request, verify, on_page=None,
+          review_days=None):
     try:
         with ApiRoot(root, auth=recorder, verify=verify) as remote:
             found = _collection(remote, collection)
             since = since_for(found)
-            counts = _import_pages(db, found, since, org=org, per_request=per_request, feed=feed, on_page=on_page)
+            counts = _import_pages(db, found, since, org=org, per_request=per_request, feed=feed, on_page=on_page,
+                                   review_days=review_days)
     except (requests.RequestException, TAXIIServiceException, ValidationError, InvalidJSONError) as exc:
         raise PullFailed(f"{root}: {exc}{_why(exc)}") from None
     except RecursionError:  # the client's JSON parser (the standard library's) gave up on a deep document
@@ -147,7 +152,7 @@ def _collection(remote: ApiRoot, wanted: str) -> Collection:
 
 
 def _import_pages(db: Database, collection: Collection, since: str | None, *, org: str, per_request: int,
-                  feed: str, on_page=None) -> dict:
+                  feed: str, on_page=None, review_days=None) -> dict:
     """Each page imported in its own transaction, as it arrives. The pages share the indicators
     stored under another id than their own (``carried_refs``): a Sighting names its Indicator by
     that id, maybe from a later page."""
@@ -160,7 +165,7 @@ def _import_pages(db: Database, collection: Collection, since: str | None, *, or
         counts["objects"] += len(objects)
         if objects:
             _add(counts, import_bundle(db, objects, default_org=org, create_orgs=False, feed=feed,
-                                       carried_refs=carried))
+                                       carried_refs=carried, review_days=review_days))
         if on_page is not None:
             on_page(counts)
     return counts

@@ -22,7 +22,8 @@ The order of a run, and why:
    (``should_stop``) the run stops after the batch in hand.
 5. **Finish** (one transaction): the anomaly guard compares the row count with the median of
    recent runs; in ``snapshot`` mode, unless the run is anomalous, assertions of the feed
-   that the run did not see get ``valid_until`` (they stop counting, and stay for history);
+   that the run did not see get ``valid_until`` and ``end_reason`` ``snapshot`` (they end, and
+   stay as history: docs/design.md, "Listed means in force");
    the fetch state (ETag, Last-Modified, TAXII/MISP position) is saved only now, so a failed
    or interrupted run is fetched again in full next time; the run row gets its figures and
    the lease is released.

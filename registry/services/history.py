@@ -9,11 +9,13 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
+from registry.domain import standing
 from registry.domain.kinds import EXACT, FILE_HASH, SAME_FILE
 from registry.domain.normalize import NormalizeError, normalize_one
+from registry.domain.times import utcnow
 from registry.domain.tlp import Viewer
 from registry.services.errors import Invalid
-from registry.services.lookup import assertion_dict, lookup
+from registry.services.lookup import assertion_dict, in_force_and_ended, lookup
 from registry.services.stix_export import indicator_bundle
 from registry.storage import indicator_reads as store
 
@@ -27,35 +29,45 @@ def canonical(value: str, region: str | None) -> str:
 
 def indicator_history(conn: Connection, value: str, viewer: Viewer, *, region: str | None = None,
                       half_lifes: dict[str, float] | None = None, now: datetime | None = None) -> dict:
-    """``answer`` (the lookup answer), ``assertions`` and ``sightings`` of the indicator itself
-    (empty when it is only covered by a wider listing, or hidden), ``related`` (the other
-    matches), ``file_hashes`` (every hash of a file, strongest first) and ``timeline``, oldest
-    first.
+    """``answer`` (the lookup answer), ``assertions`` (in force), ``history`` (ended: ``ended``
+    and ``why`` added) and ``sightings`` of the indicator itself (empty when it is only covered by
+    a wider listing, or hidden), ``related`` (the other matches), ``file_hashes`` (every hash of a
+    file, strongest first) and ``timeline``, oldest first.
 
     The indicator itself is the exact match, or else the file a file hash is another hash of
     (``same-file``: the same file, listed under its strongest hash)."""
+    now = now or utcnow()
     answer = lookup(conn, [value], viewer, region=region, half_lifes=half_lifes, now=now)[0]
     if "error" in answer:
         raise Invalid(answer["error"], field="value")
-    itself = next((m for m in answer["matches"] if m["match"] == EXACT), None) or next(
-        (m for m in answer["matches"] if m["match"] == SAME_FILE), None)
-    assertions, sightings, indicator_id = [], [], None
+    itself = _itself(answer["matches"]) or _itself(answer["history"])
+    assertions, ended, sightings, indicator_id = [], [], [], None
     if itself is not None:
         row = store.find_by_values(conn, [itself["value"]])[0]
         indicator_id = row.id
-        for a in store.assertions_for(conn, [row.id]):
-            if viewer.can_see(a.tlp, a.source):
-                assertions.append({**assertion_dict(a), "external_ref": a.external_ref})
-        sightings = itself["sightings"]
+        current, gone = in_force_and_ended(store.assertions_for(conn, [row.id]), now)
+        for rows, out in ((current, assertions), (gone, ended)):
+            for a in rows:
+                if viewer.can_see(a.tlp, a.source):
+                    out.append({**assertion_dict(a, now), "external_ref": a.external_ref})
+        sightings = itself.get("sightings", [])
     return {
         "answer": answer,
         "indicator_id": indicator_id,
         "assertions": assertions,
+        "history": ended,
         "sightings": sightings,
-        "related": [m for m in answer["matches"] if m is not itself],
+        "related": [m for m in answer["matches"] if m["value"] != (itself or {}).get("value")],
         "file_hashes": _file_hashes(answer, itself),
-        "timeline": timeline(assertions, sightings),
+        "timeline": timeline([*assertions, *ended], sightings),
     }
+
+
+def _itself(entries: list[dict]) -> dict | None:
+    """The entry (a match, or a history entry) of the indicator itself: the exact match, or else
+    the file a file hash is another hash of."""
+    return next((m for m in entries if m["match"] == EXACT), None) or next(
+        (m for m in entries if m["match"] == SAME_FILE), None)
 
 
 def _file_hashes(answer: dict, shown: dict | None) -> list[str]:
@@ -82,7 +94,10 @@ def timeline(assertions: list[dict], sightings: list[dict]) -> list[dict]:
         if a["last_seen"] != a["first_seen"]:
             add(a["last_seen"], 1, source=a["source"], tlp=a["tlp"],
                 what=f"last reported{via} ({a['times_reported']} reports in all)")
-        add(a["valid_until"], 2, source=a["source"], tlp=a["tlp"], what="report valid until")
+        if a.get("why"):  # ended (docs/design.md, "Listed means in force")
+            add(a["ended"], 2, source=a["source"], tlp=a["tlp"], what=f"report ended: {standing.WHY[a['why']]}")
+        else:
+            add(a["valid_until"], 2, source=a["source"], tlp=a["tlp"], what="report valid until")
     for s in sightings:
         case = f" in case {s['case_ref']}" if s.get("case_ref") else ""
         add(s["first_seen"], 0, source=s["source"], tlp=s["tlp"], what=f"first sighted{case}")

@@ -217,7 +217,7 @@ def _import_stix(db: Database, path: Path, provenance: Provenance, on_bytes) -> 
     try:
         return import_bundle(db, data, default_org=provenance.org, tlp=provenance.tlp,
                              confidence=provenance.confidence, labels=provenance.labels, feed=provenance.feed,
-                             keep_results=False)
+                             keep_results=False, review_days=provenance.review_days)
     except Invalid as exc:
         if (exc.field or "").partition("[")[0] not in ("bundle", "objects"):
             raise

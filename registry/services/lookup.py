@@ -13,9 +13,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, and_
 
-from registry.domain import same_file
+from registry.domain import same_file, standing
 from registry.domain.allowlist import Allowlist, emergency_reason
 from registry.domain.keys import probe_keys
 from registry.domain.kinds import FILE_HASH, KINDS, PHONE, USER_ACCOUNT, Value
@@ -32,6 +32,7 @@ from registry.storage import aliases
 from registry.storage import indicator_reads as store
 from registry.storage import tables as t
 from registry.storage.lookup_state import lookup_state
+from registry.storage.standing import in_force
 from registry.storage.visibility import visible
 
 _KEY_OF_PROBE = operator.itemgetter(0)
@@ -144,18 +145,23 @@ def _file_hashes(conn: Connection, found: dict[str, _Found]) -> None:
 class _Found:
     """What a viewer may see of one matched indicator, built once per batch however many
     queries match it; the parts of an answer that depend only on the indicator and the match
-    type are memoised per match type."""
+    type are memoised per match type. ``assertions`` are those in force; ``ended`` those no
+    longer (the answer's ``history``: docs/design.md, "Listed means in force")."""
 
-    __slots__ = ("row", "assertions", "sightings", "terms", "sighting_count", "hashes", "_by_match", "_scores")
+    __slots__ = ("row", "assertions", "sightings", "terms", "sighting_count", "hashes", "ended", "_by_match",
+                 "_history", "_scores")
 
-    def __init__(self, row: LookupMatch, assertions: list, terms: list, sightings: list, scores: dict) -> None:
+    def __init__(self, row: LookupMatch, assertions: list, terms: list, sightings: list, scores: dict,
+                 ended: list) -> None:
         self.row = row
         self.assertions = assertions
         self.terms = terms
         self.sightings = sightings
         self.sighting_count = sum(s["count"] for s in sightings)
         self.hashes: list[str] | None = None  # a file's other hashes
+        self.ended = ended
         self._by_match: dict[str, tuple] = {}
+        self._history: dict[str, list[dict]] = {}
         self._scores = scores  # the batch's: indicators with equal terms share one score and explanation
 
     def matched(self, match: str) -> tuple[dict, list, tuple[int, list[dict]]]:
@@ -181,6 +187,14 @@ class _Found:
                 scored = self._scores[key] = (*combine(weighed, sightings=self.sighting_count), len(self._scores))
             parts = self._by_match[match] = (entry, weighed, scored)
         return parts
+
+    def history(self, match: str) -> list[dict]:
+        """The ended assertions as the answer's ``history`` lists them, naming the match."""
+        entries = self._history.get(match)
+        if entries is None:
+            head = {"match": match, "value": self.row.value}
+            entries = self._history[match] = [{**head, **ended} for ended in self.ended]
+        return entries
 
 
 class _Times:
@@ -209,9 +223,11 @@ def _visible_fragments(conn: Connection, rows: list[LookupMatch], viewer: Viewer
     times = _Times()
     see = viewer.can_see
     assertions: dict[int, tuple[list, list]] = {}
+    history: dict[int, list] = {}
     # A feed's rows share everything but the indicator: one shown dict, and one Term per
-    # indicator kind, serve them all (None: hidden from this viewer).
-    made: dict[tuple, tuple[dict, dict] | None] = {}
+    # indicator kind, serve them all (None: hidden from this viewer). An ended assertion is
+    # shown as history and never weighed (its ``why`` is not None).
+    made: dict[tuple, tuple[dict, dict, str | None] | None] = {}
     scores: dict[tuple, tuple] = {}
     for row in rows:
         if row.assertion_id is None:  # no assertion
@@ -219,11 +235,14 @@ def _visible_fragments(conn: Connection, rows: list[LookupMatch], viewer: Viewer
         said = row[ASSERTION_FIELDS]
         got = made.get(said, _UNMADE)
         if got is _UNMADE:
-            got = made[said] = _shown(row, times) if see(row.tlp, row.source) else None
+            got = made[said] = _shown(row, times, now) if see(row.tlp, row.source) else None
         if got is None:
             continue
-        shown, terms_by_kind = got
+        shown, terms_by_kind, why = got
         ind = row.id
+        if why is not None:
+            history.setdefault(ind, []).append(shown)
+            continue
         kind = row.kind
         term = terms_by_kind.get(kind)
         if term is None:
@@ -244,23 +263,31 @@ def _visible_fragments(conn: Connection, rows: list[LookupMatch], viewer: Viewer
     for ind, row in by_id.items():
         shown, terms = assertions.get(ind) or ([], [])
         seen_by = sightings.get(ind)
-        if shown or seen_by:  # else hidden from this viewer: as if unknown
-            found[row.value] = _Found(row, shown, terms, seen_by or [], scores)
+        ended = history.get(ind)
+        if shown or seen_by or ended:  # else hidden from this viewer: as if unknown
+            found[row.value] = _Found(row, shown, terms, seen_by or [], scores, ended or [])
     return found
 
 
 _UNMADE = object()
 
 
-def _shown(row: LookupMatch, times: _Times) -> tuple[dict, dict]:
-    """A match's assertion as answers show it, with an empty Term per kind map."""
+def _shown(row: LookupMatch, times: _Times, now: datetime) -> tuple[dict, dict, str | None]:
+    """A match's assertion as answers show it, with an empty Term per kind map, and why it ended
+    (None while in force: ``domain.standing``); an ended one with its ``ended`` time and ``why``."""
+    valid_until = times(row.valid_until)
     shown = {
         "source": row.source, "feed": row.feed or None, "confidence": row.confidence, "tlp": row.tlp,
         "labels": decode_labels(row.labels), "description": row.description,
         "first_seen": times(row.first_seen)[1], "last_seen": times(row.last_seen)[1],
-        "valid_until": times(row.valid_until)[1], "times_reported": row.times_reported,
+        "valid_until": valid_until[1], "times_reported": row.times_reported,
     }
-    return shown, {}
+    review_at = times(row.review_at)[0]
+    why = standing.ended(valid_until[0], review_at, row.end_reason, now)
+    if why is not None:
+        shown["ended"] = iso(standing.end_time(valid_until[0], review_at, row.end_reason, now))
+        shown["why"] = why
+    return shown, {}, why
 
 
 def _unparsed(query: str, exc: NormalizeError, kind: str | None) -> dict:
@@ -271,7 +298,7 @@ def _unparsed(query: str, exc: NormalizeError, kind: str | None) -> dict:
         return {
             "query": query, "kind": PHONE, "value": value, "listed": False, "score": 0,
             "explanation": [{"reason": f"allowlisted: {reason}", "points": 0}], "allowlisted": True,
-            "allowlist_reason": reason, "matches": [],
+            "allowlist_reason": reason, "matches": [], "history": [],
         }
     return {"query": query, "error": str(exc)}
 
@@ -282,14 +309,19 @@ _UNLISTED = (0, [])
 def _answer(query, value, value_probes, found: dict[str, _Found], allowlist: Allowlist,
             combined_scores: dict[tuple, tuple]):
     hits = []
+    history: list[dict] = []
     for key, match in value_probes:
         hit = found.get(key)
         if hit is not None:
-            hits.append((hit, match))
+            if hit.ended:
+                history += hit.history(match)
+            if hit.assertions or hit.sightings:
+                hits.append((hit, match))
     reason = allowlist.reason_for(value)
     if len(hits) == 1:
         entry, _, (points, explanation, _) = hits[0][0].matched(hits[0][1])
         matches = [entry]
+        listed = bool(hits[0][0].assertions)
     elif hits:
         parts = [hit.matched(match) for hit, match in hits]  # in match order, as probes come
         matches = [entry for entry, _, _ in parts]
@@ -299,19 +331,23 @@ def _answer(query, value, value_probes, found: dict[str, _Found], allowlist: All
             combined = combined_scores[key] = combine(
                 [w for _, weighed, _ in parts for w in weighed], sightings=sum(hit.sighting_count for hit, _ in hits))
         points, explanation = combined
+        listed = any(hit.assertions for hit, _ in hits)
     else:
-        matches, (points, explanation) = [], _UNLISTED
+        matches, (points, explanation), listed = [], _UNLISTED, False
     if reason:
         points, explanation = allowlisted_score(reason)
+    # Listed means in force: some assertion the viewer sees has not ended (a match made of
+    # sightings alone, or history alone, lists nothing: docs/design.md, "Listed means in force").
     answer = {
         "query": query,
         "kind": value.kind,
         "value": value.value,
-        "listed": bool(matches),
+        "listed": listed,
         "score": points,
         "explanation": explanation,
         "allowlisted": reason is not None,
         "matches": matches,
+        "history": history,
     }
     display = value.display or (phone_display(value.value) if value.kind == PHONE and not value.is_range else None)
     if display:
@@ -321,8 +357,10 @@ def _answer(query, value, value_probes, found: dict[str, _Found], allowlist: All
     return answer
 
 
-def assertion_dict(a) -> dict:
-    return {
+def assertion_dict(a, now: datetime | None = None) -> dict:
+    """An assertion row (``indicator_reads.assertions_for``) as answers show it; with ``now``, an
+    ended one (``domain.standing``) with its ``ended`` time and ``why``, as history shows it."""
+    out = {
         "source": a.source,
         "feed": a.feed or None,
         "confidence": a.confidence,
@@ -334,6 +372,20 @@ def assertion_dict(a) -> dict:
         "valid_until": iso(a.valid_until),
         "times_reported": a.times_reported,
     }
+    if now is not None:
+        why = standing.ended(a.valid_until, a.review_at, a.end_reason, now)
+        if why is not None:
+            out["ended"] = iso(standing.end_time(a.valid_until, a.review_at, a.end_reason, now))
+            out["why"] = why
+    return out
+
+
+def in_force_and_ended(rows, now: datetime) -> tuple[list, list]:
+    """Assertion rows split into those in force at ``now`` and those that ended."""
+    current, ended = [], []
+    for a in rows:
+        (ended if standing.ended(a.valid_until, a.review_at, a.end_reason, now) else current).append(a)
+    return current, ended
 
 
 def _sighting(s, viewer: Viewer) -> dict:
@@ -350,21 +402,24 @@ def _sighting(s, viewer: Viewer) -> dict:
     return out
 
 
-def search_within(conn: Connection, cidr: str, viewer: Viewer, *, limit: int = 1000) -> dict:
-    """What is listed inside a network: indicators whose range lies within it."""
+def search_within(conn: Connection, cidr: str, viewer: Viewer, *, limit: int = 1000,
+                  now: datetime | None = None) -> dict:
+    """What is listed inside a network: indicators whose range lies within it with an assertion
+    in force (``domain.standing``; their ended ones are not shown)."""
     try:
         network = normalize_one(cidr, None)
     except NormalizeError as exc:
         raise Invalid(str(exc), field="within") from None
     if network.range_start is None:
         raise Invalid(f"{cidr!r} is not an IP network (give a CIDR such as 203.0.113.0/24)", field="within")
-    clause = visible(viewer, t.assertion.c.tlp, t.organization.c.slug)
+    now = now or utcnow()
+    clause = and_(visible(viewer, t.assertion.c.tlp, t.organization.c.slug), in_force(now))
     rows = store.within(conn, network.range_start, network.range_end, limit=limit + 1, visible_clause=clause)
     truncated = len(rows) > limit
     rows = rows[:limit]
     shown = defaultdict(list)
     if rows:
-        for a in store.assertions_for(conn, [r.id for r in rows]):
+        for a in in_force_and_ended(store.assertions_for(conn, [r.id for r in rows]), now)[0]:
             if viewer.can_see(a.tlp, a.source):
                 shown[a.indicator_id].append(a)
     results = [

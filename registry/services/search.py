@@ -21,7 +21,7 @@ from registry.domain.times import iso, utcnow
 from registry.domain.tlp import Viewer
 from registry.services.errors import Invalid
 from registry.services.filters import parse_kind, parse_since
-from registry.services.lookup import assertion_dict
+from registry.services.lookup import assertion_dict, in_force_and_ended
 from registry.storage import aliases
 from registry.storage import indicator_reads as store
 from registry.storage import tables as t
@@ -181,7 +181,8 @@ def search_indicators(conn: Connection, viewer: Viewer, filters: Filters, *, hal
         hashes = aliases.aliases_of(conn, files) if files else {}
         for row in rows:
             after = row.value
-            assertions = by_indicator[row.id]
+            every = by_indicator[row.id]
+            assertions, ended = in_force_and_ended(every, now)
             points, _ = score(
                 [Evidence(a.source, a.feed or None, row.kind, a.confidence, a.last_seen, a.valid_until, EXACT)
                  for a in assertions],
@@ -189,12 +190,15 @@ def search_indicators(conn: Connection, viewer: Viewer, filters: Filters, *, hal
             )
             if filters.min_score is not None and points < filters.min_score:
                 continue
-            seen = [*assertions, *sightings[row.id]]
+            seen = [*every, *sightings[row.id]]
+            # Listed as a lookup says it (docs/design.md, "Listed means in force"): an indicator
+            # whose visible assertions all ended is still found, with listed false and its history.
             result = {
-                "kind": row.kind, "value": row.value, "display": row.display,
+                "kind": row.kind, "value": row.value, "display": row.display, "listed": bool(assertions),
                 "score": points, "allowlisted": row.allowlisted is not None,
                 "first_seen": iso(min(x.first_seen for x in seen)), "last_seen": iso(max(x.last_seen for x in seen)),
                 "assertions": [assertion_dict(a) for a in assertions],
+                "history": [assertion_dict(a, now) for a in ended],
             }
             if row.id in hashes:
                 result["hashes"] = hashes[row.id]  # a file's other hashes

@@ -107,6 +107,7 @@ def import_bundle(
     now: datetime | None = None,
     viewer: Viewer | None = None,
     carried_refs: dict[str, list[PatternValue]] | None = None,
+    review_days: dict[str, float] | None = None,
 ) -> BundleReport:
     """Import a STIX bundle (bytes or text of JSON, a parsed bundle, a TAXII envelope
     ``{"objects": [...]}`` or a list of objects).
@@ -123,11 +124,12 @@ def import_bundle(
     pull's pages, it carries the Indicators stored under another id than their own (their
     values, by their own id), so a Sighting on a later page still finds the one it names. With
     a Database the import is one transaction; with a Connection it runs in the caller's.
+    ``review_days``: the settings' REVIEW_DAYS, as ``Provenance.review_days``.
     """
     objects = _objects(data)
     options = dict(default_org=default_org, forced=org, tlp=tlp, confidence=confidence, labels=labels, feed=feed,
                    on_reject=on_reject, create_orgs=create_orgs, keep_results=keep_results, now=now, viewer=viewer,
-                   carried_refs=carried_refs)
+                   carried_refs=carried_refs, review_days=review_days)
     if isinstance(target, Database):
         with target.write() as conn:
             return _Import(conn, objects, **options).run()
@@ -166,8 +168,9 @@ class _Submitter(Submitter):
 
 class _Import:
     def __init__(self, conn: Connection, objects: list[dict], *, default_org, forced, tlp, confidence, labels, feed,
-                 on_reject, create_orgs, keep_results, now, viewer, carried_refs) -> None:
+                 on_reject, create_orgs, keep_results, now, viewer, carried_refs, review_days) -> None:
         self.conn = conn
+        self.review_days = review_days
         self.objects = objects
         self.viewer = viewer
         self.default_tlp = tlp_mod.parse_tlp(tlp) if tlp else tlp_mod.DEFAULT_TLP
@@ -226,7 +229,7 @@ class _Import:
         if submitter is None:
             provenance = Provenance(org=slug, feed=self.feed, tlp=self.default_tlp,
                                     confidence=50 if self.confidence is None else self.confidence,
-                                    labels=self.labels)
+                                    labels=self.labels, review_days=self.review_days)
             submitter = self.submitters[slug] = _Submitter(
                 self.conn, provenance, now=self.now, batch_size=5000, allowlist=self.allowlist,
                 keep_results=self.report.results is not None, on_reject_row=self.rejected, viewer=self.viewer,

@@ -56,6 +56,9 @@ class Provenance:
     valid_until: datetime | None = None
     external_ref: str | None = None
     platform: str | None = None  # the platform of rows that are accounts or of no given kind (`@name`)
+    # The settings' REVIEW_DAYS (None: the defaults), by which every assertion written gets its
+    # review date (docs/design.md, "Listed means in force"); read-only, shared.
+    review_days: dict[str, float] | None = field(default=None, compare=False)
 
 
 @dataclass(slots=True)
@@ -300,7 +303,8 @@ class Submitter:
         items = [pending[key] for key in sorted(pending)]
         feed = self.prov.feed or ""
         statuses, lowered, served = store.upsert(self.conn, self.org.id, feed, items, self.now, writer=self.writer,
-                                                 viewer=self.viewer, org=self.org.slug, derive=self._derive)
+                                                 viewer=self.viewer, org=self.org.slug, derive=self._derive,
+                                                 review_days=self.prov.review_days)
         if pairs:
             conn = self.conn
             self.writer.then(lambda: aliases.add(conn, pairs))  # after the batch's indicators are written

@@ -23,9 +23,11 @@ from registry.services.taxii_query import stix_time, version_of
 from registry.storage import taxii as taxii_store
 
 
-def add_objects(db, principal, coll: CollectionDef, envelope, now: datetime) -> tuple[dict, Lowered]:
+def add_objects(db, principal, coll: CollectionDef, envelope, now: datetime, *,
+                review_days: dict[str, float] | None = None) -> tuple[dict, Lowered]:
     """Import a TAXII envelope as the caller's org, synchronously: the stored status resource,
-    and the TLPs the import lowered (``services.lowered``), for the caller's audit."""
+    and the TLPs the import lowered (``services.lowered``), for the caller's audit.
+    ``review_days``: the settings' REVIEW_DAYS (``Provenance.review_days``)."""
     if not coll.writable:
         raise Forbidden(f"collection {coll.name!r} is read-only: add objects to 'submissions'")
     if not roles.allows(principal.role, roles.CONTRIBUTOR):
@@ -38,7 +40,7 @@ def add_objects(db, principal, coll: CollectionDef, envelope, now: datetime) -> 
         # ``org`` (not ``default_org``): an upload is the caller's own, whatever identity it
         # names, or a member could publish under another agency's name; nor does it create orgs.
         report = import_bundle(conn, objects, org=principal.org, create_orgs=False, keep_results=True, now=now,
-                               viewer=principal.viewer)
+                               viewer=principal.viewer, review_days=review_days)
         successes, failures = _outcomes(objects, report.results)
         row = taxii_store.StatusRow(
             id=str(uuid.uuid4()), org=principal.org, collection_id=coll.id, status="complete",

@@ -11,6 +11,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from registry.domain.rows import decode_labels
+from registry.domain.standing import DELISTED, REVIEW
 from registry.stix import mapping
 from registry.stix.ids import IndicatorIds
 from registry.stix.markings import TLP2_IDS
@@ -70,7 +71,10 @@ def indicator(row, org: Org, others: tuple[str, ...] = ()) -> dict:
     other hashes of a file-hash value's file, which its pattern names too.
 
     created = valid_from = first_seen; modified = the row's last change, never before created;
-    valid_until only when after valid_from (STIX requires it). An allowlisted value is exported
+    valid_until only when after valid_from (STIX requires it). An assertion the registry ended
+    carries the end as its valid_until (a review date passed: its review date); a delisted one is
+    ``revoked`` (docs/stix-taxii.md, "Ended and revoked"): each is a new version, as the row's end
+    gave it a new change number and ``modified``. An allowlisted value is exported
     with indicator_types ["benign"]: the registry's own judgement travels with the data, and the
     round trip keeps the assertion (the receiving registry's allowlist decides again).
     """
@@ -88,10 +92,13 @@ def indicator(row, org: Org, others: tuple[str, ...] = ()) -> dict:
         "indicator_types": list(types), "pattern": mapping.pattern(kind, value, others), "pattern_type": "stix",
         "pattern_version": "2.1", "valid_from": created,
     }
-    if row.valid_until is not None:
-        valid_until = stamp(row.valid_until)
+    until = row.review_at if row.end_reason == REVIEW else row.valid_until
+    if until is not None:
+        valid_until = stamp(until)
         if valid_until > created:
             obj["valid_until"] = valid_until
+    if row.end_reason == DELISTED:
+        obj["revoked"] = True
     obj["confidence"] = row.confidence
     if labels:
         obj["labels"] = list(labels)

@@ -18,12 +18,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, String, and_, func, or_, select, tuple_, type_coerce
+from sqlalchemy import Connection, String, and_, func, select, tuple_, type_coerce
 
 from registry.domain.rows import ExportRow, ValueRow
 from registry.domain.tlp import Viewer
 from registry.storage import bulk
 from registry.storage import tables as t
+from registry.storage.standing import in_force
 from registry.storage.stix_reads import label_pattern
 from registry.storage.visibility import visible
 
@@ -42,7 +43,7 @@ class Selection:
     source: str | None = None
     since_time: datetime | None = None
     since_seq: int | None = None
-    current_at: datetime | None = None  # leave out assertions past valid_until at this time
+    current_at: datetime | None = None  # leave out assertions not in force at this time (storage.standing)
     include_allowlisted: bool = False
     ranges_only: bool = False  # IP networks and addresses only (the CIDR export)
 
@@ -64,7 +65,7 @@ def _conditions(viewer: Viewer, sel: Selection) -> list:
     if sel.since_seq is not None:
         conditions.append(A.seq > sel.since_seq)
     if sel.current_at is not None:
-        conditions.append(or_(A.valid_until.is_(None), A.valid_until > sel.current_at))
+        conditions.append(in_force(sel.current_at))
     if not sel.include_allowlisted:
         conditions.append(IND.allowlisted.is_(None))
     if sel.ranges_only:
@@ -78,6 +79,7 @@ def _select(conn: Connection, viewer: Viewer, sel: Selection, *, values_only: bo
         IND.range_end, ORG.slug.label("source"), A.org_id, A.feed, A.confidence, A.tlp, A.labels, A.description,
         _raw_time(conn, A.valid_until, "valid_until"), _raw_time(conn, A.first_seen, "first_seen"),
         _raw_time(conn, A.last_seen, "last_seen"), A.times_reported, _raw_time(conn, A.modified, "modified"),
+        _raw_time(conn, A.review_at, "review_at"), A.end_reason,
     )
     assert tuple(c.key for c in columns) == ExportRow._fields
     if values_only:  # fewer columns: the text export reads its rows much faster

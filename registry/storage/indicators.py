@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 from sqlalchemy import Connection, text
 
-from registry.domain import lanes
+from registry.domain import lanes, standing
 from registry.domain.kinds import IPV4, IPV6, Value
 from registry.domain.tlp import RANK, Viewer
 from registry.storage import bulk
@@ -60,7 +60,7 @@ _SINGLE_ADDRESS = frozenset({(IPV4, 32), (IPV6, 128)})
 
 _ASSERTION_COLUMNS = (
     "indicator_id", "org_id", "feed", "confidence", "tlp", "labels", "description", "valid_until",
-    "first_seen", "last_seen", "times_reported", "stix_id", "external_ref", "raw", "modified", "seq",
+    "first_seen", "last_seen", "times_reported", "stix_id", "external_ref", "raw", "review_at", "modified", "seq",
 )
 _STIX_ID = _ASSERTION_COLUMNS.index("stix_id")
 _INDICATOR_COLUMNS = (
@@ -91,8 +91,14 @@ class Upserted(NamedTuple):
 
 def upsert(conn: Connection, org_id: int, feed: str, items: list[Pending], now: datetime, *,
            writer=None, viewer: Viewer | None = None, org: str = "",
-           derive: Callable[[str, int], str] | None = None) -> Upserted:
+           derive: Callable[[str, int], str] | None = None,
+           review_days: dict[str, float] | None = None) -> Upserted:
     """Upsert one source's assertions.
+
+    Each one written, new or reported again, gets its review date from now (``review_days`` by
+    kind: ``domain.standing.review_date``); one that had ended (``domain.standing``: past its
+    valid_until or review date, or ended by the registry) is updated, its ``end_reason`` cleared
+    (docs/design.md, "Listed means in force").
 
     ``items`` must hold distinct canonical values (the caller merges duplicates). With a
     ``writer`` (storage.writer), the batch's writes may still be running when this returns.
@@ -104,7 +110,7 @@ def upsert(conn: Connection, org_id: int, feed: str, items: list[Pending], now: 
     writer = writer or InlineWriter()
     # Both rows of every item are drafted as if it were new (most of an import's items are)
     # while the previous batch is still being written; only ids and sequence numbers wait.
-    drafts = _Drafts(conn, org_id, feed, items, now)
+    drafts = _Drafts(conn, org_id, feed, items, now, review_days)
     writer.wait()  # reads below must see the previous batch
     ids, known, writes = _indicator_ids_for(conn, drafts)
     db_now = drafts.db_now
@@ -114,11 +120,11 @@ def upsert(conn: Connection, org_id: int, feed: str, items: list[Pending], now: 
 
     # Only indicators that existed before this batch can hold an assertion already.
     current: dict = {}
-    columns = "id, indicator_id, lane, stix_id, confidence, tlp, labels, description, valid_until"
+    columns = "id, indicator_id, lane, stix_id, confidence, tlp, labels, description, valid_until, review_at, end_reason"
     typed = text(
         f"SELECT {columns} FROM assertion WHERE org_id = :org AND feed = :feed AND "
         f"{'' if capped else 'lane = 0 AND '}{bulk.in_values(conn, 'indicator_id')}"
-    ).columns(valid_until=t.assertion.c.valid_until.type)
+    ).columns(valid_until=t.assertion.c.valid_until.type, review_at=t.assertion.c.review_at.type)
     for part in chunks(known):
         rows = conn.execute(typed, {"org": org_id, "feed": feed, "vals": bulk.values_param(conn, part)})
         if capped:
@@ -130,7 +136,8 @@ def upsert(conn: Connection, org_id: int, feed: str, items: list[Pending], now: 
     iids = [ids[p.value.value] for p in items]
     statuses: list[str] = [NEW] * len(items)
     new = range(len(items))
-    changed, touches, lowered = [], [], []
+    changed, lowered = [], []
+    touches: dict[str, list[int]] = {}  # by kind: the review date moves on by kind
     choices: dict[int, lanes.Choice] = {}
     if current:
         new = []
@@ -145,10 +152,10 @@ def upsert(conn: Connection, org_id: int, feed: str, items: list[Pending], now: 
                 continue
             labels = drafts.assertions[n][5]  # encoded as the row stores them
             description = p.description if p.description is not None else row.description
-            expired_before = row.valid_until is not None and row.valid_until <= now
+            ended_before = standing.ended(row.valid_until, row.review_at, row.end_reason, now) is not None
             if (
                 row.confidence != p.confidence or row.tlp != p.tlp or row.labels != labels
-                or row.description != description or row.valid_until != p.valid_until or expired_before
+                or row.description != description or row.valid_until != p.valid_until or ended_before
                 or p.news
             ):
                 changed.append((p, labels, description, row.id))
@@ -156,7 +163,7 @@ def upsert(conn: Connection, org_id: int, feed: str, items: list[Pending], now: 
                 if RANK[p.tlp] < RANK[row.tlp]:
                     lowered.append((n, row.tlp))
             else:
-                touches.append(row.id)
+                touches.setdefault(p.value.kind, []).append(row.id)
                 statuses[n] = UNCHANGED
             if capped and choice.as_new:
                 statuses[n] = NEW  # a row hidden from the writer: answered as if there were none
@@ -172,10 +179,10 @@ def upsert(conn: Connection, org_id: int, feed: str, items: list[Pending], now: 
             row[0], row[-1] = iids[n], seq
             inserts.append(row)
             seq += 1
-        as_db = drafts.as_db
+        as_db, review_at = drafts.as_db, drafts.review_at
         for p, labels, description, assertion_id in changed:
             changes.append((p.confidence, p.tlp, labels, description, as_db(p.valid_until) if p.valid_until else None,
-                            db_now, db_now, seq, assertion_id))
+                            db_now, review_at(p.value.kind), db_now, seq, assertion_id))
             seq += 1
     insert_columns = _ASSERTION_COLUMNS
     served: list[tuple[int, str, bool]] = []
@@ -189,11 +196,13 @@ def upsert(conn: Connection, org_id: int, feed: str, items: list[Pending], now: 
         bulk.insert_many(conn, "assertion", insert_columns, inserts)
         bulk.update_many(
             conn, "assertion",
-            ("confidence", "tlp", "labels", "description", "valid_until", "last_seen", "modified", "seq"),
-            changes, extra_set="times_reported = times_reported + 1",
+            ("confidence", "tlp", "labels", "description", "valid_until", "last_seen", "review_at", "modified", "seq"),
+            changes, extra_set="times_reported = times_reported + 1, end_reason = NULL",
         )
-        _update_where_ids(conn, "assertion", "last_seen = :now, times_reported = times_reported + 1", touches,
-                          {"now": db_now})
+        for kind, ids_of_kind in touches.items():
+            _update_where_ids(conn, "assertion", "last_seen = :now, review_at = :review, "
+                              "times_reported = times_reported + 1", ids_of_kind,
+                              {"now": db_now, "review": drafts.review_at(kind)})
 
     writer.submit(write)
     return Upserted(statuses, lowered, served)
@@ -236,9 +245,19 @@ class _Drafts:
     id and the sequence number still None (lists, filled in place once known); and the batch's
     range prefix lengths."""
 
-    def __init__(self, conn: Connection, org_id: int | None, feed: str, items: Sequence[Pending], now: datetime):
+    def __init__(self, conn: Connection, org_id: int | None, feed: str, items: Sequence[Pending], now: datetime,
+                 review_days: dict[str, float] | None = None):
         self.db_now = db_now = bulk.db_time(conn, now)
         self.as_db = as_db = bulk.time_writer(conn)
+        reviews: dict[str, object] = {}  # kind → the review date of what is written now, as stored
+
+        def review_at(kind: str):
+            got = reviews.get(kind)
+            if got is None:
+                got = reviews[kind] = as_db(standing.review_date(kind, now, review_days))
+            return got
+
+        self.review_at = review_at
         encoded: dict[tuple, str] = {}  # a batch shares a handful of label sets
         self.indicators, self.assertions = indicators, assertions = [], []
         self.lengths = lengths = set()
@@ -256,7 +275,8 @@ class _Drafts:
             assertions.append([
                 None, org_id, feed, p.confidence, p.tlp, labels, p.description,
                 as_db(p.valid_until) if p.valid_until else None, as_db(p.first_seen) if p.first_seen else db_now,
-                db_now, 1, p.stix_id, p.external_ref, p.raw if p.raw != v.value else None, db_now, None,
+                db_now, 1, p.stix_id, p.external_ref, p.raw if p.raw != v.value else None, review_at(v.kind), db_now,
+                None,
             ])
 
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, String, or_, select, text, type_coerce
+from sqlalchemy import Connection, String, select, text, type_coerce
 
 from registry.domain.rows import StixAssertion, StixSighting
 from registry.domain.tlp import Viewer
 from registry.storage import bulk
 from registry.storage import tables as t
 from registry.storage.indicators import chunks
+from registry.storage.standing import in_force
 from registry.storage.visibility import visible
 
 A, S, IND, ORG = t.assertion.c, t.sighting.c, t.indicator.c, t.organization.c
@@ -50,7 +51,7 @@ def _assertion_select(conn: Connection, viewer: Viewer):
         A.id, A.seq, A.indicator_id, A.org_id, A.feed, A.confidence, A.tlp, A.labels, A.description,
         _raw_time(conn, A.valid_until, "valid_until"), _raw_time(conn, A.first_seen, "first_seen"),
         _raw_time(conn, A.modified, "modified"), A.stix_id, A.external_ref,
-        IND.kind, IND.value, IND.allowlisted,
+        IND.kind, IND.value, IND.allowlisted, _raw_time(conn, A.review_at, "review_at"), A.end_reason,
     )
     assert tuple(c.key for c in columns) == StixAssertion._fields
     joined = t.assertion.join(t.indicator, IND.id == A.indicator_id).join(t.organization, ORG.id == A.org_id)
@@ -58,10 +59,11 @@ def _assertion_select(conn: Connection, viewer: Viewer):
 
 
 def _filtered(query, *, table, kind, source, since_time, label=None, current_at=None, include_allowlisted=True):
-    """``current_at``: leave out assertions past valid_until then (the export's default; TAXII
-    serves them, with their valid_until); ``include_allowlisted`` False: leave out allowlisted values."""
+    """``current_at``: leave out assertions not in force then (``storage.standing``: the export's
+    default; TAXII serves them, ended with their valid_until, delisted revoked);
+    ``include_allowlisted`` False: leave out allowlisted values."""
     if current_at is not None and table is A:
-        query = query.where(or_(A.valid_until.is_(None), A.valid_until > current_at))
+        query = query.where(in_force(current_at))
     if not include_allowlisted:
         query = query.where(IND.allowlisted.is_(None))
     if kind:
@@ -144,7 +146,7 @@ def visible_assertions_of(conn: Connection, viewer: Viewer, indicator_ids: Seque
         if label:
             query = query.where(A.labels.like(label_pattern(label), escape="\\"))
         if current_at is not None:
-            query = query.where(or_(A.valid_until.is_(None), A.valid_until > current_at))
+            query = query.where(in_force(current_at))
         out.extend(conn.execute(query))
     out.sort(key=lambda r: (r.indicator_id, r.id))
     return out

@@ -247,7 +247,8 @@ def submit_indicators():
     principal = g.principal
     region = fields.region(body.get("region"), "region") or principal.country
     with _db().write() as conn:
-        submitter = Submitter(conn, Provenance(org=principal.org, region=region), keep_results=True,
+        submitter = Submitter(conn, Provenance(org=principal.org, region=region, review_days=_settings().review_days),
+                              keep_results=True,
                               viewer=principal.viewer)
         for sub in submissions:
             submitter.add(sub)
@@ -284,7 +285,8 @@ def _submit_stix_bundle():
 
     data = request.get_data()
     try:
-        report = import_bundle(_db(), data, org=g.principal.org, viewer=g.principal.viewer)
+        report = import_bundle(_db(), data, org=g.principal.org, viewer=g.principal.viewer,
+                               review_days=_settings().review_days)
     except ValueError as exc:
         raise Invalid(f"not a STIX bundle: {exc}") from None
     out = report.to_dict()

@@ -51,6 +51,7 @@ def create_app(config: Settings | dict | None = None) -> Flask:
         limits,
         meta,
         metrics,
+        review,
         session,
         taxii,
         ui,
@@ -67,5 +68,6 @@ def create_app(config: Settings | dict | None = None) -> Flask:
     app.register_blueprint(exports.bp)
     app.register_blueprint(taxii.bp)
     app.register_blueprint(feeds.bp)
+    app.register_blueprint(review.bp)
     app.register_blueprint(ui.bp)  # the web page at /
     return app

@@ -28,7 +28,8 @@ _EXPORT_FILTERS = [
     {"name": "since", "in": "query", "schema": {"type": "string"},
      "description": "ISO 8601 time, or the X-Registry-Position of an earlier answer (or a TAXII next): only what changed after it"},
     {"name": "include_expired", "in": "query", "schema": {"type": "boolean"},
-     "description": "keep assertions past their valid_until (left out by default)"},
+     "description": "keep the assertions that ended (past their valid_until or review date, a snapshot's end, "
+                    "delisted): only those in force by default"},
     {"name": "include_allowlisted", "in": "query", "schema": {"type": "boolean"},
      "description": "keep allowlisted values (left out by default)"},
 ]
@@ -184,13 +185,17 @@ def spec() -> dict:
                     "responses": {
                         "200": {**_json({"type": "object", "required": ["indicators", "next"], "properties": {
                             "indicators": {"type": "array", "items": {"type": "object", "required": [
-                                "kind", "value", "score", "allowlisted", "assertions"], "properties": {
+                                "kind", "value", "listed", "score", "allowlisted", "assertions", "history"],
+                                "properties": {
                                 "kind": {"type": "string", "enum": list(KINDS)}, "value": {"type": "string"},
+                                "listed": {"type": "boolean",
+                                           "description": "true while an assertion it shows is in force"},
                                 "score": {"type": "integer"}, "allowlisted": {"type": "boolean"},
                                 "first_seen": {"type": "string", "description": "the earliest visible report or sighting"},
                                 "last_seen": {"type": "string", "description": "the latest visible report or sighting"},
                                 "hashes": {"$ref": "#/components/schemas/Hashes"},
                                 "assertions": {"type": "array", "items": {"$ref": "#/components/schemas/Assertion"}},
+                                "history": {"type": "array", "items": {"$ref": "#/components/schemas/Ended"}},
                             }}},
                             "next": {"type": ["string", "null"]},
                         }}), "headers": _POSITION_HEADER},
@@ -327,6 +332,44 @@ def spec() -> dict:
                         "202": _json({"$ref": "#/components/schemas/FeedRun"}, "The run, started"),
                         "404": error_response("No such feed (or one the key may not see)"),
                         "409": error_response("The feed is being run by another process"),
+                        **COMMON_ERRORS,
+                    },
+                },
+            },
+            "/api/v1/review": {
+                "get": {
+                    "summary": "The caller's org's assertions whose review date falls within days, or has passed "
+                               "(contributor); soonest first",
+                    "parameters": [
+                        {"name": "days", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 3650},
+                         "description": "how far ahead (default 30)"},
+                        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 10000}},
+                        {"name": "org", "in": "query", "schema": {"type": "string"},
+                         "description": "another org's (operators only)"},
+                    ],
+                    "responses": {
+                        "200": _json({"type": "object", "required": ["org", "days", "count", "truncated", "assertions"],
+                                      "properties": {
+                                          "org": {"type": "string"}, "days": {"type": "integer"},
+                                          "count": {"type": "integer"}, "truncated": {"type": "boolean"},
+                                          "assertions": {"type": "array",
+                                                         "items": {"$ref": "#/components/schemas/ReviewItem"}}}}),
+                        "404": error_response("No such org"),
+                        **COMMON_ERRORS,
+                    },
+                },
+            },
+            "/api/v1/assertions/{id}/confirm": {
+                "post": {
+                    "summary": "Confirm an assertion of the caller's org (contributor; an operator any): its review "
+                               "date moves on from now, and one that ended by review is in force again",
+                    "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"},
+                                    "description": "the assertion's id, as a review listing gives it"}],
+                    "responses": {
+                        "200": _json({"$ref": "#/components/schemas/ReviewItem"}, "The assertion, confirmed"),
+                        "404": error_response("No such assertion, or one the key may not see"),
+                        "409": error_response("The assertion ended otherwise (expired, a snapshot's end, delisted): "
+                                              "submit the value again"),
                         **COMMON_ERRORS,
                     },
                 },

@@ -4,6 +4,7 @@ error responses every path shares."""
 from __future__ import annotations
 
 from registry.domain.kinds import KINDS, MATCH_TYPES
+from registry.domain.standing import END_REASONS
 from registry.domain.tlp import LEVELS
 
 _ERROR = {
@@ -58,6 +59,32 @@ _ASSERTION = {
         "times_reported": {"type": "integer"},
     },
 }
+_ENDED = {
+    "type": "object",
+    "description": "An assertion that ended (docs/design.md, \"Listed means in force\"): it lists nothing and weighs "
+                   "nothing; when it ended and why (expired: past its valid_until; snapshot: its snapshot feed no "
+                   "longer lists it; review: its review date passed unconfirmed; delisted: after a dispute).",
+    "allOf": [{"$ref": "#/components/schemas/Assertion"}, {
+        "type": "object", "required": ["ended", "why"], "properties": {
+            "match": {"type": "string", "enum": list(MATCH_TYPES), "description": "in a lookup's history"},
+            "value": {"type": "string", "description": "the matched indicator, in a lookup's history"},
+            "ended": {"type": "string"},
+            "why": {"type": "string", "enum": list(END_REASONS)}}}],
+}
+_REVIEW_ITEM = {
+    "type": "object",
+    "required": ["id", "kind", "value", "source", "tlp", "last_seen", "review_at", "status"],
+    "properties": {
+        "id": {"type": ["string", "null"], "description": "the assertion's id (opaque): POST /api/v1/assertions/ID/confirm"},
+        "kind": {"type": "string", "enum": list(KINDS)}, "value": {"type": "string"},
+        "display": {"type": ["string", "null"]}, "source": {"type": "string"}, "feed": {"type": ["string", "null"]},
+        "tlp": {"type": "string", "enum": list(LEVELS)}, "confidence": {"type": "integer"},
+        "labels": {"type": "array", "items": {"type": "string"}}, "last_seen": {"type": "string"},
+        "valid_until": {"type": ["string", "null"]}, "review_at": {"type": "string"},
+        "status": {"type": "string", "enum": ["due", "ended"],
+                   "description": "due: in force until review_at; ended: review_at passed unconfirmed"},
+    },
+}
 _SIGHTING = {
     "type": "object",
     "required": ["source", "count", "tlp", "first_seen", "last_seen"],
@@ -84,11 +111,13 @@ _ANSWER = {
         "kind": {"type": "string", "enum": list(KINDS)},
         "value": {"type": "string"},
         "display": {"type": "string"},
-        "listed": {"type": "boolean"},
+        "listed": {"type": "boolean", "description": "true while an assertion the caller may see is in force"},
         "score": {"type": "integer", "minimum": 0, "maximum": 100},
         "explanation": {"type": "array", "items": {"type": "object"}},
         "allowlisted": {"type": "boolean"},
         "allowlist_reason": {"type": "string"},
+        "history": {"type": "array", "items": {"$ref": "#/components/schemas/Ended"},
+                    "description": "the matched assertions that ended, with the match they came by"},
         "matches": {
             "type": "array",
             "items": {
@@ -158,4 +187,4 @@ _FEED = {
 
 #: ``components.schemas``, referred to as ``#/components/schemas/<name>``.
 SCHEMAS = {"Error": _ERROR, "Assertion": _ASSERTION, "Sighting": _SIGHTING, "Answer": _ANSWER, "Hashes": _HASHES,
-           "Feed": _FEED, "FeedRun": _RUN}
+           "Feed": _FEED, "FeedRun": _RUN, "Ended": _ENDED, "ReviewItem": _REVIEW_ITEM}

@@ -216,7 +216,8 @@ def add_objects(collection_id: str):
         envelope = json_input.loads(request.get_data())
     except json_input.JSONInputError as exc:
         raise Invalid(f"the body: {exc}", details={"line": exc.line, "column": exc.column}) from None
-    status, lowered = taxii_submit.add_objects(_db(), g.principal, coll, envelope, utcnow())
+    status, lowered = taxii_submit.add_objects(_db(), g.principal, coll, envelope, utcnow(),
+                                               review_days=current_app.config["REGISTRY"].review_days)
     ids = [o.get("id") for o in envelope.get("objects", []) if isinstance(o, dict)]
     _audit("taxii-submit", {"collection": coll.name, "status": status["id"], "ids": ids}, status["success_count"])
     audit_lowered(lowered)

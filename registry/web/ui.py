@@ -14,6 +14,7 @@ import orjson
 from flask import Blueprint, Response, current_app, g, redirect, request, session, url_for
 
 from registry import __version__
+from registry.domain import standing
 from registry.domain import tlp as tlp_mod
 from registry.domain.kinds import KINDS
 from registry.domain.normalize.account_rules import PLATFORMS
@@ -49,7 +50,7 @@ _PLATFORM_CHOICES = tuple((p, facts.PLATFORM_NAMES[p]) for p in PLATFORMS)
 @bp.app_context_processor
 def _globals():
     return {"version": __version__, "tlp_levels": tlp_mod.LEVELS, "kinds": KINDS, "max_pasted": MAX_PASTED,
-            "platforms": _PLATFORM_CHOICES, "describe": facts.describe}
+            "platforms": _PLATFORM_CHOICES, "describe": facts.describe, "end_reasons": standing.WHY}
 
 
 # -- sign-in ---------------------------------------------------------------------------------
@@ -210,7 +211,8 @@ def indicator():
     answer = history["answer"]
     audit("lookup", [value], 1 if answer["listed"] else 0)
     stix_text = orjson.dumps(history["stix"], option=orjson.OPT_INDENT_2).decode() if history.get("stix") else None
-    status = 200 if answer["listed"] or answer["allowlisted"] else 404
+    known = answer["listed"] or answer["allowlisted"] or answer["history"] or answer["matches"]
+    status = 200 if known else 404
     return page("indicator.html", status, value=value, history=history, answer=answer, verdict=verdict(answer),
                 stix_text=stix_text)
 
@@ -281,7 +283,8 @@ def submit():
         return page("submit.html", 400, form=form, results=None, error=exc.message)
     principal = g.principal
     with db().write() as conn:
-        submitter = Submitter(conn, Provenance(org=principal.org, region=principal.country), keep_results=True,
+        submitter = Submitter(conn, Provenance(org=principal.org, region=principal.country,
+                                               review_days=pages.settings().review_days), keep_results=True,
                               viewer=principal.viewer)
         for value in values:
             submitter.add(Submission(value=value, kind=kind, labels=labels, confidence=confidence, tlp=tlp,
@@ -314,7 +317,8 @@ def sighting():
 
 
 # Admin and feed pages share this blueprint's sign-in, CSRF check, headers and error pages.
-from registry.web import ui_admin, ui_feeds  # noqa: E402
+from registry.web import ui_admin, ui_feeds, ui_review  # noqa: E402
 
 bp.register_blueprint(ui_admin.bp)
 bp.register_blueprint(ui_feeds.bp)
+bp.register_blueprint(ui_review.bp)

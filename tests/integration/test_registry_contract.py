@@ -160,17 +160,22 @@ def test_allowlisted_values_are_stored_and_flagged_not_dropped(orgs):
     assert answer["listed"] and answer["allowlisted"] and answer["score"] == 0
 
 
-def test_expired_assertion_still_listed_but_scores_zero(orgs):
+def test_an_expired_assertion_lists_nothing_and_shows_as_history(orgs):
+    """Listed means in force (docs/design.md): past its valid_until, an assertion is history."""
+    until = NOW - timedelta(days=1)
     with orgs.write() as conn:
-        submit(conn, Provenance(org="ccib-th"), [Submission("old.example", valid_until=NOW - timedelta(days=1))], now=NOW)
+        submit(conn, Provenance(org="ccib-th"), [Submission("old.example", valid_until=until)], now=NOW - timedelta(days=2))
     [answer] = look(orgs, "old.example")
-    assert answer["listed"] and answer["score"] == 0
+    assert (answer["listed"], answer["score"], answer["matches"]) == (False, 0, [])
+    [ended] = answer["history"]
+    assert (ended["match"], ended["value"], ended["source"], ended["why"]) == ("exact", "old.example", "ccib-th", "expired")
+    assert ended["ended"] == ended["valid_until"] == "2026-11-21T06:00:00Z"
 
 
 def test_search_within_a_network(orgs):
     put(orgs, "spamhaus", ["198.18.0.0/15", "1.10.16.0/20", "1.10.16.5", "1.10.17.0/24", "1.11.0.1", "2001:db8::1"])
     with orgs.read() as conn:
-        result = search_within(conn, "1.10.16.0/20", OPERATOR)
+        result = search_within(conn, "1.10.16.0/20", OPERATOR, now=NOW)
     assert [r["value"] for r in result["results"]] == ["1.10.16.0/20", "1.10.16.5", "1.10.17.0/24"]
     with orgs.read() as conn, pytest.raises(Invalid, match="not an IP network"):
         search_within(conn, "evil.example", OPERATOR)

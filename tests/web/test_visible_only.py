@@ -115,8 +115,8 @@ def test_the_source_sees_its_own_hidden_times(scene):
 def test_search_shows_no_row_ids_and_orders_without_them(scene):
     _, _, before, _ = scene
     rows = before["search"]["indicators"]
-    assert all(set(row) == {"kind", "value", "display", "score", "allowlisted", "first_seen", "last_seen",
-                            "assertions"} for row in rows)
+    assert all(set(row) == {"kind", "value", "display", "listed", "score", "allowlisted", "first_seen", "last_seen",
+                            "assertions", "history"} for row in rows)
     # A made FIRST's row before B reported anything: an order by row id would list it first.
     assert [row["value"] for row in rows] == sorted([SHARED, FIRST, LATER])
 

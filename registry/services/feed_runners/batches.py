@@ -26,7 +26,7 @@ class Batches:
         # Upserts go in steps of at most UPSERT_STEP values (memory stays flat); a transaction
         # holds a whole batch: each commit writes the index pages its rows touched to the WAL
         # again, so commits as small as a step slow a large feed down (docs/performance.md).
-        return Submitter(self.conn, provenance(self.ctx.feed), now=self.ctx.run.started,
+        return Submitter(self.conn, provenance(self.ctx.feed, self.ctx.settings.review_days), now=self.ctx.run.started,
                          batch_size=min(self.size, UPSERT_STEP), on_batch=self, background_writes=parallel)
 
     def __call__(self, submitter: Submitter):
@@ -57,12 +57,13 @@ class Batches:
         return commit
 
 
-def provenance(feed: store.FeedRow) -> Provenance:
-    """What every row of the feed carries: its provider, name, TLP, confidence and labels."""
+def provenance(feed: store.FeedRow, review_days: dict[str, float] | None = None) -> Provenance:
+    """What every row of the feed carries: its provider, name, TLP, confidence and labels (and
+    the settings' review days, by which its assertions get their review dates)."""
     options = feed.options
     return Provenance(
         org=feed.provider, feed=feed.name, tlp=feed.tlp, confidence=feed.confidence,
         labels=clean_labels(feed.labels), region=options.get("region", "").upper() or None,
         kind=options.get("kind"), platform=options.get("platform"),
-        external_ref=feed.url if feed.url.startswith(("http://", "https://")) else None,
+        external_ref=feed.url if feed.url.startswith(("http://", "https://")) else None, review_days=review_days,
     )

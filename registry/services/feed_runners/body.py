@@ -86,7 +86,7 @@ def _submit_stix(ctx: RunContext, fetched: Fetched) -> None:
         try:
             report = import_bundle(conn, data, default_org=feed.provider, tlp=feed.tlp, confidence=feed.confidence,
                                    labels=clean_labels(feed.labels), feed=feed.name, create_orgs=False,
-                                   keep_results=False, now=ctx.run.started)
+                                   keep_results=False, now=ctx.run.started, review_days=ctx.settings.review_days)
         except Invalid as exc:
             raise FeedFormatError(exc.message, name=feed.name) from None
         finish_run(ctx, conn, report, report.indicators or report.read)

@@ -26,7 +26,8 @@ def run(ctx: RunContext) -> None:
 
     try:
         counts, cursor = pull_collection(ctx.db, feed.url, feed.options["collection"], since=feed.cursor,
-                                         org=feed.provider, feed=feed.name, headers=headers, on_page=on_page)
+                                         org=feed.provider, feed=feed.name, headers=headers, on_page=on_page,
+                                         review_days=ctx.settings.review_days)
     except PullFailed as exc:
         raise FetchError(exc.message) from None
     run.http_status = 200
