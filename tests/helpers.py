@@ -106,3 +106,28 @@ def kind_value(kind: str, n: int) -> str:
         FILE_HASH: lambda: "sha256:" + seed.hex(),
     }
     return values[kind]()
+
+
+def end_assertions(db, ends: dict[str, str], at) -> None:
+    """End the assertions of each value as the registry would (docs/design.md, "Listed means in
+    force"), by setting the columns directly: ``expired`` (past its valid_until), ``snapshot``
+    (a snapshot feed's end), ``review`` (its review date passed) or ``delisted``, at ``at``; each
+    with a new change number and ``modified``, as a real end gets (the disputes workflow and the
+    snapshot expiry have tests of their own)."""
+    from sqlalchemy import select, update
+
+    from registry.domain.standing import DELISTED, EXPIRED, REVIEW, SNAPSHOT
+    from registry.storage import tables as t
+    from registry.storage.db import next_seq
+
+    columns = {EXPIRED: {"valid_until": at}, SNAPSHOT: {"valid_until": at, "end_reason": SNAPSHOT},
+               REVIEW: {"review_at": at}, DELISTED: {"valid_until": at, "end_reason": DELISTED}}
+    a, i = t.assertion.c, t.indicator.c
+    with db.write() as conn:
+        for value, why in ends.items():
+            ids = conn.execute(select(a.id).join_from(t.assertion, t.indicator, i.id == a.indicator_id)
+                               .where(i.value == value)).scalars().all()
+            assert ids, f"no assertion of {value}"
+            for assertion_id in ids:
+                conn.execute(update(t.assertion).where(a.id == assertion_id).values(
+                    **columns[why], modified=at, seq=next_seq(conn)))

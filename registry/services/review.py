@@ -18,6 +18,7 @@ every org's rows.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -38,6 +39,7 @@ DEFAULT_DAYS = 30  # how far ahead ``due`` looks
 MAX_DAYS = 3650
 MAX_LIMIT = 10_000
 DUE, ENDED = "due", "ended"
+TOKEN = re.compile(r"[A-Za-z0-9_-]{48}")  # a sealed id (domain.opaque): what ``due`` gives, ``confirm`` takes
 
 
 def due(db: Database, viewer: Viewer, org: str, *, days: int = DEFAULT_DAYS, limit: int = 1000,

@@ -149,13 +149,14 @@ def _int(args: dict, name: str, low: int, high: int) -> int | None:
     return number
 
 
-def search_indicators(conn: Connection, viewer: Viewer, filters: Filters, *, half_lifes=None) -> dict:
+def search_indicators(conn: Connection, viewer: Viewer, filters: Filters, *, half_lifes=None,
+                      now: datetime | None = None) -> dict:
     """One page of visible indicators matching ``filters``, each with its visible assertions.
 
     Everything an indicator shows comes from what the viewer may see: its times are the earliest
     first and latest last report among its visible assertions and sightings (the stored
     indicator's own times move with every org's reports, hidden ones too), and no row id is shown."""
-    now = utcnow()
+    now = now or utcnow()
     clause = visible(viewer, t.assertion.c.tlp, t.organization.c.slug)
     results: list[dict] = []
     after = filters.after

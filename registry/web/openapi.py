@@ -344,8 +344,6 @@ def spec() -> dict:
                         {"name": "days", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 3650},
                          "description": "how far ahead (default 30)"},
                         {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 10000}},
-                        {"name": "org", "in": "query", "schema": {"type": "string"},
-                         "description": "another org's (operators only)"},
                     ],
                     "responses": {
                         "200": _json({"type": "object", "required": ["org", "days", "count", "truncated", "assertions"],
@@ -363,7 +361,8 @@ def spec() -> dict:
                 "post": {
                     "summary": "Confirm an assertion of the caller's org (contributor; an operator any): its review "
                                "date moves on from now, and one that ended by review is in force again",
-                    "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"},
+                    "parameters": [{"name": "id", "in": "path", "required": True,
+                                    "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{48}$"},
                                     "description": "the assertion's id, as a review listing gives it"}],
                     "responses": {
                         "200": _json({"$ref": "#/components/schemas/ReviewItem"}, "The assertion, confirmed"),

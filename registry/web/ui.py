@@ -143,6 +143,7 @@ def _sources_and_levels(answer: dict) -> tuple[list[str], list[str]]:
             sources[a["source"]] = None
             levels.add(a["tlp"])
         levels.update(s["tlp"] for s in match["sightings"])
+    levels.update(h["tlp"] for h in answer.get("history", ()))  # shown too, as history
     return list(sources), [level for level in tlp_mod.LEVELS if level in levels]
 
 

@@ -10,7 +10,6 @@ from registry.domain.roles import CONTRIBUTOR
 from registry.services import review
 from registry.services.errors import Invalid, RegistryError
 from registry.web.pages import audit, db, page, settings, signed_in
-from registry.web.review import review_org
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
@@ -28,8 +27,8 @@ def _days() -> int:
 @signed_in(CONTRIBUTOR)
 def review_page():
     principal = g.principal
+    org = principal.org
     try:
-        org = review_org(principal, request.args.get("org"))
         days = _days()
     except RegistryError as exc:
         return page("review.html", 400, listing=None, days=review.DEFAULT_DAYS, error=exc.message)
@@ -47,5 +46,4 @@ def confirm():
     audit("assertion-confirm", {"value": done["value"], "source": done["source"], "feed": done["feed"],
                                 "review_at": done["review_at"]}, 1)
     flash(f"Confirmed {done['value']}: next review by {done['review_at'][:10]}.")
-    return redirect(url_for("ui.review.review_page", days=request.form.get("days") or None,
-                            org=request.form.get("org") or None))
+    return redirect(url_for("ui.review.review_page", days=request.form.get("days") or None))

@@ -62,22 +62,36 @@ def lookup_one(db, value):
         return lookup(conn, [value], Viewer.operator(), region="TH", half_lifes={})[0]
 
 
-def test_snapshot_mode_expires_what_vanished_and_keeps_the_assertion(sqlite_db, tmp_path):
+def test_snapshot_mode_ends_what_vanished_and_keeps_it_as_history(db, tmp_path):
     path = tmp_path / "list.txt"
-    add_feed(sqlite_db, "snap", write_list(path, ["a-scam.example", "b-scam.example", "c-scam.example"]), "text")
-    assert run_feed(sqlite_db, "snap").new == 3
+    add_feed(db, "snap", write_list(path, ["a-scam.example", "b-scam.example", "c-scam.example"]), "text")
+    assert run_feed(db, "snap").new == 3
     write_list(path, ["a-scam.example", "c-scam.example"])
-    run = run_feed(sqlite_db, "snap")
+    run = run_feed(db, "snap")
     assert (run.unchanged, run.expired) == (2, 1)
-    ends = valid_until(sqlite_db, "snap")
+    ends = valid_until(db, "snap")
     assert ends["b-scam.example"] is not None and ends["a-scam.example"] is None
-    gone = lookup_one(sqlite_db, "b-scam.example")
-    assert gone["score"] == 0 and gone["matches"][0]["assertions"][0]["valid_until"]  # kept for history
-    # It comes back: current again, an update.
+    # Listed means in force (docs/design.md): no longer listed, kept as history saying why.
+    gone = lookup_one(db, "b-scam.example")
+    assert (gone["listed"], gone["score"], gone["matches"]) == (False, 0, [])
+    [ended] = gone["history"]
+    assert (ended["source"], ended["feed"], ended["why"]) == ("partner", "snap", "snapshot")
+    assert ended["ended"] == ended["valid_until"] == iso(run.started)
+    assert end_reasons(db, "snap") == {"a-scam.example": None, "b-scam.example": "snapshot", "c-scam.example": None}
+    # It comes back: in force again, an update, its end forgotten.
     write_list(path, ["a-scam.example", "b-scam.example", "c-scam.example"])
-    back = run_feed(sqlite_db, "snap")
+    back = run_feed(db, "snap")
     assert (back.updated, back.unchanged, back.expired) == (1, 2, 0)
-    assert valid_until(sqlite_db, "snap")["b-scam.example"] is None
+    assert valid_until(db, "snap")["b-scam.example"] is None
+    assert end_reasons(db, "snap")["b-scam.example"] is None
+    assert lookup_one(db, "b-scam.example")["listed"] is True
+
+
+def end_reasons(db, feed: str) -> dict[str, str | None]:
+    with db.read() as conn:
+        return dict(conn.exec_driver_sql(
+            "SELECT i.value, a.end_reason FROM assertion a JOIN indicator i ON i.id = a.indicator_id "
+            f"WHERE a.feed = '{feed}'").fetchall())
 
 
 def test_incremental_mode_expires_nothing(sqlite_db, tmp_path):

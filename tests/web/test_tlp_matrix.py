@@ -11,6 +11,11 @@ batch, searches, reads the sightings, and exports in every format (text, cidr, r
 the MISP feed). An indicator whose only assertions or sightings are hidden must be answered exactly
 like a value nobody ever reported. The admin audit listing is checked the same way.
 
+Listed means in force (docs/design.md): ccib-th also publishes at each level a value whose report
+expired, one its snapshot feed ended, one past its review date and one delisted. A reader who may
+see it finds it as history, never listed, in no export but as ended (include_expired) and over
+TAXII (a delisting revoked); a reader who may not is answered as for a value nobody reported.
+
 The write paths (submit, sighting, a posted STIX bundle, the web page's forms) run on a registry
 of their own (tests/web/write_matrix.py), with a value of every kind: a capped writer neither
 changes nor learns of what its cap hides, and every TLP it lowers is audited.
@@ -40,6 +45,8 @@ from registry.domain.kinds import (
     URL_ACCOUNT,
 )
 from registry.domain.normalize import normalize_one, phone_display
+from registry.domain.standing import DELISTED, END_REASONS
+from registry.domain.times import utcnow
 from registry.domain.tlp import LEVELS
 from registry.export import misp as misp_export
 from registry.services.access import ON_SERVER
@@ -47,7 +54,7 @@ from registry.services.keys import create_key
 from registry.services.users import add_user
 from registry.stix import mapping
 from registry.storage.db import Database
-from tests.helpers import kind_value
+from tests.helpers import end_assertions, kind_value
 from tests.web import write_matrix as wm
 from tests.web.conftest import Server, another_database, seed_members, start_server, stop_server
 from tests.web.ui_support import PASSWORD, csrf_from, text_of
@@ -109,6 +116,12 @@ def probes(i: int, name: str) -> dict[str, tuple[str, str]]:
     return found
 
 
+def ended(name: str) -> dict[str, str]:
+    """why → the value of ccib-th's at the level slugged ``name`` whose report ended so."""
+    return {why: f"{why}-{name}.{ENDED_LABEL}.example" for why in END_REASONS}
+
+
+ENDED_LABEL = "tlp-ended"
 INDICATORS_PER_LEVEL = len(listed(0, "x"))
 PROBES_PER_LEVEL = len(probes(0, "x"))
 # Never reported by anyone: the answers hidden data must be indistinguishable from.
@@ -127,6 +140,11 @@ def matrix(server):
     submitted = server.post("/api/v1/indicators", key="ccib-contrib", json={"indicators": indicators})
     assert submitted.status_code == 200, submitted.text
     assert [r["status"] for r in submitted.json()["results"]] == ["new"] * INDICATORS_PER_LEVEL * len(LEVELS)
+    gone = [{"value": value, "tlp": level, "labels": [ENDED_LABEL], "confidence": 60}
+            for level in LEVELS for value in ended(slug(level)).values()]
+    assert server.post("/api/v1/indicators", key="ccib-contrib", json={"indicators": gone}).status_code == 200
+    end_assertions(server.db, {value: why for level in LEVELS for why, value in ended(slug(level)).items()},
+                   utcnow())
     public = server.post("/api/v1/indicators", key="pdrm-contrib", json={"indicators": [
         {"value": SHARED, "tlp": "clear", "labels": [LABEL + "-shared"], "confidence": 40}]})
     assert public.status_code == 200 and public.json()["results"][0]["status"] == "new"
@@ -176,7 +194,8 @@ def test_single_lookups_see_exactly_their_levels(matrix, reader):
         answer = response.json()
         if level in visible:
             listed_count += 1
-            assert answer["listed"] is True, (reader, level, probe)
+            # A value only sighted has no report in force: shown, not listed.
+            assert answer["listed"] is (probe != "sighting-only"), (reader, level, probe)
             assert [m["match"] for m in answer["matches"]] == [match], (reader, level, probe)
             found = answer["matches"][0]
             if probe == "sighting-only":
@@ -204,13 +223,13 @@ def test_batch_lookup_sees_exactly_their_levels(matrix, reader):
     assert not any(a["listed"] for a in unknown.values())
     for (level, probe, _, _), answer in zip(cases, results, strict=False):
         if level in visible:
-            assert answer["listed"] is True, (reader, level, probe)
+            assert answer["listed"] is (probe != "sighting-only"), (reader, level, probe)
             tlps = {a["tlp"] for m in answer["matches"] for a in m["assertions"]}
             tlps |= {s["tlp"] for m in answer["matches"] for s in m["sightings"]}
             assert tlps == {level}
         else:
             assert _comparable(answer) == _comparable(unknown[probe]), (reader, level, probe)
-    assert sum(1 for r in results if r["listed"]) == PROBES_PER_LEVEL * len(visible)
+    assert sum(1 for r in results if r["listed"]) == (PROBES_PER_LEVEL - 1) * len(visible)
     # The single path and the batch path agree answer for answer (timestamps aside, none here).
     single = [matrix.get("/api/v1/lookup", key=reader, params={"value": q}).json() for q in queries[:12]]
     assert [_without(a, "explanation") for a in single] == [_without(a, "explanation") for a in results[:12]]
@@ -229,7 +248,8 @@ def test_search_lists_exactly_their_levels(matrix, reader):
     assert {a["source"] for i in found for a in i["assertions"]} == {SOURCE}
     # By source and by kind the counts hold too; unfiltered adds only pdrm's public indicator.
     by_source = matrix.get("/api/v1/indicators", key=reader, params={"source": SOURCE}).json()["indicators"]
-    assert len(by_source) == INDICATORS_PER_LEVEL * len(visible)
+    gone = {value for level in visible for value in ended(slug(level)).values()}  # found, as history
+    assert len(by_source) == INDICATORS_PER_LEVEL * len(visible) + len(gone)
     per_level = [kind for kind, _ in listed(0, "x")]
     for kind in KINDS:
         of_kind = matrix.get("/api/v1/indicators", key=reader, params={"label": LABEL, "kind": kind}).json()
@@ -238,7 +258,7 @@ def test_search_lists_exactly_their_levels(matrix, reader):
     kasikorn = matrix.get("/api/v1/indicators", key=reader, params={"label": LABEL, "q": "KBank"}).json()
     assert sorted(i["assertions"][0]["tlp"] for i in kasikorn["indicators"]) == sorted(visible)
     everything = matrix.get("/api/v1/indicators", key=reader, params={"limit": 1000}).json()["indicators"]
-    assert sorted(i["value"] for i in everything) == sorted([i["value"] for i in found] + [SHARED])
+    assert sorted(i["value"] for i in everything) == sorted([i["value"] for i in found] + [SHARED, *gone])
     # Cursor paging one at a time reaches the same set and no more.
     seen, cursor = [], None
     while True:
@@ -284,6 +304,54 @@ def test_own_red_needs_a_red_cap(matrix):
     pdrm_red = create_key(matrix.db, "pdrm-my", "reader", "red", by=ON_SERVER)["key"]
     answer = matrix.get("/api/v1/lookup", key=pdrm_red, params={"value": value}).json()
     assert answer["listed"] is True and answer["matches"][0]["assertions"][0]["tlp"] == "red"
+
+
+# -- what ended: history, never listed ------------------------------------------------------
+@pytest.mark.parametrize("reader", list(READERS))
+def test_what_ended_is_history_for_exactly_their_levels(matrix, reader):
+    """Expired, snapshot-ended, review-ended and delisted reports at every level: a reader who may
+    see one gets listed false, score 0 and the report as history; one who may not, the answer of
+    a value nobody reported. Search shows them as history; no export lists them unless asked for
+    (include_expired), and TAXII serves them ended, a delisting revoked."""
+    from taxii2client.v21 import as_pages
+
+    from tests.taxii.fixtures import ORG_OF_KEY, client_collection
+
+    visible = READERS[reader][1]
+    unknown = matrix.get("/api/v1/lookup", key=reader, params={"value": f"never.{ENDED_LABEL}.example"}).json()
+    cases = [(level, why, value) for level in LEVELS for why, value in ended(slug(level)).items()]
+    batch = matrix.post("/api/v1/lookup", key=reader, json={"values": [v for _, _, v in cases]}).json()["results"]
+    for (level, why, value), in_batch in zip(cases, batch, strict=True):
+        answer = matrix.get("/api/v1/lookup", key=reader, params={"value": value}).json()
+        assert _without(in_batch, "explanation") == _without(answer, "explanation")
+        if level in visible:
+            assert (answer["listed"], answer["score"], answer["matches"]) == (False, 0, []), (reader, value)
+            assert [(h["source"], h["tlp"], h["why"]) for h in answer["history"]] == [(SOURCE, level, why)]
+        else:
+            assert _comparable(answer) == _comparable(unknown), (reader, value)
+    shown = {v for level, _, v in cases if level in visible}
+    page = matrix.get("/api/v1/indicators", key=reader, params={"label": ENDED_LABEL, "limit": 1000}).json()
+    assert {i["value"] for i in page["indicators"]} == shown
+    assert all(not i["listed"] and i["assertions"] == [] and len(i["history"]) == 1 for i in page["indicators"])
+    assert sorted(i["history"][0]["tlp"] for i in page["indicators"]) == sorted(
+        level for level, _, _ in cases if level in visible)
+    label = {"label": ENDED_LABEL}
+    for fmt in ("text", "rpz", "csv", "json"):
+        body = _export(matrix, reader, fmt, **label).text
+        assert not any(value in body for _, _, value in cases), fmt
+    assert not [o for o in _export(matrix, reader, "stix", **label).json().get("objects", []) if o["type"] == "indicator"]
+    assert matrix.get("/api/v1/export/misp/manifest.json", key=reader, params=label).json() == {}
+    assert set(_export(matrix, reader, "text", include_expired="true", **label).text.split()) == shown
+    lines = [orjson.loads(line) for line in _export(matrix, reader, "json", include_expired="true", **label).content.splitlines()]
+    assert sorted((line["value"], line["assertions"][0]["why"]) for line in lines) == sorted(
+        (v, why) for level, why, v in cases if level in visible)
+    bundle = _export(matrix, reader, "stix", include_expired="true", **label).json()
+    revoked = {o["name"]: o.get("revoked", False) for o in bundle["objects"] if o["type"] == "indicator"}
+    assert revoked == {v: why == DELISTED for level, why, v in cases if level in visible}
+    ORG_OF_KEY.setdefault("ccib-green", SOURCE)
+    served = [o for env in as_pages(client_collection(matrix, reader).get_objects, per_request=500)
+              for o in env["objects"] if o["type"] == "indicator" and o["name"] in {v for _, _, v in cases}]
+    assert {o["name"]: o.get("revoked", False) for o in served} == revoked
 
 
 # -- every export format ------------------------------------------------------------------
