@@ -180,7 +180,7 @@ def test_the_page_of_any_hash_shows_the_file(orgs):
 def test_search_and_json_lines_carry_the_file_hashes(orgs):
     put(orgs, "ccib-th", [FILE, OTHER[2], "evil.example"])
     with orgs.read() as conn:
-        found = search_indicators(conn, OPERATOR, Filters(kind="file-hash"))["indicators"]
+        found = search_indicators(conn, OPERATOR, Filters(kind="file-hash"), now=NOW)["indicators"]
         lines = b"".join(exports.stream(conn, OPERATOR, "json", exports.ExportQuery.parse({}), now=NOW))
     assert [(r["value"], r.get("hashes")) for r in found] == [(OTHER[2], None), (SHA256, [SHA1, MD5])]
     exported = {row["value"]: row.get("hashes") for row in map(orjson.loads, lines.splitlines())}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from datetime import timedelta
 
 import dns.zone
@@ -304,3 +305,25 @@ def test_the_daily_job_gives_a_review_end_a_change_number(db, now):
     with db.read() as conn:
         [obj] = [e.obj for e in iter_objects(conn, OPERATOR, since_seq=before.seq)]
     assert obj["valid_until"].startswith((now - timedelta(days=20)).strftime("%Y-%m-%dT%H:%M:%S"))
+
+
+def test_the_scheduler_runs_the_review_job_daily_from_its_start(db, now):
+    from registry import config
+    from registry.scheduler import REVIEW_JOB, FeedScheduler
+    from registry.services.audit import events
+
+    add_member_orgs(db)
+    put(db, "ccib-th", ["lapsed.scheduled.example"], now - timedelta(days=400))  # reviewed by now - 220 days
+    scheduler = FeedScheduler(db, settings=config.load({"DATABASE_URL": db.url, "RETENTION_DAYS": "30"}))
+    scheduler.start()
+    try:
+        job = scheduler.scheduler.get_job(REVIEW_JOB)
+        assert job.trigger.interval == timedelta(days=1)
+        deadline = time.monotonic() + 20  # the first run starts at once, on the scheduler's thread
+        while not events(db, action="review-purge")["events"] and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        scheduler.stop()
+    [event] = events(db, action="review-purge")["events"]
+    assert (event["actor"], event["subject"]["values"]) == ("scheduler", ["ccib-th lapsed.scheduled.example"])
+    assert review_dates(db, "lapsed.scheduled.example") == {}

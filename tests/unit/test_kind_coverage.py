@@ -112,6 +112,15 @@ def test_every_kind_has_a_default_half_life(kind):
 
 
 @pytest.mark.parametrize("kind", KINDS)
+def test_every_kind_has_default_review_days(kind):
+    from registry.domain.standing import DEFAULT_REVIEW_DAYS
+
+    assert kind in DEFAULT_REVIEW_DAYS
+    (setting,) = [s for s in SETTINGS if s.name == "REVIEW_DAYS"]
+    assert setting.parse(setting.default) == DEFAULT_REVIEW_DAYS  # REGISTRY_REVIEW_DAYS's default agrees
+
+
+@pytest.mark.parametrize("kind", KINDS)
 def test_every_kind_can_be_allowlisted(kind):
     value = canonical(kind)
     assert allowlist.Allowlist().reason_for(value) is None

@@ -4,7 +4,18 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from registry.domain.standing import DELISTED, EXPIRED, REVIEW, SNAPSHOT, end_time, ended
+from registry.domain.standing import (
+    DELISTED,
+    END_REASONS,
+    EXPIRED,
+    REVIEW,
+    SNAPSHOT,
+    UNLISTED_REVIEW_DAYS,
+    WHY,
+    end_time,
+    ended,
+    review_date,
+)
 
 NOW = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
 BEFORE, AFTER = NOW - timedelta(days=1), NOW + timedelta(days=1)
@@ -29,3 +40,11 @@ def test_why_an_assertion_ended(valid_until, review_at, end_reason, why):
 def test_when_it_ended():
     assert end_time(BEFORE, None, SNAPSHOT, NOW) == BEFORE
     assert end_time(AFTER, BEFORE, None, NOW) == BEFORE
+
+
+def test_review_dates_by_kind():
+    assert review_date("ipv4", NOW) == NOW + timedelta(days=30)
+    assert review_date("bank-account", NOW) == NOW + timedelta(days=365)
+    assert review_date("phone", NOW, {"phone": 7.5}) == NOW + timedelta(days=7.5)
+    assert review_date("phone", NOW, {"ipv4": 1}) == NOW + timedelta(days=UNLISTED_REVIEW_DAYS)  # left out
+    assert set(WHY) == set(END_REASONS)
