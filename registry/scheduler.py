@@ -11,6 +11,10 @@ the feed's lease and, under it, checks that the feed is still due, so a feed run
 due time however many schedulers fire it. A feed overdue at start-up (never run, or the
 scheduler was down past its time) runs at once.
 
+Every ``REGISTRY_CHECKPOINT_MINUTES`` (0: never) it also signs a checkpoint of the audit chain's
+head (``services.audit_checkpoints``; docs/security.md, "Audit checkpoints"), unless another
+scheduler sharing the database took one within the interval.
+
 On SIGTERM the running feeds stop after the batch in hand (that batch is committed), then
 the process exits.
 """
@@ -30,12 +34,14 @@ from registry import config
 from registry.config import Settings
 from registry.domain.schedules import is_due, parse_schedule
 from registry.domain.times import utcnow
+from registry.services import audit_checkpoints
 from registry.services.feed_runs import run_feed
 from registry.storage import feeds as store
 from registry.storage.db import Database
 
 log = logging.getLogger(__name__)
 REFRESH_JOB = "registry:refresh-feeds"
+CHECKPOINT_JOB = "registry:audit-checkpoint"
 WORKERS = 2  # feeds run at once (SQLite serialises their batches anyway)
 
 
@@ -115,6 +121,20 @@ class FeedScheduler:
                  result.rejected, f" ({result.error})" if result.error else "",
                  f" [anomaly: {result.anomaly}]" if result.anomaly else "")
 
+    # -- signed audit checkpoints ---------------------------------------------------------------
+    def checkpoint(self, now: datetime | None = None) -> dict | None:
+        """The checkpoint job: sign the audit chain's head if one is due; the checkpoint, or
+        None when none was due (or it failed: logged, tried again at the next interval)."""
+        try:
+            taken = audit_checkpoints.take_if_due(self.db, self.settings.instance_path,
+                                                  self.settings.checkpoint_minutes, now=now)
+        except Exception:
+            log.exception("audit checkpoint: could not be taken")
+            return None
+        if taken is not None:
+            log.info("audit checkpoint: row %s, hash %s", taken["seq"], taken["hash"])
+        return taken
+
     # -- life ----------------------------------------------------------------------------------
     def start(self) -> int:
         """Start the jobs; how many feeds are scheduled."""
@@ -122,6 +142,10 @@ class FeedScheduler:
         self.refresh()
         self.scheduler.add_job(self._refresh_quietly, IntervalTrigger(seconds=self.refresh_seconds, timezone=UTC),
                                id=REFRESH_JOB, name="re-read the feed table", replace_existing=True)
+        minutes = self.settings.checkpoint_minutes
+        if minutes:  # the first at once when due (none yet, or the last is an interval old)
+            self.scheduler.add_job(self.checkpoint, IntervalTrigger(minutes=minutes, timezone=UTC), id=CHECKPOINT_JOB,
+                                   name="sign the audit chain's head", replace_existing=True, next_run_time=utcnow())
         return len(self._jobs)
 
     def stop(self) -> None:

@@ -105,6 +105,14 @@ _LOOKUP_PLATFORM_TEXT = ("read every value as an account on this platform (kind 
                          "wechat")
 _FEED_NAME = {"name": "name", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]{0,98}[a-z0-9]$"}}
 
+_HEX = {"type": "string", "pattern": "^[0-9a-f]+$"}
+_CHECKPOINT = {"type": "object", "required": ["seq", "hash", "time", "public_key", "signature", "algorithm", "signed"],
+               "properties": {"seq": {"type": "integer", "minimum": 0}, "hash": _HEX, "time": {"type": "string"},
+                              "public_key": _HEX, "signature": _HEX, "algorithm": {"const": "Ed25519"},
+                              "signed": {"type": "string", "description": "the exact text signed (ASCII)"}}}
+_PUBLIC_KEY = {"type": "object", "required": ["public_key", "public_key_pem", "algorithm"],
+               "properties": {"public_key": _HEX, "public_key_pem": {"type": "string"}, "algorithm": {"const": "Ed25519"}}}
+
 
 def _json(schema: dict, description: str = "OK") -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
@@ -340,6 +348,17 @@ def spec() -> dict:
             },
             "/-/version": {
                 "get": {"summary": "Version", "security": [], "responses": {"200": _json({"type": "object"})}},
+            },
+            "/-/audit/checkpoint": {
+                "get": {"summary": "The newest signed checkpoint of the audit chain's head (any key): keep it, "
+                                   "and check later that the log still holds it (docs/security.md)",
+                        "responses": {"200": _json(_CHECKPOINT, "The checkpoint"),
+                                      "404": error_response("No checkpoint has been taken yet"),
+                                      **COMMON_ERRORS}},
+            },
+            "/-/audit/public-key": {
+                "get": {"summary": "The Ed25519 public key checkpoints are signed with", "security": [],
+                        "responses": {"200": _json(_PUBLIC_KEY, "The key, as hex and PEM")}},
             },
         },
     }
