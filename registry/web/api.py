@@ -15,6 +15,7 @@ from registry.domain.kinds import KINDS
 from registry.domain.opaque import POSITION, Sealer
 from registry.domain.roles import ADMIN, CONTRIBUTOR, READER
 from registry.domain.times import parse_time
+from registry.services import purpose as why_mod
 from registry.services.errors import Invalid, RegistryError
 from registry.services.lookup import lookup as do_lookup
 from registry.services.lowered import Lowered
@@ -158,12 +159,19 @@ def _region(value) -> str | None:
     return fields.region(value, "region")
 
 
-def _lookup(values: list, region: str | None, kind=None, platform=None) -> list[dict]:
+def _purpose(source) -> why_mod.Purpose:
+    """The lookup's purpose and case reference (query parameters or body fields), refused when
+    the caller's org requires them and they are missing (the flag came with the key's row)."""
+    return why_mod.read(source.get("purpose"), source.get("case_ref"), required=g.principal.require_purpose,
+                        org=g.principal.org)
+
+
+def _lookup(values: list, region: str | None, kind=None, platform=None, why: why_mod.Purpose = why_mod.NONE) -> list[dict]:
     with _db().read() as conn:
         answers = do_lookup(conn, values, g.principal.viewer, region=region, kind=kind, platform=platform,
                             half_lifes=_settings().half_lifes)
     metrics.count_lookups(answers)
-    audit("lookup", values, sum(1 for a in answers if a.get("listed")))
+    audit("lookup", why_mod.audit_subject(values, why), sum(1 for a in answers if a.get("listed")))
     return answers
 
 
@@ -182,7 +190,8 @@ def lookup_one():
     if not value:
         raise Invalid("give the value to look up as ?value=…", field="value")
     args = request.args
-    return jsonify(_lookup([value], _region(args.get("region")), args.get("kind"), args.get("platform"))[0])
+    why = _purpose(args)
+    return jsonify(_lookup([value], _region(args.get("region")), args.get("kind"), args.get("platform"), why)[0])
 
 
 @bp.post("/lookup")
@@ -196,10 +205,11 @@ def lookup_batch():
                       details={"limit": limit, "got": len(values)})
     region = _region(body.get("region"))
     kind, platform = body.get("kind"), body.get("platform")
+    why = _purpose(body)
     if len(values) < LARGE_BATCH:
-        return jsonify({"results": _lookup(values, region, kind, platform)})
+        return jsonify({"results": _lookup(values, region, kind, platform, why)})
     with _large_batches:
-        return jsonify({"results": _lookup(values, region, kind, platform)})
+        return jsonify({"results": _lookup(values, region, kind, platform, why)})
 
 
 # -- indicators -----------------------------------------------------------------------------

@@ -103,6 +103,12 @@ _LOOKUP_KIND_TEXT = "read every value as this kind (default: detected per value)
 _LOOKUP_PLATFORM_TEXT = ("read every value as an account on this platform (kind user-account), so @name reads; "
                          "twitter, fb, ig, tg, wa and weixin name x, facebook, instagram, telegram, whatsapp and "
                          "wechat")
+_PURPOSE_TEXT = ("why the lookup is made, recorded in its audit row; required (with case_ref) when the caller's "
+                 "org requires a purpose: without them the lookup answers 400, code purpose_required, "
+                 "details.missing naming what is missing")
+_CASE_REF_TEXT = "the case the lookup is for, recorded in its audit row; required as purpose is"
+_PURPOSE = {"type": "string", "maxLength": 500}
+_CASE_REF = {"type": "string", "maxLength": 200}
 _FEED_NAME = {"name": "name", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]{0,98}[a-z0-9]$"}}
 
 _HEX = {"type": "string", "pattern": "^[0-9a-f]+$"}
@@ -146,6 +152,8 @@ def spec() -> dict:
                          "description": "ISO alpha-2 region for national phone numbers (default: the key's org country)"},
                         {"name": "kind", "in": "query", "schema": _LOOKUP_KIND, "description": _LOOKUP_KIND_TEXT},
                         {"name": "platform", "in": "query", "schema": _PLATFORM, "description": _LOOKUP_PLATFORM_TEXT},
+                        {"name": "purpose", "in": "query", "schema": _PURPOSE, "description": _PURPOSE_TEXT},
+                        {"name": "case_ref", "in": "query", "schema": _CASE_REF, "description": _CASE_REF_TEXT},
                     ],
                     "responses": {"200": _json({"$ref": "#/components/schemas/Answer"}), **COMMON_ERRORS},
                 },
@@ -160,6 +168,8 @@ def spec() -> dict:
                                 "region": _REGION,
                                 "kind": {**_LOOKUP_KIND, "description": _LOOKUP_KIND_TEXT},
                                 "platform": {**_PLATFORM, "description": _LOOKUP_PLATFORM_TEXT},
+                                "purpose": {**_PURPOSE, "description": _PURPOSE_TEXT},
+                                "case_ref": {**_CASE_REF, "description": _CASE_REF_TEXT},
                             },
                         }}},
                     },

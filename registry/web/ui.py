@@ -20,6 +20,7 @@ from registry.domain.normalize.account_rules import PLATFORMS
 from registry.domain.paste import MAX_PASTED, split_values
 from registry.domain.roles import CONTRIBUTOR, READER
 from registry.domain.times import parse_time
+from registry.services import purpose as why_mod
 from registry.services import users
 from registry.services.errors import Invalid, NotFound, RegistryError
 from registry.services.history import indicator_history, stix_bundle
@@ -116,6 +117,29 @@ def logout():
 
 
 # -- lookup ----------------------------------------------------------------------------------
+_PURPOSE_LABELS = ("Purpose", "Case reference")
+
+
+def _purpose(source) -> why_mod.Purpose:
+    """The purpose and case reference typed with a lookup (a form's fields or an indicator link's
+    parameters), refused when the user's org requires them; kept in ``g`` so the links to
+    indicator pages carry them (``_carry_purpose``)."""
+    why = why_mod.read(source.get("purpose"), source.get("case_ref"), required=g.principal.require_purpose,
+                       org=g.principal.org, labels=_PURPOSE_LABELS)
+    g.purpose = why
+    return why
+
+
+@bp.url_defaults
+def _carry_purpose(endpoint: str, values: dict) -> None:
+    """An indicator page opened from a lookup is a lookup of that value: for the same purpose."""
+    why = g.get("purpose")
+    if why and endpoint == "ui.indicator":
+        for name in why_mod.FIELDS:
+            if getattr(why, name) is not None:
+                values.setdefault(name, getattr(why, name))
+
+
 def verdict(answer: dict) -> str:
     if "error" in answer:
         return "error"
@@ -159,7 +183,8 @@ def home():
     if request.method == "GET":
         return page("lookup.html", text="", answers=None)
     text = request.form.get("values") or ""
-    shown = {"text": text, "form_kind": request.form.get("kind"), "form_platform": request.form.get("platform")}
+    shown = {"text": text, "form_kind": request.form.get("kind"), "form_platform": request.form.get("platform"),
+             "form_purpose": request.form.get("purpose"), "form_case_ref": request.form.get("case_ref")}
     values, repeats = split_values(text)
     if not values:
         return page("lookup.html", 400, **shown, answers=None, error="Paste at least one value to look up.")
@@ -172,6 +197,7 @@ def home():
                     error=f"A value is longer than {MAX_VALUE:,} characters: {long[:60]}…")
     try:
         kind, platform = _kind_and_platform()
+        why = _purpose(request.form)
     except RegistryError as exc:
         return page("lookup.html", 400, **shown, answers=None, error=exc.message)
     given = {name: v for name, v in (("kind", kind), ("platform", platform)) if v}
@@ -179,7 +205,7 @@ def home():
         answers = do_lookup(conn, values, g.principal.viewer, region=pages.region(), half_lifes=pages.half_lifes(),
                             **given)
     metrics.count_lookups(answers)
-    audit("lookup", values, sum(1 for a in answers if a.get("listed")))
+    audit("lookup", why_mod.audit_subject(values, why), sum(1 for a in answers if a.get("listed")))
     rows = [_Shown(a, verdict(a), *_sources_and_levels(a)) for a in answers]
     counts = {name: sum(1 for row in rows if row.verdict == name) for name in ("listed", "not listed", "allowlisted", "error")}
     return page("lookup.html", **shown, answers=rows, counts=counts, repeats=repeats)
@@ -202,13 +228,18 @@ def _history(value: str) -> dict:
 def indicator():
     value = (request.args.get("value") or "").strip()
     try:
+        why = _purpose(request.args)
+    except Invalid as exc:  # nothing is looked up: the page asks for the purpose
+        return page("indicator.html", 400, value=value, error=exc.message, history=None, ask_purpose=True,
+                    form_purpose=request.args.get("purpose"), form_case_ref=request.args.get("case_ref"))
+    try:
         history = _history(value)
     except Invalid as exc:
         if value:  # the API audits a value it cannot parse too
-            audit("lookup", [value[:MAX_VALUE]], 0)
+            audit("lookup", why_mod.audit_subject([value[:MAX_VALUE]], why), 0)
         return page("indicator.html", 400, value=value, error=exc.message, history=None)
     answer = history["answer"]
-    audit("lookup", [value], 1 if answer["listed"] else 0)
+    audit("lookup", why_mod.audit_subject([value], why), 1 if answer["listed"] else 0)
     stix_text = orjson.dumps(history["stix"], option=orjson.OPT_INDENT_2).decode() if history.get("stix") else None
     status = 200 if answer["listed"] or answer["allowlisted"] else 404
     return page("indicator.html", status, value=value, history=history, answer=answer, verdict=verdict(answer),
