@@ -434,5 +434,8 @@ class _Import:
             report.updated += counts.updated
             report.unchanged += counts.unchanged
             report.allowlisted += counts.allowlisted
+            report.held += counts.held
+            report.held_values += counts.held_values
+            report.relisted += counts.relisted
             report.lowered.extend(counts.lowered)
         report.orgs = list(self.sources.matched.values())
