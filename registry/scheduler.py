@@ -36,6 +36,8 @@ from registry.storage.db import Database
 
 log = logging.getLogger(__name__)
 REFRESH_JOB = "registry:refresh-feeds"
+DISPUTES_JOB = "registry:flag-disputes"
+DISPUTES_SECONDS = 3600  # how often overdue disputes are looked for (REGISTRY_DISPUTE_DAYS counts days)
 WORKERS = 2  # feeds run at once (SQLite serialises their batches anyway)
 
 
@@ -115,6 +117,22 @@ class FeedScheduler:
                  result.rejected, f" ({result.error})" if result.error else "",
                  f" [anomaly: {result.anomaly}]" if result.anomaly else "")
 
+    def _flag_disputes(self) -> None:
+        """Flag overdue disputes to the orgs still to decide (``registry disputes flag``)."""
+        from registry.services.audit import AuditLog
+        from registry.services.disputes import flag_overdue, record_flags
+
+        try:
+            result = flag_overdue(self.db, self.settings.dispute_days)
+        except Exception:  # a database hiccup: the next hour tries again
+            log.exception("scheduler: could not flag overdue disputes")
+            return
+        if result["flagged"] or result["closed"]:
+            audit = AuditLog(self.db, synchronous=True)
+            record_flags(audit, result, actor="scheduler")
+            audit.close()
+            log.info("disputes: %s flagged overdue, %s closed", len(result["flagged"]), len(result["closed"]))
+
     # -- life ----------------------------------------------------------------------------------
     def start(self) -> int:
         """Start the jobs; how many feeds are scheduled."""
@@ -122,6 +140,9 @@ class FeedScheduler:
         self.refresh()
         self.scheduler.add_job(self._refresh_quietly, IntervalTrigger(seconds=self.refresh_seconds, timezone=UTC),
                                id=REFRESH_JOB, name="re-read the feed table", replace_existing=True)
+        self.scheduler.add_job(self._flag_disputes, IntervalTrigger(seconds=DISPUTES_SECONDS, timezone=UTC),
+                               id=DISPUTES_JOB, name="flag overdue disputes", replace_existing=True,
+                               next_run_time=utcnow())
         return len(self._jobs)
 
     def stop(self) -> None:

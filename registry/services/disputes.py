@@ -191,9 +191,6 @@ def decide(db: Database, uid: str, decision, note=None, *, by, org: str | None =
     if not operator and not roles.allows(by.role, roles.CONTRIBUTOR):
         raise Forbidden(f"deciding a dispute needs the contributor role; you have {by.role}",
                         details={"needed_role": roles.CONTRIBUTOR, "role": by.role})
-    if org is not None and not operator and org != by.org:
-        raise Forbidden(f"you decide for your own org ({by.org}) only, not {org}: each org decides for its own "
-                        "assertions (the registry's operators for any)", field="org")
     actor = actor or (by.actor if by is not ON_SERVER else None)
     now = now or utcnow()
     viewer = _viewer(by)
@@ -203,6 +200,9 @@ def decide(db: Database, uid: str, decision, note=None, *, by, org: str | None =
         if row is None or not (operator or rules.sees(viewer, row.org, [a.source for a in on_value
                                                                          if viewer.can_see(a.tlp, a.source)])):
             raise NotFound(f"no dispute {uid!r} (or none you may see)", field="id")
+        if org is not None and not operator and org != by.org:
+            raise Forbidden(f"you decide for your own org ({by.org}) only, not {org}: each org decides for its "
+                            "own assertions (the registry's operators for any)", field="org")
         if row.status != rules.OPEN:
             raise Conflict(f"dispute {uid} is closed (since {iso(row.closed)}): open a new one to dispute "
                            f"{row.value} again", field="id")
