@@ -315,6 +315,7 @@ def _submit_stix_bundle():
     results = out.pop("results", [])
     audit("submit", {"format": "stix", "objects": len(results)}, out.get("new", 0) + out.get("updated", 0))
     audit_lowered(report.lowered)
+    audit_relisting(report)
     return jsonify({"results": results, "counts": out})
 
 

@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from registry.domain import standing
 from registry.domain.times import utcnow
 from registry.domain.tlp import Viewer
 from registry.services import disputes
@@ -127,7 +128,9 @@ def test_a_delisting_by_every_source_leaves_the_value_scoring_nothing(members):
     disputes.decide(db, made["id"], "delist", by=who("ccib-th"))
     closed = disputes.decide(db, made["id"], "delist", by=who("pdrm-my"))
     assert (closed["status"], closed["outcome"]) == ("closed", "delisted")
-    assert {a["end_reason"] for a in assertions(db).values()} == {"delisted"}
+    now = utcnow()
+    assert {standing.ended(a["valid_until"], a["review_at"], a["end_reason"], now)
+            for a in assertions(db).values()} == {"delisted"}  # the one rule: no longer in force
     seen = answer(db, who("pnp-ph", "reader"))
     assert seen["score"] == 0 and seen["disputed"] is None
     # Nothing in force is left to dispute.

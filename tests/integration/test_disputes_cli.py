@@ -49,6 +49,8 @@ def disputed(db):
 
 
 def test_list_show_decide_and_import_held(cli, db, disputed, tmp_path):
+    looked = cli("lookup", VALUE).stdout
+    assert f"LISTED, DISPUTED since {disputed['since'][:10]} (dispute {disputed['id']})" in looked
     listed = json.loads(cli("disputes", "list", "--status", "open", "--json").stdout)
     assert [(d["id"], d["awaiting"], d["disputer"]["org"]) for d in listed] == [
         (disputed["id"], ["ccib-th", "pdrm-my"], "pdrm-my")]

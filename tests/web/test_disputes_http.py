@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 
+import orjson
 from sqlalchemy import select
 
 from registry.services.access import ON_SERVER
@@ -14,6 +15,11 @@ from registry.services.keys import create_key
 from registry.storage import tables as t
 
 VALUE = "+66812000111"
+STIX_INDICATOR = {
+    "type": "indicator", "spec_version": "2.1", "id": "indicator--6c4d8e2f-1a2b-4c3d-9e8f-7a6b5c4d3e21",
+    "created": "2026-11-01T00:00:00.000Z", "modified": "2026-11-01T00:00:00.000Z",
+    "pattern": f"[phone-number:value = '{VALUE}']", "pattern_type": "stix", "valid_from": "2026-11-01T00:00:00Z",
+}
 
 
 def _assertions(server, value: str) -> dict[str, dict]:
@@ -103,6 +109,12 @@ def test_dispute_decide_and_relist(server):
     assert held.json()["results"][0]["status"] == "held" and held.json()["counts"]["held"] == 1
     assert '"relist": true' in held.json()["results"][0]["reason"]
     assert _assertions(server, VALUE)["ccib-th"]["end_reason"] == "delisted"
+    stix = server.post("/api/v1/indicators", key="ccib-contrib", headers={"Content-Type": "application/stix+json"},
+                       data=orjson.dumps({"type": "bundle", "id": "bundle--5d1b7a3e-0c1d-4f5e-8a9b-0c1d2e3f4a51",
+                                          "objects": [STIX_INDICATOR]}))
+    assert stix.status_code == 200, stix.text
+    assert (stix.json()["results"][0]["status"], stix.json()["counts"]["held"]) == ("held", 1)
+    assert "relist" in stix.json()["results"][0]["reason"]
     no_reason = _submit(server, "ccib-contrib", {"value": VALUE, "relist": True})
     assert no_reason.status_code == 400 and no_reason.json()["error"]["details"]["field"] == "indicators[0].reason"
     relisted = _submit(server, "ccib-contrib", {"value": VALUE, "relist": True, "reason": "new case CCIB-2026-300"})
@@ -114,7 +126,8 @@ def test_dispute_decide_and_relist(server):
     decisions = [e for e in _events(server, "decision", 2) if e["subject"]["id"] == made["id"]]
     assert sorted((e["org"], e["subject"]["decision"], e["result_count"]) for e in decisions) == [
         ("ccib-th", "delist", 1), ("registry-ops", "uphold", 1)]
-    assert any(e["subject"] == [VALUE] and e["org"] == "ccib-th" for e in _events(server, "held", 1))
+    held_rows = [e for e in _events(server, "held", 2) if e["subject"] == [VALUE] and e["org"] == "ccib-th"]
+    assert len(held_rows) == 2  # the submission's and the STIX bundle's
     assert any(e["subject"] == [{"value": VALUE, "reason": "new case CCIB-2026-300"}] for e in _events(server, "relist", 1))
 
 
