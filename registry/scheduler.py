@@ -42,6 +42,8 @@ from registry.storage.db import Database
 log = logging.getLogger(__name__)
 REFRESH_JOB = "registry:refresh-feeds"
 CHECKPOINT_JOB = "registry:audit-checkpoint"
+DISPUTES_JOB = "registry:flag-disputes"
+DISPUTES_SECONDS = 3600  # how often overdue disputes are looked for (REGISTRY_DISPUTE_DAYS counts days)
 WORKERS = 2  # feeds run at once (SQLite serialises their batches anyway)
 
 
@@ -135,6 +137,22 @@ class FeedScheduler:
             log.info("audit checkpoint: row %s, hash %s", taken["seq"], taken["hash"])
         return taken
 
+    def _flag_disputes(self) -> None:
+        """Flag overdue disputes to the orgs still to decide (``registry disputes flag``)."""
+        from registry.services.audit import AuditLog
+        from registry.services.disputes import flag_overdue, record_flags
+
+        try:
+            result = flag_overdue(self.db, self.settings.dispute_days)
+        except Exception:  # a database hiccup: the next hour tries again
+            log.exception("scheduler: could not flag overdue disputes")
+            return
+        if result["flagged"] or result["closed"]:
+            audit = AuditLog(self.db, synchronous=True)
+            record_flags(audit, result, actor="scheduler")
+            audit.close()
+            log.info("disputes: %s flagged overdue, %s closed", len(result["flagged"]), len(result["closed"]))
+
     # -- life ----------------------------------------------------------------------------------
     def start(self) -> int:
         """Start the jobs; how many feeds are scheduled."""
@@ -146,6 +164,9 @@ class FeedScheduler:
         if minutes:  # the first at once when due (none yet, or the last is an interval old)
             self.scheduler.add_job(self.checkpoint, IntervalTrigger(minutes=minutes, timezone=UTC), id=CHECKPOINT_JOB,
                                    name="sign the audit chain's head", replace_existing=True, next_run_time=utcnow())
+        self.scheduler.add_job(self._flag_disputes, IntervalTrigger(seconds=DISPUTES_SECONDS, timezone=UTC),
+                               id=DISPUTES_JOB, name="flag overdue disputes", replace_existing=True,
+                               next_run_time=utcnow())
         return len(self._jobs)
 
     def stop(self) -> None:

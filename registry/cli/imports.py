@@ -14,6 +14,7 @@ from registry.cli.common import (
     guard,
     json_option,
     open_db,
+    settings,
     tlp_option,
 )
 from registry.domain import tlp as tlp_mod
@@ -62,17 +63,20 @@ def import_cmd(file, org_slug, fmt, column, kind, platform, tlp_text, confidence
     try:
         if bar:
             bar.__enter__()
-        used, report = import_file(db, file, prov, fmt=fmt, column=column, on_bytes=on_bytes)
+        used, report = import_file(db, file, prov, fmt=fmt, column=column, on_bytes=on_bytes,
+                                   relist_days=settings().relist_days)
     finally:
         if bar:
             bar.__exit__(None, None, None)
     if report.lowered:  # an operator may lower levels too; it is audited like a member's write
         cli_audit("tlp-lowered", report.lowered.subject(), report.lowered.count, db=db)
+    if report.held_values:  # delisted values not relisted (docs/design.md, "Disputes and delisting")
+        cli_audit("held", {"file": file.name, "org": org_slug, "values": report.held_values}, report.held, db=db)
     if as_json:
         echo_json({"file": str(file), "format": used, **report.to_dict()})
     else:
         _echo_report(file, used, report)
-    accepted = report.new + report.updated + report.unchanged + report.allowlisted
+    accepted = report.new + report.updated + report.unchanged + report.allowlisted + report.held
     if (report.read or report.rejected) and not accepted:  # rows the parser itself refused count too
         sys.exit(EXIT_FAILED)
 
@@ -95,7 +99,8 @@ def platform_option(name: str, kind: str | None) -> str:
 def _echo_report(file: Path, used: str, report) -> None:
     click.echo(
         f"{file.name} ({used}): read {report.read}, new {report.new}, updated {report.updated}, "
-        f"unchanged {report.unchanged}, allowlisted {report.allowlisted}, rejected {report.rejected}"
+        f"unchanged {report.unchanged}, allowlisted {report.allowlisted}, rejected {report.rejected}, "
+        f"held {report.held}"
     )
     for r in report.rejects[:10]:
         click.echo(f"  rejected line {r.line_no}: {r.text[:80]!r}: {r.reason}")

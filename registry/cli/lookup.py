@@ -60,6 +60,8 @@ def format_answer(answer: dict) -> str:
     status = "LISTED" if answer["listed"] else "not listed"
     if answer["allowlisted"]:
         status += f", ALLOWLISTED ({answer.get('allowlist_reason')})"
+    if answer.get("disputed"):  # an open dispute (docs/cli.md, "Disputes")
+        status += f", DISPUTED since {answer['disputed']['since'][:10]} (dispute {answer['disputed']['id']})"
     lines = [f"{answer['query']}  [{answer['kind']} {answer['value']}]  {status}  score {answer['score']}"]
     for m in answer["matches"]:
         lines.append(f"  {m['match']}: {m['value']}")

@@ -181,11 +181,13 @@ def import_file(
     column: str | int | None = None,
     on_bytes: Callable[[int], None] | None = None,
     parallel: bool | None = None,
+    relist_days: int | None = None,
 ) -> tuple[str, SubmitReport]:
     """Import one file in one transaction; returns the format used and the report.
 
     ``parallel`` (default: files over PARALLEL_BYTES on a machine with more than one core)
-    normalises in worker processes while this one writes.
+    normalises in worker processes while this one writes. ``relist_days``: the caller's
+    REGISTRY_RELIST_DAYS (reports of values delisted since are held: ``SubmitReport.held``).
     """
     if not path.is_file():
         raise Invalid(f"{path}: no such file", field="file")
@@ -199,7 +201,8 @@ def import_file(
         if parallel is None:
             parallel = path.stat().st_size > PARALLEL_BYTES and (os.cpu_count() or 1) > 1
         stream = io.BufferedReader(CountingReader(raw, on_bytes), 1 << 16)
-        with Submitter(conn, provenance, background_writes=parallel, batch_size=20000) as submitter:
+        with Submitter(conn, provenance, background_writes=parallel, batch_size=20000,
+                       relist_days=relist_days) as submitter:
             report = run_import(submitter, stream, fmt, name=path.name, column=column, parallel=parallel)
     return fmt, report
 

@@ -81,7 +81,7 @@ def _options(kind, platform) -> tuple[str | None, str | None]:
 
 
 def _lookup(conn, queries, viewer, *, region, kind, platform, now, half_lifes) -> list[dict]:
-    allowlist, lengths, networks = lookup_state(conn)
+    allowlist, lengths, networks, disputes = lookup_state(conn)
 
     parsed: list[Value | dict] = []
     probes: list[list[tuple[str, str]]] = []
@@ -118,7 +118,7 @@ def _lookup(conn, queries, viewer, *, region, kind, platform, now, half_lifes) -
         if isinstance(value, dict):
             answers.append(value)
             continue
-        answers.append(_answer(query, value, value_probes, found, allowlist, combined_scores))
+        answers.append(_answer(query, value, value_probes, found, allowlist, combined_scores, disputes))
     return answers
 
 
@@ -271,7 +271,7 @@ def _unparsed(query: str, exc: NormalizeError, kind: str | None) -> dict:
         return {
             "query": query, "kind": PHONE, "value": value, "listed": False, "score": 0,
             "explanation": [{"reason": f"allowlisted: {reason}", "points": 0}], "allowlisted": True,
-            "allowlist_reason": reason, "matches": [],
+            "allowlist_reason": reason, "matches": [], "disputed": None,
         }
     return {"query": query, "error": str(exc)}
 
@@ -280,7 +280,7 @@ _UNLISTED = (0, [])
 
 
 def _answer(query, value, value_probes, found: dict[str, _Found], allowlist: Allowlist,
-            combined_scores: dict[tuple, tuple]):
+            combined_scores: dict[tuple, tuple], disputes: dict[int, dict]):
     hits = []
     for key, match in value_probes:
         hit = found.get(key)
@@ -312,6 +312,10 @@ def _answer(query, value, value_probes, found: dict[str, _Found], allowlist: All
         "explanation": explanation,
         "allowlisted": reason is not None,
         "matches": matches,
+        # The open dispute on what it matched (the first match that has one: its own value
+        # first); the score stays as it is until a source decides (docs/design.md, "Disputes").
+        "disputed": next((disputes[hit.row.id] for hit, _ in hits if hit.row.id in disputes), None)
+        if disputes else None,
     }
     display = value.display or (phone_display(value.value) if value.kind == PHONE and not value.is_range else None)
     if display:

@@ -43,6 +43,7 @@ from registry.services.errors import Invalid
 from registry.services.orgs import require_org
 from registry.services.stix_import_sightings import STATUS_ORDER, import_sightings
 from registry.services.stix_sources import Sources
+from registry.services.submit import HELD as HELD_STATUS
 from registry.services.submit import (
     MAX_REJECT_SAMPLES,
     Provenance,
@@ -389,6 +390,8 @@ class _Import:
             errors = [r["error"] for r in results if r.get("error")]
             if errors:  # after what the object itself had (an SCO beside the values naming none)
                 entry["error"] = "; ".join(filter(None, (entry.get("error"), *errors)))
+            if entry["status"] == HELD_STATUS:  # why, and how to relist it
+                entry["reason"] = next(r["reason"] for r in results if r["status"] == HELD_STATUS)
         self.pending.clear()
 
     # -- ids not kept -----------------------------------------------------------------------------
@@ -434,5 +437,8 @@ class _Import:
             report.updated += counts.updated
             report.unchanged += counts.unchanged
             report.allowlisted += counts.allowlisted
+            report.held += counts.held
+            report.held_values += counts.held_values
+            report.relisted += counts.relisted
             report.lowered.extend(counts.lowered)
         report.orgs = list(self.sources.matched.values())

@@ -17,26 +17,29 @@ from itertools import compress
 
 from sqlalchemy import Connection
 
-from registry.domain import same_file
+from registry import config
+from registry.domain import disputes as dispute_rules
+from registry.domain import same_file, standing
 from registry.domain import tlp as tlp_mod
 from registry.domain.allowlist import Allowlist, emergency_reason
 from registry.domain.kinds import FILE_HASH, USER_ACCOUNT, value_from_fields
 from registry.domain.labels import is_label, label_slug
 from registry.domain.normalize import NormalizeError, normalize
-from registry.domain.times import utcnow
+from registry.domain.times import iso, utcnow
 from registry.services import pipeline
 from registry.services.errors import Invalid
 from registry.services.lowered import Lowered
 from registry.services.orgs import require_org
 from registry.stix import ids
 from registry.storage import aliases, stix_reads
+from registry.storage import disputes as dispute_store
 from registry.storage import indicators as store
 from registry.storage.allowlist import load_allowlist
 from registry.storage.caches import caches_of
 from registry.storage.writer import BackgroundWriter, InlineWriter
 
 MAX_REJECT_SAMPLES = 20
-ALLOWLISTED, REJECTED = "allowlisted", "rejected"
+ALLOWLISTED, REJECTED, HELD = "allowlisted", "rejected", dispute_rules.HELD
 _allowlisted = operator.attrgetter("allowlisted")
 _kind_of = operator.attrgetter("value.kind")
 
@@ -84,6 +87,9 @@ class Submission:
     region: str | None = None
     bank: str | None = None
     country: str | None = None
+    # A person's reason to relist a value delisted less than REGISTRY_RELIST_DAYS ago, which
+    # would be held without one (docs/design.md, "Disputes and delisting").
+    relist: str | None = None
 
 
 @dataclass(slots=True)
@@ -104,8 +110,13 @@ class SubmitReport:
     unchanged: int = 0
     allowlisted: int = 0
     rejected: int = 0
+    held: int = 0  # reports of values delisted less than REGISTRY_RELIST_DAYS ago: not written
     rejects: list[Reject] = field(default_factory=list)
     results: list[dict] | None = None
+    # For the caller's audit (not in to_dict()): the values held, and those relisted with a
+    # person's reason ({"value", "reason"}).
+    held_values: list[str] = field(default_factory=list)
+    relisted: list[dict] = field(default_factory=list)
     # Updates that lowered a TLP, for the caller's audit; not in to_dict().
     lowered: Lowered = field(default_factory=Lowered)
     # A capped writer's ``named`` values: canonical value -> (the id its row is served under,
@@ -115,7 +126,7 @@ class SubmitReport:
     def to_dict(self) -> dict:
         out = {
             "read": self.read, "new": self.new, "updated": self.updated, "unchanged": self.unchanged,
-            "allowlisted": self.allowlisted, "rejected": self.rejected,
+            "allowlisted": self.allowlisted, "rejected": self.rejected, "held": self.held,
             "rejects": [r.to_dict() for r in self.rejects],
         }
         if self.results is not None:
@@ -149,7 +160,8 @@ class Submitter:
 
     ``viewer`` is who writes (a key's or user's ``Viewer``); None is the operator (imports and
     feed runs), who sees everything. A writer never updates an assertion it may not see: see
-    ``domain.lanes``.
+    ``domain.lanes``. ``relist_days``: the caller's ``REGISTRY_RELIST_DAYS`` (else the
+    environment's), within which a delisted value's reports are held (``_hold``).
     """
 
     def __init__(
@@ -164,6 +176,7 @@ class Submitter:
         on_batch=None,
         background_writes: bool = False,
         viewer: tlp_mod.Viewer | None = None,
+        relist_days: int | None = None,
     ) -> None:
         self.conn = conn
         self.prov = provenance
@@ -184,6 +197,9 @@ class Submitter:
         self._pending: dict[str, store.Pending] = {}
         self._owners: dict[str, int] = {}  # canonical value → result index (when results are kept)
         self._ids: ids.IndicatorIds | None = None
+        self.relist_days = relist_days
+        self._delisted: dict[str, tuple[datetime, int]] | None = None  # read at the first flush
+        self._relist: dict[str, str] = {}  # canonical value → a person's reason to relist it
 
     # -- input -------------------------------------------------------------------------
     def add(self, sub: Submission) -> None:
@@ -219,6 +235,8 @@ class Submitter:
             if index is not None:  # the answer names the kind tried and the reason apart too
                 self.report.results[index].update(kind=exc.kind, reason=exc.reason)
             return
+        if sub.relist:
+            self._relist.update(dict.fromkeys((v.value for v in values), sub.relist))
         labels = self._labels if not sub.labels else tuple(sorted(set(self._labels) | set(sub.labels)))
         prov = self.prov
         self._add_values(
@@ -296,6 +314,7 @@ class Submitter:
         pending = self._pending
         # File hashes land on their file's indicator, and bring its other hashes (aliases) along.
         renamed, pairs = self._same_file() if FILE_HASH in set(map(_kind_of, pending.values())) else ({}, ())
+        self._hold()
         # Sorted by value: the unique-value index takes each batch in key order (fewer pages touched).
         items = [pending[key] for key in sorted(pending)]
         feed = self.prov.feed or ""
@@ -327,6 +346,7 @@ class Submitter:
                 report.served_ids[given] = (served_id, held)
         self._pending.clear()
         self._owners.clear()
+        self._relist.clear()
         if self.on_batch:
             after = self.on_batch(self)
             if after is not None:
@@ -364,6 +384,43 @@ class Submitter:
         for _, target in pairs:  # the item that lands on each file given new hashes
             pending[target].news = True
         return renamed, pairs
+
+    def _hold(self) -> None:
+        """Take out of the batch the reports of values delisted less than REGISTRY_RELIST_DAYS
+        ago (``domain.disputes``): held, not written, unless the source's own assertion on the
+        value is in force or the submission gives a person's reason to relist it. The recent
+        delistings are read once per submitter (a few rows: people decide them)."""
+        delisted = self._delisted
+        if delisted is None:
+            if self.relist_days is None:
+                self.relist_days = config.given_or_loaded(None).relist_days
+            since = dispute_rules.held_since(self.now, self.relist_days)
+            delisted = self._delisted = {} if since is None else dispute_store.recently_delisted(self.conn, since)
+        pending = self._pending
+        hits = [key for key in pending if key in delisted] if delisted else ()
+        if not hits:
+            return
+        self.writer.wait()  # a relisting by an earlier batch of this submitter counts
+        now = self.now
+        in_force = {row.indicator_id for row in dispute_store.org_assertions(
+            self.conn, [delisted[key][1] for key in hits], self.org.id)
+            if standing.ended(row.valid_until, row.review_at, row.end_reason, now) is None}
+        report = self.report
+        for key in hits:
+            when, indicator_id = delisted[key]
+            if indicator_id in in_force:
+                continue
+            reason = self._relist.get(key)
+            if reason is not None:
+                report.relisted.append({"value": key, "reason": reason})
+                continue
+            item = pending.pop(key)
+            report.held += 1
+            report.held_values.append(key)
+            self._set_result(self._owners.pop(key, None), HELD, value=item.value, reason=(
+                f"{key} was delisted on {iso(when)[:10]} after a dispute, less than {self.relist_days} days ago: "
+                "its reports are held, not relisted. A person relists it by submitting it with a reason (in the "
+                'API "relist": true and "reason"; on the submit page, Relist and the reason)'))
 
     def _derive(self, value: str, lane: int) -> str:
         """The Indicator id of this source's row of ``value`` in ``lane`` (a capped writer's batch)."""

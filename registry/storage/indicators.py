@@ -190,7 +190,9 @@ def upsert(conn: Connection, org_id: int, feed: str, items: list[Pending], now: 
         bulk.update_many(
             conn, "assertion",
             ("confidence", "tlp", "labels", "description", "valid_until", "last_seen", "modified", "seq"),
-            changes, extra_set="times_reported = times_reported + 1",
+            # An update reports the value anew: whatever ended the row (a snapshot, a delisting
+            # past its relist days or relisted by a person: services.submit) no longer does.
+            changes, extra_set="times_reported = times_reported + 1, end_reason = NULL",
         )
         _update_where_ids(conn, "assertion", "last_seen = :now, times_reported = times_reported + 1", touches,
                           {"now": db_now})

@@ -81,6 +81,14 @@ def audit_lowered(lowered: Lowered) -> None:
         audit("tlp-lowered", lowered.subject(), lowered.count)
 
 
+def audit_relisting(report) -> None:
+    """A submission's held values and its relistings with a person's reason, each one event."""
+    if report.held_values:
+        audit("held", report.held_values, report.held)
+    if report.relisted:
+        audit("relist", report.relisted, len(report.relisted))
+
+
 def json_body() -> dict:
     mimetype = request.mimetype or ""
     if mimetype != "application/json":
@@ -238,7 +246,22 @@ def _submission(item, index: int) -> Submission:
     description = fields.text(item.get("description"), f"{where}.description", max_len=MAX_DESCRIPTION)
     valid_until = fields.time(item.get("valid_until"), f"{where}.valid_until")
     return Submission(value=value, kind=kind, labels=labels, confidence=confidence, tlp=tlp,
-                      description=description, valid_until=valid_until, platform=platform, region=region)
+                      description=description, valid_until=valid_until, platform=platform, region=region,
+                      relist=relist_reason(item.get("relist"), item.get("reason"), where))
+
+
+def relist_reason(relist, reason, where: str) -> str | None:
+    """A person's reason to relist a delisted value (``"relist": true`` and ``"reason"``, both or
+    neither: docs/api.md, "Disputes and delisting")."""
+    if relist is None or relist is False:
+        if reason is not None:
+            raise Invalid(f'{where}.reason goes with "relist": true (a reason to relist a delisted value)',
+                          field=f"{where}.reason")
+        return None
+    if relist is not True:
+        raise Invalid(f"{where}.relist must be true or false, not {fields.shown(relist)}", field=f"{where}.relist")
+    return fields.text(reason, f"{where}.reason", max_len=MAX_DESCRIPTION, required=True,
+                       what="a reason to relist the value")
 
 
 @bp.post("/indicators")
@@ -258,12 +281,13 @@ def submit_indicators():
     region = fields.region(body.get("region"), "region") or principal.country
     with _db().write() as conn:
         submitter = Submitter(conn, Provenance(org=principal.org, region=region), keep_results=True,
-                              viewer=principal.viewer)
+                              viewer=principal.viewer, relist_days=_settings().relist_days)
         for sub in submissions:
             submitter.add(sub)
         report = submitter.finish()
     audit("submit", [s.value for s in submissions], report.new + report.updated)
     audit_lowered(report.lowered)
+    audit_relisting(report)
     counts = report.to_dict()
     results = counts.pop("results")
     counts.pop("rejects")
@@ -301,6 +325,7 @@ def _submit_stix_bundle():
     results = out.pop("results", [])
     audit("submit", {"format": "stix", "objects": len(results)}, out.get("new", 0) + out.get("updated", 0))
     audit_lowered(report.lowered)
+    audit_relisting(report)
     return jsonify({"results": results, "counts": out})
 
 

@@ -44,6 +44,7 @@ def create_app(config: Settings | dict | None = None) -> Flask:
     from registry.web import (
         api,
         auth,
+        disputes,
         errors,
         exports,
         feeds,
@@ -67,5 +68,6 @@ def create_app(config: Settings | dict | None = None) -> Flask:
     app.register_blueprint(exports.bp)
     app.register_blueprint(taxii.bp)
     app.register_blueprint(feeds.bp)
+    app.register_blueprint(disputes.bp)
     app.register_blueprint(ui.bp)  # the web page at /
     return app

@@ -124,6 +124,73 @@ def _json(schema: dict, description: str = "OK") -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
+_DISPUTE_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "minLength": 1, "maxLength": 36},
+               "description": "the dispute's id, as POST /api/v1/disputes answered it"}
+_TEXT = {"type": "string", "minLength": 1, "maxLength": 4000}
+_DISPUTE_REF = {"$ref": "#/components/schemas/Dispute"}
+
+
+def _dispute_paths() -> dict:
+    return {
+        "/api/v1/disputes": {
+            "post": {
+                "summary": "Dispute a listed value (any key): each source decides for its own assertion",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["value", "reason"], "properties": {
+                        "value": _VALUE, "reason": _TEXT, "evidence": {**_TEXT, "minLength": 0},
+                        "region": _REGION, "kind": {"type": "string", "enum": list(KINDS)}, "platform": _PLATFORM,
+                    }}}}},
+                "responses": {
+                    "201": _json({"type": "object", "required": ["id", "value", "kind", "status", "since"]},
+                                 "Opened"),
+                    "404": error_response("Not listed, or nothing of it visible to the key (the same answer)"),
+                    "409": error_response("Already disputed (details.id names the open dispute), or nothing in "
+                                          "force to dispute"),
+                    "422": error_response("The value cannot be parsed as an indicator"),
+                    **COMMON_ERRORS, **BODY_ERRORS,
+                },
+            },
+            "get": {
+                "summary": "Disputes the key may see, newest first",
+                "parameters": [{"name": "status", "in": "query", "schema": {"type": "string", "enum": ["open", "closed"]}}],
+                "responses": {
+                    "200": _json({"type": "object", "required": ["disputes"], "properties": {
+                        "disputes": {"type": "array", "items": _DISPUTE_REF}}}),
+                    **COMMON_ERRORS,
+                },
+            },
+        },
+        "/api/v1/disputes/{id}": {
+            "get": {
+                "summary": "One dispute",
+                "parameters": [_DISPUTE_ID],
+                "responses": {"200": _json(_DISPUTE_REF), "404": error_response("No such dispute the key may see"),
+                              **COMMON_ERRORS},
+            },
+        },
+        "/api/v1/disputes/{id}/decision": {
+            "post": {
+                "summary": "Decide a dispute for the key's org's assertions in force (contributor; an operator's "
+                           "key for any org, or every org without org): delist ends them, uphold keeps them",
+                "parameters": [_DISPUTE_ID],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["decision"], "properties": {
+                        "decision": {"type": "string", "enum": ["delist", "uphold"]},
+                        "note": {**_TEXT, "minLength": 0},
+                        "org": {"type": "string", "maxLength": 64,
+                                "description": "operators: the org decided for (default: every org)"},
+                    }}}}},
+                "responses": {
+                    "200": _json(_DISPUTE_REF, "The dispute as it now stands, with applied"),
+                    "404": error_response("No such dispute the key may see"),
+                    "409": error_response("Closed, or the org has decided already"),
+                    **COMMON_ERRORS, **BODY_ERRORS,
+                },
+            },
+        },
+    }
+
+
 def spec() -> dict:
     secured = [{"bearer": []}]
     return {
@@ -237,6 +304,10 @@ def spec() -> dict:
                                     "tlp": {"type": "string", "enum": list(LEVELS)},
                                     "description": {"type": "string", "maxLength": 4000},
                                     "valid_until": {"type": "string", "format": "date-time"},
+                                    "relist": {"type": "boolean", "description": "relist a value delisted less than "
+                                               "REGISTRY_RELIST_DAYS ago, which is held without it (with reason)"},
+                                    "reason": {"type": "string", "minLength": 1, "maxLength": 4000,
+                                               "description": "why it is relisted (with relist: true)"},
                                 }}}},
                         }}},
                     },
@@ -244,14 +315,15 @@ def spec() -> dict:
                         "200": _json({"type": "object", "required": ["results", "counts"], "properties": {
                             "results": {"type": "array", "items": {"type": "object", "required": ["value", "status"],
                                         "properties": {"value": {"type": "string"}, "status": {"type": "string", "enum": [
-                                            "new", "updated", "unchanged", "allowlisted", "rejected"]},
+                                            "new", "updated", "unchanged", "allowlisted", "rejected", "held"]},
                                             "canonical": {"type": "string"},
                                             "kind": {"type": ["string", "null"], "description": "the value's kind; "
                                                      "of a rejected value, the kind tried (null: none fits)"},
                                             "error": {"type": "string", "description": "why a value was rejected, "
                                                       "naming the value and the kind tried"},
-                                            "reason": {"type": "string", "description": "the allowlist's reason, or "
-                                                       "the reason alone of a rejection"},
+                                            "reason": {"type": "string", "description": "the allowlist's reason, "
+                                                       "the reason alone of a rejection, or why a value is held "
+                                                       "and how to relist it"},
                                             "tlp_lowered": _LOWERED}}},
                             "counts": {"type": "object"},
                         }}),
@@ -283,6 +355,7 @@ def spec() -> dict:
                     },
                 },
             },
+            **_dispute_paths(),
             "/api/v1/audit": {
                 "get": {
                     "summary": "The audit log (admin: its own org's rows; operator: every org's)",

@@ -89,6 +89,12 @@ _ANSWER = {
         "explanation": {"type": "array", "items": {"type": "object"}},
         "allowlisted": {"type": "boolean"},
         "allowlist_reason": {"type": "string"},
+        "disputed": {"oneOf": [{"type": "null"}, {
+            "type": "object", "required": ["id", "since", "status"],
+            "description": "the open dispute on what the value matched (null when none): the score is unchanged "
+                           "until a source decides",
+            "properties": {"id": {"type": "string"}, "since": {"type": "string"},
+                           "status": {"type": "string", "enum": ["open"]}}}]},
         "matches": {
             "type": "array",
             "items": {
@@ -113,7 +119,7 @@ _RUN = {
     "type": "object",
     "description": "One run of a feed and its figures.",
     "required": ["id", "feed", "trigger", "status", "started", "bytes", "rows", "new", "updated", "unchanged",
-                 "expired", "allowlisted", "rejected", "rejects"],
+                 "expired", "allowlisted", "rejected", "held", "rejects"],
     "properties": {
         "id": {"type": "string", "description": "the run's identifier (opaque)"},
         "feed": {"type": "string"},
@@ -124,6 +130,8 @@ _RUN = {
         "http_status": {"type": ["integer", "null"]},
         **{name: {"type": "integer", "minimum": 0} for name in (
             "bytes", "rows", "read", "new", "updated", "unchanged", "expired", "allowlisted", "rejected")},
+        "held": {"type": "integer", "minimum": 0,
+                 "description": "reports of values delisted less than REGISTRY_RELIST_DAYS ago: not relisted"},
         "duration": {"type": ["number", "null"], "description": "seconds"},
         "error": {"type": ["string", "null"]},
         "anomaly": {"type": ["string", "null"], "description": "why the row count looked wrong (nothing expired)"},
@@ -156,6 +164,39 @@ _FEED = {
     },
 }
 
+_DISPUTE = {
+    "type": "object",
+    "description": "A dispute as the caller may see it: reason, evidence and disputer only for the sources, the "
+                   "disputer's org and operators; decisions only on assertions the caller may see.",
+    "required": ["id", "value", "kind", "status", "since", "closed", "overdue", "flagged", "outcome", "awaiting",
+                 "decisions"],
+    "properties": {
+        "id": {"type": "string"},
+        "value": {"type": "string"},
+        "kind": {"type": "string", "enum": list(KINDS)},
+        "status": {"type": "string", "enum": ["open", "closed"]},
+        "since": {"type": "string"},
+        "closed": {"type": ["string", "null"]},
+        "overdue": {"type": "boolean", "description": "open longer than REGISTRY_DISPUTE_DAYS"},
+        "flagged": {"type": ["string", "null"], "description": "when it was flagged to the sources as overdue"},
+        "outcome": {"type": ["string", "null"], "enum": ["delisted", "upheld", "mixed", None]},
+        "awaiting": {"type": "array", "items": {"type": "string"},
+                     "description": "the orgs with an assertion in force still to decide"},
+        "decisions": {"type": "array", "items": {"type": "object", "required": ["org", "decision", "decided"],
+                      "properties": {"org": {"type": "string"}, "decision": {"type": "string",
+                                                                           "enum": ["delist", "uphold"]},
+                                     "note": {"type": ["string", "null"]}, "decided": {"type": "string"},
+                                     "feed": {"type": ["string", "null"]}, "actor": {"type": ["string", "null"]}}}},
+        "reason": {"type": "string"},
+        "evidence": {"type": ["string", "null"]},
+        "disputer": {"type": "object", "properties": {"org": {"type": "string"},
+                                                      "actor": {"type": ["string", "null"]}}},
+        "applied": {"type": "object", "description": "what the decision just made did",
+                    "properties": {"decision": {"type": "string"}, "orgs": {"type": "array", "items": {"type": "string"}},
+                                   "assertions": {"type": "integer"}}},
+    },
+}
+
 #: ``components.schemas``, referred to as ``#/components/schemas/<name>``.
 SCHEMAS = {"Error": _ERROR, "Assertion": _ASSERTION, "Sighting": _SIGHTING, "Answer": _ANSWER, "Hashes": _HASHES,
-           "Feed": _FEED, "FeedRun": _RUN}
+           "Feed": _FEED, "FeedRun": _RUN, "Dispute": _DISPUTE}

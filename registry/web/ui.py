@@ -35,7 +35,7 @@ from registry.services.submit import (
 )
 from registry.web import facts, fields, login_throttle, metrics, pages
 from registry.web import session as web_session
-from registry.web.api import audit_lowered
+from registry.web.api import audit_lowered, audit_relisting
 from registry.web.pages import audit, db, page, signed_in
 
 bp = Blueprint("ui", __name__)
@@ -50,7 +50,7 @@ _PLATFORM_CHOICES = tuple((p, facts.PLATFORM_NAMES[p]) for p in PLATFORMS)
 @bp.app_context_processor
 def _globals():
     return {"version": __version__, "tlp_levels": tlp_mod.LEVELS, "kinds": KINDS, "max_pasted": MAX_PASTED,
-            "platforms": _PLATFORM_CHOICES, "describe": facts.describe}
+            "platforms": _PLATFORM_CHOICES, "describe": facts.describe, "relist_days": pages.settings().relist_days}
 
 
 # -- sign-in ---------------------------------------------------------------------------------
@@ -290,6 +290,18 @@ def _number(name: str, default: int, low: int, high: int) -> int:
     return number
 
 
+def _relist_reason() -> str | None:
+    """The Relist box and its reason (docs/web.md, "Disputes"): both or neither."""
+    reason = web_session.form_text("relist_reason", label="the reason to relist")
+    if request.form.get("relist"):
+        if not reason:
+            raise Invalid("give the reason to relist the values (Relist is ticked)", field="relist_reason")
+        return reason
+    if reason:
+        raise Invalid("tick Relist to relist delisted values with this reason", field="relist")
+    return None
+
+
 @bp.route("/submit", methods=["GET", "POST"])
 @signed_in(CONTRIBUTOR)
 def submit():
@@ -308,18 +320,21 @@ def submit():
         tlp = _tlp("tlp")
         description = web_session.form_text("description") or None
         valid_until = _when("valid_until")
+        relist = _relist_reason()
     except RegistryError as exc:
         return page("submit.html", 400, form=form, results=None, error=exc.message)
     principal = g.principal
     with db().write() as conn:
         submitter = Submitter(conn, Provenance(org=principal.org, region=principal.country), keep_results=True,
-                              viewer=principal.viewer)
+                              viewer=principal.viewer, relist_days=pages.settings().relist_days)
         for value in values:
             submitter.add(Submission(value=value, kind=kind, labels=labels, confidence=confidence, tlp=tlp,
-                                     description=description, valid_until=valid_until, platform=platform))
+                                     description=description, valid_until=valid_until, platform=platform,
+                                     relist=relist))
         report = submitter.finish()
     audit("submit", values, report.new + report.updated)
     audit_lowered(report.lowered)
+    audit_relisting(report)
     return page("submit.html", form=form, results=report.results, counts=report.to_dict())
 
 
@@ -345,7 +360,8 @@ def sighting():
 
 
 # Admin and feed pages share this blueprint's sign-in, CSRF check, headers and error pages.
-from registry.web import ui_admin, ui_feeds  # noqa: E402
+from registry.web import ui_admin, ui_disputes, ui_feeds  # noqa: E402
 
 bp.register_blueprint(ui_admin.bp)
 bp.register_blueprint(ui_feeds.bp)
+bp.register_blueprint(ui_disputes.bp)
