@@ -229,7 +229,8 @@ def _visible_fragments(conn: Connection, rows: list[LookupMatch], viewer: Viewer
         if term is None:
             term = terms_by_kind[kind] = decayed(row.source, row.feed or None, kind, row.confidence,
                                                  times(row.last_seen)[0], times(row.valid_until)[0], now=now,
-                                                 half_lifes=half_lifes)
+                                                 half_lifes=half_lifes, reliability=row.reliability,
+                                                 credibility=row.credibility)
         have = assertions.get(ind)
         if have is None:
             assertions[ind] = ([shown], [term])
@@ -260,7 +261,19 @@ def _shown(row: LookupMatch, times: _Times) -> tuple[dict, dict]:
         "first_seen": times(row.first_seen)[1], "last_seen": times(row.last_seen)[1],
         "valid_until": times(row.valid_until)[1], "times_reported": row.times_reported,
     }
+    if row.reliability is not None or row.credibility is not None:
+        graded(shown, row.reliability, row.credibility)
     return shown, {}
+
+
+def graded(shown: dict, reliability: str | None, credibility: int | None) -> dict:
+    """An assertion as shown, with its grading: only a graded one carries ``reliability`` and
+    ``credibility`` (docs/api.md, "Grading"), so answers about ungraded data stay as they were."""
+    if reliability is not None:
+        shown["reliability"] = reliability
+    if credibility is not None:
+        shown["credibility"] = credibility
+    return shown
 
 
 def _unparsed(query: str, exc: NormalizeError, kind: str | None) -> dict:
@@ -322,7 +335,7 @@ def _answer(query, value, value_probes, found: dict[str, _Found], allowlist: All
 
 
 def assertion_dict(a) -> dict:
-    return {
+    return graded({
         "source": a.source,
         "feed": a.feed or None,
         "confidence": a.confidence,
@@ -333,7 +346,7 @@ def assertion_dict(a) -> dict:
         "last_seen": iso(a.last_seen),
         "valid_until": iso(a.valid_until),
         "times_reported": a.times_reported,
-    }
+    }, a.reliability, a.credibility)
 
 
 def _sighting(s, viewer: Viewer) -> dict:
