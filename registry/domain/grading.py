@@ -1,6 +1,6 @@
 """The Admiralty (NATO) grading police intelligence carries, and how a grade weighs in a score
-(docs/design.md, "Grading"). Pure: the submit path checks grades here, scoring weighs them, the
-STIX mapping names the confidence a credibility stands for.
+(docs/design.md, "Scoring and grading"). Pure: the submit path checks grades here, scoring weighs
+them, the STIX mapping names the confidence a credibility stands for.
 
 - ``reliability``: the source's, ``A`` (completely reliable) … ``E`` (unreliable), ``F``
   (reliability cannot be judged);
