@@ -106,6 +106,17 @@ def reliability_weight(grade: str | None) -> float:
     return RELIABILITY_WEIGHT[grade] if grade is not None else 1.0
 
 
+def with_grades(shown: dict, reliability_grade: str | None, credibility_grade: int | None) -> dict:
+    """An assertion as answers show it (``shown``, changed in place), with its grading: only a
+    graded one carries ``reliability`` and ``credibility`` (docs/api.md, "Grading"), so answers
+    about ungraded data stay what they were."""
+    if reliability_grade is not None:
+        shown["reliability"] = reliability_grade
+    if credibility_grade is not None:
+        shown["credibility"] = credibility_grade
+    return shown
+
+
 def grade_text(reliability_grade: str | None, credibility_grade: int | None) -> str:
     """``B2``, ``B``, ``2`` or ``""``: the grading as police write it."""
     return f"{reliability_grade or ''}{credibility_grade or ''}"

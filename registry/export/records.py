@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
+from registry.domain.grading import with_grades
 from registry.domain.kinds import EXACT
 from registry.domain.rows import ExportRow, ValueRow, as_time
 from registry.domain.rows import label_tuple as labels_of
@@ -52,17 +53,12 @@ class Claim:
     def to_dict(self) -> dict:
         """The shape of an assertion in lookup answers (services.lookup.assertion_dict): the
         grading only when graded."""
-        out = {
+        return with_grades({
             "source": self.source, "feed": self.feed, "confidence": self.confidence, "tlp": self.tlp,
             "labels": list(self.labels), "description": self.description,
             "first_seen": iso_text(self.first_seen), "last_seen": iso_text(self.last_seen),
             "valid_until": iso_text(self.valid_until), "times_reported": self.times_reported,
-        }
-        if self.reliability is not None:
-            out["reliability"] = self.reliability
-        if self.credibility is not None:
-            out["credibility"] = self.credibility
-        return out
+        }, self.reliability, self.credibility)
 
 
 class Listed:

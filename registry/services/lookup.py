@@ -17,6 +17,7 @@ from sqlalchemy import Connection
 
 from registry.domain import same_file
 from registry.domain.allowlist import Allowlist, emergency_reason
+from registry.domain.grading import with_grades
 from registry.domain.keys import probe_keys
 from registry.domain.kinds import FILE_HASH, KINDS, PHONE, USER_ACCOUNT, Value
 from registry.domain.normalize import NormalizeError, normalize_one, phone_display
@@ -262,18 +263,8 @@ def _shown(row: LookupMatch, times: _Times) -> tuple[dict, dict]:
         "valid_until": times(row.valid_until)[1], "times_reported": row.times_reported,
     }
     if row.reliability is not None or row.credibility is not None:
-        graded(shown, row.reliability, row.credibility)
+        with_grades(shown, row.reliability, row.credibility)
     return shown, {}
-
-
-def graded(shown: dict, reliability: str | None, credibility: int | None) -> dict:
-    """An assertion as shown, with its grading: only a graded one carries ``reliability`` and
-    ``credibility`` (docs/api.md, "Grading"), so answers about ungraded data stay as they were."""
-    if reliability is not None:
-        shown["reliability"] = reliability
-    if credibility is not None:
-        shown["credibility"] = credibility
-    return shown
 
 
 def _unparsed(query: str, exc: NormalizeError, kind: str | None) -> dict:
@@ -335,7 +326,7 @@ def _answer(query, value, value_probes, found: dict[str, _Found], allowlist: All
 
 
 def assertion_dict(a) -> dict:
-    return graded({
+    return with_grades({
         "source": a.source,
         "feed": a.feed or None,
         "confidence": a.confidence,

@@ -2,7 +2,7 @@
 CSV columns, JSON lines, the registry's own exports), a feed and a MISP feed store; and every place
 an assertion is shown (lookups and their explanation, search, an indicator's history, the CSV,
 JSON lines and MISP exports). STIX is in tests/stix/test_grading_stix.py, the pages and the API
-over HTTP in tests/web/test_grading_http.py, the rules in tests/unit/test_grading.py."""
+over HTTP in tests/web/test_grading_http.py, the rules in tests/unit/test_grading_rules.py."""
 
 from __future__ import annotations
 
