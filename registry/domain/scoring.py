@@ -2,9 +2,10 @@
 
 Per assertion ``confidence × 0.5^(age / half_life(kind)) × match weight``, a graded one's
 confidence bounded by its credibility and its points weighed by its reliability
-(``domain.grading``); per source org the strongest assertion counts (a feed and a direct report from one agency are one opinion);
-across orgs ``100 × (1 − Π(1 − cᵢ/100))``, plus a bounded boost for independent agencies and
-sightings. Every step is returned as an explanation a person can read.
+(``domain.grading``); per source org the strongest assertion counts (a feed and a direct report
+from one agency are one opinion); across orgs ``100 × (1 − Π(1 − cᵢ/100))``, plus a bounded
+boost for independent agencies and sightings. Every step is returned as an explanation a person
+can read.
 """
 
 from __future__ import annotations
@@ -112,8 +113,6 @@ def decayed(source: str, feed: str | None, kind: str, confidence: int, last_seen
     age = (now - last_seen).total_seconds() / 86400
     expired = valid_until is not None and valid_until <= now
     factor = 0.0 if expired else 0.5 ** (max(0.0, age) / (half_lifes or DEFAULT_HALF_LIFES).get(kind, UNLISTED_HALF_LIFE))
-    if reliability is None and credibility is None:
-        return Term(source, feed, confidence, age, factor, expired)
     return Term(source, feed, confidence, age, factor, expired, reliability, credibility)
 
 
