@@ -28,7 +28,12 @@ from registry.domain.kinds import KINDS, USER_ACCOUNT
 @click.option("--column", help="CSV column (header name or 0-based position) or JSON key holding the value.")
 @click.option("--kind", type=click.Choice(KINDS), help="Kind of every value (default: detected per value).")
 @click.option("--tlp", "tlp_text", default=tlp_mod.DEFAULT_TLP, show_default=True, help="clear, green, amber, amber+strict or red.")
-@click.option("--confidence", type=click.IntRange(0, 100), default=50, show_default=True)
+@click.option("--confidence", type=click.IntRange(0, 100),
+              help="Confidence of rows without their own. [default: the one --credibility maps to, else 50]")
+@click.option("--reliability", help="The source's reliability, A (completely reliable) … E (unreliable), F (cannot "
+                                    "be judged), for rows without their own (Admiralty grading).")
+@click.option("--credibility", help="The information's credibility, 1 (confirmed) … 5 (improbable), 6 (cannot be "
+                                    "judged), for rows without their own (Admiralty grading).")
 @click.option("--label", "labels", multiple=True, help="A label for every value (repeatable).")
 @click.option("--platform", help="Platform of @name values (user-account: telegram, line, whatsapp, …); "
                                  "rows of other kinds keep theirs.")
@@ -37,9 +42,10 @@ from registry.domain.kinds import KINDS, USER_ACCOUNT
 @click.option("--feed", help="Feed name to record as the channel (default: a direct submission).")
 @json_option("Print the counts as JSON.")
 @guard
-def import_cmd(file, org_slug, fmt, column, kind, platform, tlp_text, confidence, labels, region, feed,
-               as_json) -> None:
+def import_cmd(file, org_slug, fmt, column, kind, platform, tlp_text, confidence, reliability, credibility, labels,
+               region, feed, as_json) -> None:
     """Import a plain list, FireHOL netset, CSV or JSON-lines file."""
+    from registry.domain import grading
     from registry.services.imports import import_file
     from registry.services.submit import Provenance, clean_labels
 
@@ -50,9 +56,18 @@ def import_cmd(file, org_slug, fmt, column, kind, platform, tlp_text, confidence
         raise click.BadParameter(f"{region!r} is not an ISO 3166 alpha-2 region such as TH", param_hint="--region")
     if platform is not None:
         platform = platform_option(platform, kind)
+    try:
+        reliability = grading.reliability(reliability)
+    except grading.GradeError as exc:
+        raise click.BadParameter(str(exc), param_hint="--reliability") from None
+    try:
+        credibility = grading.credibility(credibility)
+    except grading.GradeError as exc:
+        raise click.BadParameter(str(exc), param_hint="--credibility") from None
     prov = Provenance(
-        org=org_slug, feed=feed, tlp=tlp, confidence=confidence, labels=clean_labels(labels),
-        region=region.upper() if region else None, kind=kind, platform=platform,
+        org=org_slug, feed=feed, tlp=tlp, confidence=grading.confidence_for(confidence, credibility),
+        labels=clean_labels(labels), region=region.upper() if region else None, kind=kind, platform=platform,
+        reliability=reliability, credibility=credibility,
     )
     db = open_db()
     bar = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from registry.cli.common import Fail, cli_audit, echo_json, guard, json_option, open_db, settings
+from registry.domain.grading import grade_text
 from registry.domain.kinds import KINDS
 from registry.domain.tlp import Viewer
 
@@ -68,8 +69,10 @@ def format_answer(answer: dict) -> str:
         for a in m["assertions"]:
             labels = ",".join(a["labels"]) or "-"
             via = f" via {a['feed']}" if a["feed"] else ""
+            grade = grade_text(a.get("reliability"), a.get("credibility"))
             lines.append(
-                f"    {a['source']}{via}: confidence {a['confidence']}, TLP:{a['tlp'].upper()}, labels {labels}, "
+                f"    {a['source']}{via}: confidence {a['confidence']}, {f'graded {grade}, ' if grade else ''}"
+                f"TLP:{a['tlp'].upper()}, labels {labels}, "
                 f"seen {a['first_seen'][:10]}..{a['last_seen'][:10]}, reported {a['times_reported']}x"
             )
         for s in m["sightings"]:

@@ -81,6 +81,8 @@ class ExportRow(NamedTuple):
     last_seen: object
     times_reported: int
     modified: object
+    reliability: str | None = None  # the Admiralty grading (domain.grading), None when ungraded
+    credibility: int | None = None
 
 
 # The indicator's fields of an ``ExportRow`` alone: what the formats that list values read
@@ -110,6 +112,8 @@ class LookupMatch(NamedTuple):
     first_seen: object
     last_seen: object
     times_reported: int | None
+    reliability: str | None = None  # the Admiralty grading (domain.grading), None when ungraded
+    credibility: int | None = None
 
 
 # The assertion's fields of a ``LookupMatch``: rows with equal ones (a feed's rows share all
@@ -152,6 +156,8 @@ class StixAssertion(NamedTuple):
     kind: str
     value: str
     allowlisted: str | None  # the allowlist's reason
+    reliability: str | None = None  # the Admiralty grading (domain.grading), None when ungraded
+    credibility: int | None = None
 
 
 class StixSighting(NamedTuple):

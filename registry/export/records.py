@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
+from registry.domain.grading import with_grades
 from registry.domain.kinds import EXACT
 from registry.domain.rows import ExportRow, ValueRow, as_time
 from registry.domain.rows import label_tuple as labels_of
@@ -46,15 +47,18 @@ class Claim:
     last_seen: object
     times_reported: int
     modified: object
+    reliability: str | None = None
+    credibility: int | None = None
 
     def to_dict(self) -> dict:
-        """The shape of an assertion in lookup answers (services.lookup.assertion_dict)."""
-        return {
+        """The shape of an assertion in lookup answers (services.lookup.assertion_dict): the
+        grading only when graded."""
+        return with_grades({
             "source": self.source, "feed": self.feed, "confidence": self.confidence, "tlp": self.tlp,
             "labels": list(self.labels), "description": self.description,
             "first_seen": iso_text(self.first_seen), "last_seen": iso_text(self.last_seen),
             "valid_until": iso_text(self.valid_until), "times_reported": self.times_reported,
-        }
+        }, self.reliability, self.credibility)
 
 
 class Listed:
@@ -89,7 +93,8 @@ class Listed:
         """By source, then feed, then (an org's rows in several write lanes) level and times: the
         same data gives the same order on either engine."""
         out = [Claim(r.source, r.org_id, r.feed or None, r.confidence, r.tlp, labels_of(r.labels), r.description,
-                     r.valid_until, r.first_seen, r.last_seen, r.times_reported, r.modified)
+                     r.valid_until, r.first_seen, r.last_seen, r.times_reported, r.modified, r.reliability,
+                     r.credibility)
                for r in self.rows]
         if len(out) > 1:
             out.sort(key=lambda c: (c.source, c.feed or "", RANK[c.tlp], c.first_seen, c.modified))
@@ -105,6 +110,7 @@ class Listed:
             (c,) = claims
             sources, confidence, tlp, labels = [c.source], c.confidence, c.tlp, list(c.labels)
             first_seen, last_seen, valid_until, times = c.first_seen, c.last_seen, c.valid_until, c.times_reported
+            reliability, credibility = c.reliability, c.credibility
         else:
             sources = sorted({c.source for c in claims})
             confidence = max(c.confidence for c in claims)
@@ -117,12 +123,26 @@ class Listed:
             # The latest end of validity; none when any assertion is open-ended.
             valid_until = None if None in untils else max(untils)
             times = sum(c.times_reported for c in claims)
+            reliability, credibility = best_grades(claims)
         return {
             "kind": self.kind, "value": self.value, "display": self.display, "score": self.score,
             "sources": sources, "confidence": confidence, "tlp": tlp, "labels": labels,
             "first_seen": iso_text(first_seen), "last_seen": iso_text(last_seen), "valid_until": iso_text(valid_until),
-            "times_reported": times, "allowlisted": self.allowlisted, "claims": claims,
+            "times_reported": times, "allowlisted": self.allowlisted, "reliability": reliability,
+            "credibility": credibility, "claims": claims,
         }
+
+
+def best_grades(claims: Iterable[Claim]) -> tuple[str | None, int | None]:
+    """The best reliability and credibility the claims give (A before F, 1 before 6; None where
+    none gives one), as ``max_confidence`` is the highest confidence."""
+    reliabilities, credibilities = [], []
+    for c in claims:
+        if c.reliability is not None:
+            reliabilities.append(c.reliability)
+        if c.credibility is not None:
+            credibilities.append(c.credibility)
+    return min(reliabilities, default=None), min(credibilities, default=None)
 
 
 def group(rows: Iterable[ExportRow] | Iterable[ValueRow]) -> Iterator[Listed]:
@@ -154,11 +174,12 @@ def scored(items: Iterable[Listed], *, now: datetime, half_lifes: dict[str, floa
         key = None
         if len(rows) == 1 and not item.allowlisted:
             r = rows[0]
-            key = (item.kind, r.confidence, r.last_seen, r.valid_until)
+            key = (item.kind, r.confidence, r.last_seen, r.valid_until, r.reliability, r.credibility)
             item.score = single.get(key)
         if item.score is None:
             evidence = [Evidence(r.source, r.feed or None, item.kind, r.confidence, as_time(r.last_seen),
-                                 as_time(r.valid_until), EXACT) for r in rows]
+                                 as_time(r.valid_until), EXACT, reliability=r.reliability,
+                                 credibility=r.credibility) for r in rows]
             item.score, _ = score(evidence, now=now, half_lifes=half_lifes, allowlisted=item.allowlisted)
             if key is not None and len(single) < 65536:
                 single[key] = item.score

@@ -68,6 +68,8 @@ def to_submission(record: Record) -> Submission:
         platform=record.platform,
         bank=record.bank,
         country=record.country,
+        reliability=record.reliability,
+        credibility=record.credibility,
     )
 
 
@@ -91,9 +93,11 @@ def parse(stream: BinaryIO, fmt: str, *, name: str, column: str | int | None = N
 
 
 # A CSV written by `registry export --format csv` imports back with each row's kind, labels,
-# confidence (its max_confidence) and first report, not only its values; from its spreadsheet form
-# (the default) without the quotes it put before cells a spreadsheet would compute.
+# confidence (its max_confidence), first report and grading, not only its values; from its
+# spreadsheet form (the default) without the quotes it put before cells a spreadsheet would
+# compute. One written before the grading columns were added reads as it did.
 REGISTRY_CSV_FIELDS = {"kind": "kind", "labels": "labels", "confidence": "max_confidence", "first_seen": "first_seen"}
+GRADE_CSV_FIELDS = {"reliability": "reliability", "credibility": "credibility"}
 
 
 def _registry_export_options(stream: BinaryIO, column) -> dict:
@@ -101,11 +105,13 @@ def _registry_export_options(stream: BinaryIO, column) -> dict:
     if not hasattr(stream, "peek"):
         return {}
     first = stream.peek(HEAD_BYTES)[:HEAD_BYTES].split(b"\n", 1)[0].removeprefix(b"\xef\xbb\xbf").rstrip(b"\r")
-    if first not in (csvfile.RAW_HEADER, csvfile.SAFE_HEADER):
+    headers = csvfile.HEADERS.get(first)
+    if headers is None:
         return {}
-    options: dict = {"spreadsheet_quotes": first == csvfile.SAFE_HEADER}
+    safe, graded = headers
+    options: dict = {"spreadsheet_quotes": safe}
     if column is None:
-        options["columns"] = dict(REGISTRY_CSV_FIELDS)
+        options["columns"] = {**REGISTRY_CSV_FIELDS, **(GRADE_CSV_FIELDS if graded else {})}
     return options
 
 
@@ -209,8 +215,8 @@ def import_file(
 
 def _import_stix(db: Database, path: Path, provenance: Provenance, on_bytes) -> SubmitReport:
     """A STIX bundle: read whole (orjson), imported by services.stix_import in one transaction.
-    The provenance's org is the source of objects naming no identity; its TLP and confidence are
-    the defaults for objects without their own; its labels and feed apply to every row."""
+    The provenance's org is the source of objects naming no identity; its TLP, confidence and
+    grading are the defaults for objects without their own; its labels and feed apply to every row."""
     # the STIX code loads only for STIX files
     from registry.services.stix_import import import_bundle
 
@@ -220,6 +226,7 @@ def _import_stix(db: Database, path: Path, provenance: Provenance, on_bytes) -> 
     try:
         return import_bundle(db, data, default_org=provenance.org, tlp=provenance.tlp,
                              confidence=provenance.confidence, labels=provenance.labels, feed=provenance.feed,
+                             reliability=provenance.reliability, credibility=provenance.credibility,
                              keep_results=False)
     except Invalid as exc:
         if (exc.field or "").partition("[")[0] not in ("bundle", "objects"):

@@ -17,6 +17,7 @@ from sqlalchemy import Connection
 
 from registry.domain import same_file
 from registry.domain.allowlist import Allowlist, emergency_reason
+from registry.domain.grading import with_grades
 from registry.domain.keys import probe_keys
 from registry.domain.kinds import FILE_HASH, KINDS, PHONE, USER_ACCOUNT, Value
 from registry.domain.normalize import NormalizeError, normalize_one, phone_display
@@ -229,7 +230,8 @@ def _visible_fragments(conn: Connection, rows: list[LookupMatch], viewer: Viewer
         if term is None:
             term = terms_by_kind[kind] = decayed(row.source, row.feed or None, kind, row.confidence,
                                                  times(row.last_seen)[0], times(row.valid_until)[0], now=now,
-                                                 half_lifes=half_lifes)
+                                                 half_lifes=half_lifes, reliability=row.reliability,
+                                                 credibility=row.credibility)
         have = assertions.get(ind)
         if have is None:
             assertions[ind] = ([shown], [term])
@@ -260,6 +262,8 @@ def _shown(row: LookupMatch, times: _Times) -> tuple[dict, dict]:
         "first_seen": times(row.first_seen)[1], "last_seen": times(row.last_seen)[1],
         "valid_until": times(row.valid_until)[1], "times_reported": row.times_reported,
     }
+    if row.reliability is not None or row.credibility is not None:
+        with_grades(shown, row.reliability, row.credibility)
     return shown, {}
 
 
@@ -326,7 +330,7 @@ def _answer(query, value, value_probes, found: dict[str, _Found], allowlist: All
 
 
 def assertion_dict(a) -> dict:
-    return {
+    return with_grades({
         "source": a.source,
         "feed": a.feed or None,
         "confidence": a.confidence,
@@ -337,7 +341,7 @@ def assertion_dict(a) -> dict:
         "last_seen": iso(a.last_seen),
         "valid_until": iso(a.valid_until),
         "times_reported": a.times_reported,
-    }
+    }, a.reliability, a.credibility)
 
 
 def _sighting(s, viewer: Viewer) -> dict:

@@ -19,7 +19,7 @@ from sqlalchemy import Connection
 
 from registry import config
 from registry.domain import disputes as dispute_rules
-from registry.domain import same_file, standing
+from registry.domain import grading, same_file, standing
 from registry.domain import tlp as tlp_mod
 from registry.domain.allowlist import Allowlist, emergency_reason
 from registry.domain.kinds import FILE_HASH, USER_ACCOUNT, value_from_fields
@@ -59,6 +59,10 @@ class Provenance:
     valid_until: datetime | None = None
     external_ref: str | None = None
     platform: str | None = None  # the platform of rows that are accounts or of no given kind (`@name`)
+    # The Admiralty grading of rows that give none (domain.grading; checked by ``grades``). Whoever
+    # makes a provenance with a credibility and no confidence gives ``grading.confidence_for``'s.
+    reliability: str | None = None
+    credibility: int | None = None
 
 
 @dataclass(slots=True)
@@ -90,6 +94,10 @@ class Submission:
     # A person's reason to relist a value delisted less than REGISTRY_RELIST_DAYS ago, which
     # would be held without one (docs/design.md, "Disputes and delisting").
     relist: str | None = None
+    # Its own grading (checked), over the provenance's; with a credibility and no confidence, the
+    # confidence is the one the credibility maps to (domain.grading.confidence_for).
+    reliability: str | None = None
+    credibility: int | None = None
 
 
 @dataclass(slots=True)
@@ -147,6 +155,20 @@ def clean_labels(labels: Iterable[str], *, strict: bool = True) -> tuple[str, ..
         elif strict:
             raise Invalid(f"label {label!r} must be a short slug such as call-centre-scam", field="labels")
     return tuple(sorted(out))
+
+
+def grades(reliability, credibility, field_prefix: str = "") -> tuple[str | None, int | None]:
+    """A reliability and a credibility as stored, from what a person or a client gave (a letter,
+    a whole number or its digit); ``Invalid`` naming the field (``field_prefix`` + its name)."""
+    try:
+        reliability = grading.reliability(reliability)
+    except grading.GradeError as exc:
+        raise Invalid(str(exc), field=f"{field_prefix}reliability") from None
+    try:
+        credibility = grading.credibility(credibility)
+    except grading.GradeError as exc:
+        raise Invalid(str(exc), field=f"{field_prefix}credibility") from None
+    return reliability, credibility
 
 
 def check_confidence(value: int, field_name: str = "confidence") -> int:
@@ -239,11 +261,12 @@ class Submitter:
             self._relist.update(dict.fromkeys((v.value for v in values), sub.relist))
         labels = self._labels if not sub.labels else tuple(sorted(set(self._labels) | set(sub.labels)))
         prov = self.prov
+        credibility = sub.credibility if sub.credibility is not None else prov.credibility
         self._add_values(
-            index, values, reasons, labels, sub.confidence if sub.confidence is not None else prov.confidence,
+            index, values, reasons, labels, grading.confidence_for(sub.confidence, sub.credibility, prov.confidence),
             sub.tlp or prov.tlp, sub.description or prov.description, sub.valid_until or prov.valid_until,
             sub.first_seen, sub.stix_id, sub.external_ref or prov.external_ref, (sub.line or sub.value)[:500],
-            named=sub.named,
+            named=sub.named, grade=(sub.reliability or prov.reliability, credibility),
         )
 
     def add_prepared(self, rows) -> None:
@@ -251,6 +274,7 @@ class Submitter:
         (``pipeline.prepare_text_parallel``): the provenance's defaults apply to every row."""
         report, prov, labels = self.report, self.prov, self._labels
         add_values, slot = self._add_values, self._result_slot
+        grade = (prov.reliability, prov.credibility)
         keep = report.results is not None
         read = 0
         for row in rows:
@@ -259,7 +283,7 @@ class Submitter:
                 _, raw, line, values, reasons = row
                 add_values(slot(raw) if keep else None, tuple(map(value_from_fields, values)), reasons, labels,
                            prov.confidence, prov.tlp, prov.description, prov.valid_until, None, None,
-                           prov.external_ref, line)
+                           prov.external_ref, line, grade=grade)
             elif tag == pipeline.ALLOWLISTED:
                 _, raw, reason = row
                 report.allowlisted += 1
@@ -275,14 +299,15 @@ class Submitter:
         report.read += read
 
     def _add_values(self, index, values, reasons, labels, confidence, tlp, description, valid_until, first_seen,
-                    stix_id, external_ref, raw, *, named: bool = False) -> None:
+                    stix_id, external_ref, raw, *, named: bool = False,
+                    grade: tuple[str | None, int | None] = (None, None)) -> None:
         pending_by_value = self._pending
         reason_for = self.allowlist.reason_for
         for n, value in enumerate(values):
             key = value.value
             pending = pending_by_value.get(key)
             if pending is not None:  # the same value again in this batch: merge, count it unchanged
-                _merge(pending, labels, confidence, named)
+                _merge(pending, labels, confidence, named, grade)
                 if value.detail != pending.value.detail and value.kind == FILE_HASH:  # more of the file's hashes
                     pending.value = same_file.joined(pending.value, value)
                 self.report.unchanged += 1
@@ -294,6 +319,8 @@ class Submitter:
             )
             if named:
                 pending_by_value[key].named = True
+            if grade[0] is not None or grade[1] is not None:
+                pending_by_value[key].reliability, pending_by_value[key].credibility = grade
             if index is not None:
                 self._owners[key] = index
         if len(pending_by_value) >= self.batch_size:
@@ -376,7 +403,7 @@ class Submitter:
                 if owner is not None:
                     owners[target] = owner
             else:
-                _merge(into, item.labels, item.confidence, item.named)
+                _merge(into, item.labels, item.confidence, item.named, (item.reliability, item.credibility))
                 self.report.unchanged += 1
                 self._set_result(owner, store.UNCHANGED, value=into.value)
             if target != key:
@@ -467,12 +494,17 @@ class Submitter:
             result["reason"] = reason
 
 
-def _merge(pending: store.Pending, labels: tuple[str, ...], confidence: int, named: bool) -> None:
-    """What a repeat of ``pending``'s value in one batch adds to it."""
+def _merge(pending: store.Pending, labels: tuple[str, ...], confidence: int, named: bool,
+           grade: tuple[str | None, int | None] = (None, None)) -> None:
+    """What a repeat of ``pending``'s value in one batch adds to it (a grade where it had none)."""
     if labels != pending.labels:
         pending.labels = tuple(sorted(set(pending.labels) | set(labels)))
     pending.confidence = max(pending.confidence, confidence)
     pending.named = pending.named or named
+    if pending.reliability is None:
+        pending.reliability = grade[0]
+    if pending.credibility is None:
+        pending.credibility = grade[1]
 
 
 def submit(conn: Connection, provenance: Provenance, submissions: Iterable[Submission], **kwargs) -> SubmitReport:

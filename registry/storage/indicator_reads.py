@@ -56,8 +56,8 @@ def assertions_for(conn: Connection, indicator_ids: Sequence[int]) -> list:
     rows = bulk.select_in(
         conn,
         "SELECT a.id, a.indicator_id, o.slug AS source, a.feed, a.confidence, a.tlp, a.labels, a.description, "
-        "a.valid_until, a.first_seen, a.last_seen, a.times_reported, a.stix_id, a.external_ref, a.seq "
-        "FROM assertion a JOIN organization o ON o.id = a.org_id",
+        "a.valid_until, a.first_seen, a.last_seen, a.times_reported, a.stix_id, a.external_ref, a.seq, "
+        "a.reliability, a.credibility FROM assertion a JOIN organization o ON o.id = a.org_id",
         "a.indicator_id", indicator_ids, times=("valid_until", "first_seen", "last_seen"),
     )
     rows.sort(key=lambda r: (r.indicator_id, r.id))
@@ -75,8 +75,8 @@ def lookup_matches(conn: Connection, values: Sequence[str]) -> list[LookupMatch]
     rows = bulk.tuples_in(
         conn,
         "SELECT i.id, i.kind, i.value, i.display, i.prefix_len, a.id, o.slug, a.feed, a.confidence, a.tlp, "
-        "a.labels, a.description, a.valid_until, a.first_seen, a.last_seen, a.times_reported "
-        "FROM indicator i LEFT JOIN assertion a ON a.indicator_id = i.id LEFT JOIN organization o ON o.id = a.org_id",
+        "a.labels, a.description, a.valid_until, a.first_seen, a.last_seen, a.times_reported, a.reliability, "
+        "a.credibility FROM indicator i LEFT JOIN assertion a ON a.indicator_id = i.id LEFT JOIN organization o ON o.id = a.org_id",
         "i.value", values,
     )
     matches = list(made(LookupMatch, rows))

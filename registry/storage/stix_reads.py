@@ -50,7 +50,7 @@ def _assertion_select(conn: Connection, viewer: Viewer):
         A.id, A.seq, A.indicator_id, A.org_id, A.feed, A.confidence, A.tlp, A.labels, A.description,
         _raw_time(conn, A.valid_until, "valid_until"), _raw_time(conn, A.first_seen, "first_seen"),
         _raw_time(conn, A.modified, "modified"), A.stix_id, A.external_ref,
-        IND.kind, IND.value, IND.allowlisted,
+        IND.kind, IND.value, IND.allowlisted, A.reliability, A.credibility,
     )
     assert tuple(c.key for c in columns) == StixAssertion._fields
     joined = t.assertion.join(t.indicator, IND.id == A.indicator_id).join(t.organization, ORG.id == A.org_id)

@@ -245,8 +245,11 @@ def _submission(item, index: int) -> Submission:
     tlp = fields.tlp(item.get("tlp"), f"{where}.tlp")
     description = fields.text(item.get("description"), f"{where}.description", max_len=MAX_DESCRIPTION)
     valid_until = fields.time(item.get("valid_until"), f"{where}.valid_until")
+    reliability = fields.reliability(item.get("reliability"), f"{where}.reliability")
+    credibility = fields.credibility(item.get("credibility"), f"{where}.credibility")
     return Submission(value=value, kind=kind, labels=labels, confidence=confidence, tlp=tlp,
                       description=description, valid_until=valid_until, platform=platform, region=region,
+                      reliability=reliability, credibility=credibility,
                       relist=relist_reason(item.get("relist"), item.get("reason"), where))
 
 

@@ -12,7 +12,14 @@ from registry.domain.kinds import KINDS
 from registry.domain.normalize.account_rules import ALIASES, PLATFORMS
 from registry.domain.roles import ROLES
 from registry.domain.tlp import LEVELS
-from registry.web.openapi_components import BODY_ERRORS, COMMON_ERRORS, SCHEMAS, error_response
+from registry.web.openapi_components import (
+    BODY_ERRORS,
+    COMMON_ERRORS,
+    CREDIBILITY,
+    RELIABILITY,
+    SCHEMAS,
+    error_response,
+)
 
 _REGION = {"type": "string", "pattern": "^[A-Za-z]{2}$"}  # ISO 3166 alpha-2
 _VALUE = {"type": "string", "minLength": 1, "maxLength": 2048}
@@ -308,6 +315,10 @@ def spec() -> dict:
                                                "REGISTRY_RELIST_DAYS ago, which is held without it (with reason)"},
                                     "reason": {"type": "string", "minLength": 1, "maxLength": 4000,
                                                "description": "why it is relisted (with relist: true)"},
+                                    "reliability": RELIABILITY,
+                                    "credibility": {**CREDIBILITY, "description": CREDIBILITY["description"]
+                                                    + "; without a confidence, the confidence is the one STIX "
+                                                      "2.1's Admiralty scale maps it to (1: 90 … 5: 10)"},
                                 }}}},
                         }}},
                     },

@@ -3,6 +3,7 @@ error responses every path shares."""
 
 from __future__ import annotations
 
+from registry.domain.grading import RELIABILITY as RELIABILITY_GRADES
 from registry.domain.kinds import KINDS, MATCH_TYPES
 from registry.domain.tlp import LEVELS
 
@@ -42,6 +43,12 @@ BODY_ERRORS = {
 }
 
 
+# The Admiralty grading (docs/api.md, "Grading"): an assertion shows each only when its source gave it.
+RELIABILITY = {"type": "string", "enum": list(RELIABILITY_GRADES),
+               "description": "the source's reliability: A completely reliable … E unreliable, F cannot be judged"}
+CREDIBILITY = {"type": "integer", "minimum": 1, "maximum": 6,
+               "description": "the information's credibility: 1 confirmed … 5 improbable, 6 cannot be judged"}
+
 _ASSERTION = {
     "type": "object",
     "required": ["source", "confidence", "tlp", "labels", "first_seen", "last_seen", "times_reported"],
@@ -56,6 +63,8 @@ _ASSERTION = {
         "last_seen": {"type": "string"},
         "valid_until": {"type": ["string", "null"]},
         "times_reported": {"type": "integer"},
+        "reliability": RELIABILITY,
+        "credibility": CREDIBILITY,
     },
 }
 _SIGHTING = {
@@ -156,6 +165,8 @@ _FEED = {
         "labels": {"type": "array", "items": {"type": "string"}},
         "enabled": {"type": "boolean"},
         "description": {"type": ["string", "null"]},
+        "reliability": {"oneOf": [RELIABILITY, {"type": "null"}], "description": "the grading of rows without one"},
+        "credibility": {"oneOf": [CREDIBILITY, {"type": "null"}]},
         "running": {"type": "boolean"},
         "health": {"type": "string", "enum": ["ok", "failing", "anomaly", "stale", "never run", "disabled"]},
         "next_due": {"type": ["string", "null"], "description": "when the scheduler runs it next (UTC)"},

@@ -14,6 +14,7 @@ import orjson
 from flask import Blueprint, Response, current_app, g, redirect, request, session, url_for
 
 from registry import __version__
+from registry.domain import grading
 from registry.domain import tlp as tlp_mod
 from registry.domain.kinds import KINDS
 from registry.domain.normalize.account_rules import PLATFORMS
@@ -50,7 +51,8 @@ _PLATFORM_CHOICES = tuple((p, facts.PLATFORM_NAMES[p]) for p in PLATFORMS)
 @bp.app_context_processor
 def _globals():
     return {"version": __version__, "tlp_levels": tlp_mod.LEVELS, "kinds": KINDS, "max_pasted": MAX_PASTED,
-            "platforms": _PLATFORM_CHOICES, "describe": facts.describe, "relist_days": pages.settings().relist_days}
+            "platforms": _PLATFORM_CHOICES, "describe": facts.describe, "relist_days": pages.settings().relist_days,
+            "reliability_names": grading.RELIABILITY, "credibility_names": grading.CREDIBILITY}
 
 
 # -- sign-in ---------------------------------------------------------------------------------

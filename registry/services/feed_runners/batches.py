@@ -59,11 +59,13 @@ class Batches:
 
 
 def provenance(feed: store.FeedRow) -> Provenance:
-    """What every row of the feed carries: its provider, name, TLP, confidence and labels."""
+    """What every row of the feed carries: its provider, name, TLP, confidence, labels and grading
+    (checked by the catalogue, whose confidence is the credibility's when it gives none)."""
     options = feed.options
     return Provenance(
         org=feed.provider, feed=feed.name, tlp=feed.tlp, confidence=feed.confidence,
         labels=clean_labels(feed.labels), region=options.get("region", "").upper() or None,
         kind=options.get("kind"), platform=options.get("platform"),
+        reliability=options.get("reliability"), credibility=options.get("credibility"),
         external_ref=feed.url if feed.url.startswith(("http://", "https://")) else None,
     )
