@@ -11,6 +11,13 @@ the feed's lease and, under it, checks that the feed is still due, so a feed run
 due time however many schedulers fire it. A feed overdue at start-up (never run, or the
 scheduler was down past its time) runs at once.
 
+Every ``REGISTRY_CHECKPOINT_MINUTES`` (0: never) it also signs a checkpoint of the audit chain's
+head (``services.audit_checkpoints``; docs/security.md, "Audit checkpoints"), unless another
+scheduler sharing the database took one within the interval. Daily it records the assertions
+whose review date passed and purges history older than ``REGISTRY_RETENTION_DAYS``
+(``services.review``; docs/design.md, "Listed means in force"); hourly it flags overdue
+disputes (``services.disputes``).
+
 On SIGTERM the running feeds stop after the batch in hand (that batch is committed), then
 the process exits.
 """
@@ -30,6 +37,7 @@ from registry import config
 from registry.config import Settings
 from registry.domain.schedules import is_due, parse_schedule
 from registry.domain.times import utcnow
+from registry.services import audit_checkpoints
 from registry.services.feed_runs import run_feed
 from registry.storage import feeds as store
 from registry.storage.db import Database
@@ -37,6 +45,9 @@ from registry.storage.db import Database
 log = logging.getLogger(__name__)
 REFRESH_JOB = "registry:refresh-feeds"
 REVIEW_JOB = "registry:review"  # daily: review ends recorded, ended history purged (services.review)
+CHECKPOINT_JOB = "registry:audit-checkpoint"
+DISPUTES_JOB = "registry:flag-disputes"
+DISPUTES_SECONDS = 3600  # how often overdue disputes are looked for (REGISTRY_DISPUTE_DAYS counts days)
 WORKERS = 2  # feeds run at once (SQLite serialises their batches anyway)
 
 
@@ -133,6 +144,36 @@ class FeedScheduler:
                  result.rejected, f" ({result.error})" if result.error else "",
                  f" [anomaly: {result.anomaly}]" if result.anomaly else "")
 
+    # -- signed audit checkpoints ---------------------------------------------------------------
+    def checkpoint(self, now: datetime | None = None) -> dict | None:
+        """The checkpoint job: sign the audit chain's head if one is due; the checkpoint, or
+        None when none was due (or it failed: logged, tried again at the next interval)."""
+        try:
+            taken = audit_checkpoints.take_if_due(self.db, self.settings.instance_path,
+                                                  self.settings.checkpoint_minutes, now=now)
+        except Exception:
+            log.exception("audit checkpoint: could not be taken")
+            return None
+        if taken is not None:
+            log.info("audit checkpoint: row %s, hash %s", taken["seq"], taken["hash"])
+        return taken
+
+    def _flag_disputes(self) -> None:
+        """Flag overdue disputes to the orgs still to decide (``registry disputes flag``)."""
+        from registry.services.audit import AuditLog
+        from registry.services.disputes import flag_overdue, record_flags
+
+        try:
+            result = flag_overdue(self.db, self.settings.dispute_days)
+        except Exception:  # a database hiccup: the next hour tries again
+            log.exception("scheduler: could not flag overdue disputes")
+            return
+        if result["flagged"] or result["closed"]:
+            audit = AuditLog(self.db, synchronous=True)
+            record_flags(audit, result, actor="scheduler")
+            audit.close()
+            log.info("disputes: %s flagged overdue, %s closed", len(result["flagged"]), len(result["closed"]))
+
     # -- life ----------------------------------------------------------------------------------
     def start(self) -> int:
         """Start the jobs; how many feeds are scheduled."""
@@ -142,6 +183,13 @@ class FeedScheduler:
                                id=REFRESH_JOB, name="re-read the feed table", replace_existing=True)
         self.scheduler.add_job(self.review, IntervalTrigger(days=1, timezone=UTC), id=REVIEW_JOB,
                                name="review dates and retention", replace_existing=True, next_run_time=utcnow())
+        minutes = self.settings.checkpoint_minutes
+        if minutes:  # the first at once when due (none yet, or the last is an interval old)
+            self.scheduler.add_job(self.checkpoint, IntervalTrigger(minutes=minutes, timezone=UTC), id=CHECKPOINT_JOB,
+                                   name="sign the audit chain's head", replace_existing=True, next_run_time=utcnow())
+        self.scheduler.add_job(self._flag_disputes, IntervalTrigger(seconds=DISPUTES_SECONDS, timezone=UTC),
+                               id=DISPUTES_JOB, name="flag overdue disputes", replace_existing=True,
+                               next_run_time=utcnow())
         return len(self._jobs)
 
     def stop(self) -> None:

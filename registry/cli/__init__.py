@@ -7,7 +7,18 @@ from __future__ import annotations
 
 import click
 
-from registry.cli import audit, exports, feeds, imports, lookup, orgs, review, server, taxii
+from registry.cli import (
+    audit,
+    disputes,
+    exports,
+    feeds,
+    imports,
+    lookup,
+    orgs,
+    review,
+    server,
+    taxii,
+)
 from registry.cli.common import settings
 
 
@@ -25,6 +36,6 @@ for _command in (
     server.init, server.demo, server.serve, server.scheduler,
     orgs.org, orgs.key, orgs.user,
     imports.import_cmd, lookup.lookup, lookup.search, exports.export_cmd,
-    feeds.feeds, taxii.taxii, audit.audit, review.review,
+    feeds.feeds, taxii.taxii, audit.audit, disputes.disputes, review.review,
 ):
     main.add_command(_command)

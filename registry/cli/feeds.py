@@ -67,7 +67,7 @@ def _run_line(r: dict) -> str:
     http = f"HTTP {r['http_status']}, " if r["http_status"] else ""
     return (f"{r['feed']} run {r['id']}: {r['status']} ({http}{r['bytes']:,} bytes, {r['duration'] or 0:.1f} s): "
             f"rows {r['rows']:,}, new {r['new']:,}, updated {r['updated']:,}, unchanged {r['unchanged']:,}, "
-            f"expired {r['expired']:,}, allowlisted {r['allowlisted']:,}, rejected {r['rejected']:,}")
+            f"expired {r['expired']:,}, allowlisted {r['allowlisted']:,}, rejected {r['rejected']:,}, held {r['held']:,}")
 
 
 @feeds.command("run")

@@ -28,7 +28,12 @@ from registry.domain.kinds import KINDS, USER_ACCOUNT
 @click.option("--column", help="CSV column (header name or 0-based position) or JSON key holding the value.")
 @click.option("--kind", type=click.Choice(KINDS), help="Kind of every value (default: detected per value).")
 @click.option("--tlp", "tlp_text", default=tlp_mod.DEFAULT_TLP, show_default=True, help="clear, green, amber, amber+strict or red.")
-@click.option("--confidence", type=click.IntRange(0, 100), default=50, show_default=True)
+@click.option("--confidence", type=click.IntRange(0, 100),
+              help="Confidence of rows without their own. [default: the one --credibility maps to, else 50]")
+@click.option("--reliability", help="The source's reliability, A (completely reliable) … E (unreliable), F (cannot "
+                                    "be judged), for rows without their own (Admiralty grading).")
+@click.option("--credibility", help="The information's credibility, 1 (confirmed) … 5 (improbable), 6 (cannot be "
+                                    "judged), for rows without their own (Admiralty grading).")
 @click.option("--label", "labels", multiple=True, help="A label for every value (repeatable).")
 @click.option("--platform", help="Platform of @name values (user-account: telegram, line, whatsapp, …); "
                                  "rows of other kinds keep theirs.")
@@ -37,9 +42,10 @@ from registry.domain.kinds import KINDS, USER_ACCOUNT
 @click.option("--feed", help="Feed name to record as the channel (default: a direct submission).")
 @json_option("Print the counts as JSON.")
 @guard
-def import_cmd(file, org_slug, fmt, column, kind, platform, tlp_text, confidence, labels, region, feed,
-               as_json) -> None:
+def import_cmd(file, org_slug, fmt, column, kind, platform, tlp_text, confidence, reliability, credibility, labels,
+               region, feed, as_json) -> None:
     """Import a plain list, FireHOL netset, CSV or JSON-lines file."""
+    from registry.domain import grading
     from registry.services.imports import import_file
     from registry.services.submit import Provenance, clean_labels
 
@@ -50,9 +56,18 @@ def import_cmd(file, org_slug, fmt, column, kind, platform, tlp_text, confidence
         raise click.BadParameter(f"{region!r} is not an ISO 3166 alpha-2 region such as TH", param_hint="--region")
     if platform is not None:
         platform = platform_option(platform, kind)
+    try:
+        reliability = grading.reliability(reliability)
+    except grading.GradeError as exc:
+        raise click.BadParameter(str(exc), param_hint="--reliability") from None
+    try:
+        credibility = grading.credibility(credibility)
+    except grading.GradeError as exc:
+        raise click.BadParameter(str(exc), param_hint="--credibility") from None
     prov = Provenance(
-        org=org_slug, feed=feed, tlp=tlp, confidence=confidence, labels=clean_labels(labels),
-        region=region.upper() if region else None, kind=kind, platform=platform, review_days=settings().review_days,
+        org=org_slug, feed=feed, tlp=tlp, confidence=grading.confidence_for(confidence, credibility),
+        labels=clean_labels(labels), region=region.upper() if region else None, kind=kind, platform=platform,
+        reliability=reliability, credibility=credibility, review_days=settings().review_days,
     )
     db = open_db()
     bar = None
@@ -63,17 +78,20 @@ def import_cmd(file, org_slug, fmt, column, kind, platform, tlp_text, confidence
     try:
         if bar:
             bar.__enter__()
-        used, report = import_file(db, file, prov, fmt=fmt, column=column, on_bytes=on_bytes)
+        used, report = import_file(db, file, prov, fmt=fmt, column=column, on_bytes=on_bytes,
+                                   relist_days=settings().relist_days)
     finally:
         if bar:
             bar.__exit__(None, None, None)
     if report.lowered:  # an operator may lower levels too; it is audited like a member's write
         cli_audit("tlp-lowered", report.lowered.subject(), report.lowered.count, db=db)
+    if report.held_values:  # delisted values not relisted (docs/design.md, "Disputes and delisting")
+        cli_audit("held", {"file": file.name, "org": org_slug, "values": report.held_values}, report.held, db=db)
     if as_json:
         echo_json({"file": str(file), "format": used, **report.to_dict()})
     else:
         _echo_report(file, used, report)
-    accepted = report.new + report.updated + report.unchanged + report.allowlisted
+    accepted = report.new + report.updated + report.unchanged + report.allowlisted + report.held
     if (report.read or report.rejected) and not accepted:  # rows the parser itself refused count too
         sys.exit(EXIT_FAILED)
 
@@ -96,7 +114,8 @@ def platform_option(name: str, kind: str | None) -> str:
 def _echo_report(file: Path, used: str, report) -> None:
     click.echo(
         f"{file.name} ({used}): read {report.read}, new {report.new}, updated {report.updated}, "
-        f"unchanged {report.unchanged}, allowlisted {report.allowlisted}, rejected {report.rejected}"
+        f"unchanged {report.unchanged}, allowlisted {report.allowlisted}, rejected {report.rejected}, "
+        f"held {report.held}"
     )
     for r in report.rejects[:10]:
         click.echo(f"  rejected line {r.line_no}: {r.text[:80]!r}: {r.reason}")

@@ -37,6 +37,24 @@ def org_add(slug: str, name: str, country: str | None) -> None:
     click.echo(f"added org {created.slug} ({created.name}, {created.country or 'no country'}) {created.stix_id}")
 
 
+@org.command("set")
+@click.argument("slug")
+@click.option("--require-purpose/--no-require-purpose", "require_purpose", default=None,
+              help="Every lookup by the org's users and keys must give a purpose and a case reference (or no longer).")
+@guard
+def org_set(slug: str, require_purpose: bool | None) -> None:
+    """Change an organisation's settings."""
+    from registry.services.orgs import set_org
+
+    if require_purpose is None:
+        raise click.UsageError("give a setting to change: --require-purpose or --no-require-purpose")
+    db = open_db()
+    changed = set_org(db, slug, require_purpose=require_purpose)
+    cli_audit("org-set", {"org": changed.slug, "require_purpose": changed.require_purpose}, db=db)
+    need = "must give" if changed.require_purpose else "need not give"
+    click.echo(f"org {changed.slug}: lookups by its users and keys {need} a purpose and a case reference")
+
+
 @org.command("list")
 @json_option("Print JSON.")
 def org_list(as_json: bool) -> None:
@@ -46,10 +64,12 @@ def org_list(as_json: bool) -> None:
     with open_db().read() as conn:
         rows = org_store.all_orgs(conn)
     if as_json:
-        echo_json([{"slug": o.slug, "name": o.name, "country": o.country, "stix_id": o.stix_id} for o in rows])
+        echo_json([{"slug": o.slug, "name": o.name, "country": o.country, "stix_id": o.stix_id,
+                    "require_purpose": o.require_purpose} for o in rows])
         return
     for o in rows:
-        click.echo(f"{o.slug:<16} {o.country or '--':<3} {o.name}")
+        need = "  (lookups need a purpose)" if o.require_purpose else ""
+        click.echo(f"{o.slug:<16} {o.country or '--':<3} {o.name}{need}")
 
 
 # -- keys ------------------------------------------------------------------------------------

@@ -54,9 +54,13 @@ def taxii_pull(url, collection, org_slug, user, password_env, full, as_json) -> 
         sys.exit(EXIT_FAILED)
     cli_audit("taxii-pull", {"url": counts["url"], "collection": counts["collection"], "org": org_slug},
               counts["new"] + counts["updated"], db=db)
+    if counts["held_values"]:  # delisted values not relisted (docs/feeds.md, "Held reports")
+        cli_audit("held", {"url": counts["url"], "org": org_slug, "values": counts["held_values"]}, counts["held"],
+                  db=db)
     if as_json:
         echo_json(counts)
         return
     click.echo(f"{counts['objects']} objects in {counts['pages']} pages: {counts['new']} new, "
                f"{counts['updated']} updated, {counts['unchanged']} unchanged, {counts['rejected']} rejected, "
+               f"{counts['held']} held, "
                f"{counts['sightings']} sightings; next pull from {counts['cursor'] or 'the start'}")

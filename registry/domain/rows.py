@@ -83,6 +83,8 @@ class ExportRow(NamedTuple):
     modified: object
     review_at: object = None  # with end_reason: whether it is in force (domain.standing)
     end_reason: str | None = None
+    reliability: str | None = None  # the Admiralty grading (domain.grading), None when ungraded
+    credibility: int | None = None
 
 
 # The indicator's fields of an ``ExportRow`` alone: what the formats that list values read
@@ -114,6 +116,8 @@ class LookupMatch(NamedTuple):
     times_reported: int | None
     review_at: object = None  # with valid_until and end_reason: whether it is in force (domain.standing)
     end_reason: str | None = None
+    reliability: str | None = None  # the Admiralty grading (domain.grading), None when ungraded
+    credibility: int | None = None
 
 
 # The assertion's fields of a ``LookupMatch``: rows with equal ones (a feed's rows share all
@@ -158,6 +162,8 @@ class StixAssertion(NamedTuple):
     allowlisted: str | None  # the allowlist's reason
     review_at: object = None  # how it ended, if it did: stix.build's valid_until and revoked
     end_reason: str | None = None
+    reliability: str | None = None  # the Admiralty grading (domain.grading), None when ungraded
+    credibility: int | None = None
 
 
 class StixSighting(NamedTuple):

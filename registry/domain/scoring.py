@@ -1,9 +1,11 @@
 """Scores 0–100 from visible assertions: decayed confidence, combined across agencies.
 
-Per assertion ``confidence × 0.5^(age / half_life(kind)) × match weight``; per source org the
-strongest assertion counts (a feed and a direct report from one agency are one opinion);
-across orgs ``100 × (1 − Π(1 − cᵢ/100))``, plus a bounded boost for independent agencies and
-sightings. Every step is returned as an explanation a person can read.
+Per assertion ``confidence × 0.5^(age / half_life(kind)) × match weight``, a graded one's
+confidence bounded by its credibility and its points weighed by its reliability
+(``domain.grading``); per source org the strongest assertion counts (a feed and a direct report
+from one agency are one opinion); across orgs ``100 × (1 − Π(1 − cᵢ/100))``, plus a bounded
+boost for independent agencies and sightings. Every step is returned as an explanation a person
+can read.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
+from registry.domain import grading
 from registry.domain.kinds import (
     ACCOUNT_NUMBER,
     BANK_ACCOUNT,
@@ -63,6 +66,8 @@ class Evidence:
     valid_until: datetime | None
     match: str
     prefix_len: int | None = None  # of the matched indicator, for cidr / phone-prefix weighting
+    reliability: str | None = None  # the Admiralty grading, when the source gave one
+    credibility: int | None = None
 
 
 def match_weight(match: str, kind: str, prefix_len: int | None) -> float:
@@ -98,26 +103,37 @@ class Term(NamedTuple):
     age_days: float
     decay: float  # 0.0 when expired
     expired: bool
+    reliability: str | None = None  # the assertion's grading (domain.grading), None when ungraded
+    credibility: int | None = None
 
 
 def decayed(source: str, feed: str | None, kind: str, confidence: int, last_seen: datetime,
-            valid_until: datetime | None, *, now: datetime, half_lifes: dict[str, float] | None = None) -> Term:
+            valid_until: datetime | None, *, now: datetime, half_lifes: dict[str, float] | None = None,
+            reliability: str | None = None, credibility: int | None = None) -> Term:
     age = (now - last_seen).total_seconds() / 86400
     expired = valid_until is not None and valid_until <= now
     factor = 0.0 if expired else 0.5 ** (max(0.0, age) / (half_lifes or DEFAULT_HALF_LIFES).get(kind, UNLISTED_HALF_LIFE))
-    return Term(source, feed, confidence, age, factor, expired)
+    return Term(source, feed, confidence, age, factor, expired, reliability, credibility)
+
+
+def _points(term: Term, weight: float) -> float:
+    """What one assertion is worth against the query; an ungraded one exactly as before grading."""
+    if term.reliability is None and term.credibility is None:
+        return term.confidence * term.decay * weight
+    return (grading.bounded_confidence(term.confidence, term.credibility) * term.decay * weight
+            * grading.reliability_weight(term.reliability))
 
 
 def combine(weighed: list[tuple[Term, str, float]], *, sightings: int = 0) -> tuple[int, list[dict]]:
     """The score and its explanation from ``(term, match type, match weight)`` triples."""
     if len(weighed) == 1 and not sightings:  # the common answer: one source, one match
         term, match, weight = weighed[0]
-        points = term.confidence * term.decay * weight
+        points = _points(term, weight)
         return int(round(min(100.0, points))), [_item(term, match, weight, points)]
     explanation: list[dict] = []
     best_by_source: dict[str, float] = {}
     for term, match, weight in weighed:
-        points = term.confidence * term.decay * weight
+        points = _points(term, weight)
         explanation.append(_item(term, match, weight, points))
         if points > best_by_source.get(term.source, -1.0):
             best_by_source[term.source] = points
@@ -147,6 +163,12 @@ def _item(term: Term, match: str, weight: float, points: float) -> dict:
     }
     if term.expired:
         item["note"] = "expired (past valid_until)"
+    if term.reliability is not None:
+        item["reliability"] = term.reliability
+        item["reliability_weight"] = grading.reliability_weight(term.reliability)
+    if term.credibility is not None:
+        item["credibility"] = term.credibility
+        item["graded_confidence"] = grading.bounded_confidence(term.confidence, term.credibility)
     return item
 
 
@@ -183,7 +205,7 @@ def score(
     return combine(
         [
             (decayed(ev.source, ev.feed, ev.kind, ev.confidence, ev.last_seen, ev.valid_until,
-                     now=now, half_lifes=half_lifes),
+                     now=now, half_lifes=half_lifes, reliability=ev.reliability, credibility=ev.credibility),
              ev.match, match_weight(ev.match, ev.kind, ev.prefix_len))
             for ev in evidence
         ],

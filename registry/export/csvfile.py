@@ -26,6 +26,10 @@ valid_until     the latest end of validity; empty when any assertion is open-end
 times_reported  reports counted over those assertions
 allowlisted     the allowlist's reason (only with --include-allowlisted)
 display         the human form when it differs (Unicode domain, national phone format)
+reliability     the best source reliability (A … F) among the graded ones; empty when none is
+credibility     the best information credibility (1 … 6) among the graded ones; empty when none is
+
+New columns go at the end, so readers that take columns by position keep working.
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ from registry.export.records import Listed
 
 MEDIA_TYPE = "text/csv; charset=utf-8"
 COLUMNS = ("value", "kind", "score", "sources", "max_confidence", "tlp", "labels", "first_seen", "last_seen",
-           "valid_until", "times_reported", "allowlisted", "display")
+           "valid_until", "times_reported", "allowlisted", "display", "reliability", "credibility")
 ROWS_PER_CHUNK = 1000
 # The columns a spreadsheet could take for a formula, guarded in the default form. The others
 # cannot start one: kind and tlp are words of a fixed list, the times ISO 8601 as the registry
@@ -49,13 +53,19 @@ _TEXT_INDEXES = tuple(COLUMNS.index(name) for name in TEXT_COLUMNS)
 # The first line of each form, as ``registry import`` recognises it.
 RAW_HEADER = ",".join(COLUMNS).encode()
 SAFE_HEADER = ",".join(f'"{name}"' for name in COLUMNS).encode()
+_UNGRADED = COLUMNS[:COLUMNS.index("reliability")]  # the columns of files written before grading
+# Every header the registry has written: (its spreadsheet-safe form, it has the grading columns).
+HEADERS: dict[bytes, tuple[bool, bool]] = {
+    RAW_HEADER: (False, True), SAFE_HEADER: (True, True),
+    ",".join(_UNGRADED).encode(): (False, False), ",".join(f'"{name}"' for name in _UNGRADED).encode(): (True, False),
+}
 
 
 def row(item: Listed) -> list:
     s = item.summary()
     return [s["value"], s["kind"], s["score"], ",".join(s["sources"]), s["confidence"], s["tlp"], ",".join(s["labels"]),
             s["first_seen"], s["last_seen"], s["valid_until"] or "", s["times_reported"], s["allowlisted"] or "",
-            s["display"] or ""]
+            s["display"] or "", s["reliability"] or "", s["credibility"] or ""]
 
 
 def safe_row(item: Listed) -> list:

@@ -11,7 +11,8 @@ One event per source org and UTC day of first report. Its uuid is derived from t
 STIX identity and the day (UUIDv5), so it never changes; its ``timestamp`` is the newest change
 among its attributes, which is how MISP knows to fetch it again. One attribute per indicator
 the org reported that day (feeds merged: highest confidence, all labels, the most restricted
-TLP), tagged with its TLP (``tlp:amber``) and labels; the event is tagged with the most
+TLP), tagged with its TLP (``tlp:amber``), labels and best grading (MISP's admiralty-scale
+taxonomy: ``admiralty-scale:source-reliability="b"``); the event is tagged with the most
 restricted TLP among its attributes and, unless all of it is TLP:CLEAR, distribution "your
 organisation only", so the receiving MISP does not pass it on.
 """
@@ -42,7 +43,7 @@ from registry.domain.normalize.bank_account import iban_of
 from registry.domain.rows import as_time
 from registry.domain.tlp import CLEAR, RANK
 from registry.export.chunks import joined
-from registry.export.records import Listed
+from registry.export.records import Listed, best_grades
 
 MEDIA_TYPE = "application/json"
 HASHES_MEDIA_TYPE = "text/csv; charset=utf-8"
@@ -189,8 +190,20 @@ def attribute(item: Listed, event_id: str, value_as: str | None = None) -> dict:
         "type": attribute_type, "category": category, "to_ids": True, "value": value, "comment": comment,
         "timestamp": str(max(int(as_time(c.modified).timestamp()) for c in claims)),
         "distribution": DISTRIBUTION_INHERIT,
-        "Tag": [{"name": f"tlp:{tlp}"}, *({"name": label} for label in labels)],
+        "Tag": [{"name": f"tlp:{tlp}"}, *({"name": label} for label in labels), *grade_tags(claims)],
     }
+
+
+def grade_tags(claims) -> list[dict]:
+    """The best grading the claims give (A before F, 1 before 6) as MISP's admiralty-scale
+    taxonomy tags, which ``ingest.misp`` reads back."""
+    reliability, credibility = best_grades(claims)
+    tags = []
+    if reliability is not None:
+        tags.append({"name": f'admiralty-scale:source-reliability="{reliability.lower()}"'})
+    if credibility is not None:
+        tags.append({"name": f'admiralty-scale:information-credibility="{credibility}"'})
+    return tags
 
 
 def write_event(event: Event, items: Iterable[Listed]) -> Iterator[bytes]:

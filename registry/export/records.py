@@ -15,6 +15,7 @@ from datetime import datetime
 from itertools import repeat
 
 from registry.domain import standing
+from registry.domain.grading import with_grades
 from registry.domain.kinds import EXACT
 from registry.domain.rows import ExportRow, ValueRow, as_time
 from registry.domain.rows import label_tuple as labels_of
@@ -48,17 +49,20 @@ class Claim:
     last_seen: object
     times_reported: int
     modified: object
+    reliability: str | None = None
+    credibility: int | None = None
     ended: tuple[str, str] | None = None  # (when, why) of an ended one (only with include_expired)
 
     def to_dict(self) -> dict:
-        """The shape of an assertion in lookup answers (services.lookup.assertion_dict): an ended
-        one with its ``ended`` time and ``why``, as lookup history shows it."""
-        out = {
+        """The shape of an assertion in lookup answers (services.lookup.assertion_dict): the
+        grading only when graded; an ended one with its ``ended`` time and ``why``, as lookup
+        history shows it."""
+        out = with_grades({
             "source": self.source, "feed": self.feed, "confidence": self.confidence, "tlp": self.tlp,
             "labels": list(self.labels), "description": self.description,
             "first_seen": iso_text(self.first_seen), "last_seen": iso_text(self.last_seen),
             "valid_until": iso_text(self.valid_until), "times_reported": self.times_reported,
-        }
+        }, self.reliability, self.credibility)
         if self.ended is not None:
             out["ended"], out["why"] = self.ended
         return out
@@ -100,7 +104,8 @@ class Listed:
         same data gives the same order on either engine."""
         ended = self.ended or repeat(None)
         out = [Claim(r.source, r.org_id, r.feed or None, r.confidence, r.tlp, labels_of(r.labels), r.description,
-                     r.valid_until, r.first_seen, r.last_seen, r.times_reported, r.modified, gone)
+                     r.valid_until, r.first_seen, r.last_seen, r.times_reported, r.modified, r.reliability,
+                     r.credibility, gone)
                for r, gone in zip(self.rows, ended, strict=False)]
         if len(out) > 1:
             out.sort(key=lambda c: (c.source, c.feed or "", RANK[c.tlp], c.first_seen, c.modified))
@@ -116,6 +121,7 @@ class Listed:
             (c,) = claims
             sources, confidence, tlp, labels = [c.source], c.confidence, c.tlp, list(c.labels)
             first_seen, last_seen, valid_until, times = c.first_seen, c.last_seen, c.valid_until, c.times_reported
+            reliability, credibility = c.reliability, c.credibility
         else:
             sources = sorted({c.source for c in claims})
             confidence = max(c.confidence for c in claims)
@@ -128,12 +134,26 @@ class Listed:
             # The latest end of validity; none when any assertion is open-ended.
             valid_until = None if None in untils else max(untils)
             times = sum(c.times_reported for c in claims)
+            reliability, credibility = best_grades(claims)
         return {
             "kind": self.kind, "value": self.value, "display": self.display, "score": self.score,
             "sources": sources, "confidence": confidence, "tlp": tlp, "labels": labels,
             "first_seen": iso_text(first_seen), "last_seen": iso_text(last_seen), "valid_until": iso_text(valid_until),
-            "times_reported": times, "allowlisted": self.allowlisted, "claims": claims,
+            "times_reported": times, "allowlisted": self.allowlisted, "reliability": reliability,
+            "credibility": credibility, "claims": claims,
         }
+
+
+def best_grades(claims: Iterable[Claim]) -> tuple[str | None, int | None]:
+    """The best reliability and credibility the claims give (A before F, 1 before 6; None where
+    none gives one), as ``max_confidence`` is the highest confidence."""
+    reliabilities, credibilities = [], []
+    for c in claims:
+        if c.reliability is not None:
+            reliabilities.append(c.reliability)
+        if c.credibility is not None:
+            credibilities.append(c.credibility)
+    return min(reliabilities, default=None), min(credibilities, default=None)
 
 
 def group(rows: Iterable[ExportRow] | Iterable[ValueRow]) -> Iterator[Listed]:
@@ -174,11 +194,12 @@ def scored(items: Iterable[Listed], *, now: datetime, half_lifes: dict[str, floa
         key = None
         if len(current) == 1 and not item.allowlisted:
             r = current[0]
-            key = (item.kind, r.confidence, r.last_seen, r.valid_until)
+            key = (item.kind, r.confidence, r.last_seen, r.valid_until, r.reliability, r.credibility)
             item.score = single.get(key)
         if item.score is None:
             evidence = [Evidence(r.source, r.feed or None, item.kind, r.confidence, as_time(r.last_seen),
-                                 as_time(r.valid_until), EXACT) for r in current]
+                                 as_time(r.valid_until), EXACT, reliability=r.reliability,
+                                 credibility=r.credibility) for r in current]
             item.score, _ = score(evidence, now=now, half_lifes=half_lifes, allowlisted=item.allowlisted)
             if key is not None and len(single) < 65536:
                 single[key] = item.score

@@ -20,6 +20,7 @@ import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from registry.domain import grading
 from registry.domain import tlp as tlp_mod
 from registry.domain.kinds import KINDS, USER_ACCOUNT
 from registry.domain.normalize.account_rules import platform_name
@@ -43,7 +44,8 @@ OPTIONS: dict[str, type | tuple[type, ...]] = {
     "kind": str,  # the kind of every value (default: detected per value)
     "region": str,  # default region for national phone numbers (default: the provider's country)
     "column": (str, int),  # csv: the value column; jsonl/json: the value key or path
-    "columns": dict,  # csv/jsonl: kind, labels, confidence, first_seen, description, bank, country, platform columns
+    "columns": dict,  # csv/jsonl: kind, labels, confidence, first_seen, description, bank, country, platform,
+    # reliability, credibility columns
     "platform": str,  # the platform of every @name value (user-account: telegram, line, …)
     "kinds": dict,  # the feed's own type names → registry kinds ("" skips such rows)
     "delimiter": str,
@@ -61,6 +63,10 @@ OPTIONS: dict[str, type | tuple[type, ...]] = {
     "retries": int,
     "backoff": (int, float),
     "batch_size": int,
+    # The Admiralty grading of every row that gives none (domain.grading): the source's
+    # reliability (A-F) and the information's credibility (1-6).
+    "reliability": str,
+    "credibility": int,
 }
 _MAIN = {"name", "provider", "url", "format", "schedule", "mode", "confidence", "tlp", "labels", "enabled"}
 
@@ -154,7 +160,16 @@ def definition(data: dict, *, source: str | None = None, base: Path | None = Non
         raise bad("mode", f"{mode!r} is not snapshot or incremental")
     if mode == "snapshot" and fmt in INCREMENTAL_ONLY:
         raise bad("mode", f"a {fmt} feed brings changes, never the whole list: use mode = \"incremental\"")
-    confidence = data.get("confidence", 50)
+    try:
+        reliability = grading.reliability(data.get("reliability"))
+    except grading.GradeError as exc:
+        raise bad("reliability", str(exc)) from None
+    try:
+        credibility = grading.credibility(data.get("credibility"))
+    except grading.GradeError as exc:
+        raise bad("credibility", str(exc)) from None
+    # A feed that grades its credibility and gives no confidence has the one it maps to.
+    confidence = data.get("confidence", grading.confidence_for(None, credibility))
     if isinstance(confidence, bool) or not isinstance(confidence, int) or not 0 <= confidence <= 100:
         raise bad("confidence", f"{confidence!r} must be a whole number from 0 to 100")
     try:
@@ -168,8 +183,10 @@ def definition(data: dict, *, source: str | None = None, base: Path | None = Non
     if not isinstance(enabled, bool):
         raise bad("enabled", "must be true or false")
     options = {}
+    if reliability is not None:
+        options["reliability"] = reliability  # as stored: a capital letter
     for key, kind in OPTIONS.items():
-        if key not in data:
+        if key not in data or key in options:
             continue
         value = data[key]
         if isinstance(value, bool) and kind is not bool:
@@ -206,7 +223,8 @@ def _check_options(options: dict, fmt: str, bad) -> None:
     if "batch_size" in options and not 1 <= options["batch_size"] <= 100_000:
         raise bad("batch_size", "must be from 1 to 100000")
     if "columns" in options:
-        allowed = {"value", "kind", "labels", "confidence", "first_seen", "description", "bank", "country", "platform"}
+        allowed = {"value", "kind", "labels", "confidence", "first_seen", "description", "bank", "country", "platform",
+                   "reliability", "credibility"}
         extra = sorted(set(options["columns"]) - allowed)
         if extra:
             raise bad("columns", f"unknown field {extra[0]!r} (known: {', '.join(sorted(allowed))})")

@@ -25,6 +25,7 @@ from functools import lru_cache
 from itertools import chain
 from typing import BinaryIO
 
+from registry.domain import grading
 from registry.domain.kinds import BANK_ACCOUNT, USER_ACCOUNT
 from registry.domain.normalize.file_hash import file_hashes_text
 from registry.domain.spreadsheet import unguard
@@ -44,6 +45,7 @@ from registry.ingest.records import MAX_REPORTED_LINE, FeedFormatError, Record, 
 from registry.ingest.textio import HEAD_BYTES, NOT_UTF8, iter_lines
 
 _NULLS = frozenset({"", "none", "null"})
+GRADES = {"reliability": grading.reliability, "credibility": grading.credibility}  # the checked Record fields
 
 #: One row as read: (first line number, row text, had undecodable bytes, cells or None, csv error).
 _Row = tuple[int, str, bool, list[str] | None, str | None]
@@ -117,7 +119,7 @@ def _int_or_none(cell: str) -> int | None:
             return None
 
 
-_FIELDS = ("kind", "labels", "confidence", "first_seen", "description", *PART_FIELDS)
+_FIELDS = ("kind", "labels", "confidence", "first_seen", "description", "reliability", "credibility", *PART_FIELDS)
 
 
 def _read_ahead(lines: Iterator[tuple[int, str | None, bytes]],
@@ -312,7 +314,8 @@ def parse_csv(
     ``columns``: Record fields taken from other columns: ``kind``, ``labels`` (a cell with
     commas is split on commas, else on whitespace; a leading ``#`` is dropped),
     ``confidence`` (an integer; a cell that is not a number gives None), ``first_seen``
-    (text, unparsed), ``description``.
+    (text, unparsed), ``description``, ``reliability`` and ``credibility`` (the Admiralty
+    grading, ``domain.grading``: a row whose grade is none is ``Skipped`` with the reason).
     ``delimiter``: sniffed among , tab ; | when None.
     ``has_header``: None detects it (first row of column names, else a header in a ``#``
     comment just before the data); True forces one (the first row when nothing
@@ -391,12 +394,18 @@ def parse_csv(
                 yield Skipped(line_no, text, f"empty value in column {value_label}")
                 continue
         record = Record(line_no, value, text)
+        bad_grade = None
         for f, index in field_items:
             if index < n:
                 cell = cells[index].strip()
                 if cell.lower() in _NULLS:
                     continue
-                if f == "labels":
+                if f in GRADES:
+                    try:
+                        setattr(record, f, GRADES[f](cell))
+                    except grading.GradeError as exc:
+                        bad_grade = str(exc)
+                elif f == "labels":
                     record.labels = _split_labels(cell)
                 elif f == "confidence":
                     record.confidence = _int_or_none(cell)
@@ -408,6 +417,9 @@ def parse_csv(
                     record.description = cell
                 else:
                     setattr(record, f, cell)  # bank, country, platform
+        if bad_grade is not None:
+            yield Skipped(line_no, text, bad_grade)
+            continue
         if record.kind is None:
             record.kind = row_kind
         yield record

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from registry.domain import json_input
+from registry.domain import grading, json_input
 from registry.ingest.csvheader import COLUMN_KINDS
 from registry.ingest.parts import (
     BANK_COLUMNS,
@@ -58,7 +58,9 @@ def parse_jsonl(stream: BinaryIO, *, name: str = "<input>", key: str | int | Non
 def record_from_object(obj: dict, line_no: int, line: str, key: str | None = None) -> Record | Skipped | None:
     """The record of one JSON object: the value under ``key`` (default: the first of
     ``VALUE_KEYS`` present), with the hints the object carries (``kind``, ``labels`` or
-    ``tags``, ``confidence``, ``first_seen``, ``description``). A value under several keys (``parts``: ``bank`` and ``account_number``,
+    ``tags``, ``confidence``, ``first_seen``, ``description``, ``reliability`` and ``credibility``:
+    the Admiralty grading, an object whose grade is none ``Skipped``). A value under several keys
+    (``parts``: ``bank`` and ``account_number``,
     ``platform`` and ``handle``, ``md5`` and ``sha256``…) is read as the CSV columns are. None for
     a metadata record."""
     layout = None if _PART_KEYS.isdisjoint(obj) else pair_layout(obj.keys(), key)
@@ -77,6 +79,12 @@ def record_from_object(obj: dict, line_no: int, line: str, key: str | None = Non
         value = obj[field]
     if not isinstance(value, str) or not value.strip():
         return Skipped(line_no, line, f"empty or non-text {field!r}")
+    reliability = credibility = None
+    if "reliability" in obj or "credibility" in obj:
+        try:
+            reliability, credibility = grading.reliability(obj.get("reliability")), grading.credibility(obj.get("credibility"))
+        except grading.GradeError as exc:
+            return Skipped(line_no, line, str(exc))
     kind = obj.get("kind") if isinstance(obj.get("kind"), str) else None
     if kind is None:
         kind = layout.kind if layout is not None else COLUMN_KINDS.get(field)
@@ -93,6 +101,8 @@ def record_from_object(obj: dict, line_no: int, line: str, key: str | None = Non
         confidence=confidence if isinstance(confidence, int) and not isinstance(confidence, bool) else None,
         first_seen=_text(obj.get("first_seen")),
         description=_text(obj.get("description")),
+        reliability=reliability,
+        credibility=credibility,
         **({name: _text(obj.get(column)) for name, column in layout.fields()} if layout is not None else {}),
     )
 

@@ -33,16 +33,20 @@ they are not values this registry holds. Attributes marked ``deleted`` are passe
 with ``to_ids_only`` (the default) so are those without the ``to_ids`` flag, as MISP's own
 blocklist exports do. The event's ``tlp:`` tag gives its TLP; its other tags and each
 attribute's tags become labels (those that are not slugs, such as galaxy tags, are dropped);
-an attribute's comment is its description and its timestamp its first-seen time.
+an attribute's comment is its description and its timestamp its first-seen time. The
+admiralty-scale taxonomy's tags (``admiralty-scale:source-reliability="b"``,
+``admiralty-scale:information-credibility="2"``) give the grading, an attribute's over its
+event's (``grade_of``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from registry.domain import json_input
+from registry.domain import grading, json_input
 from registry.domain import tlp as tlp_mod
 from registry.domain.kinds import (
     BANK_ACCOUNT,
@@ -144,10 +148,32 @@ class Event:
     labels: tuple[str, ...]
     records: list[Record] = field(default_factory=list)
     ignored: int = 0  # attributes of types the registry does not hold
+    grade: tuple[str | None, int | None] = (None, None)  # its admiralty-scale tags' (``grade_of``)
 
 
 def _tags(obj: dict) -> list[str]:
     return [t["name"] for t in obj.get("Tag") or () if isinstance(t, dict) and isinstance(t.get("name"), str)]
+
+
+_ADMIRALTY = re.compile(r'admiralty-scale:(source-reliability|information-credibility)\s*=\s*"?([^"]*)"?',
+                        re.IGNORECASE)
+
+
+def grade_of(tags: list[str], inherited: tuple[str | None, int | None] = (None, None)) -> tuple[str | None, int | None]:
+    """The (reliability, credibility) MISP's admiralty-scale taxonomy tags give
+    (``admiralty-scale:source-reliability="b"``, ``admiralty-scale:information-credibility="2"``),
+    each over ``inherited`` (the event's, for an attribute); a tag of another value is no grade."""
+    reliability, credibility = inherited
+    for tag in tags:
+        found = _ADMIRALTY.fullmatch(tag.strip())
+        if found is None:
+            continue
+        with contextlib.suppress(grading.GradeError):
+            if found.group(1).lower() == "source-reliability":
+                reliability = grading.reliability(found.group(2)) or reliability
+            else:
+                credibility = grading.credibility(found.group(2)) or credibility
+    return reliability, credibility
 
 
 def _iso(epoch) -> str | None:
@@ -174,7 +200,7 @@ def parse_event(data: bytes, *, name: str = "<event>", to_ids_only: bool = True)
         else:
             labels.append(tag)
     out = Event(uuid=str(event.get("uuid") or ""), timestamp=_int(event.get("timestamp")), tlp=tlp,
-                labels=tuple(labels))
+                labels=tuple(labels), grade=grade_of(labels))
     attributes = [a for a in event.get("Attribute") or () if isinstance(a, dict)]
     for obj in event.get("Object") or ():
         if not isinstance(obj, dict):
@@ -219,9 +245,11 @@ def _record(event: Event, attribute: dict, what: str, value: str, kind: str | No
     comment = attribute.get("comment")
     first = attribute.get("first_seen")  # MISP 2.4.120+: ISO text; older: absent
     first_seen = first if isinstance(first, str) and first.strip() and not first.isdigit() else None
+    tags = _tags(attribute)
+    reliability, credibility = grade_of(tags, event.grade) if tags else event.grade
     return Record(
         line_no=len(event.records) + 1, value=value.strip(), line=clip_line(f"{event.uuid} {what}"),
-        kind=kind, labels=(*event.labels, *_tags(attribute)),
+        kind=kind, labels=(*event.labels, *tags), reliability=reliability, credibility=credibility,
         first_seen=first_seen or _iso(attribute.get("timestamp")),
         description=comment[:4000] if isinstance(comment, str) and comment.strip() else None, **parts,
     )

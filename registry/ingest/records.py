@@ -36,6 +36,10 @@ class Record:
     platform: str | None = None
     bank: str | None = None
     country: str | None = None
+    # The row's Admiralty grading, checked (domain.grading): a row with a grade that is none is
+    # ``Skipped`` with the reason, so a typo never lands a report ungraded.
+    reliability: str | None = None
+    credibility: int | None = None
 
 
 @dataclass(slots=True)

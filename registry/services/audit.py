@@ -314,14 +314,36 @@ def subject_json(subject) -> str | None:
     ``{"values": [...], "omitted": N}``), each value clipped to ``MAX_TEXT`` characters."""
     if subject is None:
         return None
-    if type(subject) is list and len(subject) <= MAX_VALUES and all(type(v) is str and len(v) <= MAX_TEXT for v in subject):
+    if type(subject) is list and _short_strings(subject):
         # The usual case (the values looked up), the same text json.dumps writes, written faster by hand.
-        return "[" + ",".join(map(encode_basestring_ascii, subject)) + "]"
+        return _strings_json(subject)
     try:
+        if type(subject) is dict and type(subject.get("values")) is list:
+            return _with_values(subject)
         return _ENCODER.encode(_subject(subject))
     except Exception:  # an odd object must not cost the whole batch its audit rows
         log.exception("audit subject could not be serialised; its repr is stored instead")
         return json.dumps(_plain(_safe_repr(subject), 0))
+
+
+def _short_strings(values: list) -> bool:
+    return len(values) <= MAX_VALUES and all(type(v) is str and len(v) <= MAX_TEXT for v in values)
+
+
+def _strings_json(values: list) -> str:
+    return "[" + ",".join(map(encode_basestring_ascii, values)) + "]"
+
+
+def _with_values(subject: dict) -> str:
+    """A subject holding the values looked up beside other fields (a lookup's purpose and case
+    reference: ``services.purpose``): the values kept as a list's are, after the other fields."""
+    rest = _plain({k: v for k, v in subject.items() if k != "values"}, 0)
+    values = subject["values"]
+    if _short_strings(values):
+        head = _ENCODER.encode(rest)[:-1]
+        return head + ("," if rest else "") + '"values":' + _strings_json(values) + "}"
+    kept = _subject(values)  # a list, or {"values": [...], "omitted": N} past MAX_VALUES
+    return _ENCODER.encode({**rest, **(kept if isinstance(kept, dict) else {"values": kept})})
 
 
 def _subject(subject):

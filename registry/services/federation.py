@@ -38,7 +38,7 @@ from registry.storage.db import Database
 
 MAX_REMINTS = 20  # of those, the ones a pull's counts show
 PER_REQUEST = 1000  # a registry's default page (it serves up to 10,000); other servers may serve fewer
-_COUNTS = ("read", "new", "updated", "unchanged", "allowlisted", "rejected")
+_COUNTS = ("read", "new", "updated", "unchanged", "allowlisted", "rejected", "held")
 
 
 class _DateAddedRecorder(requests.auth.AuthBase):
@@ -157,7 +157,7 @@ def _import_pages(db: Database, collection: Collection, since: str | None, *, or
     stored under another id than their own (``carried_refs``): a Sighting names its Indicator by
     that id, maybe from a later page."""
     counts = {"pages": 0, "objects": 0, **dict.fromkeys(_COUNTS, 0), "sightings": 0, "skipped": 0,
-              "reminted": 0, "remints": []}
+              "reminted": 0, "remints": [], "held_values": []}
     carried: dict = {}
     for envelope in as_pages(collection.get_objects, per_request=per_request, added_after=since):
         objects = envelope.get("objects", [])
@@ -178,3 +178,4 @@ def _add(counts: dict, report) -> None:
     counts["remints"] += report.remints[: MAX_REMINTS - len(counts["remints"])]
     counts["sightings"] += sum(report.sightings.values())
     counts["skipped"] += sum(report.skipped.values())
+    counts["held_values"] += report.held_values  # delisted values held (docs/feeds.md), for the audit

@@ -61,6 +61,7 @@ if TYPE_CHECKING:  # the submit path loads normalisation (phonenumbers...): only
 log = logging.getLogger(__name__)
 
 MAX_ERROR = 2000
+SUBMIT_COUNTS = ("new", "updated", "unchanged", "allowlisted", "rejected", "held")  # a run's, from its SubmitReport
 
 Progress = Callable[[str, int, int | None], None]  # (what, done, total)
 
@@ -103,6 +104,7 @@ class RunResult:
     expired: int = 0
     allowlisted: int = 0
     rejected: int = 0
+    held: int = 0  # reports of values delisted less than REGISTRY_RELIST_DAYS ago: not relisted
     duration: float | None = None
     error: str | None = None
     anomaly: str | None = None
@@ -118,7 +120,7 @@ class RunResult:
             "started": iso(self.started), "finished": iso(self.finished), "http_status": self.http_status,
             "bytes": self.bytes, "rows": self.rows, "read": self.rows, "new": self.new, "updated": self.updated,
             "unchanged": self.unchanged, "expired": self.expired, "allowlisted": self.allowlisted,
-            "rejected": self.rejected, "duration": None if self.duration is None else round(self.duration, 3),
+            "rejected": self.rejected, "held": self.held, "duration": None if self.duration is None else round(self.duration, 3),
             "error": self.error, "anomaly": self.anomaly, "rejects": self.rejects,
         }
 
@@ -128,12 +130,12 @@ class RunResult:
             id=row.id, feed=feed, trigger=row.trigger, started=row.started, status=row.status,
             finished=row.finished, http_status=row.http_status, bytes=row.bytes, rows=row.rows, new=row.new,
             updated=row.updated, unchanged=row.unchanged, expired=row.expired, allowlisted=row.allowlisted,
-            rejected=row.rejected, duration=row.duration, error=row.error, anomaly=row.anomaly,
+            rejected=row.rejected, held=row.held, duration=row.duration, error=row.error, anomaly=row.anomaly,
             rejects=json.loads(row.rejects or "[]"),
         )
 
     def take(self, report: SubmitReport) -> None:
-        for name in ("new", "updated", "unchanged", "allowlisted", "rejected"):
+        for name in SUBMIT_COUNTS:
             setattr(self, name, getattr(report, name))
         self.rejects = [r.to_dict() for r in report.rejects]
 
@@ -350,3 +352,17 @@ def finish_run(ctx: RunContext, conn, report: SubmitReport | None, rows: int) ->
     store.save_state(conn, feed.id, **ctx.state)
     _record_end(ctx, conn, store.OK, anomaly=run.anomaly)
     conn.commit()
+    if report is not None and report.held_values:
+        _audit_held(ctx, report.held_values)
+
+
+def _audit_held(ctx: RunContext, values: list[str]) -> None:
+    """The reports the run held (docs/feeds.md, "Held reports"): one ``held`` event in the
+    provider's audit rows, written now (after the run's commit: on SQLite a second writer would
+    wait for it), whatever started the run."""
+    from registry.services.audit import AuditLog
+
+    log = AuditLog(ctx.db, synchronous=True)
+    log.record("held", org=ctx.feed.provider, actor=f"feed:{ctx.feed.name}", result_count=len(values),
+               subject={"feed": ctx.feed.name, "run": ctx.run.id, "values": values}, client=ctx.run.trigger)
+    log.close()

@@ -137,6 +137,7 @@ def _feed_dict(feed: store.FeedRow, last, last_ok, now) -> dict:
         "name": feed.name, "provider": feed.provider, "url": feed.url, "format": feed.format,
         "schedule": feed.schedule, "mode": feed.mode, "confidence": feed.confidence, "tlp": feed.tlp,
         "labels": list(feed.labels), "enabled": feed.enabled, "description": options.get("description"),
+        "reliability": options.get("reliability"), "credibility": options.get("credibility"),
         "running": feed.lease_owner is not None and feed.lease_until is not None and feed.lease_until > now,
         "health": health(feed, last, now),
         "next_due": iso(max(due, now) if due is not None else (now if feed.enabled else None)),

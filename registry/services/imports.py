@@ -68,6 +68,8 @@ def to_submission(record: Record) -> Submission:
         platform=record.platform,
         bank=record.bank,
         country=record.country,
+        reliability=record.reliability,
+        credibility=record.credibility,
     )
 
 
@@ -91,9 +93,11 @@ def parse(stream: BinaryIO, fmt: str, *, name: str, column: str | int | None = N
 
 
 # A CSV written by `registry export --format csv` imports back with each row's kind, labels,
-# confidence (its max_confidence) and first report, not only its values; from its spreadsheet form
-# (the default) without the quotes it put before cells a spreadsheet would compute.
+# confidence (its max_confidence), first report and grading, not only its values; from its
+# spreadsheet form (the default) without the quotes it put before cells a spreadsheet would
+# compute. One written before the grading columns were added reads as it did.
 REGISTRY_CSV_FIELDS = {"kind": "kind", "labels": "labels", "confidence": "max_confidence", "first_seen": "first_seen"}
+GRADE_CSV_FIELDS = {"reliability": "reliability", "credibility": "credibility"}
 
 
 def _registry_export_options(stream: BinaryIO, column) -> dict:
@@ -101,11 +105,13 @@ def _registry_export_options(stream: BinaryIO, column) -> dict:
     if not hasattr(stream, "peek"):
         return {}
     first = stream.peek(HEAD_BYTES)[:HEAD_BYTES].split(b"\n", 1)[0].removeprefix(b"\xef\xbb\xbf").rstrip(b"\r")
-    if first not in (csvfile.RAW_HEADER, csvfile.SAFE_HEADER):
+    headers = csvfile.HEADERS.get(first)
+    if headers is None:
         return {}
-    options: dict = {"spreadsheet_quotes": first == csvfile.SAFE_HEADER}
+    safe, graded = headers
+    options: dict = {"spreadsheet_quotes": safe}
     if column is None:
-        options["columns"] = dict(REGISTRY_CSV_FIELDS)
+        options["columns"] = {**REGISTRY_CSV_FIELDS, **(GRADE_CSV_FIELDS if graded else {})}
     return options
 
 
@@ -181,11 +187,13 @@ def import_file(
     column: str | int | None = None,
     on_bytes: Callable[[int], None] | None = None,
     parallel: bool | None = None,
+    relist_days: int | None = None,
 ) -> tuple[str, SubmitReport]:
     """Import one file in one transaction; returns the format used and the report.
 
     ``parallel`` (default: files over PARALLEL_BYTES on a machine with more than one core)
-    normalises in worker processes while this one writes.
+    normalises in worker processes while this one writes. ``relist_days``: the caller's
+    REGISTRY_RELIST_DAYS (reports of values delisted since are held: ``SubmitReport.held``).
     """
     if not path.is_file():
         raise Invalid(f"{path}: no such file", field="file")
@@ -199,15 +207,16 @@ def import_file(
         if parallel is None:
             parallel = path.stat().st_size > PARALLEL_BYTES and (os.cpu_count() or 1) > 1
         stream = io.BufferedReader(CountingReader(raw, on_bytes), 1 << 16)
-        with Submitter(conn, provenance, background_writes=parallel, batch_size=20000) as submitter:
+        with Submitter(conn, provenance, background_writes=parallel, batch_size=20000,
+                       relist_days=relist_days) as submitter:
             report = run_import(submitter, stream, fmt, name=path.name, column=column, parallel=parallel)
     return fmt, report
 
 
 def _import_stix(db: Database, path: Path, provenance: Provenance, on_bytes) -> SubmitReport:
     """A STIX bundle: read whole (orjson), imported by services.stix_import in one transaction.
-    The provenance's org is the source of objects naming no identity; its TLP and confidence are
-    the defaults for objects without their own; its labels and feed apply to every row."""
+    The provenance's org is the source of objects naming no identity; its TLP, confidence and
+    grading are the defaults for objects without their own; its labels and feed apply to every row."""
     # the STIX code loads only for STIX files
     from registry.services.stix_import import import_bundle
 
@@ -217,6 +226,7 @@ def _import_stix(db: Database, path: Path, provenance: Provenance, on_bytes) -> 
     try:
         return import_bundle(db, data, default_org=provenance.org, tlp=provenance.tlp,
                              confidence=provenance.confidence, labels=provenance.labels, feed=provenance.feed,
+                             reliability=provenance.reliability, credibility=provenance.credibility,
                              keep_results=False, review_days=provenance.review_days)
     except Invalid as exc:
         if (exc.field or "").partition("[")[0] not in ("bundle", "objects"):

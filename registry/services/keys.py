@@ -34,6 +34,7 @@ class Principal:
     max_tlp: str
     actor: str  # key prefix or username
     country: str | None = None
+    require_purpose: bool = False  # its org requires a purpose and case reference of each lookup
 
     @property
     def viewer(self) -> tlp.Viewer:
@@ -93,7 +94,8 @@ class KeyAuthenticator:
             return None
         digest = hash_key(key)
         # A key's row is remembered while the key table's version stands (a new key or a
-        # revocation anywhere changes it): one tiny query, outside any transaction, per request.
+        # revocation anywhere changes it, and so does a change of an org's settings the row
+        # carries): one tiny query, outside any transaction, per request.
         with self.db.engine.connect() as conn:
             version = key_store.version(conn)
         known = self._known.get(digest)
@@ -113,4 +115,5 @@ class KeyAuthenticator:
             self._touched[row.id] = now
             with self.db.write() as conn:
                 key_store.touch(conn, row.id, utcnow())
-        return Principal(org=row.org, role=row.role, max_tlp=row.max_tlp, actor=row.prefix, country=row.org_country)
+        return Principal(org=row.org, role=row.role, max_tlp=row.max_tlp, actor=row.prefix, country=row.org_country,
+                         require_purpose=row.org_require_purpose)

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, and_
 
 from registry.domain import same_file, standing
 from registry.domain.allowlist import Allowlist, emergency_reason
+from registry.domain.grading import with_grades
 from registry.domain.keys import probe_keys
 from registry.domain.kinds import FILE_HASH, KINDS, PHONE, USER_ACCOUNT, Value
 from registry.domain.normalize import NormalizeError, normalize_one, phone_display
@@ -82,7 +83,7 @@ def _options(kind, platform) -> tuple[str | None, str | None]:
 
 
 def _lookup(conn, queries, viewer, *, region, kind, platform, now, half_lifes) -> list[dict]:
-    allowlist, lengths, networks = lookup_state(conn)
+    allowlist, lengths, networks, disputes = lookup_state(conn)
 
     parsed: list[Value | dict] = []
     probes: list[list[tuple[str, str]]] = []
@@ -119,7 +120,7 @@ def _lookup(conn, queries, viewer, *, region, kind, platform, now, half_lifes) -
         if isinstance(value, dict):
             answers.append(value)
             continue
-        answers.append(_answer(query, value, value_probes, found, allowlist, combined_scores))
+        answers.append(_answer(query, value, value_probes, found, allowlist, combined_scores, disputes))
     return answers
 
 
@@ -248,7 +249,8 @@ def _visible_fragments(conn: Connection, rows: list[LookupMatch], viewer: Viewer
         if term is None:
             term = terms_by_kind[kind] = decayed(row.source, row.feed or None, kind, row.confidence,
                                                  times(row.last_seen)[0], times(row.valid_until)[0], now=now,
-                                                 half_lifes=half_lifes)
+                                                 half_lifes=half_lifes, reliability=row.reliability,
+                                                 credibility=row.credibility)
         have = assertions.get(ind)
         if have is None:
             assertions[ind] = ([shown], [term])
@@ -282,6 +284,8 @@ def _shown(row: LookupMatch, times: _Times, now: datetime) -> tuple[dict, dict, 
         "first_seen": times(row.first_seen)[1], "last_seen": times(row.last_seen)[1],
         "valid_until": valid_until[1], "times_reported": row.times_reported,
     }
+    if row.reliability is not None or row.credibility is not None:
+        with_grades(shown, row.reliability, row.credibility)
     review_at = times(row.review_at)[0]
     why = standing.ended(valid_until[0], review_at, row.end_reason, now)
     if why is not None:
@@ -298,7 +302,7 @@ def _unparsed(query: str, exc: NormalizeError, kind: str | None) -> dict:
         return {
             "query": query, "kind": PHONE, "value": value, "listed": False, "score": 0,
             "explanation": [{"reason": f"allowlisted: {reason}", "points": 0}], "allowlisted": True,
-            "allowlist_reason": reason, "matches": [], "history": [],
+            "allowlist_reason": reason, "matches": [], "history": [], "disputed": None,
         }
     return {"query": query, "error": str(exc)}
 
@@ -307,7 +311,7 @@ _UNLISTED = (0, [])
 
 
 def _answer(query, value, value_probes, found: dict[str, _Found], allowlist: Allowlist,
-            combined_scores: dict[tuple, tuple]):
+            combined_scores: dict[tuple, tuple], disputes: dict[int, dict]):
     hits = []
     history: list[dict] = []
     for key, match in value_probes:
@@ -348,6 +352,10 @@ def _answer(query, value, value_probes, found: dict[str, _Found], allowlist: All
         "allowlisted": reason is not None,
         "matches": matches,
         "history": history,
+        # The open dispute on what it matched (the first match that has one: its own value
+        # first); the score stays as it is until a source decides (docs/design.md, "Disputes").
+        "disputed": next((disputes[hit.row.id] for hit, _ in hits if hit.row.id in disputes), None)
+        if disputes else None,
     }
     display = value.display or (phone_display(value.value) if value.kind == PHONE and not value.is_range else None)
     if display:
@@ -358,9 +366,10 @@ def _answer(query, value, value_probes, found: dict[str, _Found], allowlist: All
 
 
 def assertion_dict(a, now: datetime | None = None) -> dict:
-    """An assertion row (``indicator_reads.assertions_for``) as answers show it; with ``now``, an
-    ended one (``domain.standing``) with its ``ended`` time and ``why``, as history shows it."""
-    out = {
+    """An assertion row (``indicator_reads.assertions_for``) as answers show it: the grading only
+    when graded; with ``now``, an ended one (``domain.standing``) with its ``ended`` time and
+    ``why``, as history shows it."""
+    out = with_grades({
         "source": a.source,
         "feed": a.feed or None,
         "confidence": a.confidence,
@@ -371,7 +380,7 @@ def assertion_dict(a, now: datetime | None = None) -> dict:
         "last_seen": iso(a.last_seen),
         "valid_until": iso(a.valid_until),
         "times_reported": a.times_reported,
-    }
+    }, a.reliability, a.credibility)
     if now is not None:
         why = standing.ended(a.valid_until, a.review_at, a.end_reason, now)
         if why is not None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 
+from registry.domain import roles
 from registry.domain.roles import Access
 from registry.services import access
-from registry.services.errors import Conflict, Invalid, NotFound
+from registry.services.errors import Conflict, Forbidden, Invalid, NotFound
 from registry.storage import orgs as org_store
 from registry.storage.db import Database
 
@@ -40,3 +41,22 @@ def require_org(conn, slug: str) -> org_store.Org:
     if org is None:
         raise NotFound(f"unknown org {slug!r}: add it first with `registry org add {slug} --name ...`", field="org")
     return org
+
+
+def set_org(db: Database, slug: str, *, require_purpose: bool | None = None,
+            by: Access | None = access.ON_SERVER) -> org_store.Org:
+    """Change an org's settings (those given; None leaves one as it is). ``require_purpose``:
+    every lookup by the org's users and keys must give a purpose and a case reference
+    (``services.purpose``). The registry's operators set any org's; an org's admin its own."""
+    if by is not access.ON_SERVER and not roles.administers_every_org(by.role) and not (
+            roles.allows(by.role, roles.ADMIN) and by.org == slug):
+        raise Forbidden(f"only the registry's operators and {slug}'s admins change {slug}'s settings; "
+                        f"you are {by.role} of {by.org}", field="org",
+                        details={"needed_role": roles.ADMIN, "role": by.role})
+    if require_purpose is None:
+        raise Invalid("give a setting to change: require_purpose", field="require_purpose")
+    with db.write() as conn:
+        org = require_org(conn, slug)
+        if org.require_purpose != require_purpose:
+            org_store.set_require_purpose(conn, org.id, require_purpose)
+        return org_store.get(conn, slug)

@@ -185,7 +185,8 @@ def search_indicators(conn: Connection, viewer: Viewer, filters: Filters, *, hal
             every = by_indicator[row.id]
             assertions, ended = in_force_and_ended(every, now)
             points, _ = score(
-                [Evidence(a.source, a.feed or None, row.kind, a.confidence, a.last_seen, a.valid_until, EXACT)
+                [Evidence(a.source, a.feed or None, row.kind, a.confidence, a.last_seen, a.valid_until, EXACT,
+                          reliability=a.reliability, credibility=a.credibility)
                  for a in assertions],
                 now=now, half_lifes=half_lifes, allowlisted=row.allowlisted,
             )

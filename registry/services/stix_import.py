@@ -5,7 +5,8 @@ objects are read by the pure mapping of ``registry.stix`` (drafts, patterns, mar
 What is read:
 - Indicators whose pattern names values (see stix/patterns.py): each value becomes an assertion
   of the source org with the indicator's TLP, confidence, labels, valid_from (first seen),
-  valid_until, description, first external reference URL and, when the pattern names one
+  valid_until, description, first external reference URL, grading (the registry's property
+  extension: stix.extension; without a confidence, the one its credibility maps to) and, when the pattern names one
   value, the indicator's own id (so a round trip keeps ids; the values of an ``OR`` pattern get
   derived ids, one Indicator id cannot stand for several exported Indicators) unless another
   indicator has it (stix/claims.py: then the report's ``remints`` say which id it got and why). A
@@ -34,7 +35,7 @@ from datetime import datetime
 import orjson
 from sqlalchemy import Connection
 
-from registry.domain import json_input, lanes
+from registry.domain import grading, json_input, lanes
 from registry.domain import tlp as tlp_mod
 from registry.domain.normalize import NormalizeError, normalize
 from registry.domain.times import utcnow
@@ -43,6 +44,7 @@ from registry.services.errors import Invalid
 from registry.services.orgs import require_org
 from registry.services.stix_import_sightings import STATUS_ORDER, import_sightings
 from registry.services.stix_sources import Sources
+from registry.services.submit import HELD as HELD_STATUS
 from registry.services.submit import (
     MAX_REJECT_SAMPLES,
     Provenance,
@@ -101,6 +103,8 @@ def import_bundle(
     confidence: int | None = None,
     labels: Iterable[str] = (),
     feed: str | None = None,
+    reliability: str | None = None,
+    credibility: int | None = None,
     on_reject: Callable[[Reject], None] | None = None,
     create_orgs: bool = True,
     keep_results: bool = True,
@@ -115,7 +119,9 @@ def import_bundle(
     ``default_org``: the source of objects naming no known identity. ``org``: the source of
     every object, whatever identity it names (API and TAXII uploads: the caller's org).
     ``tlp``: the level of objects without a TLP of their own (default AMBER). ``confidence``:
-    for objects without one (default 50). ``labels``: added to every assertion. ``feed``: the
+    for objects without one (default: the one ``credibility`` maps to, else 50).
+    ``reliability``, ``credibility``: the grading of Indicators whose grading extension gives
+    none (checked by the caller). ``labels``: added to every assertion. ``feed``: the
     assertions' feed name (default: a direct submission). ``on_reject``: called with every
     reject (the report keeps a sample). ``viewer``: who posts (API and TAXII: the caller's key),
     whose TLP cap also bounds the stored indicators a Sighting may name; without one, each
@@ -128,8 +134,8 @@ def import_bundle(
     """
     objects = _objects(data)
     options = dict(default_org=default_org, forced=org, tlp=tlp, confidence=confidence, labels=labels, feed=feed,
-                   on_reject=on_reject, create_orgs=create_orgs, keep_results=keep_results, now=now, viewer=viewer,
-                   carried_refs=carried_refs, review_days=review_days)
+                   grade=(reliability, credibility), on_reject=on_reject, create_orgs=create_orgs,
+                   keep_results=keep_results, now=now, viewer=viewer, carried_refs=carried_refs, review_days=review_days)
     if isinstance(target, Database):
         with target.write() as conn:
             return _Import(conn, objects, **options).run()
@@ -168,13 +174,14 @@ class _Submitter(Submitter):
 
 class _Import:
     def __init__(self, conn: Connection, objects: list[dict], *, default_org, forced, tlp, confidence, labels, feed,
-                 on_reject, create_orgs, keep_results, now, viewer, carried_refs, review_days) -> None:
+                 grade, on_reject, create_orgs, keep_results, now, viewer, carried_refs, review_days) -> None:
         self.conn = conn
         self.review_days = review_days
         self.objects = objects
         self.viewer = viewer
         self.default_tlp = tlp_mod.parse_tlp(tlp) if tlp else tlp_mod.DEFAULT_TLP
         self.confidence = confidence
+        self.grade = grade
         self.labels = tuple(labels)
         self.feed = feed
         self.on_reject = on_reject
@@ -227,9 +234,11 @@ class _Import:
     def _submitter(self, slug: str) -> _Submitter:
         submitter = self.submitters.get(slug)
         if submitter is None:
+            reliability, credibility = self.grade
             provenance = Provenance(org=slug, feed=self.feed, tlp=self.default_tlp,
-                                    confidence=50 if self.confidence is None else self.confidence,
-                                    labels=self.labels, review_days=self.review_days)
+                                    confidence=grading.confidence_for(self.confidence, credibility),
+                                    labels=self.labels, reliability=reliability, credibility=credibility,
+                                    review_days=self.review_days)
             submitter = self.submitters[slug] = _Submitter(
                 self.conn, provenance, now=self.now, batch_size=5000, allowlist=self.allowlist,
                 keep_results=self.report.results is not None, on_reject_row=self.rejected, viewer=self.viewer,
@@ -392,6 +401,8 @@ class _Import:
             errors = [r["error"] for r in results if r.get("error")]
             if errors:  # after what the object itself had (an SCO beside the values naming none)
                 entry["error"] = "; ".join(filter(None, (entry.get("error"), *errors)))
+            if entry["status"] == HELD_STATUS:  # why, and how to relist it
+                entry["reason"] = next(r["reason"] for r in results if r["status"] == HELD_STATUS)
         self.pending.clear()
 
     # -- ids not kept -----------------------------------------------------------------------------
@@ -437,5 +448,8 @@ class _Import:
             report.updated += counts.updated
             report.unchanged += counts.unchanged
             report.allowlisted += counts.allowlisted
+            report.held += counts.held
+            report.held_values += counts.held_values
+            report.relisted += counts.relisted
             report.lowered.extend(counts.lowered)
         report.orgs = list(self.sources.matched.values())

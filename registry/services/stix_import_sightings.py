@@ -25,7 +25,8 @@ from registry.storage import stix_reads
 if TYPE_CHECKING:
     from registry.services.stix_import import _Import
 
-STATUS_ORDER = ("new", "updated", "unchanged", "allowlisted", "rejected")  # an object's strongest first
+# an object's strongest first (held: a delisted value's report, not written: docs/api.md, "Disputes")
+STATUS_ORDER = ("new", "updated", "unchanged", "allowlisted", "held", "rejected")
 
 
 def import_sightings(imp: _Import, sightings: list[dict]) -> None:

@@ -17,26 +17,29 @@ from itertools import compress
 
 from sqlalchemy import Connection
 
-from registry.domain import same_file
+from registry import config
+from registry.domain import disputes as dispute_rules
+from registry.domain import grading, same_file, standing
 from registry.domain import tlp as tlp_mod
 from registry.domain.allowlist import Allowlist, emergency_reason
 from registry.domain.kinds import FILE_HASH, USER_ACCOUNT, value_from_fields
 from registry.domain.labels import is_label, label_slug
 from registry.domain.normalize import NormalizeError, normalize
-from registry.domain.times import utcnow
+from registry.domain.times import iso, utcnow
 from registry.services import pipeline
 from registry.services.errors import Invalid
 from registry.services.lowered import Lowered
 from registry.services.orgs import require_org
 from registry.stix import ids
 from registry.storage import aliases, stix_reads
+from registry.storage import disputes as dispute_store
 from registry.storage import indicators as store
 from registry.storage.allowlist import load_allowlist
 from registry.storage.caches import caches_of
 from registry.storage.writer import BackgroundWriter, InlineWriter
 
 MAX_REJECT_SAMPLES = 20
-ALLOWLISTED, REJECTED = "allowlisted", "rejected"
+ALLOWLISTED, REJECTED, HELD = "allowlisted", "rejected", dispute_rules.HELD
 _allowlisted = operator.attrgetter("allowlisted")
 _kind_of = operator.attrgetter("value.kind")
 
@@ -59,6 +62,10 @@ class Provenance:
     # The settings' REVIEW_DAYS (None: the defaults), by which every assertion written gets its
     # review date (docs/design.md, "Listed means in force"); read-only, shared.
     review_days: dict[str, float] | None = field(default=None, compare=False)
+    # The Admiralty grading of rows that give none (domain.grading; checked by ``grades``). Whoever
+    # makes a provenance with a credibility and no confidence gives ``grading.confidence_for``'s.
+    reliability: str | None = None
+    credibility: int | None = None
 
 
 @dataclass(slots=True)
@@ -87,6 +94,13 @@ class Submission:
     region: str | None = None
     bank: str | None = None
     country: str | None = None
+    # A person's reason to relist a value delisted less than REGISTRY_RELIST_DAYS ago, which
+    # would be held without one (docs/design.md, "Disputes and delisting").
+    relist: str | None = None
+    # Its own grading (checked), over the provenance's; with a credibility and no confidence, the
+    # confidence is the one the credibility maps to (domain.grading.confidence_for).
+    reliability: str | None = None
+    credibility: int | None = None
 
 
 @dataclass(slots=True)
@@ -107,8 +121,13 @@ class SubmitReport:
     unchanged: int = 0
     allowlisted: int = 0
     rejected: int = 0
+    held: int = 0  # reports of values delisted less than REGISTRY_RELIST_DAYS ago: not written
     rejects: list[Reject] = field(default_factory=list)
     results: list[dict] | None = None
+    # For the caller's audit (not in to_dict()): the values held, and those relisted with a
+    # person's reason ({"value", "reason"}).
+    held_values: list[str] = field(default_factory=list)
+    relisted: list[dict] = field(default_factory=list)
     # Updates that lowered a TLP, for the caller's audit; not in to_dict().
     lowered: Lowered = field(default_factory=Lowered)
     # A capped writer's ``named`` values: canonical value -> (the id its row is served under,
@@ -118,7 +137,7 @@ class SubmitReport:
     def to_dict(self) -> dict:
         out = {
             "read": self.read, "new": self.new, "updated": self.updated, "unchanged": self.unchanged,
-            "allowlisted": self.allowlisted, "rejected": self.rejected,
+            "allowlisted": self.allowlisted, "rejected": self.rejected, "held": self.held,
             "rejects": [r.to_dict() for r in self.rejects],
         }
         if self.results is not None:
@@ -141,6 +160,20 @@ def clean_labels(labels: Iterable[str], *, strict: bool = True) -> tuple[str, ..
     return tuple(sorted(out))
 
 
+def grades(reliability, credibility, field_prefix: str = "") -> tuple[str | None, int | None]:
+    """A reliability and a credibility as stored, from what a person or a client gave (a letter,
+    a whole number or its digit); ``Invalid`` naming the field (``field_prefix`` + its name)."""
+    try:
+        reliability = grading.reliability(reliability)
+    except grading.GradeError as exc:
+        raise Invalid(str(exc), field=f"{field_prefix}reliability") from None
+    try:
+        credibility = grading.credibility(credibility)
+    except grading.GradeError as exc:
+        raise Invalid(str(exc), field=f"{field_prefix}credibility") from None
+    return reliability, credibility
+
+
 def check_confidence(value: int, field_name: str = "confidence") -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
         raise Invalid(f"{field_name} must be a whole number from 0 to 100, not {value!r}", field=field_name)
@@ -152,7 +185,8 @@ class Submitter:
 
     ``viewer`` is who writes (a key's or user's ``Viewer``); None is the operator (imports and
     feed runs), who sees everything. A writer never updates an assertion it may not see: see
-    ``domain.lanes``.
+    ``domain.lanes``. ``relist_days``: the caller's ``REGISTRY_RELIST_DAYS`` (else the
+    environment's), within which a delisted value's reports are held (``_hold``).
     """
 
     def __init__(
@@ -167,6 +201,7 @@ class Submitter:
         on_batch=None,
         background_writes: bool = False,
         viewer: tlp_mod.Viewer | None = None,
+        relist_days: int | None = None,
     ) -> None:
         self.conn = conn
         self.prov = provenance
@@ -187,6 +222,9 @@ class Submitter:
         self._pending: dict[str, store.Pending] = {}
         self._owners: dict[str, int] = {}  # canonical value → result index (when results are kept)
         self._ids: ids.IndicatorIds | None = None
+        self.relist_days = relist_days
+        self._delisted: dict[str, tuple[datetime, int]] | None = None  # read at the first flush
+        self._relist: dict[str, str] = {}  # canonical value → a person's reason to relist it
 
     # -- input -------------------------------------------------------------------------
     def add(self, sub: Submission) -> None:
@@ -222,13 +260,16 @@ class Submitter:
             if index is not None:  # the answer names the kind tried and the reason apart too
                 self.report.results[index].update(kind=exc.kind, reason=exc.reason)
             return
+        if sub.relist:
+            self._relist.update(dict.fromkeys((v.value for v in values), sub.relist))
         labels = self._labels if not sub.labels else tuple(sorted(set(self._labels) | set(sub.labels)))
         prov = self.prov
+        credibility = sub.credibility if sub.credibility is not None else prov.credibility
         self._add_values(
-            index, values, reasons, labels, sub.confidence if sub.confidence is not None else prov.confidence,
+            index, values, reasons, labels, grading.confidence_for(sub.confidence, sub.credibility, prov.confidence),
             sub.tlp or prov.tlp, sub.description or prov.description, sub.valid_until or prov.valid_until,
             sub.first_seen, sub.stix_id, sub.external_ref or prov.external_ref, (sub.line or sub.value)[:500],
-            named=sub.named,
+            named=sub.named, grade=(sub.reliability or prov.reliability, credibility),
         )
 
     def add_prepared(self, rows) -> None:
@@ -236,6 +277,7 @@ class Submitter:
         (``pipeline.prepare_text_parallel``): the provenance's defaults apply to every row."""
         report, prov, labels = self.report, self.prov, self._labels
         add_values, slot = self._add_values, self._result_slot
+        grade = (prov.reliability, prov.credibility)
         keep = report.results is not None
         read = 0
         for row in rows:
@@ -244,7 +286,7 @@ class Submitter:
                 _, raw, line, values, reasons = row
                 add_values(slot(raw) if keep else None, tuple(map(value_from_fields, values)), reasons, labels,
                            prov.confidence, prov.tlp, prov.description, prov.valid_until, None, None,
-                           prov.external_ref, line)
+                           prov.external_ref, line, grade=grade)
             elif tag == pipeline.ALLOWLISTED:
                 _, raw, reason = row
                 report.allowlisted += 1
@@ -260,14 +302,15 @@ class Submitter:
         report.read += read
 
     def _add_values(self, index, values, reasons, labels, confidence, tlp, description, valid_until, first_seen,
-                    stix_id, external_ref, raw, *, named: bool = False) -> None:
+                    stix_id, external_ref, raw, *, named: bool = False,
+                    grade: tuple[str | None, int | None] = (None, None)) -> None:
         pending_by_value = self._pending
         reason_for = self.allowlist.reason_for
         for n, value in enumerate(values):
             key = value.value
             pending = pending_by_value.get(key)
             if pending is not None:  # the same value again in this batch: merge, count it unchanged
-                _merge(pending, labels, confidence, named)
+                _merge(pending, labels, confidence, named, grade)
                 if value.detail != pending.value.detail and value.kind == FILE_HASH:  # more of the file's hashes
                     pending.value = same_file.joined(pending.value, value)
                 self.report.unchanged += 1
@@ -279,6 +322,8 @@ class Submitter:
             )
             if named:
                 pending_by_value[key].named = True
+            if grade[0] is not None or grade[1] is not None:
+                pending_by_value[key].reliability, pending_by_value[key].credibility = grade
             if index is not None:
                 self._owners[key] = index
         if len(pending_by_value) >= self.batch_size:
@@ -299,6 +344,7 @@ class Submitter:
         pending = self._pending
         # File hashes land on their file's indicator, and bring its other hashes (aliases) along.
         renamed, pairs = self._same_file() if FILE_HASH in set(map(_kind_of, pending.values())) else ({}, ())
+        self._hold()
         # Sorted by value: the unique-value index takes each batch in key order (fewer pages touched).
         items = [pending[key] for key in sorted(pending)]
         feed = self.prov.feed or ""
@@ -331,6 +377,7 @@ class Submitter:
                 report.served_ids[given] = (served_id, held)
         self._pending.clear()
         self._owners.clear()
+        self._relist.clear()
         if self.on_batch:
             after = self.on_batch(self)
             if after is not None:
@@ -360,7 +407,7 @@ class Submitter:
                 if owner is not None:
                     owners[target] = owner
             else:
-                _merge(into, item.labels, item.confidence, item.named)
+                _merge(into, item.labels, item.confidence, item.named, (item.reliability, item.credibility))
                 self.report.unchanged += 1
                 self._set_result(owner, store.UNCHANGED, value=into.value)
             if target != key:
@@ -368,6 +415,43 @@ class Submitter:
         for _, target in pairs:  # the item that lands on each file given new hashes
             pending[target].news = True
         return renamed, pairs
+
+    def _hold(self) -> None:
+        """Take out of the batch the reports of values delisted less than REGISTRY_RELIST_DAYS
+        ago (``domain.disputes``): held, not written, unless the source's own assertion on the
+        value is in force or the submission gives a person's reason to relist it. The recent
+        delistings are read once per submitter (a few rows: people decide them)."""
+        delisted = self._delisted
+        if delisted is None:
+            if self.relist_days is None:
+                self.relist_days = config.given_or_loaded(None).relist_days
+            since = dispute_rules.held_since(self.now, self.relist_days)
+            delisted = self._delisted = {} if since is None else dispute_store.recently_delisted(self.conn, since)
+        pending = self._pending
+        hits = [key for key in pending if key in delisted] if delisted else ()
+        if not hits:
+            return
+        self.writer.wait()  # a relisting by an earlier batch of this submitter counts
+        now = self.now
+        in_force = {row.indicator_id for row in dispute_store.org_assertions(
+            self.conn, [delisted[key][1] for key in hits], self.org.id)
+            if standing.ended(row.valid_until, row.review_at, row.end_reason, now) is None}
+        report = self.report
+        for key in hits:
+            when, indicator_id = delisted[key]
+            if indicator_id in in_force:
+                continue
+            reason = self._relist.get(key)
+            if reason is not None:
+                report.relisted.append({"value": key, "reason": reason})
+                continue
+            item = pending.pop(key)
+            report.held += 1
+            report.held_values.append(key)
+            self._set_result(self._owners.pop(key, None), HELD, value=item.value, reason=(
+                f"{key} was delisted on {iso(when)[:10]} after a dispute, less than {self.relist_days} days ago: "
+                "its reports are held, not relisted. A person relists it by submitting it with a reason (in the "
+                'API "relist": true and "reason"; on the submit page, Relist and the reason)'))
 
     def _derive(self, value: str, lane: int) -> str:
         """The Indicator id of this source's row of ``value`` in ``lane`` (a capped writer's batch)."""
@@ -414,12 +498,17 @@ class Submitter:
             result["reason"] = reason
 
 
-def _merge(pending: store.Pending, labels: tuple[str, ...], confidence: int, named: bool) -> None:
-    """What a repeat of ``pending``'s value in one batch adds to it."""
+def _merge(pending: store.Pending, labels: tuple[str, ...], confidence: int, named: bool,
+           grade: tuple[str | None, int | None] = (None, None)) -> None:
+    """What a repeat of ``pending``'s value in one batch adds to it (a grade where it had none)."""
     if labels != pending.labels:
         pending.labels = tuple(sorted(set(pending.labels) | set(labels)))
     pending.confidence = max(pending.confidence, confidence)
     pending.named = pending.named or named
+    if pending.reliability is None:
+        pending.reliability = grade[0]
+    if pending.credibility is None:
+        pending.credibility = grade[1]
 
 
 def submit(conn: Connection, provenance: Provenance, submissions: Iterable[Submission], **kwargs) -> SubmitReport:

@@ -50,7 +50,7 @@ from registry.services.stix_export import Entry
 from registry.services.taxii_query import ObjectQuery, ms_precision, stix_time, version_of
 from registry.stix import mapping
 from registry.stix.build import Orgs
-from registry.stix.extension import definitions_for
+from registry.stix.extension import definitions_for, property_definitions_for
 from registry.stix.markings import marking_definition, tlp_of_marking_id
 
 TAXII_MEDIA = "application/taxii+json;version=2.1"
@@ -204,7 +204,8 @@ def _by_ids(conn: Connection, viewer, coll: CollectionDef, q: ObjectQuery) -> Pa
 class PageContext:
     """What a page's objects refer to, each handed out once per page: the source orgs'
     Identities, the TLP marking definitions and, for a phone number, bank account or crypto
-    wallet, the extension definition of its SCO type (with the registry Identity that made it).
+    wallet, the extension definition of its SCO type, and for a graded Indicator the grading
+    extension's (with the registry Identity that made them).
     SCOs are left out: each restates its Indicator's pattern and they would fill half of every
     page. (The exporter's ``References`` gives the same objects plus the SCOs.) ``identities``:
     the page's orgs' Identities by STIX id (``build.Orgs.identities``)."""
@@ -225,6 +226,7 @@ class PageContext:
                 self.seen.add(marking)
                 out.append(marking_definition(level))
         out.extend(definitions_for(_pattern_type(obj), self.seen))
+        out.extend(property_definitions_for(obj, self.seen))
         return out
 
 

@@ -71,7 +71,7 @@ def _outcomes(objects: list[dict], results: list[dict]) -> tuple[list[dict], lis
                     message += f", stored as {result['new_id']}: {result['id_reason']}"
                 successes.append({**entry, "message": message})
             else:
-                failures.append({**entry, "message": result.get("error") or result["status"]})
+                failures.append({**entry, "message": result.get("error") or result.get("reason") or result["status"]})
         elif obj.get("type") in _CONTEXT_TYPES:
             successes.append({**entry, "message": "read as context"})
         else:

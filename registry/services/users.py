@@ -133,7 +133,8 @@ def set_access(db: Database, username: str, *, role: str | None = None, max_tlp:
 
 def principal(row: UserRow) -> Principal:
     """The user as the API's caller abstraction: same org, role and TLP cap semantics as a key."""
-    return Principal(org=row.org, role=row.role, max_tlp=row.max_tlp, actor=row.username, country=row.org_country)
+    return Principal(org=row.org, role=row.role, max_tlp=row.max_tlp, actor=row.username, country=row.org_country,
+                     require_purpose=row.org_require_purpose)
 
 
 @lru_cache(maxsize=1)

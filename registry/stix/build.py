@@ -13,6 +13,7 @@ from functools import lru_cache
 from registry.domain.rows import decode_labels
 from registry.domain.standing import DELISTED, REVIEW
 from registry.stix import mapping
+from registry.stix.extension import grading_extension
 from registry.stix.ids import IndicatorIds
 from registry.stix.markings import TLP2_IDS
 from registry.stix.times import stamp
@@ -71,10 +72,12 @@ def indicator(row, org: Org, others: tuple[str, ...] = ()) -> dict:
     other hashes of a file-hash value's file, which its pattern names too.
 
     created = valid_from = first_seen; modified = the row's last change, never before created;
-    valid_until only when after valid_from (STIX requires it). An assertion the registry ended
-    carries the end as its valid_until (a review date passed: its review date); a delisted one is
-    ``revoked`` (docs/stix-taxii.md, "Ended and revoked"): each is a new version, as the row's end
-    gave it a new change number and ``modified``. An allowlisted value is exported
+    valid_until only when after valid_from (STIX requires it); confidence the assertion's (a
+    credibility given without one set it: domain.grading); a graded assertion's grading in the
+    registry's property extension (stix.extension). An assertion the registry ended carries the
+    end as its valid_until (a review date passed: its review date); a delisted one is ``revoked``
+    (docs/stix-taxii.md, "Ended and revoked"): each is a new version, as the row's end gave it a
+    new change number and ``modified``. An allowlisted value is exported
     with indicator_types ["benign"]: the registry's own judgement travels with the data, and the
     round trip keeps the assertion (the receiving registry's allowlist decides again).
     """
@@ -104,6 +107,8 @@ def indicator(row, org: Org, others: tuple[str, ...] = ()) -> dict:
         obj["labels"] = list(labels)
     if feed or row.external_ref:
         obj["external_references"] = [_reference(feed or org.slug, row.external_ref)]
+    if row.reliability is not None or row.credibility is not None:
+        obj["extensions"] = grading_extension(row.reliability, row.credibility)
     obj["object_marking_refs"] = [TLP2_IDS[row.tlp]]
     return obj
 

@@ -10,9 +10,11 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from registry.domain import grading
 from registry.domain.kinds import BANK_ACCOUNT, CRYPTO_WALLET
 from registry.domain.labels import is_label, label_slug
 from registry.stix import mapping
+from registry.stix.ids import GRADING_EXTENSION
 from registry.stix.patterns import (
     VALUE_TYPES,
     PatternValue,
@@ -103,17 +105,41 @@ def misp_custom_values(obj: dict) -> list[tuple[str, str]]:
 def indicator_fields(obj: dict, *, tlp: str, creator_name: str | None) -> dict:
     """What an Indicator says of each of its values, as ``Submission`` fields: labels,
     confidence, TLP (``tlp``, as the bundle marks it), description (none when it is the default
-    one a registry export writes for ``creator_name``), valid_until, first_seen, external_ref."""
+    one a registry export writes for ``creator_name``), valid_until, first_seen, external_ref,
+    and its grading (``grades``)."""
     description = obj.get("description")
     if isinstance(description, str) and mapping.is_default_description(description, creator_name or ""):
         description = None
+    reliability, credibility = grades(obj)
     return {
+        "reliability": reliability, "credibility": credibility,
         "labels": labels(obj), "confidence": confidence(obj), "tlp": tlp,
         "description": description[:MAX_DESCRIPTION] if isinstance(description, str) and description else None,
         "valid_until": parse_stix_time(obj.get("valid_until")),
         "first_seen": parse_stix_time(obj.get("valid_from")) or parse_stix_time(obj.get("created")),
         "external_ref": first_url(obj),
     }
+
+
+def grades(obj: dict) -> tuple[str | None, int | None]:
+    """The (reliability, credibility) of the registry's grading extension on ``obj``
+    (stix.extension), each None when absent or not a grade. The confidence stays the object's
+    own: it is not derived back from a grade."""
+    extensions = obj.get("extensions")
+    found = extensions.get(GRADING_EXTENSION) if isinstance(extensions, dict) else None
+    if not isinstance(found, dict):
+        return None, None
+    reliability = found.get("reliability")
+    credibility = found.get("credibility")
+    try:
+        reliability = grading.reliability(reliability) if isinstance(reliability, str) else None
+    except grading.GradeError:
+        reliability = None
+    try:  # a whole number only: "2" is not STIX's integer
+        credibility = grading.credibility(credibility) if type(credibility) is int else None
+    except grading.GradeError:
+        credibility = None
+    return reliability, credibility
 
 
 def labels(obj: dict) -> tuple[str, ...]:

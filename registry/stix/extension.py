@@ -1,8 +1,10 @@
 """The registry's own STIX objects: its Identity and the extension definitions that declare the
 SCOs STIX 2.1 has none of: ``phone-number``, and the ``bank-account`` and
-``cryptocurrency-wallet`` OpenCTI uses (docs/stix-taxii.md, "Types and patterns"). All are
-constants, so every export carries the same bytes for them. Each SCO's JSON schema ships beside
-this module as ``TYPE.schema.json``, named by its ``$id`` (``schema_urn``)."""
+``cryptocurrency-wallet`` OpenCTI uses (docs/stix-taxii.md, "Types and patterns"), and the
+property extension ``admiralty-grading`` that carries an Indicator's Admiralty grading
+(docs/stix-taxii.md, "Grading"). All are constants, so every export carries the same bytes for
+them. Each one's JSON schema ships beside this module as ``NAME.schema.json``, named by its
+``$id`` (``schema_urn``)."""
 
 from __future__ import annotations
 
@@ -11,12 +13,13 @@ from pathlib import Path
 from registry.stix.ids import (
     BANK_ACCOUNT_EXTENSION,
     CRYPTO_WALLET_EXTENSION,
+    GRADING_EXTENSION,
     PHONE_EXTENSION,
     REGISTRY_IDENTITY,
 )
 
 _CREATED = "2026-01-01T00:00:00.000Z"
-_MODIFIED = "2026-12-06T00:00:00.000Z"  # the Identity's description now names three SCOs
+_MODIFIED = "2026-12-07T00:00:00.000Z"  # the Identity's description now names the grading extension
 
 
 def schema_path(sco_type: str) -> Path:
@@ -35,17 +38,18 @@ REGISTRY_IDENTITY_OBJECT = {
     "type": "identity", "spec_version": "2.1", "id": REGISTRY_IDENTITY, "created": _CREATED,
     "modified": _MODIFIED, "name": "ASEAN cybercrime indicator registry", "identity_class": "system",
     "description": "The registry software shared by ASEAN police cybercrime units; it defines the phone-number, "
-                   "bank-account and cryptocurrency-wallet SCOs.",
+                   "bank-account and cryptocurrency-wallet SCOs, and the admiralty-grading property extension "
+                   "of Indicators.",
 }
 
 
-def _definition(stix_id: str, sco_type: str, description: str) -> dict:
+def _definition(stix_id: str, name: str, description: str, extension_type: str = "new-sco") -> dict:
     return {
         "type": "extension-definition", "spec_version": "2.1", "id": stix_id,
         "created_by_ref": REGISTRY_IDENTITY, "created": _CREATED, "modified": _CREATED,
-        "name": sco_type,
-        "description": f"{description} The JSON schema ships with the registry as registry/stix/{sco_type}.schema.json.",
-        "schema": schema_urn(sco_type), "version": "1.0.0", "extension_types": ["new-sco"],
+        "name": name,
+        "description": f"{description} The JSON schema ships with the registry as registry/stix/{name}.schema.json.",
+        "schema": schema_urn(name), "version": "1.0.0", "extension_types": [extension_type],
     }
 
 
@@ -68,13 +72,36 @@ CRYPTO_WALLET_EXTENSION_OBJECT = _definition(
     "over {\"value\": ...}.",
 )
 
+GRADING_EXTENSION_OBJECT = _definition(
+    GRADING_EXTENSION, "admiralty-grading",
+    "The Admiralty (NATO) grading police intelligence carries, on an Indicator: reliability, the source's (A "
+    "completely reliable, B usually reliable, C fairly reliable, D not usually reliable, E unreliable, F reliability "
+    "cannot be judged), and credibility, the information's (1 confirmed by other sources, 2 probably true, 3 possibly "
+    "true, 4 doubtful, 5 improbable, 6 truth cannot be judged); either may be absent. The Indicator's confidence is "
+    "its source's, or when the source gave none, the one STIX 2.1's Admiralty Credibility scale maps the "
+    "credibility to (1: 90, 2: 70, 3: 50, 4: 30, 5: 10).",
+    "property-extension",
+)
+
 # The extension definition of each SCO type that needs one, by type.
 EXTENSIONS: dict[str, dict] = {
     "phone-number": PHONE_EXTENSION_OBJECT,
     "bank-account": BANK_ACCOUNT_EXTENSION_OBJECT,
     "cryptocurrency-wallet": CRYPTO_WALLET_EXTENSION_OBJECT,
 }
-EXTENSIONS_BY_ID: dict[str, dict] = {obj["id"]: obj for obj in EXTENSIONS.values()}
+# The property extensions of exported objects, by id.
+PROPERTY_EXTENSIONS: dict[str, dict] = {GRADING_EXTENSION: GRADING_EXTENSION_OBJECT}
+EXTENSIONS_BY_ID: dict[str, dict] = {**{obj["id"]: obj for obj in EXTENSIONS.values()}, **PROPERTY_EXTENSIONS}
+
+
+def grading_extension(reliability: str | None, credibility: int | None) -> dict:
+    """An Indicator's ``extensions`` holding its grading (either given)."""
+    properties: dict = {"extension_type": "property-extension"}
+    if reliability is not None:
+        properties["reliability"] = reliability
+    if credibility is not None:
+        properties["credibility"] = credibility
+    return {GRADING_EXTENSION: properties}
 
 
 def definitions_for(sco_type: str, seen: set[str]) -> list[dict]:
@@ -90,4 +117,23 @@ def definitions_for(sco_type: str, seen: set[str]) -> list[dict]:
         out.append(REGISTRY_IDENTITY_OBJECT)
     seen.add(extension["id"])
     out.append(extension)
+    return out
+
+
+def property_definitions_for(obj: dict, seen: set[str]) -> list[dict]:
+    """The definitions of the registry's property extensions ``obj`` carries and not in ``seen``
+    yet (added to it), after the registry Identity that creates them."""
+    extensions = obj.get("extensions")
+    if not extensions:
+        return []
+    out = []
+    for stix_id in extensions:
+        definition = PROPERTY_EXTENSIONS.get(stix_id)
+        if definition is None or stix_id in seen:
+            continue
+        if REGISTRY_IDENTITY_OBJECT["id"] not in seen:
+            seen.add(REGISTRY_IDENTITY_OBJECT["id"])
+            out.append(REGISTRY_IDENTITY_OBJECT)
+        seen.add(stix_id)
+        out.append(definition)
     return out

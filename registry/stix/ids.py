@@ -37,11 +37,14 @@ import orjson
 SCO_NAMESPACE = uuid.UUID("00abedb4-aa42-466c-9c01-fed23315a9b7")
 _NS_BYTES = SCO_NAMESPACE.bytes
 
-# The registry's own objects (its identity, the extension definitions of the SCOs STIX lacks).
+# The registry's own objects (its identity, the extension definitions of the SCOs STIX lacks and
+# of the grading it adds to Indicators).
 REGISTRY_IDENTITY = "identity--7b3c0e7f-5f0a-4b8e-9a55-3c1f6a2d4e01"
 PHONE_EXTENSION = "extension-definition--b2a4d7c1-6e3f-4a9b-8c2d-1f5e7a9b3c40"
 BANK_ACCOUNT_EXTENSION = "extension-definition--e6bf5b52-11b4-4762-917f-529856fb3b5a"
 CRYPTO_WALLET_EXTENSION = "extension-definition--8513ff29-365a-4760-9ba5-2e1613ec4be6"
+# The property extension carrying an Indicator's Admiralty grading (docs/stix-taxii.md, "Grading").
+GRADING_EXTENSION = "extension-definition--a8334251-1da8-4142-b783-f0f0323b8fcc"
 
 INDICATOR_PREFIX = "indicator--"
 _VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}  # RFC 4122 variant: 10xx

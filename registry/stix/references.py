@@ -1,7 +1,8 @@
 """What exported Indicators and Sightings refer to, so a bundle or a TAXII page stands alone:
 the source orgs' Identities, the TLP 2.0 marking definitions, the SCO of each indicator's value,
 and, when a phone number, bank account or crypto wallet appears, the extension definition of its
-SCO and the registry's own Identity that created it.
+SCO, and when a graded Indicator does, the grading extension's, each after the registry's own
+Identity that created it.
 
 The TLP 2.0 marking definitions themselves name the OASIS TLP 2.0 extension definition; that
 object (and the OASIS identity it names) is not copied into bundles: like the TLP 1.0
@@ -15,7 +16,7 @@ from collections.abc import Iterable
 from registry.domain.normalize import NormalizeError, normalize
 from registry.domain.normalize.file_hash import other_hashes
 from registry.stix import mapping
-from registry.stix.extension import definitions_for
+from registry.stix.extension import definitions_for, property_definitions_for
 from registry.stix.markings import marking_definition, tlp_of_marking_id
 from registry.stix.patterns import Unrepresentable, pattern_values
 
@@ -52,6 +53,7 @@ class References:
                 if level:
                     self.seen.add(marking)
                     out.append(marking_definition(level))
+        out.extend(property_definitions_for(obj, self.seen))
         if value is not None:
             self._value_objects(*value, markings, out)
         elif obj.get("type") == "indicator":

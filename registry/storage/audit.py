@@ -1,4 +1,4 @@
-"""Audit rows: append to the hash chain, stream it back, list it for the admin API.
+"""Audit rows: append to the hash chain, stream it back, list it for the admin API, read its head.
 
 Events handed to ``append`` are dicts with the hashed fields of ``domain.audit_chain``
 (``time`` aware or naive-UTC datetime, ``subject`` already JSON text). ``append`` coerces every
@@ -62,6 +62,19 @@ def iter_rows(conn: Connection, batch: int = 5000) -> Iterator[dict]:
         if len(page) < batch:
             return
         last = page[-1]["id"]
+
+
+def head(conn: Connection) -> tuple[int, str]:
+    """The newest row's id and hash: the head a checkpoint signs ((0, GENESIS) for an empty log)."""
+    row = conn.execute(select(_A.c.id, _A.c.hash).order_by(_A.c.id.desc()).limit(1)).first()
+    return (row.id, row.hash) if row is not None else (0, GENESIS)
+
+
+def hash_of(conn: Connection, row_id: int) -> str | None:
+    """The hash of the row with this id, None when there is none."""
+    if not 0 < row_id <= _MAX_ID:
+        return None
+    return conn.execute(select(_A.c.hash).where(_A.c.id == row_id)).scalar()
 
 
 def expected_count(conn: Connection) -> int:

@@ -1,5 +1,5 @@
 """What one database's readers keep between calls: the allowlist, the listed networks, the
-prefix lengths lookups probe, and what callers derive from the database's own data (the STIX
+prefix lengths lookups probe, the open disputes, and what callers derive from the database's own data (the STIX
 id deriver of its key). One ``Caches`` per ``Database`` (``Database.caches``): two databases in
 one process never see each other's, and a test's fresh database starts with empty ones.
 
@@ -29,6 +29,8 @@ class Caches:
         self.allowlist: tuple[tuple, Allowlist] | None = None  # (count, highest id), the list
         self.prefix_lengths: tuple[int, PrefixLengths] | None = None  # highest indicator id, lengths
         self.networks: tuple[NetworkSet, list[int]] | None = None  # the set, [highest id loaded]
+        # (open count, highest dispute id), each indicator's open dispute as answers show it
+        self.open_disputes: tuple[tuple[int, int], dict[int, dict]] | None = None
         self.derived: dict[object, object] = {}  # what callers build once from this database's data
 
 

@@ -79,7 +79,7 @@ def _select(conn: Connection, viewer: Viewer, sel: Selection, *, values_only: bo
         IND.range_end, ORG.slug.label("source"), A.org_id, A.feed, A.confidence, A.tlp, A.labels, A.description,
         _raw_time(conn, A.valid_until, "valid_until"), _raw_time(conn, A.first_seen, "first_seen"),
         _raw_time(conn, A.last_seen, "last_seen"), A.times_reported, _raw_time(conn, A.modified, "modified"),
-        _raw_time(conn, A.review_at, "review_at"), A.end_reason,
+        _raw_time(conn, A.review_at, "review_at"), A.end_reason, A.reliability, A.credibility,
     )
     assert tuple(c.key for c in columns) == ExportRow._fields
     if values_only:  # fewer columns: the text export reads its rows much faster

@@ -14,7 +14,7 @@ from registry.storage import tables as t
 from registry.storage.db import next_seq
 
 RUNNING, OK, NOT_MODIFIED, FAILED, INTERRUPTED = "running", "ok", "not-modified", "failed", "interrupted"
-RUN_COUNTS = ("bytes", "rows", "new", "updated", "unchanged", "expired", "allowlisted", "rejected")
+RUN_COUNTS = ("bytes", "rows", "new", "updated", "unchanged", "expired", "allowlisted", "rejected", "held")
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,7 @@ def assertions_for(conn: Connection, indicator_ids: Sequence[int]) -> list:
         conn,
         "SELECT a.id, a.indicator_id, o.slug AS source, a.feed, a.confidence, a.tlp, a.labels, a.description, "
         "a.valid_until, a.first_seen, a.last_seen, a.times_reported, a.stix_id, a.external_ref, a.seq, "
-        "a.review_at, a.end_reason "
+        "a.review_at, a.end_reason, a.reliability, a.credibility "
         "FROM assertion a JOIN organization o ON o.id = a.org_id",
         "a.indicator_id", indicator_ids, times=("valid_until", "first_seen", "last_seen", "review_at"),
     )
@@ -77,7 +77,8 @@ def lookup_matches(conn: Connection, values: Sequence[str]) -> list[LookupMatch]
         conn,
         "SELECT i.id, i.kind, i.value, i.display, i.prefix_len, a.id, o.slug, a.feed, a.confidence, a.tlp, "
         "a.labels, a.description, a.valid_until, a.first_seen, a.last_seen, a.times_reported, a.review_at, "
-        "a.end_reason FROM indicator i LEFT JOIN assertion a ON a.indicator_id = i.id LEFT JOIN organization o ON o.id = a.org_id",
+        "a.end_reason, a.reliability, a.credibility "
+        "FROM indicator i LEFT JOIN assertion a ON a.indicator_id = i.id LEFT JOIN organization o ON o.id = a.org_id",
         "i.value", values,
     )
     matches = list(made(LookupMatch, rows))

@@ -52,6 +52,9 @@ class Pending:
     # It brings news the assertion's fields do not show (more hashes of a file): an existing row
     # is updated (a new ``seq``), so exports and TAXII since a position carry it again.
     news: bool = False
+    # The source's Admiralty grading (domain.grading); a report replaces it, as its confidence.
+    reliability: str | None = None
+    credibility: int | None = None
 
 
 NEW, UPDATED, UNCHANGED = "new", "updated", "unchanged"
@@ -60,7 +63,8 @@ _SINGLE_ADDRESS = frozenset({(IPV4, 32), (IPV6, 128)})
 
 _ASSERTION_COLUMNS = (
     "indicator_id", "org_id", "feed", "confidence", "tlp", "labels", "description", "valid_until",
-    "first_seen", "last_seen", "times_reported", "stix_id", "external_ref", "raw", "review_at", "modified", "seq",
+    "first_seen", "last_seen", "times_reported", "stix_id", "external_ref", "raw", "review_at", "reliability",
+    "credibility", "modified", "seq",
 )
 _STIX_ID = _ASSERTION_COLUMNS.index("stix_id")
 _INDICATOR_COLUMNS = (
@@ -120,7 +124,8 @@ def upsert(conn: Connection, org_id: int, feed: str, items: list[Pending], now: 
 
     # Only indicators that existed before this batch can hold an assertion already.
     current: dict = {}
-    columns = "id, indicator_id, lane, stix_id, confidence, tlp, labels, description, valid_until, review_at, end_reason"
+    columns = ("id, indicator_id, lane, stix_id, confidence, tlp, labels, description, valid_until, review_at, end_reason, "
+               "reliability, credibility")
     typed = text(
         f"SELECT {columns} FROM assertion WHERE org_id = :org AND feed = :feed AND "
         f"{'' if capped else 'lane = 0 AND '}{bulk.in_values(conn, 'indicator_id')}"
@@ -156,7 +161,7 @@ def upsert(conn: Connection, org_id: int, feed: str, items: list[Pending], now: 
             if (
                 row.confidence != p.confidence or row.tlp != p.tlp or row.labels != labels
                 or row.description != description or row.valid_until != p.valid_until or ended_before
-                or p.news
+                or p.news or row.reliability != p.reliability or row.credibility != p.credibility
             ):
                 changed.append((p, labels, description, row.id))
                 statuses[n] = UPDATED
@@ -182,7 +187,7 @@ def upsert(conn: Connection, org_id: int, feed: str, items: list[Pending], now: 
         as_db, review_at = drafts.as_db, drafts.review_at
         for p, labels, description, assertion_id in changed:
             changes.append((p.confidence, p.tlp, labels, description, as_db(p.valid_until) if p.valid_until else None,
-                            db_now, review_at(p.value.kind), db_now, seq, assertion_id))
+                            p.reliability, p.credibility, db_now, review_at(p.value.kind), db_now, seq, assertion_id))
             seq += 1
     insert_columns = _ASSERTION_COLUMNS
     served: list[tuple[int, str, bool]] = []
@@ -196,7 +201,10 @@ def upsert(conn: Connection, org_id: int, feed: str, items: list[Pending], now: 
         bulk.insert_many(conn, "assertion", insert_columns, inserts)
         bulk.update_many(
             conn, "assertion",
-            ("confidence", "tlp", "labels", "description", "valid_until", "last_seen", "review_at", "modified", "seq"),
+            ("confidence", "tlp", "labels", "description", "valid_until", "reliability", "credibility", "last_seen",
+             "review_at", "modified", "seq"),
+            # An update reports the value anew: whatever ended the row (a snapshot, a review date, a
+            # delisting past its relist days or relisted by a person: services.submit) no longer does.
             changes, extra_set="times_reported = times_reported + 1, end_reason = NULL",
         )
         for kind, ids_of_kind in touches.items():
@@ -275,8 +283,8 @@ class _Drafts:
             assertions.append([
                 None, org_id, feed, p.confidence, p.tlp, labels, p.description,
                 as_db(p.valid_until) if p.valid_until else None, as_db(p.first_seen) if p.first_seen else db_now,
-                db_now, 1, p.stix_id, p.external_ref, p.raw if p.raw != v.value else None, review_at(v.kind), db_now,
-                None,
+                db_now, 1, p.stix_id, p.external_ref, p.raw if p.raw != v.value else None, review_at(v.kind),
+                p.reliability, p.credibility, db_now, None,
             ])
 
 

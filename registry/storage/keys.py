@@ -9,6 +9,7 @@ from sqlalchemy import Connection, select
 
 from registry.storage import bulk
 from registry.storage import tables as t
+from registry.storage.orgs import SETTINGS_COUNTER
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,7 @@ class KeyRow:
     prefix: str
     org: str
     org_country: str | None
+    org_require_purpose: bool
     role: str
     max_tlp: str
     name: str | None
@@ -28,7 +30,7 @@ class KeyRow:
 def _select():
     k, o = t.api_key.c, t.organization.c
     return select(
-        k.id, k.prefix, o.slug, o.country, k.role, k.max_tlp, k.name, k.created, k.last_used, k.revoked
+        k.id, k.prefix, o.slug, o.country, o.require_purpose, k.role, k.max_tlp, k.name, k.created, k.last_used, k.revoked
     ).join_from(t.api_key, t.organization, k.org_id == o.id)
 
 
@@ -47,8 +49,10 @@ def by_hash(conn: Connection, key_hash: str) -> KeyRow | None:
 
 
 def version(conn: Connection) -> tuple:
-    """Changes whenever a key is created or revoked (keys are never deleted or edited otherwise)."""
-    return bulk.driver_rows(conn, "SELECT MAX(id), COUNT(revoked) FROM api_key")[0][0]
+    """Changes whenever a key is created or revoked (keys are never deleted or edited otherwise)
+    or an org setting a key's row carries changes (``orgs.SETTINGS_COUNTER``)."""
+    return bulk.driver_rows(conn, "SELECT MAX(id), COUNT(revoked), (SELECT value FROM counter WHERE name = "
+                                  f"'{SETTINGS_COUNTER}') FROM api_key")[0][0]
 
 
 def by_prefix(conn: Connection, prefix: str) -> KeyRow | None:

@@ -3,8 +3,10 @@ with one query.
 
 The allowlist is current while its row count and highest id are; the prefix lengths, the
 prefixes of the listed phone-keyed wallets and accounts, and the listed networks while the
-highest indicator id is (all only grow with new indicators, written in the same transaction).
-One query answers these questions; a new highest id costs a read of what it may have changed.
+highest indicator id is (all only grow with new indicators, written in the same transaction);
+the open disputes while their count and the highest dispute id are (disputes are never deleted
+and only close: a new one raises the id, a closed one lowers the count). One query answers these
+questions; a new highest id costs a read of what it may have changed.
 """
 
 from __future__ import annotations
@@ -14,20 +16,24 @@ from sqlalchemy import Connection
 from registry.domain.allowlist import Allowlist
 from registry.domain.keys import PrefixLengths, number_key_prefixes
 from registry.domain.networks import NetworkSet
+from registry.domain.times import iso
 from registry.storage import bulk
 from registry.storage.allowlist import load_allowlist
 from registry.storage.caches import caches_of
+from registry.storage.disputes import OPEN_STATE, open_by_indicator
 from registry.storage.indicator_reads import number_keyed, prefix_lengths
 from registry.storage.networks import network_set
 
 _VERSIONS = (
     "SELECT (SELECT COUNT(*) FROM allowlist_entry), (SELECT MAX(id) FROM allowlist_entry), "
-    "(SELECT MAX(id) FROM indicator)"
+    "(SELECT MAX(id) FROM indicator), ({}), ({})".format(*OPEN_STATE)
 )
 
 
-def lookup_state(conn: Connection) -> tuple[Allowlist, PrefixLengths, NetworkSet]:
-    (allow_count, allow_top, top), = bulk.driver_rows(conn, _VERSIONS)[0]
+def lookup_state(conn: Connection) -> tuple[Allowlist, PrefixLengths, NetworkSet, dict[int, dict]]:
+    """The allowlist, prefix lengths, listed networks, and each indicator's open dispute as
+    answers show it (``{"id", "since", "status"}``, by indicator id; shared: read-only)."""
+    (allow_count, allow_top, top, open_count, dispute_top), = bulk.driver_rows(conn, _VERSIONS)[0]
     top = top or 0
     caches = caches_of(conn)
     with caches.lock:
@@ -41,4 +47,19 @@ def lookup_state(conn: Connection) -> tuple[Allowlist, PrefixLengths, NetworkSet
         kept = (top, PrefixLengths.from_rows(prefix_lengths(conn), numbers))
         with caches.lock:
             caches.prefix_lengths = kept
-    return load_allowlist(conn, (allow_count, allow_top)), kept[1], network_set(conn, top)
+    return (load_allowlist(conn, (allow_count, allow_top)), kept[1], network_set(conn, top),
+            _open_disputes(conn, caches, (open_count, dispute_top or 0)))
+
+
+def _open_disputes(conn: Connection, caches, version: tuple[int, int]) -> dict[int, dict]:
+    if version[0] == 0:
+        return {}
+    with caches.lock:
+        kept = caches.open_disputes
+    if kept is None or kept[0] != version:
+        shown = {indicator_id: {"id": uid, "since": iso(since), "status": "open"}
+                 for indicator_id, (uid, since) in open_by_indicator(conn).items()}
+        kept = (version, shown)
+        with caches.lock:
+            caches.open_disputes = kept
+    return kept[1]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, update
 
 from registry.domain.times import utcnow
 from registry.storage import tables as t
@@ -18,10 +18,11 @@ class Org:
     name: str
     country: str | None
     stix_id: str
+    require_purpose: bool = False  # its users' and keys' lookups must give a purpose and a case reference
 
 
 def _org(row) -> Org:
-    return Org(row.id, row.slug, row.name, row.country, row.stix_id)
+    return Org(row.id, row.slug, row.name, row.country, row.stix_id, bool(row.require_purpose))
 
 
 def get(conn: Connection, slug: str) -> Org | None:
@@ -39,3 +40,16 @@ def insert(conn: Connection, slug: str, name: str, country: str | None, stix_id:
         t.organization.insert().values(slug=slug, name=name, country=country, stix_id=stix_id, created=utcnow())
     ).inserted_primary_key[0]
     return Org(new_id, slug, name, country, stix_id)
+
+
+# Bumped whenever an org setting that callers carry changes (``require_purpose``): the API's
+# key cache holds each key's org settings and reads this with the key table's version.
+SETTINGS_COUNTER = "org-settings"
+
+
+def set_require_purpose(conn: Connection, org_id: int, required: bool) -> None:
+    conn.execute(update(t.organization).where(t.organization.c.id == org_id).values(require_purpose=required))
+    bumped = conn.execute(update(t.counter).where(t.counter.c.name == SETTINGS_COUNTER)
+                          .values(value=t.counter.c.value + 1))
+    if bumped.rowcount == 0:  # the first change of an org setting
+        conn.execute(t.counter.insert().values(name=SETTINGS_COUNTER, value=1))

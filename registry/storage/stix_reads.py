@@ -52,6 +52,7 @@ def _assertion_select(conn: Connection, viewer: Viewer):
         _raw_time(conn, A.valid_until, "valid_until"), _raw_time(conn, A.first_seen, "first_seen"),
         _raw_time(conn, A.modified, "modified"), A.stix_id, A.external_ref,
         IND.kind, IND.value, IND.allowlisted, _raw_time(conn, A.review_at, "review_at"), A.end_reason,
+        A.reliability, A.credibility,
     )
     assert tuple(c.key for c in columns) == StixAssertion._fields
     joined = t.assertion.join(t.indicator, IND.id == A.indicator_id).join(t.organization, ORG.id == A.org_id)

@@ -131,6 +131,9 @@ class Dispute(SQLModel, table=True):
     __tablename__ = "dispute"
 
     id: int | None = Field(default=None, primary_key=True)
+    # What callers see and send back: row ids count every org's disputes (docs/design.md, "The
+    # one TLP rule"), so the API never shows them.
+    uid: str = Field(max_length=36, unique=True)
     indicator_id: int = Field(foreign_key="indicator.id", index=True)
     org_id: int = Field(foreign_key="organization.id")  # who disputes
     actor: str | None = Field(default=None, max_length=64)  # key prefix or username
@@ -402,6 +405,8 @@ class FeedRun(SQLModel, table=True):
     expired: int = 0
     allowlisted: int = 0
     rejected: int = 0
+    # Reports of values delisted within REGISTRY_RELIST_DAYS: not relisted (docs/feeds.md).
+    held: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
     duration: float | None = None  # seconds
     error: str | None = Field(default=None, max_length=2000)
     rejects: str = Field(default="[]")

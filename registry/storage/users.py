@@ -20,6 +20,7 @@ class UserRow:
     username: str
     org: str
     org_country: str | None
+    org_require_purpose: bool
     role: str
     max_tlp: str
     password_hash: str
@@ -32,7 +33,7 @@ class UserRow:
 def _select():
     u, o = t.app_user.c, t.organization.c
     return select(
-        u.id, u.username, o.slug, o.country, u.role, u.max_tlp, u.password_hash, u.created, u.last_login, u.disabled,
+        u.id, u.username, o.slug, o.country, o.require_purpose, u.role, u.max_tlp, u.password_hash, u.created, u.last_login, u.disabled,
         u.session_generation,
     ).join_from(t.app_user, t.organization, u.org_id == o.id)
 

@@ -15,6 +15,7 @@ from registry.domain.kinds import KINDS
 from registry.domain.opaque import POSITION, Sealer
 from registry.domain.roles import ADMIN, CONTRIBUTOR, READER
 from registry.domain.times import parse_time
+from registry.services import purpose as why_mod
 from registry.services.errors import Invalid, RegistryError
 from registry.services.lookup import lookup as do_lookup
 from registry.services.lowered import Lowered
@@ -78,6 +79,14 @@ def audit_lowered(lowered: Lowered) -> None:
     """A write that lowered TLPs (of rows its writer could see): one event listing them."""
     if lowered:
         audit("tlp-lowered", lowered.subject(), lowered.count)
+
+
+def audit_relisting(report) -> None:
+    """A submission's held values and its relistings with a person's reason, each one event."""
+    if report.held_values:
+        audit("held", report.held_values, report.held)
+    if report.relisted:
+        audit("relist", report.relisted, len(report.relisted))
 
 
 def json_body() -> dict:
@@ -158,12 +167,19 @@ def _region(value) -> str | None:
     return fields.region(value, "region")
 
 
-def _lookup(values: list, region: str | None, kind=None, platform=None) -> list[dict]:
+def _purpose(source) -> why_mod.Purpose:
+    """The lookup's purpose and case reference (query parameters or body fields), refused when
+    the caller's org requires them and they are missing (the flag came with the key's row)."""
+    return why_mod.read(source.get("purpose"), source.get("case_ref"), required=g.principal.require_purpose,
+                        org=g.principal.org)
+
+
+def _lookup(values: list, region: str | None, kind=None, platform=None, why: why_mod.Purpose = why_mod.NONE) -> list[dict]:
     with _db().read() as conn:
         answers = do_lookup(conn, values, g.principal.viewer, region=region, kind=kind, platform=platform,
                             half_lifes=_settings().half_lifes)
     metrics.count_lookups(answers)
-    audit("lookup", values, sum(1 for a in answers if a.get("listed")))
+    audit("lookup", why_mod.audit_subject(values, why), sum(1 for a in answers if a.get("listed")))
     return answers
 
 
@@ -182,7 +198,8 @@ def lookup_one():
     if not value:
         raise Invalid("give the value to look up as ?value=…", field="value")
     args = request.args
-    return jsonify(_lookup([value], _region(args.get("region")), args.get("kind"), args.get("platform"))[0])
+    why = _purpose(args)
+    return jsonify(_lookup([value], _region(args.get("region")), args.get("kind"), args.get("platform"), why)[0])
 
 
 @bp.post("/lookup")
@@ -196,10 +213,11 @@ def lookup_batch():
                       details={"limit": limit, "got": len(values)})
     region = _region(body.get("region"))
     kind, platform = body.get("kind"), body.get("platform")
+    why = _purpose(body)
     if len(values) < LARGE_BATCH:
-        return jsonify({"results": _lookup(values, region, kind, platform)})
+        return jsonify({"results": _lookup(values, region, kind, platform, why)})
     with _large_batches:
-        return jsonify({"results": _lookup(values, region, kind, platform)})
+        return jsonify({"results": _lookup(values, region, kind, platform, why)})
 
 
 # -- indicators -----------------------------------------------------------------------------
@@ -227,8 +245,26 @@ def _submission(item, index: int) -> Submission:
     tlp = fields.tlp(item.get("tlp"), f"{where}.tlp")
     description = fields.text(item.get("description"), f"{where}.description", max_len=MAX_DESCRIPTION)
     valid_until = fields.time(item.get("valid_until"), f"{where}.valid_until")
+    reliability = fields.reliability(item.get("reliability"), f"{where}.reliability")
+    credibility = fields.credibility(item.get("credibility"), f"{where}.credibility")
     return Submission(value=value, kind=kind, labels=labels, confidence=confidence, tlp=tlp,
-                      description=description, valid_until=valid_until, platform=platform, region=region)
+                      description=description, valid_until=valid_until, platform=platform, region=region,
+                      reliability=reliability, credibility=credibility,
+                      relist=relist_reason(item.get("relist"), item.get("reason"), where))
+
+
+def relist_reason(relist, reason, where: str) -> str | None:
+    """A person's reason to relist a delisted value (``"relist": true`` and ``"reason"``, both or
+    neither: docs/api.md, "Disputes and delisting")."""
+    if relist is None or relist is False:
+        if reason is not None:
+            raise Invalid(f'{where}.reason goes with "relist": true (a reason to relist a delisted value)',
+                          field=f"{where}.reason")
+        return None
+    if relist is not True:
+        raise Invalid(f"{where}.relist must be true or false, not {fields.shown(relist)}", field=f"{where}.relist")
+    return fields.text(reason, f"{where}.reason", max_len=MAX_DESCRIPTION, required=True,
+                       what="a reason to relist the value")
 
 
 @bp.post("/indicators")
@@ -248,13 +284,13 @@ def submit_indicators():
     region = fields.region(body.get("region"), "region") or principal.country
     with _db().write() as conn:
         submitter = Submitter(conn, Provenance(org=principal.org, region=region, review_days=_settings().review_days),
-                              keep_results=True,
-                              viewer=principal.viewer)
+                              keep_results=True, viewer=principal.viewer, relist_days=_settings().relist_days)
         for sub in submissions:
             submitter.add(sub)
         report = submitter.finish()
     audit("submit", [s.value for s in submissions], report.new + report.updated)
     audit_lowered(report.lowered)
+    audit_relisting(report)
     counts = report.to_dict()
     results = counts.pop("results")
     counts.pop("rejects")
@@ -293,6 +329,7 @@ def _submit_stix_bundle():
     results = out.pop("results", [])
     audit("submit", {"format": "stix", "objects": len(results)}, out.get("new", 0) + out.get("updated", 0))
     audit_lowered(report.lowered)
+    audit_relisting(report)
     return jsonify({"results": results, "counts": out})
 
 

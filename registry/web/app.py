@@ -44,6 +44,7 @@ def create_app(config: Settings | dict | None = None) -> Flask:
     from registry.web import (
         api,
         auth,
+        disputes,
         errors,
         exports,
         feeds,
@@ -69,5 +70,6 @@ def create_app(config: Settings | dict | None = None) -> Flask:
     app.register_blueprint(taxii.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(review.bp)
+    app.register_blueprint(disputes.bp)
     app.register_blueprint(ui.bp)  # the web page at /
     return app

@@ -13,7 +13,7 @@ from datetime import datetime
 
 import orjson
 
-from registry.domain import json_input
+from registry.domain import grading, json_input
 from registry.domain import tlp as tlp_mod
 from registry.domain.kinds import USER_ACCOUNT
 from registry.domain.normalize.account_rules import ALIASES, PLATFORMS, platform_name
@@ -56,6 +56,24 @@ def whole(value: object, field: str, low: int, high: int) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise Invalid(f"{field} must be a whole number from {low} to {high}, not {shown(value)}", field=field)
     return value
+
+
+def reliability(value: object, field: str) -> str | None:
+    """A source reliability of the Admiralty grading: one of ``A`` … ``F``, as written."""
+    if value is None or (isinstance(value, str) and value in grading.RELIABILITY):
+        return value
+    raise Invalid(f"{field} must be one of {', '.join(grading.RELIABILITY)} (the Admiralty source grading: A "
+                  f"completely reliable … E unreliable, F cannot be judged), not {shown(value)}", field=field,
+                  details={"allowed": list(grading.RELIABILITY)})
+
+
+def credibility(value: object, field: str) -> int | None:
+    """An information credibility of the Admiralty grading: a whole number from 1 to 6."""
+    try:
+        return whole(value, field, 1, 6)
+    except Invalid as exc:
+        raise Invalid(f"{exc.message} (the Admiralty information grading: 1 confirmed … 5 improbable, 6 cannot "
+                      f"be judged)", field=field) from None
 
 
 def tlp(value: object, field: str) -> str | None:

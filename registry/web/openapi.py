@@ -12,7 +12,14 @@ from registry.domain.kinds import KINDS
 from registry.domain.normalize.account_rules import ALIASES, PLATFORMS
 from registry.domain.roles import ROLES
 from registry.domain.tlp import LEVELS
-from registry.web.openapi_components import BODY_ERRORS, COMMON_ERRORS, SCHEMAS, error_response
+from registry.web.openapi_components import (
+    BODY_ERRORS,
+    COMMON_ERRORS,
+    CREDIBILITY,
+    RELIABILITY,
+    SCHEMAS,
+    error_response,
+)
 
 _REGION = {"type": "string", "pattern": "^[A-Za-z]{2}$"}  # ISO 3166 alpha-2
 _VALUE = {"type": "string", "minLength": 1, "maxLength": 2048}
@@ -104,11 +111,92 @@ _LOOKUP_KIND_TEXT = "read every value as this kind (default: detected per value)
 _LOOKUP_PLATFORM_TEXT = ("read every value as an account on this platform (kind user-account), so @name reads; "
                          "twitter, fb, ig, tg, wa and weixin name x, facebook, instagram, telegram, whatsapp and "
                          "wechat")
+_PURPOSE_TEXT = ("why the lookup is made, recorded in its audit row; required (with case_ref) when the caller's "
+                 "org requires a purpose: without them the lookup answers 400, code purpose_required, "
+                 "details.missing naming what is missing")
+_CASE_REF_TEXT = "the case the lookup is for, recorded in its audit row; required as purpose is"
+_PURPOSE = {"type": "string", "maxLength": 500}
+_CASE_REF = {"type": "string", "maxLength": 200}
 _FEED_NAME = {"name": "name", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]{0,98}[a-z0-9]$"}}
+
+_HEX = {"type": "string", "pattern": "^[0-9a-f]+$"}
+_CHECKPOINT = {"type": "object", "required": ["seq", "hash", "time", "public_key", "signature", "algorithm", "signed"],
+               "properties": {"seq": {"type": "integer", "minimum": 0}, "hash": _HEX, "time": {"type": "string"},
+                              "public_key": _HEX, "signature": _HEX, "algorithm": {"const": "Ed25519"},
+                              "signed": {"type": "string", "description": "the exact text signed (ASCII)"}}}
+_PUBLIC_KEY = {"type": "object", "required": ["public_key", "public_key_pem", "algorithm"],
+               "properties": {"public_key": _HEX, "public_key_pem": {"type": "string"}, "algorithm": {"const": "Ed25519"}}}
 
 
 def _json(schema: dict, description: str = "OK") -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+_DISPUTE_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "minLength": 1, "maxLength": 36},
+               "description": "the dispute's id, as POST /api/v1/disputes answered it"}
+_TEXT = {"type": "string", "minLength": 1, "maxLength": 4000}
+_DISPUTE_REF = {"$ref": "#/components/schemas/Dispute"}
+
+
+def _dispute_paths() -> dict:
+    return {
+        "/api/v1/disputes": {
+            "post": {
+                "summary": "Dispute a listed value (any key): each source decides for its own assertion",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["value", "reason"], "properties": {
+                        "value": _VALUE, "reason": _TEXT, "evidence": {**_TEXT, "minLength": 0},
+                        "region": _REGION, "kind": {"type": "string", "enum": list(KINDS)}, "platform": _PLATFORM,
+                    }}}}},
+                "responses": {
+                    "201": _json({"type": "object", "required": ["id", "value", "kind", "status", "since"]},
+                                 "Opened"),
+                    "404": error_response("Not listed, or nothing of it visible to the key (the same answer)"),
+                    "409": error_response("Already disputed (details.id names the open dispute), or nothing in "
+                                          "force to dispute"),
+                    "422": error_response("The value cannot be parsed as an indicator"),
+                    **COMMON_ERRORS, **BODY_ERRORS,
+                },
+            },
+            "get": {
+                "summary": "Disputes the key may see, newest first",
+                "parameters": [{"name": "status", "in": "query", "schema": {"type": "string", "enum": ["open", "closed"]}}],
+                "responses": {
+                    "200": _json({"type": "object", "required": ["disputes"], "properties": {
+                        "disputes": {"type": "array", "items": _DISPUTE_REF}}}),
+                    **COMMON_ERRORS,
+                },
+            },
+        },
+        "/api/v1/disputes/{id}": {
+            "get": {
+                "summary": "One dispute",
+                "parameters": [_DISPUTE_ID],
+                "responses": {"200": _json(_DISPUTE_REF), "404": error_response("No such dispute the key may see"),
+                              **COMMON_ERRORS},
+            },
+        },
+        "/api/v1/disputes/{id}/decision": {
+            "post": {
+                "summary": "Decide a dispute for the key's org's assertions in force (contributor; an operator's "
+                           "key for any org, or every org without org): delist ends them, uphold keeps them",
+                "parameters": [_DISPUTE_ID],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["decision"], "properties": {
+                        "decision": {"type": "string", "enum": ["delist", "uphold"]},
+                        "note": {**_TEXT, "minLength": 0},
+                        "org": {"type": "string", "maxLength": 64,
+                                "description": "operators: the org decided for (default: every org)"},
+                    }}}}},
+                "responses": {
+                    "200": _json(_DISPUTE_REF, "The dispute as it now stands, with applied"),
+                    "404": error_response("No such dispute the key may see"),
+                    "409": error_response("Closed, or the org has decided already"),
+                    **COMMON_ERRORS, **BODY_ERRORS,
+                },
+            },
+        },
+    }
 
 
 def spec() -> dict:
@@ -139,6 +227,8 @@ def spec() -> dict:
                          "description": "ISO alpha-2 region for national phone numbers (default: the key's org country)"},
                         {"name": "kind", "in": "query", "schema": _LOOKUP_KIND, "description": _LOOKUP_KIND_TEXT},
                         {"name": "platform", "in": "query", "schema": _PLATFORM, "description": _LOOKUP_PLATFORM_TEXT},
+                        {"name": "purpose", "in": "query", "schema": _PURPOSE, "description": _PURPOSE_TEXT},
+                        {"name": "case_ref", "in": "query", "schema": _CASE_REF, "description": _CASE_REF_TEXT},
                     ],
                     "responses": {"200": _json({"$ref": "#/components/schemas/Answer"}), **COMMON_ERRORS},
                 },
@@ -153,6 +243,8 @@ def spec() -> dict:
                                 "region": _REGION,
                                 "kind": {**_LOOKUP_KIND, "description": _LOOKUP_KIND_TEXT},
                                 "platform": {**_PLATFORM, "description": _LOOKUP_PLATFORM_TEXT},
+                                "purpose": {**_PURPOSE, "description": _PURPOSE_TEXT},
+                                "case_ref": {**_CASE_REF, "description": _CASE_REF_TEXT},
                             },
                         }}},
                     },
@@ -224,6 +316,14 @@ def spec() -> dict:
                                     "tlp": {"type": "string", "enum": list(LEVELS)},
                                     "description": {"type": "string", "maxLength": 4000},
                                     "valid_until": {"type": "string", "format": "date-time"},
+                                    "relist": {"type": "boolean", "description": "relist a value delisted less than "
+                                               "REGISTRY_RELIST_DAYS ago, which is held without it (with reason)"},
+                                    "reason": {"type": "string", "minLength": 1, "maxLength": 4000,
+                                               "description": "why it is relisted (with relist: true)"},
+                                    "reliability": RELIABILITY,
+                                    "credibility": {**CREDIBILITY, "description": CREDIBILITY["description"]
+                                                    + "; without a confidence, the confidence is the one STIX "
+                                                      "2.1's Admiralty scale maps it to (1: 90 … 5: 10)"},
                                 }}}},
                         }}},
                     },
@@ -231,14 +331,15 @@ def spec() -> dict:
                         "200": _json({"type": "object", "required": ["results", "counts"], "properties": {
                             "results": {"type": "array", "items": {"type": "object", "required": ["value", "status"],
                                         "properties": {"value": {"type": "string"}, "status": {"type": "string", "enum": [
-                                            "new", "updated", "unchanged", "allowlisted", "rejected"]},
+                                            "new", "updated", "unchanged", "allowlisted", "rejected", "held"]},
                                             "canonical": {"type": "string"},
                                             "kind": {"type": ["string", "null"], "description": "the value's kind; "
                                                      "of a rejected value, the kind tried (null: none fits)"},
                                             "error": {"type": "string", "description": "why a value was rejected, "
                                                       "naming the value and the kind tried"},
-                                            "reason": {"type": "string", "description": "the allowlist's reason, or "
-                                                       "the reason alone of a rejection"},
+                                            "reason": {"type": "string", "description": "the allowlist's reason, "
+                                                       "the reason alone of a rejection, or why a value is held "
+                                                       "and how to relist it"},
                                             "tlp_lowered": _LOWERED}}},
                             "counts": {"type": "object"},
                         }}),
@@ -270,6 +371,7 @@ def spec() -> dict:
                     },
                 },
             },
+            **_dispute_paths(),
             "/api/v1/audit": {
                 "get": {
                     "summary": "The audit log (admin: its own org's rows; operator: every org's)",
@@ -382,6 +484,17 @@ def spec() -> dict:
             },
             "/-/version": {
                 "get": {"summary": "Version", "security": [], "responses": {"200": _json({"type": "object"})}},
+            },
+            "/-/audit/checkpoint": {
+                "get": {"summary": "The newest signed checkpoint of the audit chain's head (any key): keep it, "
+                                   "and check later that the log still holds it (docs/security.md)",
+                        "responses": {"200": _json(_CHECKPOINT, "The checkpoint"),
+                                      "404": error_response("No checkpoint has been taken yet"),
+                                      **COMMON_ERRORS}},
+            },
+            "/-/audit/public-key": {
+                "get": {"summary": "The Ed25519 public key checkpoints are signed with", "security": [],
+                        "responses": {"200": _json(_PUBLIC_KEY, "The key, as hex and PEM")}},
             },
         },
     }

@@ -3,6 +3,7 @@ error responses every path shares."""
 
 from __future__ import annotations
 
+from registry.domain.grading import RELIABILITY as RELIABILITY_GRADES
 from registry.domain.kinds import KINDS, MATCH_TYPES
 from registry.domain.standing import END_REASONS
 from registry.domain.tlp import LEVELS
@@ -43,6 +44,12 @@ BODY_ERRORS = {
 }
 
 
+# The Admiralty grading (docs/api.md, "Grading"): an assertion shows each only when its source gave it.
+RELIABILITY = {"type": "string", "enum": list(RELIABILITY_GRADES),
+               "description": "the source's reliability: A completely reliable … E unreliable, F cannot be judged"}
+CREDIBILITY = {"type": "integer", "minimum": 1, "maximum": 6,
+               "description": "the information's credibility: 1 confirmed … 5 improbable, 6 cannot be judged"}
+
 _ASSERTION = {
     "type": "object",
     "required": ["source", "confidence", "tlp", "labels", "first_seen", "last_seen", "times_reported"],
@@ -57,6 +64,8 @@ _ASSERTION = {
         "last_seen": {"type": "string"},
         "valid_until": {"type": ["string", "null"]},
         "times_reported": {"type": "integer"},
+        "reliability": RELIABILITY,
+        "credibility": CREDIBILITY,
     },
 }
 _ENDED = {
@@ -118,6 +127,12 @@ _ANSWER = {
         "allowlist_reason": {"type": "string"},
         "history": {"type": "array", "items": {"$ref": "#/components/schemas/Ended"},
                     "description": "the matched assertions that ended, with the match they came by"},
+        "disputed": {"oneOf": [{"type": "null"}, {
+            "type": "object", "required": ["id", "since", "status"],
+            "description": "the open dispute on what the value matched (null when none): the score is unchanged "
+                           "until a source decides",
+            "properties": {"id": {"type": "string"}, "since": {"type": "string"},
+                           "status": {"type": "string", "enum": ["open"]}}}]},
         "matches": {
             "type": "array",
             "items": {
@@ -142,7 +157,7 @@ _RUN = {
     "type": "object",
     "description": "One run of a feed and its figures.",
     "required": ["id", "feed", "trigger", "status", "started", "bytes", "rows", "new", "updated", "unchanged",
-                 "expired", "allowlisted", "rejected", "rejects"],
+                 "expired", "allowlisted", "rejected", "held", "rejects"],
     "properties": {
         "id": {"type": "string", "description": "the run's identifier (opaque)"},
         "feed": {"type": "string"},
@@ -153,6 +168,8 @@ _RUN = {
         "http_status": {"type": ["integer", "null"]},
         **{name: {"type": "integer", "minimum": 0} for name in (
             "bytes", "rows", "read", "new", "updated", "unchanged", "expired", "allowlisted", "rejected")},
+        "held": {"type": "integer", "minimum": 0,
+                 "description": "reports of values delisted less than REGISTRY_RELIST_DAYS ago: not relisted"},
         "duration": {"type": ["number", "null"], "description": "seconds"},
         "error": {"type": ["string", "null"]},
         "anomaly": {"type": ["string", "null"], "description": "why the row count looked wrong (nothing expired)"},
@@ -177,6 +194,8 @@ _FEED = {
         "labels": {"type": "array", "items": {"type": "string"}},
         "enabled": {"type": "boolean"},
         "description": {"type": ["string", "null"]},
+        "reliability": {"oneOf": [RELIABILITY, {"type": "null"}], "description": "the grading of rows without one"},
+        "credibility": {"oneOf": [CREDIBILITY, {"type": "null"}]},
         "running": {"type": "boolean"},
         "health": {"type": "string", "enum": ["ok", "failing", "anomaly", "stale", "never run", "disabled"]},
         "next_due": {"type": ["string", "null"], "description": "when the scheduler runs it next (UTC)"},
@@ -185,6 +204,39 @@ _FEED = {
     },
 }
 
+_DISPUTE = {
+    "type": "object",
+    "description": "A dispute as the caller may see it: reason, evidence and disputer only for the sources, the "
+                   "disputer's org and operators; decisions only on assertions the caller may see.",
+    "required": ["id", "value", "kind", "status", "since", "closed", "overdue", "flagged", "outcome", "awaiting",
+                 "decisions"],
+    "properties": {
+        "id": {"type": "string"},
+        "value": {"type": "string"},
+        "kind": {"type": "string", "enum": list(KINDS)},
+        "status": {"type": "string", "enum": ["open", "closed"]},
+        "since": {"type": "string"},
+        "closed": {"type": ["string", "null"]},
+        "overdue": {"type": "boolean", "description": "open longer than REGISTRY_DISPUTE_DAYS"},
+        "flagged": {"type": ["string", "null"], "description": "when it was flagged to the sources as overdue"},
+        "outcome": {"type": ["string", "null"], "enum": ["delisted", "upheld", "mixed", None]},
+        "awaiting": {"type": "array", "items": {"type": "string"},
+                     "description": "the orgs with an assertion in force still to decide"},
+        "decisions": {"type": "array", "items": {"type": "object", "required": ["org", "decision", "decided"],
+                      "properties": {"org": {"type": "string"}, "decision": {"type": "string",
+                                                                           "enum": ["delist", "uphold"]},
+                                     "note": {"type": ["string", "null"]}, "decided": {"type": "string"},
+                                     "feed": {"type": ["string", "null"]}, "actor": {"type": ["string", "null"]}}}},
+        "reason": {"type": "string"},
+        "evidence": {"type": ["string", "null"]},
+        "disputer": {"type": "object", "properties": {"org": {"type": "string"},
+                                                      "actor": {"type": ["string", "null"]}}},
+        "applied": {"type": "object", "description": "what the decision just made did",
+                    "properties": {"decision": {"type": "string"}, "orgs": {"type": "array", "items": {"type": "string"}},
+                                   "assertions": {"type": "integer"}}},
+    },
+}
+
 #: ``components.schemas``, referred to as ``#/components/schemas/<name>``.
 SCHEMAS = {"Error": _ERROR, "Assertion": _ASSERTION, "Sighting": _SIGHTING, "Answer": _ANSWER, "Hashes": _HASHES,
-           "Feed": _FEED, "FeedRun": _RUN, "Ended": _ENDED, "ReviewItem": _REVIEW_ITEM}
+           "Feed": _FEED, "FeedRun": _RUN, "Ended": _ENDED, "ReviewItem": _REVIEW_ITEM, "Dispute": _DISPUTE}

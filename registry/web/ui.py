@@ -14,13 +14,14 @@ import orjson
 from flask import Blueprint, Response, current_app, g, redirect, request, session, url_for
 
 from registry import __version__
-from registry.domain import standing
+from registry.domain import grading, standing
 from registry.domain import tlp as tlp_mod
 from registry.domain.kinds import KINDS
 from registry.domain.normalize.account_rules import PLATFORMS
 from registry.domain.paste import MAX_PASTED, split_values
 from registry.domain.roles import CONTRIBUTOR, READER
 from registry.domain.times import parse_time
+from registry.services import purpose as why_mod
 from registry.services import users
 from registry.services.errors import Invalid, NotFound, RegistryError
 from registry.services.history import indicator_history, stix_bundle
@@ -35,7 +36,7 @@ from registry.services.submit import (
 )
 from registry.web import facts, fields, login_throttle, metrics, pages
 from registry.web import session as web_session
-from registry.web.api import audit_lowered
+from registry.web.api import audit_lowered, audit_relisting
 from registry.web.pages import audit, db, page, signed_in
 
 bp = Blueprint("ui", __name__)
@@ -50,7 +51,9 @@ _PLATFORM_CHOICES = tuple((p, facts.PLATFORM_NAMES[p]) for p in PLATFORMS)
 @bp.app_context_processor
 def _globals():
     return {"version": __version__, "tlp_levels": tlp_mod.LEVELS, "kinds": KINDS, "max_pasted": MAX_PASTED,
-            "platforms": _PLATFORM_CHOICES, "describe": facts.describe, "end_reasons": standing.WHY}
+            "platforms": _PLATFORM_CHOICES, "describe": facts.describe, "end_reasons": standing.WHY,
+            "relist_days": pages.settings().relist_days,
+            "reliability_names": grading.RELIABILITY, "credibility_names": grading.CREDIBILITY}
 
 
 # -- sign-in ---------------------------------------------------------------------------------
@@ -117,6 +120,29 @@ def logout():
 
 
 # -- lookup ----------------------------------------------------------------------------------
+_PURPOSE_LABELS = ("Purpose", "Case reference")
+
+
+def _purpose(source) -> why_mod.Purpose:
+    """The purpose and case reference typed with a lookup (a form's fields or an indicator link's
+    parameters), refused when the user's org requires them; kept in ``g`` so the links to
+    indicator pages carry them (``_carry_purpose``)."""
+    why = why_mod.read(source.get("purpose"), source.get("case_ref"), required=g.principal.require_purpose,
+                       org=g.principal.org, labels=_PURPOSE_LABELS)
+    g.purpose = why
+    return why
+
+
+@bp.url_defaults
+def _carry_purpose(endpoint: str, values: dict) -> None:
+    """An indicator page opened from a lookup is a lookup of that value: for the same purpose."""
+    why = g.get("purpose")
+    if why and endpoint == "ui.indicator":
+        for name in why_mod.FIELDS:
+            if getattr(why, name) is not None:
+                values.setdefault(name, getattr(why, name))
+
+
 def verdict(answer: dict) -> str:
     if "error" in answer:
         return "error"
@@ -161,7 +187,8 @@ def home():
     if request.method == "GET":
         return page("lookup.html", text="", answers=None)
     text = request.form.get("values") or ""
-    shown = {"text": text, "form_kind": request.form.get("kind"), "form_platform": request.form.get("platform")}
+    shown = {"text": text, "form_kind": request.form.get("kind"), "form_platform": request.form.get("platform"),
+             "form_purpose": request.form.get("purpose"), "form_case_ref": request.form.get("case_ref")}
     values, repeats = split_values(text)
     if not values:
         return page("lookup.html", 400, **shown, answers=None, error="Paste at least one value to look up.")
@@ -174,6 +201,7 @@ def home():
                     error=f"A value is longer than {MAX_VALUE:,} characters: {long[:60]}…")
     try:
         kind, platform = _kind_and_platform()
+        why = _purpose(request.form)
     except RegistryError as exc:
         return page("lookup.html", 400, **shown, answers=None, error=exc.message)
     given = {name: v for name, v in (("kind", kind), ("platform", platform)) if v}
@@ -181,7 +209,7 @@ def home():
         answers = do_lookup(conn, values, g.principal.viewer, region=pages.region(), half_lifes=pages.half_lifes(),
                             **given)
     metrics.count_lookups(answers)
-    audit("lookup", values, sum(1 for a in answers if a.get("listed")))
+    audit("lookup", why_mod.audit_subject(values, why), sum(1 for a in answers if a.get("listed")))
     rows = [_Shown(a, verdict(a), *_sources_and_levels(a)) for a in answers]
     counts = {name: sum(1 for row in rows if row.verdict == name) for name in ("listed", "not listed", "allowlisted", "error")}
     return page("lookup.html", **shown, answers=rows, counts=counts, repeats=repeats)
@@ -204,13 +232,18 @@ def _history(value: str) -> dict:
 def indicator():
     value = (request.args.get("value") or "").strip()
     try:
+        why = _purpose(request.args)
+    except Invalid as exc:  # nothing is looked up: the page asks for the purpose
+        return page("indicator.html", 400, value=value, error=exc.message, history=None, ask_purpose=True,
+                    form_purpose=request.args.get("purpose"), form_case_ref=request.args.get("case_ref"))
+    try:
         history = _history(value)
     except Invalid as exc:
         if value:  # the API audits a value it cannot parse too
-            audit("lookup", [value[:MAX_VALUE]], 0)
+            audit("lookup", why_mod.audit_subject([value[:MAX_VALUE]], why), 0)
         return page("indicator.html", 400, value=value, error=exc.message, history=None)
     answer = history["answer"]
-    audit("lookup", [value], 1 if answer["listed"] else 0)
+    audit("lookup", why_mod.audit_subject([value], why), 1 if answer["listed"] else 0)
     stix_text = orjson.dumps(history["stix"], option=orjson.OPT_INDENT_2).decode() if history.get("stix") else None
     known = answer["listed"] or answer["allowlisted"] or answer["history"] or answer["matches"]
     status = 200 if known else 404
@@ -262,6 +295,18 @@ def _number(name: str, default: int, low: int, high: int) -> int:
     return number
 
 
+def _relist_reason() -> str | None:
+    """The Relist box and its reason (docs/web.md, "Disputes"): both or neither."""
+    reason = web_session.form_text("relist_reason", label="the reason to relist")
+    if request.form.get("relist"):
+        if not reason:
+            raise Invalid("give the reason to relist the values (Relist is ticked)", field="relist_reason")
+        return reason
+    if reason:
+        raise Invalid("tick Relist to relist delisted values with this reason", field="relist")
+    return None
+
+
 @bp.route("/submit", methods=["GET", "POST"])
 @signed_in(CONTRIBUTOR)
 def submit():
@@ -280,19 +325,22 @@ def submit():
         tlp = _tlp("tlp")
         description = web_session.form_text("description") or None
         valid_until = _when("valid_until")
+        relist = _relist_reason()
     except RegistryError as exc:
         return page("submit.html", 400, form=form, results=None, error=exc.message)
     principal = g.principal
     with db().write() as conn:
         submitter = Submitter(conn, Provenance(org=principal.org, region=principal.country,
                                                review_days=pages.settings().review_days), keep_results=True,
-                              viewer=principal.viewer)
+                              viewer=principal.viewer, relist_days=pages.settings().relist_days)
         for value in values:
             submitter.add(Submission(value=value, kind=kind, labels=labels, confidence=confidence, tlp=tlp,
-                                     description=description, valid_until=valid_until, platform=platform))
+                                     description=description, valid_until=valid_until, platform=platform,
+                                     relist=relist))
         report = submitter.finish()
     audit("submit", values, report.new + report.updated)
     audit_lowered(report.lowered)
+    audit_relisting(report)
     return page("submit.html", form=form, results=report.results, counts=report.to_dict())
 
 
@@ -318,8 +366,9 @@ def sighting():
 
 
 # Admin and feed pages share this blueprint's sign-in, CSRF check, headers and error pages.
-from registry.web import ui_admin, ui_feeds, ui_review  # noqa: E402
+from registry.web import ui_admin, ui_disputes, ui_feeds, ui_review  # noqa: E402
 
 bp.register_blueprint(ui_admin.bp)
 bp.register_blueprint(ui_feeds.bp)
 bp.register_blueprint(ui_review.bp)
+bp.register_blueprint(ui_disputes.bp)

@@ -1,5 +1,5 @@
 """Importing our own export into an empty registry gives the same data back (values, sources,
-TLP, confidence, labels, valid_until, descriptions, sightings, and the same STIX ids), and
+TLP, confidence, labels, valid_until, descriptions, grading, sightings, and the same STIX ids), and
 importing it again changes nothing. Plus the import's other rules (TLP spellings, sources,
 bad input)."""
 
@@ -48,14 +48,15 @@ def seed(db) -> None:
     add_org(db, "ccib-th", "Thai CCIB", "TH")
     add_org(db, "pnp-acg", "PNP Anti-Cybercrime Group", "PH")
     submit(db, "ccib-th", [
-        Submission("+66812345678", labels=("call-centre-scam",), confidence=90, description="Caller posing as DSI"),
+        Submission("+66812345678", labels=("call-centre-scam",), confidence=90, description="Caller posing as DSI",
+                   reliability="B", credibility=2),
         Submission("+85597123*", labels=("call-centre-scam", "mule-account")),
         Submission("45.77.0.0/16", valid_until=now + timedelta(days=90)),
         Submission("http://kbank-verify.example/login?x='1'", tlp="red"),
         Submission("phish.example", stix_id="indicator--0b481f2c-a3ad-5d3f-8cd8-c2310ce0066b"),
         Submission("8.8.8.8"),  # allowlisted: kept, exported as benign
         # the new kinds, as people write them
-        Submission("KBank 123-4-56789-0", labels=("mule-account",), confidence=90),
+        Submission("KBank 123-4-56789-0", labels=("mule-account",), confidence=90, reliability="A"),
         Submission("TrueMoney 081-234-5678", tlp="green"),
         Submission("USDT-TRC20: TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t", valid_until=now + timedelta(days=30)),
         Submission("https://t.me/kbank_support_th/12", kind="user-account"),
@@ -64,7 +65,7 @@ def seed(db) -> None:
     ], feed="th-scams", confidence=75, tlp="amber", external_ref="https://feeds.example/th.csv")
     submit(db, "pnp-acg", [
         Submission("2a01:4f8::/32", tlp="green"),
-        Submission("boss@gcash-refund.example", tlp="clear", labels=("phishing",)),
+        Submission("boss@gcash-refund.example", tlp="clear", labels=("phishing",), credibility=4),  # confidence 30
         Submission("phish.example", tlp="amber+strict", confidence=40),
         Submission("GB29 NWBK 6016 1331 9268 19", tlp="green"),
         Submission("ltc:3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy"),  # a 3… address: the chain travels with it
@@ -82,10 +83,10 @@ def assertions(db) -> list:
     with db.read() as conn:
         rows = conn.execute(text(
             "SELECT i.kind, i.value, i.allowlisted, o.slug, o.name, o.stix_id, a.tlp, a.confidence, a.labels, "
-            "a.description, a.valid_until, a.first_seen FROM assertion a JOIN indicator i ON i.id = a.indicator_id "
-            "JOIN organization o ON o.id = a.org_id ORDER BY i.value, o.slug"
+            "a.description, a.reliability, a.credibility, a.valid_until, a.first_seen FROM assertion a "
+            "JOIN indicator i ON i.id = a.indicator_id JOIN organization o ON o.id = a.org_id ORDER BY i.value, o.slug"
         ).columns(valid_until=_utc(), first_seen=_utc())).all()
-    return [(*r[:10], _ms(r.valid_until), _ms(r.first_seen)) for r in rows]
+    return [(*r[:12], _ms(r.valid_until), _ms(r.first_seen)) for r in rows]
 
 
 def sightings(db) -> list:
@@ -133,6 +134,9 @@ def test_own_export_into_an_empty_registry_gives_the_same_data(db, second_db):
     assert sorted((o["org"], o["match"]) for o in report.orgs) == [("ccib-th", "created"), ("pnp-acg", "created")]
 
     assert assertions(second_db) == assertions(db)
+    graded = {r[1]: (r[7], *r[10:12]) for r in assertions(second_db) if r[10] or r[11]}
+    assert graded == {"+66812345678": (90, "B", 2), "acct:TH:KASI:1234567890": (90, "A", None),
+                      "boss@gcash-refund.example": (30, None, 4)}  # the credibility's confidence, given none
     assert sightings(second_db) == sightings(db)
     first, copy = comparable(exported(db)), comparable(exported(second_db))
     assert copy.keys() == first.keys()

@@ -3,7 +3,7 @@ run's counts so far and the lease renewed, in one transaction."""
 
 from __future__ import annotations
 
-from registry.services.feed_runs import RunContext, StopRun
+from registry.services.feed_runs import SUBMIT_COUNTS, RunContext, StopRun
 from registry.services.submit import Provenance, Submitter, clean_labels
 from registry.storage import feeds as store
 
@@ -27,7 +27,8 @@ class Batches:
         # holds a whole batch: each commit writes the index pages its rows touched to the WAL
         # again, so commits as small as a step slow a large feed down (docs/performance.md).
         return Submitter(self.conn, provenance(self.ctx.feed, self.ctx.settings.review_days), now=self.ctx.run.started,
-                         batch_size=min(self.size, UPSERT_STEP), on_batch=self, background_writes=parallel)
+                         batch_size=min(self.size, UPSERT_STEP), on_batch=self, background_writes=parallel,
+                         relist_days=self.ctx.settings.relist_days)
 
     def __call__(self, submitter: Submitter):
         """After the Submitter's flush: when a batch's worth of rows has been read since the last
@@ -37,7 +38,7 @@ class Batches:
         self.committed = self.rows
         ctx, run = self.ctx, self.ctx.run
         report = submitter.report
-        counts = {name: getattr(report, name) for name in ("new", "updated", "unchanged", "allowlisted", "rejected")}
+        counts = {name: getattr(report, name) for name in SUBMIT_COUNTS}
         rejects = [r.to_dict() for r in report.rejects]
         rows = self.rows
 
@@ -58,12 +59,14 @@ class Batches:
 
 
 def provenance(feed: store.FeedRow, review_days: dict[str, float] | None = None) -> Provenance:
-    """What every row of the feed carries: its provider, name, TLP, confidence and labels (and
-    the settings' review days, by which its assertions get their review dates)."""
+    """What every row of the feed carries: its provider, name, TLP, confidence, labels and grading
+    (checked by the catalogue, whose confidence is the credibility's when it gives none), and the
+    settings' review days, by which its assertions get their review dates."""
     options = feed.options
     return Provenance(
         org=feed.provider, feed=feed.name, tlp=feed.tlp, confidence=feed.confidence,
         labels=clean_labels(feed.labels), region=options.get("region", "").upper() or None,
         kind=options.get("kind"), platform=options.get("platform"),
+        reliability=options.get("reliability"), credibility=options.get("credibility"),
         external_ref=feed.url if feed.url.startswith(("http://", "https://")) else None, review_days=review_days,
     )

@@ -14,7 +14,7 @@ from registry.ingest.records import FeedFormatError
 from registry.ingest.textio import check_head
 from registry.services import imports
 from registry.services.errors import Invalid
-from registry.services.feed_runners.batches import Batches
+from registry.services.feed_runners.batches import Batches, provenance
 from registry.services.feed_runs import RunContext, ended_not_modified, finish_run, write_conn
 from registry.services.submit import clean_labels
 
@@ -84,8 +84,10 @@ def _submit_stix(ctx: RunContext, fetched: Fetched) -> None:
     data = fetched.path.read_bytes()
     with write_conn(ctx.db) as conn:
         try:
+            prov = provenance(feed)
             report = import_bundle(conn, data, default_org=feed.provider, tlp=feed.tlp, confidence=feed.confidence,
-                                   labels=clean_labels(feed.labels), feed=feed.name, create_orgs=False,
+                                   labels=clean_labels(feed.labels), feed=feed.name, reliability=prov.reliability,
+                                   credibility=prov.credibility, create_orgs=False,
                                    keep_results=False, now=ctx.run.started, review_days=ctx.settings.review_days)
         except Invalid as exc:
             raise FeedFormatError(exc.message, name=feed.name) from None

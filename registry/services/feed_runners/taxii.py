@@ -35,5 +35,5 @@ def run(ctx: RunContext) -> None:
     with write_conn(ctx.db) as conn:
         report = SubmitReport(read=counts["read"], new=counts["new"], updated=counts["updated"],
                               unchanged=counts["unchanged"], allowlisted=counts["allowlisted"],
-                              rejected=counts["rejected"])
+                              rejected=counts["rejected"], held=counts["held"], held_values=counts["held_values"])
         finish_run(ctx, conn, report, counts["read"])

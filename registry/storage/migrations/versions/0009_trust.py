@@ -1,5 +1,5 @@
-"""Trust: review dates, why an assertion ended, grading; disputes and their decisions; orgs
-that require a lookup's purpose; signed audit checkpoints
+"""Trust: review dates, why an assertion ended, grading; disputes and their decisions, and the
+feed runs' count of held reports; orgs that require a lookup's purpose; signed audit checkpoints
 
 Revision ID: 0009
 Revises: 0008
@@ -24,8 +24,11 @@ def upgrade() -> None:
         batch.add_column(sa.Column('credibility', sa.SmallInteger(), nullable=True))
     with op.batch_alter_table('organization') as batch:
         batch.add_column(sa.Column('require_purpose', sa.Boolean(), server_default=sa.false(), nullable=False))
+    with op.batch_alter_table('feed_run') as batch:
+        batch.add_column(sa.Column('held', sa.Integer(), server_default=sa.text('0'), nullable=False))
     op.create_table('dispute',
     sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('uid', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
     sa.Column('indicator_id', sa.Integer(), nullable=False),
     sa.Column('org_id', sa.Integer(), nullable=False),
     sa.Column('actor', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
@@ -37,7 +40,8 @@ def upgrade() -> None:
     sa.Column('flagged', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['indicator_id'], ['indicator.id'], ),
     sa.ForeignKeyConstraint(['org_id'], ['organization.id'], ),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('uid')
     )
     op.create_index(op.f('ix_dispute_indicator_id'), 'dispute', ['indicator_id'], unique=False)
     op.create_index(op.f('ix_dispute_status'), 'dispute', ['status'], unique=False)
@@ -74,6 +78,8 @@ def downgrade() -> None:
     op.drop_index(op.f('ix_dispute_status'), table_name='dispute')
     op.drop_index(op.f('ix_dispute_indicator_id'), table_name='dispute')
     op.drop_table('dispute')
+    with op.batch_alter_table('feed_run') as batch:
+        batch.drop_column('held')
     with op.batch_alter_table('organization') as batch:
         batch.drop_column('require_purpose')
     with op.batch_alter_table('assertion') as batch:
