@@ -106,7 +106,11 @@ def _disputed_indicator(conn: Connection, value, viewer: Viewer, region, kind, p
         if wider:
             raise NotFound(f"{answer['value']} is not listed itself, only under {', '.join(wider)}: dispute that "
                            "listing", field="value", details={"listed_under": wider})
-        raise NotFound(_not_listed(answer["value"]), field="value")
+        # Only ended reports of it (its history: docs/design.md, "Listed means in force"): the
+        # caller refuses it as not listed now.
+        itself = next((h for h in answer["history"] if h["match"] in (EXACT, SAME_FILE)), None)
+        if itself is None:
+            raise NotFound(_not_listed(answer["value"]), field="value")
     row = indicator_reads.find_by_values(conn, [itself["value"]])[0]
     return row.id, row.value, row.kind
 

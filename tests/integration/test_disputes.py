@@ -113,9 +113,11 @@ def test_a_dispute_shows_on_lookups_and_each_source_decides_for_its_own(members)
     assert "actor" not in upheld["decisions"][0] and upheld["decisions"][1]["actor"] == "pdrm-my-contributor"
     after = answer(db, who("ccib-th"))
     assert after["disputed"] is None
-    # ccib-th's assertion counts no more; pdrm-my's still lists the value.
+    # ccib-th's assertion counts no more (it is history, delisted); pdrm-my's still lists the value.
     scored = {item["source"]: item["points"] for item in after["explanation"] if "source" in item}
-    assert scored["ccib-th"] == 0 and scored["pdrm-my"] > 0
+    assert "ccib-th" not in scored and scored["pdrm-my"] > 0 and after["listed"]
+    assert [a["source"] for a in after["matches"][0]["assertions"]] == ["pdrm-my"]
+    assert [(h["source"], h["why"]) for h in after["history"]] == [("ccib-th", "delisted")]
     assert disputes.list_disputes(db, who("ccib-th"), status="open") == []
     assert [d["id"] for d in disputes.list_disputes(db, who("ccib-th"), status="closed")] == [made["id"]]
     with pytest.raises(Conflict, match="closed"):
@@ -133,6 +135,10 @@ def test_a_delisting_by_every_source_leaves_the_value_scoring_nothing(members):
             for a in assertions(db).values()} == {"delisted"}  # the one rule: no longer in force
     seen = answer(db, who("pnp-ph", "reader"))
     assert seen["score"] == 0 and seen["disputed"] is None
+    # Listed means in force: no longer listed, both reports in its history as delisted.
+    assert seen["listed"] is False and seen["matches"] == []
+    assert sorted((h["source"], h["why"]) for h in seen["history"]) == [("ccib-th", "delisted"),
+                                                                       ("pdrm-my", "delisted")]
     # Nothing in force is left to dispute.
     with pytest.raises(Conflict, match="not listed now"):
         disputes.open_dispute(db, VALUE, reason="again", by=who("pnp-ph", "reader"))

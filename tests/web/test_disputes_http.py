@@ -1,7 +1,8 @@
 """The dispute workflow over HTTP against a real `registry serve` (SQLite and PostgreSQL):
 dispute, list, lookups show it, each source decides for its own assertion, an operator for any,
-another org is refused; a delisted value's report is held until a person relists it with a
-reason; every step is in the audit log (docs/api.md, "Disputes and delisting")."""
+another org is refused; a value delisted by every source answers listed: false with its
+history; a delisted value's report is held until a person relists it with a reason; every step
+is in the audit log (docs/api.md, "Disputes and delisting")."""
 
 from __future__ import annotations
 
@@ -88,7 +89,9 @@ def test_dispute_decide_and_relist(server):
     ended = _assertions(server, VALUE)["ccib-th"]
     assert ended["end_reason"] == "delisted" and ended["valid_until"] is not None and ended["seq"] > seq
     scored = server.get("/api/v1/lookup", key="ccib-reader", params={"value": VALUE}).json()
-    assert {e["source"]: e["points"] for e in scored["explanation"] if "source" in e}["ccib-th"] == 0
+    # ccib-th's report is history now (delisted) and weighs nothing; pdrm-my's still lists the value.
+    assert "ccib-th" not in {e["source"] for e in scored["explanation"] if "source" in e} and scored["listed"]
+    assert [(h["source"], h["why"]) for h in scored["history"]] == [("ccib-th", "delisted")]
 
     # A registry operator decides for every org left: the dispute closes.
     closed = server.post(decide, key="admin", json={"decision": "uphold", "note": "pdrm-my's cases stand"})
@@ -129,6 +132,24 @@ def test_dispute_decide_and_relist(server):
     held_rows = [e for e in _events(server, "held", 2) if e["subject"] == [VALUE] and e["org"] == "ccib-th"]
     assert len(held_rows) == 2  # the submission's and the STIX bundle's
     assert any(e["subject"] == [{"value": VALUE, "reason": "new case CCIB-2026-300"}] for e in _events(server, "relist", 1))
+
+
+def test_a_value_delisted_by_every_source_is_no_longer_listed(server):
+    value = "delisted-everywhere.example"
+    assert _submit(server, "ccib-contrib", {"value": value, "tlp": "green"}).status_code == 200
+    made = server.post("/api/v1/disputes", key="bank-green", json={"value": value, "reason": "our own login page"})
+    assert made.status_code == 201, made.text
+    decided = server.post(f"/api/v1/disputes/{made.json()['id']}/decision", key="ccib-contrib",
+                          json={"decision": "delist", "note": "a bank's page"})
+    assert decided.status_code == 200 and decided.json()["status"] == "closed"
+    # Listed means in force (docs/design.md): not listed, score 0, the delisted report as history.
+    for key in ("ccib-reader", "bank-green"):
+        answer = server.get("/api/v1/lookup", key=key, params={"value": value}).json()
+        assert (answer["listed"], answer["score"], answer["matches"], answer["disputed"]) == (False, 0, [], None)
+        assert [(h["source"], h["value"], h["why"]) for h in answer["history"]] == [("ccib-th", value, "delisted")]
+    found = server.get("/api/v1/indicators", key="ccib-reader", params={"q": value}).json()["indicators"]
+    assert [(r["listed"], r["assertions"], [h["why"] for h in r["history"]]) for r in found] == [
+        (False, [], ["delisted"])]
 
 
 def test_what_a_key_may_not_see_cannot_be_disputed_or_read(server):
