@@ -276,11 +276,6 @@ class _Import:
     def _indicator(self, obj: dict) -> None:
         self.report.indicators += 1
         obj_id = text(obj, "id")
-        if obj.get("revoked") is True:
-            self.indicator_values[obj_id] = None
-            self.report.skipped["indicator (revoked)"] += 1
-            self.result(obj_id, "skipped", "revoked")
-            return
         try:
             values = drafts.indicator_values(obj)
         except Unrepresentable as exc:
@@ -292,6 +287,11 @@ class _Import:
         creator = text(obj, "created_by_ref")
         submitter = self._submitter(self.sources.slug_for(creator))
         common = drafts.indicator_fields(obj, tlp=self.tlp_of(obj), creator_name=self.sources.name_of(creator))
+        if obj.get("revoked") is True:
+            # Its source withdrew it: the assertion ends when it was revoked, kept as history (a
+            # peer's delisting reaches a federated copy; docs/stix-taxii.md, "What import reads").
+            revoked = drafts.revoked_at(obj)
+            common["valid_until"] = min(filter(None, (common["valid_until"], revoked)), default=revoked)
         own_id = obj_id.lower() if len(values) == 1 and drafts.is_id(obj_id, "indicator") else None
         result = self.result(obj_id, None)
         slots = []

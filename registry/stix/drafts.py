@@ -121,6 +121,12 @@ def indicator_fields(obj: dict, *, tlp: str, creator_name: str | None) -> dict:
     }
 
 
+def revoked_at(obj: dict):
+    """When a revoked object was revoked: its ``modified`` (the version that says so; STIX
+    requires it), else its ``created``."""
+    return parse_stix_time(obj.get("modified")) or parse_stix_time(obj.get("created"))
+
+
 def grades(obj: dict) -> tuple[str | None, int | None]:
     """The (reliability, credibility) of the registry's grading extension on ``obj``
     (stix.extension), each None when absent or not a grade. The confidence stays the object's

@@ -187,7 +187,7 @@ def test_tlp_from_markings_labels_and_defaults(db):
     ]
     report = import_bundle(db, {"type": "bundle", "id": "bundle--10000000-0000-4000-8000-000000000000",
                                 "objects": objects}, default_org="ccib-th", tlp="green")
-    assert report.skipped == {"indicator (revoked)": 1}
+    assert report.skipped == {}
     assert [(r.line_no, r.reason) for r in report.rejects] == [
         ("indicator--10000000-0000-4000-8000-000000000008", "pattern_type yara is not STIX patterning")]
     with db.read() as conn:
@@ -198,10 +198,36 @@ def test_tlp_from_markings_labels_and_defaults(db):
         "a.example": "amber+strict 50 ,", "b.example": "red 50 ,", "c.example": "clear 50 ,phishing,",
         "d.example": "green 50 ,",  # no TLP of its own: the import's default
         "e.example": "green 50 ,", "f.example": "green 85 ,",
+        "g.example": "green 50 ,",  # revoked: kept as history, ended when it was revoked
     }
     statuses = {r["id"][-1]: r["status"] for r in report.results}
-    assert statuses == {"1": "new", "2": "new", "3": "new", "4": "new", "5": "new", "6": "new", "7": "skipped",
+    assert statuses == {"1": "new", "2": "new", "3": "new", "4": "new", "5": "new", "6": "new", "7": "new",
                         "8": "rejected"}
+
+
+def test_a_revoked_version_ends_the_assertion_it_names(db):
+    """A source's (or a federated peer's) revocation reaches the registry: the value is no longer
+    listed, and its report is history ending when it was revoked."""
+    from registry.domain.tlp import Viewer
+    from registry.services.lookup import lookup
+
+    add_org(db, "ccib-th", "Thai CCIB", "TH")
+    indicator = {"type": "indicator", "spec_version": "2.1", "id": "indicator--10000000-0000-4000-8000-0000000000a1",
+                 "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+                 "valid_from": "2026-01-01T00:00:00Z", "pattern_type": "stix",
+                 "pattern": "[domain-name:value = 'withdrawn.example']"}
+    wrap = {"type": "bundle", "id": "bundle--10000000-0000-4000-8000-0000000000b1"}
+    import_bundle(db, {**wrap, "objects": [indicator]}, default_org="ccib-th", tlp="green")
+    with db.read() as conn:
+        assert lookup(conn, ["withdrawn.example"], Viewer.operator())[0]["listed"] is True
+    revoked = {**indicator, "modified": "2026-02-01T00:00:00.000Z", "revoked": True}
+    report = import_bundle(db, {**wrap, "objects": [revoked]}, default_org="ccib-th", tlp="green")
+    assert report.updated == 1
+    with db.read() as conn:
+        (answer,) = lookup(conn, ["withdrawn.example"], Viewer.operator())
+    assert answer["listed"] is False and answer["score"] == 0
+    (ended,) = answer["history"]
+    assert ended["ended"].startswith("2026-02-01") and ended["why"] == "expired"
 
 
 def test_an_upload_as_one_org_ignores_the_identities_it_names(db):
