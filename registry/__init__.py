@@ -1,4 +1,5 @@
-"""The registry: suspicious IPs, domains, URLs and phone numbers shared between police cybercrime units."""
+"""The registry: suspicious IPs, domains, URLs, phone numbers, accounts, wallets and file hashes shared
+between police cybercrime units."""
 
 __version__ = "0.1.0"
 

@@ -25,7 +25,7 @@ from registry.cli.common import settings
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="registry")
 def main() -> None:
-    """Registry of suspicious IPs, domains, URLs and phone numbers shared by member agencies.
+    """Registry of suspicious IPs, domains, URLs, phones, accounts, wallets and hashes shared by member agencies.
 
     Settings come from REGISTRY_* environment variables (REGISTRY_DATABASE_URL, …).
     """

@@ -114,12 +114,15 @@ def indicator(row, org: Org, others: tuple[str, ...] = ()) -> dict:
 
 
 def _reference(source_name: str, ref: str | None) -> dict:
+    """The reference to where a report came from. STIX 2.1 wants a description, url or
+    external_id beside the source's name: a feed without a reference of its own says so."""
     out = {"source_name": source_name}
-    if ref:
-        if ref.startswith(("https://", "http://")):
-            out["url"] = ref
-        else:
-            out["external_id"] = ref
+    if not ref:
+        out["description"] = "the feed this report came from"
+    elif ref.startswith(("https://", "http://")):
+        out["url"] = ref
+    else:
+        out["external_id"] = ref
     return out
 
 

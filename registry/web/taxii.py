@@ -119,8 +119,9 @@ def discovery():
     root = f"{request.url_root}taxii2/{ROOT}/"
     return taxii_response({
         "title": "ASEAN cybercrime indicator registry",
-        "description": "Suspicious IPs, domains, URLs, phone numbers and email addresses shared by member "
-                       "agencies, as STIX 2.1 Indicators and Sightings (TLP 2.0 applies to every object).",
+        "description": "Suspicious IPs, domains, URLs, phone numbers, email addresses, bank and e-wallet "
+                       "accounts, crypto wallets, messaging accounts and file hashes shared by member agencies, "
+                       "as STIX 2.1 Indicators and Sightings (TLP 2.0 applies to every object).",
         "default": root,
         "api_roots": [root],
     })

@@ -365,3 +365,13 @@ def test_objects_by_id(seeded):
         (red_sighting,) = of_type(doc, "sighting")
         assert export.objects_by_id(conn, other, red_sighting["id"]) == []
         assert export.objects_by_id(conn, Viewer("pnp-acg", "red"), own)[0]["name"] == "own.example"
+
+
+def test_a_feed_without_a_reference_of_its_own_still_makes_a_valid_reference(db):
+    # STIX 2.1 wants a description, url or external_id beside source_name: strict validation
+    # rejected a bare {"source_name": feed} (a file:// feed, `registry import --feed`).
+    add_org(db, "ccib-th", "Thai CCIB", "TH")
+    submit(db, "ccib-th", ["no-ref.example"], feed="local-list")
+    (indicator,) = of_type(exported(db), "indicator")  # exported() validates strictly
+    assert indicator["external_references"] == [
+        {"source_name": "local-list", "description": "the feed this report came from"}]
