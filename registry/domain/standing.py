@@ -62,12 +62,11 @@ def ended(valid_until: datetime | None, review_at: datetime | None, end_reason: 
     return None
 
 
-def end_time(valid_until: datetime | None, review_at: datetime | None, end_reason: str | None,
-             now: datetime) -> datetime | None:
-    """When an ended assertion ended (None while it is in force)."""
+def ending(valid_until: datetime | None, review_at: datetime | None, end_reason: str | None,
+           now: datetime) -> tuple[str, datetime | None] | None:
+    """(why, when) an ended assertion ended (``ended``'s reason; the review date for ``review``,
+    else its ``valid_until``), None while it is in force."""
     why = ended(valid_until, review_at, end_reason, now)
     if why is None:
         return None
-    if why == REVIEW:
-        return review_at
-    return valid_until
+    return why, review_at if why == REVIEW else valid_until

@@ -209,8 +209,5 @@ def scored(items: Iterable[Listed], *, now: datetime, half_lifes: dict[str, floa
 
 def _ended(row: ExportRow, now: datetime) -> tuple[str, str] | None:
     """(when, why) the row's assertion ended (``domain.standing``), None while in force."""
-    valid_until, review_at = as_time(row.valid_until), as_time(row.review_at)
-    why = standing.ended(valid_until, review_at, row.end_reason, now)
-    if why is None:
-        return None
-    return iso(standing.end_time(valid_until, review_at, row.end_reason, now)), why
+    end = standing.ending(as_time(row.valid_until), as_time(row.review_at), row.end_reason, now)
+    return None if end is None else (iso(end[1]), end[0])

@@ -286,12 +286,18 @@ def _shown(row: LookupMatch, times: _Times, now: datetime) -> tuple[dict, dict, 
     }
     if row.reliability is not None or row.credibility is not None:
         with_grades(shown, row.reliability, row.credibility)
-    review_at = times(row.review_at)[0]
-    why = standing.ended(valid_until[0], review_at, row.end_reason, now)
-    if why is not None:
-        shown["ended"] = iso(standing.end_time(valid_until[0], review_at, row.end_reason, now))
-        shown["why"] = why
-    return shown, {}, why
+    return shown, {}, _with_end(shown, valid_until[0], times(row.review_at)[0], row.end_reason, now)
+
+
+def _with_end(shown: dict, valid_until, review_at, end_reason, now: datetime) -> str | None:
+    """Why the assertion ``shown`` shows ended (``domain.standing``), its ``ended`` time and ``why``
+    added to ``shown``; None while it is in force."""
+    end = standing.ending(valid_until, review_at, end_reason, now)
+    if end is None:
+        return None
+    why, when = end
+    shown["ended"], shown["why"] = iso(when), why
+    return why
 
 
 def _unparsed(query: str, exc: NormalizeError, kind: str | None) -> dict:
@@ -382,10 +388,7 @@ def assertion_dict(a, now: datetime | None = None) -> dict:
         "times_reported": a.times_reported,
     }, a.reliability, a.credibility)
     if now is not None:
-        why = standing.ended(a.valid_until, a.review_at, a.end_reason, now)
-        if why is not None:
-            out["ended"] = iso(standing.end_time(a.valid_until, a.review_at, a.end_reason, now))
-            out["why"] = why
+        _with_end(out, a.valid_until, a.review_at, a.end_reason, now)
     return out
 
 

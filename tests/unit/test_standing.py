@@ -12,8 +12,8 @@ from registry.domain.standing import (
     SNAPSHOT,
     UNLISTED_REVIEW_DAYS,
     WHY,
-    end_time,
     ended,
+    ending,
     review_date,
 )
 
@@ -34,12 +34,13 @@ BEFORE, AFTER = NOW - timedelta(days=1), NOW + timedelta(days=1)
 ])
 def test_why_an_assertion_ended(valid_until, review_at, end_reason, why):
     assert ended(valid_until, review_at, end_reason, NOW) == why
-    assert (end_time(valid_until, review_at, end_reason, NOW) is None) == (why is None)
+    end = ending(valid_until, review_at, end_reason, NOW)
+    assert (None if end is None else end[0]) == why
 
 
 def test_when_it_ended():
-    assert end_time(BEFORE, None, SNAPSHOT, NOW) == BEFORE
-    assert end_time(AFTER, BEFORE, None, NOW) == BEFORE
+    assert ending(BEFORE, None, SNAPSHOT, NOW) == (SNAPSHOT, BEFORE)
+    assert ending(AFTER, BEFORE, None, NOW) == (REVIEW, BEFORE)
 
 
 def test_review_dates_by_kind():
