@@ -22,7 +22,7 @@ from registry.domain.kinds import EXACT, SAME_FILE
 from registry.domain.times import iso, utcnow
 from registry.domain.tlp import Viewer
 from registry.services.access import ON_SERVER
-from registry.services.errors import Conflict, Forbidden, Invalid, NotFound
+from registry.services.errors import Conflict, Forbidden, Invalid, NotFound, given_text
 from registry.services.lookup import lookup
 from registry.services.orgs import require_org
 from registry.storage import disputes as store
@@ -42,18 +42,10 @@ def _operator(by) -> bool:
 
 
 def _text(value, name: str, *, required: bool = False) -> str | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            raise Invalid(f"{name} is required: say why", field=name)
-        return None
-    if not isinstance(value, str):
-        raise Invalid(f"{name} must be text, not {type(value).__name__}", field=name)
-    value = value.strip()
-    if len(value) > MAX_TEXT:
-        raise Invalid(f"{name} must be at most {MAX_TEXT:,} characters (got {len(value):,})", field=name)
-    if "\x00" in value:
-        raise Invalid(f"{name} must not contain NUL characters", field=name)
-    return value
+    text = given_text(value, name, limit=MAX_TEXT)
+    if text is None and required:
+        raise Invalid(f"{name} is required: say why", field=name)
+    return text
 
 
 def _in_force(a, now: datetime) -> bool:

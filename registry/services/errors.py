@@ -1,4 +1,6 @@
-"""Errors a use case raises; the web layer maps ``status`` to HTTP, the CLI to exit status 2."""
+"""Errors a use case raises; the web layer maps ``status`` to HTTP, the CLI to exit status 2. And
+``given_text``: the one check of free text a person gives with an act (a dispute's reason, a
+lookup's purpose)."""
 
 from __future__ import annotations
 
@@ -34,3 +36,20 @@ class Conflict(RegistryError):
 class Forbidden(RegistryError):
     status = 403
     code = "forbidden"
+
+
+def given_text(value: object, field: str, *, limit: int, label: str | None = None) -> str | None:
+    """Free text a person gave, stripped; None when not given or blank. ``Invalid`` naming
+    ``field`` (as ``label`` in the message: where the person typed it) when it is not text, is
+    longer than ``limit`` characters, or holds a NUL (PostgreSQL text cannot)."""
+    if value is None:
+        return None
+    label = label or field
+    if not isinstance(value, str):
+        raise Invalid(f"{label} must be text of at most {limit:,} characters, not {type(value).__name__}", field=field)
+    value = value.strip()
+    if len(value) > limit:
+        raise Invalid(f"{label} must be at most {limit:,} characters (got {len(value):,})", field=field)
+    if "\x00" in value:
+        raise Invalid(f"{label} must not contain NUL characters", field=field)
+    return value or None

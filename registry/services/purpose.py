@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from registry.services.errors import Invalid
+from registry.services.errors import Invalid, given_text
 
 MAX_PURPOSE = 500  # characters
 MAX_CASE_REF = 200  # as a sighting's case reference
@@ -43,19 +43,8 @@ def read(purpose: object, case_ref: object, *, required: bool = False, org: str 
     ``required`` (the caller's org requires them): both must be given, else ``PurposeRequired``
     (400) naming the missing ones in ``details.missing`` (by their API names) and ``labels``
     (their names where the caller typed them: a form's labels) in its message."""
-    given = []
-    for name, label, value, limit in zip(FIELDS, labels, (purpose, case_ref), (MAX_PURPOSE, MAX_CASE_REF), strict=True):
-        if value is None:
-            given.append(None)
-            continue
-        if not isinstance(value, str):
-            raise Invalid(f"{label} must be text of at most {limit} characters, not {type(value).__name__}", field=name)
-        value = value.strip()
-        if len(value) > limit:
-            raise Invalid(f"{label} must be at most {limit} characters (got {len(value)})", field=name)
-        if "\x00" in value:
-            raise Invalid(f"{label} must not contain NUL characters", field=name)
-        given.append(value or None)
+    given = [given_text(value, name, limit=limit, label=label) for name, label, value, limit
+             in zip(FIELDS, labels, (purpose, case_ref), (MAX_PURPOSE, MAX_CASE_REF), strict=True)]
     if required:
         missing = [name for name, value in zip(FIELDS, given, strict=True) if value is None]
         if missing:
