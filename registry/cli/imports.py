@@ -46,8 +46,9 @@ def import_cmd(file, org_slug, fmt, column, kind, platform, tlp_text, confidence
                region, feed, as_json) -> None:
     """Import a plain list, FireHOL netset, CSV or JSON-lines file."""
     from registry.domain import grading
+    from registry.services.errors import Invalid
     from registry.services.imports import import_file
-    from registry.services.submit import Provenance, clean_labels
+    from registry.services.submit import Provenance, clean_labels, grades
 
     tlp = tlp_option(tlp_text)
     if column is not None and column.isdigit():
@@ -57,13 +58,9 @@ def import_cmd(file, org_slug, fmt, column, kind, platform, tlp_text, confidence
     if platform is not None:
         platform = platform_option(platform, kind)
     try:
-        reliability = grading.reliability(reliability)
-    except grading.GradeError as exc:
-        raise click.BadParameter(str(exc), param_hint="--reliability") from None
-    try:
-        credibility = grading.credibility(credibility)
-    except grading.GradeError as exc:
-        raise click.BadParameter(str(exc), param_hint="--credibility") from None
+        reliability, credibility = grades(reliability, credibility)
+    except Invalid as exc:
+        raise click.BadParameter(exc.message, param_hint=f"--{exc.field}") from None
     prov = Provenance(
         org=org_slug, feed=feed, tlp=tlp, confidence=grading.confidence_for(confidence, credibility),
         labels=clean_labels(labels), region=region.upper() if region else None, kind=kind, platform=platform,
