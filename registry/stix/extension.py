@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from registry.domain.grading import with_grades
 from registry.stix.ids import (
     BANK_ACCOUNT_EXTENSION,
     CRYPTO_WALLET_EXTENSION,
@@ -96,12 +97,7 @@ EXTENSIONS_BY_ID: dict[str, dict] = {**{obj["id"]: obj for obj in EXTENSIONS.val
 
 def grading_extension(reliability: str | None, credibility: int | None) -> dict:
     """An Indicator's ``extensions`` holding its grading (either given)."""
-    properties: dict = {"extension_type": "property-extension"}
-    if reliability is not None:
-        properties["reliability"] = reliability
-    if credibility is not None:
-        properties["credibility"] = credibility
-    return {GRADING_EXTENSION: properties}
+    return {GRADING_EXTENSION: with_grades({"extension_type": "property-extension"}, reliability, credibility)}
 
 
 def definitions_for(sco_type: str, seen: set[str]) -> list[dict]:
