@@ -100,6 +100,16 @@ def grading_extension(reliability: str | None, credibility: int | None) -> dict:
     return {GRADING_EXTENSION: with_grades({"extension_type": "property-extension"}, reliability, credibility)}
 
 
+def _with_creator(definition: dict, seen: set[str]) -> list[dict]:
+    """``definition`` (not in ``seen``), after the registry Identity that creates it unless
+    ``seen`` holds that already; both added to ``seen``."""
+    seen.add(definition["id"])
+    if REGISTRY_IDENTITY_OBJECT["id"] in seen:
+        return [definition]
+    seen.add(REGISTRY_IDENTITY_OBJECT["id"])
+    return [REGISTRY_IDENTITY_OBJECT, definition]
+
+
 def definitions_for(sco_type: str, seen: set[str]) -> list[dict]:
     """The objects an SCO of ``sco_type`` needs before it in a bundle or page and not in ``seen``
     yet (added to it): its extension definition, after the registry Identity that creates it;
@@ -107,29 +117,14 @@ def definitions_for(sco_type: str, seen: set[str]) -> list[dict]:
     extension = EXTENSIONS.get(sco_type)
     if extension is None or extension["id"] in seen:
         return []
-    out = []
-    if REGISTRY_IDENTITY_OBJECT["id"] not in seen:
-        seen.add(REGISTRY_IDENTITY_OBJECT["id"])
-        out.append(REGISTRY_IDENTITY_OBJECT)
-    seen.add(extension["id"])
-    out.append(extension)
-    return out
+    return _with_creator(extension, seen)
 
 
 def property_definitions_for(obj: dict, seen: set[str]) -> list[dict]:
     """The definitions of the registry's property extensions ``obj`` carries and not in ``seen``
     yet (added to it), after the registry Identity that creates them."""
-    extensions = obj.get("extensions")
-    if not extensions:
-        return []
-    out = []
-    for stix_id in extensions:
-        definition = PROPERTY_EXTENSIONS.get(stix_id)
-        if definition is None or stix_id in seen:
-            continue
-        if REGISTRY_IDENTITY_OBJECT["id"] not in seen:
-            seen.add(REGISTRY_IDENTITY_OBJECT["id"])
-            out.append(REGISTRY_IDENTITY_OBJECT)
-        seen.add(stix_id)
-        out.append(definition)
+    out: list[dict] = []
+    for stix_id in obj.get("extensions") or ():
+        if stix_id in PROPERTY_EXTENSIONS and stix_id not in seen:
+            out.extend(_with_creator(PROPERTY_EXTENSIONS[stix_id], seen))
     return out
