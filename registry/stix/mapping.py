@@ -1,6 +1,6 @@
 """How a registry value reads in STIX: its SCO type, the Indicator pattern over it, the SCO
 itself, and the indicator types its labels suggest. Used by the export and, in reverse, by
-the import (``KIND_OF_TYPE``, ``hash_name``, ``numbered_platform``). The types and patterns of
+the import (``KIND_OF_TYPE``, ``numbered_platform``). The types and patterns of
 each kind: docs/stix-taxii.md ("Types and patterns")."""
 
 from __future__ import annotations
@@ -42,13 +42,6 @@ _NOUN = {
 
 # The registry's hash algorithms as STIX's hash-algorithm-ov spells them.
 HASH_KEYS = {"md5": "MD5", "sha1": "SHA-1", "sha256": "SHA-256"}
-
-
-def hash_name(key: str) -> str | None:
-    """The registry's name (md5, sha1, sha256) of a STIX ``hashes`` key in any case, with or
-    without the hyphen (APT1 writes md5, Talos SHA256); None for an algorithm it does not keep."""
-    name = key.lower().replace("-", "")
-    return name if name in HASH_KEYS else None
 
 
 # A platform that STIX's account-type-ov names has that name (X is its "twitter"); the others

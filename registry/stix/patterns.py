@@ -39,7 +39,8 @@ from dataclasses import dataclass
 
 from registry.domain.normalize.account_rules import PLATFORMS, platform_name
 from registry.domain.normalize.errors import Invalid
-from registry.stix.mapping import KIND_OF_TYPE, hash_name, numbered_platform
+from registry.domain.normalize.file_hash import file_hashes_text
+from registry.stix.mapping import KIND_OF_TYPE, numbered_platform
 
 
 class Unrepresentable(ValueError):
@@ -408,15 +409,13 @@ def _reference_value(items: tuple) -> PatternValue:
 def hashes_text(hashes: dict) -> str:
     """``md5:… sha256:…`` of a STIX ``hashes`` dictionary, which the file-hash kind reads as one
     file; Unrepresentable when it holds no hash the registry keeps."""
-    kept = {}
-    for key, digest in hashes.items():
-        name = hash_name(key) if isinstance(key, str) else None
-        if name is not None and isinstance(digest, str):
-            kept[name] = digest
-    if not kept:
+    # Keyed by the algorithm's name, so a key written twice (MD5, md5) is one hash, the last.
+    text = file_hashes_text({key.lower().replace("-", ""): digest for key, digest in hashes.items()
+                             if isinstance(key, str) and isinstance(digest, str)})
+    if not text:
         names = ", ".join(str(k) for k in hashes) or "none"
         raise Unrepresentable(f"a file with hashes {names}: {_FILE_KEPT}")
-    return " ".join(f"{name}:{digest}" for name, digest in kept.items())
+    return text
 
 
 def object_text(object_type: str, properties: dict) -> str:
