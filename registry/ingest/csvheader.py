@@ -17,6 +17,15 @@ from collections import Counter
 from registry.domain.kinds import BANK_ACCOUNT, CRYPTO_WALLET, FILE_HASH, USER_ACCOUNT
 from registry.ingest.parts import PART_COLUMNS
 
+#: The kind of the values in a value column of these names, for rows that name no kind of their
+#: own (an account number's digits would otherwise read as a phone number).
+COLUMN_KINDS: dict[str, str] = {
+    **dict.fromkeys(("iban", "bank_account", "account_number", "account_no"), BANK_ACCOUNT),
+    **dict.fromkeys(("wallet", "wallet_address", "crypto_wallet", "crypto_address", "btc_address"), CRYPTO_WALLET),
+    **dict.fromkeys(("user_account", "handle", "username"), USER_ACCOUNT),
+    **dict.fromkeys(("file_hash", "hash"), FILE_HASH),
+}
+
 #: Header names taken as the value column when none is given, in order of preference.
 VALUE_COLUMNS: tuple[str, ...] = (
     "value",
@@ -51,30 +60,9 @@ VALUE_COLUMNS: tuple[str, ...] = (
     "number",
     "email",
     "email_address",
-    "iban",
-    "bank_account",
-    "account_number",
-    "account_no",
-    "wallet",
-    "wallet_address",
-    "crypto_wallet",
-    "crypto_address",
-    "btc_address",
-    "user_account",
-    "handle",
-    "username",
-    "file_hash",
-    "hash",
+    *COLUMN_KINDS,  # last, in the order written there
 )
 VALUE_COLUMN_SET = frozenset(VALUE_COLUMNS)
-#: The kind of the values in a value column of these names, for rows that name no kind of their
-#: own (an account number's digits would otherwise read as a phone number).
-COLUMN_KINDS: dict[str, str] = {
-    **dict.fromkeys(("iban", "bank_account", "account_number", "account_no"), BANK_ACCOUNT),
-    **dict.fromkeys(("wallet", "wallet_address", "crypto_wallet", "crypto_address", "btc_address"), CRYPTO_WALLET),
-    **dict.fromkeys(("user_account", "handle", "username"), USER_ACCOUNT),
-    **dict.fromkeys(("file_hash", "hash"), FILE_HASH),
-}
 #: Other names often found in feed headers (only used to recognise a header row).
 _OTHER_COLUMNS = frozenset(
     {

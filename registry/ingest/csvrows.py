@@ -409,14 +409,8 @@ def parse_csv(
                     record.labels = _split_labels(cell)
                 elif f == "confidence":
                     record.confidence = _int_or_none(cell)
-                elif f == "kind":
-                    record.kind = cell
-                elif f == "first_seen":
-                    record.first_seen = cell
-                elif f == "description":
-                    record.description = cell
                 else:
-                    setattr(record, f, cell)  # bank, country, platform
+                    setattr(record, f, cell)  # kind, first_seen, description, bank, country, platform: as written
         if bad_grade is not None:
             yield Skipped(line_no, text, bad_grade)
             continue

@@ -19,9 +19,9 @@ from registry.stix.patterns import (
     VALUE_TYPES,
     PatternValue,
     Unrepresentable,
-    account_text,
     bank_account_text,
     hashes_text,
+    object_text,
     pattern_values,
 )
 from registry.stix.times import parse_stix_time
@@ -55,10 +55,8 @@ def observable_text(sco: dict) -> str | None:
         if not isinstance(hashes, dict):
             raise Unrepresentable("a file without hashes (a file is kept by its MD5, SHA-1 or SHA-256 hash)")
         return hashes_text(hashes)
-    if stix_type == "user-account":
-        return account_text(sco.get("account_type"), sco.get("account_login"), sco.get("user_id"))
-    if stix_type == "bank-account":
-        return bank_account_text(sco.get("value"), sco.get("iban"), sco.get("account_number"), sco.get("bic"))
+    if stix_type in ("user-account", "bank-account"):
+        return object_text(stix_type, sco)
     if stix_type in VALUE_TYPES:
         value = text(sco, "value")
         if value is None:

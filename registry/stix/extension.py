@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from registry.domain.grading import with_grades
 from registry.stix.ids import (
     BANK_ACCOUNT_EXTENSION,
     CRYPTO_WALLET_EXTENSION,
@@ -96,12 +97,17 @@ EXTENSIONS_BY_ID: dict[str, dict] = {**{obj["id"]: obj for obj in EXTENSIONS.val
 
 def grading_extension(reliability: str | None, credibility: int | None) -> dict:
     """An Indicator's ``extensions`` holding its grading (either given)."""
-    properties: dict = {"extension_type": "property-extension"}
-    if reliability is not None:
-        properties["reliability"] = reliability
-    if credibility is not None:
-        properties["credibility"] = credibility
-    return {GRADING_EXTENSION: properties}
+    return {GRADING_EXTENSION: with_grades({"extension_type": "property-extension"}, reliability, credibility)}
+
+
+def _with_creator(definition: dict, seen: set[str]) -> list[dict]:
+    """``definition`` (not in ``seen``), after the registry Identity that creates it unless
+    ``seen`` holds that already; both added to ``seen``."""
+    seen.add(definition["id"])
+    if REGISTRY_IDENTITY_OBJECT["id"] in seen:
+        return [definition]
+    seen.add(REGISTRY_IDENTITY_OBJECT["id"])
+    return [REGISTRY_IDENTITY_OBJECT, definition]
 
 
 def definitions_for(sco_type: str, seen: set[str]) -> list[dict]:
@@ -111,29 +117,14 @@ def definitions_for(sco_type: str, seen: set[str]) -> list[dict]:
     extension = EXTENSIONS.get(sco_type)
     if extension is None or extension["id"] in seen:
         return []
-    out = []
-    if REGISTRY_IDENTITY_OBJECT["id"] not in seen:
-        seen.add(REGISTRY_IDENTITY_OBJECT["id"])
-        out.append(REGISTRY_IDENTITY_OBJECT)
-    seen.add(extension["id"])
-    out.append(extension)
-    return out
+    return _with_creator(extension, seen)
 
 
 def property_definitions_for(obj: dict, seen: set[str]) -> list[dict]:
     """The definitions of the registry's property extensions ``obj`` carries and not in ``seen``
     yet (added to it), after the registry Identity that creates them."""
-    extensions = obj.get("extensions")
-    if not extensions:
-        return []
-    out = []
-    for stix_id in extensions:
-        definition = PROPERTY_EXTENSIONS.get(stix_id)
-        if definition is None or stix_id in seen:
-            continue
-        if REGISTRY_IDENTITY_OBJECT["id"] not in seen:
-            seen.add(REGISTRY_IDENTITY_OBJECT["id"])
-            out.append(REGISTRY_IDENTITY_OBJECT)
-        seen.add(stix_id)
-        out.append(definition)
+    out: list[dict] = []
+    for stix_id in obj.get("extensions") or ():
+        if stix_id in PROPERTY_EXTENSIONS and stix_id not in seen:
+            out.extend(_with_creator(PROPERTY_EXTENSIONS[stix_id], seen))
     return out

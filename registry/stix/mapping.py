@@ -1,6 +1,6 @@
 """How a registry value reads in STIX: its SCO type, the Indicator pattern over it, the SCO
 itself, and the indicator types its labels suggest. Used by the export and, in reverse, by
-the import (``KIND_OF_TYPE``, ``hash_name``, ``numbered_platform``). The types and patterns of
+the import (``KIND_OF_TYPE``, ``numbered_platform``). The types and patterns of
 each kind: docs/stix-taxii.md ("Types and patterns")."""
 
 from __future__ import annotations
@@ -42,13 +42,6 @@ _NOUN = {
 
 # The registry's hash algorithms as STIX's hash-algorithm-ov spells them.
 HASH_KEYS = {"md5": "MD5", "sha1": "SHA-1", "sha256": "SHA-256"}
-
-
-def hash_name(key: str) -> str | None:
-    """The registry's name (md5, sha1, sha256) of a STIX ``hashes`` key in any case, with or
-    without the hyphen (APT1 writes md5, Talos SHA256); None for an algorithm it does not keep."""
-    name = key.lower().replace("-", "")
-    return name if name in HASH_KEYS else None
 
 
 # A platform that STIX's account-type-ov names has that name (X is its "twitter"); the others
@@ -95,11 +88,8 @@ def pattern(kind: str, value: str, others: tuple[str, ...] = ()) -> str:
     if kind == PHONE and value.endswith("*"):
         return f"[{stix_type}:value LIKE {quote(value[:-1] + '%')}]"
     if kind == FILE_HASH:
-        tests = []
-        for one in (value, *others):
-            name, _, digest = one.partition(":")
-            tests.append(f"file:{_hash_path(HASH_KEYS[name])} = {quote(digest)}")
-        return "[" + " OR ".join(tests) + "]"
+        return "[" + " OR ".join(f"file:{_hash_path(key)} = {quote(digest)}"
+                                 for key, digest in _stix_hashes(value, others).items()) + "]"
     if kind == USER_ACCOUNT:
         account_type, prop, ident = account_fields(value)
         return f"[user-account:account_type = {quote(account_type)} AND user-account:{prop} = {quote(ident)}]"
@@ -113,10 +103,7 @@ def sco(kind: str, value: str, others: tuple[str, ...] = ()) -> dict | None:
     if kind == PHONE and value.endswith("*"):
         return None
     if kind == FILE_HASH:
-        hashes = {}
-        for one in (value, *others):
-            name, _, digest = one.partition(":")
-            hashes[HASH_KEYS[name]] = digest
+        hashes = _stix_hashes(value, others)
         out = {"type": stix_type, "spec_version": "2.1", "id": _file_id(hashes), "hashes": hashes}
     elif kind == USER_ACCOUNT:
         account_type, prop, ident = account_fields(value)
@@ -130,6 +117,11 @@ def sco(kind: str, value: str, others: tuple[str, ...] = ()) -> dict | None:
     if extension is not None:
         out["extensions"] = {extension["id"]: {"extension_type": "new-sco"}}
     return out
+
+
+def _stix_hashes(value: str, others: tuple[str, ...]) -> dict[str, str]:
+    """A file's canonical hashes (the value's, then ``others``) as a STIX ``hashes`` dictionary."""
+    return {HASH_KEYS[name]: digest for name, _, digest in (one.partition(":") for one in (value, *others))}
 
 
 def _file_id(hashes: dict[str, str]) -> str:

@@ -39,7 +39,8 @@ from dataclasses import dataclass
 
 from registry.domain.normalize.account_rules import PLATFORMS, platform_name
 from registry.domain.normalize.errors import Invalid
-from registry.stix.mapping import KIND_OF_TYPE, hash_name, numbered_platform
+from registry.domain.normalize.file_hash import file_hashes_text
+from registry.stix.mapping import KIND_OF_TYPE, numbered_platform
 
 
 class Unrepresentable(ValueError):
@@ -303,7 +304,7 @@ def _comparison_value(c: _Comparison) -> PatternValue:
     if object_type in _IDENTIFYING and steps in _IDENTIFYING[object_type]:
         if c.op != "=" or not isinstance(c.value, str):
             raise Unrepresentable(f"{c.op} on {_described(c)} cannot be held as a value")
-        return _object_value(object_type, {steps[0]: c.value})
+        return PatternValue(object_type, object_text(object_type, {steps[0]: c.value}))
     if steps != ("value",) or object_type not in VALUE_TYPES:
         if object_type in ("network-traffic", "email-message") and len(steps) == 2 and steps[1] == "value" \
                 and (object_type, steps[0]) in _REFS and c.op == "=" and isinstance(c.value, str):
@@ -378,15 +379,7 @@ def _and_value(items: tuple) -> PatternValue:
         if not found:
             raise Unrepresentable(f"a file named by none of its hashes ({_FILE_KEPT})")
         return PatternValue("file", hashes_text(found))
-    return _object_value(object_type, found)
-
-
-def _object_value(object_type: str, found: dict[str, str]) -> PatternValue:
-    if object_type == "user-account":
-        return PatternValue(object_type, account_text(found.get("account_type"), found.get("account_login"),
-                                                      found.get("user_id")))
-    return PatternValue(object_type, bank_account_text(found.get("value"), found.get("iban"),
-                                                       found.get("account_number"), found.get("bic")))
+    return PatternValue(object_type, object_text(object_type, found))
 
 
 def _reference_value(items: tuple) -> PatternValue:
@@ -416,15 +409,23 @@ def _reference_value(items: tuple) -> PatternValue:
 def hashes_text(hashes: dict) -> str:
     """``md5:… sha256:…`` of a STIX ``hashes`` dictionary, which the file-hash kind reads as one
     file; Unrepresentable when it holds no hash the registry keeps."""
-    kept = {}
-    for key, digest in hashes.items():
-        name = hash_name(key) if isinstance(key, str) else None
-        if name is not None and isinstance(digest, str):
-            kept[name] = digest
-    if not kept:
+    # Keyed by the algorithm's name, so a key written twice (MD5, md5) is one hash, the last.
+    text = file_hashes_text({key.lower().replace("-", ""): digest for key, digest in hashes.items()
+                             if isinstance(key, str) and isinstance(digest, str)})
+    if not text:
         names = ", ".join(str(k) for k in hashes) or "none"
         raise Unrepresentable(f"a file with hashes {names}: {_FILE_KEPT}")
-    return " ".join(f"{name}:{digest}" for name, digest in kept.items())
+    return text
+
+
+def object_text(object_type: str, properties: dict) -> str:
+    """The text of a user-account or bank-account named by its STIX ``properties`` (a pattern's
+    tests, or the SCO itself): ``account_text``, ``bank_account_text``."""
+    if object_type == "user-account":
+        return account_text(properties.get("account_type"), properties.get("account_login"),
+                            properties.get("user_id"))
+    return bank_account_text(properties.get("value"), properties.get("iban"), properties.get("account_number"),
+                             properties.get("bic"))
 
 
 def account_text(account_type, login, user_id) -> str:
