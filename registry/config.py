@@ -12,6 +12,12 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+# The kinds and their per-kind defaults are pure constants of the domain (docs/design.md): the
+# settings' defaults are written from them, so each table is kept in one place.
+from registry.domain.kinds import KINDS
+from registry.domain.scoring import DEFAULT_HALF_LIFES
+from registry.domain.standing import DEFAULT_REVIEW_DAYS
+
 if TYPE_CHECKING:
     from limits import RateLimitItem
 
@@ -78,14 +84,8 @@ def _region(text: str) -> str | None:
     return region or None
 
 
-def _review_days(text: str) -> dict[str, float]:
-    """``kind=days`` pairs like the half-lives: the same rules (known kinds, days above 0)."""
-    return _half_lifes(text)
-
-
-def _half_lifes(text: str) -> dict[str, float]:
-    from registry.domain.kinds import KINDS  # the kinds are pure constants (docs/design.md)
-
+def _kind_days(text: str) -> dict[str, float]:
+    """``kind=days`` pairs (HALF_LIFES, REVIEW_DAYS): known kinds, days above 0."""
     out: dict[str, float] = {}
     for part in text.split(","):
         if not part.strip():
@@ -98,6 +98,11 @@ def _half_lifes(text: str) -> dict[str, float]:
             raise ValueError(f"{kind}: days must be above 0")
         out[kind] = value
     return out
+
+
+def _kind_days_text(days: Mapping[str, float]) -> str:
+    """A per-kind table of the domain as its setting's default text (``ipv4=30,…``)."""
+    return ",".join(f"{kind}={value:g}" for kind, value in days.items())
 
 
 def _path(text: str) -> Path:
@@ -124,13 +129,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("RATE_LIMIT", "6000 per minute", "Per-key request rate limit (`limits` syntax: `6000 per minute`, `100/second`).",
             _rate, _RATE),
     Setting("REDIS_URL", None, "Redis URL for rate limits shared across workers and hosts; in memory when unset."),
-    Setting("HALF_LIFES", "ipv4=30,ipv6=30,url=60,domain=120,email=180,phone=180,"
-            "bank-account=365,crypto-wallet=365,user-account=180,file-hash=730", "Days after which a report's weight halves, by kind.",
-            _half_lifes, "kind=days pairs separated by commas (known kinds, days above 0), such as 'ipv4=30,url=60'"),
-    Setting("REVIEW_DAYS", "ipv4=30,ipv6=30,url=90,domain=180,email=180,phone=180,"
-            "bank-account=365,crypto-wallet=365,user-account=180,file-hash=730",
+    Setting("HALF_LIFES", _kind_days_text(DEFAULT_HALF_LIFES), "Days after which a report's weight halves, by kind.",
+            _kind_days, "kind=days pairs separated by commas (known kinds, days above 0), such as 'ipv4=30,url=60'"),
+    Setting("REVIEW_DAYS", _kind_days_text(DEFAULT_REVIEW_DAYS),
             "Days after an assertion was last seen by which its source must confirm it, by kind; unconfirmed, it ends then.",
-            _review_days, "kind=days pairs separated by commas (known kinds, days above 0), such as 'ipv4=30,phone=180'"),
+            _kind_days, "kind=days pairs separated by commas (known kinds, days above 0), such as 'ipv4=30,phone=180'"),
     Setting("DISPUTE_DAYS", "10", "Days a dispute may stay open before it is flagged to the orgs whose assertions it disputes.",
             _whole(1), "a whole number of at least 1"),
     Setting("RELIST_DAYS", "30", "Days after a delisting during which a feed's report of the value is held, not relisted.",

@@ -37,9 +37,8 @@ from registry.domain.kinds import (
 )
 
 # Days after which a report's weight halves, one entry per kind; REGISTRY_HALF_LIFES's default
-# (a literal in registry.config's settings table, so docs/configuration.md can show it) says
-# the same. A kind missing here
-# decays with UNLISTED_HALF_LIFE: tests hold every kind to an entry (docs/design.md, "A kind").
+# is written from it (registry.config). A kind missing here decays with UNLISTED_HALF_LIFE:
+# tests hold every kind to an entry (docs/design.md, "A kind").
 # An account, a wallet or a file hash names one thing for long (a mule account is used for
 # months, a hash never changes meaning); docs/design.md ("The money and messaging kinds").
 DEFAULT_HALF_LIFES = {

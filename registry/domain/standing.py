@@ -35,8 +35,8 @@ WHY = {  # what a history entry's "why" says, by reason
 }
 
 # Days after an assertion was last seen (or confirmed) by which its source must confirm it, by
-# kind; REGISTRY_REVIEW_DAYS's default (registry.config) says the same, and tests hold every kind
-# to an entry (docs/design.md, "Listed means in force").
+# kind; REGISTRY_REVIEW_DAYS's default is written from it (registry.config), and tests hold every
+# kind to an entry (docs/design.md, "Listed means in force").
 DEFAULT_REVIEW_DAYS = {
     IPV4: 30.0, IPV6: 30.0, URL: 90.0, DOMAIN: 180.0, EMAIL: 180.0, PHONE: 180.0,
     BANK_ACCOUNT: 365.0, CRYPTO_WALLET: 365.0, USER_ACCOUNT: 180.0, FILE_HASH: 730.0,

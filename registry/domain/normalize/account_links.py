@@ -137,28 +137,25 @@ def _whatsapp(host: str, first: str, query: str) -> str:
     return first
 
 
+# An account's public page by platform, from its canonical identifier; a phone-keyed
+# platform's from the number's digits (E.164 without "+"), where the platform has one.
+_PAGES = {"telegram": "https://t.me/{}", "instagram": "https://www.instagram.com/{}",
+          "tiktok": "https://www.tiktok.com/@{}", "x": "https://x.com/{}"}
+_NUMBER_PAGES = {"whatsapp": "https://wa.me/{}", "zalo": "https://zalo.me/{}",
+                 "signal": "https://signal.me/#p/+{}"}
+
+
 def account_page(platform: str, ident: str) -> str | None:
     """The https link of a canonical account's public page (the inverse of :func:`link_account`:
     reading the link back names the same account), or None where the platform has none that
     names the account (Viber, WeChat, a Signal username). Built from the canonical identifier,
     whose characters each platform's rules restrict, so nothing but that identifier goes in."""
-    if platform == "telegram":
-        return f"https://t.me/{ident}"
     if platform == "line":
         return f"https://line.me/R/ti/p/{ident}" if ident[:1] == "@" else f"https://line.me/ti/p/~{ident}"
     if platform == "facebook":
         return f"https://www.facebook.com/profile.php?id={ident}" if ident.isdigit() else f"https://www.facebook.com/{ident}"
-    if platform == "instagram":
-        return f"https://www.instagram.com/{ident}"
-    if platform == "tiktok":
-        return f"https://www.tiktok.com/@{ident}"
-    if platform == "x":
-        return f"https://x.com/{ident}"
-    if ident[:1] == "+" and ident[1:].isdigit():
-        if platform == "whatsapp":
-            return f"https://wa.me/{ident[1:]}"
-        if platform == "zalo":
-            return f"https://zalo.me/{ident[1:]}"
-        if platform == "signal":
-            return f"https://signal.me/#p/{ident}"
+    if platform in _PAGES:
+        return _PAGES[platform].format(ident)
+    if platform in _NUMBER_PAGES and ident[:1] == "+" and ident[1:].isdigit():
+        return _NUMBER_PAGES[platform].format(ident[1:])
     return None

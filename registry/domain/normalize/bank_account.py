@@ -14,9 +14,6 @@ import re
 import unicodedata
 
 import phonenumbers
-from schwifty import BIC, IBAN
-from schwifty import exceptions as iban_errors
-from schwifty import registry as iban_registry
 
 from registry.domain.kinds import BANK_ACCOUNT, PHONE, Value
 from registry.domain.normalize import bank_table
@@ -39,10 +36,12 @@ _BIC_SHAPE = re.compile(r"[A-Za-z]{6}[A-Za-z0-9]{2}(?:[A-Za-z0-9]{3})?")
 _NUMBER_ALONE = re.compile(_NUMBER)
 _LETTER = re.compile(r"[^\W\d_]")
 
-_IBAN_REASONS = {
-    iban_errors.InvalidChecksumDigits: "wrong IBAN checksum (the check digits do not match)",
-    iban_errors.InvalidCountryCode: "not an IBAN country",
-    iban_errors.InvalidLength: "wrong length for an IBAN of its country",
+# schwifty (IBANs, BICs) is imported where a value may be one, not with this module: importing
+# it (and its registries) would slow every command's start for values few lines hold.
+_IBAN_REASONS = {  # schwifty's exception names
+    "InvalidChecksumDigits": "wrong IBAN checksum (the check digits do not match)",
+    "InvalidCountryCode": "not an IBAN country",
+    "InvalidLength": "wrong length for an IBAN of its country",
 }
 _FORMS = (
     "expected a bank name and number ('KBank 123-4-56789-0'), a bank code and number, "
@@ -97,10 +96,13 @@ def _account(country: str, code: str, bank: Bank | None, written: str) -> Value:
 
 
 def _from_iban(text: str) -> Value:
+    from schwifty import IBAN
+    from schwifty.exceptions import SchwiftyException
+
     try:
         iban = IBAN(text)
-    except iban_errors.SchwiftyException as e:
-        reason = _IBAN_REASONS.get(type(e))
+    except SchwiftyException as e:
+        reason = _IBAN_REASONS.get(type(e).__name__)
         raise Invalid(reason or f"not a valid IBAN ({e})") from None
     bic = iban.bic
     code = bic.bank_code if bic is not None else "-"
@@ -115,9 +117,15 @@ def _iban_text(s: str) -> str | None:
     if m is None:
         return None
     iban = m[1]
-    if not iban[2:].replace(" ", "").isdigit() or iban[:2].upper() in iban_registry.get_countries():
+    if not iban[2:].replace(" ", "").isdigit() or iban[:2].upper() in _iban_countries():
         return iban
     return None
+
+
+def _iban_countries():
+    from schwifty import registry
+
+    return registry.get_countries()
 
 
 def iban_from_bban(country: str, bban: str) -> str:
@@ -132,7 +140,7 @@ def _canonical(s: str) -> Value:
         raise Invalid("not of the form acct:CC:BANK:NUMBER")
     country, code, number = m[1].upper(), m[2].upper(), m[3].upper()
     if country not in ASEAN:
-        if country not in iban_registry.get_countries():
+        if country not in _iban_countries():
             raise Invalid(f"no account rules for {country} (ASEAN members, or an IBAN country)")
         value = _from_iban(iban_from_bban(country, number))
         if value.value != f"acct:{country}:{code}:{number}":
@@ -172,9 +180,12 @@ def _resolve(bank_text: str, country: str | None, strict: bool) -> tuple[str, st
             raise Invalid(f"{bank_text!r} is a bank of {bank.country}, not {country}")
         return bank.country, bank.code, bank
     if _BIC_SHAPE.fullmatch(bank_text.strip()):
+        from schwifty import BIC
+        from schwifty.exceptions import SchwiftyException
+
         try:
             bic = BIC(bank_text.strip())
-        except iban_errors.SchwiftyException as e:
+        except SchwiftyException as e:
             raise Invalid(f"not a valid BIC {bank_text!r} ({e})") from None
         if strict and country is not None and bic.country_code != country:
             raise Invalid(f"BIC {bic} is of {bic.country_code}, not {country}")
@@ -283,10 +294,9 @@ def looks_bank_account(s: str) -> bool:
     if _IBAN_WRITTEN.fullmatch(s):
         compact = s.replace(" ", "")
         country = compact[:2]
-        if (
-            country in iban_registry.get_countries()
-            and len(compact) == iban_registry.get_iban_spec(country).iban_length
-        ):
+        from schwifty import registry
+
+        if country in registry.get_countries() and len(compact) == registry.get_iban_spec(country).iban_length:
             return True
     if not (s[-1].isdigit() or s[0].isdigit() or s[0] == "+"):
         return False

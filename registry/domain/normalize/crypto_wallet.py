@@ -19,7 +19,6 @@ from __future__ import annotations
 import re
 
 import base58
-from Crypto.Hash import keccak
 
 from registry.domain.kinds import CRYPTO_WALLET, URL, Value, new_value
 from registry.domain.normalize.errors import Invalid
@@ -118,6 +117,8 @@ def _checked_base58(raw: bytes, s: str) -> str:
 
 def eip55(hex40: str) -> str:
     """The EIP-55 mixed-case form of 40 hex digits."""
+    from Crypto.Hash import keccak  # here, not at start-up: pycryptodome loads its C library slowly
+
     lower = hex40.lower()
     digest = keccak.new(digest_bits=256, data=lower.encode()).hexdigest()
     return "".join(c.upper() if int(h, 16) >= 8 else c for c, h in zip(lower, digest[:40], strict=True))

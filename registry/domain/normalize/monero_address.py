@@ -12,8 +12,6 @@ tests/unit/test_kind_crypto_wallet.py.
 
 from __future__ import annotations
 
-from Crypto.Hash import keccak
-
 from registry.domain.normalize.errors import Invalid
 
 _ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
@@ -60,6 +58,8 @@ def check_monero(text: str) -> str:
         raise Invalid(f"unknown Monero network prefix {prefix}")
     if len(raw) != _LENGTHS[kind]:
         raise Invalid(f"a Monero {kind} address of the wrong length")
+    from Crypto.Hash import keccak  # here, not at start-up: pycryptodome loads its C library slowly
+
     digest = keccak.new(digest_bits=256, data=raw[:-4]).digest()
     if digest[:4] != raw[-4:]:
         raise Invalid("Monero checksum does not match (a mistyped address?)")
