@@ -24,6 +24,7 @@ the process exits.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from datetime import UTC, datetime, timedelta
@@ -59,6 +60,20 @@ def trigger_for(schedule: str, last_started: datetime | None):
         return IntervalTrigger(seconds=parsed.seconds, start_date=start + timedelta(seconds=parsed.seconds),
                                timezone=UTC)
     return CronTrigger.from_crontab(parsed.cron, timezone=UTC)
+
+
+def _job(failure: str):
+    """A periodic job: an exception (a database hiccup) is logged as ``failure`` and the job
+    answers None; its next run tries again."""
+    def decorate(method):
+        @functools.wraps(method)
+        def job(*args, **kwargs):
+            try:
+                return method(*args, **kwargs)
+            except Exception:
+                log.exception(failure)
+        return job
+    return decorate
 
 
 class FeedScheduler:
@@ -104,6 +119,7 @@ class FeedScheduler:
                 log.info("scheduler: %s %s", what, ", ".join(names))
         return changes
 
+    @_job("scheduler: the daily review job failed")
     def review(self) -> dict | None:
         """The daily review job (``services.review.daily``): record the assertions ended by their
         review date, and with REGISTRY_RETENTION_DAYS purge old history, audited."""
@@ -115,17 +131,11 @@ class FeedScheduler:
             return daily(self.db, retention_days=self.settings.retention_days, relist_days=self.settings.relist_days,
                          record=lambda subject, n: audit.record("review-purge", actor="scheduler", subject=subject,
                                                                 result_count=n, client="scheduler"))
-        except Exception:  # a database hiccup: tomorrow's run catches up
-            log.exception("scheduler: the daily review job failed")
-            return None
         finally:
             audit.close()
 
-    def _refresh_quietly(self) -> None:
-        try:
-            self.refresh()
-        except Exception:  # a database hiccup: keep the jobs we have, try again next time
-            log.exception("scheduler: could not read the feed table")
+    # keep the jobs we have on a database hiccup
+    _refresh_quietly = _job("scheduler: could not read the feed table")(refresh)
 
     def _run(self, name: str) -> None:
         if self.stopping.is_set():
@@ -145,29 +155,23 @@ class FeedScheduler:
                  f" [anomaly: {result.anomaly}]" if result.anomaly else "")
 
     # -- signed audit checkpoints ---------------------------------------------------------------
+    @_job("audit checkpoint: could not be taken")
     def checkpoint(self, now: datetime | None = None) -> dict | None:
         """The checkpoint job: sign the audit chain's head if one is due; the checkpoint, or
         None when none was due (or it failed: logged, tried again at the next interval)."""
-        try:
-            taken = audit_checkpoints.take_if_due(self.db, self.settings.instance_path,
-                                                  self.settings.checkpoint_minutes, now=now)
-        except Exception:
-            log.exception("audit checkpoint: could not be taken")
-            return None
+        taken = audit_checkpoints.take_if_due(self.db, self.settings.instance_path,
+                                              self.settings.checkpoint_minutes, now=now)
         if taken is not None:
             log.info("audit checkpoint: row %s, hash %s", taken["seq"], taken["hash"])
         return taken
 
+    @_job("scheduler: could not flag overdue disputes")
     def _flag_disputes(self) -> None:
         """Flag overdue disputes to the orgs still to decide (``registry disputes flag``)."""
         from registry.services.audit import AuditLog
         from registry.services.disputes import flag_overdue, record_flags
 
-        try:
-            result = flag_overdue(self.db, self.settings.dispute_days)
-        except Exception:  # a database hiccup: the next hour tries again
-            log.exception("scheduler: could not flag overdue disputes")
-            return
+        result = flag_overdue(self.db, self.settings.dispute_days)
         if result["flagged"] or result["closed"]:
             audit = AuditLog(self.db, synchronous=True)
             record_flags(audit, result, actor="scheduler")

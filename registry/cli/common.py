@@ -99,11 +99,15 @@ def tlp_option(value: str | None) -> str | None:
         raise click.BadParameter(str(exc)) from None
 
 
+def cli_actor() -> str:
+    """Who acts on the command line, as the audit log names them."""
+    return f"cli:{os.environ.get('USER', 'unknown')}"
+
+
 def cli_audit(action: str, subject=None, result_count: int | None = None, db=None) -> None:
     """Audit an operator action taken on the command line (written at once: no server)."""
     from registry.services.audit import AuditLog
 
     log = AuditLog(db or open_db(), synchronous=True)
-    log.record(action, actor=f"cli:{os.environ.get('USER', 'unknown')}", subject=subject, result_count=result_count,
-               client="cli")
+    log.record(action, actor=cli_actor(), subject=subject, result_count=result_count, client="cli")
     log.close()

@@ -3,17 +3,19 @@ or for every org, and flagging overdue ones to their sources (docs/cli.md, "disp
 
 from __future__ import annotations
 
-import os
-
 import click
 
-from registry.cli.common import cli_audit, echo_json, guard, json_option, open_db, settings
+from registry.cli.common import (
+    cli_actor,
+    cli_audit,
+    echo_json,
+    guard,
+    json_option,
+    open_db,
+    settings,
+)
 from registry.domain import disputes as rules
 from registry.services.access import ON_SERVER
-
-
-def _actor() -> str:
-    return f"cli:{os.environ.get('USER', 'unknown')}"
 
 
 @click.group()
@@ -79,7 +81,7 @@ def disputes_decide(dispute_id, decision, org_slug, note, as_json) -> None:
     from registry.services.disputes import decide
 
     db = open_db()
-    d = decide(db, dispute_id, decision, note, by=ON_SERVER, org=org_slug, actor=_actor(),
+    d = decide(db, dispute_id, decision, note, by=ON_SERVER, org=org_slug, actor=cli_actor(),
                dispute_days=settings().dispute_days)
     applied = d["applied"]
     cli_audit("decision", {"id": d["id"], "value": d["value"], "decision": decision, "orgs": applied["orgs"],
@@ -103,7 +105,7 @@ def disputes_flag(as_json) -> None:
     db = open_db()
     result = flag_overdue(db, settings().dispute_days)
     log = AuditLog(db, synchronous=True)
-    record_flags(log, result, actor=_actor())
+    record_flags(log, result, actor=cli_actor())
     log.close()
     if as_json:
         echo_json(result)

@@ -10,7 +10,7 @@ from flask import Blueprint, current_app, g, jsonify, request
 from registry.domain.roles import CONTRIBUTOR
 from registry.services import review
 from registry.services.errors import Invalid
-from registry.web.api import _plain_parameters, audit
+from registry.web.api import _plain_parameters, audit, sealer
 from registry.web.auth import require
 
 bp = Blueprint("review_api", __name__, url_prefix="/api/v1")
@@ -19,10 +19,6 @@ bp.before_request(_plain_parameters)
 
 def _db():
     return current_app.extensions["registry.db"]
-
-
-def _sealer():
-    return current_app.extensions["registry.sealer"]
 
 
 def _whole(name: str, default: int, low: int, high: int) -> int:
@@ -41,7 +37,7 @@ def review_list():
     org = principal.org
     days = _whole("days", review.DEFAULT_DAYS, 0, review.MAX_DAYS)
     limit = _whole("limit", 1000, 1, review.MAX_LIMIT)
-    listing = review.due(_db(), principal.viewer, org, days=days, limit=limit, sealer=_sealer())
+    listing = review.due(_db(), principal.viewer, org, days=days, limit=limit, sealer=sealer())
     audit("review-read", {"org": org, "days": days}, listing["count"])
     return jsonify(listing)
 
@@ -51,7 +47,7 @@ def review_list():
 def confirm(token: str):
     if not review.TOKEN.fullmatch(token):
         raise Invalid("the id must be an assertion's id as a review listing gives it", field="id")
-    done = review.confirm(_db(), g.principal, token, sealer=_sealer(),
+    done = review.confirm(_db(), g.principal, token, sealer=sealer(),
                           review_days=current_app.config["REGISTRY"].review_days)
     audit("assertion-confirm", {"value": done["value"], "source": done["source"], "feed": done["feed"],
                                 "review_at": done["review_at"]}, 1)

@@ -204,10 +204,9 @@ def home():
         why = _purpose(request.form)
     except RegistryError as exc:
         return page("lookup.html", 400, **shown, answers=None, error=exc.message)
-    given = {name: v for name, v in (("kind", kind), ("platform", platform)) if v}
     with db().read() as conn:
-        answers = do_lookup(conn, values, g.principal.viewer, region=pages.region(), half_lifes=pages.half_lifes(),
-                            **given)
+        answers = do_lookup(conn, values, g.principal.viewer, region=pages.region(), kind=kind, platform=platform,
+                            half_lifes=pages.half_lifes())
     metrics.count_lookups(answers)
     audit("lookup", why_mod.audit_subject(values, why), sum(1 for a in answers if a.get("listed")))
     rows = [_Shown(a, verdict(a), *_sources_and_levels(a)) for a in answers]

@@ -10,13 +10,11 @@ import stat
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from click.testing import CliRunner
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import delete, func, select, update
 
 from registry import config
-from registry.cli import main
 from registry.domain.audit_chain import event_hash
 from registry.scheduler import CHECKPOINT_JOB, FeedScheduler
 from registry.services import audit_checkpoints
@@ -43,21 +41,7 @@ def rows(db) -> list[dict]:
 
 @pytest.fixture
 def instance(tmp_path):
-    return tmp_path / "instance"
-
-
-@pytest.fixture
-def cli(db, instance, monkeypatch):
-    monkeypatch.setenv("REGISTRY_DATABASE_URL", db.url)
-    monkeypatch.setenv("REGISTRY_INSTANCE_PATH", str(instance))
-    runner = CliRunner()
-
-    def invoke(*args, code=0):
-        result = runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
-        assert result.exit_code == code, result.output
-        return result
-
-    return invoke
+    return tmp_path / "instance"  # the cli fixture's (tests/integration/conftest.py)
 
 
 @pytest.fixture

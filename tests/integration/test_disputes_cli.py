@@ -7,10 +7,8 @@ import json
 from datetime import timedelta
 
 import pytest
-from click.testing import CliRunner
 
 from registry import config
-from registry.cli import main
 from registry.domain.times import utcnow
 from registry.scheduler import FeedScheduler
 from registry.services import disputes
@@ -21,20 +19,6 @@ from registry.storage import tables as t
 from tests.helpers import add_member_orgs
 
 VALUE = "+66813334455"
-
-
-@pytest.fixture
-def cli(db, tmp_path, monkeypatch):
-    monkeypatch.setenv("REGISTRY_DATABASE_URL", db.engine.url.render_as_string(hide_password=False))
-    monkeypatch.setenv("REGISTRY_INSTANCE_PATH", str(tmp_path / "instance"))
-    runner = CliRunner()
-
-    def invoke(*args, code=0):
-        result = runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
-        assert result.exit_code == code, result.output
-        return result
-
-    return invoke
 
 
 @pytest.fixture

@@ -7,10 +7,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import select, update
 
-from registry.cli import main
 from registry.services.access import ON_SERVER
 from registry.services.audit import events, verify
 from registry.services.errors import Forbidden, NotFound
@@ -21,19 +19,10 @@ from tests.helpers import add_member_orgs
 
 
 @pytest.fixture
-def cli(db, tmp_path, monkeypatch):
-    """The command line on the test's database (either engine)."""
-    monkeypatch.setenv("REGISTRY_DATABASE_URL", db.url)
-    monkeypatch.setenv("REGISTRY_INSTANCE_PATH", str(tmp_path / "instance"))
+def cli(cli, db):
+    """The command line (tests/integration/conftest.py) with the member orgs."""
     add_member_orgs(db)
-    runner = CliRunner()
-
-    def invoke(*args, status=0):
-        result = runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
-        assert result.exit_code == status, result.output
-        return result
-
-    return invoke
+    return cli
 
 
 def _rows(db, action: str) -> list[dict]:
@@ -52,7 +41,7 @@ def test_cli_lookup_records_its_purpose_and_case_ref(cli, db):
     assert first["result_count"] == 0
     assert plain["subject"] == ["plain-cli.example"]  # no purpose: the values, as before
     assert newest["subject"] == {"purpose": "sweep", "case_ref": None, "values": ["only-purpose.example"]}
-    long = cli("lookup", "x.example", "--purpose", "p" * 501, status=2)
+    long = cli("lookup", "x.example", "--purpose", "p" * 501, code=2)
     assert "--purpose must be at most 500 characters (got 501)" in long.output
     assert len(_rows(db, "lookup")) == 3  # refused before anything was looked up
     assert json.loads(cli("audit", "verify", "--json").stdout)["ok"] is True
@@ -70,8 +59,8 @@ def test_org_set_requires_a_purpose_lists_and_audits_it(cli, db):
     assert "need not give a purpose" in off
     assert [r["subject"] for r in reversed(_rows(db, "org-set"))] == [
         {"org": "ccib-th", "require_purpose": True}, {"org": "ccib-th", "require_purpose": False}]
-    assert "--require-purpose or --no-require-purpose" in cli("org", "set", "ccib-th", status=2).output
-    assert "unknown org 'nobody'" in cli("org", "set", "nobody", "--require-purpose", status=2).output
+    assert "--require-purpose or --no-require-purpose" in cli("org", "set", "ccib-th", code=2).output
+    assert "unknown org 'nobody'" in cli("org", "set", "nobody", "--require-purpose", code=2).output
     assert verify(db).ok
 
 

@@ -7,9 +7,7 @@ import json
 from datetime import timedelta
 
 import pytest
-from click.testing import CliRunner
 
-from registry.cli import main
 from registry.domain.opaque import Sealer
 from registry.domain.standing import SNAPSHOT
 from registry.domain.times import utcnow
@@ -23,17 +21,10 @@ SECRET = "cli-secret-" + "y" * 32
 
 
 @pytest.fixture
-def cli(db, tmp_path, monkeypatch):
-    monkeypatch.setenv("REGISTRY_DATABASE_URL", db.url)
-    monkeypatch.setenv("REGISTRY_INSTANCE_PATH", str(tmp_path / "instance"))
+def cli(cli, db, monkeypatch):
+    """The command line (tests/integration/conftest.py) with the server's secret, and ccib-th's
+    assertions at each distance from their review date."""
     monkeypatch.setenv("REGISTRY_SECRET_KEY", SECRET)
-    runner = CliRunner()
-
-    def invoke(*args, code=0):
-        result = runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
-        assert result.exit_code == code, result.output
-        return result
-
     add_member_orgs(db)
     now = utcnow()
     for value, days_ago in (("soon.cli-review.example", 170), ("passed.cli-review.example", 200),
@@ -41,7 +32,7 @@ def cli(db, tmp_path, monkeypatch):
         with db.write() as conn:
             submit(conn, Provenance(org="ccib-th"), [Submission(value)], now=now - timedelta(days=days_ago))
     end_assertions(db, {"gone.cli-review.example": SNAPSHOT}, now - timedelta(days=50))
-    return invoke
+    return cli
 
 
 def test_review_lists_what_falls_due_with_ids_the_api_takes(cli, db):

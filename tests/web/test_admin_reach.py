@@ -13,8 +13,7 @@ from registry.services import users
 from registry.services.access import ON_SERVER
 from registry.services.errors import NotFound
 from registry.services.keys import create_key, list_keys
-from registry.web.app import create_app
-from tests.web.ui_support import PASSWORD, audit_rows, seed, sign_in, text_of, token
+from tests.web.ui_support import PASSWORD, audit_rows, page_app, seed, sign_in, text_of, token
 
 NEW_PASSWORD = "the attacker's chosen passphrase"
 
@@ -32,16 +31,14 @@ def app(db):
     seed(db)
     for username, (org, role, cap) in EXTRA_USERS.items():
         users.add_user(db, username, org=org, role=role, password=PASSWORD, max_tlp=cap, by=ON_SERVER)
-    app = create_app({"DATABASE_URL": db.url, "SECRET_KEY": "s" * 40, "AUDIT_FLUSH_SECONDS": "60"})
-    app.config["KEYS"] = {
-        "pdrm-red": create_key(db, "pdrm-my", "reader", "red", by=ON_SERVER)["key"],
-        "pdrm-amber": create_key(db, "pdrm-my", "reader", "amber", by=ON_SERVER)["key"],
-        "bank-green": create_key(db, "bank-x", "reader", "green", by=ON_SERVER)["key"],
-        "ccib-admin": create_key(db, "ccib-th", "admin", "red", by=ON_SERVER)["key"],
-    }
-    yield app
-    app.extensions["registry.audit"].close()
-    app.extensions["registry.db"].dispose()
+    with page_app(db) as app:
+        app.config["KEYS"] = {
+            "pdrm-red": create_key(db, "pdrm-my", "reader", "red", by=ON_SERVER)["key"],
+            "pdrm-amber": create_key(db, "pdrm-my", "reader", "amber", by=ON_SERVER)["key"],
+            "bank-green": create_key(db, "bank-x", "reader", "green", by=ON_SERVER)["key"],
+            "ccib-admin": create_key(db, "ccib-th", "admin", "red", by=ON_SERVER)["key"],
+        }
+        yield app
 
 
 def _db(app):

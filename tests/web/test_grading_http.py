@@ -8,9 +8,8 @@ from __future__ import annotations
 import pytest
 
 from registry.services.submit import Provenance, Submission, Submitter
-from registry.web.app import create_app
 from tests.feeds.support import add_feed
-from tests.web.ui_support import seed, sign_in, text_of, token
+from tests.web.ui_support import page_app, seed, sign_in, text_of, token
 
 
 def test_the_api_takes_grades_checks_them_and_shows_them(server):
@@ -51,10 +50,8 @@ def app(db):
         submitter.add(Submission("plain-page.example"))
         submitter.finish()
     add_feed(db, "graded-feed", "https://feeds.example/graded.txt", provider="ccib-th", reliability="C", credibility=3)
-    app = create_app({"DATABASE_URL": db.url, "SECRET_KEY": "s" * 40, "AUDIT_FLUSH_SECONDS": "60"})
-    yield app
-    app.extensions["registry.audit"].close()
-    app.extensions["registry.db"].dispose()
+    with page_app(db) as app:
+        yield app
 
 
 def test_the_pages_show_each_reports_grade_and_how_it_weighed(app):

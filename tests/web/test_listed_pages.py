@@ -17,12 +17,12 @@ from registry.domain.tlp import LEVELS
 from registry.services.access import ON_SERVER
 from registry.services.keys import create_key
 from registry.services.submit import Provenance, Submission, submit
-from registry.web.app import create_app
 from tests.helpers import end_assertions
 from tests.stix.support import validate
 from tests.web.ui_support import (
     audit_rows,
     csrf_from,
+    page_app,
     seed,
     sign_in,
     text_of,
@@ -56,10 +56,8 @@ def app(db):
                    + [Submission(f"due-{level.replace('+', '-')}.ended-page.example")], now=now - timedelta(days=175))
     end_assertions(db, {ended_value(why, level): why for why in END_REASONS for level in LEVELS},
                    now - timedelta(days=1))
-    app = create_app({"DATABASE_URL": db.url, "SECRET_KEY": "s" * 40, "AUDIT_FLUSH_SECONDS": "60"})
-    yield app
-    app.extensions["registry.audit"].close()
-    app.extensions["registry.db"].dispose()
+    with page_app(db) as app:
+        yield app
 
 
 @pytest.mark.parametrize("username", list(SEES))

@@ -16,12 +16,12 @@ from registry.services.access import ON_SERVER
 from registry.services.audit import events
 from registry.services.keys import create_key
 from registry.services.orgs import add_org, set_org
-from registry.web.app import create_app
 from tests.web.conftest import REGISTRY
 from tests.web.ui_support import (
     add_users,
     audit_rows,
     csrf_from,
+    page_app,
     seed,
     sign_in,
     text_of,
@@ -112,10 +112,8 @@ def app(db):
     add_org(db, "dsi-th", "Department of Special Investigation", "TH")
     add_users(db, {"dsi-analyst": ("dsi-th", "reader", "amber")})
     set_org(db, "dsi-th", require_purpose=True)
-    app = create_app({"DATABASE_URL": db.url, "SECRET_KEY": "s" * 40, "AUDIT_FLUSH_SECONDS": "60"})
-    yield app
-    app.extensions["registry.audit"].close()
-    app.extensions["registry.db"].dispose()
+    with page_app(db) as app:
+        yield app
 
 
 def _indicator_links(html: str) -> list[dict]:

@@ -11,7 +11,7 @@ import pytest
 from registry.services.access import ON_SERVER
 from registry.services.users import set_disabled
 from registry.web.app import create_app
-from tests.web.ui_support import PASSWORD, audit_rows, csrf_from, seed, sign_in
+from tests.web.ui_support import PASSWORD, audit_rows, csrf_from, page_app, seed, sign_in
 
 SLOWDOWN = 0.2
 
@@ -19,12 +19,9 @@ SLOWDOWN = 0.2
 @pytest.fixture
 def app(db):
     seed(db)
-    app = create_app({"DATABASE_URL": db.url, "SECRET_KEY": "s" * 40, "AUDIT_FLUSH_SECONDS": "60",
-                      "LOGIN_LIMIT": "5 per 15 minutes", "LOGIN_ADDRESS_LIMIT": "8 per 15 minutes",
-                      "LOGIN_SLOWDOWN_SECONDS": str(SLOWDOWN)})
-    yield app
-    app.extensions["registry.audit"].close()
-    app.extensions["registry.db"].dispose()
+    with page_app(db, LOGIN_LIMIT="5 per 15 minutes", LOGIN_ADDRESS_LIMIT="8 per 15 minutes",
+                  LOGIN_SLOWDOWN_SECONDS=str(SLOWDOWN)) as app:
+        yield app
 
 
 def from_address(app, address: str):

@@ -10,8 +10,7 @@ from urllib.parse import quote
 
 import pytest
 
-from registry.web.app import create_app
-from tests.web.ui_support import audit_rows, seed, sign_in, text_of, token
+from tests.web.ui_support import audit_rows, page_app, seed, sign_in, text_of, token
 
 VALUE = "+66815556677"
 PAGE = f"/indicator?value={quote(VALUE)}"
@@ -20,10 +19,8 @@ PAGE = f"/indicator?value={quote(VALUE)}"
 @pytest.fixture
 def app(db):
     seed(db)
-    app = create_app({"DATABASE_URL": db.url, "SECRET_KEY": "s" * 40, "AUDIT_FLUSH_SECONDS": "60"})
-    yield app
-    app.extensions["registry.audit"].close()
-    app.extensions["registry.db"].dispose()
+    with page_app(db) as app:
+        yield app
 
 
 def _post(client, path: str, form_page: str, **data):

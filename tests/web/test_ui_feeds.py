@@ -11,8 +11,7 @@ import pytest
 
 from registry.services.feeds import run_feed, sync_catalogue
 from registry.storage import tables as t
-from registry.web.app import create_app
-from tests.web.ui_support import audit_rows, seed, sign_in, text_of, token
+from tests.web.ui_support import audit_rows, page_app, seed, sign_in, text_of, token
 
 
 def _feed(folder, name: str, url: str, *, provider: str = "ccib-th", tlp: str = "green") -> None:
@@ -36,11 +35,9 @@ def app(db, tmp_path):
     good.write_text("".join(f"45.80.0.{i}\n" for i in range(1, 7)), encoding="utf-8")
     run_feed(db, "good-feed", trigger="test")
     run_feed(db, "broken-feed", trigger="test")
-    app = create_app({"DATABASE_URL": db.url, "SECRET_KEY": "s" * 40, "AUDIT_FLUSH_SECONDS": "60"})
-    app.config["good_file"] = good
-    yield app
-    app.extensions["registry.audit"].close()
-    app.extensions["registry.db"].dispose()
+    with page_app(db) as app:
+        app.config["good_file"] = good
+        yield app
 
 
 def test_feeds_page_shows_status_counts_chart_and_a_failed_feeds_reason(app):

@@ -19,6 +19,7 @@ from tests.web.ui_support import (
     PASSWORD,
     audit_rows,
     csrf_from,
+    page_app,
     seed,
     sign_in,
     text_of,
@@ -31,11 +32,8 @@ from tests.web.ui_support import (
 @pytest.fixture
 def app(db):
     seed(db)
-    app = create_app({"DATABASE_URL": db.url, "SECRET_KEY": "s" * 40, "AUDIT_FLUSH_SECONDS": "60",
-                      "LOGIN_LIMIT": "5 per 15 minutes"})
-    yield app
-    app.extensions["registry.audit"].close()
-    app.extensions["registry.db"].dispose()
+    with page_app(db, LOGIN_LIMIT="5 per 15 minutes") as app:
+        yield app
 
 
 # -- sign-in, sessions, CSRF -----------------------------------------------------------------

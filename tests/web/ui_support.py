@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from html import unescape
 
 from registry.services.access import ON_SERVER
 from registry.services.audit import events
 from registry.services.orgs import add_org
 from registry.services.users import add_user
+from registry.web.app import create_app
 from tests.helpers import add_member_orgs
 
 PASSWORD = "correct horse battery staple"
@@ -31,6 +33,18 @@ def seed(db) -> None:
     add_org(db, "bank-x", "Bank X fraud team", "TH")
     add_org(db, "registry-ops", "Registry operators", None)
     add_users(db, USERS)
+
+
+@contextmanager
+def page_app(db, **settings: str):
+    """The app on the test's database, its audit buffer flushed only when read (``audit_rows``);
+    ``settings`` add REGISTRY_* settings (without the prefix). Closed after."""
+    app = create_app({"DATABASE_URL": db.url, "SECRET_KEY": "s" * 40, "AUDIT_FLUSH_SECONDS": "60", **settings})
+    try:
+        yield app
+    finally:
+        app.extensions["registry.audit"].close()
+        app.extensions["registry.db"].dispose()
 
 
 def add_users(db, users: dict[str, tuple[str, str, str]]) -> None:
