@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 
 from registry.domain.kinds import FILE_HASH, SAME_FILE, Value, new_value
-from registry.domain.normalize.file_hash import other_hashes
+from registry.domain.normalize.file_hash import STRENGTH, other_hashes
 
-_STRENGTH = {"sha256": 0, "sha1": 1, "md5": 2}
+_STRENGTH = {name: rank for rank, name in enumerate(STRENGTH)}
 
 
 def strength(canonical: str) -> int:

@@ -130,7 +130,7 @@ def test_hash_columns_are_one_file_and_a_value_column_wins_over_them():
                             "not 63",
                             "skipped: no hash in columns sha256_hash, md5_hash, sha1_hash"]
     (record,) = rows[:1]
-    assert normalize(record.value, record.kind)[0].detail == f"md5:{MD5},sha1:{SHA1}"  # the one file's other hashes
+    assert normalize(record.value, record.kind)[0].detail == f"sha1:{SHA1},md5:{MD5}"  # the one file's other hashes
     # URLhaus' payload list: the URL is the value, the hash its payload's
     assert landed(csv_rows(f"url,md5\nhttp://evil.example/a.apk,{MD5}\n")) == ["http://evil.example/a.apk"]
 
@@ -242,7 +242,7 @@ def test_misp_objects_are_one_value_each():
                    "evil-objects.example", "45.77.10.9"]
     assert ignored == 0  # the unix account's attributes are read one by one: not flagged for IDS, passed over
     records = parse_event(event(objects=(file_object,))).records
-    assert normalize(records[0].value, records[0].kind)[0].detail == f"md5:{MD5},sha1:{SHA1}"
+    assert normalize(records[0].value, records[0].kind)[0].detail == f"sha1:{SHA1},md5:{MD5}"
 
 
 def test_misp_file_object_without_ids_flags_is_passed_over():

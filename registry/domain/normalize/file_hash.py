@@ -7,7 +7,7 @@ a named file: :func:`misp_file_hash`.
 Several hashes of one file given together (``sha256:… md5:…``, separated by spaces, commas or
 semicolons; what a STIX ``file:hashes`` or a MISP file object holds, see :func:`file_hashes_text`)
 are one value: the strongest hash is its value, the others its ``detail``
-(``md5:…,sha1:…``), which storage keeps as the indicator's other names so a lookup by any of
+(strongest first: ``sha1:…,md5:…``), which storage keeps as the indicator's other names so a lookup by any of
 them finds it. See docs/design.md ("The money and messaging kinds").
 """
 
@@ -58,7 +58,7 @@ def hash_value(algorithm: str | None, digest: str) -> Value:
     return new_value(FILE_HASH, f"{name}:{digest.lower()}", None, None, None, None, None)
 
 
-_STRENGTH = ("sha256", "sha1", "md5")  # the first present names the file
+STRENGTH = ("sha256", "sha1", "md5")  # the first present names the file; others follow in this order
 
 
 def _one(s: str) -> Value:
@@ -94,8 +94,8 @@ def several(values: list[Value]) -> Value:
         name = value.value.partition(":")[0]
         if by_name.setdefault(name, value.value) != value.value:
             raise Invalid(f"two different {name} hashes: several hashes must be of one file")
-    names = [name for name in _STRENGTH if name in by_name]
-    others = ",".join(by_name[name] for name in reversed(names[1:]))
+    names = [name for name in STRENGTH if name in by_name]
+    others = ",".join(by_name[name] for name in names[1:])
     return new_value(FILE_HASH, by_name[names[0]], None, None, None, None, others or None)
 
 
