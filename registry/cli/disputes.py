@@ -78,14 +78,13 @@ def _echo(d: dict) -> None:
 @guard
 def disputes_decide(dispute_id, decision, org_slug, note, as_json) -> None:
     """Decide a dispute as the registry's operator: delist ends the assertions, uphold keeps them."""
-    from registry.services.disputes import decide
+    from registry.services.disputes import decide, decision_subject
 
     db = open_db()
     d = decide(db, dispute_id, decision, note, by=ON_SERVER, org=org_slug, actor=cli_actor(),
                dispute_days=settings().dispute_days)
     applied = d["applied"]
-    cli_audit("decision", {"id": d["id"], "value": d["value"], "decision": decision, "orgs": applied["orgs"],
-                           "note": note, "closed": d["status"] == rules.CLOSED}, applied["assertions"], db=db)
+    cli_audit("decision", decision_subject(d, decision, note), applied["assertions"], db=db)
     if as_json:
         echo_json(d)
         return

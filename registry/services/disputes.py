@@ -273,3 +273,11 @@ def record_flags(log, result: dict[str, list[dict]], *, actor: str) -> None:
     for entry in result["closed"]:
         log.record("dispute-closed", actor=actor, subject={"id": entry["id"], "value": entry["value"],
                                                            "why": "no report in force is left to decide on"})
+
+
+def decision_subject(decided: dict, decision: str, note: str | None) -> dict:
+    """The ``decision`` audit event's subject for a dispute as ``decide`` answered it (the API,
+    the page and the command record the same)."""
+    applied = decided["applied"]
+    return {"id": decided["id"], "value": decided["value"], "decision": decision, "orgs": applied["orgs"],
+            "note": note, "closed": decided["status"] == rules.CLOSED}

@@ -137,3 +137,8 @@ def purge(db: Database, *, retention_days: int, relist_days: int, record: Callab
         total += len(rows)
         record({"retention_days": retention_days, "ended_before": iso(before), "count": len(rows),
                 "values": [f"{source} {value}" for _, value, source in rows]}, len(rows))
+
+
+def confirm_subject(done: dict) -> dict:
+    """The ``assertion-confirm`` audit event's subject for what ``confirm`` answered."""
+    return {"value": done["value"], "source": done["source"], "feed": done["feed"], "review_at": done["review_at"]}

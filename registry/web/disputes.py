@@ -83,7 +83,5 @@ def decide(uid: str):
     note = fields.text(body.get("note"), "note", max_len=disputes.MAX_TEXT)
     org = fields.text(body.get("org"), "org", max_len=64)
     shown = disputes.decide(_db(), uid, decision, note, by=g.principal, org=org, dispute_days=_days())
-    applied = shown["applied"]
-    audit("decision", {"id": shown["id"], "value": shown["value"], "decision": decision, "orgs": applied["orgs"],
-                       "note": note, "closed": shown["status"] == "closed"}, applied["assertions"])
+    audit("decision", disputes.decision_subject(shown, decision, note), shown["applied"]["assertions"])
     return jsonify(shown)

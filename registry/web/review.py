@@ -49,6 +49,5 @@ def confirm(token: str):
         raise Invalid("the id must be an assertion's id as a review listing gives it", field="id")
     done = review.confirm(_db(), g.principal, token, sealer=sealer(),
                           review_days=current_app.config["REGISTRY"].review_days)
-    audit("assertion-confirm", {"value": done["value"], "source": done["source"], "feed": done["feed"],
-                                "review_at": done["review_at"]}, 1)
+    audit("assertion-confirm", review.confirm_subject(done), 1)
     return jsonify(done)

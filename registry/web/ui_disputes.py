@@ -77,9 +77,7 @@ def decide(uid: str):
         flash(f"Not decided: {exc.message}")
         return redirect(url_for("ui.disputes.dispute", uid=uid))
     applied = shown["applied"]
-    audit("decision", {"id": shown["id"], "value": shown["value"], "decision": decision, "orgs": applied["orgs"],
-                       "note": note, "closed": shown["status"] == rules.CLOSED},
-          applied["assertions"])
+    audit("decision", disputes.decision_subject(shown, decision, note), applied["assertions"])
     done = "Delisted" if decision == rules.DELIST else "Upheld"
     flash(f"{done} for {', '.join(applied['orgs'])}{'; the dispute is closed' if shown['status'] == rules.CLOSED else ''}.")
     return redirect(url_for("ui.disputes.dispute", uid=uid))

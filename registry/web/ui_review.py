@@ -43,7 +43,6 @@ def confirm():
     token = request.form.get("id") or ""
     done = review.confirm(db(), g.principal, token, sealer=current_app.extensions["registry.sealer"],
                           review_days=settings().review_days)
-    audit("assertion-confirm", {"value": done["value"], "source": done["source"], "feed": done["feed"],
-                                "review_at": done["review_at"]}, 1)
+    audit("assertion-confirm", review.confirm_subject(done), 1)
     flash(f"Confirmed {done['value']}: next review by {done['review_at'][:10]}.")
     return redirect(url_for("ui.review.review_page", days=request.form.get("days") or None))
