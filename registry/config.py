@@ -77,6 +77,13 @@ def _choice(*choices: str) -> Callable[[str], str]:
     return parse
 
 
+def _flag(text: str) -> bool:
+    value = text.strip().lower()
+    if value not in ("true", "false"):
+        raise ValueError(text)
+    return value == "true"
+
+
 def _region(text: str) -> str | None:
     region = text.strip().upper()
     if region and not (len(region) == 2 and region.isascii() and region.isalpha()):
@@ -142,6 +149,14 @@ SETTINGS: tuple[Setting, ...] = (
             _whole(0), "a whole number of at least 0 (0: keep forever)"),
     Setting("CHECKPOINT_MINUTES", "60", "How often the scheduler signs a checkpoint of the audit chain's head; 0 for on demand only.",
             _whole(0), "a whole number of minutes (0: on demand only)"),
+    Setting("EVENT_DAYS", "30", "Days an event is kept for `GET /api/v1/events`, streams and webhooks to resume from; the daily job purges older ones (0 keeps them).",
+            _whole(0), "a whole number of days, 0 or more"),
+    Setting("WEBHOOK_ALLOW_LOOPBACK", "false", "`true` lets webhooks use plain http to 127.0.0.1 (tests, a receiver on the same host); otherwise https only, never to a private, loopback or link-local address.",
+            _flag, "true or false"),
+    Setting("WEBHOOK_RETRY_HOURS", "24", "How long a webhook's failing delivery is retried (exponential back-off) before the webhook is disabled.",
+            _number(0, above=True), "a number of hours above 0"),
+    Setting("STREAM_HEARTBEAT_SECONDS", "15", "How often an event stream sends a heartbeat comment while no event comes.",
+            _number(0, above=True), _SECONDS),
     Setting("DEFAULT_REGION", "TH", "Region (ISO alpha-2) for national phone numbers in lookups when neither the request nor the caller's org gives one.",
             _region, "a two-letter region code such as 'TH', or empty"),
     Setting("MAX_BATCH", "10000", "Most values in one batch lookup request.", _whole(1), "a whole number of at least 1"),
@@ -201,6 +216,10 @@ class Settings:
     relist_days: int
     retention_days: int
     checkpoint_minutes: int
+    event_days: int
+    webhook_allow_loopback: bool
+    webhook_retry_hours: float
+    stream_heartbeat_seconds: float
     default_region: str | None
     max_batch: int
     max_body_mb: float

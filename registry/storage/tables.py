@@ -28,6 +28,7 @@ from sqlalchemy import (
     Index,
     LargeBinary,
     SmallInteger,
+    String,
     UniqueConstraint,
     false,
     text,
@@ -46,6 +47,9 @@ class Organization(SQLModel, table=True):
     created: datetime
     # Lookups by this org's users and keys must say why (purpose, case reference).
     require_purpose: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
+    # Whether other orgs learn this org's name when it looks up their values (named), only that
+    # "an agency" did (anonymous), or nothing (none): docs/design.md, "Events and watches".
+    share_hits: str = Field(default="anonymous", sa_column=Column(String(16), nullable=False, server_default="anonymous"))
 
 
 class Indicator(SQLModel, table=True):
@@ -92,6 +96,10 @@ class Assertion(SQLModel, table=True):
         # unique: one id names one object (stix.claims keeps a second holder out).
         Index("uq_assertion_stix_id", "stix_id", unique=True, sqlite_where=text("stix_id IS NOT NULL"),
               postgresql_where=text("stix_id IS NOT NULL")),
+        # The expiry events (docs/design.md, "Events and watches") read the assertions whose
+        # valid_until passed since the last look; most rows have none, so they stay out of it.
+        Index("ix_assertion_valid_until", "valid_until", sqlite_where=text("valid_until IS NOT NULL"),
+              postgresql_where=text("valid_until IS NOT NULL")),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -256,6 +264,8 @@ class User(SQLModel, table=True):
     # Every session cookie carries the generation it was signed in under; signing out,
     # disabling and a new password bump it, so cookies saved before stop working.
     session_generation: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
+    # The highest event sequence number this user has seen on the Alerts page (the unread count).
+    alerts_seen: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default=text("0")))
 
 
 class ApiKey(SQLModel, table=True):
@@ -415,3 +425,124 @@ class FeedRun(SQLModel, table=True):
 
 feed = Feed.__table__
 feed_run = FeedRun.__table__
+
+
+class Event(SQLModel, table=True):
+    """One change that matters (docs/design.md, "Events and watches"), written in the same
+    transaction as the change. ``seq`` comes from the ``event`` counter, whose row lock is held
+    until commit, so events become visible in sequence order. ``source`` and ``tlp`` are those of
+    the assertion or sighting the event reveals: the one TLP rule applies to them as to it.
+    ``to_org_id`` set: addressed to that org alone (a hit on its indicator, its feed failing)."""
+
+    __tablename__ = "event"
+
+    seq: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    type: str = Field(max_length=32)
+    time: datetime
+    kind: str | None = Field(default=None, max_length=16)
+    value: str | None = Field(default=None, max_length=2048)
+    org: str | None = Field(default=None, max_length=64)  # the acting org as shown; None: anonymous
+    source: str | None = Field(default=None, max_length=64)  # the org whose data it reveals
+    tlp: str = Field(max_length=16)
+    labels: str = Field(default=",", max_length=1000)  # as assertion.labels: ,a,b,
+    to_org_id: int | None = Field(default=None, foreign_key="organization.id", index=True)
+    body: str = Field(default="{}")  # JSON: the rest of the event as receivers see it
+
+
+class EventInbox(SQLModel, table=True):
+    """An event routed to an org: a watch of the org matched it (``watches``: the watches' ids,
+    ,a,b,) or it touches the org's own indicator (``watches`` empty)."""
+
+    __tablename__ = "event_inbox"
+
+    org_id: int = Field(foreign_key="organization.id", primary_key=True)
+    seq: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    watches: str = Field(default="", max_length=2000)
+
+
+class Watch(SQLModel, table=True):
+    """What an org watches: a value or block (``key``, its canonical value, with ``kind``,
+    ``prefix_len`` and ``range_start`` for networks and number blocks) or a label alone; narrowed
+    by ``kinds``, ``labels`` and ``sources`` (each ,a,b,; empty: any)."""
+
+    __tablename__ = "watch"
+
+    id: int | None = Field(default=None, primary_key=True)
+    uid: str = Field(max_length=36, unique=True)  # what callers see: row ids count every org's
+    org_id: int = Field(foreign_key="organization.id", index=True)
+    actor: str | None = Field(default=None, max_length=64)
+    key: str | None = Field(default=None, max_length=2048, index=True)
+    kind: str | None = Field(default=None, max_length=16)
+    prefix_len: int | None = None
+    range_start: bytes | None = Field(default=None, sa_column=Column(LargeBinary(16)))
+    label: str | None = Field(default=None, max_length=100, index=True)
+    kinds: str = Field(default="", max_length=200)
+    labels: str = Field(default="", max_length=1000)
+    sources: str = Field(default="", max_length=1000)
+    created: datetime
+
+
+class Webhook(SQLModel, table=True):
+    """A receiver of an org's events by signed POST. ``position``: the last event sequence
+    handled (delivered or not the webhook's); ``attempt`` and ``next_attempt``: the retry state
+    of the event after it; ``lease_owner``/``lease_until``: which dispatcher delivers it now."""
+
+    __tablename__ = "webhook"
+
+    id: int | None = Field(default=None, primary_key=True)
+    uid: str = Field(max_length=36, unique=True)
+    org_id: int = Field(foreign_key="organization.id", index=True)
+    actor: str | None = Field(default=None, max_length=64)
+    url: str = Field(max_length=2048)
+    secret: str = Field(max_length=128)
+    watches: str | None = Field(default=None, max_length=2000)  # ,uid,uid, ; None: all the org's events
+    enabled: bool = True
+    disabled_reason: str | None = Field(default=None, max_length=500)
+    created: datetime
+    position: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default=text("0")))
+    attempt: int = 0
+    failing_since: datetime | None = None
+    next_attempt: datetime | None = None
+    lease_owner: str | None = Field(default=None, max_length=200)
+    lease_until: datetime | None = None
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One attempt to deliver one event to one webhook, and its answer. ``delivery`` is the same
+    on every attempt of the event (receivers dedupe on it)."""
+
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (Index("ix_webhook_delivery_hook", "webhook_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    webhook_id: int = Field(foreign_key="webhook.id")
+    seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+    delivery: str = Field(max_length=36)
+    attempt: int
+    time: datetime
+    status: int | None = None  # the receiver's HTTP status
+    answer: str | None = Field(default=None, max_length=500)  # the start of its body
+    error: str | None = Field(default=None, max_length=500)  # why no answer came
+    duration: float | None = None  # seconds
+
+
+class HitTally(SQLModel, table=True):
+    """Lookups by one org that hit another org's indicator, counted per hour: the first of an
+    hour raises a ``lookup.hit`` event, the rest add to ``count``."""
+
+    __tablename__ = "hit_tally"
+
+    indicator_id: int = Field(foreign_key="indicator.id", primary_key=True)
+    looker_id: int = Field(foreign_key="organization.id", primary_key=True)
+    owner_id: int = Field(foreign_key="organization.id", primary_key=True)
+    window: datetime  # the start of the hour counted
+    count: int = 0
+    event_seq: int | None = Field(default=None, sa_column=Column(BigInteger))
+
+
+event = Event.__table__
+event_inbox = EventInbox.__table__
+watch = Watch.__table__
+webhook = Webhook.__table__
+webhook_delivery = WebhookDelivery.__table__
+hit_tally = HitTally.__table__

@@ -1,0 +1,82 @@
+"""Events: the changes that matter, as receivers see them (docs/design.md, "Events and watches").
+
+Pure: the event types, what an org shares of its lookups, and an event's JSON from its stored
+fields. Which events an org receives (its watches, hits on its own indicators) is decided where
+they are written (``services.events``); who may see one is the one TLP rule over the ``source``
+and ``tlp`` of what it reveals.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from registry.domain.times import iso
+
+REPORTED = "indicator.reported"
+UPDATED = "indicator.updated"
+EXPIRED = "indicator.expired"
+DELISTED = "indicator.delisted"
+DISPUTED = "indicator.disputed"
+SIGHTED = "sighting.recorded"
+LOOKUP_HIT = "lookup.hit"
+FEED_FAILED = "feed.failed"
+FEED_FLAGGED = "feed.flagged"
+WEBHOOK_DISABLED = "webhook.disabled"
+
+TYPES: tuple[str, ...] = (REPORTED, UPDATED, EXPIRED, DELISTED, DISPUTED, SIGHTED, LOOKUP_HIT, FEED_FAILED,
+                          FEED_FLAGGED, WEBHOOK_DISABLED)
+
+# What an org lets others learn of its lookups that hit their indicators (``registry org set ORG
+# --share-hits``): its name, only that "an agency" looked, or nothing at all.
+NAMED = "named"
+ANONYMOUS = "anonymous"
+NONE = "none"
+SHARE_HITS: tuple[str, ...] = (NAMED, ANONYMOUS, NONE)
+DEFAULT_SHARE_HITS = ANONYMOUS
+
+
+@dataclass(slots=True)
+class NewEvent:
+    """An event to write. ``source``/``tlp``: the org and level of the assertion or sighting it
+    reveals (visibility). ``org``: the acting org as receivers are shown it (None: anonymous, or
+    no org acted). ``to_org_id``: addressed to that org alone. ``owners``: org ids that receive it
+    because it touches their own indicator (the writer checked the actor could see it).
+    ``indicator_id``: the indicator it is about, for routing to its owners."""
+
+    type: str
+    time: datetime
+    tlp: str
+    source: str | None = None
+    org: str | None = None
+    kind: str | None = None
+    value: str | None = None
+    labels: tuple[str, ...] = ()
+    body: dict = field(default_factory=dict)
+    to_org_id: int | None = None
+    owners: tuple[tuple[int, str], ...] = ()  # (org id, slug)
+    actor_id: int | None = None  # the acting org's id: never routed to itself as a hit
+
+
+def shown(seq: int, type_: str, time, kind, value, org, tlp, body: str | dict, watches: str | tuple = "") -> dict:
+    """An event's JSON: ``{"seq", "type", "time", "kind", "value", "org", "tlp", "watches", ...}``,
+    the rest (assertion, sighting, count, …) from its stored body."""
+    extra = json.loads(body) if isinstance(body, str) else dict(body)
+    if isinstance(watches, str):
+        watches = [w for w in watches.split(",") if w]
+    out = {"seq": seq, "type": type_, "time": time if isinstance(time, str) else iso(time), "kind": kind,
+           "value": value, "org": org, "tlp": tlp, "watches": list(watches)}
+    for key, item in extra.items():
+        out.setdefault(key, item)
+    return out
+
+
+def labels_text(labels) -> str:
+    """Labels as stored (,a,b,): a label filter is a LIKE."""
+    return "," + "".join(f"{label}," for label in labels)
+
+
+def listed(text: str | None) -> tuple[str, ...]:
+    """The members of a stored ,a,b, list."""
+    return tuple(part for part in (text or "").split(",") if part)
