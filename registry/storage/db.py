@@ -86,6 +86,9 @@ class Database:
         return inspect(self.engine).has_table("indicator")
 
     def dispose(self) -> None:
+        signal = self.caches.derived.pop("event-signal", None)  # storage.event_signal's watcher thread
+        if signal is not None:
+            signal.stop()
         self.engine.dispose()
 
 

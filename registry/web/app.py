@@ -46,6 +46,7 @@ def create_app(config: Settings | dict | None = None) -> Flask:
         auth,
         disputes,
         errors,
+        events,
         exports,
         feeds,
         jsonio,
@@ -71,5 +72,6 @@ def create_app(config: Settings | dict | None = None) -> Flask:
     app.register_blueprint(feeds.bp)
     app.register_blueprint(review.bp)
     app.register_blueprint(disputes.bp)
+    app.register_blueprint(events.bp)
     app.register_blueprint(ui.bp)  # the web page at /
     return app

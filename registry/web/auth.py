@@ -11,7 +11,7 @@ from flask import Flask, current_app, g, request
 from registry.domain import roles
 from registry.services.errors import Forbidden, RegistryError
 
-__all__ = ["Forbidden", "Unauthorized", "install", "load_principal", "require"]
+__all__ = ["Forbidden", "Unauthorized", "install", "load_principal", "presented_key", "require"]
 
 
 class Unauthorized(RegistryError):
@@ -19,7 +19,7 @@ class Unauthorized(RegistryError):
     code = "unauthorized"
 
 
-def _presented_key() -> str | None:
+def presented_key() -> str | None:
     header = request.headers.get("Authorization", "")
     scheme, _, credentials = header.partition(" ")
     if scheme.lower() == "bearer":
@@ -37,7 +37,7 @@ def _presented_key() -> str | None:
 
 def load_principal() -> None:
     g.principal = None
-    key = _presented_key()
+    key = presented_key()
     if key is None:
         return
     principal = current_app.extensions["registry.keys"].authenticate(key)
