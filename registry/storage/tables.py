@@ -546,3 +546,106 @@ watch = Watch.__table__
 webhook = Webhook.__table__
 webhook_delivery = WebhookDelivery.__table__
 hit_tally = HitTally.__table__
+
+
+class Operation(SQLModel, table=True):
+    """A fraud operation (docs/design.md, "Operations and relationships"): indicators that belong
+    together, owned by an org, visible under the one TLP rule by its own ``tlp``. ``seq`` is the
+    change sequence (TAXII and exports follow it); ``stix_id`` the grouping's (or the imported
+    report's, actor's, …) id; ``stix_type`` what an imported one came as."""
+
+    __tablename__ = "operation"
+    __table_args__ = (
+        Index("uq_operation_stix_id", "stix_id", unique=True, sqlite_where=text("stix_id IS NOT NULL"),
+              postgresql_where=text("stix_id IS NOT NULL")),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    uid: str = Field(max_length=36, unique=True)  # what callers see: row ids count every org's
+    org_id: int = Field(foreign_key="organization.id", index=True)
+    actor: str | None = Field(default=None, max_length=64)
+    name: str = Field(max_length=200)
+    description: str | None = Field(default=None, max_length=4000)
+    tlp: str = Field(max_length=16)
+    labels: str = Field(default=",", max_length=1000)  # ,a,b, as assertion.labels
+    status: str = Field(default="open", max_length=16)  # open, closed
+    created: datetime
+    modified: datetime
+    first_activity: datetime | None = None
+    last_activity: datetime | None = None
+    closed: datetime | None = None
+    stix_id: str | None = Field(default=None, max_length=64)
+    stix_type: str | None = Field(default=None, max_length=32)
+    seq: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+
+
+class OperationMember(SQLModel, table=True):
+    """An indicator of an operation, with the org (and key or user) that added it and when."""
+
+    __tablename__ = "operation_member"
+
+    operation_id: int = Field(foreign_key="operation.id", primary_key=True)
+    indicator_id: int = Field(foreign_key="indicator.id", primary_key=True, index=True)
+    org_id: int = Field(foreign_key="organization.id")
+    actor: str | None = Field(default=None, max_length=64)
+    added: datetime
+
+
+class OperationNote(SQLModel, table=True):
+    __tablename__ = "operation_note"
+
+    id: int | None = Field(default=None, primary_key=True)
+    operation_id: int = Field(foreign_key="operation.id", index=True)
+    org_id: int = Field(foreign_key="organization.id")
+    actor: str | None = Field(default=None, max_length=64)
+    text: str = Field(max_length=4000)
+    created: datetime
+
+
+class Relationship(SQLModel, table=True):
+    """One org's statement that two indicators are linked (``type`` from
+    ``domain.operations.RELATIONSHIP_TYPES``), under the one TLP rule by its own ``tlp``."""
+
+    __tablename__ = "relationship"
+    __table_args__ = (
+        UniqueConstraint("source_id", "target_id", "type", "org_id", name="uq_relationship"),
+        Index("uq_relationship_stix_id", "stix_id", unique=True, sqlite_where=text("stix_id IS NOT NULL"),
+              postgresql_where=text("stix_id IS NOT NULL")),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    uid: str = Field(max_length=36, unique=True)
+    source_id: int = Field(foreign_key="indicator.id")  # the unique key starts with it
+    target_id: int = Field(foreign_key="indicator.id", index=True)
+    type: str = Field(max_length=32)
+    org_id: int = Field(foreign_key="organization.id")
+    actor: str | None = Field(default=None, max_length=64)
+    tlp: str = Field(max_length=16)
+    confidence: int
+    description: str | None = Field(default=None, max_length=4000)
+    first_seen: datetime
+    last_seen: datetime
+    created: datetime
+    modified: datetime
+    stix_id: str | None = Field(default=None, max_length=64)
+    seq: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+
+
+class Cosubmission(SQLModel, table=True):
+    """Values one org submitted together in one small request or STIX bundle (``batch``): the
+    suggested links' "submitted together" rule reads them."""
+
+    __tablename__ = "cosubmission"
+
+    batch: str = Field(max_length=36, primary_key=True)
+    indicator_id: int = Field(foreign_key="indicator.id", primary_key=True, index=True)
+    org_id: int = Field(foreign_key="organization.id")
+    tlp: str = Field(max_length=16)  # the submission's: the rule shows the pair only to who may see it
+    created: datetime
+
+
+operation = Operation.__table__
+operation_member = OperationMember.__table__
+operation_note = OperationNote.__table__
+relationship = Relationship.__table__
+cosubmission = Cosubmission.__table__

@@ -1,0 +1,223 @@
+"""Operations: create, add and remove members, notes, close and reopen, show and list
+(docs/design.md, "Operations and relationships").
+
+``by`` is the acting caller (a ``Principal``) or ``ON_SERVER`` (the CLI's operator, who acts for
+``org``). An operation the caller may not see (its TLP and owner under the one rule) does not
+exist for them: every path answers it as unknown. Changing one takes a contributor (or above) of
+its owner org who may see it, or an operator.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Connection
+
+from registry.domain import operations as rules
+from registry.domain import roles
+from registry.domain import tlp as tlp_mod
+from registry.domain.normalize import NormalizeError, normalize
+from registry.domain.times import iso, utcnow
+from registry.domain.tlp import Viewer
+from registry.services.access import ON_SERVER
+from registry.services.errors import Forbidden, Invalid, NotFound
+from registry.services.orgs import require_org
+from registry.services.submit import clean_labels
+from registry.storage import indicators as ind_store
+from registry.storage import operations as store
+from registry.storage.db import Database, next_seq
+
+MAX_LIST = 1000
+
+
+def viewer_of(by) -> Viewer:
+    return Viewer.operator() if by is ON_SERVER else by.viewer
+
+
+def _label_text(labels: Sequence[str]) -> str:
+    return "," + "".join(f"{label}," for label in labels)
+
+
+def tlp_field(value: str | None) -> str:
+    if value is None:
+        return tlp_mod.DEFAULT_TLP
+    try:
+        return tlp_mod.parse_tlp(value)
+    except ValueError as exc:
+        raise Invalid(str(exc), field="tlp") from None
+
+
+def text_field(value: str | None, field: str, limit: int, *, required: bool = False) -> str | None:
+    if value is None or not value.strip():
+        if required:
+            raise Invalid(f"{field} must not be empty", field=field)
+        return None
+    value = value.strip()
+    if len(value) > limit:
+        raise Invalid(f"{field} is at most {limit} characters", field=field)
+    return value
+
+
+def acting_org(by, org: str | None) -> str:
+    if by is ON_SERVER:
+        if not org:
+            raise Invalid("the operator acts for an org: give --org", field="org")
+        return org
+    if org and org != by.org and not roles.administers_every_org(by.role):
+        raise Forbidden(f"you act for {by.org}, not {org}", field="org")
+    return org or by.org
+
+
+def visible_operation(conn: Connection, uid: str, by) -> store.OperationRow:
+    """The operation ``uid`` if ``by`` may see it; else NotFound, as for an unknown id."""
+    row = store.by_uid(conn, uid) if isinstance(uid, str) and len(uid) <= 36 else None
+    if row is None or not viewer_of(by).can_see(row.tlp, row.org):
+        raise NotFound(f"no operation {uid!r}", field="id")
+    return row
+
+
+def _may_change(row: store.OperationRow, by) -> None:
+    if by is ON_SERVER or roles.administers_every_org(by.role):
+        return
+    if by.org != row.org or not roles.allows(by.role, roles.CONTRIBUTOR):
+        raise Forbidden(f"only {row.org}'s contributors (or above) change its operation", field="id")
+
+
+def create(db: Database, by, *, name: str, description: str | None = None, tlp: str | None = None,
+           labels: Sequence[str] = (), org: str | None = None, now: datetime | None = None,
+           stix_id: str | None = None, stix_type: str | None = None) -> dict:
+    now = now or utcnow()
+    name = text_field(name, "name", rules.MAX_NAME, required=True)
+    description = text_field(description, "description", rules.MAX_TEXT)
+    level = tlp_field(tlp)
+    labels = clean_labels(labels)
+    slug = acting_org(by, org)
+    if by is not ON_SERVER and not viewer_of(by).can_see(level, slug):
+        raise Invalid(f"your key or user may not see TLP:{level.upper()}, so it cannot make an operation at it",
+                      field="tlp")
+    with db.write() as conn:
+        owner = require_org(conn, slug)
+        uid = str(uuid.uuid4())
+        store.insert(conn, uid=uid, org_id=owner.id, actor=None if by is ON_SERVER else by.actor, name=name,
+                     description=description, tlp=level, labels=_label_text(labels), status=rules.OPEN, created=now,
+                     modified=now, first_activity=now, last_activity=now, stix_id=stix_id, stix_type=stix_type,
+                     seq=next_seq(conn))
+    return {"id": uid, "name": name, "org": slug, "tlp": level, "labels": list(labels), "status": rules.OPEN}
+
+
+def add_values(db: Database, uid: str, values: Sequence[str], by, *, region: str | None = None,
+               kind: str | None = None, now: datetime | None = None) -> dict:
+    """Add ``values`` (any kind; each read as a lookup reads it) as members: ``added``, ``already``
+    (members before) and ``rejected`` (``{"value", "error"}``, the rest land)."""
+    if not values:
+        raise Invalid("give at least one value", field="values")
+    if len(values) > rules.MAX_MEMBERS_PER_REQUEST:
+        raise Invalid(f"at most {rules.MAX_MEMBERS_PER_REQUEST} values at once", field="values")
+    now = now or utcnow()
+    parsed, rejected = [], []
+    for raw in values:
+        try:
+            parsed.extend(normalize(raw, kind, region))
+        except NormalizeError as exc:
+            rejected.append({"value": raw, "error": str(exc)})
+    with db.write() as conn:
+        row = visible_operation(conn, uid, by)
+        _may_change(row, by)
+        added, already = _add(conn, row, parsed, by, now)
+    return {"id": uid, "added": added, "already": already, "rejected": rejected}
+
+
+def _add(conn: Connection, row: store.OperationRow, parsed, by, now: datetime) -> tuple[list[str], list[str]]:
+    items = [ind_store.Pending(value=value, confidence=0, tlp=row.tlp, labels=()) for value in parsed]
+    ids, _ = ind_store.ensure_indicators(conn, items, now)
+    by_id = {ids[value.value]: value.value for value in parsed}
+    new = store.add_members(conn, row.id, list(by_id), row.org_id if by is ON_SERVER else _org_id(conn, by),
+                            None if by is ON_SERVER else by.actor, now)
+    if new:
+        store.change(conn, row.id, modified=now, last_activity=now, seq=next_seq(conn))
+    added = [by_id[i] for i in new]
+    return added, [v for i, v in by_id.items() if i not in set(new)]
+
+
+def _org_id(conn: Connection, by) -> int:
+    return require_org(conn, by.org).id
+
+
+def remove_value(db: Database, uid: str, value: str, by, *, region: str | None = None,
+                 now: datetime | None = None) -> None:
+    now = now or utcnow()
+    try:
+        canonical = [v.value for v in normalize(value, None, region)]
+    except NormalizeError as exc:
+        raise Invalid(str(exc), field="value") from None
+    with db.write() as conn:
+        row = visible_operation(conn, uid, by)
+        _may_change(row, by)
+        ids = ind_store.indicator_ids(conn, canonical)
+        removed = [store.remove_member(conn, row.id, i) for i in ids.values()]
+        if not any(removed):
+            raise NotFound(f"{value!r} is not a member of operation {uid}", field="value")
+        store.change(conn, row.id, modified=now, last_activity=now, seq=next_seq(conn))
+
+
+def set_status(db: Database, uid: str, status: str, by, *, now: datetime | None = None) -> dict:
+    if status not in rules.STATUSES:
+        raise Invalid(f"status must be one of {', '.join(rules.STATUSES)}", field="status")
+    now = now or utcnow()
+    with db.write() as conn:
+        row = visible_operation(conn, uid, by)
+        _may_change(row, by)
+        if row.status != status:
+            store.change(conn, row.id, status=status, closed=now if status == rules.CLOSED else None, modified=now,
+                         last_activity=now, seq=next_seq(conn))
+    return {"id": uid, "status": status}
+
+
+def add_note(db: Database, uid: str, text: str, by, *, now: datetime | None = None) -> None:
+    now = now or utcnow()
+    text = text_field(text, "text", rules.MAX_TEXT, required=True)
+    with db.write() as conn:
+        row = visible_operation(conn, uid, by)
+        _may_change(row, by)
+        store.add_note(conn, row.id, row.org_id if by is ON_SERVER else _org_id(conn, by),
+                       None if by is ON_SERVER else by.actor, text, now)
+        store.change(conn, row.id, modified=now, last_activity=now)
+
+
+def summary(row: store.OperationRow) -> dict:
+    """An operation as lists show it."""
+    return {"id": row.uid, "name": row.name, "org": row.org, "tlp": row.tlp,
+            "labels": [label for label in row.labels.split(",") if label], "status": row.status,
+            "description": row.description, "created": iso(row.created), "modified": iso(row.modified),
+            "first_activity": iso(row.first_activity) if row.first_activity else None,
+            "last_activity": iso(row.last_activity) if row.last_activity else None,
+            "closed": iso(row.closed) if row.closed else None}
+
+
+def listing(db: Database, by, *, text: str | None = None, status: str | None = None, label: str | None = None,
+            org: str | None = None, value: str | None = None, limit: int = 100) -> list[dict]:
+    if status is not None and status not in rules.STATUSES:
+        raise Invalid(f"status must be one of {', '.join(rules.STATUSES)}", field="status")
+    limit = max(1, min(limit, MAX_LIST))
+    with db.read() as conn:
+        value_ids = None
+        if value is not None:
+            try:
+                canonical = [v.value for v in normalize(value)]
+            except NormalizeError as exc:
+                raise Invalid(str(exc), field="value") from None
+            value_ids = list(ind_store.indicator_ids(conn, canonical).values())
+        rows = store.listing(conn, viewer_of(by), text=text, status=status, label=label, org=org,
+                             value_ids=value_ids, limit=limit)
+    return [summary(row) for row in rows]
+
+
+def memberships(conn: Connection, indicator_ids: Sequence[int], viewer: Viewer) -> dict[int, list[dict]]:
+    """Indicator id → the visible operations holding it (``{"id", "name", "org", "tlp"}``): what a
+    lookup answer lists."""
+    out: dict[int, list[dict]] = {}
+    for row in store.of_indicators(conn, indicator_ids, viewer):
+        out.setdefault(row.indicator_id, []).append({"id": row.uid, "name": row.name, "org": row.org, "tlp": row.tlp})
+    return out

@@ -1,0 +1,104 @@
+"""Relationships between indicators: one org's statement that two values are linked
+(docs/design.md, "Operations and relationships"). ``by`` as in ``services.operations``.
+
+The same (source, target, type) stated again by the same org updates its statement (TLP,
+confidence, description, last seen) instead of adding another; other orgs' statements of the same
+link are their own rows, each visible under the one TLP rule by its own level.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from registry.domain import operations as rules
+from registry.domain import roles
+from registry.domain.normalize import NormalizeError, normalize
+from registry.domain.times import iso, utcnow
+from registry.services.access import ON_SERVER
+from registry.services.errors import Forbidden, Invalid, NotFound
+from registry.services.operations import acting_org, text_field, tlp_field, viewer_of
+from registry.services.orgs import require_org
+from registry.storage import indicators as ind_store
+from registry.storage import relationships as store
+from registry.storage.db import Database, next_seq
+
+NEW, UPDATED = "new", "updated"
+
+
+def _one(raw: str, field: str, region: str | None):
+    if not isinstance(raw, str) or not raw.strip():
+        raise Invalid(f"{field} must be a value", field=field)
+    try:
+        values = normalize(raw, None, region)
+    except NormalizeError as exc:
+        raise Invalid(f"{field}: {exc}", field=field) from None
+    if len(values) != 1:
+        raise Invalid(f"{field} must be one value, not {len(values)} (a range reads as several networks)", field=field)
+    return values[0]
+
+
+def link(db: Database, by, source: str, target: str, type_: str, *, tlp: str | None = None,
+         confidence: int | None = None, description: str | None = None, org: str | None = None,
+         region: str | None = None, seen: datetime | None = None, now: datetime | None = None,
+         stix_id: str | None = None) -> dict:
+    """Record ``org``'s (the caller's) statement that ``source`` ``type`` ``target``."""
+    now = now or utcnow()
+    try:
+        kind = rules.relationship_type(type_ or "")
+    except ValueError as exc:
+        raise Invalid(str(exc), field="type") from None
+    left, right = _one(source, "source", region), _one(target, "target", region)
+    if left.value == right.value:
+        raise Invalid("a value is not linked to itself", field="target")
+    level = tlp_field(tlp)
+    confidence = rules.DEFAULT_CONFIDENCE if confidence is None else confidence
+    if not isinstance(confidence, int) or isinstance(confidence, bool) or not 0 <= confidence <= 100:
+        raise Invalid("confidence must be a whole number from 0 to 100", field="confidence")
+    description = text_field(description, "description", rules.MAX_TEXT)
+    slug = acting_org(by, org)
+    if by is not ON_SERVER:
+        if not roles.allows(by.role, roles.CONTRIBUTOR):
+            raise Forbidden("linking values needs the contributor role", field="role")
+        if not viewer_of(by).can_see(level, slug):
+            raise Invalid(f"your key or user may not see TLP:{level.upper()}, so it cannot link at it", field="tlp")
+    seen = seen or now
+    with db.write() as conn:
+        owner = require_org(conn, slug)
+        items = [ind_store.Pending(value=v, confidence=0, tlp=level, labels=()) for v in (left, right)]
+        ids, _ = ind_store.ensure_indicators(conn, items, now)
+        source_id, target_id = ids[left.value], ids[right.value]
+        found = store.find(conn, source_id, target_id, kind, owner.id)
+        if found is None:
+            uid = str(uuid.uuid4())
+            store.insert(conn, uid=uid, source_id=source_id, target_id=target_id, type=kind, org_id=owner.id,
+                         actor=None if by is ON_SERVER else by.actor, tlp=level, confidence=confidence,
+                         description=description, first_seen=seen, last_seen=seen, created=now, modified=now,
+                         stix_id=stix_id, seq=next_seq(conn))
+            status = NEW
+        else:
+            uid = found.uid
+            store.change(conn, found.id, tlp=level, confidence=confidence,
+                         description=description if description is not None else found.description,
+                         last_seen=max(seen, found.last_seen), modified=now, seq=next_seq(conn))
+            status = UPDATED
+    return {"id": uid, "status": status, "source": left.value, "target": right.value, "type": kind, "org": slug,
+            "tlp": level, "confidence": confidence}
+
+
+def shown(row: store.RelationshipRow) -> dict:
+    return {"id": row.uid, "source": row.source, "source_kind": row.source_kind, "target": row.target,
+            "target_kind": row.target_kind, "type": row.type, "org": row.org, "tlp": row.tlp,
+            "confidence": row.confidence, "description": row.description, "first_seen": iso(row.first_seen),
+            "last_seen": iso(row.last_seen)}
+
+
+def unlink(db: Database, uid: str, by) -> None:
+    with db.write() as conn:
+        row = store.by_uid(conn, uid) if isinstance(uid, str) and len(uid) <= 36 else None
+        if row is None or not viewer_of(by).can_see(row.tlp, row.org):
+            raise NotFound(f"no relationship {uid!r}", field="id")
+        if by is not ON_SERVER and not roles.administers_every_org(by.role) and (
+                by.org != row.org or not roles.allows(by.role, roles.CONTRIBUTOR)):
+            raise Forbidden(f"only {row.org}'s contributors (or above) remove its statement", field="id")
+        store.remove(conn, row.id)
