@@ -10,6 +10,7 @@ import click
 from registry.cli import (
     audit,
     disputes,
+    events,
     exports,
     feeds,
     imports,
@@ -37,5 +38,6 @@ for _command in (
     orgs.org, orgs.key, orgs.user,
     imports.import_cmd, lookup.lookup, lookup.search, exports.export_cmd,
     feeds.feeds, taxii.taxii, audit.audit, disputes.disputes, review.review,
+    events.events,
 ):
     main.add_command(_command)

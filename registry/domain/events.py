@@ -28,6 +28,10 @@ WEBHOOK_DISABLED = "webhook.disabled"
 TYPES: tuple[str, ...] = (REPORTED, UPDATED, EXPIRED, DELISTED, DISPUTED, SIGHTED, LOOKUP_HIT, FEED_FAILED,
                           FEED_FLAGGED, WEBHOOK_DISABLED)
 
+# About the receiver's own feeds and webhooks: no agency acted, so none is named.
+OWN: tuple[str, ...] = (FEED_FAILED, FEED_FLAGGED, WEBHOOK_DISABLED)
+AN_AGENCY = "an agency"  # who acted, as an org sharing its hits anonymously is shown
+
 # What an org lets others learn of its lookups that hit their indicators (``registry org set ORG
 # --share-hits``): its name, only that "an agency" looked, or nothing at all.
 NAMED = "named"
@@ -70,6 +74,14 @@ def shown(seq: int, type_: str, time, kind, value, org, tlp, body: str | dict, w
     for key, item in extra.items():
         out.setdefault(key, item)
     return out
+
+
+def acted_by(type_: str, org: str | None) -> str | None:
+    """Who acted, as a receiver reads it: the org's slug, "an agency" when it shares anonymously,
+    None for an event about the receiver's own feed or webhook."""
+    if org:
+        return org
+    return None if type_ in OWN else AN_AGENCY
 
 
 def labels_text(labels) -> str:

@@ -10,7 +10,7 @@ own indicator it touches, provided that org may see what the event reveals.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -27,8 +27,10 @@ from registry.storage import bulk
 from registry.storage import events as store
 from registry.storage import watches as watch_store
 from registry.storage.caches import caches_of
+from registry.storage.db import Database
 
 MAX_LIMIT = 1000
+FOLLOW_BATCH = 500  # events read per query while a follower catches up
 
 
 @dataclass
@@ -167,7 +169,44 @@ def read(conn: Connection, viewer: Viewer, org_id: int | None, *, after: int = 0
         rows = store.everything(conn, org_id, viewer, after, limit)
     else:
         rows = store.for_org(conn, org_id, viewer, after, limit)
-    shown = [ev.shown(r.seq, r.type, r.time, r.kind, r.value, r.org, r.tlp, r.body, r.watches) for r in rows]
+    shown = _shown(rows)
     last = rows[-1].seq if rows else after
     next_seq = last if len(rows) == limit else max(last, top)
     return shown, next_seq
+
+
+def _shown(rows: Iterable[store.EventRow]) -> list[dict]:
+    return [ev.shown(r.seq, r.type, r.time, r.kind, r.value, r.org, r.tlp, r.body, r.watches) for r in rows]
+
+
+def recent(conn: Connection, viewer: Viewer, org_id: int, *, before: int | None = None,
+           limit: int = 100) -> tuple[list[dict], int | None, int]:
+    """(the org's events the viewer may see, newest first, before ``before`` (None: the newest);
+    the ``before`` of the next older page, None when there is none; the event head read first,
+    which every event shown is at or below: a stream from it misses nothing and repeats nothing)."""
+    limit = max(1, min(limit, MAX_LIMIT))
+    top = store.head(conn)
+    rows = store.for_org(conn, org_id, viewer, 0, limit + 1, before=top + 1 if before is None else before,
+                         newest_first=True)
+    older = rows[limit - 1].seq if len(rows) > limit else None
+    return _shown(rows[:limit]), older, top
+
+
+def unread(conn: Connection, viewer: Viewer, org_id: int, seen: int, cap: int) -> int:
+    """How many of the org's events after ``seen`` the viewer may see, counted up to ``cap``."""
+    return store.count_for_org(conn, org_id, viewer, seen, cap)
+
+
+def follow(db: Database, viewer: Viewer, org_id: int | None, after: int, *, everything: bool = False,
+           wait: Callable[[int, float], object], timeout: float) -> Iterator[list[dict]]:
+    """The events ``read`` gives after ``after``, batch by batch as they commit, for as long as the
+    caller keeps asking. ``wait(position, timeout)`` returns once events past ``position`` may
+    have committed (``storage.event_signal``) or ``timeout`` passed; a batch may then be empty,
+    which gives the caller its turn (a heartbeat, a check of its right to read)."""
+    position = after
+    while True:
+        with db.read() as conn:
+            batch, position = read(conn, viewer, org_id, after=position, limit=FOLLOW_BATCH, everything=everything)
+        yield batch
+        if len(batch) < FOLLOW_BATCH:
+            wait(position, timeout)

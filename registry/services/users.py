@@ -173,6 +173,13 @@ def from_session(db: Database, user_id, generation) -> UserRow | None:
     return row
 
 
+def see_alerts(db: Database, user_id: int, seq: int) -> None:
+    """Mark the user's alerts up to ``seq`` seen (the Alerts page, on opening): the header's
+    unread count counts after it."""
+    with db.write() as conn:
+        user_store.see_alerts(conn, user_id, seq)
+
+
 def end_sessions(db: Database, user_id: int) -> None:
     """Sign the user out everywhere: every cookie issued so far stops working."""
     with db.write() as conn:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 import orjson
-from sqlalchemy import Connection, and_, delete, or_, select, update
+from sqlalchemy import Connection, and_, delete, func, or_, select, update
 
 from registry.domain.events import NewEvent, labels_text
 from registry.domain.tlp import Viewer
@@ -73,13 +73,31 @@ def append(conn: Connection, events: Sequence[NewEvent], routes: Sequence[dict[i
 _COLUMNS = (_e.seq, _e.type, _e.time, _e.kind, _e.value, _e.org, _e.source, _e.tlp, _e.labels, _e.body)
 
 
-def for_org(conn: Connection, org_id: int, viewer: Viewer, after: int, limit: int) -> list[EventRow]:
-    """The org's routed events after ``after`` that ``viewer`` (a key or user of the org) may
-    see, in sequence order, at most ``limit``."""
-    query = (select(*_COLUMNS, _in.watches).select_from(t.event_inbox.join(t.event, _e.seq == _in.seq))
-             .where(_in.org_id == org_id, _in.seq > after, visible(viewer, _e.tlp, _e.source))
-             .order_by(_in.seq).limit(limit))
+def _routed(org_id: int, viewer: Viewer, after: int, before: int | None):
+    """The join and conditions of the org's routed events in (after, before) that ``viewer`` may
+    see: a range of the inbox's key (org_id, seq)."""
+    where = [_in.org_id == org_id, _in.seq > after, visible(viewer, _e.tlp, _e.source)]
+    if before is not None:
+        where.append(_in.seq < before)
+    return t.event_inbox.join(t.event, _e.seq == _in.seq), where
+
+
+def for_org(conn: Connection, org_id: int, viewer: Viewer, after: int, limit: int, *, before: int | None = None,
+            newest_first: bool = False) -> list[EventRow]:
+    """The org's routed events after ``after`` (and before ``before``) that ``viewer`` (a key or
+    user of the org) may see, in sequence order (``newest_first``: the newest first), at most ``limit``."""
+    joined, where = _routed(org_id, viewer, after, before)
+    query = (select(*_COLUMNS, _in.watches).select_from(joined).where(*where)
+             .order_by(_in.seq.desc() if newest_first else _in.seq).limit(limit))
     return [EventRow._make(row) for row in conn.execute(query)]
+
+
+def count_for_org(conn: Connection, org_id: int, viewer: Viewer, after: int, cap: int) -> int:
+    """How many of the org's routed events after ``after`` ``viewer`` may see, counted up to
+    ``cap`` (one range read of the inbox's key, however many there are)."""
+    joined, where = _routed(org_id, viewer, after, None)
+    capped = select(_in.seq).select_from(joined).where(*where).limit(cap).subquery()
+    return conn.execute(select(func.count()).select_from(capped)).scalar_one()
 
 
 def everything(conn: Connection, org_id: int | None, viewer: Viewer, after: int, limit: int) -> list[EventRow]:

@@ -28,13 +28,15 @@ class UserRow:
     last_login: datetime | None
     disabled: bool
     session_generation: int
+    org_id: int
+    alerts_seen: int  # the highest event seq the user has seen on the Alerts page
 
 
 def _select():
     u, o = t.app_user.c, t.organization.c
     return select(
         u.id, u.username, o.slug, o.country, o.require_purpose, u.role, u.max_tlp, u.password_hash, u.created, u.last_login, u.disabled,
-        u.session_generation,
+        u.session_generation, u.org_id, u.alerts_seen,
     ).join_from(t.app_user, t.organization, u.org_id == o.id)
 
 
@@ -87,3 +89,9 @@ def set_password_hash(conn: Connection, user_id: int, password_hash: str) -> Non
 
 def set_access(conn: Connection, user_id: int, *, role: str, max_tlp: str) -> None:
     conn.execute(t.app_user.update().where(t.app_user.c.id == user_id).values(role=role, max_tlp=max_tlp))
+
+
+def see_alerts(conn: Connection, user_id: int, seq: int) -> None:
+    """The user has seen the alerts up to ``seq``: it only moves forward."""
+    conn.execute(t.app_user.update().where(t.app_user.c.id == user_id, t.app_user.c.alerts_seen < seq)
+                 .values(alerts_seen=seq))

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Callable
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
 from werkzeug.exceptions import HTTPException
 
 from registry.config import Settings
 from registry.domain import roles
-from registry.services import users
+from registry.services import events, users
 from registry.services.errors import Forbidden, RegistryError
 from registry.web import session as web_session
 from registry.web.auth import Unauthorized
@@ -67,6 +68,51 @@ def manages_all_orgs() -> bool:
     what they may do is the services' rule."""
     principal = g.get("principal")
     return principal is not None and roles.administers_every_org(principal.role)
+
+
+UNREAD_CAP = 100  # the header counts unread alerts up to here and shows "99+" beyond
+
+
+def unread_alerts() -> int | None:
+    """How many alerts the signed-in user has not seen (up to ``UNREAD_CAP``): read once per page,
+    when the header asks (docs/web.md, "Alerts"). None when nobody is signed in, or when the count
+    could not be read (a page still renders without it)."""
+    user = g.get("user")
+    if user is None:
+        return None
+    if "alerts_unread" not in g:
+        seen = max(user.alerts_seen, g.get("alerts_seen", 0))  # the Alerts page marks seen first
+        try:
+            with db().read() as conn:
+                g.alerts_unread = events.unread(conn, g.principal.viewer, user.org_id, seen, UNREAD_CAP)
+        except Exception:  # the database is away: the page (perhaps the error page) says so itself
+            log.exception("counting unread alerts failed")
+            g.alerts_unread = None
+    return g.alerts_unread
+
+
+def unread_label() -> str:
+    """The header's count: "" for none, "99+" at the cap."""
+    count = unread_alerts()
+    if not count:
+        return ""
+    return f"{UNREAD_CAP - 1}+" if count >= UNREAD_CAP else str(count)
+
+
+def session_check() -> Callable[[], bool]:
+    """For a response that outlives its request (the Alerts page's stream): a check that the
+    signed-in user's session still holds (not expired, signed out, disabled, nor a new password)
+    with the same org and TLP cap."""
+    uid, generation, signed_at = session.get("uid"), session.get("gen"), session.get("at")
+    hours, database, principal = settings().session_hours, db(), g.principal
+
+    def check() -> bool:
+        if web_session.signed_in_too_long(signed_at, hours):
+            return False
+        row = users.from_session(database, uid, generation)
+        return row is not None and row.org == principal.org and row.max_tlp == principal.max_tlp
+
+    return check
 
 
 def load_user() -> None:
@@ -125,7 +171,8 @@ def install(bp: Blueprint) -> None:
 
     @bp.app_context_processor
     def _context():
-        return {"can": can, "manages_all_orgs": manages_all_orgs}
+        return {"can": can, "manages_all_orgs": manages_all_orgs, "unread_alerts": unread_alerts,
+                "unread_label": unread_label, "unread_cap": UNREAD_CAP}
 
     @bp.errorhandler(RegistryError)
     def _registry_error(exc: RegistryError):

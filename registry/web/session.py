@@ -60,7 +60,11 @@ def install(app: Flask, settings: Settings) -> None:
 
 
 def session_expired(hours: float) -> bool:
-    signed_in = session.get("at")
+    return signed_in_too_long(session.get("at"), hours)
+
+
+def signed_in_too_long(signed_in, hours: float) -> bool:
+    """Whether a session signed in at ``signed_in`` (its ``at``) is older than ``hours``."""
     return not isinstance(signed_in, (int, float)) or time.time() - signed_in > hours * 3600
 
 

@@ -17,7 +17,6 @@ from registry.services.errors import Invalid
 from registry.storage.event_signal import signal_of
 
 RECHECK_SECONDS = 2.0  # how often a stream asks whether its caller may still read
-BATCH = 500  # events read per query while catching up
 
 
 def message(event: dict) -> bytes:
@@ -38,26 +37,22 @@ def resume_position(default: int | None = None) -> int | None:
 
 
 def stream(viewer: Viewer, org_id: int | None, after: int | None, *, everything: bool,
-           still_allowed: Callable[[], bool]) -> Response:
-    """The response streaming ``viewer``'s events after ``after`` (None: from the newest on)."""
+           still_allowed: Callable[[], bool], present: Callable[[dict], dict] | None = None) -> Response:
+    """The response streaming ``viewer``'s events after ``after`` (None: from the newest on);
+    ``present`` adds to each event what its page shows of it (the Alerts page's words)."""
     db = current_app.extensions["registry.db"]
     heartbeat = current_app.config["REGISTRY"].stream_heartbeat_seconds
     signal = signal_of(db)
     start = signal.head() if after is None else after
+    tick = max(0.05, min(RECHECK_SECONDS, heartbeat))  # the longest wait between checks
 
     def generate() -> Iterator[bytes]:
-        position = start
         yield b"retry: 1000\n: connected\n\n"
         checked = beat = time.monotonic()
-        while True:
-            with db.read() as conn:
-                shown, position = events.read(conn, viewer, org_id, after=position, limit=BATCH,
-                                              everything=everything)
+        for shown in events.follow(db, viewer, org_id, start, everything=everything, wait=signal.wait, timeout=tick):
             if shown:
-                yield b"".join(message(event) for event in shown)
+                yield b"".join(message(present(event) if present else event) for event in shown)
                 beat = time.monotonic()
-                if len(shown) == BATCH:
-                    continue
             now = time.monotonic()
             if now - checked >= RECHECK_SECONDS:
                 if not still_allowed():
@@ -67,7 +62,6 @@ def stream(viewer: Viewer, org_id: int | None, after: int | None, *, everything:
             if now - beat >= heartbeat:
                 yield b": heartbeat\n\n"
                 beat = now
-            signal.wait(position, min(RECHECK_SECONDS, max(0.05, heartbeat - (now - beat))))
 
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     return Response(generate(), mimetype="text/event-stream", headers=headers)
