@@ -16,7 +16,8 @@ head (``services.audit_checkpoints``; docs/security.md, "Audit checkpoints"), un
 scheduler sharing the database took one within the interval. Daily it records the assertions
 whose review date passed and purges history older than ``REGISTRY_RETENTION_DAYS``
 (``services.review``; docs/design.md, "Listed means in force"); hourly it flags overdue
-disputes (``services.disputes``).
+disputes (``services.disputes``). A thread of its own delivers webhooks (``services.dispatch``:
+woken by new events, retrying with back-off; several schedulers share the work by leases).
 
 On SIGTERM the running feeds stop after the batch in hand (that batch is committed), then
 the process exits.
@@ -39,6 +40,7 @@ from registry.config import Settings
 from registry.domain.schedules import is_due, parse_schedule
 from registry.domain.times import utcnow
 from registry.services import audit_checkpoints
+from registry.services.dispatch import Dispatcher
 from registry.services.feed_runs import run_feed
 from registry.storage import feeds as store
 from registry.storage.db import Database
@@ -90,6 +92,7 @@ class FeedScheduler:
         )
         self._jobs: dict[str, str] = {}  # feed name → the schedule its job was built with
         self._lock = threading.Lock()
+        self.dispatcher = Dispatcher.from_settings(db, settings, on_disabled=self._webhook_disabled)
 
     # -- jobs from the feed table --------------------------------------------------------------
     def refresh(self) -> dict[str, list[str]]:
@@ -178,6 +181,17 @@ class FeedScheduler:
             audit.close()
             log.info("disputes: %s flagged overdue, %s closed", len(result["flagged"]), len(result["closed"]))
 
+    def _webhook_disabled(self, hook, reason: str) -> None:
+        """Audit a webhook the dispatcher disabled (its org hears of it by a webhook.disabled event)."""
+        from registry.services.audit import AuditLog
+
+        audit = AuditLog(self.db, synchronous=True)
+        try:
+            audit.record("webhook-disabled", org=hook.org, actor="scheduler", client="scheduler",
+                         subject={"id": hook.uid, "url": hook.url, "reason": reason})
+        finally:
+            audit.close()
+
     # -- life ----------------------------------------------------------------------------------
     def start(self) -> int:
         """Start the jobs; how many feeds are scheduled."""
@@ -194,10 +208,12 @@ class FeedScheduler:
         self.scheduler.add_job(self._flag_disputes, IntervalTrigger(seconds=DISPUTES_SECONDS, timezone=UTC),
                                id=DISPUTES_JOB, name="flag overdue disputes", replace_existing=True,
                                next_run_time=utcnow())
+        self.dispatcher.start()
         return len(self._jobs)
 
     def stop(self) -> None:
         """Ask running feeds to stop after their current batch, and wait for them."""
         self.stopping.set()
+        self.dispatcher.stop()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)

@@ -20,7 +20,9 @@ from registry.web.openapi_components import (
     SCHEMAS,
     error_response,
 )
+from registry.web.openapi_components import json_response as _json
 from registry.web.openapi_events import event_paths
+from registry.web.openapi_webhooks import webhook_paths
 
 _REGION = {"type": "string", "pattern": "^[A-Za-z]{2}$"}  # ISO 3166 alpha-2
 _VALUE = {"type": "string", "minLength": 1, "maxLength": 2048}
@@ -127,10 +129,6 @@ _CHECKPOINT = {"type": "object", "required": ["seq", "hash", "time", "public_key
                               "signed": {"type": "string", "description": "the exact text signed (ASCII)"}}}
 _PUBLIC_KEY = {"type": "object", "required": ["public_key", "public_key_pem", "algorithm"],
                "properties": {"public_key": _HEX, "public_key_pem": {"type": "string"}, "algorithm": {"const": "Ed25519"}}}
-
-
-def _json(schema: dict, description: str = "OK") -> dict:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
 _DISPUTE_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "minLength": 1, "maxLength": 36},
@@ -374,6 +372,7 @@ def spec() -> dict:
             },
             **_dispute_paths(),
             **event_paths(),
+            **webhook_paths(),
             "/api/v1/audit": {
                 "get": {
                     "summary": "The audit log (admin: its own org's rows; operator: every org's)",
