@@ -149,7 +149,7 @@ def lease_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
-def _holder_is_dead(owner: str | None) -> bool:
+def holder_is_dead(owner: str | None) -> bool:
     """A lease held by a process of this host that no longer exists (killed, crashed)."""
     if not owner:
         return False
@@ -278,7 +278,7 @@ def start_run(db: Database, name: str, *, trigger: str = "cli", progress: Progre
                                "`registry feeds sync`", field="name")
         until = started + timedelta(seconds=settings.feed_lease_seconds)
         taken = store.take_lease(conn, feed.id, owner, started, until)
-        if not taken and _holder_is_dead(feed.lease_owner):
+        if not taken and holder_is_dead(feed.lease_owner):
             taken = store.take_lease(conn, feed.id, owner, started, until, replacing=feed.lease_owner)
         if not taken:
             if only_if_due:
@@ -353,10 +353,10 @@ def finish_run(ctx: RunContext, conn, report: SubmitReport | None, rows: int) ->
     _record_end(ctx, conn, store.OK, anomaly=run.anomaly)
     conn.commit()
     if report is not None and report.held_values:
-        _audit_held(ctx, report.held_values)
+        audit_held(ctx, report.held_values)
 
 
-def _audit_held(ctx: RunContext, values: list[str]) -> None:
+def audit_held(ctx: RunContext, values: list[str]) -> None:
     """The reports the run held (docs/feeds.md, "Held reports"): one ``held`` event in the
     provider's audit rows, written now (after the run's commit: on SQLite a second writer would
     wait for it), whatever started the run."""
