@@ -137,9 +137,15 @@ class Applier:
             when, reason = event.time or now, DELISTED
         else:  # the peer's end: its valid_until (or when it says it ended), read as expired here
             when, reason = event.when("ended") or event.when("valid_until") or event.time or now, None
-        feed_name = pe.copy_name(self.host, event.source, holder.slug, event.text("feed"))
-        ended = [] if found is None else standing_store.end(conn, found, holder.id, feed_name, min(when, now), reason,
-                                                            now)
+        holders = [holder]
+        if holder.slug != self.feed.provider:  # copied before this registry had the source's org
+            holders.append(org_store.get(conn, self.feed.provider))
+        ended = []
+        for org in holders if found is not None else ():
+            feed_name = pe.copy_name(self.host, event.source, org.slug, event.text("feed"))
+            ended = standing_store.end(conn, found, org.id, feed_name, min(when, now), reason, now)
+            if ended:
+                break
         if not ended:
             self.report.unchanged += 1  # no copy in force: it ended here already, or never came
             return

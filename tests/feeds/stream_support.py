@@ -216,3 +216,9 @@ def wait_for(predicate, what: str, timeout: float = 30.0):
 def following(db: Database) -> dict:
     """B's open connection to A (its run), once there is one."""
     return wait_for(lambda: next((r for r in runs(db)[:1] if r["status"] == "running"), None), "B to follow A")
+
+
+def only_copy(db: Database, value: str):
+    rows = copies(db, value)
+    assert len(rows) == 1, rows
+    return rows[0]

@@ -42,6 +42,7 @@ from tests.web.conftest import (  # noqa: F401 - engine_url: the fixture
 )
 
 LANDS = 15.0  # seconds: "within seconds", with room for a loaded 2-core machine
+BURST = 200  # reports on A while B follows: B is killed while it applies them
 
 
 @pytest.fixture(scope="module")
@@ -178,8 +179,14 @@ def test_a_killed_follower_resumes_with_nothing_missed_and_nothing_twice(peer, b
     s.following(b)
     s.report(peer, "ccib-th", kept, confidence=50)
     s.wait_for(lambda: s.copies(b, kept), "the first report on B", LANDS)
-    child.kill()  # SIGKILL: the open run stays "running", the lease held by a dead process
+    start = s.cursor(b)
+    burst = [name(tag, f"burst{n}") for n in range(BURST)]
+    for n, value in enumerate(burst):
+        s.report(peer, "pdrm-my" if n % 2 else "ccib-th", value)
+    s.wait_for(lambda: s.cursor(b) > start + 10, "B to be applying the burst", LANDS)
+    child.kill()  # SIGKILL mid-burst: the open run stays "running", the lease held by a dead process
     child.wait()
+    assert s.cursor(b) < peer.head()  # killed with events still to apply
     later = [name(tag, f"later{n}") for n in range(6)]
     for n, value in enumerate(later):
         s.report(peer, "pdrm-my" if n % 2 else "ccib-th", value)
@@ -190,7 +197,7 @@ def test_a_killed_follower_resumes_with_nothing_missed_and_nothing_twice(peer, b
     s.wait_for(lambda: s.cursor(b) >= head, "B to catch up", LANDS * 2)
     assert only(s.copies(b, kept)).times_reported == s.times_reported(peer.db, kept, "ccib-th") == 2
     assert only(s.copies(b, kept)).confidence == 60
-    for value in later:
+    for value in burst + later:
         assert only(s.copies(b, value)).times_reported == 1, value
     assert s.sightings_of(b, kept) == [("ccib-th", f"stream:{peer.host}/CCIB-9", 4)]
     history = s.runs(b)
