@@ -143,7 +143,6 @@ class RunResult:
             "http_status": self.http_status, "rejects": self.rejects}
 
 
-# -- lease -----------------------------------------------------------------------------------
 # -- the run ---------------------------------------------------------------------------------
 @dataclass
 class RunContext:
@@ -331,10 +330,10 @@ def finish_run(ctx: RunContext, conn, report: SubmitReport | None, rows: int) ->
     _record_end(ctx, conn, store.OK, anomaly=run.anomaly)
     conn.commit()
     if report is not None and report.held_values:
-        _audit_held(ctx, report.held_values)
+        audit_held(ctx, report.held_values)
 
 
-def _audit_held(ctx: RunContext, values: list[str]) -> None:
+def audit_held(ctx: RunContext, values: list[str]) -> None:
     """The reports the run held (docs/feeds.md, "Held reports"): one ``held`` event in the
     provider's audit rows, written now (after the run's commit: on SQLite a second writer would
     wait for it), whatever started the run."""

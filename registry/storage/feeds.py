@@ -84,6 +84,11 @@ def save_state(conn: Connection, feed_id: int, *, etag=None, last_modified=None,
         etag=etag, last_modified=last_modified, cursor=cursor))
 
 
+def save_cursor(conn: Connection, feed_id: int, cursor: str) -> None:
+    """The feed's position alone (a registry-stream feed stores it with each event it applies)."""
+    conn.execute(t.feed.update().where(t.feed.c.id == feed_id).values(cursor=cursor))
+
+
 # -- leases (storage.leases on the feed table) --------------------------------------------------
 def take_lease(conn: Connection, feed_id: int, owner: str, now: datetime, until: datetime,
                *, replacing: str | None = None) -> bool:

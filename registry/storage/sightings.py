@@ -60,3 +60,12 @@ def upsert(conn: Connection, *, indicator_id: int, org_id: int, case_ref: str, c
     if choice.as_new:  # the writer's own blind row: told as new, under the id the row has
         return Sighted("new", {**fresh, "stix_id": values.get("stix_id", row.stix_id)}, None)
     return Sighted("updated", {**row._mapping, **values}, row.tlp if RANK[tlp] < RANK[row.tlp] else None)
+
+
+def count_of(conn: Connection, value: str, org_id: int, case_ref: str) -> int:
+    """The count of ``org_id``'s ordinary (lane 0) sighting of the indicator ``value`` in
+    ``case_ref``; 0 when there is none."""
+    s, i = t.sighting.c, t.indicator.c
+    found = conn.execute(select(s.count).select_from(t.sighting.join(t.indicator, i.id == s.indicator_id)).where(
+        i.value == value, s.org_id == org_id, s.case_ref == case_ref, s.lane == lanes.ORDINARY)).scalar()
+    return found or 0
