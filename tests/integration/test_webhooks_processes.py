@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -56,14 +57,38 @@ def _caught_up(db, seq: int, timeout: float = 30) -> None:
         time.sleep(0.05)
 
 
+def _started_scheduler(db, tmp_path) -> subprocess.Popen:
+    """A `registry scheduler` process, once it says it has started (its SIGTERM handler is in place
+    by then: a SIGTERM during a slow start-up would kill it instead of stopping it)."""
+    process = subprocess.Popen([str(REGISTRY), "scheduler"], env=_env(db, tmp_path), stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+    started = threading.Event()
+
+    def drain():  # read its log to the end, so a full pipe never blocks it
+        with process.stderr:
+            for line in process.stderr:
+                if line.startswith("scheduler:"):
+                    started.set()
+        started.set()
+
+    process.drain = threading.Thread(target=drain, daemon=True)
+    process.drain.start()
+    assert started.wait(90) and process.poll() is None, "the scheduler did not start"
+    return process
+
+
 def _stop(process: subprocess.Popen) -> int:
     if process.poll() is None:
         process.terminate()
     try:
-        return process.wait(timeout=30)
+        code = process.wait(timeout=30)
     except subprocess.TimeoutExpired:
         process.kill()
-        return process.wait(timeout=30)
+        code = process.wait(timeout=30)
+    drain = getattr(process, "drain", None)
+    if drain is not None:
+        drain.join(10)
+    return code
 
 
 def test_kill_9_mid_delivery_then_restart_delivers_everything_resending_with_the_same_id(db, tmp_path, receivers):
@@ -106,8 +131,7 @@ def test_two_schedulers_on_one_database_deliver_each_event_once_per_webhook(db, 
     for _ in range(3):
         receiver = receivers()
         hooks.append((register(db, receiver), receiver))
-    schedulers = [subprocess.Popen([str(REGISTRY), "scheduler"], env=_env(db, tmp_path),
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(2)]
+    schedulers = [_started_scheduler(db, tmp_path) for _ in range(2)]
     try:
         seqs: list[int] = []
         for batch in range(8):
