@@ -13,11 +13,10 @@ import requests
 from registry.domain import events as ev
 from registry.domain.kinds import DOMAIN, PHONE
 from registry.domain.times import utcnow
-from registry.domain.tlp import AMBER, RED, Viewer
+from registry.domain.tlp import AMBER, RED
 from registry.services import events
 from registry.services.keys import PREFIX_LEN
 from registry.storage import events as event_store
-from registry.storage import orgs as org_store
 
 WATCHES = "/api/v1/watches"
 
@@ -127,11 +126,11 @@ def test_bad_requests_are_json_errors(server):
 
 def test_routing_by_an_api_watch_never_reveals_another_orgs_red(server):
     """A watch made over the API routes events to its org, the TLP rule applied: pdrm-my's RED on
-    the watched block never reaches ccib-th (watch or not), its AMBER does, with the watch's id."""
+    the watched block never reaches ccib-th (watch or not), its AMBER does, with the watch's id, read
+    back over GET /api/v1/events by a RED-capped key of ccib-th."""
     watch = server.post(WATCHES, key="ccib-reader", json={"value": "+85598*"}).json()
     domain = server.post(WATCHES, key="ccib-reader", json={"value": "watched.example"}).json()
     with server.db.read() as conn:
-        ccib = org_store.get(conn, "ccib-th").id
         after = event_store.head(conn)
 
     def event(kind, value, tlp):
@@ -141,9 +140,10 @@ def test_routing_by_an_api_watch_never_reveals_another_orgs_red(server):
     with server.db.write() as conn:
         events.emit(conn, [event(PHONE, "+85598111000", RED), event(PHONE, "+85598111001", AMBER),
                            event(DOMAIN, "a.watched.example", RED), event(DOMAIN, "b.watched.example", AMBER)])
-    with server.db.read() as conn:
-        got, _ = events.read(conn, Viewer("ccib-th", RED), ccib, after=after)
-        everything, _ = events.read(conn, Viewer("ccib-th", RED), ccib, after=after, everything=True)
-    assert [(e["value"], e["watches"]) for e in got] == [("+85598111001", [watch["id"]]),
-                                                        ("b.watched.example", [domain["id"]])]
-    assert [e["value"] for e in everything] == ["+85598111001", "b.watched.example"]
+    for scope in ("org", "all"):
+        got = server.get("/api/v1/events", key="ccib-reader", params={"after": after, "scope": scope})
+        assert got.status_code == 200, got.text
+        assert [(e["value"], e["watches"]) for e in got.json()["events"]] == [
+            ("+85598111001", [watch["id"]]), ("b.watched.example", [domain["id"]])]
+    theirs = server.get("/api/v1/events", key="pdrm-reader", params={"after": after}).json()["events"]
+    assert theirs == []  # pdrm-my watches none of it, and owns no indicator it touches
