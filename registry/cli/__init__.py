@@ -19,6 +19,7 @@ from registry.cli import (
     review,
     server,
     taxii,
+    watches,
 )
 from registry.cli.common import settings
 
@@ -39,5 +40,6 @@ for _command in (
     imports.import_cmd, lookup.lookup, lookup.search, exports.export_cmd,
     feeds.feeds, taxii.taxii, audit.audit, disputes.disputes, review.review,
     events.events,
+    watches.watch,
 ):
     main.add_command(_command)

@@ -57,6 +57,7 @@ def create_app(config: Settings | dict | None = None) -> Flask:
         session,
         taxii,
         ui,
+        watches,
         webhooks,
     )
 
@@ -75,5 +76,6 @@ def create_app(config: Settings | dict | None = None) -> Flask:
     app.register_blueprint(disputes.bp)
     app.register_blueprint(events.bp)
     app.register_blueprint(webhooks.bp)
+    app.register_blueprint(watches.bp)
     app.register_blueprint(ui.bp)  # the web page at /
     return app

@@ -22,6 +22,7 @@ from registry.web.openapi_components import (
 )
 from registry.web.openapi_components import json_response as _json
 from registry.web.openapi_events import event_paths
+from registry.web.openapi_watches import watch_paths
 from registry.web.openapi_webhooks import webhook_paths
 
 _REGION = {"type": "string", "pattern": "^[A-Za-z]{2}$"}  # ISO 3166 alpha-2
@@ -373,6 +374,7 @@ def spec() -> dict:
             **_dispute_paths(),
             **event_paths(),
             **webhook_paths(),
+            **watch_paths(),
             "/api/v1/audit": {
                 "get": {
                     "summary": "The audit log (admin: its own org's rows; operator: every org's)",

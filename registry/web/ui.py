@@ -365,10 +365,11 @@ def sighting():
 
 
 # Admin and feed pages share this blueprint's sign-in, CSRF check, headers and error pages.
-from registry.web import ui_admin, ui_alerts, ui_disputes, ui_feeds, ui_review  # noqa: E402
+from registry.web import ui_admin, ui_alerts, ui_disputes, ui_feeds, ui_review, ui_watches  # noqa: E402
 
 bp.register_blueprint(ui_admin.bp)
 bp.register_blueprint(ui_feeds.bp)
 bp.register_blueprint(ui_review.bp)
 bp.register_blueprint(ui_disputes.bp)
 bp.register_blueprint(ui_alerts.bp)
+bp.register_blueprint(ui_watches.bp)
