@@ -14,6 +14,7 @@ from registry.cli import (
     feeds,
     imports,
     lookup,
+    operations,
     orgs,
     review,
     server,
@@ -36,6 +37,6 @@ for _command in (
     server.init, server.demo, server.serve, server.scheduler,
     orgs.org, orgs.key, orgs.user,
     imports.import_cmd, lookup.lookup, lookup.search, exports.export_cmd,
-    feeds.feeds, taxii.taxii, audit.audit, disputes.disputes, review.review,
+    feeds.feeds, taxii.taxii, audit.audit, disputes.disputes, review.review, operations.op,
 ):
     main.add_command(_command)

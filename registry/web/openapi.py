@@ -21,6 +21,7 @@ from registry.web.openapi_components import (
     error_response,
 )
 from registry.web.openapi_events import event_paths
+from registry.web.openapi_operation_exports import operation_export_paths
 
 _REGION = {"type": "string", "pattern": "^[A-Za-z]{2}$"}  # ISO 3166 alpha-2
 _VALUE = {"type": "string", "minLength": 1, "maxLength": 2048}
@@ -83,7 +84,7 @@ def _export_paths() -> dict:
         }}
     feed = "MISP feed (add /api/v1/export/misp/ as a feed in MISP)"
     paths["/api/v1/export/misp/manifest.json"] = {"get": {
-        "summary": f"{feed}: the manifest, one entry per event (one per source org and day)",
+        "summary": f"{feed}: the manifest, one entry per event (one per source org and day, and one per operation)",
         "parameters": list(_EXPORT_FILTERS),
         "responses": {"200": {"description": "OK", "headers": _EXPORT_HEADERS,
                               "content": {"application/json": {"schema": {"type": "object"}}}},
@@ -374,6 +375,7 @@ def spec() -> dict:
             },
             **_dispute_paths(),
             **event_paths(),
+            **operation_export_paths(),
             "/api/v1/audit": {
                 "get": {
                     "summary": "The audit log (admin: its own org's rows; operator: every org's)",
