@@ -1,4 +1,4 @@
-"""``registry op``: operations (docs/cli.md, "Operations").
+"""``registry op``: operations (docs/cli.md, "Exporting an operation").
 
 ``op export ID -o FILE`` writes one operation for a partner: a STIX 2.1 bundle (the default) or
 a MISP event (``--format misp``), as the operator sees it (services.operation_stix and

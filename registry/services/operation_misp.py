@@ -53,9 +53,8 @@ def event_file(conn: Connection, viewer: Viewer, selection: reads.Selection, eve
     files = [item.id for item in listed.values() if item.kind == FILE_HASH]
     for indicator_id, hashes in (aliases.aliases_of(conn, files) if files else {}).items():
         listed[indicator_id].hashes = hashes
-    members_set = set(ids)
     links = [writer.Link(r.uid, r.source_id, r.target_id, r.type, r.org, r.tlp, r.confidence, r.modified)
-             for r in rel_store.touching(conn, ids, viewer) if r.source_id in members_set and r.target_id in members_set]
+             for r in rel_store.between(conn, ids, viewer)]
     return writer.write_event(event, members, listed, links)
 
 

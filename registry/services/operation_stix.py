@@ -13,6 +13,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterator, Sequence
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import Connection
 
@@ -20,7 +21,6 @@ from registry.domain.kinds import FILE_HASH
 from registry.domain.tlp import Viewer
 from registry.services import stix_export
 from registry.services.operations import viewer_of, visible_operation
-from registry.services.stix_export import Entry
 from registry.stix import build
 from registry.stix import operations as stix_ops
 from registry.stix.times import as_datetime
@@ -29,6 +29,17 @@ from registry.storage import operations as op_store
 from registry.storage import relationships as rel_store
 
 GROUPING_PREFIX, RELATIONSHIP_PREFIX = "grouping--", "relationship--"
+
+
+class Entry(NamedTuple):
+    """A grouping or relationship of a TAXII stream (as ``stix_export.Entry``: seq, the time it
+    was added, the object), with ``context``: the SCOs it names, which its page serves with it
+    (a grouping's members, a relationship's ends)."""
+
+    seq: int
+    added: datetime
+    obj: dict
+    context: tuple
 
 
 def operation_bundle(conn: Connection, uid: str, by) -> dict:
@@ -52,12 +63,12 @@ def operation_parts(conn: Connection, viewer: Viewer, ops: Sequence[op_store.Ope
         assertions.setdefault(row.indicator_id, []).append(row)
     files = [i for i, rows in assertions.items() if rows[0].kind == FILE_HASH]
     others = {i: tuple(h) for i, h in aliases.aliases_of(conn, files).items()} if files else {}
-    touching = rel_store.touching(conn, every, viewer)
+    linked = rel_store.between(conn, every, viewer)
     out = []
     for op in ops:
         ids = {m.indicator_id for m in members[op.id]}
         own = [row for i in sorted(ids) for row in assertions.get(i, ())]
-        between = [r for r in touching if r.source_id in ids and r.target_id in ids]
+        between = [r for r in linked if r.source_id in ids and r.target_id in ids]
         out.append(stix_ops.operation_parts(op, orgs, members[op.id], own, others, between))
     return out
 

@@ -40,14 +40,11 @@ PAGE = 5000
 
 
 class Entry(NamedTuple):
-    """An object of the stream with the time it was added (its row's last change); ``context``:
-    the SCOs it names that a TAXII page serves with it (a grouping's members, a relationship's
-    ends: services.operation_stix)."""
+    """An object of the stream with the time it was added (its row's last change)."""
 
     seq: int
     added: datetime
     obj: dict
-    context: tuple = ()
 
 
 def iter_objects(conn: Connection, viewer: Viewer, *, since_seq: int | None = None,

@@ -19,7 +19,9 @@ What is read:
   misp-stix's export has no STIX type for them), with or without indicators beside them.
 - TLP: whatever way the object says it (stix.markings.BundleTlp: TLP 2.0/1.0 markings,
   MISP-style ``tlp:amber`` labels, a marked report holding it); none means ``tlp`` (default AMBER).
-Sources: see stix_sources.py. Everything else (reports, malware, relationships...) is skipped.
+Sources: see stix_sources.py. Groupings, reports, the threat actors, intrusion sets and campaigns
+Indicators ``indicates``, and relationships between values kept become operations and
+relationships: see stix_import_operations.py. Everything else (malware, tools...) is skipped.
 
 The bundle is read whole with orjson (memory several times the bundle's size while it is
 imported: docs/performance.md); a streaming JSON reader would need ijson, which the project does not depend on.

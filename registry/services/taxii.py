@@ -157,7 +157,7 @@ def _matching(conn: Connection, viewer, coll: CollectionDef, q: ObjectQuery, wan
         yield entry
 
 
-def _entry_seq(entry: Entry) -> int:
+def _entry_seq(entry) -> int:
     return entry.seq
 
 
@@ -186,7 +186,9 @@ def objects_page(conn: Connection, viewer, coll: CollectionDef, q: ObjectQuery, 
     page = Page([])
     refs = PageContext(orgs.identities)
     for row in candidates:
-        new = refs.new_for(row.obj) + sco_context(row.context, refs.seen)
+        new = refs.new_for(row.obj)
+        if isinstance(row, operation_stix.Entry):  # a grouping's or relationship's SCOs come with it
+            new += sco_context(row.context, refs.seen)
         if q.filters_objects:
             new = [o for o in new if q.wants(o)]
         # At least one object per page, or a limit below one object's references would stall.
@@ -220,7 +222,7 @@ class PageContext:
     wallet, the extension definition of its SCO type, and for a graded Indicator the grading
     extension's (with the registry Identity that made them).
     SCOs are left out: each restates its Indicator's pattern and they would fill half of every
-    page. (The exporter's ``References`` gives the same objects plus the SCOs.) ``identities``:
+    page (those a grouping or relationship names come as its ``Entry.context``). (The exporter's ``References`` gives the same objects plus the SCOs.) ``identities``:
     the page's orgs' Identities by STIX id (``build.Orgs.identities``)."""
 
     def __init__(self, identities: dict[str, dict]) -> None:

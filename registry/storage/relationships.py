@@ -10,6 +10,7 @@ from sqlalchemy import Connection, and_, delete, func, or_, select, update
 from sqlalchemy.orm import aliased
 
 from registry.domain.tlp import Viewer
+from registry.storage import bulk
 from registry.storage import tables as t
 from registry.storage.visibility import visible
 
@@ -124,3 +125,15 @@ def by_stix_ids(conn: Connection, stix_ids: Sequence[str]) -> list[RelationshipR
 
 def by_uids(conn: Connection, uids: Sequence[str]) -> list[RelationshipRow]:
     return [RelationshipRow._make(row) for row in conn.execute(_SELECT.where(_r.uid.in_(list(uids))))] if uids else []
+
+
+def between(conn: Connection, indicator_ids: Sequence[int], viewer: Viewer) -> list[RelationshipRow]:
+    """The visible relationships with both ends among these indicators (an operation's members),
+    read by source in chunks, so any number of members fits a query."""
+    ids = sorted(set(indicator_ids))
+    wanted = set(ids)
+    out = []
+    for part in bulk.chunks(ids):
+        query = _SELECT.where(_r.source_id.in_(part), visible(viewer, _r.tlp, _org.slug)).order_by(_r.id)
+        out.extend(row for row in map(RelationshipRow._make, conn.execute(query)) if row.target_id in wanted)
+    return sorted(out, key=lambda row: row.id)

@@ -1,5 +1,5 @@
 """An operation's exports over HTTP and from the command line, on a live server on each engine
-(docs/api.md, "Operations: STIX and MISP"; docs/cli.md, "Operations"): ``GET
+(docs/api.md, "Operations: STIX and MISP"; docs/cli.md, "Exporting an operation"): ``GET
 /api/v1/operations/ID/stix`` and ``/misp`` to the keys that may see it (404 to the others, as for
 an unknown id), the MISP feed's event of it, and ``registry op export``."""
 
@@ -38,7 +38,8 @@ def test_the_stix_bundle_to_the_keys_that_may_see_it(server, operation, key, sta
 def test_unknown_ids_and_missing_keys(server, operation):
     unknown = server.get("/api/v1/operations/00000000-0000-4000-8000-000000000000/stix", "ccib-reader")
     assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "not_found"
-    assert server.get(f"/api/v1/operations/{'x' * 300}/misp", "ccib-reader").status_code == 404
+    too_long = server.get(f"/api/v1/operations/{'x' * 300}/misp", "ccib-reader")
+    assert too_long.status_code == 400 and too_long.json()["error"]["details"]["field"] == "id"
     assert server.get(f"/api/v1/operations/{operation}/stix").status_code == 401
 
 
