@@ -8,9 +8,10 @@ Decisions:
   Indicator and Sighting objects the STIX exporter yields for the caller, so the TLP rule is the
   exporter's viewer filtering on every path, and the operations (groupings: in ``indicators``
   only) and relationships (in ``indicators`` and the collections of their ends' kinds) the
-  caller may see (``services.operation_stix``), merged in change-sequence order. ``submissions`` is write-only (``can_read`` false,
-  ``can_write`` for contributors and up): what is added there is read back, TLP-filtered,
-  through the read collections, so there is one place to read and one rule for it.
+  caller may see (``services.operation_stix``), merged in change-sequence order.
+  ``submissions`` is write-only (``can_read`` false, ``can_write`` for contributors and up):
+  what is added there is read back, TLP-filtered, through the read collections, so there is one
+  place to read and one rule for it.
 - Each page stands alone: the identities, TLP marking definitions and extension definitions its
   objects reference come first in the same page, within ``limit`` (``match[type]``/``match[id]``
   select them like any object, but only beside an Indicator or Sighting that references them;
@@ -18,7 +19,8 @@ Decisions:
   is exceeded). taxii2-client users import page by page or
   collect all pages into one bundle; either way nothing dangles. SCOs are not served beside
   Indicators (each restates its Indicator's pattern), only as the context of the groupings and
-  relationships that name them (a member, an end: its value is nowhere else on the page). Context objects are also served by id, in every collection.
+  relationships that name them (a member, an end: its value is nowhere else on the page).
+  Context objects are also served by id, in every collection.
 - One version per object (its latest, see ``taxii_query``); the manifest lists the collection's
   own objects (not the context).
 """
