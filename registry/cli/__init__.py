@@ -15,6 +15,7 @@ from registry.cli import (
     feeds,
     imports,
     lookup,
+    operations,
     orgs,
     review,
     server,
@@ -38,7 +39,7 @@ for _command in (
     server.init, server.demo, server.serve, server.scheduler,
     orgs.org, orgs.key, orgs.user,
     imports.import_cmd, lookup.lookup, lookup.search, exports.export_cmd,
-    feeds.feeds, taxii.taxii, audit.audit, disputes.disputes, review.review,
+    feeds.feeds, taxii.taxii, audit.audit, disputes.disputes, review.review, operations.op,
     events.events,
     watches.watch,
 ):

@@ -36,7 +36,8 @@ def viewer_of(by) -> Viewer:
     return Viewer.operator() if by is ON_SERVER else by.viewer
 
 
-def _label_text(labels: Sequence[str]) -> str:
+def label_text(labels: Sequence[str]) -> str:
+    """Labels as stored: ``,a,b,`` (so one label is found by ``LIKE '%,a,%'``)."""
     return "," + "".join(f"{label}," for label in labels)
 
 
@@ -99,12 +100,19 @@ def create(db: Database, by, *, name: str, description: str | None = None, tlp: 
                       field="tlp")
     with db.write() as conn:
         owner = require_org(conn, slug)
-        uid = str(uuid.uuid4())
-        store.insert(conn, uid=uid, org_id=owner.id, actor=None if by is ON_SERVER else by.actor, name=name,
-                     description=description, tlp=level, labels=_label_text(labels), status=rules.OPEN, created=now,
-                     modified=now, first_activity=now, last_activity=now, stix_id=stix_id, stix_type=stix_type,
-                     seq=next_seq(conn))
+        uid = insert(conn, owner.id, None if by is ON_SERVER else by.actor, name=name, description=description,
+                     tlp=level, labels=labels, now=now, stix_id=stix_id, stix_type=stix_type)
     return {"id": uid, "name": name, "org": slug, "tlp": level, "labels": list(labels), "status": rules.OPEN}
+
+
+def insert(conn: Connection, owner_id: int, actor: str | None, *, name: str, description: str | None, tlp: str,
+           labels: Sequence[str], now: datetime, stix_id: str | None = None, stix_type: str | None = None) -> str:
+    """Store a new open operation of checked fields (``create``, the STIX import); its uid."""
+    uid = str(uuid.uuid4())
+    store.insert(conn, uid=uid, org_id=owner_id, actor=actor, name=name, description=description, tlp=tlp,
+                 labels=label_text(labels), status=rules.OPEN, created=now, modified=now, first_activity=now,
+                 last_activity=now, stix_id=stix_id, stix_type=stix_type, seq=next_seq(conn))
+    return uid
 
 
 def add_values(db: Database, uid: str, values: Sequence[str], by, *, region: str | None = None,
@@ -125,16 +133,19 @@ def add_values(db: Database, uid: str, values: Sequence[str], by, *, region: str
     with db.write() as conn:
         row = visible_operation(conn, uid, by)
         _may_change(row, by)
-        added, already = _add(conn, row, parsed, by, now)
+        added, already = add_members(conn, row, parsed, row.org_id if by is ON_SERVER else _org_id(conn, by),
+                                     None if by is ON_SERVER else by.actor, now)
     return {"id": uid, "added": added, "already": already, "rejected": rejected}
 
 
-def _add(conn: Connection, row: store.OperationRow, parsed, by, now: datetime) -> tuple[list[str], list[str]]:
+def add_members(conn: Connection, row: store.OperationRow, parsed, org_id: int, actor: str | None,
+                now: datetime) -> tuple[list[str], list[str]]:
+    """Add canonical ``Value``s as members added by ``org_id`` (``add_values``, the STIX import):
+    (added, already members)."""
     items = [ind_store.Pending(value=value, confidence=0, tlp=row.tlp, labels=()) for value in parsed]
     ids, _ = ind_store.ensure_indicators(conn, items, now)
     by_id = {ids[value.value]: value.value for value in parsed}
-    new = store.add_members(conn, row.id, list(by_id), row.org_id if by is ON_SERVER else _org_id(conn, by),
-                            None if by is ON_SERVER else by.actor, now)
+    new = store.add_members(conn, row.id, list(by_id), org_id, actor, now)
     if new:
         store.change(conn, row.id, modified=now, last_activity=now, seq=next_seq(conn))
     added = [by_id[i] for i in new]

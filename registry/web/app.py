@@ -53,6 +53,7 @@ def create_app(config: Settings | dict | None = None) -> Flask:
         limits,
         meta,
         metrics,
+        operation_exports,
         review,
         session,
         taxii,
@@ -77,5 +78,6 @@ def create_app(config: Settings | dict | None = None) -> Flask:
     app.register_blueprint(events.bp)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(watches.bp)
+    app.register_blueprint(operation_exports.bp)
     app.register_blueprint(ui.bp)  # the web page at /
     return app

@@ -22,6 +22,7 @@ from registry.web.openapi_components import (
 )
 from registry.web.openapi_components import json_response as _json
 from registry.web.openapi_events import event_paths
+from registry.web.openapi_operation_exports import operation_export_paths
 from registry.web.openapi_watches import watch_paths
 from registry.web.openapi_webhooks import webhook_paths
 
@@ -86,7 +87,7 @@ def _export_paths() -> dict:
         }}
     feed = "MISP feed (add /api/v1/export/misp/ as a feed in MISP)"
     paths["/api/v1/export/misp/manifest.json"] = {"get": {
-        "summary": f"{feed}: the manifest, one entry per event (one per source org and day)",
+        "summary": f"{feed}: the manifest, one entry per event (one per source org and day, and one per operation)",
         "parameters": list(_EXPORT_FILTERS),
         "responses": {"200": {"description": "OK", "headers": _EXPORT_HEADERS,
                               "content": {"application/json": {"schema": {"type": "object"}}}},
@@ -375,6 +376,7 @@ def spec() -> dict:
             **event_paths(),
             **webhook_paths(),
             **watch_paths(),
+            **operation_export_paths(),
             "/api/v1/audit": {
                 "get": {
                     "summary": "The audit log (admin: its own org's rows; operator: every org's)",
