@@ -260,7 +260,7 @@ def _visible_fragments(conn: Connection, rows: list[LookupMatch], viewer: Viewer
     sightings = defaultdict(list)
     for s in store.sightings_for(conn, ids):
         if see(s.tlp, s.source):
-            sightings[s.indicator_id].append(_sighting(s, viewer))
+            sightings[s.indicator_id].append(sighting_dict(s, viewer))
     found = {}
     for ind, row in by_id.items():
         shown, terms = assertions.get(ind) or ([], [])
@@ -400,7 +400,9 @@ def in_force_and_ended(rows, now: datetime) -> tuple[list, list]:
     return current, ended
 
 
-def _sighting(s, viewer: Viewer) -> dict:
+def sighting_dict(s, viewer: Viewer | None) -> dict:
+    """A sighting row as answers show it to ``viewer``; None: to no one in particular (an event,
+    which several orgs receive), so without the case reference."""
     out = {
         "source": s.source,
         "count": s.count,
@@ -409,7 +411,7 @@ def _sighting(s, viewer: Viewer) -> dict:
         "last_seen": iso(s.last_seen),
     }
     # A case reference names an investigation: only its own agency (or the operator) sees it.
-    if s.case_ref and (viewer.org is None or viewer.org == s.source):
+    if s.case_ref and viewer is not None and (viewer.org is None or viewer.org == s.source):
         out["case_ref"] = s.case_ref
     return out
 

@@ -91,6 +91,11 @@ class Upserted(NamedTuple):
     # A capped writer's ``named`` items: (item index, the id its row is served under, whether the
     # item's own id named another row of the source, so was not kept).
     ids: list[tuple[int, str, bool]]
+    # Of the updated items: (first_seen, times_reported, description) the row had (its event shows the row).
+    before: dict[int, tuple[datetime, int, str | None]]
+    # Values whose indicator this batch made (so no other org holds an assertion on it): on
+    # SQLite only, where the write lock is held; on PostgreSQL a concurrent writer may have made it.
+    fresh: frozenset[str]
 
 
 def upsert(conn: Connection, org_id: int, feed: str, items: list[Pending], now: datetime, *,
@@ -117,6 +122,10 @@ def upsert(conn: Connection, org_id: int, feed: str, items: list[Pending], now: 
     drafts = _Drafts(conn, org_id, feed, items, now, review_days)
     writer.wait()  # reads below must see the previous batch
     ids, known, writes = _indicator_ids_for(conn, drafts)
+    fresh: frozenset[str] = frozenset()
+    if bulk.is_sqlite(conn) and len(known) < len(ids):
+        existed = set(known)
+        fresh = frozenset(value for value, iid in ids.items() if iid not in existed)
     db_now = drafts.db_now
     # Imports, feed runs and writers who see everything keep to lane 0: one row per value, as
     # fast as before. Others read every lane of their values and choose per item.
@@ -125,11 +134,12 @@ def upsert(conn: Connection, org_id: int, feed: str, items: list[Pending], now: 
     # Only indicators that existed before this batch can hold an assertion already.
     current: dict = {}
     columns = ("id, indicator_id, lane, stix_id, confidence, tlp, labels, description, valid_until, review_at, end_reason, "
-               "reliability, credibility")
+               "reliability, credibility, first_seen, times_reported")
     typed = text(
         f"SELECT {columns} FROM assertion WHERE org_id = :org AND feed = :feed AND "
         f"{'' if capped else 'lane = 0 AND '}{bulk.in_values(conn, 'indicator_id')}"
-    ).columns(valid_until=t.assertion.c.valid_until.type, review_at=t.assertion.c.review_at.type)
+    ).columns(valid_until=t.assertion.c.valid_until.type, review_at=t.assertion.c.review_at.type,
+              first_seen=t.assertion.c.first_seen.type)
     for part in chunks(known):
         rows = conn.execute(typed, {"org": org_id, "feed": feed, "vals": bulk.values_param(conn, part)})
         if capped:
@@ -142,6 +152,7 @@ def upsert(conn: Connection, org_id: int, feed: str, items: list[Pending], now: 
     statuses: list[str] = [NEW] * len(items)
     new = range(len(items))
     changed, lowered = [], []
+    before: dict[int, tuple[datetime, int, str | None]] = {}
     touches: dict[str, list[int]] = {}  # by kind: the review date moves on by kind
     choices: dict[int, lanes.Choice] = {}
     if current:
@@ -165,6 +176,7 @@ def upsert(conn: Connection, org_id: int, feed: str, items: list[Pending], now: 
             ):
                 changed.append((p, labels, description, row.id))
                 statuses[n] = UPDATED
+                before[n] = (row.first_seen, row.times_reported, row.description)
                 if RANK[p.tlp] < RANK[row.tlp]:
                     lowered.append((n, row.tlp))
             else:
@@ -213,7 +225,7 @@ def upsert(conn: Connection, org_id: int, feed: str, items: list[Pending], now: 
                               {"now": db_now, "review": drafts.review_at(kind)})
 
     writer.submit(write)
-    return Upserted(statuses, lowered, served)
+    return Upserted(statuses, lowered, served, before, fresh)
 
 
 def _lane_ids(items: list[Pending], iids: list[int], current: dict, choices: dict[int, lanes.Choice],
