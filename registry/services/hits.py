@@ -105,17 +105,17 @@ def tally(conn: Connection, batch: Sequence[tuple[datetime, str, list[Hit]]]) ->
     """Count ``batch`` (``(time, looking org, hits)``, in time order) into the tallies and write
     the events of the windows it opens, in ``conn``'s transaction; how many events."""
     orgs = {org.slug: org for org in org_store.all_orgs(conn)}
-    batch = [(when, orgs[looker], hits) for when, looker, hits in batch
-             if looker in orgs and orgs[looker].share_hits != ev.NONE]
-    values = sorted({hit.value for _, _, hits in batch for hit in hits})
+    lookups = [(when, orgs[looker], hits) for when, looker, hits in batch
+               if looker in orgs and orgs[looker].share_hits != ev.NONE]  # none: not even counted
+    values = sorted({hit.value for _, _, hits in lookups for hit in hits})
     if not values:
         return 0
     ids = indicator_ids(conn, values)
-    stored = store.tallies(conn, ids.values(), {looker.id for _, looker, _ in batch})
+    stored = store.tallies(conn, ids.values(), {looker.id for _, looker, _ in lookups})
     state: dict[tuple[int, int, int], _Window] = {
         key: _Window(row.window, row.count, event_seq=row.event_seq) for key, row in stored.items()}
     raised: list[ev.NewEvent] = []
-    for when, looker, hits in batch:
+    for when, looker, hits in lookups:
         for hit in hits:
             owner, indicator = orgs.get(hit.owner), ids.get(hit.value)
             if owner is None or indicator is None:

@@ -375,3 +375,21 @@ def test_org_set_share_hits_is_listed_and_audited(cli, db):
                                                                        code=2).output
     audit = audit_events(db, {"action": "org-set", "limit": "10"})["events"]
     assert [row["subject"] for row in audit] == [{"org": A, "share_hits": "named"}]
+
+
+def test_the_scheduler_runs_the_expiry_job_every_minute_and_purges_daily(db, ids):
+    from registry import config
+    from registry.scheduler import EXPIRY_JOB, FeedScheduler
+
+    scheduler = FeedScheduler(db, settings=config.load({"DATABASE_URL": db.url, "EVENT_DAYS": "7"}))
+    report(db, A, "soon-gone.example", valid_until=utcnow() + timedelta(seconds=1))
+    watch(db, ids[C], "soon-gone.example")
+    assert scheduler.expiry(now=utcnow() + timedelta(minutes=1)) == 1
+    assert [e["type"] for e in inbox(db, ids, C)] == ["indicator.expired"]
+    done = scheduler.review()
+    assert (done["events_purged"], done["tallies_purged"]) == (0, 0)
+    scheduler.start()
+    try:
+        assert scheduler.scheduler.get_job(EXPIRY_JOB).trigger.interval == timedelta(seconds=60)
+    finally:
+        scheduler.stop()
