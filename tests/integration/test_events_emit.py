@@ -393,3 +393,23 @@ def test_the_scheduler_runs_the_expiry_job_every_minute_and_purges_daily(db, ids
         assert scheduler.scheduler.get_job(EXPIRY_JOB).trigger.interval == timedelta(seconds=60)
     finally:
         scheduler.stop()
+
+
+def test_two_processes_opening_one_tally_count_into_one_window(db, ids):
+    if db.is_sqlite:
+        pytest.skip("SQLite serialises writers: no two flushes meet")
+    import threading
+    import time
+
+    report(db, A, "raced-shop.example", tlp=GREEN)
+    start = utcnow()
+    with db.read() as conn:
+        answers = lookup(conn, ["raced-shop.example"], Viewer(B, AMBER), region="TH")
+    other = threading.Thread(target=lambda: look(db, B, ["raced-shop.example"], when=start + timedelta(minutes=1)))
+    with db.write() as conn:  # the first flush has opened the window and not committed yet
+        hits.tally(conn, [(start, B, hits.hits_of(answers, B))])
+        other.start()
+        time.sleep(0.5)  # the second one's insert now waits for this commit, then fails and reads again
+    other.join(timeout=30)
+    [event] = hit_events(db, ids, A)
+    assert event["count"] == 1 and tallies(db) == [(ids[B], ids[A], 2)]
