@@ -37,10 +37,12 @@ def set_mark(conn: Connection, when: datetime, *, new: bool = False) -> None:
 
 
 def passed(conn: Connection, after: datetime, until: datetime) -> list[int]:
-    """Ids of the assertions whose own ``valid_until`` lies in ``(after, until]``, not ended by the
-    registry (a snapshot's end, a delisting: announced when made) nor by a review date before
-    it (the daily job announces those), by ``valid_until`` (the partial index on it)."""
-    query = (select(_a.id).where(_a.valid_until > after, _a.valid_until <= until, _a.end_reason.is_(None),
-                                 or_(_a.review_at.is_(None), _a.review_at >= _a.valid_until))
+    """Ids of the assertions whose own ``valid_until`` lies in ``(after, until]`` and came after
+    they were last written (one written already ended was announced by its writer: a report, a
+    peer's end), not ended by the registry (a snapshot's end, a delisting: announced when made)
+    nor by a review date before it (the daily job announces those), by ``valid_until`` (the
+    partial index on it)."""
+    query = (select(_a.id).where(_a.valid_until > after, _a.valid_until <= until, _a.valid_until > _a.modified,
+                                 _a.end_reason.is_(None), or_(_a.review_at.is_(None), _a.review_at >= _a.valid_until))
              .order_by(_a.valid_until, _a.id))
     return list(conn.execute(query).scalars())

@@ -208,6 +208,16 @@ def test_the_expiry_job_announces_each_valid_until_once(db, ids):
     assert announce_expired(db, now=now + timedelta(days=4, minutes=1)) == 0
 
 
+def test_the_expiry_job_leaves_out_what_was_written_already_ended(db, ids):
+    now = utcnow()
+    with db.write() as conn:
+        expiry_store.set_mark(conn, now - timedelta(minutes=1))
+    report(db, A, "born-ended.example", valid_until=now - timedelta(seconds=10))  # its report said so
+    report(db, A, "ends-later.example", valid_until=now + timedelta(seconds=1))
+    assert announce_expired(db, now=now + timedelta(minutes=1)) == 1
+    assert [e["value"] for e in every_event(db) if e["type"] == "indicator.expired"] == ["ends-later.example"]
+
+
 def test_a_review_end_is_announced_by_the_daily_job(db, ids):
     report(db, A, "203.0.113.99", tlp=GREEN)  # an IP is reviewed within 30 days
     watch(db, ids[C], "203.0.113.99")
