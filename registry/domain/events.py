@@ -72,9 +72,12 @@ class NewEvent:
     parsed: Value | None = None  # the canonical value as its writer holds it: routing need not parse it again
 
 
-def shown(seq: int, type_: str, time, kind, value, org, tlp, body: str | dict, watches: str | tuple = "") -> dict:
+def shown(seq: int, type_: str, time, kind, value, org, tlp, body: str | dict, watches: str | tuple = "", *,
+          case_ref: bool = False) -> dict:
     """An event's JSON: ``{"seq", "type", "time", "kind", "value", "org", "tlp", "watches", ...}``,
-    the rest (assertion, sighting, count, …) from its stored body."""
+    the rest (assertion, sighting, count, …) from its stored body. ``case_ref``: the reader may see
+    the case reference of the sighting it reveals (its own org's, as lookups show it); else the
+    sighting is shown without it."""
     extra = json.loads(body) if isinstance(body, str) else dict(body)
     if isinstance(watches, str):
         watches = [w for w in watches.split(",") if w]
@@ -82,6 +85,9 @@ def shown(seq: int, type_: str, time, kind, value, org, tlp, body: str | dict, w
            "value": value, "org": org, "tlp": tlp, "watches": list(watches)}
     for key, item in extra.items():
         out.setdefault(key, item)
+    sighting = out.get("sighting")
+    if not case_ref and isinstance(sighting, dict) and "case_ref" in sighting:
+        out["sighting"] = {key: item for key, item in sighting.items() if key != "case_ref"}
     return out
 
 

@@ -104,10 +104,11 @@ def emit_with_owners(conn: Connection, news: list[ev.NewEvent], actor_id: int, a
 
 # -- a sighting ------------------------------------------------------------------------------
 def sighting(org: str, value: Value, row: dict, count: int, now: datetime) -> ev.NewEvent:
-    """``sighting.recorded``: the sighting ``row`` (as its writer was told it) as lookups show it,
-    without its case reference (only its own agency sees that), and ``count``, the times this
-    report adds."""
-    shown = sighting_dict(Seen(org, row["count"], row["tlp"], row["first_seen"], row["last_seen"]), None)
+    """``sighting.recorded``: the sighting ``row`` (as its writer was told it) as its own org's
+    lookups show it, and ``count``, the times this report adds. Its case reference is stored, and
+    shown to that org alone (``domain.events.shown``), as lookups do."""
+    seen = Seen(org, row["count"], row["tlp"], row["first_seen"], row["last_seen"], row["case_ref"] or None)
+    shown = sighting_dict(seen, Viewer(org))
     return ev.NewEvent(type=ev.SIGHTED, time=now, tlp=row["tlp"], source=org, org=org, kind=value.kind,
                        value=value.value, body={"sighting": shown, "count": count})
 

@@ -176,14 +176,17 @@ def read(conn: Connection, viewer: Viewer, org_id: int | None, *, after: int = 0
         rows = store.everything(conn, org_id, viewer, after, limit)
     else:
         rows = store.for_org(conn, org_id, viewer, after, limit)
-    shown = _shown(rows)
+    shown = _shown(rows, viewer)
     last = rows[-1].seq if rows else after
     next_seq = last if len(rows) == limit else max(last, top)
     return shown, next_seq
 
 
-def _shown(rows: Iterable[store.EventRow]) -> list[dict]:
-    return [ev.shown(r.seq, r.type, r.time, r.kind, r.value, r.org, r.tlp, r.body, r.watches) for r in rows]
+def _shown(rows: Iterable[store.EventRow], viewer: Viewer) -> list[dict]:
+    """The rows as ``viewer`` reads them: a sighting's case reference only to its own org (and the
+    operator), as lookups show it."""
+    return [ev.shown(r.seq, r.type, r.time, r.kind, r.value, r.org, r.tlp, r.body, r.watches,
+                     case_ref=viewer.org is None or viewer.org == r.source) for r in rows]
 
 
 def recent(conn: Connection, viewer: Viewer, org_id: int, *, before: int | None = None,
@@ -196,7 +199,7 @@ def recent(conn: Connection, viewer: Viewer, org_id: int, *, before: int | None 
     rows = store.for_org(conn, org_id, viewer, 0, limit + 1, before=top + 1 if before is None else before,
                          newest_first=True)
     older = rows[limit - 1].seq if len(rows) > limit else None
-    return _shown(rows[:limit]), older, top
+    return _shown(rows[:limit], viewer), older, top
 
 
 def unread(conn: Connection, viewer: Viewer, org_id: int, seen: int, cap: int) -> int:

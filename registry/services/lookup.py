@@ -400,9 +400,8 @@ def in_force_and_ended(rows, now: datetime) -> tuple[list, list]:
     return current, ended
 
 
-def sighting_dict(s, viewer: Viewer | None) -> dict:
-    """A sighting row as answers show it to ``viewer``; None: to no one in particular (an event,
-    which several orgs receive), so without the case reference."""
+def sighting_dict(s, viewer: Viewer) -> dict:
+    """A sighting row as answers show it to ``viewer``."""
     out = {
         "source": s.source,
         "count": s.count,
@@ -411,7 +410,7 @@ def sighting_dict(s, viewer: Viewer | None) -> dict:
         "last_seen": iso(s.last_seen),
     }
     # A case reference names an investigation: only its own agency (or the operator) sees it.
-    if s.case_ref and viewer is not None and (viewer.org is None or viewer.org == s.source):
+    if s.case_ref and (viewer.org is None or viewer.org == s.source):
         out["case_ref"] = s.case_ref
     return out
 

@@ -154,6 +154,9 @@ def test_a_sighting_reaches_the_owner_without_its_case_reference(db, ids):
     assert (seen["type"], seen["org"], seen["tlp"], seen["count"]) == ("sighting.recorded", B, GREEN, 3)
     assert seen["sighting"]["source"] == B and seen["sighting"]["count"] == 3
     assert "case_ref" not in seen["sighting"] and "PDRM-2026-0042" not in json.dumps(seen)
+    with db.read() as conn:  # B's own keys read its case reference, as its lookups show it
+        [own] = events.read(conn, Viewer(B, AMBER), ids[B], everything=True)[0][-1:]
+    assert own["sighting"]["case_ref"] == "PDRM-2026-0042"
     add_sighting(db, org=A, value="+66812345678", count=1, tlp=GREEN, viewer=Viewer(A, RED))
     assert len(inbox(db, ids, A)) == 1  # its own sighting is no news to A
 
