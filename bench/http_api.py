@@ -1,7 +1,7 @@
 """HTTP benchmark: `registry serve` (gunicorn, 2 workers) on SQLite holding 1,000,000 indicators,
 driven from a second process (wrk when installed, else a Python client) for a fixed time.
 
-    .venv/bin/python bench/http_api.py [--seconds 10] [--threads 2] [--connections 4] [--indicators N]
+    .venv/bin/python bench/http_api.py [--seconds 10] [--threads 2] [--connections 4] [--indicators N] [--looker ORG]
 
 Reports requests/s, p50 and p99 of single lookups (GET /api/v1/lookup over a fixed, shuffled set
 of listed and unlisted IPs, domains and phone numbers) beside the same server's /-/health under
@@ -250,6 +250,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10, help="load time per endpoint")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--connections", type=int, default=4, help="concurrent connections")
+    parser.add_argument("--looker", default="bench", metavar="ORG",
+                        help="the key's org; another than bench (which lists every value) makes each listed "
+                             "lookup a hit on another agency's value, tallied and announced (services.hits)")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-http-"))
@@ -259,7 +262,11 @@ def main() -> None:
         db = Database(f"sqlite:///{db_path}")
         with db.read() as conn:
             total = conn.exec_driver_sql("SELECT count(*) FROM indicator").scalar()
-        key = create_key(db, "bench", "reader", by=ON_SERVER)["key"]
+        if args.looker != "bench":
+            from registry.services.orgs import add_org
+
+            add_org(db, args.looker, "Another agency", "TH")
+        key = create_key(db, args.looker, "reader", by=ON_SERVER)["key"]
         db.dispose()
         singles, batch = queries(args.indicators)
         process, url = start_server(db_path, workdir)
@@ -271,7 +278,8 @@ def main() -> None:
         else:
             client = "Python client processes (install wrk for a client that is not the bottleneck)"
         print(f"database: {total:,} indicators (SQLite, a copy of {lookup_bench.sqlite_path(args.indicators)})")
-        print(f"server: registry serve, {WORKERS} gunicorn workers, rate limit out of the way, audit on")
+        print(f"server: registry serve, {WORKERS} gunicorn workers, rate limit out of the way, audit on"
+              + (f", lookups by {args.looker}: hits on bench's values tallied" if args.looker != "bench" else ""))
         print(f"load: {client}, {args.connections} connections, {args.seconds} s per endpoint, on "
               f"{os.cpu_count()} CPUs shared with the server (load average before: {os.getloadavg()[0]:.2f})")
 

@@ -170,7 +170,7 @@ SETTINGS: tuple[Setting, ...] = (
             _whole(1), "a whole number of at least 1"),
     Setting("WEB_GRACEFUL_TIMEOUT", "10", "Seconds a stopping or restarting web worker lets its requests finish before they are cut off.",
             _whole(0), "a whole number of at least 0"),
-    Setting("AUDIT_FLUSH_SECONDS", "0.2", "How often each process writes its buffered audit events.",
+    Setting("AUDIT_FLUSH_SECONDS", "0.2", "How often each process writes its buffered audit events (and its lookups' hits on other agencies' values).",
             _number(0, above=True), _SECONDS),
     Setting("COOKIE_SECURE", "auto", "Web page session cookies: `auto` marks them Secure when the request came over https, `true` always (behind a TLS-terminating proxy), `false` never.",
             _choice("auto", "true", "false"), "one of auto, true, false"),

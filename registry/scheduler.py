@@ -20,7 +20,9 @@ Every ``REGISTRY_CHECKPOINT_MINUTES`` (0: never) it also signs a checkpoint of t
 head (``services.audit_checkpoints``; docs/security.md, "Audit checkpoints"), unless another
 scheduler sharing the database took one within the interval. Daily it records the assertions
 whose review date passed and purges history older than ``REGISTRY_RETENTION_DAYS``
-(``services.review``; docs/design.md, "Listed means in force"); hourly it flags overdue
+(``services.review``; docs/design.md, "Listed means in force") and events older than
+``REGISTRY_EVENT_DAYS``; every minute it writes the events of assertions whose own valid_until
+passed (``services.expiry``; docs/design.md, "Events and watches"); hourly it flags overdue
 disputes (``services.disputes``). A thread of its own delivers webhooks (``services.dispatch``:
 woken by new events, retrying with back-off; several schedulers share the work by leases).
 
@@ -58,6 +60,8 @@ REVIEW_JOB = "registry:review"  # daily: review ends recorded, ended history pur
 CHECKPOINT_JOB = "registry:audit-checkpoint"
 DISPUTES_JOB = "registry:flag-disputes"
 DISPUTES_SECONDS = 3600  # how often overdue disputes are looked for (REGISTRY_DISPUTE_DAYS counts days)
+EXPIRY_JOB = "registry:expiry-events"  # the events of assertions whose valid_until passed (services.expiry)
+EXPIRY_SECONDS = 60
 WORKERS = 2  # feeds run at once (SQLite serialises their batches anyway)
 
 
@@ -159,16 +163,26 @@ class FeedScheduler:
     def review(self) -> dict | None:
         """The daily review job (``services.review.daily``): record the assertions ended by their
         review date, and with REGISTRY_RETENTION_DAYS purge old history, audited."""
+        from registry.services import events
         from registry.services.audit import AuditLog
         from registry.services.review import daily
 
         audit = AuditLog(self.db, synchronous=True)
         try:
-            return daily(self.db, retention_days=self.settings.retention_days, relist_days=self.settings.relist_days,
+            done = daily(self.db, retention_days=self.settings.retention_days, relist_days=self.settings.relist_days,
                          record=lambda subject, n: audit.record("review-purge", actor="scheduler", subject=subject,
                                                                 result_count=n, client="scheduler"))
         finally:
             audit.close()
+        return done | events.purge(self.db, event_days=self.settings.event_days, now=utcnow())
+
+    @_job("scheduler: the expiry events could not be written")
+    def expiry(self, now: datetime | None = None) -> int | None:
+        """The expiry job: the events of the assertions whose own valid_until passed since the last
+        look (``services.expiry``); how many."""
+        from registry.services.expiry import announce_expired
+
+        return announce_expired(self.db, now=now)
 
     # keep the jobs we have on a database hiccup
     _refresh_quietly = _job("scheduler: could not read the feed table")(refresh)
@@ -238,6 +252,8 @@ class FeedScheduler:
         if minutes:  # the first at once when due (none yet, or the last is an interval old)
             self.scheduler.add_job(self.checkpoint, IntervalTrigger(minutes=minutes, timezone=UTC), id=CHECKPOINT_JOB,
                                    name="sign the audit chain's head", replace_existing=True, next_run_time=utcnow())
+        self.scheduler.add_job(self.expiry, IntervalTrigger(seconds=EXPIRY_SECONDS, timezone=UTC), id=EXPIRY_JOB,
+                               name="announce what expired", replace_existing=True)
         self.scheduler.add_job(self._flag_disputes, IntervalTrigger(seconds=DISPUTES_SECONDS, timezone=UTC),
                                id=DISPUTES_JOB, name="flag overdue disputes", replace_existing=True,
                                next_run_time=utcnow())

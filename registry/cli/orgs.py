@@ -11,11 +11,16 @@ import sys
 import click
 
 from registry.cli.common import cli_audit, echo_json, guard, json_option, open_db, tlp_option
+from registry.domain.events import ANONYMOUS, NAMED, NONE, SHARE_HITS
 from registry.domain.roles import ROLES
 
 ROLE_HELP = ("admin: its own org's users and keys, up to its own TLP cap; "
              "operator: every org's (granted here only).")
 PASSWORD_STDIN_HELP = "Read the password from the first line of standard input."
+
+
+# What another org learns when an org's lookup hits its values, by --share-hits (docs/cli.md).
+_SHARED = {NAMED: "its name", ANONYMOUS: 'only that "an agency" looked', NONE: "nothing"}
 
 
 # -- orgs ----------------------------------------------------------------------------------
@@ -41,18 +46,31 @@ def org_add(slug: str, name: str, country: str | None) -> None:
 @click.argument("slug")
 @click.option("--require-purpose/--no-require-purpose", "require_purpose", default=None,
               help="Every lookup by the org's users and keys must give a purpose and a case reference (or no longer).")
+@click.option("--share-hits", "share_hits", type=click.Choice(SHARE_HITS), default=None,
+              help="When the org's lookups hit another org's values, that org learns its name (named), only that "
+                   "an agency looked (anonymous, the default), or nothing (none).")
 @guard
-def org_set(slug: str, require_purpose: bool | None) -> None:
+def org_set(slug: str, require_purpose: bool | None, share_hits: str | None) -> None:
     """Change an organisation's settings."""
     from registry.services.orgs import set_org
 
-    if require_purpose is None:
-        raise click.UsageError("give a setting to change: --require-purpose or --no-require-purpose")
+    if require_purpose is None and share_hits is None:
+        raise click.UsageError("give a setting to change: --require-purpose or --no-require-purpose, "
+                               f"or --share-hits {'|'.join(SHARE_HITS)}")
     db = open_db()
-    changed = set_org(db, slug, require_purpose=require_purpose)
-    cli_audit("org-set", {"org": changed.slug, "require_purpose": changed.require_purpose}, db=db)
-    need = "must give" if changed.require_purpose else "need not give"
-    click.echo(f"org {changed.slug}: lookups by its users and keys {need} a purpose and a case reference")
+    changed = set_org(db, slug, require_purpose=require_purpose, share_hits=share_hits)
+    subject: dict = {"org": changed.slug}
+    if require_purpose is not None:
+        subject["require_purpose"] = changed.require_purpose
+    if share_hits is not None:
+        subject["share_hits"] = changed.share_hits
+    cli_audit("org-set", subject, db=db)
+    if require_purpose is not None:
+        need = "must give" if changed.require_purpose else "need not give"
+        click.echo(f"org {changed.slug}: lookups by its users and keys {need} a purpose and a case reference")
+    if share_hits is not None:
+        click.echo(f"org {changed.slug}: when its lookups hit another org's values, that org learns "
+                   f"{_SHARED[changed.share_hits]}")
 
 
 @org.command("list")
@@ -65,11 +83,11 @@ def org_list(as_json: bool) -> None:
         rows = org_store.all_orgs(conn)
     if as_json:
         echo_json([{"slug": o.slug, "name": o.name, "country": o.country, "stix_id": o.stix_id,
-                    "require_purpose": o.require_purpose} for o in rows])
+                    "require_purpose": o.require_purpose, "share_hits": o.share_hits} for o in rows])
         return
     for o in rows:
         need = "  (lookups need a purpose)" if o.require_purpose else ""
-        click.echo(f"{o.slug:<16} {o.country or '--':<3} {o.name}{need}")
+        click.echo(f"{o.slug:<16} {o.country or '--':<3} hits {o.share_hits:<9} {o.name}{need}")
 
 
 # -- keys ------------------------------------------------------------------------------------

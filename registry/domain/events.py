@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from registry.domain.kinds import Value
 from registry.domain.times import iso
 
 REPORTED = "indicator.reported"
@@ -39,6 +40,10 @@ ANONYMOUS = "anonymous"
 NONE = "none"
 SHARE_HITS: tuple[str, ...] = (NAMED, ANONYMOUS, NONE)
 DEFAULT_SHARE_HITS = ANONYMOUS
+# Lookups by one org that hit another's indicator raise at most one event per window (services.hits);
+# a tally whose window opened more than TALLY_KEPT ago is purged by the daily job.
+HIT_WINDOW = timedelta(hours=1)
+TALLY_KEPT = timedelta(days=1)
 
 
 @dataclass(slots=True)
@@ -61,11 +66,18 @@ class NewEvent:
     to_org_id: int | None = None
     owners: tuple[tuple[int, str], ...] = ()  # (org id, slug)
     actor_id: int | None = None  # the acting org's id: never routed to itself as a hit
+    # Orgs not routed to: they receive an event of their own about the same change (a dispute's
+    # sources get one naming the disputer; the watchers' one does not).
+    skip: frozenset[int] = frozenset()
+    parsed: Value | None = None  # the canonical value as its writer holds it: routing need not parse it again
 
 
-def shown(seq: int, type_: str, time, kind, value, org, tlp, body: str | dict, watches: str | tuple = "") -> dict:
+def shown(seq: int, type_: str, time, kind, value, org, tlp, body: str | dict, watches: str | tuple = "", *,
+          case_ref: bool = False) -> dict:
     """An event's JSON: ``{"seq", "type", "time", "kind", "value", "org", "tlp", "watches", ...}``,
-    the rest (assertion, sighting, count, …) from its stored body."""
+    the rest (assertion, sighting, count, …) from its stored body. ``case_ref``: the reader may see
+    the case reference of the sighting it reveals (its own org's, as lookups show it); else the
+    sighting is shown without it."""
     extra = json.loads(body) if isinstance(body, str) else dict(body)
     if isinstance(watches, str):
         watches = [w for w in watches.split(",") if w]
@@ -73,6 +85,9 @@ def shown(seq: int, type_: str, time, kind, value, org, tlp, body: str | dict, w
            "value": value, "org": org, "tlp": tlp, "watches": list(watches)}
     for key, item in extra.items():
         out.setdefault(key, item)
+    sighting = out.get("sighting")
+    if not case_ref and isinstance(sighting, dict) and "case_ref" in sighting:
+        out["sighting"] = {key: item for key, item in sighting.items() if key != "case_ref"}
     return out
 
 

@@ -3,12 +3,9 @@
 ``AuditLog.record()`` only appends a tuple to an in-memory deque, so a lookup pays next to
 nothing for it (``bench/audit.py``, docs/performance.md); a daemon thread writes the buffer every ``flush_interval`` seconds (sooner
 when ``max_buffer`` events wait) in one write transaction per flush. Turning events into rows
-(JSON of the subject, trimming) also happens on that thread, off the request's path.
-
-A failed flush (database locked past the busy timeout, connection lost) puts the events back at
-the front of the buffer, logs, and is retried with a growing pause; nothing is raised into the
-caller. Only if the buffer passes ``max_pending`` while the database stays unavailable are the
-newest events dropped, and that is logged as critical and counted in ``dropped``.
+(JSON of the subject, trimming) also happens on that thread, off the request's path. The
+buffer, its thread, its retries after a failed flush and what it drops when the database stays
+unavailable are ``services.buffered``'s.
 
 ``AuditLog(db, synchronous=True)`` writes in ``record()`` itself: for the CLI, which has no
 long-lived process. ``close()`` (also run at exit) flushes what is left.
@@ -19,13 +16,8 @@ log, and ``events_for(db, args, by=...)`` is that listing as an admin or operato
 
 from __future__ import annotations
 
-import atexit
 import json
 import logging
-import os
-import threading
-import weakref
-from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -38,6 +30,7 @@ from registry.domain import roles
 from registry.domain.audit_chain import VerifyResult, canonical_time, verify_chain
 from registry.domain.opaque import AUDIT, Sealer
 from registry.domain.times import parse_time
+from registry.services.buffered import Buffered
 from registry.services.errors import Forbidden, Invalid
 from registry.storage import audit as store
 from registry.storage.db import Database
@@ -46,53 +39,17 @@ log = logging.getLogger("registry.audit")
 
 MAX_VALUES = 100_000  # values kept per event: far above the API's batch of 10,000
 MAX_TEXT = 2048  # characters kept per value (the longest canonical URL stored)
-MAX_PENDING = 1_000_000  # events held in memory while the database is unavailable
-MAX_BACKOFF = 30.0  # seconds between retries while flushes keep failing
 DEFAULT_PAGE, MAX_PAGE = 100, 1000  # rows per page of the admin listing
 
 _ENCODER = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), default=str)
 
-# Live logs, so a forked worker (gunicorn --preload) can reset the thread and locks it inherits.
-_live: weakref.WeakSet[AuditLog] = weakref.WeakSet()
 
+class AuditLog(Buffered):
+    """The audit log's buffer (``services.buffered``): ``record()`` appends a tuple, the flusher
+    turns tuples into chained rows."""
 
-class AuditLog:
-    def __init__(
-        self,
-        db: Database,
-        *,
-        flush_interval: float = 0.2,
-        max_buffer: int = 1000,
-        synchronous: bool = False,
-        max_pending: int = MAX_PENDING,
-        max_batch: int = 10_000,
-    ) -> None:
-        self.db = db
-        self.flush_interval = flush_interval
-        self.max_buffer = max_buffer
-        self.synchronous = synchronous
-        self.max_pending = max_pending
-        self.max_batch = max_batch  # rows per write transaction when catching up on a backlog
-        self.dropped = 0
-        self.failures = 0  # consecutive failed flushes
-        self.last_error: BaseException | None = None
-        self._closed = False
-        self._reset()
-        _live.add(self)
-        atexit.register(self.close)
-
-    def _reset(self) -> None:
-        self._buf: deque[tuple] = deque()
-        self._flush_lock = threading.Lock()
-        self._start_lock = threading.Lock()
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    @property
-    def pending(self) -> int:
-        """Events recorded but not yet written."""
-        return len(self._buf)
+    what = "audit"
+    log = log
 
     def record(
         self,
@@ -111,84 +68,12 @@ class AuditLog:
             # The caller may reuse its list; a shallow copy is a memcpy, cheap beside the lookup.
             subject = subject.copy()
         # time.time() is several times cheaper than datetime.now(); the flusher converts it.
-        self._buf.append((time or _clock(), action, org, actor, subject, result_count, client, status))
-        if self.synchronous or self._closed:
-            self.flush()
-            return
-        if self._thread is None:
-            self._start()
-        if len(self._buf) >= self.max_buffer:
-            self._wake.set()
+        self._add((time or _clock(), action, org, actor, subject, result_count, client, status))
 
-    def flush(self) -> int:
-        """Write everything buffered now; returns how many events were written. On failure the
-        events stay buffered (see ``last_error``) and nothing is raised."""
-        written = 0
-        with self._flush_lock:  # one flusher at a time keeps the buffer's order
-            while self._buf:
-                # Only this (locked) flusher pops, so the length cannot shrink under us.
-                batch = [self._buf.popleft() for _ in range(min(self.max_batch, len(self._buf)))]
-                try:
-                    rows = [_row(event) for event in batch]
-                    with self.db.write() as conn:
-                        store.append(conn, rows)
-                except BaseException as exc:
-                    self._buf.extendleft(reversed(batch))
-                    if not isinstance(exc, Exception):
-                        raise
-                    self._failed(exc)
-                    return written
-                written += len(batch)
-            if self.failures:
-                log.warning("audit log written again after %d failed flushes", self.failures)
-                self.failures, self.last_error = 0, None
-        return written
-
-    def close(self) -> None:
-        """Stop the background thread and write what is left (idempotent)."""
-        self._closed = True
-        self._stop.set()
-        self._wake.set()
-        thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout=60)
-        self.flush()
-        atexit.unregister(self.close)
-
-    def _start(self) -> None:
-        with self._start_lock:
-            if self._thread is None:
-                thread = threading.Thread(target=self._run, name="audit-flusher", daemon=True)
-                thread.start()
-                self._thread = thread
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wake.wait(self.flush_interval)
-            self._wake.clear()
-            if self._stop.is_set():
-                return  # close() does the last flush
-            self.flush()
-            if self.failures:
-                # Don't hammer a database that is down (and don't spin while the buffer is full).
-                self._stop.wait(min(MAX_BACKOFF, self.flush_interval * 2 ** min(self.failures, 16)))
-
-    def _failed(self, exc: Exception) -> None:
-        self.failures += 1
-        self.last_error = exc
-        excess = len(self._buf) - self.max_pending
-        if excess > 0:
-            for _ in range(excess):
-                self._buf.pop()
-            self.dropped += excess
-            log.critical("audit buffer full (%d events) while the database is unavailable: dropped the %d newest", self.max_pending, excess)
-        log.error(
-            "audit flush failed (%d in a row); %d events kept for the next try: %s",
-            self.failures,
-            len(self._buf),
-            exc,
-            exc_info=exc if self.failures == 1 else None,
-        )
+    def _write(self, batch: list) -> None:
+        rows = [_row(event) for event in batch]
+        with self.db.write() as conn:
+            store.append(conn, rows)
 
 
 def verify(db: Database) -> VerifyResult:
@@ -376,12 +261,3 @@ def _safe_repr(value) -> str:
         return repr(value)
     except Exception:
         return f"<unprintable {type(value).__name__}>"
-
-
-def _after_fork_in_child() -> None:
-    # The parent keeps (and writes) its buffer; the child starts empty with fresh locks.
-    for audit_log in list(_live):
-        audit_log._reset()
-
-
-os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -17,10 +17,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection
 
 from registry.domain import disputes as rules
+from registry.domain import events as ev
 from registry.domain import roles, standing
 from registry.domain.kinds import EXACT, SAME_FILE
 from registry.domain.times import iso, utcnow
 from registry.domain.tlp import Viewer
+from registry.services import announce, events
 from registry.services.access import ON_SERVER
 from registry.services.errors import Conflict, Forbidden, Invalid, NotFound, given_text
 from registry.services.lookup import lookup
@@ -79,7 +81,11 @@ def open_dispute(db: Database, value: str, *, reason, evidence=None, by, region:
         uid = str(uuid.uuid4())
         store.insert(conn, uid=uid, indicator_id=indicator_id, org_id=require_org(conn, by.org).id, actor=by.actor,
                      reason=reason, evidence=evidence, now=now)
-    return {"id": uid, "value": canonical, "kind": kind, "status": rules.OPEN, "since": iso(now)}
+        dispute = {"id": uid, "value": canonical, "kind": kind, "status": rules.OPEN, "since": iso(now)}
+        # Its events (docs/design.md, "Events and watches"): each source hears who disputed and why.
+        in_force = [a for a in indicator_reads.assertions_for(conn, [indicator_id]) if _in_force(a, now)]
+        events.emit(conn, announce.disputed(dispute, by.org, kind, canonical, in_force, reason, evidence, now))
+    return dispute
 
 
 def _not_listed(value: str) -> str:
@@ -221,6 +227,7 @@ def decide(db: Database, uid: str, decision, note=None, *, by, org: str | None =
                                field="decision")
         if decision == rules.DELIST:
             store.delist(conn, [a.id for a in targets], now)
+            _announce_delisting(conn, row, targets, by, note, now)
         store.add_decisions(conn, [
             {"dispute_id": row.id, "assertion_id": a.id, "org_id": a.org_id, "actor": actor, "decision": decision,
              "note": note, "decided": now} for a in targets])
@@ -232,6 +239,25 @@ def decide(db: Database, uid: str, decision, note=None, *, by, org: str | None =
         shown = _one(conn, uid, by, dispute_days, now)
     return {**shown, "applied": {"decision": decision, "orgs": sorted({a.source for a in targets}),
                                  "assertions": len(targets)}}
+
+
+def _announce_delisting(conn: Connection, row, targets: list, by, note: str | None, now: datetime) -> None:
+    """``indicator.delisted`` for each assertion a decision delisted (its source and TLP; ``org``
+    the deciding org, none for the server's command line), in the decision's transaction: to the
+    watchers, the org that disputed, the assertion's own org when another decided for it, and the
+    other orgs with an assertion in force on the value that the decider may see, each if it may
+    see the delisted assertion (``services.events.route``)."""
+    acting = None if by is ON_SERVER else by.org
+    actor_id = require_org(conn, acting).id if acting is not None else None
+    disputer = (require_org(conn, row.org).id, row.org)
+    others = events.owners(conn, [row.value], actor_id, _viewer(by), now).get(row.value, ())
+    own = {a.source: (a.org_id, a.source) for a in targets}
+    news = announce.ended(conn, [a.id for a in targets], now, type_=ev.DELISTED, org=acting,
+                          extra={"dispute": {"id": row.uid, "decision": rules.DELIST, "note": note}})
+    for event in news:
+        event.actor_id = actor_id
+        event.owners = tuple(dict.fromkeys((disputer, own[event.source], *others)))
+    events.emit(conn, news)
 
 
 # -- overdue disputes ------------------------------------------------------------------------

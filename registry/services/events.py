@@ -12,19 +12,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Connection
 
 from registry.domain import events as ev
 from registry.domain import standing
 from registry.domain.keys import PrefixLengths, probe_keys
-from registry.domain.kinds import IPV4, IPV6, PHONE
+from registry.domain.kinds import IPV4, IPV6, PHONE, Value
 from registry.domain.networks import NetworkSet
 from registry.domain.normalize import NormalizeError, normalize
 from registry.domain.tlp import RED, Viewer
 from registry.storage import bulk
 from registry.storage import events as store
+from registry.storage import hits as hit_store
 from registry.storage import watches as watch_store
 from registry.storage.caches import caches_of
 from registry.storage.db import Database
@@ -73,9 +74,11 @@ def watch_index(conn: Connection) -> WatchIndex:
     return index
 
 
-def _keys(kind: str | None, value: str | None, index: WatchIndex) -> list[str]:
+def _keys(kind: str | None, value: str | None, index: WatchIndex, parsed: Value | None = None) -> list[str]:
     if value is None or not index.values:
         return []
+    if parsed is not None:  # the writer's own (an import's rows): not normalised again
+        return [key for key, _ in probe_keys(parsed, index.lengths, index.networks)]
     try:
         parsed = normalize(value, kind)
     except NormalizeError:
@@ -99,24 +102,28 @@ def route(conn: Connection, events: Sequence[ev.NewEvent]) -> list[dict[int, str
     """Per event, org id → the uids of its watches that matched (,a,b,; "" when it comes for a
     hit on the org's own indicator): only orgs that may see what the event reveals."""
     index = watch_index(conn)
-    keys = [_keys(event.kind, event.value, index) for event in events]
+    keys = [_keys(event.kind, event.value, index, event.parsed) for event in events]
     by_key: dict[str, list[watch_store.WatchRow]] = {}
     for row in watch_store.by_keys(conn, sorted({key for each in keys for key in each})):
         by_key.setdefault(row.key, []).append(row)
     routes: list[dict[int, str]] = []
+    watched = bool(by_key or index.labels)
     for event, event_keys in zip(events, keys, strict=True):
+        if not watched and not event.owners:  # most of an import's rows: no one to route to
+            routes.append({} if event.to_org_id is None else {event.to_org_id: ""})
+            continue
         matched: dict[int, list[str]] = {}
         slugs: dict[int, str] = {}
         candidates = [w for key in dict.fromkeys(event_keys) for w in by_key.get(key, ())]
         candidates += [w for label in event.labels for w in index.labels.get(label, ())]
         for watch in candidates:
-            if event.to_org_id is not None and watch.org_id != event.to_org_id:
+            if (event.to_org_id is not None and watch.org_id != event.to_org_id) or watch.org_id in event.skip:
                 continue
             if _watch_admits(watch, event) and watch.uid not in matched.get(watch.org_id, ()):
                 matched.setdefault(watch.org_id, []).append(watch.uid)
                 slugs[watch.org_id] = watch.org
         for org_id, slug in event.owners:
-            if org_id != event.actor_id:
+            if org_id != event.actor_id and org_id not in event.skip:
                 matched.setdefault(org_id, [])
                 slugs[org_id] = slug
         route = {org_id: ("," + ",".join(uids) + ",") if uids else ""
@@ -169,14 +176,17 @@ def read(conn: Connection, viewer: Viewer, org_id: int | None, *, after: int = 0
         rows = store.everything(conn, org_id, viewer, after, limit)
     else:
         rows = store.for_org(conn, org_id, viewer, after, limit)
-    shown = _shown(rows)
+    shown = _shown(rows, viewer)
     last = rows[-1].seq if rows else after
     next_seq = last if len(rows) == limit else max(last, top)
     return shown, next_seq
 
 
-def _shown(rows: Iterable[store.EventRow]) -> list[dict]:
-    return [ev.shown(r.seq, r.type, r.time, r.kind, r.value, r.org, r.tlp, r.body, r.watches) for r in rows]
+def _shown(rows: Iterable[store.EventRow], viewer: Viewer) -> list[dict]:
+    """The rows as ``viewer`` reads them: a sighting's case reference only to its own org (and the
+    operator), as lookups show it."""
+    return [ev.shown(r.seq, r.type, r.time, r.kind, r.value, r.org, r.tlp, r.body, r.watches,
+                     case_ref=viewer.org is None or viewer.org == r.source) for r in rows]
 
 
 def recent(conn: Connection, viewer: Viewer, org_id: int, *, before: int | None = None,
@@ -189,7 +199,7 @@ def recent(conn: Connection, viewer: Viewer, org_id: int, *, before: int | None 
     rows = store.for_org(conn, org_id, viewer, 0, limit + 1, before=top + 1 if before is None else before,
                          newest_first=True)
     older = rows[limit - 1].seq if len(rows) > limit else None
-    return _shown(rows[:limit]), older, top
+    return _shown(rows[:limit], viewer), older, top
 
 
 def unread(conn: Connection, viewer: Viewer, org_id: int, seen: int, cap: int) -> int:
@@ -210,3 +220,13 @@ def follow(db: Database, viewer: Viewer, org_id: int | None, after: int, *, ever
         yield batch
         if len(batch) < FOLLOW_BATCH:
             wait(position, timeout)
+
+
+def purge(db: Database, *, event_days: int, now: datetime) -> dict[str, int]:
+    """The daily job's part: the events older than ``event_days`` (0 keeps them) with their
+    routes, and the hit tallies whose window opened more than ``domain.events.TALLY_KEPT`` ago
+    (the next lookup opens a new one). How many of each."""
+    with db.write() as conn:
+        purged = store.purge(conn, now - timedelta(days=event_days)) if event_days > 0 else 0
+        tallies = hit_store.purge(conn, now - ev.TALLY_KEPT)
+    return {"events_purged": purged, "tallies_purged": tallies}

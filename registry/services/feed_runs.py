@@ -275,6 +275,14 @@ def _fail(ctx: RunContext, status: str, message: str, clock: float) -> None:
     ctx.run.error = " ".join(str(message).split())[:MAX_ERROR]
     with ctx.db.write() as conn:
         _record_end(ctx, conn, status, duration=time.monotonic() - clock, error=ctx.run.error)
+        provider = org_store.get(conn, ctx.feed.provider) if status == store.FAILED else None
+        if provider is not None:  # its provider hears of it (an interrupted run is not a failure)
+            # Loaded here, as the submit path is (see SubmitReport above): routing parses values.
+            from registry.domain import events as ev
+            from registry.services import announce, events
+
+            events.emit(conn, [announce.feed_run(ev.FEED_FAILED, provider.id, provider.slug, ctx.run.to_dict(),
+                                                 ctx.run.finished)])
 
 
 def _record_end(ctx: RunContext, conn, status: str, *, duration: float | None = None, **values) -> None:
@@ -323,11 +331,17 @@ def finish_run(ctx: RunContext, conn, report: SubmitReport | None, rows: int) ->
     # count is the feed's size, comparable from run to run.
     if feed.mode == "snapshot":
         run.anomaly = anomaly(rows, store.recent_row_counts(conn, feed.id, limit=BASELINE_RUNS))
+    from registry.domain import events as ev  # with the submit path: see _fail
+    from registry.services import announce, events
+
+    org = org_store.get(conn, feed.provider)
     if feed.mode == "snapshot" and run.anomaly is None:
-        org = org_store.get(conn, feed.provider)
-        run.expired = store.expire_vanished(conn, org.id, feed.name, run.started)
+        expired = store.expire_vanished(conn, org.id, feed.name, run.started)
+        run.expired = announce.emit_ended(conn, expired, run.started)
     store.save_state(conn, feed.id, **ctx.state)
     _record_end(ctx, conn, store.OK, anomaly=run.anomaly)
+    if run.anomaly is not None:
+        events.emit(conn, [announce.feed_run(ev.FEED_FLAGGED, org.id, org.slug, run.to_dict(), run.finished)])
     conn.commit()
     if report is not None and report.held_values:
         audit_held(ctx, report.held_values)

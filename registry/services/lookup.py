@@ -260,7 +260,7 @@ def _visible_fragments(conn: Connection, rows: list[LookupMatch], viewer: Viewer
     sightings = defaultdict(list)
     for s in store.sightings_for(conn, ids):
         if see(s.tlp, s.source):
-            sightings[s.indicator_id].append(_sighting(s, viewer))
+            sightings[s.indicator_id].append(sighting_dict(s, viewer))
     found = {}
     for ind, row in by_id.items():
         shown, terms = assertions.get(ind) or ([], [])
@@ -400,7 +400,8 @@ def in_force_and_ended(rows, now: datetime) -> tuple[list, list]:
     return current, ended
 
 
-def _sighting(s, viewer: Viewer) -> dict:
+def sighting_dict(s, viewer: Viewer) -> dict:
+    """A sighting row as answers show it to ``viewer``."""
     out = {
         "source": s.source,
         "count": s.count,

@@ -7,7 +7,8 @@ does ``confirm`` (``POST /api/v1/assertions/ID/confirm``, the review page's butt
   (``registry review``, ``GET /api/v1/review``, the review page);
 - ``confirm``: one assertion confirmed, by a contributor (or above) of its org or an operator;
 - ``daily``: the scheduler's daily job: ``record_review_ends`` (marks the assertions the read
-  rule ended by review, with a new change number, so those following changes learn it) and,
+  rule ended by review, with a new change number and an ``indicator.expired`` event each, so
+  those following changes learn it) and,
   with ``REGISTRY_RETENTION_DAYS``, ``purge``: history ended longer ago than that is deleted,
   the audit keeping what was.
 
@@ -27,6 +28,7 @@ from registry.domain.opaque import ASSERTION, Sealer
 from registry.domain.rows import decode_labels
 from registry.domain.times import iso, utcnow
 from registry.domain.tlp import Viewer
+from registry.services import announce
 from registry.services.errors import Conflict, Forbidden, Invalid, NotFound
 from registry.services.keys import Principal
 from registry.services.orgs import require_org
@@ -105,7 +107,9 @@ def daily(db: Database, *, retention_days: int, relist_days: int, record: Callab
     ``record(subject, count)`` audits each purged chunk (see ``purge``)."""
     now = now or utcnow()
     with db.write() as conn:
-        ended = store.record_review_ends(conn, now)
+        ended_ids = store.record_review_ends(conn, now)
+        announce.emit_ended(conn, ended_ids, now)  # indicator.expired, why review (docs/design.md, "Events and watches")
+    ended = len(ended_ids)
     purged = purge(db, retention_days=retention_days, relist_days=relist_days, record=record,
                    now=now) if retention_days > 0 else 0
     if ended or purged:

@@ -16,7 +16,8 @@ from registry.domain.allowlist import Allowlist
 from registry.domain.kinds import FILE_HASH, Value
 from registry.domain.normalize import NormalizeError, normalize_one
 from registry.domain.times import iso, utcnow
-from registry.domain.tlp import Viewer
+from registry.domain.tlp import RED, Viewer
+from registry.services import announce
 from registry.services.errors import Invalid
 from registry.services.lowered import Lowered
 from registry.services.orgs import require_org
@@ -54,6 +55,10 @@ def record(conn: Connection, owner, value: Value, *, count: int, tlp: str, case_
         description=description, seen=seen, now=now, stix_id=stix_id, last_seen=last_seen, viewer=viewer,
         org=owner.slug,
     )
+    # Its event, in the same transaction: to the watchers and the other orgs whose assertion in
+    # force on the value the writer may see (docs/design.md, "Events and watches").
+    announce.emit_with_owners(conn, [announce.sighting(owner.slug, value, sighted.row, count, now)], owner.id,
+                              viewer or Viewer(owner.slug, RED), now)
     return sighted, allowlisted
 
 

@@ -35,12 +35,10 @@ from registry.domain import peer_events as pe
 from registry.domain import same_file
 from registry.domain.kinds import FILE_HASH, Value
 from registry.domain.normalize import NormalizeError, normalize_one
-from registry.domain.rows import label_tuple
 from registry.domain.standing import DELISTED
 from registry.ingest.catalogue import stream_base
-from registry.services import events, sightings
+from registry.services import announce, events, sightings
 from registry.services.errors import Invalid
-from registry.services.lookup import assertion_dict
 from registry.services.submit import (
     MAX_REJECT_SAMPLES,
     Provenance,
@@ -56,7 +54,6 @@ from registry.storage import orgs as org_store
 from registry.storage import sightings as sighting_store
 from registry.storage import standing as standing_store
 from registry.storage.allowlist import load_allowlist
-from registry.storage.indicator_reads import assertions_for
 from registry.storage.indicators import indicator_ids
 
 APPLIED, SKIPPED, REJECTED = "applied", "skipped", "rejected"
@@ -150,10 +147,7 @@ class Applier:
             self.report.unchanged += 1  # no copy in force: it ended here already, or never came
             return
         self.expired += 1
-        rows = [a for a in assertions_for(conn, [found]) if a.id in ended]
-        events.emit(conn, [ev.NewEvent(type=event.type, time=now, tlp=a.tlp, source=a.source, org=a.source,
-                                       kind=value.kind, value=value.value, labels=label_tuple(a.labels),
-                                       body={"assertion": assertion_dict(a, now)}) for a in rows])
+        events.emit(conn, announce.ended(conn, ended, now, type_=event.type))
 
     def _sight(self, conn: Connection, event: pe.PeerEvent, now: datetime) -> None:
         holder = self._holder(conn, event.source)

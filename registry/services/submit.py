@@ -26,7 +26,7 @@ from registry.domain.kinds import FILE_HASH, USER_ACCOUNT, value_from_fields
 from registry.domain.labels import is_label, label_slug
 from registry.domain.normalize import NormalizeError, normalize
 from registry.domain.times import iso, utcnow
-from registry.services import pipeline
+from registry.services import announce, pipeline
 from registry.services.errors import Invalid
 from registry.services.lowered import Lowered
 from registry.services.orgs import require_org
@@ -348,12 +348,18 @@ class Submitter:
         # Sorted by value: the unique-value index takes each batch in key order (fewer pages touched).
         items = [pending[key] for key in sorted(pending)]
         feed = self.prov.feed or ""
-        statuses, lowered, served = store.upsert(self.conn, self.org.id, feed, items, self.now, writer=self.writer,
-                                                 viewer=self.viewer, org=self.org.slug, derive=self._derive,
-                                                 review_days=self.prov.review_days)
+        upserted = store.upsert(self.conn, self.org.id, feed, items, self.now, writer=self.writer,
+                                viewer=self.viewer, org=self.org.slug, derive=self._derive,
+                                review_days=self.prov.review_days)
+        statuses, lowered, served = upserted.statuses, upserted.lowered, upserted.ids
+        conn = self.conn
         if pairs:
-            conn = self.conn
             self.writer.then(lambda: aliases.add(conn, pairs))  # after the batch's indicators are written
+        news = announce.reports(self.org.slug, feed, items, statuses, upserted.before, self.now)
+        if news:  # after the batch's writes, in its transaction (docs/design.md, "Events and watches")
+            actor = self.viewer or tlp_mod.Viewer(self.org.slug, tlp_mod.RED)  # an import, a feed: the org at RED
+            org_id, now, fresh = self.org.id, self.now, upserted.fresh
+            self.writer.then(lambda: announce.emit_with_owners(conn, news, org_id, actor, now, fresh))
         report = self.report
         counts = Counter(statuses)
         # Allowlisted rows are stored (flagged) but counted apart.

@@ -68,10 +68,11 @@ def values_param(conn: Connection, values: Sequence) -> object:
 
 
 def insert_many(conn: Connection, table: str, columns: Sequence[str], rows: list[tuple], *,
-                ignore_conflicts: bool = False) -> None:
-    """One executemany of plain tuples or lists (times already passed through ``db_time``)."""
+                ignore_conflicts: bool = False) -> int:
+    """One executemany of plain tuples or lists (times already passed through ``db_time``); how
+    many rows it inserted (fewer than given when ``ignore_conflicts`` skipped some)."""
     if not rows:
-        return
+        return 0
     if is_sqlite(conn) and len(rows) >= _LITERALS_FROM:
         values, rows = _shared_as_literals(conn, rows)
     else:
@@ -79,7 +80,7 @@ def insert_many(conn: Connection, table: str, columns: Sequence[str], rows: list
     sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({values})"
     if ignore_conflicts:
         sql += " ON CONFLICT DO NOTHING"
-    executemany(conn, sql, rows)
+    return executemany(conn, sql, rows)
 
 
 _LITERALS_FROM = 100  # rows: fewer gain less than the columns' scan costs
@@ -106,12 +107,13 @@ def _shared_as_literals(conn: Connection, rows: list) -> tuple[str, list]:
     return ", ".join(values), list(zip(*varying, strict=True)) if varying else [()] * len(rows)
 
 
-def executemany(conn: Connection, sql: str, rows: list) -> None:
+def executemany(conn: Connection, sql: str, rows: list) -> int:
     """On the DBAPI cursor, inside ``conn``'s transaction: rows may be lists (the import fills
-    drafted rows in place), which SQLAlchemy's own executemany refuses."""
+    drafted rows in place), which SQLAlchemy's own executemany refuses. The rows it changed."""
     cursor = conn.connection.dbapi_connection.cursor()
     try:
         cursor.executemany(sql, rows)
+        return cursor.rowcount
     finally:
         cursor.close()
 

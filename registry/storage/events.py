@@ -56,12 +56,24 @@ def append(conn: Connection, events: Sequence[NewEvent], routes: Sequence[dict[i
                         .values(value=t.counter.c.value + len(events)).returning(t.counter.c.value)).scalar_one()
     first = last - len(events) + 1
     seqs = list(range(first, last + 1))
-    stamp = bulk.time_writer(conn)
+    # The events of one batch (an import's rows) mostly share their time, labels and body: each
+    # is converted once.
+    stamp, times, labels, bodies = bulk.time_writer(conn), {}, {}, {}
+    rows = []
+    for seq, event in zip(seqs, events, strict=True):
+        when = times.get(event.time)
+        if when is None:
+            when = times[event.time] = stamp(event.time)
+        tags = labels.get(event.labels)
+        if tags is None:
+            tags = labels[event.labels] = labels_text(event.labels)
+        body = bodies.get(id(event.body))
+        if body is None:
+            body = bodies[id(event.body)] = orjson.dumps(event.body).decode()
+        rows.append((seq, event.type, when, event.kind, event.value, event.org, event.source, event.tlp, tags,
+                     event.to_org_id, body))
     bulk.insert_many(conn, "event", ("seq", "type", "time", "kind", "value", "org", "source", "tlp", "labels",
-                                     "to_org_id", "body"), [
-        (seq, ev.type, stamp(ev.time), ev.kind, ev.value, ev.org, ev.source, ev.tlp, labels_text(ev.labels),
-         ev.to_org_id, orjson.dumps(ev.body).decode())
-        for seq, ev in zip(seqs, events, strict=True)])
+                                     "to_org_id", "body"), rows)
     inbox = [(org_id, seq, watches) for seq, route in zip(seqs, routes, strict=True)
              for org_id, watches in route.items()]
     bulk.insert_many(conn, "event_inbox", ("org_id", "seq", "watches"), inbox)

@@ -161,21 +161,21 @@ def recent_row_counts(conn: Connection, feed_id: int, *, limit: int = 5) -> list
 
 
 # -- snapshot expiry -------------------------------------------------------------------------
-def expire_vanished(conn: Connection, org_id: int, feed: str, now: datetime) -> int:
+def expire_vanished(conn: Connection, org_id: int, feed: str, now: datetime) -> list[int]:
     """End the assertions of ``(org, feed)`` the run did not see: every value a run reads has
     ``last_seen`` = the run's time, so the rest vanished from the feed. ``valid_until`` is set
     and ``end_reason`` says ``snapshot`` (the assertion stays, as history: docs/design.md,
     "Listed means in force"), and each gets a change number, so exports and TAXII pass the news
-    on."""
+    on. Their ids (the caller announces them)."""
     a = t.assertion.c
     ids = list(conn.execute(select(a.id).where(
         a.org_id == org_id, a.feed == feed, a.last_seen < now, or_(a.valid_until.is_(None), a.valid_until > now),
         a.end_reason.is_(None),  # ended already (a review date passed): it keeps its reason
     ).order_by(a.id)).scalars())
     if not ids:
-        return 0
+        return []
     seq = next_seq(conn, len(ids))
     db_now = bulk.db_time(conn, now)
     bulk.update_many(conn, "assertion", ("valid_until", "end_reason", "modified", "seq"),
                      [(db_now, SNAPSHOT, db_now, seq + i, assertion_id) for i, assertion_id in enumerate(ids)])
-    return len(ids)
+    return ids

@@ -55,13 +55,28 @@ def assertions_for(conn: Connection, indicator_ids: Sequence[int]) -> list:
     """Assertions of these indicators with their source org's slug, by indicator then id."""
     rows = bulk.select_in(
         conn,
-        "SELECT a.id, a.indicator_id, o.slug AS source, a.feed, a.confidence, a.tlp, a.labels, a.description, "
-        "a.valid_until, a.first_seen, a.last_seen, a.times_reported, a.stix_id, a.external_ref, a.seq, "
+        "SELECT a.id, a.indicator_id, a.org_id, o.slug AS source, a.feed, a.confidence, a.tlp, a.labels, "
+        "a.description, a.valid_until, a.first_seen, a.last_seen, a.times_reported, a.stix_id, a.external_ref, a.seq, "
         "a.review_at, a.end_reason, a.reliability, a.credibility "
         "FROM assertion a JOIN organization o ON o.id = a.org_id",
         "a.indicator_id", indicator_ids, times=("valid_until", "first_seen", "last_seen", "review_at"),
     )
     rows.sort(key=lambda r: (r.indicator_id, r.id))
+    return rows
+
+
+def assertions_by_id(conn: Connection, assertion_ids: Sequence[int]) -> list:
+    """Assertions by row id with their source org's id and slug and their indicator's kind and
+    value (the events announcing their end: ``services.announce``), by id."""
+    rows = bulk.select_in(
+        conn,
+        "SELECT a.id, a.indicator_id, a.org_id, o.slug AS source, i.kind, i.value, a.feed, a.confidence, a.tlp, "
+        "a.labels, a.description, a.valid_until, a.first_seen, a.last_seen, a.times_reported, a.review_at, "
+        "a.end_reason, a.reliability, a.credibility "
+        "FROM assertion a JOIN organization o ON o.id = a.org_id JOIN indicator i ON i.id = a.indicator_id",
+        "a.id", assertion_ids, times=("valid_until", "first_seen", "last_seen", "review_at"),
+    )
+    rows.sort(key=operator.attrgetter("id"))
     return rows
 
 

@@ -91,6 +91,11 @@ class Upserted(NamedTuple):
     # A capped writer's ``named`` items: (item index, the id its row is served under, whether the
     # item's own id named another row of the source, so was not kept).
     ids: list[tuple[int, str, bool]]
+    # Of the updated items: (first_seen, times_reported, description) the row had (its event shows the row).
+    before: dict[int, tuple[datetime, int, str | None]]
+    # Values whose indicator this batch made, so no other org holds an assertion on it (see
+    # ``_insert_indicators``).
+    fresh: frozenset[str]
 
 
 def upsert(conn: Connection, org_id: int, feed: str, items: list[Pending], now: datetime, *,
@@ -116,7 +121,7 @@ def upsert(conn: Connection, org_id: int, feed: str, items: list[Pending], now: 
     # while the previous batch is still being written; only ids and sequence numbers wait.
     drafts = _Drafts(conn, org_id, feed, items, now, review_days)
     writer.wait()  # reads below must see the previous batch
-    ids, known, writes = _indicator_ids_for(conn, drafts)
+    ids, known, writes, fresh = _indicator_ids_for(conn, drafts)
     db_now = drafts.db_now
     # Imports, feed runs and writers who see everything keep to lane 0: one row per value, as
     # fast as before. Others read every lane of their values and choose per item.
@@ -125,11 +130,12 @@ def upsert(conn: Connection, org_id: int, feed: str, items: list[Pending], now: 
     # Only indicators that existed before this batch can hold an assertion already.
     current: dict = {}
     columns = ("id, indicator_id, lane, stix_id, confidence, tlp, labels, description, valid_until, review_at, end_reason, "
-               "reliability, credibility")
+               "reliability, credibility, first_seen, times_reported")
     typed = text(
         f"SELECT {columns} FROM assertion WHERE org_id = :org AND feed = :feed AND "
         f"{'' if capped else 'lane = 0 AND '}{bulk.in_values(conn, 'indicator_id')}"
-    ).columns(valid_until=t.assertion.c.valid_until.type, review_at=t.assertion.c.review_at.type)
+    ).columns(valid_until=t.assertion.c.valid_until.type, review_at=t.assertion.c.review_at.type,
+              first_seen=t.assertion.c.first_seen.type)
     for part in chunks(known):
         rows = conn.execute(typed, {"org": org_id, "feed": feed, "vals": bulk.values_param(conn, part)})
         if capped:
@@ -142,6 +148,7 @@ def upsert(conn: Connection, org_id: int, feed: str, items: list[Pending], now: 
     statuses: list[str] = [NEW] * len(items)
     new = range(len(items))
     changed, lowered = [], []
+    before: dict[int, tuple[datetime, int, str | None]] = {}
     touches: dict[str, list[int]] = {}  # by kind: the review date moves on by kind
     choices: dict[int, lanes.Choice] = {}
     if current:
@@ -165,6 +172,7 @@ def upsert(conn: Connection, org_id: int, feed: str, items: list[Pending], now: 
             ):
                 changed.append((p, labels, description, row.id))
                 statuses[n] = UPDATED
+                before[n] = (row.first_seen, row.times_reported, row.description)
                 if RANK[p.tlp] < RANK[row.tlp]:
                     lowered.append((n, row.tlp))
             else:
@@ -213,7 +221,7 @@ def upsert(conn: Connection, org_id: int, feed: str, items: list[Pending], now: 
                               {"now": db_now, "review": drafts.review_at(kind)})
 
     writer.submit(write)
-    return Upserted(statuses, lowered, served)
+    return Upserted(statuses, lowered, served, before, fresh)
 
 
 def _lane_ids(items: list[Pending], iids: list[int], current: dict, choices: dict[int, lanes.Choice],
@@ -291,34 +299,40 @@ class _Drafts:
 def ensure_indicators(conn: Connection, items: Sequence[Pending], now: datetime) -> tuple[dict[str, int], list[int]]:
     """Ids of the items' indicators, inserting the missing ones, and the ids that already
     existed (those are marked seen now). Needs a write transaction (``Database.write``)."""
-    ids, known, writes = _indicator_ids_for(conn, _Drafts(conn, None, "", items, now))
+    ids, known, writes, _ = _indicator_ids_for(conn, _Drafts(conn, None, "", items, now))
     for write in writes:
         write()
     return ids, known
 
 
 def _indicator_ids_for(conn: Connection, drafts: _Drafts):
-    """(ids by value, ids that existed, writes still to run): new indicators get their ids
-    here; on SQLite their insert is one of the returned writes (see ``_insert_indicators``)."""
+    """(ids by value, ids that existed, writes still to run, the values whose indicator this call
+    made): new indicators get their ids here; on SQLite their insert is one of the returned
+    writes (see ``_insert_indicators``)."""
     ids = indicator_ids(conn, [row[2] for row in drafts.indicators])  # the drafted rows' values
     known = list(ids.values())
     missing = [row for row in drafts.indicators if row[2] not in ids] if ids else drafts.indicators
     writes = []
+    made: frozenset[str] = frozenset()
     if missing:
-        new_ids, write = _insert_indicators(conn, missing, drafts.lengths)
+        new_ids, write, all_ours = _insert_indicators(conn, missing, drafts.lengths)
         ids.update(new_ids)
         writes.append(write)
+        if all_ours:
+            made = frozenset(map(_VALUE_OF_ROW, missing))
     db_now = drafts.db_now
     writes.append(lambda: _update_where_ids(conn, "indicator", "last_seen = :now", known, {"now": db_now}))
-    return ids, known, writes
+    return ids, known, writes, made
 
 
 def _insert_indicators(conn: Connection, rows: list[list], lengths: set):
-    """New indicators' ids (by value), and the write that stores them (``rows``: drafted, ids None).
+    """New indicators' ids (by value), the write that stores them (``rows``: drafted, ids None),
+    and whether every one is this transaction's own (no other writer can hold an assertion on it).
 
     On SQLite the write transaction holds the database lock (BEGIN IMMEDIATE), so ids are
     assigned here and the insert may run later; PostgreSQL may have concurrent writers, so it
-    inserts at once with ON CONFLICT DO NOTHING and reads the ids back.
+    inserts at once with ON CONFLICT DO NOTHING and reads the ids back: when it inserted them all,
+    none was another's (a concurrent insert of one makes it wait, then skip it).
     """
     def write_lengths() -> None:
         bulk.insert_many(conn, "prefix_length", ("kind", "length"), sorted(lengths), ignore_conflicts=True)
@@ -334,10 +348,11 @@ def _insert_indicators(conn: Connection, rows: list[list], lengths: set):
             bulk.insert_many(conn, "indicator", ("id", *_INDICATOR_COLUMNS), rows)
             write_lengths()
 
-        return ids, write
-    bulk.insert_many(conn, "indicator", _INDICATOR_COLUMNS, [row[1:] for row in rows], ignore_conflicts=True)
+        return ids, write, True
+    inserted = bulk.insert_many(conn, "indicator", _INDICATOR_COLUMNS, [row[1:] for row in rows],
+                                ignore_conflicts=True)
     write_lengths()
-    return indicator_ids(conn, [row[2] for row in rows]), lambda: None
+    return indicator_ids(conn, [row[2] for row in rows]), lambda: None, inserted == len(rows)
 
 
 _VALUE_OF_ROW = operator.itemgetter(2)

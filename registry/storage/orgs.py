@@ -19,10 +19,11 @@ class Org:
     country: str | None
     stix_id: str
     require_purpose: bool = False  # its users' and keys' lookups must give a purpose and a case reference
+    share_hits: str = "anonymous"  # what others learn of its lookups that hit their values (domain.events)
 
 
 def _org(row) -> Org:
-    return Org(row.id, row.slug, row.name, row.country, row.stix_id, bool(row.require_purpose))
+    return Org(row.id, row.slug, row.name, row.country, row.stix_id, bool(row.require_purpose), row.share_hits)
 
 
 def get(conn: Connection, slug: str) -> Org | None:
@@ -53,3 +54,9 @@ def set_require_purpose(conn: Connection, org_id: int, required: bool) -> None:
                           .values(value=t.counter.c.value + 1))
     if bumped.rowcount == 0:  # the first change of an org setting
         conn.execute(t.counter.insert().values(name=SETTINGS_COUNTER, value=1))
+
+
+def set_share_hits(conn: Connection, org_id: int, share: str) -> None:
+    """What others learn of the org's lookups that hit their values (read by the hit log's
+    flusher, not carried by keys: no counter to bump)."""
+    conn.execute(update(t.organization).where(t.organization.c.id == org_id).values(share_hits=share))

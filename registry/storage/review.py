@@ -69,17 +69,17 @@ def confirm(conn: Connection, assertion_id: int, review_at: datetime, now: datet
         review_at=review_at, end_reason=None, modified=now, seq=next_seq(conn)))
 
 
-def record_review_ends(conn: Connection, now: datetime) -> int:
+def record_review_ends(conn: Connection, now: datetime) -> list[int]:
     """Mark the assertions whose review date passed unconfirmed: ``end_reason`` ``review``, a new
     change number and ``modified`` (the read rule ended them already; this tells those who
-    follow changes: exports and TAXII since a position). How many."""
+    follow changes: exports and TAXII since a position). Their ids (the caller announces them)."""
     ids = list(conn.execute(select(A.id).where(A.review_at <= now, A.end_reason.is_(None), _reviewable())
                             .order_by(A.id)).scalars())
     if ids:
         first, db_now = next_seq(conn, len(ids)), bulk.db_time(conn, now)
         bulk.update_many(conn, "assertion", ("end_reason", "modified", "seq"),
                          [(REVIEW, db_now, first + n, assertion_id) for n, assertion_id in enumerate(ids)])
-    return len(ids)
+    return ids
 
 
 def purgeable(conn: Connection, ended_before: datetime, delisted_before: datetime) -> list[tuple[int, str, str]]:

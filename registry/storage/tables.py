@@ -26,6 +26,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Index,
+    Integer,
     LargeBinary,
     SmallInteger,
     String,
@@ -436,7 +437,9 @@ class Event(SQLModel, table=True):
 
     __tablename__ = "event"
 
-    seq: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    # INTEGER on SQLite: the rowid itself, so an import's events fill one B-tree, not two.
+    seq: int = Field(sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+                                      autoincrement=False))
     type: str = Field(max_length=32)
     time: datetime
     kind: str | None = Field(default=None, max_length=16)

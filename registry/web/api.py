@@ -180,7 +180,14 @@ def _lookup(values: list, region: str | None, kind=None, platform=None, why: why
                             half_lifes=_settings().half_lifes)
     metrics.count_lookups(answers)
     audit("lookup", why_mod.audit_subject(values, why), sum(1 for a in answers if a.get("listed")))
+    note_hits(answers)
     return answers
+
+
+def note_hits(answers: list[dict]) -> None:
+    """Hand the lookup's hits on other orgs' values to the hit log (services.hits), which
+    tallies them and alerts those orgs off the request's path."""
+    current_app.extensions["registry.hits"].record(g.principal.org, answers)
 
 
 # -- lookup ---------------------------------------------------------------------------------

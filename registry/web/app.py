@@ -8,6 +8,7 @@ from registry.config import Settings
 from registry.config import load as load_settings
 from registry.domain.opaque import Sealer
 from registry.services.audit import AuditLog
+from registry.services.hits import HitLog
 from registry.services.keys import KeyAuthenticator
 from registry.storage.db import Database
 
@@ -40,6 +41,8 @@ def create_app(config: Settings | dict | None = None) -> Flask:
     app.extensions["registry.keys"] = KeyAuthenticator(db)
     app.extensions["registry.sealer"] = Sealer(secret)  # tokens in place of internal numbers
     app.extensions["registry.audit"] = AuditLog(db, flush_interval=settings.audit_flush_seconds)
+    # Lookups that hit another org's values, tallied off the request's path (services.hits).
+    app.extensions["registry.hits"] = HitLog(db, flush_interval=settings.audit_flush_seconds)
 
     from registry.web import (
         api,

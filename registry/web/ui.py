@@ -36,7 +36,7 @@ from registry.services.submit import (
 )
 from registry.web import facts, fields, login_throttle, metrics, pages
 from registry.web import session as web_session
-from registry.web.api import audit_lowered, audit_relisting
+from registry.web.api import audit_lowered, audit_relisting, note_hits
 from registry.web.pages import audit, db, page, signed_in
 
 bp = Blueprint("ui", __name__)
@@ -209,6 +209,7 @@ def home():
                             half_lifes=pages.half_lifes())
     metrics.count_lookups(answers)
     audit("lookup", why_mod.audit_subject(values, why), sum(1 for a in answers if a.get("listed")))
+    note_hits(answers)
     rows = [_Shown(a, verdict(a), *_sources_and_levels(a)) for a in answers]
     counts = {name: sum(1 for row in rows if row.verdict == name) for name in ("listed", "not listed", "allowlisted", "error")}
     return page("lookup.html", **shown, answers=rows, counts=counts, repeats=repeats)

@@ -44,6 +44,7 @@ def page_app(db, **settings: str):
         yield app
     finally:
         app.extensions["registry.audit"].close()
+        app.extensions["registry.hits"].close()
         app.extensions["registry.db"].dispose()
 
 

@@ -7,6 +7,8 @@ Revises: 0009
 Create Date: 2026-12-06
 """
 
+from datetime import UTC, datetime, timedelta
+
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
@@ -19,7 +21,7 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_table('event',
-    sa.Column('seq', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('seq', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=False, nullable=False),
     sa.Column('type', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('time', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
@@ -128,12 +130,15 @@ def upgrade() -> None:
     op.create_index('ix_assertion_valid_until', 'assertion', ['valid_until'], unique=False,
                     sqlite_where=sa.text('valid_until IS NOT NULL'), postgresql_where=sa.text('valid_until IS NOT NULL'))
     counter = sa.table("counter", sa.column("name", sa.String), sa.column("value", sa.BigInteger))
-    op.bulk_insert(counter, [{"name": "event", "value": 0}])
+    # The expiry events' job announces the valid_until that pass from now on (storage.expiry).
+    now = datetime.now(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
+    op.bulk_insert(counter, [{"name": "event", "value": 0},
+                             {"name": "expiry-mark", "value": now // timedelta(microseconds=1)}])
 
 
 
 def downgrade() -> None:
-    op.execute("DELETE FROM counter WHERE name = 'event'")
+    op.execute("DELETE FROM counter WHERE name IN ('event', 'expiry-mark')")
     op.drop_index('ix_assertion_valid_until', table_name='assertion')
     with op.batch_alter_table('organization', schema=None) as batch_op:
         batch_op.drop_column('share_hits')
