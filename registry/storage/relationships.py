@@ -84,6 +84,47 @@ def touching(conn: Connection, indicator_ids: Sequence[int], viewer: Viewer, *, 
     return [RelationshipRow._make(row) for row in conn.execute(query)]
 
 
+class Edge(NamedTuple):
+    """A relationship as the graph walks it: its ends by indicator id, no values read."""
+
+    id: int
+    uid: str
+    source_id: int
+    target_id: int
+    type: str
+    org: str
+    tlp: str
+    confidence: int
+
+
+_EDGE = select(_r.id, _r.uid, _r.source_id, _r.target_id, _r.type, _org.slug, _r.tlp, _r.confidence).select_from(
+    t.relationship.join(t.organization, _org.id == _r.org_id))
+
+
+def edges_touching(conn: Connection, indicator_ids: Sequence[int], viewer: Viewer, *,
+                   limit: int) -> tuple[list[Edge], bool]:
+    """The visible relationships with one of these indicators at either end, in one query (the
+    graph's step over its frontier: docs/design.md, "The pivot graph"), strongest statement first
+    (confidence, then the oldest), at most ``limit``: (edges, whether that was all of them)."""
+    if not indicator_ids:
+        return [], True
+    ids = sorted(set(indicator_ids))
+    query = (_EDGE.where(or_(_r.source_id.in_(ids), _r.target_id.in_(ids)), visible(viewer, _r.tlp, _org.slug))
+             .order_by(_r.confidence.desc(), _r.id).limit(limit + 1))
+    rows = [Edge._make(row) for row in conn.execute(query)]
+    return rows[:limit], len(rows) <= limit
+
+
+def edges_among(conn: Connection, indicator_ids: Sequence[int], viewer: Viewer) -> list[Edge]:
+    """The visible relationships with both ends among these indicators, by confidence then id."""
+    if len(indicator_ids) < 2:
+        return []
+    ids = sorted(set(indicator_ids))
+    query = (_EDGE.where(_r.source_id.in_(ids), _r.target_id.in_(ids), visible(viewer, _r.tlp, _org.slug))
+             .order_by(_r.confidence.desc(), _r.id))
+    return [Edge._make(row) for row in conn.execute(query)]
+
+
 def counts(conn: Connection, indicator_ids: Sequence[int], viewer: Viewer) -> dict[int, int]:
     """Indicator id → how many visible relationships it has (either end)."""
     if not indicator_ids:
