@@ -65,7 +65,7 @@ def neighbourhood(conn: Connection, value: str, viewer: Viewer, depth: object = 
         raise Invalid(str(exc), field="value") from None
     root_id, root_value = _root(conn, asked)
     distance: dict[int, int] = {}  # indicator id → steps from the root, in answer order
-    edges: dict[int, store.Edge] = {}
+    edges: dict[int, store.Edge | store.RelationshipRow] = {}
     truncated = False
     if root_id is not None:
         distance[root_id] = 0
@@ -103,7 +103,7 @@ def _root(conn: Connection, asked: Value) -> tuple[int | None, str]:
 
 
 def _walk(conn: Connection, root_id: int, viewer: Viewer, depth: int, distance: dict[int, int],
-          edges: dict[int, store.Edge]) -> bool:
+          edges: dict[int, store.Edge | store.RelationshipRow]) -> bool:
     """Fill ``distance`` and ``edges`` breadth first from ``root_id``; whether more was linked
     than they hold."""
     frontier = [root_id]
@@ -132,6 +132,7 @@ def _walk(conn: Connection, root_id: int, viewer: Viewer, depth: int, distance: 
         if truncated:
             break
     # The links among the nodes whose relationships were not read (the outermost ring's own).
-    for e in store.edges_among(conn, [n for n in distance if n not in expanded], viewer):
+    unread = [n for n in distance if n not in expanded]
+    for e in store.between(conn, unread, viewer) if len(unread) > 1 else ():
         edges.setdefault(e.id, e)
     return truncated
