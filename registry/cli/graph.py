@@ -45,8 +45,8 @@ def _node(node: dict) -> str:
 
 
 def format_graph(answer: dict) -> str:
-    """The nodes by distance, each under the relationships that reach it from one step nearer
-    (and those with nodes as far out, once)."""
+    """The nodes by distance, each with its relationships to nodes no farther out (each
+    relationship once, under its outer end: ``graph_layout.by_outer_end``)."""
     nodes = answer["nodes"]
     reaching = by_outer_end(nodes, answer["edges"])
     lines = [_node(nodes[0])]

@@ -61,17 +61,19 @@ class PlacedEdge:
 class Layout:
     nodes: list[PlacedNode]
     edges: list[PlacedEdge]
-    size: float  # width and height: the drawing spans -size/2 .. size/2 on both axes
+    left: float  # the drawing's bounds, its labels included, with a margin
+    top: float
+    width: float
+    height: float
 
     @property
     def view_box(self) -> str:
-        half = self.size / 2
-        return f"{-half:g} {-half:g} {self.size:g} {self.size:g}"
+        return f"{self.left:g} {self.top:g} {self.width:g} {self.height:g}"
 
 
 def layout(nodes: Sequence[dict], edges: Sequence[dict]) -> Layout:
     if not nodes:
-        return Layout([], [], 0.0)
+        return Layout([], [], 0.0, 0.0, 0.0, 0.0)
     order = {n["value"]: i for i, n in enumerate(nodes)}
     distance = {n["value"]: n["distance"] for n in nodes}
     root = nodes[0]["value"]
@@ -80,17 +82,17 @@ def layout(nodes: Sequence[dict], edges: Sequence[dict]) -> Layout:
     _weigh(root, children, weight)
     angle: dict[str, float] = {root: 0.0}
     _spread(root, -math.pi / 2, 2 * math.pi, children, weight, angle)
-    radius, reach = _radii(nodes, angle)
+    radius = _radii(nodes, angle)
     placed = {}
     for n in nodes:
         value = n["value"]
         ring = radius[n["distance"]]
         x, y = ring * math.cos(angle[value]), ring * math.sin(angle[value])
         placed[value] = _node(n, x, y, angle[value], is_root=value == root)
-    half = max(radius[d] + reach[d] for d in radius)
-    size = 2 * max(half + 2 * ROOT_RADIUS, _label_width(root) / 2 + 2 * ROOT_RADIUS)
     parent = {kid: value for value, kids in children.items() for kid in kids}
-    return Layout([placed[n["value"]] for n in nodes], _edges(edges, placed, parent, order), round(size, 1))
+    drawn = _edges(edges, placed, parent, order)
+    left, top, right, bottom = _bounds(placed.values(), drawn)
+    return Layout([placed[n["value"]] for n in nodes], drawn, left, top, round(right - left, 1), round(bottom - top, 1))
 
 
 def _tree(nodes: Sequence[dict], edges: Sequence[dict], order: dict[str, int],
@@ -135,9 +137,9 @@ def _spread(value: str, start: float, span: float, children: dict[str, list[str]
         start += share
 
 
-def _radii(nodes: Sequence[dict], angle: dict[str, float]) -> tuple[dict[int, float], dict[int, float]]:
-    """Each ring's radius, PITCH between its closest neighbours and out of the way of the ring
-    inside it and its labels; and how far each ring's labels reach beyond it."""
+def _radii(nodes: Sequence[dict], angle: dict[str, float]) -> dict[int, float]:
+    """Each ring's radius: PITCH between its closest neighbours (and their edges' labels), and out
+    of the way of the ring inside it and of its labels."""
     rings: dict[int, list[float]] = {}
     reach: dict[int, float] = {0: 0.0}
     for n in nodes[1:]:
@@ -151,9 +153,32 @@ def _radii(nodes: Sequence[dict], angle: dict[str, float]) -> tuple[dict[int, fl
         gaps = [b - a for a, b in zip(turns, turns[1:], strict=False)] + [2 * math.pi - turns[-1] + turns[0]]
         closest = max(min(gaps), 1e-6)
         least = MIN_RADIUS if d == 1 else radius[inner] + reach[inner] + _EDGE_ROOM
-        radius[d] = round(max(least, PITCH / closest), 1)
+        # PITCH between neighbours at the ring's edge labels too, which sit EDGE_LABEL_GAP inside it.
+        radius[d] = round(max(least, PITCH / closest + EDGE_LABEL_GAP), 1)
         inner = d
-    return radius, reach
+    return radius
+
+
+def _bounds(nodes, edges: list[PlacedEdge]) -> tuple[float, float, float, float]:
+    """(left, top, right, bottom) around every circle, label and edge label, with a margin."""
+    xs, ys = [], []
+    for n in nodes:
+        xs += [n.x - n.r, n.x + n.r]
+        ys += [n.y - n.r, n.y + n.r]
+        width = len(n.label) * CHAR_WIDTH
+        if n.anchor == "middle":  # the root's, under it, in a larger font
+            xs += [n.label_x - width * 0.65, n.label_x + width * 0.65]
+            ys.append(n.label_y + 8)
+        else:  # runs outwards along the node's direction from (label_x, label_y)
+            turn = math.atan2(n.y, n.x)
+            xs.append(n.label_x + width * math.cos(turn))
+            ys.append(n.label_y + width * math.sin(turn))
+    for e in edges:  # a bent edge's middle may lie outside every node
+        xs.append(e.label_x)
+        ys.append(e.label_y)
+    margin = 8
+    return (round(min(xs) - margin, 1), round(min(ys) - margin, 1), round(max(xs) + margin, 1),
+            round(max(ys) + margin, 1))
 
 
 def _label_width(value: str) -> float:

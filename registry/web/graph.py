@@ -9,7 +9,7 @@ from registry.domain.roles import READER
 from registry.services import graph
 from registry.services import purpose as why_mod
 from registry.services.errors import Invalid
-from registry.web.api import _plain_parameters, _purpose, _region, audit
+from registry.web.api import Unprocessable, _plain_parameters, _purpose, _region, audit
 from registry.web.auth import require
 
 bp = Blueprint("graph", __name__, url_prefix="/api/v1")
@@ -39,8 +39,13 @@ def neighbourhood():
     # The graph shows each node's score: it is a lookup of them, for the same purpose a lookup
     # would need (docs/api.md, "Graph").
     why = _purpose(args)
-    with current_app.extensions["registry.db"].read() as conn:
-        answer = graph.neighbourhood(conn, value, g.principal.viewer, depth, region=region,
-                                     half_lifes=current_app.config["REGISTRY"].half_lifes)
+    try:
+        with current_app.extensions["registry.db"].read() as conn:
+            answer = graph.neighbourhood(conn, value, g.principal.viewer, depth, region=region,
+                                         half_lifes=current_app.config["REGISTRY"].half_lifes)
+    except Invalid as exc:
+        if exc.field == "value":  # not a value at all: as a sighting or a dispute of one answers
+            raise Unprocessable(exc.message, field="value") from None
+        raise
     audit("graph", audit_subject(value, depth, why), len(answer["nodes"]))
     return jsonify(answer)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from registry.domain.kinds import KINDS
 from registry.domain.operations import GRAPH_DEPTHS, GRAPH_MAX_NODES, RELATIONSHIP_TYPES
 from registry.domain.tlp import LEVELS
-from registry.web.openapi_components import COMMON_ERRORS
+from registry.web.openapi_components import COMMON_ERRORS, error_response
 
 _NODE = {"type": "object", "required": ["kind", "value", "listed", "score", "distance"],
          "properties": {"kind": {"type": "string", "enum": list(KINDS)}, "value": {"type": "string"},
@@ -45,6 +45,7 @@ def graph_paths(value: dict, region: dict, purpose: dict, case_ref: dict) -> dic
                     "200": {"description": "The neighbourhood, the value asked for first (alone when nothing "
                                            "visible links to it, or it is unknown)",
                             "content": {"application/json": {"schema": GRAPH}}},
+                    "422": error_response("The value cannot be parsed as an indicator"),
                     **COMMON_ERRORS,
                 },
             },

@@ -20,11 +20,12 @@ PHONE, ACCOUNT, DOMAIN = "+66812345678", "acct:TH:KASI:1234567890", "login.kbank
 
 def test_open_an_indicator_see_its_graph_and_pivot(page, site, shots):
     # The seeded phone (ccib-th, AMBER) pays to a mule account, which the same operator runs as the
-    # seeded phishing domain (GREEN).
+    # seeded phishing domain (GREEN); it contacts a Telegram account.
     relationships.link(site["db"], ON_SERVER, PHONE, "KBank 123-4-56789-0", "pays-to", org="ccib-th", tlp="amber",
                        region="TH")
     relationships.link(site["db"], ON_SERVER, "KBank 123-4-56789-0", DOMAIN, "same-operator", org="ccib-th",
                        tlp="green", region="TH")
+    relationships.link(site["db"], ON_SERVER, PHONE, "t.me/kbank_support_th", "contacts", org="ccib-th", tlp="green")
     sign_in(page, site, "somchai")
     page.fill("#values", "081-234-5678")
     page.click("form.lookup button[type=submit]")
@@ -34,9 +35,10 @@ def test_open_an_indicator_see_its_graph_and_pivot(page, site, shots):
     graph = page.locator("svg.graph")
     graph.scroll_into_view_if_needed()
     assert graph.is_visible()
-    assert page.locator("svg.graph a.node").count() == 2  # the phone and the account, one step out
-    assert page.locator("svg.graph .edge-labels text").all_text_contents() == ["pays-to"]
-    assert page.locator("table.neighbours tbody tr").count() == 1
+    nodes = page.locator("svg.graph a.node").evaluate_all("nodes => nodes.map(n => n.dataset.value)")
+    assert nodes == [PHONE, ACCOUNT, "telegram:kbank_support_th"]  # one step out
+    assert page.locator("svg.graph .edge-labels text").all_text_contents() == ["pays-to", "contacts"]
+    assert page.locator("table.neighbours tbody tr").count() == 2
     page.locator("section.graph").screenshot(path=str(shots / "indicator-graph.png"))
 
     page.locator(f'svg.graph a.node[data-value="{ACCOUNT}"] circle').click()

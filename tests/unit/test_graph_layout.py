@@ -60,16 +60,18 @@ def test_two_hundred_nodes_leave_room_for_labels_and_stay_inside():
     kept = {n["value"] for n in nodes}
     edges = [e for e in edges if e["source"] in kept and e["target"] in kept]
     drawing = layout(nodes, edges)
-    half = drawing.size / 2
-    assert drawing.view_box == f"{-half:g} {-half:g} {drawing.size:g} {drawing.size:g}"
+    assert drawing.view_box == f"{drawing.left:g} {drawing.top:g} {drawing.width:g} {drawing.height:g}"
+    right, bottom = drawing.left + drawing.width, drawing.top + drawing.height
     for ring in (1, 2):
         on_ring = sorted((n for n in drawing.nodes if n.distance == ring), key=_angle)
         for a, b in zip(on_ring, [*on_ring[1:], on_ring[0]], strict=True):
             assert math.hypot(a.x - b.x, a.y - b.y) >= PITCH * 0.99  # an arc of PITCH: its chord is hardly shorter
     for n in drawing.nodes[1:]:  # each label, running outwards from its node, ends inside the drawing
         turn = math.atan2(n.y, n.x)
-        end = (n.label_x + math.cos(turn) * len(n.label) * CHAR_WIDTH, n.label_y + math.sin(turn) * len(n.label) * CHAR_WIDTH)
-        assert math.hypot(*end) <= half
+        end_x = n.label_x + math.cos(turn) * len(n.label) * CHAR_WIDTH
+        end_y = n.label_y + math.sin(turn) * len(n.label) * CHAR_WIDTH
+        assert drawing.left < min(n.x, end_x) and max(n.x, end_x) < right
+        assert drawing.top < min(n.y, end_y) and max(n.y, end_y) < bottom
         assert -90 <= n.rotate <= 90  # never upside down: a label on the left runs back from its end
         assert n.anchor == ("start" if math.cos(turn) >= -1e-9 else "end")
     assert all(-90 <= e.rotate <= 90 for e in drawing.edges)
@@ -95,7 +97,10 @@ def test_long_values_are_cut_and_edges_across_fans_bend():
 def test_alone_and_empty():
     alone = layout([_node("9.9.9.9", 0, "ipv4")], [])
     assert [(n.value, n.x, n.y) for n in alone.nodes] == [("9.9.9.9", 0.0, 0.0)] and alone.edges == []
-    assert alone.size > 0
+    assert alone.width > 0 and alone.height > 0
+    two = layout([_node("root.example", 0), _node("a.example", 1), _node("b.example", 1)],
+                 [_edge("root.example", "a.example"), _edge("root.example", "b.example")])
+    assert two.height < two.width / 3  # two neighbours on a line: the drawing is as tall as it needs
     assert layout([], []).nodes == []
 
 
