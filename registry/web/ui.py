@@ -244,7 +244,7 @@ def indicator():
     answer = history["answer"]
     audit("lookup", why_mod.audit_subject([value], why), 1 if answer["listed"] else 0)
     stix_text = orjson.dumps(history["stix"], option=orjson.OPT_INDENT_2).decode() if history.get("stix") else None
-    linked = ui_graph.drawn(answer["value"], ui_graph.INDICATOR_DEPTH, why)
+    linked = ui_graph.linked(answer["value"], why)
     known = answer["listed"] or answer["allowlisted"] or answer["history"] or answer["matches"] or linked["neighbours"]
     status = 200 if known else 404
     return page("indicator.html", status, value=value, history=history, answer=answer, verdict=verdict(answer),

@@ -31,6 +31,15 @@ def drawn(value: str, depth: int, why: why_mod.Purpose) -> dict:
     return {"graph": answer, "drawing": layout(answer["nodes"], answer["edges"]), "neighbours": neighbours(answer)}
 
 
+def linked(value: str, why: why_mod.Purpose) -> dict:
+    """The indicator page's graph (INDICATOR_DEPTH); none for a value that names no indicator (an
+    emergency number, which the allowlist answers without reading it as one)."""
+    try:
+        return drawn(value, INDICATOR_DEPTH, why)
+    except Invalid:
+        return {"graph": None, "drawing": None, "neighbours": []}
+
+
 def neighbours(answer: dict) -> list[dict]:
     """One row per neighbour and relationship, nearest first: the node, the relationship read from
     the neighbour's side (``outgoing``: the neighbour is its source) and the value at its other end."""

@@ -103,6 +103,13 @@ def test_what_a_user_may_not_see_is_not_drawn(app):
     assert pdrm.get(f"/indicator?value={DOMAIN}").status_code == 200
 
 
+def test_an_emergency_number_page_has_no_graph(app):
+    client = app.test_client()
+    sign_in(client, "somchai")
+    page = client.get("/indicator?value=191")  # the allowlist answers it; it is no indicator to link
+    assert page.status_code == 200 and "emergency number" in text_of(page.text) and 'id="graph-h"' not in page.text
+
+
 def test_the_graph_page_errors_and_purpose(app):
     client = app.test_client()
     sign_in(client, "somchai")
