@@ -18,6 +18,7 @@ from registry.domain.kinds import FILE_HASH, Value
 from registry.domain.normalize import NormalizeError, normalize_one
 from registry.domain.operations import GRAPH_DEPTHS, GRAPH_MAX_NODES
 from registry.domain.tlp import Viewer
+from registry.services import collector
 from registry.services.errors import Invalid
 from registry.services.lookup import lookup
 from registry.storage import aliases
@@ -56,7 +57,14 @@ def neighbourhood(conn: Connection, value: str, viewer: Viewer, depth: object = 
 
     Its reads (one per step, one for the outermost ring's own links, the values, the lookup) are
     several statements: on a ``Database.read()`` connection they see one snapshot."""
-    depth = depth_of(depth)
+    # Nothing here builds a reference cycle: a collector's pass over what a large process holds
+    # (the listed networks, the caches) would cost more than the whole answer (docs/performance.md, "Graph").
+    with collector.paused():
+        return _neighbourhood(conn, value, viewer, depth_of(depth), region, now, half_lifes)
+
+
+def _neighbourhood(conn: Connection, value: str, viewer: Viewer, depth: int, region: str | None,
+                   now: datetime | None, half_lifes: dict[str, float] | None) -> dict:
     if not isinstance(value, str) or not value.strip():
         raise Invalid("give the value whose links to show", field="value")
     try:
