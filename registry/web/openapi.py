@@ -22,10 +22,10 @@ from registry.web.openapi_components import (
 )
 from registry.web.openapi_components import json_response as _json
 from registry.web.openapi_events import event_paths
+from registry.web.openapi_graph import graph_paths
 from registry.web.openapi_operation_exports import operation_export_paths
 from registry.web.openapi_watches import watch_paths
 from registry.web.openapi_webhooks import webhook_paths
-from registry.web.openapi_graph import graph_paths
 
 _REGION = {"type": "string", "pattern": "^[A-Za-z]{2}$"}  # ISO 3166 alpha-2
 _VALUE = {"type": "string", "minLength": 1, "maxLength": 2048}
