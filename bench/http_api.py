@@ -95,13 +95,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(db_path: Path, workdir: Path) -> tuple[subprocess.Popen, str]:
+def start_server(db_path: Path | str, workdir: Path) -> tuple[subprocess.Popen, str]:
+    """`registry serve` on ``db_path`` (a SQLite file, or a database URL: bench/graph.py's)."""
     import requests
 
     port = free_port()
     env = {
         **os.environ,
-        "REGISTRY_DATABASE_URL": f"sqlite:///{db_path}",
+        "REGISTRY_DATABASE_URL": db_path if isinstance(db_path, str) else f"sqlite:///{db_path}",
         "REGISTRY_INSTANCE_PATH": str(workdir / "instance"),
         "REGISTRY_SECRET_KEY": secrets.token_urlsafe(48),
         "REGISTRY_RATE_LIMIT": "1000000000 per minute",  # measure the API, not the limiter's refusals

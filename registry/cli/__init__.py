@@ -13,6 +13,7 @@ from registry.cli import (
     events,
     exports,
     feeds,
+    graph,
     imports,
     lookup,
     operations,
@@ -41,6 +42,6 @@ for _command in (
     imports.import_cmd, lookup.lookup, lookup.search, exports.export_cmd,
     feeds.feeds, taxii.taxii, audit.audit, disputes.disputes, review.review, operations.op,
     events.events,
-    watches.watch,
+    watches.watch, graph.graph,
 ):
     main.add_command(_command)

@@ -51,6 +51,12 @@ def find_by_values(conn: Connection, values: Sequence[str]) -> list:
     )
 
 
+def values_of(conn: Connection, indicator_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+    """Indicator id → (kind, canonical value)."""
+    rows = bulk.tuples_in(conn, "SELECT id, kind, value FROM indicator", "id", sorted(set(indicator_ids)))
+    return {row[0]: (row[1], row[2]) for row in rows}
+
+
 def assertions_for(conn: Connection, indicator_ids: Sequence[int]) -> list:
     """Assertions of these indicators with their source org's slug, by indicator then id."""
     rows = bulk.select_in(

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import Connection, and_, delete, func, or_, select, update
+from sqlalchemy import Connection, and_, delete, func, or_, select, text, update
 from sqlalchemy.orm import aliased
 
 from registry.domain.tlp import Viewer
@@ -128,12 +128,47 @@ def by_uids(conn: Connection, uids: Sequence[str]) -> list[RelationshipRow]:
 
 
 def between(conn: Connection, indicator_ids: Sequence[int], viewer: Viewer) -> list[RelationshipRow]:
-    """The visible relationships with both ends among these indicators (an operation's members),
-    read by source in chunks, so any number of members fits a query."""
+    """The visible relationships with both ends among these indicators (an operation's members, the
+    pivot graph's outermost ring), read by source in chunks, so any number of members fits a query.
+    The target is checked on the rows the source's index finds: asked in SQL too, SQLite probes the
+    index for every (source, target) pair, 40,000 for 200 nodes (docs/performance.md, "Graph")."""
     ids = sorted(set(indicator_ids))
     wanted = set(ids)
     out = []
+    query = _SELECT.where(text(bulk.in_values(conn, "relationship.source_id")), visible(viewer, _r.tlp, _org.slug))
     for part in bulk.chunks(ids):
-        query = _SELECT.where(_r.source_id.in_(part), visible(viewer, _r.tlp, _org.slug)).order_by(_r.id)
-        out.extend(row for row in map(RelationshipRow._make, conn.execute(query)) if row.target_id in wanted)
+        rows = conn.execute(query, {"vals": bulk.values_param(conn, part)})
+        out.extend(row for row in map(RelationshipRow._make, rows) if row.target_id in wanted)
     return sorted(out, key=lambda row: row.id)
+
+
+class Edge(NamedTuple):
+    """A relationship as the graph walks it: its ends by indicator id, no values read."""
+
+    id: int
+    uid: str
+    source_id: int
+    target_id: int
+    type: str
+    org: str
+    tlp: str
+    confidence: int
+
+
+_EDGE = select(_r.id, _r.uid, _r.source_id, _r.target_id, _r.type, _org.slug, _r.tlp, _r.confidence).select_from(
+    t.relationship.join(t.organization, _org.id == _r.org_id))
+
+
+def edges_touching(conn: Connection, indicator_ids: Sequence[int], viewer: Viewer, *,
+                   limit: int) -> tuple[list[Edge], bool]:
+    """The visible relationships with one of these indicators at either end, in one query (the
+    graph's step over its frontier: docs/design.md, "The pivot graph"), strongest statement first
+    (confidence, then the oldest), at most ``limit``: (edges, whether that was all of them)."""
+    if not indicator_ids:
+        return [], True
+    ends = or_(text(bulk.in_values(conn, "relationship.source_id")), text(bulk.in_values(conn, "relationship.target_id")))
+    query = _EDGE.where(ends, visible(viewer, _r.tlp, _org.slug)).order_by(_r.confidence.desc(), _r.id).limit(limit + 1)
+    # The ids go as one parameter (a JSON array on SQLite, an array on PostgreSQL), not one each:
+    # psycopg parses a statement of 400 placeholders for longer than PostgreSQL runs it.
+    rows = [Edge._make(row) for row in conn.execute(query, {"vals": bulk.values_param(conn, sorted(set(indicator_ids)))})]
+    return rows[:limit], len(rows) <= limit

@@ -52,6 +52,7 @@ def create_app(config: Settings | dict | None = None) -> Flask:
         events,
         exports,
         feeds,
+        graph,
         jsonio,
         limits,
         meta,
@@ -82,5 +83,6 @@ def create_app(config: Settings | dict | None = None) -> Flask:
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(watches.bp)
     app.register_blueprint(operation_exports.bp)
+    app.register_blueprint(graph.bp)
     app.register_blueprint(ui.bp)  # the web page at /
     return app

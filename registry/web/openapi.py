@@ -22,6 +22,7 @@ from registry.web.openapi_components import (
 )
 from registry.web.openapi_components import json_response as _json
 from registry.web.openapi_events import event_paths
+from registry.web.openapi_graph import graph_paths
 from registry.web.openapi_operation_exports import operation_export_paths
 from registry.web.openapi_watches import watch_paths
 from registry.web.openapi_webhooks import webhook_paths
@@ -377,6 +378,7 @@ def spec() -> dict:
             **webhook_paths(),
             **watch_paths(),
             **operation_export_paths(),
+            **graph_paths(_VALUE, _REGION, _PURPOSE, _CASE_REF),
             "/api/v1/audit": {
                 "get": {
                     "summary": "The audit log (admin: its own org's rows; operator: every org's)",

@@ -245,10 +245,11 @@ def indicator():
     answer = history["answer"]
     audit("lookup", why_mod.audit_subject([value], why), 1 if answer["listed"] else 0)
     stix_text = orjson.dumps(history["stix"], option=orjson.OPT_INDENT_2).decode() if history.get("stix") else None
-    known = answer["listed"] or answer["allowlisted"] or answer["history"] or answer["matches"]
+    linked = ui_graph.linked(answer["value"], why)
+    known = answer["listed"] or answer["allowlisted"] or answer["history"] or answer["matches"] or linked["neighbours"]
     status = 200 if known else 404
     return page("indicator.html", status, value=value, history=history, answer=answer, verdict=verdict(answer),
-                stix_text=stix_text)
+                stix_text=stix_text, **linked)
 
 
 @bp.get("/indicator/stix")
@@ -366,7 +367,7 @@ def sighting():
 
 
 # Admin and feed pages share this blueprint's sign-in, CSRF check, headers and error pages.
-from registry.web import ui_admin, ui_alerts, ui_disputes, ui_feeds, ui_review, ui_watches  # noqa: E402
+from registry.web import ui_admin, ui_alerts, ui_disputes, ui_feeds, ui_graph, ui_review, ui_watches  # noqa: E402
 
 bp.register_blueprint(ui_admin.bp)
 bp.register_blueprint(ui_feeds.bp)
@@ -374,3 +375,4 @@ bp.register_blueprint(ui_review.bp)
 bp.register_blueprint(ui_disputes.bp)
 bp.register_blueprint(ui_alerts.bp)
 bp.register_blueprint(ui_watches.bp)
+bp.register_blueprint(ui_graph.bp)
