@@ -14,6 +14,7 @@ from registry.cli import (
     feeds,
     imports,
     lookup,
+    operations,
     orgs,
     review,
     server,
@@ -37,5 +38,6 @@ for _command in (
     orgs.org, orgs.key, orgs.user,
     imports.import_cmd, lookup.lookup, lookup.search, exports.export_cmd,
     feeds.feeds, taxii.taxii, audit.audit, disputes.disputes, review.review,
+    operations.op, operations.link, operations.unlink,
 ):
     main.add_command(_command)
