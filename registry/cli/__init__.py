@@ -15,6 +15,7 @@ from registry.cli import (
     feeds,
     imports,
     lookup,
+    operations,
     orgs,
     review,
     server,
@@ -38,6 +39,6 @@ for _command in (
     orgs.org, orgs.key, orgs.user,
     imports.import_cmd, lookup.lookup, lookup.search, exports.export_cmd,
     feeds.feeds, taxii.taxii, audit.audit, disputes.disputes, review.review,
-    events.events,
+    events.events, operations.op, operations.link, operations.unlink,
 ):
     main.add_command(_command)

@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import Connection, and_, delete, func, or_, select, update
+from sqlalchemy import Connection, and_, delete, func, or_, select, text, union_all, update
 from sqlalchemy.orm import aliased
 
 from registry.domain.tlp import Viewer
+from registry.storage import bulk
 from registry.storage import tables as t
 from registry.storage.visibility import visible
 
@@ -83,15 +84,17 @@ def touching(conn: Connection, indicator_ids: Sequence[int], viewer: Viewer, *, 
 
 
 def counts(conn: Connection, indicator_ids: Sequence[int], viewer: Viewer) -> dict[int, int]:
-    """Indicator id → how many visible relationships it has (either end)."""
-    if not indicator_ids:
-        return {}
-    ids = sorted(set(indicator_ids))
+    """Indicator id → how many visible relationships it has (either end): one statement per
+    ``bulk.CHUNK`` ids (a lookup batch's), both ends in it."""
     out: dict[int, int] = {}
-    for end in (_r.source_id, _r.target_id):
-        query = (select(end, func.count()).select_from(t.relationship.join(t.organization, _org.id == _r.org_id))
-                 .where(end.in_(ids), visible(viewer, _r.tlp, _org.slug)).group_by(end))
-        for indicator_id, n in conn.execute(query):
+    joined = t.relationship.join(t.organization, _org.id == _r.org_id)
+    query = union_all(*(
+        select(end, func.count()).select_from(joined)
+        .where(text(bulk.in_values(conn, f"relationship.{end.name}")), visible(viewer, _r.tlp, _org.slug))
+        .group_by(end)
+        for end in (_r.source_id, _r.target_id)))
+    for part in bulk.chunks(sorted(set(indicator_ids))):
+        for indicator_id, n in conn.execute(query, {"vals": bulk.values_param(conn, part)}):
             out[indicator_id] = out.get(indicator_id, 0) + n
     return out
 

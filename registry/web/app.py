@@ -53,6 +53,7 @@ def create_app(config: Settings | dict | None = None) -> Flask:
         limits,
         meta,
         metrics,
+        operations,
         review,
         session,
         taxii,
@@ -73,5 +74,6 @@ def create_app(config: Settings | dict | None = None) -> Flask:
     app.register_blueprint(review.bp)
     app.register_blueprint(disputes.bp)
     app.register_blueprint(events.bp)
+    app.register_blueprint(operations.bp)
     app.register_blueprint(ui.bp)  # the web page at /
     return app

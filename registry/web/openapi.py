@@ -21,6 +21,7 @@ from registry.web.openapi_components import (
     error_response,
 )
 from registry.web.openapi_events import event_paths
+from registry.web.openapi_operations import operation_paths
 
 _REGION = {"type": "string", "pattern": "^[A-Za-z]{2}$"}  # ISO 3166 alpha-2
 _VALUE = {"type": "string", "minLength": 1, "maxLength": 2048}
@@ -374,6 +375,7 @@ def spec() -> dict:
             },
             **_dispute_paths(),
             **event_paths(),
+            **operation_paths(),
             "/api/v1/audit": {
                 "get": {
                     "summary": "The audit log (admin: its own org's rows; operator: every org's)",
