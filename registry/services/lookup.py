@@ -452,8 +452,7 @@ def _sighting(s, viewer: Viewer) -> dict:
         "first_seen": iso(s.first_seen),
         "last_seen": iso(s.last_seen),
     }
-    # A case reference names an investigation: only its own agency (or the operator) sees it.
-    if s.case_ref and (viewer.org is None or viewer.org == s.source):
+    if s.case_ref and viewer.reads_case_refs_of(s.source):
         out["case_ref"] = s.case_ref
     return out
 

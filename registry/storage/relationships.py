@@ -102,3 +102,19 @@ def counts(conn: Connection, indicator_ids: Sequence[int], viewer: Viewer) -> di
 def version(conn: Connection) -> tuple[int, int]:
     count, top = conn.execute(select(func.count(), func.max(_r.id)).select_from(t.relationship)).one()
     return count, top or 0
+
+
+def linked_to(conn: Connection, indicator_id: int, others: Sequence[int], viewer: Viewer) -> set[int]:
+    """Those of ``others`` linked to ``indicator_id`` by a relationship the viewer sees (either way,
+    any type): what the suggested links leave out."""
+    if not others:
+        return set()
+    ids = sorted(set(others))
+    joined = t.relationship.join(t.organization, _org.id == _r.org_id)
+    shown = visible(viewer, _r.tlp, _org.slug)
+    out: set[int] = set()
+    for part in bulk.chunks(ids):
+        for end, other in ((_r.source_id, _r.target_id), (_r.target_id, _r.source_id)):
+            query = select(other).select_from(joined).where(end == indicator_id, other.in_(list(part)), shown)
+            out.update(conn.execute(query).scalars())
+    return out

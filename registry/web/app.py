@@ -56,6 +56,7 @@ def create_app(config: Settings | dict | None = None) -> Flask:
         operations,
         review,
         session,
+        suggestions,
         taxii,
         ui,
     )
@@ -75,5 +76,6 @@ def create_app(config: Settings | dict | None = None) -> Flask:
     app.register_blueprint(disputes.bp)
     app.register_blueprint(events.bp)
     app.register_blueprint(operations.bp)
+    app.register_blueprint(suggestions.bp)
     app.register_blueprint(ui.bp)  # the web page at /
     return app

@@ -22,6 +22,7 @@ from registry.web.openapi_components import (
 )
 from registry.web.openapi_events import event_paths
 from registry.web.openapi_operations import operation_paths
+from registry.web.openapi_suggestions import suggestion_paths
 
 _REGION = {"type": "string", "pattern": "^[A-Za-z]{2}$"}  # ISO 3166 alpha-2
 _VALUE = {"type": "string", "minLength": 1, "maxLength": 2048}
@@ -376,6 +377,7 @@ def spec() -> dict:
             **_dispute_paths(),
             **event_paths(),
             **operation_paths(),
+            **suggestion_paths(),
             "/api/v1/audit": {
                 "get": {
                     "summary": "The audit log (admin: its own org's rows; operator: every org's)",

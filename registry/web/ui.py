@@ -23,6 +23,7 @@ from registry.domain.roles import CONTRIBUTOR, READER
 from registry.domain.times import parse_time
 from registry.services import purpose as why_mod
 from registry.services import users
+from registry.services.cosubmissions import Together
 from registry.services.errors import Invalid, NotFound, RegistryError
 from registry.services.history import indicator_history, stix_bundle
 from registry.services.lookup import lookup as do_lookup
@@ -331,7 +332,8 @@ def submit():
     with db().write() as conn:
         submitter = Submitter(conn, Provenance(org=principal.org, region=principal.country,
                                                review_days=pages.settings().review_days), keep_results=True,
-                              viewer=principal.viewer, relist_days=pages.settings().relist_days)
+                              viewer=principal.viewer, relist_days=pages.settings().relist_days,
+                              together=Together())
         for value in values:
             submitter.add(Submission(value=value, kind=kind, labels=labels, confidence=confidence, tlp=tlp,
                                      description=description, valid_until=valid_until, platform=platform,
