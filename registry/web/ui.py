@@ -212,7 +212,8 @@ def home():
     audit("lookup", why_mod.audit_subject(values, why), sum(1 for a in answers if a.get("listed")))
     rows = [_Shown(a, verdict(a), *_sources_and_levels(a)) for a in answers]
     counts = {name: sum(1 for row in rows if row.verdict == name) for name in ("listed", "not listed", "allowlisted", "error")}
-    return page("lookup.html", **shown, answers=rows, counts=counts, repeats=repeats)
+    return page("lookup.html", **shown, answers=rows, counts=counts, repeats=repeats,
+                open_operations=ui_operations.open_operations())
 
 
 # -- one indicator ---------------------------------------------------------------------------
@@ -248,7 +249,7 @@ def indicator():
     known = answer["listed"] or answer["allowlisted"] or answer["history"] or answer["matches"]
     status = 200 if known else 404
     return page("indicator.html", status, value=value, history=history, answer=answer, verdict=verdict(answer),
-                stix_text=stix_text)
+                stix_text=stix_text, **ui_operations.indicator_parts(answer["value"]))
 
 
 @bp.get("/indicator/stix")
@@ -367,10 +368,11 @@ def sighting():
 
 
 # Admin and feed pages share this blueprint's sign-in, CSRF check, headers and error pages.
-from registry.web import ui_admin, ui_alerts, ui_disputes, ui_feeds, ui_review  # noqa: E402
+from registry.web import ui_admin, ui_alerts, ui_disputes, ui_feeds, ui_operations, ui_review  # noqa: E402
 
 bp.register_blueprint(ui_admin.bp)
 bp.register_blueprint(ui_feeds.bp)
 bp.register_blueprint(ui_review.bp)
 bp.register_blueprint(ui_disputes.bp)
 bp.register_blueprint(ui_alerts.bp)
+bp.register_blueprint(ui_operations.bp)
