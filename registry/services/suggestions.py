@@ -14,29 +14,16 @@ from datetime import datetime
 
 from registry.domain import suggestions as rules
 from registry.domain.kinds import SAME_NUMBER, URL
-from registry.domain.normalize import NormalizeError, normalize
 from registry.domain.rows import as_time
 from registry.domain.suggestions import End
 from registry.domain.times import iso
-from registry.services.errors import Invalid, Unparsable
 from registry.services.lookup import lookup
 from registry.services.operations import viewer_of
+from registry.services.relationships import _one as one_value
 from registry.storage import cosubmissions, sightings
 from registry.storage import indicators as ind_store
 from registry.storage import relationships as relationship_store
 from registry.storage.db import Database
-
-
-def _one(value: str, region: str | None):
-    if not isinstance(value, str) or not value.strip():
-        raise Invalid("give the value to suggest links for", field="value")
-    try:
-        values = normalize(value, None, region)
-    except NormalizeError as exc:
-        raise Unparsable(str(exc), field="value") from None
-    if len(values) != 1:
-        raise Invalid(f"value must be one value, not {len(values)} (a range reads as several networks)", field="value")
-    return values[0]
 
 
 def suggest(db: Database, value: str, by, *, region: str | None = None, now: datetime | None = None,
@@ -44,7 +31,7 @@ def suggest(db: Database, value: str, by, *, region: str | None = None, now: dat
     """``{"value", "kind", "suggestions": [{"source", "target", "type", "value", "kind", "listed",
     "score", "why": [{"rule", "text", …}]}], "truncated"}`` for ``value`` (read as a lookup reads
     it), strongest first, at most ``MAX_SUGGESTIONS`` (docs/api.md, "Suggested links")."""
-    parsed = _one(value, region)
+    parsed = one_value(value, "value", region)  # as a relationship's end is read
     own = End(parsed.value, parsed.kind)
     viewer = viewer_of(by)
     with db.read() as conn:

@@ -123,9 +123,6 @@ def add_members():
         values = [v.strip() for v in request.form.getlist("value") if v.strip()] + typed
         if not values:
             raise Invalid("tick or type at least one value", field="values")
-        if len(values) > rules.MAX_MEMBERS_PER_REQUEST:
-            raise Invalid(f"at most {rules.MAX_MEMBERS_PER_REQUEST} values at once; this has {len(values)}",
-                          field="values")
         if any(len(v) > MAX_VALUE or "\x00" in v for v in values):
             raise Invalid(f"a value is longer than {MAX_VALUE} characters or holds NUL", field="values")
         result = operations.add_values(db(), uid, values, g.principal, region=region())
