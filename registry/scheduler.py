@@ -11,15 +11,21 @@ the feed's lease and, under it, checks that the feed is still due, so a feed run
 due time however many schedulers fire it. A feed overdue at start-up (never run, or the
 scheduler was down past its time) runs at once.
 
+A ``registry-stream`` feed is followed, not run: one ``services.stream_follower.Follower`` thread
+per enabled feed of that format, started and stopped as the feed table changes (a changed
+definition restarts it, one that died is started again), each under the feed's lease, so several
+schedulers on one database follow each feed once (docs/feeds.md, "Registry streams").
+
 Every ``REGISTRY_CHECKPOINT_MINUTES`` (0: never) it also signs a checkpoint of the audit chain's
 head (``services.audit_checkpoints``; docs/security.md, "Audit checkpoints"), unless another
 scheduler sharing the database took one within the interval. Daily it records the assertions
 whose review date passed and purges history older than ``REGISTRY_RETENTION_DAYS``
 (``services.review``; docs/design.md, "Listed means in force"); hourly it flags overdue
-disputes (``services.disputes``).
+disputes (``services.disputes``). A thread of its own delivers webhooks (``services.dispatch``:
+woken by new events, retrying with back-off; several schedulers share the work by leases).
 
-On SIGTERM the running feeds stop after the batch in hand (that batch is committed), then
-the process exits.
+On SIGTERM the running feeds stop after the batch in hand (that batch is committed), the
+followers after the event in hand, then the process exits.
 """
 
 from __future__ import annotations
@@ -38,8 +44,11 @@ from registry import config
 from registry.config import Settings
 from registry.domain.schedules import is_due, parse_schedule
 from registry.domain.times import utcnow
+from registry.ingest.catalogue import STREAM
 from registry.services import audit_checkpoints
+from registry.services.dispatch import Dispatcher
 from registry.services.feed_runs import run_feed
+from registry.services.stream_follower import Follower
 from registry.storage import feeds as store
 from registry.storage.db import Database
 
@@ -89,7 +98,9 @@ class FeedScheduler:
                           "misfire_grace_time": int(settings.scheduler_misfire_seconds)},
         )
         self._jobs: dict[str, str] = {}  # feed name → the schedule its job was built with
+        self._followers: dict[str, tuple[Follower, str]] = {}  # registry-stream feed → (follower, definition)
         self._lock = threading.Lock()
+        self.dispatcher = Dispatcher.from_settings(db, settings, on_disabled=self._webhook_disabled)
 
     # -- jobs from the feed table --------------------------------------------------------------
     def refresh(self) -> dict[str, list[str]]:
@@ -99,6 +110,8 @@ class FeedScheduler:
         now = utcnow()
         changes: dict[str, list[str]] = {"added": [], "changed": [], "removed": []}
         with self._lock:
+            self._follow([f for f, _ in feeds if f.format == STREAM], changes)
+            feeds = [(f, last) for f, last in feeds if f.format != STREAM]
             wanted = {f.name for f, _ in feeds}
             for name in sorted(set(self._jobs) - wanted):
                 self.scheduler.remove_job(name)
@@ -118,6 +131,29 @@ class FeedScheduler:
             if names:
                 log.info("scheduler: %s %s", what, ", ".join(names))
         return changes
+
+    def _follow(self, feeds: list[store.FeedRow], changes: dict[str, list[str]]) -> None:
+        """One follower per enabled registry-stream feed: a changed definition (or a follower that
+        died) restarts it, a feed gone or disabled stops it."""
+        wanted = {f.name: f.definition_hash for f in feeds}
+        restarted = set()
+        for name in sorted(self._followers):
+            follower, digest = self._followers[name]
+            if wanted.get(name) == digest and follower.alive:
+                continue
+            follower.stop()
+            del self._followers[name]
+            if name in wanted:
+                restarted.add(name)
+            else:
+                changes["removed"].append(name)
+        for name, digest in wanted.items():
+            if name in self._followers or self.stopping.is_set():
+                continue
+            follower = Follower(self.db, name, settings=self.settings)
+            follower.start()
+            self._followers[name] = (follower, digest)
+            changes["changed" if name in restarted else "added"].append(name)
 
     @_job("scheduler: the daily review job failed")
     def review(self) -> dict | None:
@@ -178,6 +214,17 @@ class FeedScheduler:
             audit.close()
             log.info("disputes: %s flagged overdue, %s closed", len(result["flagged"]), len(result["closed"]))
 
+    def _webhook_disabled(self, hook, reason: str) -> None:
+        """Audit a webhook the dispatcher disabled (its org hears of it by a webhook.disabled event)."""
+        from registry.services.audit import AuditLog
+
+        audit = AuditLog(self.db, synchronous=True)
+        try:
+            audit.record("webhook-disabled", org=hook.org, actor="scheduler", client="scheduler",
+                         subject={"id": hook.uid, "url": hook.url, "reason": reason})
+        finally:
+            audit.close()
+
     # -- life ----------------------------------------------------------------------------------
     def start(self) -> int:
         """Start the jobs; how many feeds are scheduled."""
@@ -194,10 +241,20 @@ class FeedScheduler:
         self.scheduler.add_job(self._flag_disputes, IntervalTrigger(seconds=DISPUTES_SECONDS, timezone=UTC),
                                id=DISPUTES_JOB, name="flag overdue disputes", replace_existing=True,
                                next_run_time=utcnow())
-        return len(self._jobs)
+        self.dispatcher.start()
+        return len(self._jobs) + len(self._followers)
 
     def stop(self) -> None:
-        """Ask running feeds to stop after their current batch, and wait for them."""
+        """Ask running feeds to stop after their current batch, the followers after the event in
+        hand, and wait for them."""
         self.stopping.set()
+        self.dispatcher.stop()
+        with self._lock:
+            followers = [follower for follower, _ in self._followers.values()]
+            self._followers.clear()
+        for follower in followers:  # all asked first: they stop together
+            follower.stopped.set()
+        for follower in followers:
+            follower.stop()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)

@@ -20,6 +20,7 @@ from registry.cli import (
     review,
     server,
     taxii,
+    watches,
 )
 from registry.cli.common import settings
 
@@ -39,6 +40,8 @@ for _command in (
     orgs.org, orgs.key, orgs.user,
     imports.import_cmd, lookup.lookup, lookup.search, exports.export_cmd,
     feeds.feeds, taxii.taxii, audit.audit, disputes.disputes, review.review,
-    events.events, operations.op, operations.link, operations.unlink,
+    operations.op, operations.link, operations.unlink,
+    events.events,
+    watches.watch,
 ):
     main.add_command(_command)

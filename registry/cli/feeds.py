@@ -47,17 +47,21 @@ def feeds_sync(folder, as_json) -> None:
 @json_option()
 def feeds_list(as_json) -> None:
     """Every feed: format, schedule, last run, status, health; counts of the last complete run."""
+    from registry.ingest.catalogue import STREAM
     from registry.services.feeds import list_feeds
 
     rows = list_feeds(open_db(), Viewer.operator())
     if as_json:
         echo_json(rows)
         return
-    click.echo(f"{'feed':<24} {'format':<6} {'schedule':<14} {'last run':<20} {'status':<12} {'health':<9} "
+    click.echo(f"{'feed':<24} {'format':<15} {'schedule':<14} {'last run':<20} {'status':<12} {'health':<9} "
                f"{'rows':>8} {'new':>7} {'upd':>6} {'exp':>6} {'rej':>5}")
     for f in rows:
         last, counts = f["last_run"] or {}, f["last_ok_run"] or {}  # counts: the last run that read it all
-        click.echo(f"{f['name']:<24} {f['format']:<6} {f['schedule']:<14} {last.get('started') or '-':<20} "
+        schedule = f["schedule"]
+        if f["format"] == STREAM:  # followed, not scheduled: its connection's counts so far
+            schedule, counts = "followed", last
+        click.echo(f"{f['name']:<24} {f['format']:<15} {schedule:<14} {last.get('started') or '-':<20} "
                    f"{last.get('status', '-'):<12} {f['health']:<9} {counts.get('rows', 0):>8,} "
                    f"{counts.get('new', 0):>7,} {counts.get('updated', 0):>6,} {counts.get('expired', 0):>6,} "
                    f"{counts.get('rejected', 0):>5,}")

@@ -51,7 +51,8 @@ def serve(host, port, workers, dev, with_scheduler) -> None:
 
 @click.command()
 def scheduler() -> None:
-    """Run every enabled feed on its schedule until SIGTERM (which ends the batch in hand first)."""
+    """Run every enabled feed on its schedule and deliver webhooks until SIGTERM (which ends the
+    batch in hand first)."""
     import logging
     import signal
 
@@ -63,7 +64,7 @@ def scheduler() -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: feed_scheduler.stopping.set())
     count = feed_scheduler.start()
-    click.echo(f"scheduler: {count} feeds scheduled; SIGTERM stops it", err=True)
+    click.echo(f"scheduler: {count} feeds scheduled, webhooks delivered; SIGTERM stops it", err=True)
     while not feed_scheduler.stopping.wait(1):
         pass
     click.echo("scheduler: stopping after the batches in hand", err=True)

@@ -14,7 +14,8 @@ the org reported that day (feeds merged: highest confidence, all labels, the mos
 TLP), tagged with its TLP (``tlp:amber``), labels and best grading (MISP's admiralty-scale
 taxonomy: ``admiralty-scale:source-reliability="b"``); the event is tagged with the most
 restricted TLP among its attributes and, unless all of it is TLP:CLEAR, distribution "your
-organisation only", so the receiving MISP does not pass it on.
+organisation only", so the receiving MISP does not pass it on. Beside these, one event per
+operation (``export.misp_operations``): the manifest lists both.
 """
 
 from __future__ import annotations
@@ -156,7 +157,8 @@ def events(slices: Iterable[tuple], orgs: dict[int, Org]) -> list[Event]:
     return [Event(org_id, orgs[org_id], day, tlp, stamp, rows) for (org_id, day), (tlp, stamp, rows) in merged.items()]
 
 
-def manifest(event_list: Iterable[Event]) -> bytes:
+def manifest(event_list: Iterable) -> bytes:
+    """``{uuid: head}`` of these events (day events and operation events alike)."""
     return orjson.dumps({e.uuid: e.head() for e in event_list})
 
 

@@ -19,6 +19,7 @@ import re
 import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from registry.domain import grading
 from registry.domain import tlp as tlp_mod
@@ -27,9 +28,14 @@ from registry.domain.normalize.account_rules import platform_name
 from registry.domain.normalize.errors import Invalid
 from registry.domain.schedules import parse_schedule
 
-FEED_FORMATS = ("text", "csv", "jsonl", "json", "stix", "taxii", "misp")
+STREAM = "registry-stream"  # another registry's event stream, followed (docs/feeds.md, "Registry streams")
+FEED_FORMATS = ("text", "csv", "jsonl", "json", "stix", "taxii", "misp", STREAM)
 MODES = ("snapshot", "incremental")
-INCREMENTAL_ONLY = ("taxii", "misp")  # a page or an event file is never the whole feed
+INCREMENTAL_ONLY = ("taxii", "misp", STREAM)  # a page, an event file or an event is never the whole feed
+# A followed stream runs without a schedule; its ``schedule`` only says when a feed nobody follows
+# turns ``stale`` (two periods without a connection).
+STREAM_SCHEDULE = "every 5m"
+STREAM_PATH = "/api/v1/events/stream"
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,98}[a-z0-9]$")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -63,6 +69,7 @@ OPTIONS: dict[str, type | tuple[type, ...]] = {
     "retries": int,
     "backoff": (int, float),
     "batch_size": int,
+    "heartbeat_seconds": (int, float),  # registry-stream: the peer's heartbeat; silent 3 times that, reconnect
     # The Admiralty grading of every row that gives none (domain.grading): the source's
     # reliability (A-F) and the information's credibility (1-6).
     "reliability": str,
@@ -133,6 +140,8 @@ def definition(data: dict, *, source: str | None = None, base: Path | None = Non
     unknown = sorted(set(data) - _MAIN - set(OPTIONS))
     if unknown:
         raise bad(unknown[0], f"unknown field (known: {', '.join(sorted(_MAIN | set(OPTIONS)))})")
+    if str(data.get("format", "")).strip().lower() == STREAM:
+        data = {"schedule": STREAM_SCHEDULE, **data}
     for required in ("name", "provider", "url", "format", "schedule"):
         if not isinstance(data.get(required), str) or not data[required].strip():
             raise bad(required, "required, a non-empty string")
@@ -155,6 +164,11 @@ def definition(data: dict, *, source: str | None = None, base: Path | None = Non
         raise bad("schedule", str(exc)) from None
     if fmt == "taxii" and not url.startswith(("https://", "http://")):
         raise bad("url", "a TAXII feed's url is the API root, an http(s) URL")
+    if fmt == STREAM:
+        try:
+            stream_base(url)
+        except ValueError as exc:
+            raise bad("url", str(exc)) from None
     mode = str(data.get("mode", "incremental" if fmt in INCREMENTAL_ONLY else "snapshot")).strip().lower()
     if mode not in MODES:
         raise bad("mode", f"{mode!r} is not snapshot or incremental")
@@ -233,6 +247,28 @@ def _check_options(options: dict, fmt: str, bad) -> None:
             raise bad("kinds", f"{name} = {kind!r}: give one of {', '.join(KINDS)}, or \"\" to skip such rows")
     if fmt == "taxii" and "collection" not in options:
         raise bad("collection", "a taxii feed names its collection (id, alias or title)")
+    if "heartbeat_seconds" in options and not 0 < options["heartbeat_seconds"] <= 3600:
+        raise bad("heartbeat_seconds", "must be a positive number of seconds, at most 3600")
+    if fmt == STREAM and "auth_header_env" not in options:
+        raise bad("auth_header_env", "a registry-stream feed reads the peer with a key of the peer: name the "
+                                     "environment variable holding the header's value (\"Bearer reg_...\")")
+
+
+def stream_base(url: str) -> str:
+    """A registry-stream feed's peer: its base URL (no trailing slash), from the base URL or the
+    URL of its event stream (``…/api/v1/events/stream``); ValueError for anything else."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"{url!r}: give the peer registry's base URL or its {STREAM_PATH} URL, http(s)")
+    if parts.query or parts.fragment:
+        raise ValueError(f"{url!r}: no query or fragment: the follower adds what it asks for")
+    path = parts.path.rstrip("/")
+    if path.endswith(STREAM_PATH):
+        path = path[: -len(STREAM_PATH)]
+    elif "/api/" in path + "/":
+        raise ValueError(f"{url!r}: give the peer registry's base URL or its {STREAM_PATH} URL, "
+                         "not another of its API's URLs")
+    return f"{parts.scheme}://{parts.netloc}{path}"
 
 
 def load_file(path: Path) -> FeedDefinition:

@@ -17,7 +17,9 @@
   (a re-report that changes nothing but ``last_seen`` and ``times_reported`` keeps it, as does
   gzip).
 - The MISP feed: ``misp_manifest``, ``misp_hashes``, ``misp_event`` (by uuid), and
-  ``write_misp_folder`` for the CLI.
+  ``write_misp_folder`` for the CLI; beside the day events, one event per operation the viewer
+  may see (``services.operation_misp``), unless the query names a kind or label (an operation
+  holds any kind; its labels are not its members' reports).
 
 An export holds the visible assertions matching the filters, grouped by indicator: an indicator
 is exported when at least one remains, and its summary (sources, confidence, TLP, score) is over
@@ -32,7 +34,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 
 from sqlalchemy import Connection
@@ -44,10 +46,12 @@ from registry.domain.times import utcnow
 from registry.domain.tlp import Viewer
 from registry.export import cidr, csvfile, jsonl, misp, rpz, text
 from registry.export.records import Listed, group, scored
+from registry.services import operation_misp
 from registry.services.errors import Invalid, NotFound
 from registry.services.filters import parse_kind, parse_since
 from registry.storage import aliases
 from registry.storage import export_reads as reads
+from registry.storage import operations as op_store
 from registry.storage.db import Database
 from registry.storage.visibility import visible_state
 
@@ -157,7 +161,10 @@ def etag(conn: Connection, viewer: Viewer, fmt: str, query: ExportQuery, *, seal
     follows what the viewer may see (``visible_state``), keyed with the server's secret, so it
     neither moves with a write the viewer cannot see nor lets the state be guessed from it."""
     bucket = int((now or utcnow()).timestamp() // CLOCK_BUCKET.total_seconds())
-    state = map(str, visible_state(conn, viewer))
+    state = tuple(visible_state(conn, viewer))
+    if fmt.startswith("misp"):  # the feed's operation events change with them (services.operation_misp)
+        state += op_store.exchange_state(conn, viewer)
+    state = map(str, state)
     return sealer.tag("export", fmt, *state, viewer.org or "", viewer.max_tlp, query.key(), str(bucket))
 
 
@@ -250,8 +257,17 @@ def misp_events(conn: Connection, viewer: Viewer, query: ExportQuery, *, now: da
     return misp.events(reads.slices(conn, viewer, selection), _orgs(conn))
 
 
+def operation_events(conn: Connection, viewer: Viewer, query: ExportQuery) -> list:
+    """The feed's operation events (with their rows): none when the query names a kind or label."""
+    if query.kind is not None or query.label is not None:
+        return []
+    return operation_misp.events(conn, viewer, source=query.source, since_seq=query.since_seq,
+                                 since_time=query.since_time)
+
+
 def misp_manifest(conn: Connection, viewer: Viewer, query: ExportQuery, *, now: datetime | None = None) -> bytes:
-    return misp.manifest(misp_events(conn, viewer, query, now=now))
+    heads = [*misp_events(conn, viewer, query, now=now), *(e for e, _row in operation_events(conn, viewer, query))]
+    return misp.manifest(heads)
 
 
 def misp_hashes(conn: Connection, viewer: Viewer, query: ExportQuery, *, now: datetime | None = None) -> Iterator[bytes]:
@@ -269,7 +285,8 @@ def misp_hashes(conn: Connection, viewer: Viewer, query: ExportQuery, *, now: da
                     for value in (item.value, *item.hashes):
                         yield misp.attribute_value(item.kind, value), event_id
 
-    return misp.write_hashes(pairs())
+    found = operation_events(conn, viewer, query)
+    return misp.write_hashes(chain(pairs(), operation_misp.hash_pairs(conn, found)))
 
 
 def misp_event(conn: Connection, viewer: Viewer, query: ExportQuery, event_id: str, *,
@@ -277,9 +294,12 @@ def misp_event(conn: Connection, viewer: Viewer, query: ExportQuery, event_id: s
     """One event file; NotFound when the viewer has no such event (unknown and hidden alike)."""
     now = now or utcnow()
     event = next((e for e in misp_events(conn, viewer, query, now=now) if e.uuid == event_id), None)
-    if event is None:
+    if event is not None:
+        return _event_file(conn, viewer, query.selection("misp", now), event)
+    found = next(((e, row) for e, row in operation_events(conn, viewer, query) if e.uuid == event_id), None)
+    if found is None:
         raise NotFound(f"no MISP event {event_id} in this feed", field="event")
-    return _event_file(conn, viewer, query.selection("misp", now), event)
+    return iter([operation_misp.event_file(conn, viewer, query.selection("misp", now), *found)])
 
 
 def _event_file(conn: Connection, viewer: Viewer, selection: reads.Selection, event: misp.Event) -> Iterator[bytes]:
@@ -295,7 +315,8 @@ def write_misp_folder(db: Database, viewer: Viewer, query: ExportQuery, folder: 
     now = utcnow()
     with db.read() as conn:
         event_list = misp_events(conn, viewer, query, now=now)
-        (folder / "manifest.json").write_bytes(misp.manifest(event_list))
+        operation_list = operation_events(conn, viewer, query)
+        (folder / "manifest.json").write_bytes(misp.manifest([*event_list, *(e for e, _row in operation_list)]))
         with (folder / "hashes.csv").open("wb") as out:
             for chunk in misp_hashes(conn, viewer, query, now=now):
                 out.write(chunk)
@@ -304,4 +325,6 @@ def write_misp_folder(db: Database, viewer: Viewer, query: ExportQuery, folder: 
             with (folder / f"{event.uuid}.json").open("wb") as out:
                 for chunk in _event_file(conn, viewer, selection, event):
                     out.write(chunk)
-    return len(event_list)
+        for event, row in operation_list:
+            (folder / f"{event.uuid}.json").write_bytes(operation_misp.event_file(conn, viewer, selection, event, row))
+    return len(event_list) + len(operation_list)

@@ -156,7 +156,8 @@ def _import_pages(db: Database, collection: Collection, since: str | None, *, or
     """Each page imported in its own transaction, as it arrives. The pages share the indicators
     stored under another id than their own (``carried_refs``): a Sighting names its Indicator by
     that id, maybe from a later page."""
-    counts = {"pages": 0, "objects": 0, **dict.fromkeys(_COUNTS, 0), "sightings": 0, "skipped": 0,
+    counts = {"pages": 0, "objects": 0, **dict.fromkeys(_COUNTS, 0), "sightings": 0, "operations": 0,
+              "relationships": 0, "skipped": 0,
               "reminted": 0, "remints": [], "held_values": []}
     carried: dict = {}
     for envelope in as_pages(collection.get_objects, per_request=per_request, added_after=since):
@@ -177,5 +178,7 @@ def _add(counts: dict, report) -> None:
     counts["reminted"] += report.reminted  # objects stored under another id than their own
     counts["remints"] += report.remints[: MAX_REMINTS - len(counts["remints"])]
     counts["sightings"] += sum(report.sightings.values())
+    counts["operations"] += sum(report.operations.values())  # groupings (docs/stix-taxii.md, "Operations")
+    counts["relationships"] += sum(report.relationships.values())
     counts["skipped"] += sum(report.skipped.values())
     counts["held_values"] += report.held_values  # delisted values held (docs/feeds.md), for the audit

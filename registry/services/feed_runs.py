@@ -34,8 +34,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import secrets
-import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -49,6 +47,7 @@ from registry.domain.schedules import is_due
 from registry.domain.times import iso, utcnow
 from registry.ingest.fetch import Fetched, FetchError, Limits
 from registry.ingest.records import FeedFormatError
+from registry.services import leases
 from registry.services.errors import Conflict, Invalid, NotFound, RegistryError
 from registry.services.feed_runners import runner_for
 from registry.storage import feeds as store
@@ -142,28 +141,6 @@ class RunResult:
     def counts(self) -> dict:
         return {name: getattr(self, name) for name in store.RUN_COUNTS} | {
             "http_status": self.http_status, "rejects": self.rejects}
-
-
-# -- lease -----------------------------------------------------------------------------------
-def lease_owner() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
-
-
-def _holder_is_dead(owner: str | None) -> bool:
-    """A lease held by a process of this host that no longer exists (killed, crashed)."""
-    if not owner:
-        return False
-    host, _, rest = owner.partition(":")
-    pid = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
 
 
 # -- the run ---------------------------------------------------------------------------------
@@ -264,7 +241,7 @@ def start_run(db: Database, name: str, *, trigger: str = "cli", progress: Progre
     """Step 1 of a run (see the module docstring): the lease and the run row. ``settings``:
     the caller's (the app's, the scheduler's), else the environment's."""
     settings = config.given_or_loaded(settings)
-    owner = lease_owner()
+    owner = leases.owner()
     started = utcnow()
     with db.write() as conn:
         feed = store.get(conn, name)
@@ -278,7 +255,7 @@ def start_run(db: Database, name: str, *, trigger: str = "cli", progress: Progre
                                "`registry feeds sync`", field="name")
         until = started + timedelta(seconds=settings.feed_lease_seconds)
         taken = store.take_lease(conn, feed.id, owner, started, until)
-        if not taken and _holder_is_dead(feed.lease_owner):
+        if not taken and leases.holder_is_dead(feed.lease_owner):
             taken = store.take_lease(conn, feed.id, owner, started, until, replacing=feed.lease_owner)
         if not taken:
             if only_if_due:
@@ -353,10 +330,10 @@ def finish_run(ctx: RunContext, conn, report: SubmitReport | None, rows: int) ->
     _record_end(ctx, conn, store.OK, anomaly=run.anomaly)
     conn.commit()
     if report is not None and report.held_values:
-        _audit_held(ctx, report.held_values)
+        audit_held(ctx, report.held_values)
 
 
-def _audit_held(ctx: RunContext, values: list[str]) -> None:
+def audit_held(ctx: RunContext, values: list[str]) -> None:
     """The reports the run held (docs/feeds.md, "Held reports"): one ``held`` event in the
     provider's audit rows, written now (after the run's commit: on SQLite a second writer would
     wait for it), whatever started the run."""

@@ -17,7 +17,7 @@ from registry.config import Settings
 from registry.domain.schedules import next_due
 from registry.domain.times import iso, utcnow
 from registry.domain.tlp import Viewer
-from registry.ingest.catalogue import CatalogueError, FeedDefinition, load_catalogue
+from registry.ingest.catalogue import STREAM, CatalogueError, FeedDefinition, load_catalogue
 from registry.services.errors import Invalid, NotFound
 from registry.services.feed_runs import FeedBusy, FeedDisabled, RunResult, run_feed, start_run
 from registry.services.orgs import SLUG
@@ -114,11 +114,14 @@ def health(feed: store.FeedRow, last, now) -> str:
     """One word for an operator: ``ok``, ``failing`` (the last run failed or was cut short),
     ``anomaly`` (the last complete run's row count looked wrong), ``stale`` (no run reached the
     feed for two of its periods: the scheduler is down, or the lease is stuck), ``never run``,
-    ``disabled``."""
+    ``disabled``. A followed registry-stream feed is ``ok`` while its follower's connection is open
+    and its lease held, ``stale`` when the follower died holding it."""
     if not feed.enabled:
         return "disabled"
     if last is None:
         return "never run"
+    if feed.format == STREAM and last.status == store.RUNNING:  # a connection open for days is healthy
+        return "ok" if feed.lease_until is not None and feed.lease_until > now else "stale"
     if last.status in (store.FAILED, store.INTERRUPTED):
         return "failing"
     if last.anomaly:
@@ -133,6 +136,8 @@ def health(feed: store.FeedRow, last, now) -> str:
 def _feed_dict(feed: store.FeedRow, last, last_ok, now) -> dict:
     options = feed.options
     due = next_due(feed.schedule, last.started) if last is not None and feed.enabled else None
+    if feed.format == STREAM:  # followed, never due
+        due = None
     return {
         "name": feed.name, "provider": feed.provider, "url": feed.url, "format": feed.format,
         "schedule": feed.schedule, "mode": feed.mode, "confidence": feed.confidence, "tlp": feed.tlp,
@@ -140,7 +145,7 @@ def _feed_dict(feed: store.FeedRow, last, last_ok, now) -> dict:
         "reliability": options.get("reliability"), "credibility": options.get("credibility"),
         "running": feed.lease_owner is not None and feed.lease_until is not None and feed.lease_until > now,
         "health": health(feed, last, now),
-        "next_due": iso(max(due, now) if due is not None else (now if feed.enabled else None)),
+        "next_due": iso(max(due, now) if due is not None else (now if feed.enabled and feed.format != STREAM else None)),
         "last_run": RunResult.from_row(last, feed.name).to_dict() if last is not None else None,
         # The latest run that read the whole feed: its counts are the feed's size and health.
         "last_ok_run": RunResult.from_row(last_ok, feed.name).to_dict() if last_ok is not None else None,

@@ -50,7 +50,8 @@ def _actor(by, actor: str | None) -> str | None:
     return actor if by is ON_SERVER else by.actor
 
 
-def _label_text(labels: Sequence[str]) -> str:
+def label_text(labels: Sequence[str]) -> str:
+    """Labels as stored: ``,a,b,`` (so one label is found by ``LIKE '%,a,%'``)."""
     return "," + "".join(f"{label}," for label in labels)
 
 
@@ -108,7 +109,7 @@ def create(db: Database, by, *, name: str, description: str | None = None, tlp: 
     description = text_field(description, "description", rules.MAX_TEXT)
     level = tlp_field(tlp)
     labels = clean_labels(labels)
-    if len(_label_text(labels)) > MAX_LABELS:
+    if len(label_text(labels)) > MAX_LABELS:
         raise Invalid(f"labels must be at most {MAX_LABELS} characters together", field="labels")
     slug = acting_org(by, org)
     if by is not ON_SERVER and not viewer_of(by).can_see(level, slug):
@@ -116,12 +117,19 @@ def create(db: Database, by, *, name: str, description: str | None = None, tlp: 
                       field="tlp")
     with db.write() as conn:
         owner = require_org(conn, slug)
-        uid = str(uuid.uuid4())
-        store.insert(conn, uid=uid, org_id=owner.id, actor=_actor(by, actor), name=name,
-                     description=description, tlp=level, labels=_label_text(labels), status=rules.OPEN, created=now,
-                     modified=now, first_activity=now, last_activity=now, stix_id=stix_id, stix_type=stix_type,
-                     seq=next_seq(conn))
+        uid = insert(conn, owner.id, _actor(by, actor), name=name, description=description,
+                     tlp=level, labels=labels, now=now, stix_id=stix_id, stix_type=stix_type)
         return summary(store.by_uid(conn, uid))
+
+
+def insert(conn: Connection, owner_id: int, actor: str | None, *, name: str, description: str | None, tlp: str,
+           labels: Sequence[str], now: datetime, stix_id: str | None = None, stix_type: str | None = None) -> str:
+    """Store a new open operation of checked fields (``create``, the STIX import); its uid."""
+    uid = str(uuid.uuid4())
+    store.insert(conn, uid=uid, org_id=owner_id, actor=actor, name=name, description=description, tlp=tlp,
+                 labels=label_text(labels), status=rules.OPEN, created=now, modified=now, first_activity=now,
+                 last_activity=now, stix_id=stix_id, stix_type=stix_type, seq=next_seq(conn))
+    return uid
 
 
 def add_values(db: Database, uid: str, values: Sequence[str], by, *, region: str | None = None,
@@ -142,17 +150,19 @@ def add_values(db: Database, uid: str, values: Sequence[str], by, *, region: str
     with db.write() as conn:
         row = visible_operation(conn, uid, by)
         _may_change(row, by)
-        added, already = _add(conn, row, parsed, by, _actor(by, actor), now)
+        added, already = add_members(conn, row, parsed, row.org_id if by is ON_SERVER else _org_id(conn, by),
+                                     _actor(by, actor), now)
     return {"id": uid, "added": added, "already": already, "rejected": rejected}
 
 
-def _add(conn: Connection, row: store.OperationRow, parsed, by, actor: str | None,
-         now: datetime) -> tuple[list[str], list[str]]:
+def add_members(conn: Connection, row: store.OperationRow, parsed, org_id: int, actor: str | None,
+                now: datetime) -> tuple[list[str], list[str]]:
+    """Add canonical ``Value``s as members added by ``org_id`` (``add_values``, the STIX import):
+    (added, already members)."""
     items = [ind_store.Pending(value=value, confidence=0, tlp=row.tlp, labels=()) for value in parsed]
     ids, _ = ind_store.ensure_indicators(conn, items, now)
     by_id = {ids[value.value]: value.value for value in parsed}
-    new = store.add_members(conn, row.id, list(by_id), row.org_id if by is ON_SERVER else _org_id(conn, by),
-                            actor, now)
+    new = store.add_members(conn, row.id, list(by_id), org_id, actor, now)
     if new:
         store.change(conn, row.id, modified=now, last_activity=now, seq=next_seq(conn))
     added = [by_id[i] for i in new]

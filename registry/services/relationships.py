@@ -23,7 +23,7 @@ from registry.storage import indicators as ind_store
 from registry.storage import relationships as store
 from registry.storage.db import Database, next_seq
 
-NEW, UPDATED = "new", "updated"
+NEW, UPDATED, UNCHANGED = "new", "updated", "unchanged"
 
 
 def _one(raw: str, field: str, region: str | None):
@@ -66,25 +66,44 @@ def link(db: Database, by, source: str, target: str, type_: str, *, tlp: str | N
     seen = seen or now
     with db.write() as conn:
         owner = require_org(conn, slug)
-        items = [ind_store.Pending(value=v, confidence=0, tlp=level, labels=()) for v in (left, right)]
-        ids, _ = ind_store.ensure_indicators(conn, items, now)
-        source_id, target_id = ids[left.value], ids[right.value]
-        found = store.find(conn, source_id, target_id, kind, owner.id)
-        if found is None:
-            uid = str(uuid.uuid4())
-            store.insert(conn, uid=uid, source_id=source_id, target_id=target_id, type=kind, org_id=owner.id,
-                         actor=actor if by is ON_SERVER else by.actor, tlp=level, confidence=confidence,
-                         description=description, first_seen=seen, last_seen=seen, created=now, modified=now,
-                         stix_id=stix_id, seq=next_seq(conn))
-            status = NEW
-        else:
-            uid = found.uid
-            store.change(conn, found.id, tlp=level, confidence=confidence,
-                         description=description if description is not None else found.description,
-                         last_seen=max(seen, found.last_seen), modified=now, seq=next_seq(conn))
-            status = UPDATED
+        uid, status = record(conn, owner.id, actor if by is ON_SERVER else by.actor, left, right, kind, tlp=level,
+                             confidence=confidence, description=description, first_seen=seen, last_seen=seen,
+                             now=now, stix_id=stix_id)
     return {"id": uid, "status": status, "source": left.value, "target": right.value, "type": kind, "org": slug,
             "tlp": level, "confidence": confidence}
+
+
+def record(conn, owner_id: int, actor: str | None, left, right, kind: str, *, tlp: str, confidence: int,
+           description: str | None, first_seen: datetime, last_seen: datetime, now: datetime,
+           stix_id: str | None = None) -> tuple[str, str]:
+    """Store one org's checked statement that ``left`` (a canonical ``Value``) ``kind`` ``right``
+    (``link``, the STIX import): (its uid, NEW, UPDATED or UNCHANGED). A statement stored already
+    takes the new TLP, confidence and description (when given), its times widened, and
+    ``stix_id`` when it had none; one that changes nothing keeps its change number."""
+    items = [ind_store.Pending(value=v, confidence=0, tlp=tlp, labels=()) for v in (left, right)]
+    ids, _ = ind_store.ensure_indicators(conn, items, now)
+    source_id, target_id = ids[left.value], ids[right.value]
+    found = store.find(conn, source_id, target_id, kind, owner_id)
+    if found is None:
+        uid = str(uuid.uuid4())
+        store.insert(conn, uid=uid, source_id=source_id, target_id=target_id, type=kind, org_id=owner_id, actor=actor,
+                     tlp=tlp, confidence=confidence, description=description, first_seen=first_seen,
+                     last_seen=last_seen, created=now, modified=now, stix_id=stix_id, seq=next_seq(conn))
+        return uid, NEW
+    values = dict(tlp=tlp, confidence=confidence,
+                  description=description if description is not None else found.description,
+                  first_seen=_earlier(first_seen, found.first_seen), last_seen=max(last_seen, found.last_seen),
+                  stix_id=found.stix_id or stix_id)
+    if all(getattr(found, name) == value for name, value in values.items()):
+        return found.uid, UNCHANGED  # stated again as it stands (a bundle imported again)
+    store.change(conn, found.id, **values, modified=now, seq=next_seq(conn))
+    return found.uid, UPDATED
+
+
+def _earlier(new: datetime, old: datetime) -> datetime:
+    """``new`` when it is before ``old``'s millisecond: a statement read back from STIX (times to the
+    millisecond) does not move its first sighting by the microseconds STIX drops."""
+    return new if new < old.replace(microsecond=old.microsecond // 1000 * 1000) else old
 
 
 def shown(row: store.RelationshipRow) -> dict:

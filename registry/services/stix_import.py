@@ -19,7 +19,9 @@ What is read:
   misp-stix's export has no STIX type for them), with or without indicators beside them.
 - TLP: whatever way the object says it (stix.markings.BundleTlp: TLP 2.0/1.0 markings,
   MISP-style ``tlp:amber`` labels, a marked report holding it); none means ``tlp`` (default AMBER).
-Sources: see stix_sources.py. Everything else (reports, malware, relationships...) is skipped.
+Sources: see stix_sources.py. Groupings, reports, the threat actors, intrusion sets and campaigns
+Indicators ``indicates``, and relationships between values kept become operations and
+relationships: see stix_import_operations.py. Everything else (malware, tools...) is skipped.
 
 The bundle is read whole with orjson (memory several times the bundle's size while it is
 imported: docs/performance.md); a streaming JSON reader would need ijson, which the project does not depend on.
@@ -43,6 +45,7 @@ from registry.domain.tlp import Viewer
 from registry.services.cosubmissions import Together
 from registry.services.errors import Invalid
 from registry.services.orgs import require_org
+from registry.services.stix_import_operations import context_refs, import_operations
 from registry.services.stix_import_sightings import STATUS_ORDER, import_sightings
 from registry.services.stix_sources import Sources
 from registry.services.submit import HELD as HELD_STATUS
@@ -83,11 +86,16 @@ class BundleReport(SubmitReport):
     orgs: list[dict] = field(default_factory=list)
     reminted: int = 0
     remints: list[dict] = field(default_factory=list)
+    operations: Counter = field(default_factory=Counter)
+    relationships: Counter = field(default_factory=Counter)
+    refused: Counter = field(default_factory=Counter)
 
     def to_dict(self) -> dict:
         out = super().to_dict()
         out.update(objects=self.objects, indicators=self.indicators, sightings=dict(self.sightings),
-                   skipped=dict(self.skipped), orgs=self.orgs, reminted=self.reminted, remints=self.remints)
+                   skipped=dict(self.skipped), orgs=self.orgs, reminted=self.reminted, remints=self.remints,
+                   operations=dict(self.operations), relationships=dict(self.relationships),
+                   refused=dict(self.refused))
         return out
 
     def __getitem__(self, key: str):  # report["results"], as for a plain dict
@@ -225,13 +233,14 @@ class _Import:
         for obj in indicators:
             self._indicator(obj)
         if not indicators:
-            self._observables(by_type)
+            self._observables(by_type, context_refs(by_type))
         self._misp_custom(by_type)
         for submitter in self.submitters.values():
             submitter.finish()
         self._collect_results()
         self._report_reminted_indicators()
         import_sightings(self, sightings)
+        import_operations(self, by_type)
         for object_type, objs in by_type.items():
             if object_type not in ("identity", "marking-definition", "extension-definition"):
                 self.report.skipped[str(object_type)] += len(objs)
@@ -332,19 +341,21 @@ class _Import:
         submitter.add_normalized(sub, values)
 
     # -- observables -----------------------------------------------------------------------------
-    def _observables(self, by_type: dict[str, list[dict]]) -> None:
-        """SCOs and observed-data as the bundle's content (it has no indicators)."""
-        context: dict[str, dict] = {}  # SCO id → the observed-data that refers to it
+    def _observables(self, by_type: dict[str, list[dict]], context: set[str]) -> None:
+        """SCOs and observed-data as the bundle's content (it has no indicators); the SCOs in
+        ``context`` are a grouping's members or a relationship's ends, not content."""
+        carriers: dict[str, dict] = {}  # SCO id → the observed-data that refers to it
         for observed in by_type.pop("observed-data", []):
             for ref in drafts.items(observed, "object_refs"):
                 if isinstance(ref, str):
-                    context.setdefault(ref, observed)
+                    carriers.setdefault(ref, observed)
             embedded = observed.get("objects")
             scos = [o for o in embedded.values() if isinstance(o, dict)] if isinstance(embedded, dict) else []
             self._observed_values(observed, scos, observed)
         for stix_type in mapping.KIND_OF_TYPE:
             for sco in by_type.pop(stix_type, []):
-                self._observed_values(sco, [sco], context.get(text(sco, "id"), sco))
+                if text(sco, "id") not in context:
+                    self._observed_values(sco, [sco], carriers.get(text(sco, "id"), sco))
 
     def _observed_values(self, obj: dict, scos: list[dict], carrier: dict) -> None:
         """The values of ``scos`` (``obj``'s: itself, or an observed-data's embedded objects);

@@ -6,22 +6,28 @@ Decisions:
 - One API root. Read-only collections: ``indicators`` (everything) and one per kind, with ids
   that never change (uuid5 of their names; the alias is accepted in URLs too). Each holds the
   Indicator and Sighting objects the STIX exporter yields for the caller, so the TLP rule is the
-  exporter's viewer filtering on every path. ``submissions`` is write-only (``can_read`` false,
-  ``can_write`` for contributors and up): what is added there is read back, TLP-filtered,
-  through the read collections, so there is one place to read and one rule for it.
+  exporter's viewer filtering on every path, and the operations (groupings: in ``indicators``
+  only) and relationships (in ``indicators`` and the collections of their ends' kinds) the
+  caller may see (``services.operation_stix``), merged in change-sequence order.
+  ``submissions`` is write-only (``can_read`` false, ``can_write`` for contributors and up):
+  what is added there is read back, TLP-filtered, through the read collections, so there is one
+  place to read and one rule for it.
 - Each page stands alone: the identities, TLP marking definitions and extension definitions its
   objects reference come first in the same page, within ``limit`` (``match[type]``/``match[id]``
   select them like any object, but only beside an Indicator or Sighting that references them;
   a page always holds at least one collection object, so a limit below one object's references
   is exceeded). taxii2-client users import page by page or
-  collect all pages into one bundle; either way nothing dangles. SCOs are not served: each
-  restates its Indicator's pattern. Context objects are also served by id, in every collection.
+  collect all pages into one bundle; either way nothing dangles. SCOs are not served beside
+  Indicators (each restates its Indicator's pattern), only as the context of the groupings and
+  relationships that name them (a member, an end: its value is nowhere else on the page).
+  Context objects are also served by id, in every collection.
 - One version per object (its latest, see ``taxii_query``); the manifest lists the collection's
   own objects (not the context).
 """
 
 from __future__ import annotations
 
+import heapq
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -44,6 +50,7 @@ from registry.domain.kinds import (
     USER_ACCOUNT,
 )
 from registry.domain.times import parse_time
+from registry.services import operation_stix
 from registry.services import stix_export as export
 from registry.services.errors import Forbidden, NotFound
 from registry.services.stix_export import Entry
@@ -52,6 +59,7 @@ from registry.stix import mapping
 from registry.stix.build import Orgs
 from registry.stix.extension import definitions_for, property_definitions_for
 from registry.stix.markings import marking_definition, tlp_of_marking_id
+from registry.stix.operations import sco_context
 
 TAXII_MEDIA = "application/taxii+json;version=2.1"
 STIX_MEDIA = "application/stix+json;version=2.1"
@@ -60,7 +68,7 @@ FILTERED_FETCH = 5000  # rows per exporter query while filters discard objects
 # the assertions, docs/performance.md; other ids an index probe); with more, reading the collection
 # once is cheaper.
 BY_ID_MAX = 10
-_OWN_TYPES = frozenset(("indicator", "sighting"))  # what collections hold; the rest is context
+_OWN_TYPES = frozenset(("indicator", "sighting", "grouping", "relationship"))  # what collections hold; the rest is context
 _NAMESPACE = uuid.UUID("5d7c2f9e-3b1a-4c8e-9f60-7a2b4c6d8e10")  # collection ids are uuid5(this, name)
 
 
@@ -137,8 +145,11 @@ def _matching(conn: Connection, viewer, coll: CollectionDef, q: ObjectQuery, wan
     """The collection's objects passing the query, in seq order."""
     fetch = FILTERED_FETCH if q.filters_objects else wanted
     # The exporter's since_time is a coarse prefilter; the millisecond rule is applied here.
-    rows = export.iter_objects(conn, viewer, since_seq=q.after_seq, since_time=q.added_after, kind=coll.kind,
-                               page=fetch, orgs=orgs)
+    indicators = export.iter_objects(conn, viewer, since_seq=q.after_seq, since_time=q.added_after, kind=coll.kind,
+                                     page=fetch, orgs=orgs)
+    exchange = operation_stix.entries(conn, viewer, since_seq=q.after_seq, since_time=q.added_after, kind=coll.kind,
+                                      page=fetch, orgs=orgs)
+    rows = heapq.merge(indicators, exchange, key=_entry_seq)
     cutoff = q.added_after + timedelta(milliseconds=1) if q.added_after else None
     for entry in rows:
         if cutoff is not None and entry.added < cutoff:
@@ -146,6 +157,10 @@ def _matching(conn: Connection, viewer, coll: CollectionDef, q: ObjectQuery, wan
         if q.filters_objects and not q.wants(entry.obj):
             continue
         yield entry
+
+
+def _entry_seq(entry) -> int:
+    return entry.seq
 
 
 def _first(rows: Iterator, count: int) -> list:
@@ -167,13 +182,15 @@ def objects_page(conn: Connection, viewer, coll: CollectionDef, q: ObjectQuery, 
     orgs = export.load_orgs(conn)  # this page's: its objects' Identities come from them
     rows = _matching(conn, viewer, coll, q, q.limit + 1, orgs)
     candidates = _first(rows, q.limit + 1)
-    rows.close()
+    rows.close()  # the merged streams' queries end with it
     if not context:
         return Page(candidates[: q.limit], more=len(candidates) > q.limit)
     page = Page([])
     refs = PageContext(orgs.identities)
     for row in candidates:
         new = refs.new_for(row.obj)
+        if isinstance(row, operation_stix.Entry):  # a grouping's or relationship's SCOs come with it
+            new += sco_context(row.context, refs.seen)
         if q.filters_objects:
             new = [o for o in new if q.wants(o)]
         # At least one object per page, or a limit below one object's references would stall.
@@ -207,7 +224,7 @@ class PageContext:
     wallet, the extension definition of its SCO type, and for a graded Indicator the grading
     extension's (with the registry Identity that made them).
     SCOs are left out: each restates its Indicator's pattern and they would fill half of every
-    page. (The exporter's ``References`` gives the same objects plus the SCOs.) ``identities``:
+    page (those a grouping or relationship names come as its ``Entry.context``). (The exporter's ``References`` gives the same objects plus the SCOs.) ``identities``:
     the page's orgs' Identities by STIX id (``build.Orgs.identities``)."""
 
     def __init__(self, identities: dict[str, dict]) -> None:
@@ -266,6 +283,8 @@ def _belongs(conn: Connection, viewer, coll: CollectionDef, obj: dict) -> bool:
 
 
 def _found(conn: Connection, viewer, coll: CollectionDef, stix_id: str) -> list[dict]:
+    if stix_id.startswith((operation_stix.GROUPING_PREFIX, operation_stix.RELATIONSHIP_PREFIX)):
+        return operation_stix.objects_by_id(conn, viewer, stix_id, kind=coll.kind)
     return [o for o in export.objects_by_id(conn, viewer, stix_id) if _belongs(conn, viewer, coll, o)]
 
 

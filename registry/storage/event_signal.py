@@ -99,6 +99,8 @@ class EventSignal:
                         woke = False
                         for _ in raw.notifies(timeout=LISTEN_CHECK_SECONDS, stop_after=1):
                             woke = True
+                        if self._stopped:  # the database may be disposed of: open no connection to it
+                            return
                         # Drain whatever else arrived with it, then read the counter once.
                         if woke:
                             for _ in raw.notifies(timeout=0.001):

@@ -170,3 +170,8 @@ def organizations(conn: Connection) -> dict[int, tuple[str, str, str]]:
     """org id → (slug, name, stix_id): a small table, read once per export."""
     return {row.id: (row.slug, row.name, row.stix_id)
             for row in conn.execute(select(ORG.id, ORG.slug, ORG.name, ORG.stix_id))}
+
+
+def indicator_rows(conn: Connection, viewer: Viewer, sel: Selection, indicator_ids) -> Iterator:
+    """The matching rows of these indicators (an operation's members), by indicator."""
+    return rows(conn, viewer, sel, where=IND.id.in_(sorted(set(indicator_ids))))

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import Connection, and_, func, or_, select
 
 from registry.domain.standing import SNAPSHOT
-from registry.storage import bulk
+from registry.storage import bulk, leases
 from registry.storage import tables as t
 from registry.storage.db import next_seq
 
@@ -84,30 +84,23 @@ def save_state(conn: Connection, feed_id: int, *, etag=None, last_modified=None,
         etag=etag, last_modified=last_modified, cursor=cursor))
 
 
-# -- leases ----------------------------------------------------------------------------------
+def save_cursor(conn: Connection, feed_id: int, cursor: str) -> None:
+    """The feed's position alone (a registry-stream feed stores it with each event it applies)."""
+    conn.execute(t.feed.update().where(t.feed.c.id == feed_id).values(cursor=cursor))
+
+
+# -- leases (storage.leases on the feed table) --------------------------------------------------
 def take_lease(conn: Connection, feed_id: int, owner: str, now: datetime, until: datetime,
                *, replacing: str | None = None) -> bool:
-    """Take the feed's lease when it is free, expired, or held by ``replacing`` (a holder known
-    dead). One UPDATE with the condition: on PostgreSQL a concurrent taker waits for the row
-    lock and then finds the lease taken; on SQLite writers are serialised."""
-    c = t.feed.c
-    free = or_(c.lease_owner.is_(None), c.lease_until.is_(None), c.lease_until < now)
-    if replacing is not None:
-        free = or_(free, c.lease_owner == replacing)
-    result = conn.execute(t.feed.update().where(c.id == feed_id, free).values(lease_owner=owner, lease_until=until))
-    return result.rowcount == 1
+    return leases.take(conn, t.feed, feed_id, owner, now, until, replacing=replacing)
 
 
 def renew_lease(conn: Connection, feed_id: int, owner: str, until: datetime) -> bool:
-    c = t.feed.c
-    result = conn.execute(t.feed.update().where(c.id == feed_id, c.lease_owner == owner).values(lease_until=until))
-    return result.rowcount == 1
+    return leases.renew(conn, t.feed, feed_id, owner, until)
 
 
 def release_lease(conn: Connection, feed_id: int, owner: str) -> None:
-    c = t.feed.c
-    conn.execute(t.feed.update().where(c.id == feed_id, c.lease_owner == owner).values(lease_owner=None,
-                                                                                         lease_until=None))
+    leases.release(conn, t.feed, feed_id, owner)
 
 
 # -- runs ------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import Connection, delete, func, or_, select, text, update
+from sqlalchemy import Connection, and_, delete, func, or_, select, text, update
 
 from registry.domain.tlp import Viewer
 from registry.storage import bulk
@@ -158,3 +158,75 @@ def version(conn: Connection) -> tuple[int, int]:
     count = conn.execute(select(func.count()).select_from(t.operation_member)).scalar_one()
     top = conn.execute(select(func.max(_o.id))).scalar()
     return count, top or 0
+
+
+# -- exchange: STIX, TAXII and the MISP feed (docs/stix-taxii.md, "Operations") ----------------
+
+def page(conn: Connection, viewer: Viewer, *, after_seq: int, limit: int, since_time: datetime | None = None,
+         org: str | None = None) -> list[OperationRow]:
+    """The visible operations changed after ``after_seq`` (and at or after ``since_time``), in seq
+    order: TAXII pages and the MISP feed's events (``org``: one owner's)."""
+    query = _SELECT.where(visible(viewer, _o.tlp, _org.slug), _o.seq > after_seq)
+    if since_time is not None:
+        query = query.where(_o.modified >= since_time)
+    if org:
+        query = query.where(_org.slug == org)
+    return [OperationRow._make(row) for row in conn.execute(query.order_by(_o.seq).limit(limit))]
+
+
+def by_uids(conn: Connection, uids: Sequence[str]) -> list[OperationRow]:
+    return [OperationRow._make(row) for row in conn.execute(_SELECT.where(_o.uid.in_(list(uids))))] if uids else []
+
+
+def by_stix_ids(conn: Connection, stix_ids: Sequence[str]) -> list[OperationRow]:
+    if not stix_ids:
+        return []
+    return [OperationRow._make(row) for row in conn.execute(_SELECT.where(_o.stix_id.in_(list(stix_ids))))]
+
+
+def members_of(conn: Connection, operation_ids: Sequence[int]) -> dict[int, list[MemberRow]]:
+    """Operation id → its members (as ``members``), for several operations in one read."""
+    out: dict[int, list[MemberRow]] = {i: [] for i in operation_ids}
+    if not operation_ids:
+        return out
+    query = (select(_m.operation_id, _m.indicator_id, t.indicator.c.value, t.indicator.c.kind, _org.slug, _m.actor,
+                    _m.added)
+             .select_from(t.operation_member.join(t.indicator, t.indicator.c.id == _m.indicator_id)
+                          .join(t.organization, _org.id == _m.org_id))
+             .where(_m.operation_id.in_(list(operation_ids))).order_by(_m.operation_id, _m.added, t.indicator.c.value))
+    for row in conn.execute(query):
+        out[row[0]].append(MemberRow._make(row[1:]))
+    return out
+
+
+def newest_changes(conn: Connection, viewer: Viewer, operation_ids: Sequence[int]) -> dict[int, list[datetime]]:
+    """Operation id → the newest change among its members' visible assertions and the visible
+    relationships between two of its members (what its MISP event shows beside the operation)."""
+    out: dict[int, list[datetime]] = {}
+    a, r = t.assertion.c, t.relationship.c
+    m2 = t.operation_member.alias("m2")
+    for part in bulk.chunks(list(operation_ids)):
+        reports = (select(_m.operation_id, func.max(a.modified))
+                   .select_from(t.operation_member.join(t.assertion, a.indicator_id == _m.indicator_id)
+                                .join(t.organization, _org.id == a.org_id))
+                   .where(_m.operation_id.in_(part), visible(viewer, a.tlp, _org.slug)).group_by(_m.operation_id))
+        links = (select(_m.operation_id, func.max(r.modified))
+                 .select_from(t.relationship.join(t.operation_member, _m.indicator_id == r.source_id)
+                              .join(m2, and_(m2.c.indicator_id == r.target_id, m2.c.operation_id == _m.operation_id))
+                              .join(t.organization, _org.id == r.org_id))
+                 .where(_m.operation_id.in_(part), visible(viewer, r.tlp, _org.slug)).group_by(_m.operation_id))
+        for query in (reports, links):
+            for operation_id, newest in conn.execute(query):
+                out.setdefault(operation_id, []).append(newest)
+    return out
+
+
+def exchange_state(conn: Connection, viewer: Viewer) -> tuple:
+    """(rows, highest seq) of the operations and of the relationships the viewer may see: with
+    ``visibility.visible_state``, what the MISP feed's ETag follows."""
+    out: tuple = ()
+    for table in (t.operation, t.relationship):
+        joined = table.join(t.organization, _org.id == table.c.org_id)
+        query = select(func.count(), func.max(table.c.seq)).select_from(joined)
+        out += tuple(conn.execute(query.where(visible(viewer, table.c.tlp, _org.slug))).one())
+    return out

@@ -40,11 +40,12 @@ class RelationshipRow(NamedTuple):
     modified: datetime
     stix_id: str | None
     seq: int
+    created: datetime
 
 
 _SELECT = select(_r.id, _r.uid, _r.source_id, _src.c.value, _src.c.kind, _r.target_id, _dst.c.value, _dst.c.kind,
                  _r.type, _org.slug, _r.actor, _r.tlp, _r.confidence, _r.description, _r.first_seen, _r.last_seen,
-                 _r.modified, _r.stix_id, _r.seq).select_from(
+                 _r.modified, _r.stix_id, _r.seq, _r.created).select_from(
     t.relationship.join(_src, _src.c.id == _r.source_id).join(_dst, _dst.c.id == _r.target_id)
     .join(t.organization, _org.id == _r.org_id))
 
@@ -118,3 +119,37 @@ def linked_to(conn: Connection, indicator_id: int, others: Sequence[int], viewer
             query = select(other).select_from(joined).where(end == indicator_id, other.in_(list(part)), shown)
             out.update(conn.execute(query).scalars())
     return out
+# -- exchange: STIX and TAXII (docs/stix-taxii.md, "Operations") --------------------------------
+
+def page(conn: Connection, viewer: Viewer, *, after_seq: int, limit: int, kind: str | None = None,
+         since_time: datetime | None = None) -> list[RelationshipRow]:
+    """The visible relationships changed after ``after_seq`` (and at or after ``since_time``), in
+    seq order; ``kind``: one end of that kind (a TAXII collection of one kind)."""
+    query = _SELECT.where(visible(viewer, _r.tlp, _org.slug), _r.seq > after_seq)
+    if kind is not None:
+        query = query.where(or_(_src.c.kind == kind, _dst.c.kind == kind))
+    if since_time is not None:
+        query = query.where(_r.modified >= since_time)
+    return [RelationshipRow._make(row) for row in conn.execute(query.order_by(_r.seq).limit(limit))]
+
+
+def by_stix_ids(conn: Connection, stix_ids: Sequence[str]) -> list[RelationshipRow]:
+    if not stix_ids:
+        return []
+    return [RelationshipRow._make(row) for row in conn.execute(_SELECT.where(_r.stix_id.in_(list(stix_ids))))]
+
+
+def by_uids(conn: Connection, uids: Sequence[str]) -> list[RelationshipRow]:
+    return [RelationshipRow._make(row) for row in conn.execute(_SELECT.where(_r.uid.in_(list(uids))))] if uids else []
+
+
+def between(conn: Connection, indicator_ids: Sequence[int], viewer: Viewer) -> list[RelationshipRow]:
+    """The visible relationships with both ends among these indicators (an operation's members),
+    read by source in chunks, so any number of members fits a query."""
+    ids = sorted(set(indicator_ids))
+    wanted = set(ids)
+    out = []
+    for part in bulk.chunks(ids):
+        query = _SELECT.where(_r.source_id.in_(part), visible(viewer, _r.tlp, _org.slug)).order_by(_r.id)
+        out.extend(row for row in map(RelationshipRow._make, conn.execute(query)) if row.target_id in wanted)
+    return sorted(out, key=lambda row: row.id)

@@ -95,3 +95,10 @@ def same_case(conn: Connection, indicator_id: int, viewer: Viewer, *, cases: int
                  .order_by(func.max(s.last_seen).desc(), ind.value).limit(per_case))
         out.extend(InCase._make(row) for row in conn.execute(query))
     return out
+def count_of(conn: Connection, value: str, org_id: int, case_ref: str) -> int:
+    """The count of ``org_id``'s ordinary (lane 0) sighting of the indicator ``value`` in
+    ``case_ref``; 0 when there is none."""
+    s, i = t.sighting.c, t.indicator.c
+    found = conn.execute(select(s.count).select_from(t.sighting.join(t.indicator, i.id == s.indicator_id)).where(
+        i.value == value, s.org_id == org_id, s.case_ref == case_ref, s.lane == lanes.ORDINARY)).scalar()
+    return found or 0

@@ -198,3 +198,13 @@ def sightings_of_indicator(conn: Connection, viewer: Viewer, indicator_id: int) 
     """The visible sightings of one indicator, by seq."""
     return bulk.fetch_as(conn, _sighting_select(conn, viewer).where(S.indicator_id == indicator_id).order_by(S.seq),
                          StixSighting)
+
+
+def assertions_of_indicators(conn: Connection, viewer: Viewer, indicator_ids: Sequence[int]) -> list:
+    """The visible assertions of these indicators (an operation's members), by indicator, then seq."""
+    out = []
+    for part in chunks(sorted(set(indicator_ids))):
+        query = _assertion_select(conn, viewer).where(A.indicator_id.in_(part))
+        out.extend(bulk.fetch_as(conn, query, StixAssertion))
+    out.sort(key=lambda r: (r.indicator_id, r.seq))
+    return out

@@ -487,7 +487,9 @@ class Watch(SQLModel, table=True):
 class Webhook(SQLModel, table=True):
     """A receiver of an org's events by signed POST. ``position``: the last event sequence
     handled (delivered or not the webhook's); ``attempt`` and ``next_attempt``: the retry state
-    of the event after it; ``lease_owner``/``lease_until``: which dispatcher delivers it now."""
+    of the event after it; ``lease_owner``/``lease_until``: which dispatcher delivers it now.
+    ``secret`` is kept as given (it signs every delivery, so it cannot be a hash);
+    ``max_tlp`` is the cap of the key that registered it (docs/security.md, "Webhooks")."""
 
     __tablename__ = "webhook"
 
@@ -498,6 +500,7 @@ class Webhook(SQLModel, table=True):
     url: str = Field(max_length=2048)
     secret: str = Field(max_length=128)
     watches: str | None = Field(default=None, max_length=2000)  # ,uid,uid, ; None: all the org's events
+    max_tlp: str = Field(default="amber", max_length=16)  # the creating key's cap: what deliveries may reveal
     enabled: bool = True
     disabled_reason: str | None = Field(default=None, max_length=500)
     created: datetime

@@ -74,3 +74,23 @@ def remove(conn: Connection, watch_id: int) -> None:
 def by_uid(conn: Connection, uid: str) -> WatchRow | None:
     row = conn.execute(_SELECT.where(_w.uid == uid)).first()
     return WatchRow._make(row) if row is not None else None
+
+
+def count_of(conn: Connection, org_id: int) -> int:
+    return conn.execute(select(func.count()).select_from(t.watch).where(_w.org_id == org_id)).scalar_one()
+
+
+def lock_org(conn: Connection, org_id: int) -> None:
+    """Hold the org's row until commit, so its watches are counted and compared one adder at a
+    time (PostgreSQL; a SQLite write transaction holds the whole database already)."""
+    conn.execute(select(t.organization.c.id).where(t.organization.c.id == org_id).with_for_update())
+
+
+def same(conn: Connection, org_id: int, *, key: str | None, label: str | None, kinds: str, labels: str,
+         sources: str) -> WatchRow | None:
+    """The org's watch of exactly this value or label and narrowing, if it has one."""
+    query = _SELECT.where(_w.org_id == org_id, _w.key.is_(None) if key is None else _w.key == key,
+                          _w.label.is_(None) if label is None else _w.label == label,
+                          _w.kinds == kinds, _w.labels == labels, _w.sources == sources)
+    row = conn.execute(query.order_by(_w.id).limit(1)).first()
+    return WatchRow._make(row) if row is not None else None

@@ -53,12 +53,15 @@ def create_app(config: Settings | dict | None = None) -> Flask:
         limits,
         meta,
         metrics,
+        operation_exports,
         operations,
         review,
         session,
         suggestions,
         taxii,
         ui,
+        watches,
+        webhooks,
     )
 
     jsonio.install(app)
@@ -77,5 +80,8 @@ def create_app(config: Settings | dict | None = None) -> Flask:
     app.register_blueprint(events.bp)
     app.register_blueprint(operations.bp)
     app.register_blueprint(suggestions.bp)
+    app.register_blueprint(webhooks.bp)
+    app.register_blueprint(watches.bp)
+    app.register_blueprint(operation_exports.bp)
     app.register_blueprint(ui.bp)  # the web page at /
     return app

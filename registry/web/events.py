@@ -10,7 +10,7 @@ from registry.domain.roles import READER
 from registry.services import events
 from registry.services.errors import Invalid, NotFound
 from registry.storage import orgs as org_store
-from registry.web import sse
+from registry.web import fields, sse
 from registry.web.api import _plain_parameters, audit
 from registry.web.auth import presented_key, require
 
@@ -39,21 +39,12 @@ def _everything() -> bool:
     return scope == "all"
 
 
-def _whole(name: str, default: int, low: int, high: int) -> int:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18 or not low <= int(raw) <= high:
-        raise Invalid(f"{name} must be a whole number from {low} to {high}, not {raw[:40]!r}", field=name)
-    return int(raw)
-
-
 @bp.get("/events")
 @require(READER)
 def list_events():
     everything = _everything()
-    after = _whole("after", 0, 0, 10**18)
-    limit = _whole("limit", 100, 1, events.MAX_LIMIT)
+    after = fields.query_whole("after", 0, 0, 10**18)
+    limit = fields.query_whole("limit", 100, 1, events.MAX_LIMIT)
     org_id = _org_id()
     with _db().read() as conn:
         shown, next_seq = events.read(conn, g.principal.viewer, org_id, after=after, limit=limit,

@@ -19,6 +19,7 @@ from registry.domain.roles import FEED_ADMIN, READER
 from registry.ingest.catalogue import NAME
 from registry.services.errors import Invalid
 from registry.services.feeds import feed_runs, get_feed, list_feeds, start_run
+from registry.web import fields
 from registry.web.api import _plain_parameters, audit
 from registry.web.auth import require
 
@@ -46,15 +47,6 @@ def _shown(run: dict | None) -> dict | None:
     return None if run is None else {**run, "id": _sealer().tag(FEED_RUN, str(run["id"]))}
 
 
-def _int_arg(name: str, low: int, high: int) -> int | None:
-    text = request.args.get(name)
-    if text is None:
-        return None
-    if not text.isdecimal() or len(text) > 12 or not low <= int(text) <= high:
-        raise Invalid(f"{name} must be a whole number from {low} to {high}", field=name)
-    return int(text)
-
-
 @bp.get("/feeds")
 @require(READER)
 def feeds():
@@ -68,7 +60,7 @@ def feeds():
 @require(READER)
 def runs(name: str):
     name = _name(name)
-    limit = _int_arg("limit", 1, 200) or 20
+    limit = fields.query_whole("limit", 20, 1, 200)
     before = None
     if request.args.get("before"):  # the next of an earlier page: a run id, sealed
         before = _sealer().open(request.args["before"], FEED_RUN)

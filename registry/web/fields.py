@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import orjson
+from flask import request
 
 from registry.domain import grading, json_input
 from registry.domain import tlp as tlp_mod
@@ -45,6 +46,17 @@ def text(value: object, field: str, *, max_len: int, required: bool = False, wha
     if "\x00" in value:
         raise Invalid(f"{field} must not contain NUL characters", field=field)
     return value
+
+
+def query_whole(name: str, default: int, low: int, high: int) -> int:
+    """The query parameter ``name``: a whole number from ``low`` to ``high``, ``default`` when
+    absent or empty."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18 or not low <= int(raw) <= high:
+        raise Invalid(f"{name} must be a whole number from {low} to {high}, not {raw[:40]!r}", field=name)
+    return int(raw)
 
 
 def whole(value: object, field: str, low: int, high: int) -> int | None:

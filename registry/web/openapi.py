@@ -20,9 +20,13 @@ from registry.web.openapi_components import (
     SCHEMAS,
     error_response,
 )
+from registry.web.openapi_components import json_response as _json
 from registry.web.openapi_events import event_paths
+from registry.web.openapi_operation_exports import operation_export_paths
 from registry.web.openapi_operations import operation_paths
 from registry.web.openapi_suggestions import suggestion_paths
+from registry.web.openapi_watches import watch_paths
+from registry.web.openapi_webhooks import webhook_paths
 
 _REGION = {"type": "string", "pattern": "^[A-Za-z]{2}$"}  # ISO 3166 alpha-2
 _VALUE = {"type": "string", "minLength": 1, "maxLength": 2048}
@@ -85,7 +89,7 @@ def _export_paths() -> dict:
         }}
     feed = "MISP feed (add /api/v1/export/misp/ as a feed in MISP)"
     paths["/api/v1/export/misp/manifest.json"] = {"get": {
-        "summary": f"{feed}: the manifest, one entry per event (one per source org and day)",
+        "summary": f"{feed}: the manifest, one entry per event (one per source org and day, and one per operation)",
         "parameters": list(_EXPORT_FILTERS),
         "responses": {"200": {"description": "OK", "headers": _EXPORT_HEADERS,
                               "content": {"application/json": {"schema": {"type": "object"}}}},
@@ -129,10 +133,6 @@ _CHECKPOINT = {"type": "object", "required": ["seq", "hash", "time", "public_key
                               "signed": {"type": "string", "description": "the exact text signed (ASCII)"}}}
 _PUBLIC_KEY = {"type": "object", "required": ["public_key", "public_key_pem", "algorithm"],
                "properties": {"public_key": _HEX, "public_key_pem": {"type": "string"}, "algorithm": {"const": "Ed25519"}}}
-
-
-def _json(schema: dict, description: str = "OK") -> dict:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
 _DISPUTE_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "minLength": 1, "maxLength": 36},
@@ -378,6 +378,9 @@ def spec() -> dict:
             **event_paths(),
             **operation_paths(),
             **suggestion_paths(),
+            **webhook_paths(),
+            **watch_paths(),
+            **operation_export_paths(),
             "/api/v1/audit": {
                 "get": {
                     "summary": "The audit log (admin: its own org's rows; operator: every org's)",

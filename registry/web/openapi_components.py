@@ -7,6 +7,7 @@ from registry.domain.grading import RELIABILITY as RELIABILITY_GRADES
 from registry.domain.kinds import KINDS, MATCH_TYPES
 from registry.domain.standing import END_REASONS
 from registry.domain.tlp import LEVELS
+from registry.ingest.catalogue import FEED_FORMATS
 
 _ERROR = {
     "type": "object",
@@ -23,6 +24,10 @@ _ERROR = {
         }
     },
 }
+
+
+def json_response(schema: dict, description: str = "OK") -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
 def error_response(description: str) -> dict:
@@ -192,7 +197,7 @@ _FEED = {
         "name": {"type": "string"},
         "provider": {"type": "string"},
         "url": {"type": "string"},
-        "format": {"type": "string", "enum": ["text", "csv", "jsonl", "json", "stix", "taxii", "misp"]},
+        "format": {"type": "string", "enum": list(FEED_FORMATS)},
         "schedule": {"type": "string"},
         "mode": {"type": "string", "enum": ["snapshot", "incremental"]},
         "confidence": {"type": "integer"},

@@ -5,11 +5,12 @@ operator lists another org's with ``registry review --org``.)"""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify
 
 from registry.domain.roles import CONTRIBUTOR
 from registry.services import review
 from registry.services.errors import Invalid
+from registry.web import fields
 from registry.web.api import _plain_parameters, audit, sealer
 from registry.web.auth import require
 
@@ -21,22 +22,13 @@ def _db():
     return current_app.extensions["registry.db"]
 
 
-def _whole(name: str, default: int, low: int, high: int) -> int:
-    text = request.args.get(name)
-    if text is None or text == "":
-        return default
-    if not text.isdecimal() or len(text) > 6 or not low <= int(text) <= high:
-        raise Invalid(f"{name} must be a whole number from {low} to {high}", field=name)
-    return int(text)
-
-
 @bp.get("/review")
 @require(CONTRIBUTOR)
 def review_list():
     principal = g.principal
     org = principal.org
-    days = _whole("days", review.DEFAULT_DAYS, 0, review.MAX_DAYS)
-    limit = _whole("limit", 1000, 1, review.MAX_LIMIT)
+    days = fields.query_whole("days", review.DEFAULT_DAYS, 0, review.MAX_DAYS)
+    limit = fields.query_whole("limit", 1000, 1, review.MAX_LIMIT)
     listing = review.due(_db(), principal.viewer, org, days=days, limit=limit, sealer=sealer())
     audit("review-read", {"org": org, "days": days}, listing["count"])
     return jsonify(listing)

@@ -368,7 +368,15 @@ def sighting():
 
 
 # Admin and feed pages share this blueprint's sign-in, CSRF check, headers and error pages.
-from registry.web import ui_admin, ui_alerts, ui_disputes, ui_feeds, ui_operations, ui_review  # noqa: E402
+from registry.web import (  # noqa: E402
+    ui_admin,
+    ui_alerts,
+    ui_disputes,
+    ui_feeds,
+    ui_operations,
+    ui_review,
+    ui_watches,
+)
 
 bp.register_blueprint(ui_admin.bp)
 bp.register_blueprint(ui_feeds.bp)
@@ -376,3 +384,4 @@ bp.register_blueprint(ui_review.bp)
 bp.register_blueprint(ui_disputes.bp)
 bp.register_blueprint(ui_alerts.bp)
 bp.register_blueprint(ui_operations.bp)
+bp.register_blueprint(ui_watches.bp)

@@ -289,7 +289,7 @@ def test_the_shipped_catalogue_loads(sqlite_db):
     assert demo == [n for n in sorted(feeds) if n.startswith("demo-")] and len(demo) >= 4
     assert all(f["url"].startswith("file://{demo}/") for n, f in feeds.items() if n.startswith("demo-"))
     assert all(f["url"].startswith("https://") for n, f in feeds.items() if not f["enabled"])
-    assert {f["format"] for f in feeds.values()} >= {"text", "csv", "json", "misp", "taxii"}
+    assert {f["format"] for f in feeds.values()} >= {"text", "csv", "json", "misp", "taxii", "registry-stream"}
     assert len(report.added) == len(feeds)
 
 

@@ -34,8 +34,10 @@ SAMPLES = {
         orgs={"The MITRE Corporation - DHS Support Team": ("the-mitre-corporation-dhs-support-team", "created")},
         reasons={},
     ),
-    "oasis_poisonivy.json": dict(  # OR patterns: 23 indicators give 65 values, 42 distinct
-        indicators=25, read=65, new=42, unchanged=22, allowlisted=0, kept=4, tlp={"amber": 42}, orgs={},
+    "oasis_poisonivy.json": dict(  # OR patterns: 23 indicators give 65 values, 42 distinct; its report,
+        # by FireEye, is an operation of FireEye's (docs/stix-taxii.md, "Operations")
+        indicators=25, read=65, new=42, unchanged=22, allowlisted=0, kept=4, tlp={"amber": 42},
+        orgs={"FireEye, Inc.": ("fireeye-inc", "created")},
         reasons={FILE_NAME: 2,
                  "'domain autuo.xicp.net' is not a valid domain: invalid character ' ' in label 'domain autuo'": 1},
     ),

@@ -57,8 +57,9 @@ def _auth(key):
     return {"Authorization": f"Bearer {key}"} if key else {}
 
 
-def start_server(db_url: str, tmp: Path, *, workers: int = 2, extra_env: dict | None = None) -> tuple[subprocess.Popen, str, dict]:
-    port = free_port()
+def start_server(db_url: str, tmp: Path, *, workers: int = 2, extra_env: dict | None = None,
+                 port: int | None = None, scheduler: bool = False) -> tuple[subprocess.Popen, str, dict]:
+    port = port or free_port()
     env = {
         **os.environ,
         "REGISTRY_DATABASE_URL": db_url,
@@ -70,7 +71,8 @@ def start_server(db_url: str, tmp: Path, *, workers: int = 2, extra_env: dict | 
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     with (tmp / f"server-{port}.log").open("wb") as log:  # the child keeps its own descriptor
         process = subprocess.Popen(
-            [str(REGISTRY), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
+            [str(REGISTRY), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+             *(["--scheduler"] if scheduler else [])],
             env=env, stdout=log, stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"

@@ -76,6 +76,8 @@ def test_operation_conforms(server, api_schema, method, path, mode):
         # Our key replaces whatever Authorization schemathesis made up for the bearer scheme.
         response = case.call_and_validate(session=session, headers=headers, checks=CHECKS, timeout=30)
         statuses.append(response.status_code)
+        if _unreachable_webhook(path, response):  # as far as generated data can get offline
+            statuses[-1] = 422
 
     try:
         run()
@@ -85,10 +87,22 @@ def test_operation_conforms(server, api_schema, method, path, mode):
     if mode is GenerationMode.POSITIVE:
         assert 401 not in statuses and 403 not in statuses, statuses  # the key was sent and sufficed
         # Valid input got past validation at least once (a sighting of a random string is 422;
-        # a MISP event of a random uuid or a random feed name is 404, as an unknown id is).
+        # a MISP event of a random uuid or a random feed name is 404, as an unknown id is; a
+        # webhook's well-formed https URL is refused when its made-up host does not resolve to a
+        # global address, counted as 422 above).
         assert any(s < 400 or s == 422 or (s == 404 and "{" in path) for s in statuses), statuses
     else:
         assert any(s == 400 for s in statuses), statuses  # the views did see invalid input
+
+
+def _unreachable_webhook(path: str, response) -> bool:
+    """A webhook registration refused only because its (generated) host resolves nowhere or not
+    to a global address: the body passed every check of its form."""
+    if path != "/api/v1/webhooks" or response.status_code != 400:
+        return False
+    error = response.json()["error"]
+    return error["details"].get("field") == "url" and ("does not resolve" in error["message"]
+                                                        or "address" in error["message"])
 
 
 # Inputs 25 generated examples rarely reach, each of which answered 500 (most on PostgreSQL:

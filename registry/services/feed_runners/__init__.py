@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 #: The runner module of each format that is not one body at the feed's URL. Imported when a
 #: feed of that format runs, so a runner's libraries (the TAXII client) load only for its feeds.
-RUNNERS = {"taxii": "taxii", "misp": "misp"}
+RUNNERS = {"taxii": "taxii", "misp": "misp", "registry-stream": "stream"}
 ONE_BODY = "body"  # text, csv, jsonl, json, stix
 
 

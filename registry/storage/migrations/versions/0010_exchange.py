@@ -86,6 +86,7 @@ def upgrade() -> None:
     sa.Column('url', sqlmodel.sql.sqltypes.AutoString(length=2048), nullable=False),
     sa.Column('secret', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
     sa.Column('watches', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True),
+    sa.Column('max_tlp', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('enabled', sa.Boolean(), nullable=False),
     sa.Column('disabled_reason', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
     sa.Column('created', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
