@@ -2,19 +2,23 @@
 text, status and label), one operation (its members with what the user's own lookup shows,
 relationships, notes and activity) with the forms that change it, and the form that makes one;
 the forms the lookup result posts (add the ticked values to an operation) and the indicator page
-posts (accept a suggested link). The same services, rules and audit actions as
-``/api/v1/operations``, ``/api/v1/relationships`` and ``/api/v1/suggestions``."""
+posts (accept a suggested link); the operation's STIX bundle as a download. The same services,
+rules and audit actions as ``/api/v1/operations``, ``/api/v1/relationships`` and
+``/api/v1/suggestions``."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, request, url_for
+import orjson
+from flask import Blueprint, Response, flash, g, redirect, request, url_for
 
 from registry.domain import operations as rules
 from registry.domain.paste import MAX_PASTED, split_values
 from registry.domain.roles import CONTRIBUTOR, READER, administers_every_org
+from registry.services import operation_stix as operation_stix_service
 from registry.services import operations, relationships, suggestions
 from registry.services.errors import Invalid, RegistryError
 from registry.services.submit import clean_labels
+from registry.services.taxii import STIX_MEDIA
 from registry.web import session as web_session
 from registry.web.pages import audit, can, db, half_lifes, page, region, signed_in
 
@@ -103,6 +107,18 @@ def operation(uid: str):
     shown = operations.show(db(), uid, g.principal, half_lifes=half_lifes())
     audit("operations-read", {"id": shown["id"], "values": [m["value"] for m in shown["members"]]}, 1)
     return page("operation.html", op=shown, may_change=_may_change(shown))
+
+
+@bp.get("/operations/<uid>/stix")
+@signed_in(READER)
+def operation_stix(uid: str):
+    """The page's Export STIX: the bundle ``GET /api/v1/operations/ID/stix`` answers a key, here
+    for the signed-in user (a page sends no key), as a download; audited as the API's."""
+    with db().read() as conn:
+        bundle = operation_stix_service.operation_bundle(conn, uid, g.principal)
+    audit("operation-export", {"id": uid, "format": "stix"}, len(bundle["objects"]))
+    return Response(orjson.dumps(bundle, option=orjson.OPT_INDENT_2), mimetype=STIX_MEDIA,
+                    headers={"Content-Disposition": f'attachment; filename="operation-{uid}.stix.json"'})
 
 
 def _back(uid: str, message: str):

@@ -4,6 +4,9 @@ and accepts a suggested link (docs/web.md, "Operations", "Suggested links")."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from tests.browser.conftest import CHROMIUM, SKIP_REASON, sign_in
@@ -67,6 +70,13 @@ def test_make_an_operation_add_values_from_a_lookup_and_accept_a_suggestion(page
     # The operation now shows the link; close it.
     page.click(f"section:has(#operations-h) a:has-text('{NAME}')")
     assert WHATSAPP in page.inner_text("table.relationships")
+    page.fill("#op-values", WHATSAPP)  # both ends members: the export carries the link
+    page.click("button:has-text('Add to the operation')")
+    page.wait_for_selector("p.notice")
+    with page.expect_download() as download:
+        page.click("a:has-text('Export STIX')")
+    bundle = json.loads(Path(download.value.path()).read_text())
+    assert {o["type"] for o in bundle["objects"]} >= {"grouping", "relationship", "indicator"}
     page.click("button:has-text('Close the operation')")
     page.wait_for_selector("text=Reopen the operation")
     assert page.inner_text(".op-status") == "closed"

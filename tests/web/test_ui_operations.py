@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 import pytest
 
+from tests.stix.support import validate
 from tests.web.ui_support import audit_rows, page_app, seed, sign_in, text_of, token
 
 PHONE = "+66812345678"
@@ -89,6 +90,18 @@ def test_operation_from_lookup_to_indicator_page_accept_and_close(app):
     assert _suggested(after.text) == ["k7-pay.example"]
     assert "same-operator" in ccib.get(f"/operations/{uid}").text  # the operation shows the link
 
+    # Export STIX: the operation's bundle, as the API's, for the signed-in user; valid STIX 2.1 (with
+    # the link, once both its ends are members: typed on the operation's page).
+    typed = _post(ccib, "/operations/members", f"/operations/{uid}", operation=uid, values=f"{WHATSAPP}\n{PHONE}")
+    assert "Added 1 value; 1 already in it." in text_of(ccib.get(typed.headers["Location"]).text)
+    exported = ccib.get(f"/operations/{uid}/stix")
+    assert exported.status_code == 200 and exported.mimetype == "application/stix+json"
+    assert "attachment" in exported.headers["Content-Disposition"]
+    bundle = validate(exported.data)
+    grouping = next(o for o in bundle["objects"] if o["type"] == "grouping")
+    assert grouping["name"] == "Compound K7, Sihanoukville" and grouping["context"] == "suspicious-activity"
+    assert any(o["type"] == "relationship" and o["relationship_type"] == "same-operator" for o in bundle["objects"])
+
     # Notes, close and reopen, remove.
     assert _post(ccib, f"/operations/{uid}/notes", f"/operations/{uid}", text="seen in three reports").status_code == 302
     closed = _post(ccib, f"/operations/{uid}/status", f"/operations/{uid}", status="closed")
@@ -101,7 +114,7 @@ def test_operation_from_lookup_to_indicator_page_accept_and_close(app):
     _post(ccib, f"/operations/{uid}/status", f"/operations/{uid}", status="open")
     removed = _post(ccib, f"/operations/{uid}/remove", f"/operations/{uid}", value="k7-pay.example")
     page = ccib.get(removed.headers["Location"])
-    assert "Removed k7-pay.example." in text_of(page.text) and "Values (1)" in text_of(page.text)
+    assert "Removed k7-pay.example." in text_of(page.text) and "Values (2)" in text_of(page.text)
 
     # Another org sees the AMBER operation but may not change it; a GREEN-capped user does not see it.
     theirs = pdrm.get(f"/operations/{uid}")
@@ -109,13 +122,14 @@ def test_operation_from_lookup_to_indicator_page_accept_and_close(app):
     assert pdrm.get(PAGE).text.count(f'href="/operations/{uid}"') == 1
     assert "Accept" not in pdrm.get(PAGE).text  # a reader sees suggestions, never the Accept form
     assert green.get(f"/operations/{uid}").status_code == 404
+    assert green.get(f"/operations/{uid}/stix").status_code == 404
     assert f'href="/operations/{uid}"' not in green.get("/operations").text
     assert f'href="/operations/{uid}"' not in green.get(PAGE).text
     refused = _post(pdrm, "/operations/members", "/", operation=uid, value="1.2.3.4")
     assert refused.status_code == 403  # a reader
 
     actions = {r["action"] for r in audit_rows(app)}
-    assert {"operation-create", "operation-add", "operation-note", "operation-status", "operation-remove",
+    assert {"operation-export", "operation-create", "operation-add", "operation-note", "operation-status", "operation-remove",
             "operations-read", "suggestions-read", "relationship-link"} <= actions
     link = audit_rows(app, "relationship-link")[0]
     assert (link["org"], link["subject"]["type"], link["subject"]["status"]) == ("ccib-th", "same-operator", "new")
