@@ -40,7 +40,8 @@ for _command in (
     server.init, server.demo, server.serve, server.scheduler,
     orgs.org, orgs.key, orgs.user,
     imports.import_cmd, lookup.lookup, lookup.search, exports.export_cmd,
-    feeds.feeds, taxii.taxii, audit.audit, disputes.disputes, review.review, operations.op,
+    feeds.feeds, taxii.taxii, audit.audit, disputes.disputes, review.review,
+    operations.op, operations.link, operations.unlink,
     events.events,
     watches.watch, graph.graph,
 ):

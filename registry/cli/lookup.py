@@ -81,6 +81,10 @@ def format_answer(answer: dict) -> str:
         via = f" via {h['feed']}" if h["feed"] else ""
         lines.append(f"  history: {h['match']}: {h['value']} listed by {h['source']}{via} until {h['ended'][:10]} "
                      f"({h['why']})")
+    for o in answer.get("operations", ()):  # docs/cli.md, "Operations"
+        lines.append(f"  operation: {o['name']} ({o['id']}, {o['org']}, TLP:{o['tlp'].upper()})")
+    if answer.get("related"):
+        lines.append(f"  related: {answer['related']} relationship(s)")
     return "\n".join(lines)
 
 

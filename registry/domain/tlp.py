@@ -65,3 +65,8 @@ class Viewer:
         if tlp == RED and self.org is not None:
             return source_org == self.org
         return True
+
+    def reads_case_refs_of(self, org: str) -> bool:
+        """A case reference names an investigation: only its own agency (or the operator) reads
+        it, whatever the level of the sighting that carries it."""
+        return self.org is None or self.org == org

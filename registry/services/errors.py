@@ -23,6 +23,11 @@ class Invalid(RegistryError):
     code = "invalid"
 
 
+class Unparsable(Invalid):
+    """A value given to act on cannot be read as an indicator (the API answers 422, as a
+    sighting's or dispute's value does)."""
+
+
 class NotFound(RegistryError):
     status = 404
     code = "not_found"

@@ -3,7 +3,8 @@
 Every query value becomes probe keys (``domain.keys``); one chunked ``value IN (…)`` query
 finds every candidate; assertions and sightings the viewer may not see are dropped before
 anything is scored, so an indicator seen only through hidden assertions is answered exactly
-like an unknown value.
+like an unknown value. Each answer lists the visible operations of what it matched and counts
+its visible relationships (docs/design.md, "Operations and relationships").
 """
 
 from __future__ import annotations
@@ -31,8 +32,9 @@ from registry.services import collector
 from registry.services.errors import Invalid
 from registry.storage import aliases
 from registry.storage import indicator_reads as store
+from registry.storage import relationships as relationship_store
 from registry.storage import tables as t
-from registry.storage.lookup_state import lookup_state
+from registry.storage.lookup_state import Picture, lookup_state
 from registry.storage.standing import in_force
 from registry.storage.visibility import visible
 
@@ -83,7 +85,7 @@ def _options(kind, platform) -> tuple[str | None, str | None]:
 
 
 def _lookup(conn, queries, viewer, *, region, kind, platform, now, half_lifes) -> list[dict]:
-    allowlist, lengths, networks, disputes = lookup_state(conn)
+    allowlist, lengths, networks, disputes, picture = lookup_state(conn)
 
     parsed: list[Value | dict] = []
     probes: list[list[tuple[str, str]]] = []
@@ -110,9 +112,12 @@ def _lookup(conn, queries, viewer, *, region, kind, platform, now, half_lifes) -
     if files:
         _same_file_probes(conn, files, parsed, probes, keys)
 
-    found = _visible_fragments(conn, store.lookup_matches(conn, sorted(keys)) if keys else [], viewer, now, half_lifes)
+    rows = store.lookup_matches(conn, sorted(keys)) if keys else []
+    found = _visible_fragments(conn, rows, viewer, now, half_lifes)
     if files:
         _file_hashes(conn, found)
+    # Nothing is read for operations and relationships until one exists (lookup_state says).
+    known = _Known(conn, rows, viewer, picture) if rows and (picture.members or picture.relationships) else None
 
     answers = []
     combined_scores: dict[tuple, tuple] = {}  # answers with several matches: equal parts, one score
@@ -120,8 +125,41 @@ def _lookup(conn, queries, viewer, *, region, kind, platform, now, half_lifes) -
         if isinstance(value, dict):
             answers.append(value)
             continue
-        answers.append(_answer(query, value, value_probes, found, allowlist, combined_scores, disputes))
+        answers.append(_answer(query, value, value_probes, found, allowlist, combined_scores, disputes, known))
     return answers
+
+
+class _Known:
+    """The visible operations and relationship counts of a batch's candidate indicators (every
+    indicator a probe key found, with or without assertions): one chunked read each, made only
+    when any member or relationship exists. An answer lists those of its own value's indicator and
+    of each indicator it matched (``add``)."""
+
+    __slots__ = ("ids", "operations", "related")
+
+    def __init__(self, conn: Connection, rows: list[LookupMatch], viewer: Viewer, picture: Picture) -> None:
+        # Here, not at the top: a lookup (and `registry lookup`'s start-up) loads the operations'
+        # writing side only once an operation exists.
+        from registry.services.operations import memberships
+
+        self.ids = {row.value: row.id for row in rows}
+        wanted = list(self.ids.values())
+        self.operations = memberships(conn, wanted, viewer) if picture.members else {}
+        self.related = relationship_store.counts(conn, wanted, viewer) if picture.relationships else {}
+
+    def add(self, answer: dict, value: Value, hits: list) -> None:
+        own = self.ids.get(value.value)
+        ids = [] if own is None else [own]
+        ids += [hit.row.id for hit, _ in hits if hit.row.id != own]
+        if self.operations:
+            shown: dict[str, dict] = {}
+            for indicator_id in ids:
+                for operation in self.operations.get(indicator_id, ()):
+                    shown.setdefault(operation["id"], operation)
+            if shown:
+                answer["operations"] = list(shown.values())
+        if self.related:
+            answer["related"] = sum(self.related.get(indicator_id, 0) for indicator_id in ids)
 
 
 def _same_file_probes(conn: Connection, files: list[int], parsed: list, probes: list, keys: set[str]) -> None:
@@ -308,16 +346,18 @@ def _unparsed(query: str, exc: NormalizeError, kind: str | None) -> dict:
         return {
             "query": query, "kind": PHONE, "value": value, "listed": False, "score": 0,
             "explanation": [{"reason": f"allowlisted: {reason}", "points": 0}], "allowlisted": True,
-            "allowlist_reason": reason, "matches": [], "history": [], "disputed": None,
+            "allowlist_reason": reason, "matches": [], "history": [], "disputed": None, "operations": [],
+            "related": 0,
         }
     return {"query": query, "error": str(exc)}
 
 
 _UNLISTED = (0, [])
+_NO_OPERATIONS: list = []  # shared by the answers without any (read-only, as their other parts)
 
 
 def _answer(query, value, value_probes, found: dict[str, _Found], allowlist: Allowlist,
-            combined_scores: dict[tuple, tuple], disputes: dict[int, dict]):
+            combined_scores: dict[tuple, tuple], disputes: dict[int, dict], known: _Known | None):
     hits = []
     history: list[dict] = []
     for key, match in value_probes:
@@ -362,7 +402,11 @@ def _answer(query, value, value_probes, found: dict[str, _Found], allowlist: All
         # first); the score stays as it is until a source decides (docs/design.md, "Disputes").
         "disputed": next((disputes[hit.row.id] for hit, _ in hits if hit.row.id in disputes), None)
         if disputes else None,
+        "operations": _NO_OPERATIONS,
+        "related": 0,
     }
+    if known is not None:
+        known.add(answer, value, hits)
     display = value.display or (phone_display(value.value) if value.kind == PHONE and not value.is_range else None)
     if display:
         answer["display"] = display
@@ -409,8 +453,7 @@ def sighting_dict(s, viewer: Viewer) -> dict:
         "first_seen": iso(s.first_seen),
         "last_seen": iso(s.last_seen),
     }
-    # A case reference names an investigation: only its own agency (or the operator) sees it.
-    if s.case_ref and (viewer.org is None or viewer.org == s.source):
+    if s.case_ref and viewer.reads_case_refs_of(s.source):
         out["case_ref"] = s.case_ref
     return out
 

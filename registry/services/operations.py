@@ -2,9 +2,10 @@
 (docs/design.md, "Operations and relationships").
 
 ``by`` is the acting caller (a ``Principal``) or ``ON_SERVER`` (the CLI's operator, who acts for
-``org``). An operation the caller may not see (its TLP and owner under the one rule) does not
-exist for them: every path answers it as unknown. Changing one takes a contributor (or above) of
-its owner org who may see it, or an operator.
+``org``, and for an operation's owner org when changing it; ``actor`` names them in the rows).
+An operation the caller may not see (its TLP and owner under the one rule) does not exist for
+them: every path answers it as unknown. Changing one takes a contributor (or above) of its owner
+org who may see it, or an operator.
 """
 
 from __future__ import annotations
@@ -22,18 +23,31 @@ from registry.domain.normalize import NormalizeError, normalize
 from registry.domain.times import iso, utcnow
 from registry.domain.tlp import Viewer
 from registry.services.access import ON_SERVER
-from registry.services.errors import Forbidden, Invalid, NotFound
+from registry.services.errors import Forbidden, Invalid, NotFound, Unparsable
+from registry.services.lookup import lookup
 from registry.services.orgs import require_org
 from registry.services.submit import clean_labels
 from registry.storage import indicators as ind_store
 from registry.storage import operations as store
+from registry.storage import relationships as relationship_store
 from registry.storage.db import Database, next_seq
 
 MAX_LIST = 1000
+MAX_LABELS = 1000  # characters of an operation's labels together, as stored
+# What ``show`` holds at most: its members (oldest first; ``member_count`` says how many there
+# are), the relationships touching them, and the newest items of its activity.
+SHOWN_MEMBERS = 1000
+SHOWN_RELATIONSHIPS = 500
+SHOWN_ACTIVITY = 25
 
 
 def viewer_of(by) -> Viewer:
     return Viewer.operator() if by is ON_SERVER else by.viewer
+
+
+def _actor(by, actor: str | None) -> str | None:
+    """Who acts, as the rows record them: the key or user; the CLI's ``actor`` (``cli:USER``)."""
+    return actor if by is ON_SERVER else by.actor
 
 
 def label_text(labels: Sequence[str]) -> str:
@@ -88,21 +102,24 @@ def _may_change(row: store.OperationRow, by) -> None:
 
 def create(db: Database, by, *, name: str, description: str | None = None, tlp: str | None = None,
            labels: Sequence[str] = (), org: str | None = None, now: datetime | None = None,
-           stix_id: str | None = None, stix_type: str | None = None) -> dict:
+           stix_id: str | None = None, stix_type: str | None = None, actor: str | None = None) -> dict:
+    """Make an operation owned by ``org`` (the caller's by default); answers its ``summary``."""
     now = now or utcnow()
     name = text_field(name, "name", rules.MAX_NAME, required=True)
     description = text_field(description, "description", rules.MAX_TEXT)
     level = tlp_field(tlp)
     labels = clean_labels(labels)
+    if len(label_text(labels)) > MAX_LABELS:
+        raise Invalid(f"labels must be at most {MAX_LABELS} characters together", field="labels")
     slug = acting_org(by, org)
     if by is not ON_SERVER and not viewer_of(by).can_see(level, slug):
         raise Invalid(f"your key or user may not see TLP:{level.upper()}, so it cannot make an operation at it",
                       field="tlp")
     with db.write() as conn:
         owner = require_org(conn, slug)
-        uid = insert(conn, owner.id, None if by is ON_SERVER else by.actor, name=name, description=description,
+        uid = insert(conn, owner.id, _actor(by, actor), name=name, description=description,
                      tlp=level, labels=labels, now=now, stix_id=stix_id, stix_type=stix_type)
-    return {"id": uid, "name": name, "org": slug, "tlp": level, "labels": list(labels), "status": rules.OPEN}
+        return summary(store.by_uid(conn, uid))
 
 
 def insert(conn: Connection, owner_id: int, actor: str | None, *, name: str, description: str | None, tlp: str,
@@ -116,7 +133,7 @@ def insert(conn: Connection, owner_id: int, actor: str | None, *, name: str, des
 
 
 def add_values(db: Database, uid: str, values: Sequence[str], by, *, region: str | None = None,
-               kind: str | None = None, now: datetime | None = None) -> dict:
+               kind: str | None = None, now: datetime | None = None, actor: str | None = None) -> dict:
     """Add ``values`` (any kind; each read as a lookup reads it) as members: ``added``, ``already``
     (members before) and ``rejected`` (``{"value", "error"}``, the rest land)."""
     if not values:
@@ -134,7 +151,7 @@ def add_values(db: Database, uid: str, values: Sequence[str], by, *, region: str
         row = visible_operation(conn, uid, by)
         _may_change(row, by)
         added, already = add_members(conn, row, parsed, row.org_id if by is ON_SERVER else _org_id(conn, by),
-                                     None if by is ON_SERVER else by.actor, now)
+                                     _actor(by, actor), now)
     return {"id": uid, "added": added, "already": already, "rejected": rejected}
 
 
@@ -162,7 +179,7 @@ def remove_value(db: Database, uid: str, value: str, by, *, region: str | None =
     try:
         canonical = [v.value for v in normalize(value, None, region)]
     except NormalizeError as exc:
-        raise Invalid(str(exc), field="value") from None
+        raise Unparsable(str(exc), field="value") from None
     with db.write() as conn:
         row = visible_operation(conn, uid, by)
         _may_change(row, by)
@@ -174,6 +191,7 @@ def remove_value(db: Database, uid: str, value: str, by, *, region: str | None =
 
 
 def set_status(db: Database, uid: str, status: str, by, *, now: datetime | None = None) -> dict:
+    """Close or reopen; answers the operation's ``summary`` as it now stands."""
     if status not in rules.STATUSES:
         raise Invalid(f"status must be one of {', '.join(rules.STATUSES)}", field="status")
     now = now or utcnow()
@@ -183,18 +201,23 @@ def set_status(db: Database, uid: str, status: str, by, *, now: datetime | None 
         if row.status != status:
             store.change(conn, row.id, status=status, closed=now if status == rules.CLOSED else None, modified=now,
                          last_activity=now, seq=next_seq(conn))
-    return {"id": uid, "status": status}
+            row = store.by_uid(conn, uid)
+    return summary(row)
 
 
-def add_note(db: Database, uid: str, text: str, by, *, now: datetime | None = None) -> None:
+def add_note(db: Database, uid: str, text: str, by, *, now: datetime | None = None,
+             actor: str | None = None) -> dict:
+    """Add a note (as the caller's org; the operator's as the owner's); answers it as ``show`` does."""
     now = now or utcnow()
     text = text_field(text, "text", rules.MAX_TEXT, required=True)
     with db.write() as conn:
         row = visible_operation(conn, uid, by)
         _may_change(row, by)
-        store.add_note(conn, row.id, row.org_id if by is ON_SERVER else _org_id(conn, by),
-                       None if by is ON_SERVER else by.actor, text, now)
+        org = row.org if by is ON_SERVER else by.org
+        store.add_note(conn, row.id, row.org_id if by is ON_SERVER else _org_id(conn, by), _actor(by, actor), text,
+                       now)
         store.change(conn, row.id, modified=now, last_activity=now)
+    return {"org": org, "actor": _actor(by, actor), "text": text, "created": iso(now)}
 
 
 def summary(row: store.OperationRow) -> dict:
@@ -208,7 +231,10 @@ def summary(row: store.OperationRow) -> dict:
 
 
 def listing(db: Database, by, *, text: str | None = None, status: str | None = None, label: str | None = None,
-            org: str | None = None, value: str | None = None, limit: int = 100) -> list[dict]:
+            org: str | None = None, value: str | None = None, region: str | None = None,
+            limit: int = 100) -> list[dict]:
+    """The operations ``by`` may see, newest first: ``text`` in the name or description, ``value``
+    a member (read as a lookup reads it, ``region`` for national numbers)."""
     if status is not None and status not in rules.STATUSES:
         raise Invalid(f"status must be one of {', '.join(rules.STATUSES)}", field="status")
     limit = max(1, min(limit, MAX_LIST))
@@ -216,9 +242,9 @@ def listing(db: Database, by, *, text: str | None = None, status: str | None = N
         value_ids = None
         if value is not None:
             try:
-                canonical = [v.value for v in normalize(value)]
+                canonical = [v.value for v in normalize(value, None, region)]
             except NormalizeError as exc:
-                raise Invalid(str(exc), field="value") from None
+                raise Unparsable(str(exc), field="value") from None
             value_ids = list(ind_store.indicator_ids(conn, canonical).values())
         rows = store.listing(conn, viewer_of(by), text=text, status=status, label=label, org=org,
                              value_ids=value_ids, limit=limit)
@@ -232,3 +258,87 @@ def memberships(conn: Connection, indicator_ids: Sequence[int], viewer: Viewer) 
     for row in store.of_indicators(conn, indicator_ids, viewer):
         out.setdefault(row.indicator_id, []).append({"id": row.uid, "name": row.name, "org": row.org, "tlp": row.tlp})
     return out
+
+
+def show(db: Database, uid: str, by, *, half_lifes: dict[str, float] | None = None,
+         now: datetime | None = None) -> dict:
+    """The operation in full as ``by`` may see it (docs/api.md, "Operations"): its ``summary``,
+    ``members`` (each with what the caller's own lookup of it shows: ``listed``, ``score``, the
+    ``reported_by`` orgs of the visible assertions in force, ``related`` and the other operations
+    it is in, ``also_in``), the visible ``relationships`` touching them, ``notes`` and
+    ``activity``. One read snapshot; the members' lookups are one batch with the caller's viewer,
+    so a member assertion the caller may not see shows nowhere here."""
+    # Here, not at the top: services.relationships imports this module.
+    from registry.services.relationships import shown as relationship_shown
+
+    viewer = viewer_of(by)
+    with db.read() as conn:
+        row = visible_operation(conn, uid, by)
+        members = store.members(conn, row.id, limit=SHOWN_MEMBERS)
+        count = store.member_count(conn, row.id) if len(members) == SHOWN_MEMBERS else len(members)
+        answers = lookup(conn, [m.value for m in members], viewer, now=now, half_lifes=half_lifes) if members else []
+        links = relationship_store.touching(conn, [m.indicator_id for m in members], viewer,
+                                            limit=SHOWN_RELATIONSHIPS + 1)
+        notes = store.notes(conn, row.id)
+    shown_members = [_member(m, answer, row.uid, by) for m, answer in zip(members, answers, strict=True)]
+    return {
+        **summary(row),
+        "member_count": count,
+        "members": shown_members,
+        "relationships": [relationship_shown(r) for r in links[:SHOWN_RELATIONSHIPS]],
+        "relationships_truncated": len(links) > SHOWN_RELATIONSHIPS,
+        "notes": [{"org": n.org, "actor": _actor_shown(by, n.org, n.actor), "text": n.text, "created": iso(n.created)}
+                  for n in notes],
+        "activity": _activity(members, answers, links[:SHOWN_RELATIONSHIPS], notes),
+    }
+
+
+def _actor_shown(by, org: str, actor: str | None) -> str | None:
+    """Which key or user of ``org`` did it: told to that org and to operators only (as a
+    dispute's decisions tell theirs)."""
+    if by is ON_SERVER or roles.administers_every_org(by.role) or by.org == org:
+        return actor
+    return None
+
+
+def _member(m: store.MemberRow, answer: dict, uid: str, by) -> dict:
+    out = {"value": m.value, "kind": m.kind, "added_by": m.org, "actor": _actor_shown(by, m.org, m.actor),
+           "added": iso(m.added), "listed": bool(answer.get("listed")), "score": answer.get("score", 0),
+           "reported_by": sorted({a["source"] for match in answer.get("matches", ()) for a in match["assertions"]}),
+           "related": answer.get("related", 0),
+           "also_in": [o for o in answer.get("operations", ()) if o["id"] != uid]}
+    if answer.get("display"):
+        out["display"] = answer["display"]
+    return out
+
+
+def _activity(members, answers: list[dict], links, notes) -> list[dict]:
+    """The newest ``SHOWN_ACTIVITY`` things that happened to the operation and its members, newest
+    first, each ``{"time", "type", "org", …}``: ``added`` (a member), ``reported`` (an assertion in
+    force on what a member's lookup matched, at its last report), ``sighted``, ``ended`` (an
+    assertion of its history), ``linked`` (a relationship, at its last seen) and ``note``. Made of
+    what the caller sees here, so it reveals nothing more."""
+    items: dict[tuple, dict] = {}
+
+    def put(item: dict) -> None:
+        items.setdefault((item["type"], item["time"], item.get("value"), item.get("target"), item["org"]), item)
+
+    for m in members:
+        put({"time": iso(m.added), "type": "added", "value": m.value, "org": m.org})
+    for answer in answers:
+        for match in answer.get("matches", ()):
+            for a in match["assertions"]:
+                put({"time": a["last_seen"], "type": "reported", "value": match["value"], "org": a["source"],
+                     "tlp": a["tlp"]})
+            for s in match["sightings"]:
+                put({"time": s["last_seen"], "type": "sighted", "value": match["value"], "org": s["source"],
+                     "tlp": s["tlp"], "count": s["count"]})
+        for h in answer.get("history", ()):
+            put({"time": h["ended"], "type": "ended", "value": h["value"], "org": h["source"], "tlp": h["tlp"],
+                 "why": h["why"]})
+    for r in links:
+        put({"time": iso(r.last_seen), "type": "linked", "value": r.source, "target": r.target,
+             "relationship": r.type, "org": r.org, "tlp": r.tlp})
+    for n in notes:
+        put({"time": iso(n.created), "type": "note", "org": n.org})
+    return sorted(items.values(), key=lambda item: item["time"], reverse=True)[:SHOWN_ACTIVITY]

@@ -16,7 +16,7 @@ from registry.domain import roles
 from registry.domain.normalize import NormalizeError, normalize
 from registry.domain.times import iso, utcnow
 from registry.services.access import ON_SERVER
-from registry.services.errors import Forbidden, Invalid, NotFound
+from registry.services.errors import Forbidden, Invalid, NotFound, Unparsable
 from registry.services.operations import acting_org, text_field, tlp_field, viewer_of
 from registry.services.orgs import require_org
 from registry.storage import indicators as ind_store
@@ -32,7 +32,7 @@ def _one(raw: str, field: str, region: str | None):
     try:
         values = normalize(raw, None, region)
     except NormalizeError as exc:
-        raise Invalid(f"{field}: {exc}", field=field) from None
+        raise Unparsable(f"{field}: {exc}", field=field) from None
     if len(values) != 1:
         raise Invalid(f"{field} must be one value, not {len(values)} (a range reads as several networks)", field=field)
     return values[0]
@@ -41,8 +41,9 @@ def _one(raw: str, field: str, region: str | None):
 def link(db: Database, by, source: str, target: str, type_: str, *, tlp: str | None = None,
          confidence: int | None = None, description: str | None = None, org: str | None = None,
          region: str | None = None, seen: datetime | None = None, now: datetime | None = None,
-         stix_id: str | None = None) -> dict:
-    """Record ``org``'s (the caller's) statement that ``source`` ``type`` ``target``."""
+         stix_id: str | None = None, actor: str | None = None) -> dict:
+    """Record ``org``'s (the caller's) statement that ``source`` ``type`` ``target``; ``status``
+    says whether it is ``new`` or ``updated`` that org's earlier statement of the same link."""
     now = now or utcnow()
     try:
         kind = rules.relationship_type(type_ or "")
@@ -65,7 +66,7 @@ def link(db: Database, by, source: str, target: str, type_: str, *, tlp: str | N
     seen = seen or now
     with db.write() as conn:
         owner = require_org(conn, slug)
-        uid, status = record(conn, owner.id, None if by is ON_SERVER else by.actor, left, right, kind, tlp=level,
+        uid, status = record(conn, owner.id, actor if by is ON_SERVER else by.actor, left, right, kind, tlp=level,
                              confidence=confidence, description=description, first_seen=seen, last_seen=seen,
                              now=now, stix_id=stix_id)
     return {"id": uid, "status": status, "source": left.value, "target": right.value, "type": kind, "org": slug,
@@ -112,7 +113,27 @@ def shown(row: store.RelationshipRow) -> dict:
             "last_seen": iso(row.last_seen)}
 
 
+MAX_LISTED = 1000
+
+
+def of_value(db: Database, value: str, by, *, region: str | None = None, limit: int = 100) -> list[dict]:
+    """The visible relationships with ``value`` (read as a lookup reads it) at either end, oldest
+    first, at most ``limit``; none for a value the registry does not hold."""
+    if not isinstance(value, str) or not value.strip():
+        raise Invalid("give the value whose relationships to list", field="value")
+    try:
+        canonical = [v.value for v in normalize(value, None, region)]
+    except NormalizeError as exc:
+        raise Unparsable(str(exc), field="value") from None
+    limit = max(1, min(limit, MAX_LISTED))
+    with db.read() as conn:
+        ids = ind_store.indicator_ids(conn, canonical)
+        rows = store.touching(conn, list(ids.values()), viewer_of(by), limit=limit)
+    return [shown(row) for row in rows]
+
+
 def unlink(db: Database, uid: str, by) -> None:
+    """Remove a statement: its org's contributors (or above), or an operator."""
     with db.write() as conn:
         row = store.by_uid(conn, uid) if isinstance(uid, str) and len(uid) <= 36 else None
         if row is None or not viewer_of(by).can_see(row.tlp, row.org):

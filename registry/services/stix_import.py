@@ -42,6 +42,7 @@ from registry.domain import tlp as tlp_mod
 from registry.domain.normalize import NormalizeError, normalize
 from registry.domain.times import utcnow
 from registry.domain.tlp import Viewer
+from registry.services.cosubmissions import Together
 from registry.services.errors import Invalid
 from registry.services.orgs import require_org
 from registry.services.stix_import_operations import context_refs, import_operations
@@ -120,6 +121,7 @@ def import_bundle(
     viewer: Viewer | None = None,
     carried_refs: dict[str, list[PatternValue]] | None = None,
     review_days: dict[str, float] | None = None,
+    together: bool = False,
 ) -> BundleReport:
     """Import a STIX bundle (bytes or text of JSON, a parsed bundle, a TAXII envelope
     ``{"objects": [...]}`` or a list of objects).
@@ -138,12 +140,15 @@ def import_bundle(
     pull's pages, it carries the Indicators stored under another id than their own (their
     values, by their own id), so a Sighting on a later page still finds the one it names. With
     a Database the import is one transaction; with a Connection it runs in the caller's.
-    ``review_days``: the settings' REVIEW_DAYS, as ``Provenance.review_days``.
+    ``review_days``: the settings' REVIEW_DAYS, as ``Provenance.review_days``. ``together``: record
+    the values each source landed as submitted together (``services.cosubmissions``: an API or
+    TAXII post, never a feed run or a file import).
     """
     objects = _objects(data)
     options = dict(default_org=default_org, forced=org, tlp=tlp, confidence=confidence, labels=labels, feed=feed,
                    grade=(reliability, credibility), on_reject=on_reject, create_orgs=create_orgs,
-                   keep_results=keep_results, now=now, viewer=viewer, carried_refs=carried_refs, review_days=review_days)
+                   keep_results=keep_results, now=now, viewer=viewer, carried_refs=carried_refs, review_days=review_days,
+                   together=together)
     if isinstance(target, Database):
         with target.write() as conn:
             return _Import(conn, objects, **options).run()
@@ -182,8 +187,10 @@ class _Submitter(Submitter):
 
 class _Import:
     def __init__(self, conn: Connection, objects: list[dict], *, default_org, forced, tlp, confidence, labels, feed,
-                 grade, on_reject, create_orgs, keep_results, now, viewer, carried_refs, review_days) -> None:
+                 grade, on_reject, create_orgs, keep_results, now, viewer, carried_refs, review_days,
+                 together) -> None:
         self.conn = conn
+        self.together = together
         self.review_days = review_days
         self.objects = objects
         self.viewer = viewer
@@ -251,6 +258,7 @@ class _Import:
             submitter = self.submitters[slug] = _Submitter(
                 self.conn, provenance, now=self.now, batch_size=5000, allowlist=self.allowlist,
                 keep_results=self.report.results is not None, on_reject_row=self.rejected, viewer=self.viewer,
+                together=Together() if self.together else None,
             )
         return submitter
 

@@ -27,6 +27,7 @@ from registry.domain.labels import is_label, label_slug
 from registry.domain.normalize import NormalizeError, normalize
 from registry.domain.times import iso, utcnow
 from registry.services import announce, pipeline
+from registry.services.cosubmissions import Together
 from registry.services.errors import Invalid
 from registry.services.lowered import Lowered
 from registry.services.orgs import require_org
@@ -202,6 +203,7 @@ class Submitter:
         background_writes: bool = False,
         viewer: tlp_mod.Viewer | None = None,
         relist_days: int | None = None,
+        together: Together | None = None,
     ) -> None:
         self.conn = conn
         self.prov = provenance
@@ -225,6 +227,9 @@ class Submitter:
         self.relist_days = relist_days
         self._delisted: dict[str, tuple[datetime, int]] | None = None  # read at the first flush
         self._relist: dict[str, str] = {}  # canonical value → a person's reason to relist it
+        # A small submission a person or client makes records the values it wrote as submitted
+        # together (services.cosubmissions); feed runs and file imports pass none.
+        self.together = together
 
     # -- input -------------------------------------------------------------------------
     def add(self, sub: Submission) -> None:
@@ -360,6 +365,8 @@ class Submitter:
             actor = self.viewer or tlp_mod.Viewer(self.org.slug, tlp_mod.RED)  # an import, a feed: the org at RED
             org_id, now, fresh = self.org.id, self.now, upserted.fresh
             self.writer.then(lambda: announce.emit_with_owners(conn, news, org_id, actor, now, fresh))
+        if self.together is not None:
+            self.together.add(items)
         report = self.report
         counts = Counter(statuses)
         # Allowlisted rows are stored (flagged) but counted apart.
@@ -468,6 +475,8 @@ class Submitter:
     def finish(self) -> SubmitReport:
         self.flush()
         self.writer.close()
+        if self.together is not None:
+            self.together.record(self.conn, self.org.id, self.now)
         return self.report
 
     def close(self) -> None:

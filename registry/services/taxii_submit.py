@@ -40,7 +40,7 @@ def add_objects(db, principal, coll: CollectionDef, envelope, now: datetime, *,
         # ``org`` (not ``default_org``): an upload is the caller's own, whatever identity it
         # names, or a member could publish under another agency's name; nor does it create orgs.
         report = import_bundle(conn, objects, org=principal.org, create_orgs=False, keep_results=True, now=now,
-                               viewer=principal.viewer, review_days=review_days)
+                               viewer=principal.viewer, review_days=review_days, together=True)
         successes, failures = _outcomes(objects, report.results)
         row = taxii_store.StatusRow(
             id=str(uuid.uuid4()), org=principal.org, collection_id=coll.id, status="complete",

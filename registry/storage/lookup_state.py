@@ -5,11 +5,15 @@ The allowlist is current while its row count and highest id are; the prefix leng
 prefixes of the listed phone-keyed wallets and accounts, and the listed networks while the
 highest indicator id is (all only grow with new indicators, written in the same transaction);
 the open disputes while their count and the highest dispute id are (disputes are never deleted
-and only close: a new one raises the id, a closed one lowers the count). One query answers these
+and only close: a new one raises the id, a closed one lowers the count). The same query says
+whether any operation member and any relationship exist (``Picture``): until one does, a lookup
+reads neither (docs/design.md, "Operations and relationships"). One query answers these
 questions; a new highest id costs a read of what it may have changed.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 from sqlalchemy import Connection
 
@@ -26,14 +30,22 @@ from registry.storage.networks import network_set
 
 _VERSIONS = (
     "SELECT (SELECT COUNT(*) FROM allowlist_entry), (SELECT MAX(id) FROM allowlist_entry), "
-    "(SELECT MAX(id) FROM indicator), ({}), ({})".format(*OPEN_STATE)
+    "(SELECT MAX(id) FROM indicator), ({}), ({}), "
+    "(SELECT 1 FROM operation_member LIMIT 1), (SELECT 1 FROM relationship LIMIT 1)".format(*OPEN_STATE)
 )
 
 
-def lookup_state(conn: Connection) -> tuple[Allowlist, PrefixLengths, NetworkSet, dict[int, dict]]:
-    """The allowlist, prefix lengths, listed networks, and each indicator's open dispute as
-    answers show it (``{"id", "since", "status"}``, by indicator id; shared: read-only)."""
-    (allow_count, allow_top, top, open_count, dispute_top), = bulk.driver_rows(conn, _VERSIONS)[0]
+class Picture(NamedTuple):
+    """Whether any operation member, and any relationship, exists (of any org, at any TLP)."""
+
+    members: bool
+    relationships: bool
+
+
+def lookup_state(conn: Connection) -> tuple[Allowlist, PrefixLengths, NetworkSet, dict[int, dict], Picture]:
+    """The allowlist, prefix lengths, listed networks, each indicator's open dispute as answers
+    show it (``{"id", "since", "status"}``, by indicator id; shared: read-only), and the ``Picture``."""
+    (allow_count, allow_top, top, open_count, dispute_top, any_member, any_link), = bulk.driver_rows(conn, _VERSIONS)[0]
     top = top or 0
     caches = caches_of(conn)
     with caches.lock:
@@ -48,7 +60,8 @@ def lookup_state(conn: Connection) -> tuple[Allowlist, PrefixLengths, NetworkSet
         with caches.lock:
             caches.prefix_lengths = kept
     return (load_allowlist(conn, (allow_count, allow_top)), kept[1], network_set(conn, top),
-            _open_disputes(conn, caches, (open_count, dispute_top or 0)))
+            _open_disputes(conn, caches, (open_count, dispute_top or 0)),
+            Picture(any_member is not None, any_link is not None))
 
 
 def _open_disputes(conn: Connection, caches, version: tuple[int, int]) -> dict[int, dict]:

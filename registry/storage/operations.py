@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import Connection, and_, delete, func, or_, select, update
+from sqlalchemy import Connection, and_, delete, func, or_, select, text, update
 
 from registry.domain.tlp import Viewer
 from registry.storage import bulk
@@ -94,12 +94,20 @@ def listing(conn: Connection, viewer: Viewer, *, text: str | None = None, status
     return [OperationRow._make(row) for row in conn.execute(query.order_by(_o.id.desc()).limit(limit))]
 
 
-def members(conn: Connection, operation_id: int) -> list[MemberRow]:
+def members(conn: Connection, operation_id: int, *, limit: int | None = None) -> list[MemberRow]:
+    """The members, oldest first (the first ``limit``)."""
     query = (select(_m.indicator_id, t.indicator.c.value, t.indicator.c.kind, _org.slug, _m.actor, _m.added)
              .select_from(t.operation_member.join(t.indicator, t.indicator.c.id == _m.indicator_id)
                           .join(t.organization, _org.id == _m.org_id))
              .where(_m.operation_id == operation_id).order_by(_m.added, t.indicator.c.value))
+    if limit is not None:
+        query = query.limit(limit)
     return [MemberRow._make(row) for row in conn.execute(query)]
+
+
+def member_count(conn: Connection, operation_id: int) -> int:
+    return conn.execute(select(func.count()).select_from(t.operation_member)
+                        .where(_m.operation_id == operation_id)).scalar_one()
 
 
 def add_members(conn: Connection, operation_id: int, indicator_ids: Sequence[int], org_id: int, actor: str | None,
@@ -132,15 +140,17 @@ def add_note(conn: Connection, operation_id: int, org_id: int, actor: str | None
 
 
 def of_indicators(conn: Connection, indicator_ids: Sequence[int], viewer: Viewer) -> list:
-    """(indicator_id, uid, name, org, tlp) of the visible operations holding these indicators."""
-    if not indicator_ids:
-        return []
-    query = (select(_m.indicator_id, _o.uid, _o.name, _org.slug.label("org"), _o.tlp)
+    """(indicator_id, uid, name, org, tlp, operation_id) of the visible operations holding these
+    indicators, by operation id: one statement per ``bulk.CHUNK`` ids (a lookup batch's)."""
+    out: list = []
+    query = (select(_m.indicator_id, _o.uid, _o.name, _org.slug.label("org"), _o.tlp, _o.id.label("operation_id"))
              .select_from(t.operation_member.join(t.operation, _o.id == _m.operation_id)
                           .join(t.organization, _org.id == _o.org_id))
-             .where(and_(_m.indicator_id.in_(sorted(set(indicator_ids))), visible(viewer, _o.tlp, _org.slug)))
-             .order_by(_o.id))
-    return list(conn.execute(query))
+             .where(text(bulk.in_values(conn, "operation_member.indicator_id")), visible(viewer, _o.tlp, _org.slug)))
+    for part in bulk.chunks(sorted(set(indicator_ids))):
+        out.extend(conn.execute(query, {"vals": bulk.values_param(conn, part)}))
+    out.sort(key=lambda row: row.operation_id)
+    return out
 
 
 def version(conn: Connection) -> tuple[int, int]:

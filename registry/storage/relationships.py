@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import Connection, and_, delete, func, or_, select, text, update
+from sqlalchemy import Connection, and_, delete, func, or_, select, text, union_all, update
 from sqlalchemy.orm import aliased
 
 from registry.domain.tlp import Viewer
@@ -85,15 +85,17 @@ def touching(conn: Connection, indicator_ids: Sequence[int], viewer: Viewer, *, 
 
 
 def counts(conn: Connection, indicator_ids: Sequence[int], viewer: Viewer) -> dict[int, int]:
-    """Indicator id → how many visible relationships it has (either end)."""
-    if not indicator_ids:
-        return {}
-    ids = sorted(set(indicator_ids))
+    """Indicator id → how many visible relationships it has (either end): one statement per
+    ``bulk.CHUNK`` ids (a lookup batch's), both ends in it."""
     out: dict[int, int] = {}
-    for end in (_r.source_id, _r.target_id):
-        query = (select(end, func.count()).select_from(t.relationship.join(t.organization, _org.id == _r.org_id))
-                 .where(end.in_(ids), visible(viewer, _r.tlp, _org.slug)).group_by(end))
-        for indicator_id, n in conn.execute(query):
+    joined = t.relationship.join(t.organization, _org.id == _r.org_id)
+    query = union_all(*(
+        select(end, func.count()).select_from(joined)
+        .where(text(bulk.in_values(conn, f"relationship.{end.name}")), visible(viewer, _r.tlp, _org.slug))
+        .group_by(end)
+        for end in (_r.source_id, _r.target_id)))
+    for part in bulk.chunks(sorted(set(indicator_ids))):
+        for indicator_id, n in conn.execute(query, {"vals": bulk.values_param(conn, part)}):
             out[indicator_id] = out.get(indicator_id, 0) + n
     return out
 
@@ -103,6 +105,20 @@ def version(conn: Connection) -> tuple[int, int]:
     return count, top or 0
 
 
+def linked_to(conn: Connection, indicator_id: int, others: Sequence[int], viewer: Viewer) -> set[int]:
+    """Those of ``others`` linked to ``indicator_id`` by a relationship the viewer sees (either way,
+    any type): what the suggested links leave out."""
+    if not others:
+        return set()
+    ids = sorted(set(others))
+    joined = t.relationship.join(t.organization, _org.id == _r.org_id)
+    shown = visible(viewer, _r.tlp, _org.slug)
+    out: set[int] = set()
+    for part in bulk.chunks(ids):
+        for end, other in ((_r.source_id, _r.target_id), (_r.target_id, _r.source_id)):
+            query = select(other).select_from(joined).where(end == indicator_id, other.in_(list(part)), shown)
+            out.update(conn.execute(query).scalars())
+    return out
 # -- exchange: STIX and TAXII (docs/stix-taxii.md, "Operations") --------------------------------
 
 def page(conn: Connection, viewer: Viewer, *, after_seq: int, limit: int, kind: str | None = None,

@@ -14,12 +14,13 @@ import uuid
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from registry.domain import lanes
 from registry.domain.tlp import RANK, Viewer
 from registry.storage import tables as t
 from registry.storage.db import next_seq
+from registry.storage.visibility import visible
 
 
 class Sighted(NamedTuple):
@@ -62,6 +63,38 @@ def upsert(conn: Connection, *, indicator_id: int, org_id: int, case_ref: str, c
     return Sighted("updated", {**row._mapping, **values}, row.tlp if RANK[tlp] < RANK[row.tlp] else None)
 
 
+class InCase(NamedTuple):
+    """Another value one org sighted under a case reference a value was sighted under."""
+
+    indicator_id: int
+    value: str
+    kind: str
+    org: str
+    case_ref: str
+    last_seen: datetime
+
+
+def same_case(conn: Connection, indicator_id: int, viewer: Viewer, *, cases: int, per_case: int) -> list[InCase]:
+    """The other values sighted under the ``cases`` newest case references (of the same org) of
+    the viewer's visible sightings of ``indicator_id``, at most ``per_case`` each, newest first;
+    only sightings the viewer may see (index ``ix_sighting_case``). Sightings without a case
+    reference (``''``) are no case."""
+    s, org = t.sighting.c, t.organization.c
+    joined = t.sighting.join(t.organization, org.id == s.org_id)
+    own = (select(s.org_id, s.case_ref, func.max(s.last_seen).label("last")).select_from(joined)
+           .where(s.indicator_id == indicator_id, s.case_ref != "", visible(viewer, s.tlp, org.slug))
+           .group_by(s.org_id, s.case_ref).order_by(func.max(s.last_seen).desc()).limit(cases))
+    out: list[InCase] = []
+    ind = t.indicator.c
+    for org_id, case_ref, _ in conn.execute(own).all():
+        query = (select(s.indicator_id, ind.value, ind.kind, org.slug, s.case_ref, func.max(s.last_seen))
+                 .select_from(joined.join(t.indicator, ind.id == s.indicator_id))
+                 .where(s.org_id == org_id, s.case_ref == case_ref, s.indicator_id != indicator_id,
+                        visible(viewer, s.tlp, org.slug))
+                 .group_by(s.indicator_id, ind.value, ind.kind, org.slug, s.case_ref)
+                 .order_by(func.max(s.last_seen).desc(), ind.value).limit(per_case))
+        out.extend(InCase._make(row) for row in conn.execute(query))
+    return out
 def count_of(conn: Connection, value: str, org_id: int, case_ref: str) -> int:
     """The count of ``org_id``'s ordinary (lane 0) sighting of the indicator ``value`` in
     ``case_ref``; 0 when there is none."""

@@ -173,6 +173,8 @@ class Sighting(SQLModel, table=True):
     __tablename__ = "sighting"
     __table_args__ = (
         UniqueConstraint("indicator_id", "org_id", "case_ref", "lane", name="uq_sighting_case"),
+        # An org's sightings of one case: the suggested links' "same case" rule reads them.
+        Index("ix_sighting_case", "org_id", "case_ref"),
         Index("uq_sighting_stix_id", "stix_id", unique=True, sqlite_where=text("stix_id IS NOT NULL"),
               postgresql_where=text("stix_id IS NOT NULL")),
     )

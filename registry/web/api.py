@@ -16,6 +16,7 @@ from registry.domain.opaque import POSITION, Sealer
 from registry.domain.roles import ADMIN, CONTRIBUTOR, READER
 from registry.domain.times import parse_time
 from registry.services import purpose as why_mod
+from registry.services.cosubmissions import Together
 from registry.services.errors import Invalid, RegistryError
 from registry.services.lookup import lookup as do_lookup
 from registry.services.lowered import Lowered
@@ -291,7 +292,8 @@ def submit_indicators():
     region = fields.region(body.get("region"), "region") or principal.country
     with _db().write() as conn:
         submitter = Submitter(conn, Provenance(org=principal.org, region=region, review_days=_settings().review_days),
-                              keep_results=True, viewer=principal.viewer, relist_days=_settings().relist_days)
+                              keep_results=True, viewer=principal.viewer, relist_days=_settings().relist_days,
+                              together=Together())
         for sub in submissions:
             submitter.add(sub)
         report = submitter.finish()
@@ -329,7 +331,7 @@ def _submit_stix_bundle():
     data = request.get_data()
     try:
         report = import_bundle(_db(), data, org=g.principal.org, viewer=g.principal.viewer,
-                               review_days=_settings().review_days)
+                               review_days=_settings().review_days, together=True)
     except ValueError as exc:
         raise Invalid(f"not a STIX bundle: {exc}") from None
     out = report.to_dict()

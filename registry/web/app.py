@@ -58,8 +58,10 @@ def create_app(config: Settings | dict | None = None) -> Flask:
         meta,
         metrics,
         operation_exports,
+        operations,
         review,
         session,
+        suggestions,
         taxii,
         ui,
         watches,
@@ -80,6 +82,8 @@ def create_app(config: Settings | dict | None = None) -> Flask:
     app.register_blueprint(review.bp)
     app.register_blueprint(disputes.bp)
     app.register_blueprint(events.bp)
+    app.register_blueprint(operations.bp)
+    app.register_blueprint(suggestions.bp)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(watches.bp)
     app.register_blueprint(operation_exports.bp)

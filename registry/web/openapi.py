@@ -24,6 +24,8 @@ from registry.web.openapi_components import json_response as _json
 from registry.web.openapi_events import event_paths
 from registry.web.openapi_graph import graph_paths
 from registry.web.openapi_operation_exports import operation_export_paths
+from registry.web.openapi_operations import operation_paths
+from registry.web.openapi_suggestions import suggestion_paths
 from registry.web.openapi_watches import watch_paths
 from registry.web.openapi_webhooks import webhook_paths
 
@@ -375,6 +377,8 @@ def spec() -> dict:
             },
             **_dispute_paths(),
             **event_paths(),
+            **operation_paths(),
+            **suggestion_paths(),
             **webhook_paths(),
             **watch_paths(),
             **operation_export_paths(),

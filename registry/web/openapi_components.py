@@ -138,6 +138,12 @@ _ANSWER = {
                            "until a source decides",
             "properties": {"id": {"type": "string"}, "since": {"type": "string"},
                            "status": {"type": "string", "enum": ["open"]}}}]},
+        "operations": {"type": "array", "description": "the visible operations holding the value or what it matched",
+                       "items": {"type": "object", "required": ["id", "name", "org", "tlp"], "properties": {
+                           "id": {"type": "string"}, "name": {"type": "string"}, "org": {"type": "string"},
+                           "tlp": {"type": "string", "enum": list(LEVELS)}}}},
+        "related": {"type": "integer", "minimum": 0,
+                    "description": "how many visible relationships the value and what it matched have"},
         "matches": {
             "type": "array",
             "items": {

@@ -23,6 +23,7 @@ from registry.domain.roles import CONTRIBUTOR, READER
 from registry.domain.times import parse_time
 from registry.services import purpose as why_mod
 from registry.services import users
+from registry.services.cosubmissions import Together
 from registry.services.errors import Invalid, NotFound, RegistryError
 from registry.services.history import indicator_history, stix_bundle
 from registry.services.lookup import lookup as do_lookup
@@ -212,7 +213,8 @@ def home():
     note_hits(answers)
     rows = [_Shown(a, verdict(a), *_sources_and_levels(a)) for a in answers]
     counts = {name: sum(1 for row in rows if row.verdict == name) for name in ("listed", "not listed", "allowlisted", "error")}
-    return page("lookup.html", **shown, answers=rows, counts=counts, repeats=repeats)
+    return page("lookup.html", **shown, answers=rows, counts=counts, repeats=repeats,
+                open_operations=ui_operations.open_operations())
 
 
 # -- one indicator ---------------------------------------------------------------------------
@@ -249,7 +251,7 @@ def indicator():
     known = answer["listed"] or answer["allowlisted"] or answer["history"] or answer["matches"] or linked["neighbours"]
     status = 200 if known else 404
     return page("indicator.html", status, value=value, history=history, answer=answer, verdict=verdict(answer),
-                stix_text=stix_text, **linked)
+                stix_text=stix_text, **linked, **ui_operations.indicator_parts(answer["value"]))
 
 
 @bp.get("/indicator/stix")
@@ -333,7 +335,8 @@ def submit():
     with db().write() as conn:
         submitter = Submitter(conn, Provenance(org=principal.org, region=principal.country,
                                                review_days=pages.settings().review_days), keep_results=True,
-                              viewer=principal.viewer, relist_days=pages.settings().relist_days)
+                              viewer=principal.viewer, relist_days=pages.settings().relist_days,
+                              together=Together())
         for value in values:
             submitter.add(Submission(value=value, kind=kind, labels=labels, confidence=confidence, tlp=tlp,
                                      description=description, valid_until=valid_until, platform=platform,
@@ -367,12 +370,22 @@ def sighting():
 
 
 # Admin and feed pages share this blueprint's sign-in, CSRF check, headers and error pages.
-from registry.web import ui_admin, ui_alerts, ui_disputes, ui_feeds, ui_graph, ui_review, ui_watches  # noqa: E402
+from registry.web import (  # noqa: E402
+    ui_admin,
+    ui_alerts,
+    ui_disputes,
+    ui_feeds,
+    ui_graph,
+    ui_operations,
+    ui_review,
+    ui_watches,
+)
 
 bp.register_blueprint(ui_admin.bp)
 bp.register_blueprint(ui_feeds.bp)
 bp.register_blueprint(ui_review.bp)
 bp.register_blueprint(ui_disputes.bp)
 bp.register_blueprint(ui_alerts.bp)
+bp.register_blueprint(ui_operations.bp)
 bp.register_blueprint(ui_watches.bp)
 bp.register_blueprint(ui_graph.bp)

@@ -163,6 +163,18 @@ EDGES = [
     ("GET", "/api/v1/lookup", "ccib-contrib", {"params": [("value", "1.2.3.4"), ("value", "5.6.7.8")]}, 400, "value"),
     ("GET", "/api/v1/lookup", "ccib-contrib", {"params": {"value": "x" * 9000}}, 414, None),
     ("GET", "/api/v1/export/csv", "ccib-contrib", {"params": {"raw": "sometimes"}}, 400, "raw"),
+    # Operations and relationships: NUL, numbers past a column, labels past theirs.
+    ("POST", "/api/v1/operations", "ccib-contrib", {"json": {"name": "a\x00b"}}, 400, "name"),
+    ("POST", "/api/v1/operations", "ccib-contrib",
+     {"json": {"name": "labels", "labels": [f"label-{i:04d}" for i in range(120)]}}, 400, "labels"),
+    ("GET", "/api/v1/operations", "ccib-contrib", {"params": {"q": "k7\x00"}}, 400, "q"),
+    ("GET", "/api/v1/operations", "ccib-contrib", {"params": {"limit": "9" * 30}}, 400, "limit"),
+    ("POST", "/api/v1/relationships", "ccib-contrib",
+     {"json": {"source": "a.edge.example", "target": "b.edge.example", "type": "hosts", "confidence": 2**63}}, 400,
+     "confidence"),
+    ("POST", "/api/v1/relationships", "ccib-contrib",
+     {"json": {"source": "a.edge.example", "target": "b.edge.example", "type": "hosts", "description": "\x00"}}, 400,
+     "description"),
 ]
 
 

@@ -1,5 +1,5 @@
 """Operations: operations, their members and notes; relationships between indicators; values
-submitted together (the suggested links)
+submitted together and an index of sightings by case (the suggested links)
 
 Revision ID: 0011
 Revises: 0010
@@ -114,9 +114,16 @@ def upgrade() -> None:
     with op.batch_alter_table('operation_note', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_operation_note_operation_id'), ['operation_id'], unique=False)
 
+    # The suggested links' "same case" rule reads an org's sightings of one case reference.
+    with op.batch_alter_table('sighting', schema=None) as batch_op:
+        batch_op.create_index('ix_sighting_case', ['org_id', 'case_ref'], unique=False)
+
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('sighting', schema=None) as batch_op:
+        batch_op.drop_index('ix_sighting_case')
+
     with op.batch_alter_table('operation_note', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_operation_note_operation_id'))
 
