@@ -117,7 +117,7 @@ def _lookup(conn, queries, viewer, *, region, kind, platform, now, half_lifes) -
     if files:
         _file_hashes(conn, found)
     # Nothing is read for operations and relationships until one exists (lookup_state says).
-    known = _Known(conn, rows, viewer, picture) if rows and (picture.members or picture.relationships) else None
+    known = _Known(conn, rows, found, viewer, picture) if rows and (picture.members or picture.relationships) else None
 
     answers = []
     combined_scores: dict[tuple, tuple] = {}  # answers with several matches: equal parts, one score
@@ -132,34 +132,52 @@ def _lookup(conn, queries, viewer, *, region, kind, platform, now, half_lifes) -
 class _Known:
     """The visible operations and relationship counts of a batch's candidate indicators (every
     indicator a probe key found, with or without assertions): one chunked read each, made only
-    when any member or relationship exists. An answer lists those of its own value's indicator and
-    of each indicator it matched (``add``)."""
+    when any member or relationship exists, kept on the matched indicators (``_Found.picture``).
+    An answer lists those of each indicator it matched and of its own value's indicator (``add``)."""
 
-    __slots__ = ("ids", "operations", "related")
+    __slots__ = ("unseen",)
 
-    def __init__(self, conn: Connection, rows: list[LookupMatch], viewer: Viewer, picture: Picture) -> None:
+    def __init__(self, conn: Connection, rows: list[LookupMatch], found: dict[str, _Found], viewer: Viewer,
+                 picture: Picture) -> None:
         # Here, not at the top: a lookup (and `registry lookup`'s start-up) loads the operations'
         # writing side only once an operation exists.
         from registry.services.operations import memberships
 
-        self.ids = {row.value: row.id for row in rows}
-        wanted = list(self.ids.values())
-        self.operations = memberships(conn, wanted, viewer) if picture.members else {}
-        self.related = relationship_store.counts(conn, wanted, viewer) if picture.relationships else {}
+        ids = {row.id: row.value for row in rows}
+        operations = memberships(conn, list(ids), viewer) if picture.members else {}
+        related = relationship_store.counts(conn, list(ids), viewer) if picture.relationships else {}
+        # Per indicator: (its operations or None, its relationship count), on its _Found when
+        # answers match it, else by value (a value's own indicator that nothing in force or
+        # sighted, that the viewer may see, lists: a member no one reported yet, one whose
+        # reports ended).
+        self.unseen: dict[str, tuple] = {}
+        for indicator_id in operations.keys() | related.keys():
+            value = ids[indicator_id]
+            got = (operations.get(indicator_id), related.get(indicator_id, 0))
+            hit = found.get(value)
+            if hit is not None and (hit.assertions or hit.sightings):
+                hit.picture = got
+            else:
+                self.unseen[value] = got
 
     def add(self, answer: dict, value: Value, hits: list) -> None:
-        own = self.ids.get(value.value)
-        ids = [] if own is None else [own]
-        ids += [hit.row.id for hit, _ in hits if hit.row.id != own]
-        if self.operations:
+        own = self.unseen.get(value.value) if self.unseen else None
+        if not hits or (len(hits) == 1 and own is None):  # most answers: one indicator, or none
+            got = own if not hits else hits[0][0].picture
+            if got is None:
+                return
+            operations, related = got  # its list is shared (read-only, as the answers' other parts)
+        else:
+            gots = [got for got in (own, *(hit.picture for hit, _ in hits)) if got is not None]
             shown: dict[str, dict] = {}
-            for indicator_id in ids:
-                for operation in self.operations.get(indicator_id, ()):
+            for got in gots:
+                for operation in got[0] or ():
                     shown.setdefault(operation["id"], operation)
-            if shown:
-                answer["operations"] = list(shown.values())
-        if self.related:
-            answer["related"] = sum(self.related.get(indicator_id, 0) for indicator_id in ids)
+            operations, related = list(shown.values()), sum(got[1] for got in gots)
+        if operations:
+            answer["operations"] = operations
+        if related:
+            answer["related"] = related
 
 
 def _same_file_probes(conn: Connection, files: list[int], parsed: list, probes: list, keys: set[str]) -> None:
@@ -187,8 +205,8 @@ class _Found:
     type are memoised per match type. ``assertions`` are those in force; ``ended`` those no
     longer (the answer's ``history``: docs/design.md, "Listed means in force")."""
 
-    __slots__ = ("row", "assertions", "sightings", "terms", "sighting_count", "hashes", "ended", "_by_match",
-                 "_history", "_scores")
+    __slots__ = ("row", "assertions", "sightings", "terms", "sighting_count", "hashes", "ended", "picture",
+                 "_by_match", "_history", "_scores")
 
     def __init__(self, row: LookupMatch, assertions: list, terms: list, sightings: list, scores: dict,
                  ended: list) -> None:
@@ -198,6 +216,7 @@ class _Found:
         self.sightings = sightings
         self.sighting_count = sum(s["count"] for s in sightings)
         self.hashes: list[str] | None = None  # a file's other hashes
+        self.picture: tuple | None = None  # (operations, relationship count): _Known
         self.ended = ended
         self._by_match: dict[str, tuple] = {}
         self._history: dict[str, list[dict]] = {}

@@ -255,8 +255,8 @@ def memberships(conn: Connection, indicator_ids: Sequence[int], viewer: Viewer) 
     """Indicator id → the visible operations holding it (``{"id", "name", "org", "tlp"}``): what a
     lookup answer lists."""
     out: dict[int, list[dict]] = {}
-    for row in store.of_indicators(conn, indicator_ids, viewer):
-        out.setdefault(row.indicator_id, []).append({"id": row.uid, "name": row.name, "org": row.org, "tlp": row.tlp})
+    for indicator_id, uid, name, org, tlp, _ in store.of_indicators(conn, indicator_ids, viewer):
+        out.setdefault(indicator_id, []).append({"id": uid, "name": name, "org": org, "tlp": tlp})
     return out
 
 

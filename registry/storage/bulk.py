@@ -142,19 +142,39 @@ def driver_rows(conn: Connection, sql: str, params: Sequence = ()) -> tuple[list
         cursor.close()
 
 
-def _results_in(conn: Connection, sql: str, column: str, values: Sequence) -> Iterator[tuple[list, list[str]]]:
-    """``sql`` (``SELECT ... FROM ...``, no WHERE) for the rows whose ``column`` is one of ``values``."""
-    if is_sqlite(conn):
+@lru_cache(maxsize=64)
+def _statement_in(sqlite: bool, sql: str, column: str) -> str:
+    """``sql`` (``SELECT ... FROM ...``, no WHERE) narrowed to the rows whose ``column`` is one of
+    the values bound as its one parameter (``values_param``, each value once)."""
+    if sqlite:
         # The values drive the loop, probing the column's index: IN (SELECT ... json_each)
         # first copies them into a temporary B-tree, a part of the statement's time.
         select, _, tables = sql.partition(" FROM ")
-        statement = (f"{select} FROM (SELECT value AS wanted FROM json_each(?)) AS wanted_values "
-                     f"CROSS JOIN {tables} WHERE {column} = wanted_values.wanted")
+        return (f"{select} FROM (SELECT value AS wanted FROM json_each(?)) AS wanted_values "
+                f"CROSS JOIN {tables} WHERE {column} = wanted_values.wanted")
+    return f"{sql} WHERE {column} = ANY(%s)"
+
+
+def _results_in(conn: Connection, sql: str, column: str, values: Sequence) -> Iterator[tuple[list, list[str]]]:
+    """``sql`` (``SELECT ... FROM ...``, no WHERE) for the rows whose ``column`` is one of ``values``."""
+    sqlite = is_sqlite(conn)
+    statement = _statement_in(sqlite, sql, column)
+    if sqlite:
         values = list(dict.fromkeys(values))  # a join, unlike IN, would repeat a row per repeat
-    else:
-        statement = f"{sql} WHERE {column} = ANY(%s)"
     for part in chunks(values):
         yield driver_rows(conn, statement, (values_param(conn, part),))
+
+
+def tuples_in_each(conn: Connection, parts: Sequence[tuple[str, str]], values: Sequence) -> list[tuple]:
+    """``tuples_in`` of several ``(sql, column)`` over the same ``values`` as one ``UNION ALL``
+    statement per chunk (the rows of each part in turn; their columns must agree)."""
+    sqlite = is_sqlite(conn)
+    statement = " UNION ALL ".join(_statement_in(sqlite, sql, column) for sql, column in parts)
+    out: list = []
+    for part in chunks(list(dict.fromkeys(values)) if sqlite else values):
+        param = values_param(conn, part)
+        out.extend(driver_rows(conn, statement, (param,) * len(parts))[0])
+    return out
 
 
 def tuples_in(conn: Connection, sql: str, column: str, values: Sequence) -> list[tuple]:

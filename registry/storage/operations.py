@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import Connection, and_, delete, func, or_, select, text, update
+from sqlalchemy import Connection, and_, delete, func, or_, select, update
 
 from registry.domain.tlp import Viewer
 from registry.storage import bulk
@@ -139,17 +139,16 @@ def add_note(conn: Connection, operation_id: int, org_id: int, actor: str | None
                                                   created=now))
 
 
-def of_indicators(conn: Connection, indicator_ids: Sequence[int], viewer: Viewer) -> list:
+def of_indicators(conn: Connection, indicator_ids: Sequence[int], viewer: Viewer) -> list[tuple]:
     """(indicator_id, uid, name, org, tlp, operation_id) of the visible operations holding these
-    indicators, by operation id: one statement per ``bulk.CHUNK`` ids (a lookup batch's)."""
-    out: list = []
-    query = (select(_m.indicator_id, _o.uid, _o.name, _org.slug.label("org"), _o.tlp, _o.id.label("operation_id"))
-             .select_from(t.operation_member.join(t.operation, _o.id == _m.operation_id)
-                          .join(t.organization, _org.id == _o.org_id))
-             .where(text(bulk.in_values(conn, "operation_member.indicator_id")), visible(viewer, _o.tlp, _org.slug)))
-    for part in bulk.chunks(sorted(set(indicator_ids))):
-        out.extend(conn.execute(query, {"vals": bulk.values_param(conn, part)}))
-    out.sort(key=lambda row: row.operation_id)
+    indicators, by operation id: a lookup batch's read (one chunked driver statement, ``bulk``),
+    the one TLP rule applied to each row (``Viewer.can_see``, as the lookup's own rows)."""
+    rows = bulk.tuples_in(conn, "SELECT m.indicator_id, o.uid, o.name, g.slug, o.tlp, o.id FROM operation_member m "
+                                "JOIN operation o ON o.id = m.operation_id JOIN organization g ON g.id = o.org_id",
+                          "m.indicator_id", indicator_ids)
+    see = viewer.can_see
+    out = [row for row in rows if see(row[4], row[3])]
+    out.sort(key=lambda row: row[5])
     return out
 
 

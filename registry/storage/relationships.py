@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import Connection, and_, delete, func, or_, select, text, union_all, update
+from sqlalchemy import Connection, and_, delete, func, or_, select, text, update
 from sqlalchemy.orm import aliased
 
 from registry.domain.tlp import Viewer
@@ -85,18 +85,18 @@ def touching(conn: Connection, indicator_ids: Sequence[int], viewer: Viewer, *, 
 
 
 def counts(conn: Connection, indicator_ids: Sequence[int], viewer: Viewer) -> dict[int, int]:
-    """Indicator id → how many visible relationships it has (either end): one statement per
-    ``bulk.CHUNK`` ids (a lookup batch's), both ends in it."""
+    """Indicator id → how many visible relationships it has (either end): a lookup batch's read,
+    one chunked driver statement holding both ends (``bulk.tuples_in_each``), the one TLP rule
+    applied to each row (``Viewer.can_see``, as the lookup's own rows; counting here costs less
+    than SQL's GROUP BY)."""
+    rows = bulk.tuples_in_each(conn, [(f"SELECT r.{end}, r.tlp, g.slug FROM relationship r "
+                                       "JOIN organization g ON g.id = r.org_id", f"r.{end}")
+                                      for end in ("source_id", "target_id")], indicator_ids)
+    see = viewer.can_see
     out: dict[int, int] = {}
-    joined = t.relationship.join(t.organization, _org.id == _r.org_id)
-    query = union_all(*(
-        select(end, func.count()).select_from(joined)
-        .where(text(bulk.in_values(conn, f"relationship.{end.name}")), visible(viewer, _r.tlp, _org.slug))
-        .group_by(end)
-        for end in (_r.source_id, _r.target_id)))
-    for part in bulk.chunks(sorted(set(indicator_ids))):
-        for indicator_id, n in conn.execute(query, {"vals": bulk.values_param(conn, part)}):
-            out[indicator_id] = out.get(indicator_id, 0) + n
+    for indicator_id, tlp, org in rows:
+        if see(tlp, org):
+            out[indicator_id] = out.get(indicator_id, 0) + 1
     return out
 
 

@@ -21,6 +21,7 @@ from registry.web.errors import error_response
 bp = Blueprint("operations", __name__, url_prefix="/api/v1")
 bp.before_request(_plain_parameters)
 
+
 @bp.errorhandler(Unparsable)
 def _unparsable(exc: Unparsable):
     """A value to act on that is not an indicator: 422, as a sighting's or a dispute's."""

@@ -6,12 +6,13 @@ them a batch reads each once; ``operations.show`` tells what the caller's own lo
 
 from __future__ import annotations
 
+from registry.domain.times import utcnow
 from registry.domain.tlp import AMBER, GREEN, RED, Viewer
 from registry.services import operations, relationships
 from registry.services.keys import Principal
 from registry.services.lookup import lookup
 from registry.services.submit import Provenance, Submission, submit
-from tests.helpers import add_member_orgs
+from tests.helpers import add_member_orgs, end_assertions
 
 CCIB = Principal(org="ccib-th", role="contributor", max_tlp=RED, actor="reg_ccib")
 PDRM = Principal(org="pdrm-my", role="contributor", max_tlp=RED, actor="reg_pdrm")
@@ -60,6 +61,9 @@ def test_answers_list_visible_operations_and_count_visible_relationships(db):
         ([amber], 1), ([amber, green], 1), ([amber, green], 1), ([amber], 1), ([], 0), ([], 1)]
     assert picture(Viewer("bank-x", GREEN), values) == [
         ([], 0), ([green], 1), ([green], 1), ([], 0), ([], 0), ([], 1)]
+    # A member whose reports all ended is matched by nothing, yet its own answer lists its operations.
+    end_assertions(db, {DOMAIN: "delisted"}, utcnow())
+    assert picture(Viewer("pdrm-my", AMBER), [DOMAIN, f"https://{DOMAIN}/login"]) == [([amber, green], 1), ([], 0)]
     # One value alone answers as in a batch; the operations carry what the API documents.
     one = _look(db, [PHONE], Viewer("pdrm-my", AMBER))[0]
     assert one["operations"] == [{"id": amber, "name": "Compound K7", "org": "ccib-th", "tlp": AMBER}]
