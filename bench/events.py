@@ -147,10 +147,13 @@ def main() -> None:
         def follow(n: int) -> None:
             response = requests.get(base + "/api/v1/events/stream", headers=watcher, stream=True, timeout=60)
             ready.wait()
-            for message in sseclient.SSEClient(response).events():
-                if message.event == "message":
-                    continue
-                arrivals[n].setdefault(json.loads(message.data)["value"], time.perf_counter())
+            try:
+                for message in sseclient.SSEClient(response).events():
+                    if message.event == "message":
+                        continue
+                    arrivals[n].setdefault(json.loads(message.data)["value"], time.perf_counter())
+            except requests.RequestException:  # the server stopped at the end of the run
+                return
 
         for n in range(args.streams):
             threading.Thread(target=follow, args=(n,), daemon=True).start()
