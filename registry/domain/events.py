@@ -25,9 +25,11 @@ LOOKUP_HIT = "lookup.hit"
 FEED_FAILED = "feed.failed"
 FEED_FLAGGED = "feed.flagged"
 WEBHOOK_DISABLED = "webhook.disabled"
+OPERATION_MEMBER = "operation.member-added"  # a value put in an operation (docs/design.md, "Operations and relationships")
+RELATIONSHIP = "relationship.recorded"  # a relationship stated (or its statement changed), one event per end
 
 TYPES: tuple[str, ...] = (REPORTED, UPDATED, EXPIRED, DELISTED, DISPUTED, SIGHTED, LOOKUP_HIT, FEED_FAILED,
-                          FEED_FLAGGED, WEBHOOK_DISABLED)
+                          FEED_FLAGGED, WEBHOOK_DISABLED, OPERATION_MEMBER, RELATIONSHIP)
 
 # About the receiver's own feeds and webhooks: no agency acted, so none is named.
 OWN: tuple[str, ...] = (FEED_FAILED, FEED_FLAGGED, WEBHOOK_DISABLED)

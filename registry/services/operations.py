@@ -16,12 +16,14 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
+from registry.domain import events as ev
 from registry.domain import operations as rules
 from registry.domain import roles
 from registry.domain import tlp as tlp_mod
 from registry.domain.normalize import NormalizeError, normalize
 from registry.domain.times import iso, utcnow
 from registry.domain.tlp import Viewer
+from registry.services import announce
 from registry.services.access import ON_SERVER
 from registry.services.errors import Forbidden, Invalid, NotFound, Unparsable
 from registry.services.lookup import lookup
@@ -166,6 +168,14 @@ def add_members(conn: Connection, row: store.OperationRow, parsed, org_id: int, 
     if new:
         store.change(conn, row.id, modified=now, last_activity=now, seq=next_seq(conn))
     added = [by_id[i] for i in new]
+    if added:  # announced to the values' watchers and owners, at the operation's level
+        kinds = {value.value: value.kind for value in parsed}
+        labels = tuple(label for label in row.labels.split(",") if label)
+        shown = {"id": row.uid, "name": row.name, "org": row.org, "tlp": row.tlp}
+        announce.emit_with_owners(conn, [ev.NewEvent(
+            type=ev.OPERATION_MEMBER, time=now, tlp=row.tlp, source=row.org, org=row.org, kind=kinds[value],
+            value=value, labels=labels, body={"operation": shown}) for value in added],
+            row.org_id, Viewer(row.org, tlp_mod.RED), now)
     return added, [v for i, v in by_id.items() if i not in set(new)]
 
 

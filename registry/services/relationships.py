@@ -11,15 +11,19 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from registry.domain import events as ev
 from registry.domain import operations as rules
 from registry.domain import roles
 from registry.domain.normalize import NormalizeError, normalize
 from registry.domain.times import iso, utcnow
+from registry.domain.tlp import RED, Viewer
+from registry.services import announce
 from registry.services.access import ON_SERVER
 from registry.services.errors import Forbidden, Invalid, NotFound, Unparsable
 from registry.services.operations import acting_org, text_field, tlp_field, viewer_of
 from registry.services.orgs import require_org
 from registry.storage import indicators as ind_store
+from registry.storage import orgs as org_store
 from registry.storage import relationships as store
 from registry.storage.db import Database, next_seq
 
@@ -89,6 +93,7 @@ def record(conn, owner_id: int, actor: str | None, left, right, kind: str, *, tl
         store.insert(conn, uid=uid, source_id=source_id, target_id=target_id, type=kind, org_id=owner_id, actor=actor,
                      tlp=tlp, confidence=confidence, description=description, first_seen=first_seen,
                      last_seen=last_seen, created=now, modified=now, stix_id=stix_id, seq=next_seq(conn))
+        _announce(conn, owner_id, uid, left, right, kind, tlp, confidence, now)
         return uid, NEW
     values = dict(tlp=tlp, confidence=confidence,
                   description=description if description is not None else found.description,
@@ -97,7 +102,19 @@ def record(conn, owner_id: int, actor: str | None, left, right, kind: str, *, tl
     if all(getattr(found, name) == value for name, value in values.items()):
         return found.uid, UNCHANGED  # stated again as it stands (a bundle imported again)
     store.change(conn, found.id, **values, modified=now, seq=next_seq(conn))
+    _announce(conn, owner_id, found.uid, left, right, kind, tlp, confidence, now)
     return found.uid, UPDATED
+
+
+def _announce(conn, owner_id: int, uid: str, left, right, kind: str, tlp: str, confidence: int, now: datetime) -> None:
+    """``relationship.recorded``, one event per end, to each end's watchers and owners, at the
+    statement's level (docs/design.md, "Operations and relationships")."""
+    org = org_store.slug_of(conn, owner_id)
+    shown = {"id": uid, "source": left.value, "target": right.value, "type": kind, "org": org, "tlp": tlp,
+             "confidence": confidence}
+    announce.emit_with_owners(conn, [ev.NewEvent(
+        type=ev.RELATIONSHIP, time=now, tlp=tlp, source=org, org=org, kind=end.kind, value=end.value,
+        body={"relationship": shown}) for end in (left, right)], owner_id, Viewer(org, RED), now)
 
 
 def _earlier(new: datetime, old: datetime) -> datetime:

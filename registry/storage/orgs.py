@@ -31,6 +31,10 @@ def get(conn: Connection, slug: str) -> Org | None:
     return _org(row) if row else None
 
 
+def slug_of(conn: Connection, org_id: int) -> str:
+    return conn.execute(select(t.organization.c.slug).where(t.organization.c.id == org_id)).scalar_one()
+
+
 def all_orgs(conn: Connection) -> list[Org]:
     return [_org(r) for r in conn.execute(select(t.organization).order_by(t.organization.c.slug))]
 

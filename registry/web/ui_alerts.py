@@ -25,7 +25,8 @@ PAGE = 100  # alerts a page; "Older alerts" pages back
 
 WHAT = {ev.REPORTED: "Reported", ev.UPDATED: "Updated", ev.EXPIRED: "Expired", ev.DELISTED: "Delisted",
         ev.DISPUTED: "Disputed", ev.SIGHTED: "Sighted", ev.LOOKUP_HIT: "Looked up", ev.FEED_FAILED: "Feed failed",
-        ev.FEED_FLAGGED: "Feed flagged", ev.WEBHOOK_DISABLED: "Webhook disabled"}
+        ev.FEED_FLAGGED: "Feed flagged", ev.WEBHOOK_DISABLED: "Webhook disabled",
+        ev.OPERATION_MEMBER: "Added to an operation", ev.RELATIONSHIP: "Linked"}
 
 
 class WatchNames:

@@ -76,3 +76,36 @@ def test_relationships_once_per_org_and_type(db):
         relationships.link(db, CCIB, "a.example", "a.example", "related-to")
     with pytest.raises(Forbidden):
         relationships.link(db, CCIB_READER, "a.example", "b.example", "related-to")
+
+
+def test_operation_and_relationship_changes_join_the_event_stream(db):
+    """A value put in an operation and a relationship stated reach the values' watchers (and the
+    owners of the values), at the operation's and the statement's level."""
+    import uuid as uuid_mod
+
+    from registry.domain import events as ev
+    from registry.domain.normalize import normalize
+    from registry.domain.times import utcnow
+    from registry.services import events
+    from registry.storage import orgs as org_store
+    from registry.storage import watches as watch_store
+
+    add_member_orgs(db)
+    with db.write() as conn:
+        pdrm = org_store.get(conn, "pdrm-my").id
+        for raw in ("+855971234567", "k7-verify.example"):
+            value = normalize(raw)[0]
+            watch_store.insert(conn, uid=str(uuid_mod.uuid4()), org_id=pdrm, key=value.value, kind=value.kind,
+                               kinds="", labels="", sources="", created=utcnow())
+    made = operations.create(db, CCIB, name="Compound K7", tlp=AMBER)
+    operations.add_values(db, made["id"], ["+855971234567"], CCIB)
+    hidden = operations.create(db, CCIB, name="red op", tlp=RED)
+    operations.add_values(db, hidden["id"], ["k7-verify.example"], CCIB)  # RED: never reaches pdrm
+    relationships.link(db, CCIB, "+855971234567", "k7-verify.example", "contacts", tlp=GREEN)
+    with db.read() as conn:
+        got, _ = events.read(conn, Viewer("pdrm-my", AMBER), pdrm)
+    shown = [(e["type"], e["value"]) for e in got]
+    assert shown == [(ev.OPERATION_MEMBER, "+855971234567"), (ev.RELATIONSHIP, "+855971234567"),
+                     (ev.RELATIONSHIP, "k7-verify.example")]
+    assert got[0]["operation"] == {"id": made["id"], "name": "Compound K7", "org": "ccib-th", "tlp": AMBER}
+    assert got[1]["relationship"]["type"] == "contacts" and got[1]["org"] == "ccib-th" and got[1]["tlp"] == GREEN
