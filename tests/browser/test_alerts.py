@@ -30,7 +30,7 @@ VALUE = "+66812345678"
 @pytest.fixture(scope="module")
 def alerts_site(engine_url, tmp_path_factory):  # noqa: F811 (the fixture imported above)
     db = Database(engine_url)
-    seed_members(db)
+    keys = seed_members(db)
     add_users(db, {"somchai": ("ccib-th", "contributor", "red")})
     with db.read() as conn:
         ids = dict(conn.execute(text("SELECT slug, id FROM organization")).all())
@@ -39,7 +39,7 @@ def alerts_site(engine_url, tmp_path_factory):  # noqa: F811 (the fixture import
         watch_store.insert(conn, uid="w-block", org_id=ids["ccib-th"], key=watched.value, kind=watched.kind,
                            prefix_len=watched.prefix_len, kinds="", labels="", sources="", created=utcnow())
     process, url, _ = start_server(engine_url, tmp_path_factory.mktemp("alerts-browser"), workers=2)
-    yield {"url": url, "db": db, "ids": ids}
+    yield {"url": url, "db": db, "ids": ids, "keys": keys}
     stop_server(process)
     db.dispose()
 
@@ -101,3 +101,33 @@ def test_an_alert_appears_without_a_reload_and_the_count_moves(chromium, alerts_
     finally:
         context.close()
 
+
+
+def test_another_agencys_real_lookup_raises_the_alert_live(chromium, alerts_site):
+    """The issue's case end to end: pdrm-my's key looks up a number ccib-th reported (pdrm-my shares
+    its hits anonymously, the default), and the open Alerts page shows it without a reload."""
+    import requests
+
+    from registry.services.submit import Provenance, Submission, submit
+
+    db, keys, value = alerts_site["db"], alerts_site["keys"], "+66898765432"
+    with db.write() as conn:
+        submit(conn, Provenance(org="ccib-th", tlp=AMBER), [Submission(value)])
+    context = chromium.new_context(viewport={"width": 1280, "height": 760})
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    try:
+        sign_in(page, alerts_site, "somchai")
+        page.goto(alerts_site["url"] + "/alerts")
+        page.wait_for_selector("#alerts-live:has-text('Live')")
+        page.evaluate("window.notReloaded = true")
+        looked = requests.get(alerts_site["url"] + "/api/v1/lookup", params={"value": value}, timeout=30,
+                              headers={"Authorization": f"Bearer {keys['pdrm-reader']}"})
+        assert looked.status_code == 200 and looked.json()["listed"] is True, looked.text
+        row = page.locator("table.alerts tbody tr.new").first
+        row.wait_for()
+        cells = row.locator("td").all_inner_texts()
+        assert cells[1:] == ["Looked up once", value, "an agency", "TLP:AMBER", "your indicator"]
+        assert page.evaluate("window.notReloaded") is True
+    finally:
+        context.close()
