@@ -32,10 +32,13 @@ _live: weakref.WeakSet[Buffered] = weakref.WeakSet()
 
 
 class Buffered:
-    """Subclasses name themselves (``what``, for the log) and write a batch (``_write``)."""
+    """Subclasses name themselves (``what``, for the log) and write a batch (``_write``); one
+    whose items differ in size weighs them (``_weight``), and a batch then holds items up to
+    ``max_batch`` of weight (at least one item)."""
 
     what = "buffer"
     log = logging.getLogger("registry.buffered")
+    weighed = False
 
     def __init__(self, db: Database, *, flush_interval: float = 0.2, max_buffer: int = 1000,
                  synchronous: bool = False, max_pending: int = MAX_PENDING, max_batch: int = 10_000) -> None:
@@ -81,14 +84,30 @@ class Buffered:
         """Write ``batch`` in one transaction (raising leaves it buffered)."""
         raise NotImplementedError
 
+    def _weight(self, item) -> int:
+        """How much of a batch ``item`` takes, when ``weighed``."""
+        return 1
+
+    def _take(self) -> list:
+        """The next batch off the front of the buffer (only the locked flusher pops, so the
+        length cannot shrink under it)."""
+        buf = self._buf
+        if not self.weighed:
+            return [buf.popleft() for _ in range(min(self.max_batch, len(buf)))]
+        batch = [buf.popleft()]
+        weight = self._weight(batch[0])
+        while buf and weight + self._weight(buf[0]) <= self.max_batch:
+            weight += self._weight(buf[0])
+            batch.append(buf.popleft())
+        return batch
+
     def flush(self) -> int:
         """Write everything buffered now; returns how many items were written. On failure the
         items stay buffered (see ``last_error``) and nothing is raised."""
         written = 0
         with self._flush_lock:  # one flusher at a time keeps the buffer's order
             while self._buf:
-                # Only this (locked) flusher pops, so the length cannot shrink under us.
-                batch = [self._buf.popleft() for _ in range(min(self.max_batch, len(self._buf)))]
+                batch = self._take()
                 try:
                     self._write(batch)
                 except BaseException as exc:

@@ -68,9 +68,12 @@ def hits_of(answers: Iterable[dict], looker: str) -> list[Hit]:
 
 
 class HitLog(Buffered):
-    """The lookups' hits, buffered and tallied by a flusher thread (one per process)."""
+    """The lookups' hits, buffered and tallied by a flusher thread (one per process). A write
+    takes lookups up to ``max_batch`` hits, so a few large batches at once are tallied one by one
+    rather than held together."""
 
     what = "hits"
+    weighed = True
 
     def record(self, looker: str | None, answers: Sequence[dict], *, time: datetime | None = None) -> None:
         """Note what ``looker``'s lookup answered (``time``: when, else now); None (the operator)
@@ -81,6 +84,9 @@ class HitLog(Buffered):
         if found:
             self._add((time or utcnow(), looker, found))
 
+    def _weight(self, item) -> int:
+        return len(item[2])
+
     def _write(self, batch: list) -> None:
         try:
             with self.db.write() as conn:
@@ -90,21 +96,24 @@ class HitLog(Buffered):
                 tally(conn, batch)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Window:
-    """A tally as this flush leaves it: its window, its count, the event that opened it when this
-    flush did, else the stored event's sequence number."""
+    """A tally as this flush leaves it: when its window opened and its count; a window this flush
+    opened also has the hit that opened it and the window it followed (its event is raised)."""
 
     window: datetime
     count: int
-    event: ev.NewEvent | None = None
     event_seq: int | None = None
+    hit: Hit | None = None
+    key: tuple[int, int, int] | None = None
+    previous: tuple[datetime, int] | None = None
 
 
 def tally(conn: Connection, batch: Sequence[tuple[datetime, str, list[Hit]]]) -> int:
     """Count ``batch`` (``(time, looking org, hits)``, in time order) into the tallies and write
     the events of the windows it opens, in ``conn``'s transaction; how many events."""
     orgs = {org.slug: org for org in org_store.all_orgs(conn)}
+    by_id = {org.id: org for org in orgs.values()}
     lookups = [(when, orgs[looker], hits) for when, looker, hits in batch
                if looker in orgs and orgs[looker].share_hits != ev.NONE]  # none: not even counted
     values = sorted({hit.value for _, _, hits in lookups for hit in hits})
@@ -113,8 +122,8 @@ def tally(conn: Connection, batch: Sequence[tuple[datetime, str, list[Hit]]]) ->
     ids = indicator_ids(conn, values)
     stored = store.tallies(conn, ids.values(), {looker.id for _, looker, _ in lookups})
     state: dict[tuple[int, int, int], _Window] = {
-        key: _Window(row.window, row.count, event_seq=row.event_seq) for key, row in stored.items()}
-    raised: list[ev.NewEvent] = []
+        key: _Window(row.window, row.count, row.event_seq) for key, row in stored.items()}
+    opened: list[_Window] = []
     for when, looker, hits in lookups:
         for hit in hits:
             owner, indicator = orgs.get(hit.owner), ids.get(hit.value)
@@ -123,27 +132,43 @@ def tally(conn: Connection, batch: Sequence[tuple[datetime, str, list[Hit]]]) ->
             key = (indicator, looker.id, owner.id)
             window = state.get(key)
             if window is not None and when < window.window + ev.HIT_WINDOW:
-                window.count += 1
-                if window.event is not None:  # the count so far: the lookups of its window in this flush
-                    window.event.body["count"] = window.count
+                window.count += 1  # an event this flush raises counts it too: the count so far
                 continue
-            body = {"assertion": hit.assertion, "match": hit.match, "count": 1, "window": iso(when)}
-            if window is not None:
-                body["previous"] = {"window": iso(window.window), "count": window.count}
-            event = ev.NewEvent(type=ev.LOOKUP_HIT, time=when, tlp=hit.assertion["tlp"], source=owner.slug,
-                                org=looker.slug if looker.share_hits == ev.NAMED else None, kind=hit.kind,
-                                value=hit.value, labels=tuple(hit.assertion["labels"]), body=body,
-                                to_org_id=owner.id, actor_id=looker.id)
-            raised.append(event)
-            state[key] = _Window(when, 1, event)
-    seqs = dict(zip(map(id, raised), events.emit(conn, raised), strict=True))
+            previous = (window.window, window.count) if window is not None else None
+            state[key] = new = _Window(when, 1, hit=hit, key=key, previous=previous)
+            opened.append(new)
+    news = _events(opened, by_id)
+    for window, seq in zip(opened, events.emit(conn, news), strict=True):
+        window.event_seq = seq
     inserts, updates = [], []
     for key, window in state.items():
-        seq = seqs[id(window.event)] if window.event is not None else window.event_seq
-        (updates if key in stored else inserts).append(store.Tally(*key, window.window, window.count, seq))
-    store.save(conn, inserts, [row for row in updates if _changed(row, stored[row[:3]])])
-    return len(raised)
+        before = stored.get(key)
+        row = store.Tally(*key, window.window, window.count, window.event_seq)
+        if before is None:
+            inserts.append(row)
+        elif (before.window, before.count) != (window.window, window.count):
+            updates.append(row)
+    store.save(conn, inserts, updates)
+    return len(news)
 
 
-def _changed(row: store.Tally, before: store.Tally) -> bool:
-    return row.count != before.count or row.window != before.window
+def _events(opened: list[_Window], orgs: dict) -> list[ev.NewEvent]:
+    """The ``lookup.hit`` of each window a flush opened; those that say the same share one body
+    (a batch lookup's hits on one feed's values mostly do)."""
+    bodies: dict[tuple, dict] = {}
+    out = []
+    for window in opened:
+        hit, (_, looker_id, owner_id) = window.hit, window.key
+        looker, owner = orgs[looker_id], orgs[owner_id]
+        shape = (id(hit.assertion), hit.match, window.count, window.window, window.previous)
+        body = bodies.get(shape)
+        if body is None:
+            body = bodies[shape] = {"assertion": hit.assertion, "match": hit.match, "count": window.count,
+                                    "window": iso(window.window)}
+            if window.previous is not None:
+                body["previous"] = {"window": iso(window.previous[0]), "count": window.previous[1]}
+        out.append(ev.NewEvent(type=ev.LOOKUP_HIT, time=window.window, tlp=hit.assertion["tlp"], source=owner.slug,
+                               org=looker.slug if looker.share_hits == ev.NAMED else None, kind=hit.kind,
+                               value=hit.value, labels=tuple(hit.assertion["labels"]), body=body,
+                               to_org_id=owner.id, actor_id=looker.id))
+    return out

@@ -8,7 +8,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import Connection, bindparam, delete, select, update
+from sqlalchemy import Connection, delete, select
 
 from registry.storage import bulk
 from registry.storage import tables as t
@@ -38,17 +38,19 @@ def tallies(conn: Connection, indicator_ids: Collection[int], looker_ids: Collec
     return out
 
 
+_COLUMNS = ("indicator_id", "looker_id", "owner_id", '"window"', "count", "event_seq")  # window: a keyword
+
+
 def save(conn: Connection, inserts: Sequence[Tally], updates: Sequence[Tally]) -> None:
-    """Write new tallies and the new state of existing ones."""
-    if inserts:
-        conn.execute(t.hit_tally.insert(), [row._asdict() for row in inserts])
+    """Write new tallies and the new state of existing ones (plain executemany: a batch lookup's
+    hits make thousands)."""
+    stamp = bulk.time_writer(conn)
+    bulk.insert_many(conn, "hit_tally", _COLUMNS, [(*row[:3], stamp(row.window), *row[4:]) for row in inserts])
     if updates:
-        conn.execute(update(t.hit_tally).where(
-            _h.indicator_id == bindparam("k_indicator"), _h.looker_id == bindparam("k_looker"),
-            _h.owner_id == bindparam("k_owner")).values(window=bindparam("window"), count=bindparam("count"),
-                                                         event_seq=bindparam("event_seq")),
-            [{"k_indicator": row.indicator_id, "k_looker": row.looker_id, "k_owner": row.owner_id,
-              "window": row.window, "count": row.count, "event_seq": row.event_seq} for row in updates])
+        mark = "?" if bulk.is_sqlite(conn) else "%s"
+        bulk.executemany(conn, f'UPDATE hit_tally SET "window" = {mark}, count = {mark}, event_seq = {mark} '
+                               f"WHERE indicator_id = {mark} AND looker_id = {mark} AND owner_id = {mark}",
+                         [(stamp(row.window), row.count, row.event_seq, *row[:3]) for row in updates])
 
 
 def purge(conn: Connection, before: datetime) -> int:

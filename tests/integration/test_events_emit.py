@@ -364,6 +364,14 @@ def test_repeated_lookups_are_counted_within_an_hour(db, ids):
     log.close()
     third = hit_events(db, ids, A)[-1]
     assert (third["count"], third["org"]) == (3, None) and len(hit_events(db, ids, A)) == 3
+    # A write takes lookups up to max_batch hits: apart, the event counts the first, the tally all.
+    log = hits.HitLog(db, flush_interval=60, max_batch=1)
+    with db.read() as conn:
+        answers = lookup(conn, ["busy-shop.example"], Viewer("bank-x", GREEN), region="TH")
+    for minute in (65, 66, 67):
+        log.record("bank-x", answers, time=start + timedelta(minutes=minute))
+    log.close()
+    assert hit_events(db, ids, A)[-1]["count"] == 1 and (ids["bank-x"], ids[A], 3) in tallies(db)
 
 
 def test_the_daily_purge_drops_old_events_and_tallies(db, ids):
